@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine, then runs every test:
+# typecheck, unit + kernel tests (Vitest, WebGPU through Dawn in Node), end-to-end tests
+# (Playwright driving Chromium with WebGPU). Usage: bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Chromium: the browser for the end-to-end tests, and its SwiftShader Vulkan driver is what
+# gives Dawn-in-Node an adapter on a machine without a GPU. A machine where Playwright's own
+# browser is installed can set CHROMIUM_PATH instead.
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing: run 'sudo apt-get install chromium' or set CHROMIUM_PATH." >&2
+    exit 1
+  fi
+fi
+
+# Node packages, exactly as locked. Playwright must not try to download its own browser.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+npm test
