@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { test, expect, type Page } from '@playwright/test';
+import { PNG } from 'pngjs';
+import jpeg from 'jpeg-js';
+import {
+  bundledManifests, dropAndWait, getState, ids, instanceCount, jpegSize, mainModel, openApp, pane,
+  panes, pngSize, readInstances, rerun, sampleFile, screenshot, setNumberInput,
+} from './helpers';
+import { rleToMask, maskArea, type CocoResult } from './coco';
+
+/**
+ * Two panes fed the same image, each with its own model and settings; the metrics table;
+ * adding and removing panes; the per-pane exports (COCO results JSON, PNG).
+ */
+
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  await openApp(page, { path: 'wasm+gpu', panes: '2', model: mainModel().id });
+});
+
+test.afterAll(async () => {
+  await page?.close();
+});
+
+/** Pane 1 gets the second bundled model when there is one, and greedy NMS at a higher threshold. */
+async function configureSecondPane(): Promise<string> {
+  const models = bundledManifests();
+  const other = models.find((m) => m.id !== mainModel().id) ?? mainModel();
+  const p1 = pane(page, 1);
+  if (other.id !== (await p1.getByTestId(ids.modelPicker).inputValue())) {
+    await p1.getByTestId(ids.modelPicker).selectOption(other.id);
+  }
+  await p1.getByTestId(ids.nmsKind).selectOption('greedy');
+  await setNumberInput(p1.getByTestId(ids.scoreThreshold), 0.3);
+  await expect.poll(async () => (await getState(page)).panes[1]!.settings.scoreThreshold).toBeCloseTo(0.3, 2);
+  return other.id;
+}
+
+test('two panes with different models and settings on one image; one metrics row each', async () => {
+  await expect(panes(page)).toHaveCount(2);
+  const secondModel = await configureSecondPane();
+  const file = sampleFile(0);
+  await dropAndWait(page, file, 180_000);
+
+  const state = await getState(page);
+  expect(state.panes.map((p) => p.modelId)).toEqual([mainModel().id, secondModel]);
+  expect(state.panes[1]!.settings.nmsKind).toBe('greedy');
+  expect(state.panes[0]!.settings.nmsKind).toBe('fast');
+  for (const [i, p] of state.panes.entries()) {
+    expect(p.status, `pane ${i}`).toBe('done');
+    expect(p.result?.imageWidth).toBe(jpegSize(file.buffer).width);
+    expect(await instanceCount(pane(page, i))).toBe(p.result!.detections.length);
+  }
+  // Pane 1's threshold is 0.3: no row below it.
+  for (const inst of await readInstances(pane(page, 1))) expect(inst.score).toBeGreaterThanOrEqual(0.295);
+  expect(await instanceCount(pane(page, 0))).toBeGreaterThan(0);
+
+  const table = page.getByTestId(ids.metricsTable);
+  await expect(table).toBeVisible();
+  const bodyRows = table.locator('tbody tr');
+  await expect(bodyRows).toHaveCount(2);
+  await expect(bodyRows.nth(0)).toContainText(mainModel().id);
+  await expect(bodyRows.nth(1)).toContainText(secondModel);
+  for (let i = 0; i < 2; i++) {
+    await expect(pane(page, i).getByTestId(ids.fps)).toContainText(/\d/);
+    await expect(pane(page, i).getByTestId(ids.stageTimings)).toContainText(/\d/);
+  }
+  await pane(page, 0).getByTestId(ids.instanceRow).first().hover();
+  await screenshot(page, 'two-panes-dropped-image');
+});
+
+test('panes can be added and removed; the new pane runs on the current image', async () => {
+  await expect(panes(page)).toHaveCount(2);
+  await rerun(page, () => page.getByTestId(ids.addPane).click(), { panes: [2], timeout: 180_000 });
+  await expect(panes(page)).toHaveCount(3);
+  await expect(page.getByTestId(ids.metricsTable).locator('tbody tr')).toHaveCount(3);
+  expect((await getState(page)).panes[2]!.result).not.toBeNull();
+  await pane(page, 2).getByTestId(ids.removePane).click();
+  await expect(panes(page)).toHaveCount(2);
+  await expect(page.getByTestId(ids.metricsTable).locator('tbody tr')).toHaveCount(2);
+});
+
+test('export JSON: COCO results matching the instances shown', async () => {
+  const file = sampleFile(0);
+  const size = jpegSize(file.buffer);
+  await dropAndWait(page, file, 180_000);
+  const p0 = pane(page, 0);
+  const rows = await readInstances(p0);
+  const model = mainModel();
+
+  const downloadPromise = page.waitForEvent('download');
+  await p0.getByTestId(ids.exportJson).click();
+  const download = await downloadPromise;
+  expect(download.suggestedFilename()).toBe(`segarena-${model.id}-results.json`);
+  const results = JSON.parse(readFileSync((await download.path())!, 'utf8')) as CocoResult[];
+  expect(Array.isArray(results)).toBe(true);
+  expect(results.length).toBe(rows.length);
+
+  const categoryOf = (cls: string) => {
+    const c = model.classes.indexOf(cls);
+    return model.categoryIds?.[c] ?? c + 1;
+  };
+  results.forEach((r, i) => {
+    expect(typeof r.category_id).toBe('number');
+    expect(r.bbox).toHaveLength(4);
+    r.bbox.forEach((v) => expect(typeof v).toBe('number'));
+    expect(r.score).toBeGreaterThan(0);
+    expect(r.score).toBeLessThanOrEqual(1);
+    expect(r.segmentation.size).toEqual([size.height, size.width]);
+    expect(typeof r.segmentation.counts).toBe('string');
+    // Same instance as row i (both sorted by score).
+    expect(r.category_id).toBe(categoryOf(rows[i]!.cls));
+    expect(Math.abs(r.score - rows[i]!.score)).toBeLessThanOrEqual(0.006);
+    const [x, y, w, h] = r.bbox;
+    const [x1, y1, x2, y2] = rows[i]!.box;
+    expect(Math.abs(x - x1)).toBeLessThan(1.01);
+    expect(Math.abs(y - y1)).toBeLessThan(1.01);
+    expect(Math.abs(x + w - x2)).toBeLessThan(1.01);
+    expect(Math.abs(y + h - y2)).toBeLessThan(1.01);
+
+    // The mask decodes to the image size and lies inside its box (YOLACT crops to the box).
+    const mask = rleToMask(r.segmentation);
+    expect(maskArea(mask)).toBeGreaterThan(0);
+    let minX = Infinity, minY = Infinity, maxX = -1, maxY = -1;
+    for (let mx = 0; mx < size.width; mx++) {
+      for (let my = 0; my < size.height; my++) {
+        if (!mask[mx * size.height + my]) continue;
+        minX = Math.min(minX, mx); maxX = Math.max(maxX, mx);
+        minY = Math.min(minY, my); maxY = Math.max(maxY, my);
+      }
+    }
+    const slack = 2 + Math.max(size.width, size.height) / 138; // one proto pixel of padding
+    expect(minX).toBeGreaterThanOrEqual(x - slack);
+    expect(minY).toBeGreaterThanOrEqual(y - slack);
+    expect(maxX).toBeLessThanOrEqual(x + w + slack);
+    expect(maxY).toBeLessThanOrEqual(y + h + slack);
+  });
+});
+
+test('export PNG: the image with its overlay, at image size', async () => {
+  const file = sampleFile(0);
+  const size = jpegSize(file.buffer);
+  const state = await getState(page);
+  if (state.source.name !== file.name) await dropAndWait(page, file, 180_000);
+  const p0 = pane(page, 0);
+  const first = (await readInstances(p0))[0]!;
+
+  const downloadPromise = page.waitForEvent('download');
+  await p0.getByTestId(ids.exportPng).click();
+  const download = await downloadPromise;
+  expect(download.suggestedFilename()).toBe(`segarena-${mainModel().id}.png`);
+  const bytes = readFileSync((await download.path())!);
+  expect(pngSize(bytes)).toEqual(size);
+
+  // Inside the first instance's box the PNG differs from the bare image (mask tint, box,
+  // label); far from every instance it should mostly not.
+  const png = PNG.sync.read(bytes);
+  const photo = jpeg.decode(file.buffer, { useTArray: true });
+  const meanDiff = (x1: number, y1: number, x2: number, y2: number) => {
+    let sum = 0;
+    let n = 0;
+    for (let y = Math.floor(y1); y < Math.ceil(y2); y++) {
+      for (let x = Math.floor(x1); x < Math.ceil(x2); x++) {
+        const o = (y * size.width + x) * 4;
+        for (let c = 0; c < 3; c++) sum += Math.abs(png.data[o + c]! - photo.data[o + c]!);
+        n += 3;
+      }
+    }
+    return n ? sum / n : 0;
+  };
+  const [x1, y1, x2, y2] = first.box;
+  expect(meanDiff(x1, y1, x2, y2), 'overlay drawn in the first box').toBeGreaterThan(8);
+});
