@@ -1,0 +1,128 @@
+/**
+ * Host code of shaders/mask_coefficients.wgsl: proto-space masks `[maxDetections, H, W]`
+ * from the prototypes, the raw coefficients and the DetectionRecords of the NMS stage.
+ * Reference: `maskCoefficientsReference` in app/reference/maskAssembly.ts.
+ */
+import shaderSource from '../../../shaders/mask_coefficients.wgsl?raw';
+import { MAX_PROTOTYPES, type MaskAssemblySpec } from '../../reference/maskAssembly';
+
+export interface MaskCoefficientsInputs {
+  /** DetectionRecords (app/gpu/layout.ts); maskArea of each kept record is reset to 0. */
+  records: GPUBuffer;
+  /** Raw coefficients, addressed through `spec.coefficients` (YOLACT `mask` [N, 32]). */
+  coefficients: GPUBuffer;
+  /** Prototypes [H, W, K] or [K, H, W] (`spec.protoLayout`). */
+  protos: GPUBuffer;
+  /** Output f32 [maxDetections, H, W]; see `protoMasksBytes`. */
+  protoMasks: GPUBuffer;
+}
+
+export interface MaskCoefficientsParams {
+  spec: MaskAssemblySpec;
+  /** Records the dispatch covers (the records buffer's capacity). */
+  maxDetections: number;
+}
+
+export interface MaskCoefficientsKernel {
+  run(
+    encoder: GPUCommandEncoder,
+    inputs: MaskCoefficientsInputs,
+    params: MaskCoefficientsParams,
+    pass?: GPUComputePassDescriptor,
+  ): void;
+}
+
+/** Bytes of the proto-space masks buffer: maxDetections · H · W · 4. */
+export function protoMasksBytes(spec: Pick<MaskAssemblySpec, 'protoWidth' | 'protoHeight'>, maxDetections: number): number {
+  return Math.max(4, maxDetections * spec.protoHeight * spec.protoWidth * 4);
+}
+
+/**
+ * Params (uniform, 48 bytes), mirrors `struct Params` of the WGSL; all u32:
+ *   0 protoWidth, 4 protoHeight, 8 numPrototypes, 12 maxDetections, 16 protoLayout
+ *   (0 NHWC, 1 NCHW), 20 cropMode (0 yolact-padded, 1 integer, 2 none), 24 activation
+ *   (0 sigmoid, 1 logit), 28 coeffOffset, 32 coeffIndexStride, 36 coeffKStride, 40/44 pad.
+ */
+const PARAMS_BYTES = 48;
+const TILE = 8;
+const CROP_CODES = { 'yolact-padded': 0, integer: 1, none: 2 } as const;
+
+export function packMaskCoefficientsParams(params: MaskCoefficientsParams): Uint32Array {
+  const { spec } = params;
+  return new Uint32Array([
+    spec.protoWidth,
+    spec.protoHeight,
+    spec.numPrototypes,
+    params.maxDetections,
+    spec.protoLayout === 'nchw' ? 1 : 0,
+    CROP_CODES[spec.cropMode],
+    spec.activation === 'sigmoid' ? 0 : 1,
+    spec.coefficients.offset,
+    spec.coefficients.indexStride,
+    spec.coefficients.kStride,
+    0,
+    0,
+  ]);
+}
+
+export function createMaskCoefficients(device: GPUDevice): MaskCoefficientsKernel {
+  const module = device.createShaderModule({ label: 'maskCoefficients.shader', code: shaderSource });
+  const pipeline = device.createComputePipeline({
+    label: 'maskCoefficients.pipeline',
+    layout: 'auto',
+    compute: { module, entryPoint: 'main' },
+  });
+  const uniform = device.createBuffer({
+    label: 'maskCoefficients.params',
+    size: PARAMS_BYTES,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  let cached: { inputs: MaskCoefficientsInputs; bindGroup: GPUBindGroup } | undefined;
+
+  function bindGroupFor(inputs: MaskCoefficientsInputs): GPUBindGroup {
+    const c = cached?.inputs;
+    if (
+      cached && c &&
+      c.records === inputs.records &&
+      c.coefficients === inputs.coefficients &&
+      c.protos === inputs.protos &&
+      c.protoMasks === inputs.protoMasks
+    ) {
+      return cached.bindGroup;
+    }
+    const bindGroup = device.createBindGroup({
+      label: 'maskCoefficients.bindGroup',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: uniform } },
+        { binding: 1, resource: { buffer: inputs.records } },
+        { binding: 2, resource: { buffer: inputs.coefficients } },
+        { binding: 3, resource: { buffer: inputs.protos } },
+        { binding: 4, resource: { buffer: inputs.protoMasks } },
+      ],
+    });
+    cached = { inputs: { ...inputs }, bindGroup };
+    return bindGroup;
+  }
+
+  return {
+    /** One run per submit: the params live in this kernel's one uniform buffer. */
+    run(encoder, inputs, params, pass) {
+      const { spec, maxDetections } = params;
+      if (spec.numPrototypes < 1 || spec.numPrototypes > MAX_PROTOTYPES) {
+        throw new Error(`maskCoefficients: ${spec.numPrototypes} prototypes; 1 to ${MAX_PROTOTYPES} are supported`);
+      }
+      if (maxDetections === 0) return;
+      device.queue.writeBuffer(uniform, 0, packMaskCoefficientsParams(params));
+      const computePass = encoder.beginComputePass({ label: 'maskCoefficients.pass', ...pass });
+      computePass.setPipeline(pipeline);
+      computePass.setBindGroup(0, bindGroupFor(inputs));
+      computePass.dispatchWorkgroups(
+        Math.ceil(spec.protoWidth / TILE),
+        Math.ceil(spec.protoHeight / TILE),
+        maxDetections,
+      );
+      computePass.end();
+    },
+  };
+}

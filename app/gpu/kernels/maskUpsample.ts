@@ -1,0 +1,123 @@
+/**
+ * Host code of shaders/mask_upsample.wgsl: proto-space masks → bit-packed InstanceMasks at
+ * mask resolution `[maxDetections, maskH, ceil(maskW / 32)]` u32, and each record's maskArea.
+ * Reference: `maskUpsampleReference` in app/reference/maskAssembly.ts.
+ */
+import shaderSource from '../../../shaders/mask_upsample.wgsl?raw';
+import {
+  maskThreshold,
+  upsampleMapping,
+  wordsPerRowFor,
+  type MaskAssemblySpec,
+} from '../../reference/maskAssembly';
+import type { InputTransform } from '../layout';
+
+export interface MaskUpsampleInputs {
+  /** DetectionRecords; maskArea must be 0 beforehand (maskCoefficients resets it). */
+  records: GPUBuffer;
+  /** f32 [maxDetections, protoH, protoW] from maskCoefficients. */
+  protoMasks: GPUBuffer;
+  /** Output u32 [maxDetections, maskH, wordsPerRow]; see `maskBitsBytes`. */
+  maskBits: GPUBuffer;
+}
+
+export interface MaskUpsampleParams {
+  spec: Pick<MaskAssemblySpec, 'protoWidth' | 'protoHeight' | 'cropMode' | 'activation'>;
+  transform: InputTransform;
+  image: { width: number; height: number };
+  mask: { width: number; height: number };
+  maxDetections: number;
+}
+
+export interface MaskUpsampleKernel {
+  run(
+    encoder: GPUCommandEncoder,
+    inputs: MaskUpsampleInputs,
+    params: MaskUpsampleParams,
+    pass?: GPUComputePassDescriptor,
+  ): void;
+}
+
+/** Bytes of the bit-mask buffer: maxDetections · maskH · ceil(maskW / 32) · 4. */
+export function maskBitsBytes(mask: { width: number; height: number }, maxDetections: number): number {
+  return Math.max(4, maxDetections * mask.height * wordsPerRowFor(mask.width) * 4);
+}
+
+/**
+ * Params (uniform, 64 bytes), mirrors `struct Params` of the WGSL:
+ *   u32: 0 maskWidth, 4 maskHeight, 8 wordsPerRow, 12 maxDetections, 16 protoWidth,
+ *        20 protoHeight, 24 cropMode (0 yolact-padded, 1 integer, 2 none), 28 pad
+ *   f32: 32 scaleX, 36 biasX, 40 scaleY, 44 biasY, 48 threshold; 52–63 pad.
+ */
+const PARAMS_BYTES = 64;
+const WORKGROUP = 64;
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+const CROP_CODES = { 'yolact-padded': 0, integer: 1, none: 2 } as const;
+
+export function packMaskUpsampleParams(params: MaskUpsampleParams): ArrayBuffer {
+  const { spec, mask } = params;
+  const mapping = upsampleMapping(params.transform, params.image, mask, {
+    width: spec.protoWidth,
+    height: spec.protoHeight,
+  });
+  const bytes = new ArrayBuffer(PARAMS_BYTES);
+  const u32 = new Uint32Array(bytes);
+  const f32 = new Float32Array(bytes);
+  u32.set([mask.width, mask.height, wordsPerRowFor(mask.width), params.maxDetections]);
+  u32.set([spec.protoWidth, spec.protoHeight, CROP_CODES[spec.cropMode], 0], 4);
+  f32.set([mapping.scaleX, mapping.biasX, mapping.scaleY, mapping.biasY, maskThreshold(spec.activation)], 8);
+  return bytes;
+}
+
+export function createMaskUpsample(device: GPUDevice): MaskUpsampleKernel {
+  const module = device.createShaderModule({ label: 'maskUpsample.shader', code: shaderSource });
+  const pipeline = device.createComputePipeline({
+    label: 'maskUpsample.pipeline',
+    layout: 'auto',
+    compute: { module, entryPoint: 'main' },
+  });
+  const uniform = device.createBuffer({
+    label: 'maskUpsample.params',
+    size: PARAMS_BYTES,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  let cached: { inputs: MaskUpsampleInputs; bindGroup: GPUBindGroup } | undefined;
+
+  function bindGroupFor(inputs: MaskUpsampleInputs): GPUBindGroup {
+    const c = cached?.inputs;
+    if (cached && c && c.records === inputs.records && c.protoMasks === inputs.protoMasks && c.maskBits === inputs.maskBits) {
+      return cached.bindGroup;
+    }
+    const bindGroup = device.createBindGroup({
+      label: 'maskUpsample.bindGroup',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: uniform } },
+        { binding: 1, resource: { buffer: inputs.records } },
+        { binding: 2, resource: { buffer: inputs.protoMasks } },
+        { binding: 3, resource: { buffer: inputs.maskBits } },
+      ],
+    });
+    cached = { inputs: { ...inputs }, bindGroup };
+    return bindGroup;
+  }
+
+  return {
+    /** One run per submit: the params live in this kernel's one uniform buffer. */
+    run(encoder, inputs, params, pass) {
+      const { mask, maxDetections } = params;
+      if (maxDetections === 0) return;
+      const groups = Math.ceil((mask.height * wordsPerRowFor(mask.width)) / WORKGROUP);
+      if (groups > MAX_WORKGROUPS_PER_DIMENSION) {
+        throw new Error(`maskUpsample: mask ${mask.width}x${mask.height} is too large; cap the mask size (maskSizeFor)`);
+      }
+      device.queue.writeBuffer(uniform, 0, packMaskUpsampleParams(params));
+      const computePass = encoder.beginComputePass({ label: 'maskUpsample.pass', ...pass });
+      computePass.setPipeline(pipeline);
+      computePass.setBindGroup(0, bindGroupFor(inputs));
+      computePass.dispatchWorkgroups(groups, maxDetections);
+      computePass.end();
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// maskCoefficients — proto-space instance masks from prototypes and coefficients.
+//
+// For each kept detection n (n < records.count) and proto pixel (r, c):
+//   m[n, r, c] = act(Σ_k protos[r, c, k] · coefficients[sourceIndex_n, k])
+// inside the instance's crop box, 0 outside. act = sigmoid (YOLACT) or identity (YOLO-seg
+// logits). Crop modes (box relative to the model input; the prototypes cover the input):
+//   0 'yolact-padded': x1' = max(min(x1,x2)·P − 1, 0), x2' = min(max(x1,x2)·P + 1, P)
+//   1 'integer'      : x1' = x1·P, x2' = x2·P (Ultralytics crop_mask)
+//   2 'none'
+// and pixel c is kept when x1' ≤ c < x2' (same for rows). Reference: app/reference/maskAssembly.ts.
+// It also zeroes each record's maskArea, which maskUpsample then accumulates atomically,
+// so the chain can be re-run on the same records buffer.
+//
+// Bindings (group 0):
+//   0 params       uniform  Params (below; mirrored in app/gpu/kernels/maskCoefficients.ts)
+//   1 records      storage  read_write  DetectionRecords (mirrors app/gpu/layout.ts)
+//   2 coefficients storage  read  f32, element (i, k) at offset + i·indexStride + k·kStride
+//   3 protos       storage  read  f32 [H, W, K] (layout 0, NHWC) or [K, H, W] (layout 1, NCHW)
+//   4 protoMasks   storage  read_write  f32 [maxDetections, H, W]
+// Dispatch: (ceil(W / 8), ceil(H / 8), maxDetections); one invocation per proto pixel, the
+// z workgroup index is the detection; workgroups of detections ≥ count return at once.
+
+struct Params {
+  protoWidth: u32,
+  protoHeight: u32,
+  numPrototypes: u32,
+  maxDetections: u32,
+  protoLayout: u32,
+  cropMode: u32,
+  activation: u32,
+  coeffOffset: u32,
+  coeffIndexStride: u32,
+  coeffKStride: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+// mirrors app/gpu/layout.ts (DetectionRecords)
+struct Record {
+  box: vec4<f32>,
+  score: f32,
+  classIndex: u32,
+  sourceIndex: u32,
+  maskArea: u32,
+}
+
+struct Records {
+  count: u32,
+  candidateCount: u32,
+  _pad0: u32,
+  _pad1: u32,
+  items: array<Record>,
+}
+
+// 8x8 = 64 invocations: enough to load up to 64 coefficients with one read each.
+const TILE = 8u;
+const MAX_PROTOTYPES = 64u;
+const LAYOUT_NCHW = 1u;
+const CROP_YOLACT_PADDED = 0u;
+const CROP_INTEGER = 1u;
+const ACTIVATION_SIGMOID = 0u;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> records: Records;
+@group(0) @binding(2) var<storage, read> coefficients: array<f32>;
+@group(0) @binding(3) var<storage, read> protos: array<f32>;
+@group(0) @binding(4) var<storage, read_write> protoMasks: array<f32>;
+
+var<workgroup> detectionCount: u32;
+var<workgroup> coeff: array<f32, MAX_PROTOTYPES>;
+
+// Half-open kept range [start, end) along one axis of `size` proto pixels.
+fn cropRange(lo: f32, hi: f32, size: f32) -> vec2<f32> {
+  if (params.cropMode == CROP_YOLACT_PADDED) {
+    let a = min(lo, hi) * size;
+    let b = max(lo, hi) * size;
+    return vec2<f32>(max(a - 1.0, 0.0), min(b + 1.0, size));
+  }
+  if (params.cropMode == CROP_INTEGER) {
+    return vec2<f32>(lo * size, hi * size);
+  }
+  return vec2<f32>(0.0, size);
+}
+
+// Two-branch logistic: exp never overflows.
+fn sigmoid(x: f32) -> f32 {
+  if (x >= 0.0) {
+    return 1.0 / (1.0 + exp(-x));
+  }
+  let e = exp(x);
+  return e / (1.0 + e);
+}
+
+@compute @workgroup_size(TILE, TILE, 1)
+fn main(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+  @builtin(workgroup_id) wid: vec3<u32>,
+) {
+  if (lid == 0u) {
+    detectionCount = min(records.count, params.maxDetections);
+  }
+  let count = workgroupUniformLoad(&detectionCount);
+  let n = wid.z;
+  if (n >= count) {
+    return;
+  }
+  let record = records.items[n];
+  if (lid < params.numPrototypes) {
+    coeff[lid] = coefficients[params.coeffOffset + record.sourceIndex * params.coeffIndexStride
+      + lid * params.coeffKStride];
+  }
+  if (gid.x == 0u && gid.y == 0u) {
+    records.items[n].maskArea = 0u;
+  }
+  workgroupBarrier();
+
+  let c = gid.x;
+  let r = gid.y;
+  let w = params.protoWidth;
+  let h = params.protoHeight;
+  if (c >= w || r >= h) {
+    return;
+  }
+  let cols = cropRange(record.box.x, record.box.z, f32(w));
+  let rows = cropRange(record.box.y, record.box.w, f32(h));
+  let fc = f32(c);
+  let fr = f32(r);
+  var value = 0.0;
+  if (fc >= cols.x && fc < cols.y && fr >= rows.x && fr < rows.y) {
+    var sum = 0.0;
+    let k = params.numPrototypes;
+    if (params.protoLayout == LAYOUT_NCHW) {
+      let plane = w * h;
+      let base = r * w + c;
+      for (var i = 0u; i < k; i++) {
+        sum += protos[i * plane + base] * coeff[i];
+      }
+    } else {
+      let base = (r * w + c) * k;
+      for (var i = 0u; i < k; i++) {
+        sum += protos[base + i] * coeff[i];
+      }
+    }
+    value = select(sum, sigmoid(sum), params.activation == ACTIVATION_SIGMOID);
+  }
+  protoMasks[(n * h + r) * w + c] = value;
+}
