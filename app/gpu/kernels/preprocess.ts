@@ -1,0 +1,91 @@
+/**
+ * Host code of shaders/preprocess.wgsl: source texture (rgba8unorm, TEXTURE_BINDING) →
+ * model input tensor f32 NCHW [1, 3, H, W] (a storage buffer of 12·H·W bytes, e.g. the one
+ * handed to `ort.Tensor.fromGpuBuffer`).
+ */
+import shaderCode from '../../../shaders/preprocess.wgsl?raw';
+import type { InputTransform } from '../layout';
+import { resizeGeometry, type InputSpec } from '../../reference/preprocess';
+import { createUniformBuffer } from '../buffers';
+
+/** Params struct of preprocess.wgsl: see the offsets there. */
+const PARAMS_BYTES = 80;
+const WORKGROUP = 8;
+
+export interface PreprocessInputs {
+  /** rgba8unorm texture of the image / frame, at its own size. */
+  source: GPUTexture;
+  /** Output tensor, ≥ 3·H·W f32. */
+  tensor: GPUBuffer;
+}
+
+export interface PreprocessKernel {
+  /** Encodes one pass; returns the input→image transform for this source size. */
+  run(encoder: GPUCommandEncoder, inputs: PreprocessInputs, input: InputSpec, pass?: GPUComputePassDescriptor): InputTransform;
+  destroy(): void;
+}
+
+export function tensorBytes(input: InputSpec): number {
+  return 3 * input.width * input.height * 4;
+}
+
+export function createPreprocess(device: GPUDevice): PreprocessKernel {
+  const module = device.createShaderModule({ label: 'preprocess.module', code: shaderCode });
+  const pipeline = device.createComputePipeline({
+    label: 'preprocess.pipeline',
+    layout: 'auto',
+    compute: { module, entryPoint: 'main' },
+  });
+  const params = createUniformBuffer(device, 'preprocess.params', PARAMS_BYTES);
+  const bindGroups = new WeakMap<GPUTexture, Map<GPUBuffer, GPUBindGroup>>();
+  const bindGroupFor = (source: GPUTexture, tensor: GPUBuffer): GPUBindGroup => {
+    let byTensor = bindGroups.get(source);
+    if (!byTensor) bindGroups.set(source, (byTensor = new Map()));
+    let group = byTensor.get(tensor);
+    if (!group) {
+      group = device.createBindGroup({
+        label: 'preprocess.bindGroup',
+        layout: pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: source.createView({ label: 'preprocess.sourceView' }) },
+          { binding: 1, resource: { buffer: tensor } },
+          { binding: 2, resource: { buffer: params } },
+        ],
+      });
+      byTensor.set(tensor, group);
+    }
+    return group;
+  };
+
+  return {
+    run(encoder, { source, tensor }, input, pass) {
+      const geometry = resizeGeometry(source.width, source.height, input);
+      const data = new ArrayBuffer(PARAMS_BYTES);
+      const u32 = new Uint32Array(data);
+      const f32 = new Float32Array(data);
+      u32[0] = input.width;
+      u32[1] = input.height;
+      u32[2] = geometry.resizedWidth;
+      u32[3] = geometry.resizedHeight;
+      u32[4] = geometry.padLeft;
+      u32[5] = geometry.padTop;
+      u32[6] = input.channels === 'bgr' ? 1 : 0;
+      f32[7] = input.scale;
+      f32.set(input.mean, 8);
+      f32.set(input.std, 12);
+      f32[16] = input.padValue ?? 114;
+      // Written at queue time: one preprocess per encoder and kernel object (several panes
+      // each own a kernel object, so their params never race).
+      device.queue.writeBuffer(params, 0, data);
+      const p = encoder.beginComputePass(pass ?? { label: 'preprocess' });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, bindGroupFor(source, tensor));
+      p.dispatchWorkgroups(Math.ceil(input.width / WORKGROUP), Math.ceil(input.height / WORKGROUP));
+      p.end();
+      return geometry.transform;
+    },
+    destroy() {
+      params.destroy();
+    },
+  };
+}
