@@ -47,7 +47,7 @@ const PARAMS_BYTES = 48;
 const TILE = 8;
 const CROP_CODES = { 'yolact-padded': 0, integer: 1, none: 2 } as const;
 
-export function packMaskCoefficientsParams(params: MaskCoefficientsParams): Uint32Array {
+export function packMaskCoefficientsParams(params: MaskCoefficientsParams): Uint32Array<ArrayBuffer> {
   const { spec } = params;
   return new Uint32Array([
     spec.protoWidth,
