@@ -1,0 +1,93 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test, expect, type Page } from '@playwright/test';
+import { boxIou, dropAndWait, ids, mainModel, openApp, pane, sampleNames } from './helpers';
+import { maskIou, rleToMask, segmentationToMask, type CocoGroundTruth, type CocoResult } from './coco';
+import { FIXTURE_PATHS } from './paths';
+
+/**
+ * The bundled model against the samples' ground truth (public/samples/annotations.json),
+ * through the whole app: drop the image, export the COCO results, decode the RLE masks
+ * here and match them to the ground truth. Thresholds are well below the model's recorded
+ * accuracy (goal: mask AP50 ≥ 0.6 on val) so that only a broken pipeline fails them.
+ */
+
+const ANNOTATIONS = path.join(FIXTURE_PATHS.samples, 'annotations.json');
+const IMAGES_CHECKED = 3;
+/** Ground-truth instances found with the right class and box IoU ≥ 0.5, over all images. */
+const MIN_RECALL = 0.5;
+/** Of those, the share whose mask IoU is ≥ 0.5. */
+const MIN_MASK_OK = 0.8;
+
+let page: Page;
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  await openApp(page, { path: 'wasm+gpu', model: mainModel().id });
+});
+
+test.afterAll(async () => {
+  await page?.close();
+});
+
+async function exportResults(): Promise<CocoResult[]> {
+  const download = page.waitForEvent('download');
+  await pane(page, 0).getByTestId(ids.exportJson).click();
+  return JSON.parse(readFileSync((await (await download).path())!, 'utf8')) as CocoResult[];
+}
+
+test('detections match the samples ground truth (class, box IoU, mask IoU)', async () => {
+  test.skip(!existsSync(ANNOTATIONS), 'no public/samples/annotations.json yet');
+  test.setTimeout(360_000);
+  const gt = JSON.parse(readFileSync(ANNOTATIONS, 'utf8')) as CocoGroundTruth;
+  const catName = new Map(gt.categories.map((c) => [c.id, c.name]));
+  const model = mainModel();
+  const nameOfResult = (categoryId: number) => {
+    const idx = model.categoryIds ? model.categoryIds.indexOf(categoryId) : categoryId - 1;
+    return model.classes[idx];
+  };
+
+  let gtTotal = 0;
+  let found = 0;
+  const maskIous: number[] = [];
+  const report: string[] = [];
+  for (const name of sampleNames().slice(0, IMAGES_CHECKED)) {
+    const image = gt.images.find((im) => im.file_name === name || path.basename(im.file_name) === name);
+    if (!image) continue;
+    const anns = gt.annotations.filter((a) => a.image_id === image.id && !a.iscrowd);
+    const buffer = readFileSync(path.join(FIXTURE_PATHS.samples, name));
+    await dropAndWait(page, { name, mimeType: 'image/jpeg', buffer }, 180_000);
+    const results = await exportResults();
+    const used = new Set<number>();
+    for (const a of anns) {
+      gtTotal++;
+      const cls = catName.get(a.category_id);
+      const gtBox = [a.bbox[0], a.bbox[1], a.bbox[0] + a.bbox[2], a.bbox[1] + a.bbox[3]];
+      let best = -1;
+      let bestIou = 0.5;
+      results.forEach((r, j) => {
+        if (used.has(j) || nameOfResult(r.category_id) !== cls) return;
+        const iou = boxIou(gtBox, [r.bbox[0], r.bbox[1], r.bbox[0] + r.bbox[2], r.bbox[1] + r.bbox[3]]);
+        if (iou >= bestIou) {
+          bestIou = iou;
+          best = j;
+        }
+      });
+      if (best < 0) {
+        report.push(`${name}: missed ${cls}`);
+        continue;
+      }
+      used.add(best);
+      found++;
+      const gtMask = segmentationToMask(a.segmentation, image.height, image.width);
+      const iou = maskIou(gtMask, rleToMask(results[best]!.segmentation));
+      maskIous.push(iou);
+      report.push(`${name}: ${cls} box IoU ${bestIou.toFixed(2)} mask IoU ${iou.toFixed(2)}`);
+    }
+  }
+  console.log(report.join('\n'));
+  expect(gtTotal, 'ground-truth instances on the checked samples').toBeGreaterThan(0);
+  expect(found / gtTotal, `recall at box IoU 0.5 with the right class\n${report.join('\n')}`).toBeGreaterThanOrEqual(MIN_RECALL);
+  const maskOk = maskIous.filter((x) => x >= 0.5).length / Math.max(1, maskIous.length);
+  expect(maskOk, `matched instances with mask IoU ≥ 0.5\n${report.join('\n')}`).toBeGreaterThanOrEqual(MIN_MASK_OK);
+});

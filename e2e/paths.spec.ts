@@ -1,0 +1,94 @@
+import { test, expect } from '@playwright/test';
+import {
+  boxIou, dropAndWait, getState, ids, instanceCount, mainModel, matchInstances, openApp, pane,
+  readInstances, rerun, sampleFile, smallestModel, screenshot,
+} from './helpers';
+
+/**
+ * The execution paths. 'wasm' (TypeScript reference post-processing) and 'wasm+gpu' (our
+ * WGSL kernels on the outputs of the same ORT wasm session) must find the same instances:
+ * this is the kernels' parity with their reference, across the whole pipeline, in the
+ * browser. Then the no-WebGPU fallback, and one run of the all-GPU 'webgpu' path.
+ */
+
+test('wasm and wasm+gpu find the same instances on the same image', async ({ page }) => {
+  await openApp(page, { path: 'wasm+gpu', panes: '2', model: mainModel().id });
+  await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
+  for (let image = 0; image < 2; image++) {
+    await dropAndWait(page, sampleFile(image), 180_000);
+    await expect(pane(page, 0).getByTestId(ids.pathBadge)).toContainText('wasm+gpu');
+    await expect(pane(page, 1).getByTestId(ids.pathBadge)).toHaveText(/wasm(?!\s*\+)/);
+    const state = await getState(page);
+    expect(state.panes.map((p) => p.activePath)).toEqual(['wasm+gpu', 'wasm']);
+
+    const gpu = await readInstances(pane(page, 0));
+    const cpu = await readInstances(pane(page, 1));
+    expect(gpu.length, `image ${image}: instances found`).toBeGreaterThan(0);
+    // Same count, same classes in the same (score) order, boxes overlapping almost exactly.
+    expect(gpu.length, `image ${image}: count`).toBe(cpu.length);
+    expect(gpu.map((i) => i.cls)).toEqual(cpu.map((i) => i.cls));
+    gpu.forEach((g, i) => {
+      expect(boxIou(g.box, cpu[i]!.box), `image ${image} instance ${i} box IoU`).toBeGreaterThanOrEqual(0.99);
+      expect(Math.abs(g.score - cpu[i]!.score)).toBeLessThanOrEqual(0.011);
+    });
+    // Mask areas (pixels at mask resolution) within 2 % of each other.
+    const dg = state.panes[0]!.result!.detections;
+    const dc = state.panes[1]!.result!.detections;
+    dg.forEach((d, i) => {
+      const rel = Math.abs(d.maskArea - dc[i]!.maskArea) / Math.max(1, dc[i]!.maskArea);
+      expect(rel, `image ${image} instance ${i} mask area ${d.maskArea} vs ${dc[i]!.maskArea}`).toBeLessThanOrEqual(0.02);
+    });
+  }
+});
+
+test('without WebGPU: a notice, the wasm path, and instances still found', async ({ page }) => {
+  await openApp(page, { nowebgpu: '1', model: mainModel().id });
+  const notice = page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`);
+  await expect(notice.filter({ hasText: /WebGPU is not available/i })).toBeVisible();
+  await expect(notice.first()).toHaveAttribute('role', 'alert');
+  await dropAndWait(page, sampleFile(0), 180_000);
+  const badge = pane(page, 0).getByTestId(ids.pathBadge);
+  await expect(badge).toContainText('wasm');
+  await expect(badge).not.toContainText(/gpu/i);
+  const state = await getState(page);
+  expect(state.webgpu).toBe(false);
+  expect(state.panes[0]!.activePath).toBe('wasm');
+  expect(await instanceCount(pane(page, 0))).toBeGreaterThan(0);
+});
+
+test('the all-GPU webgpu path segments one image like wasm+gpu', async ({ page }) => {
+  // ORT's WebGPU EP on SwiftShader takes tens of seconds a run: the smallest bundled model, once.
+  test.setTimeout(480_000);
+  const model = smallestModel();
+  await openApp(page, { path: 'webgpu', panes: '2', model: model.id });
+  await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm+gpu');
+  await expect(pane(page, 0).getByTestId(ids.pathPicker)).toHaveValue('webgpu');
+  await dropAndWait(page, sampleFile(0), 420_000);
+  await expect(pane(page, 0).getByTestId(ids.pathBadge)).toContainText('webgpu');
+  const state = await getState(page);
+  expect(state.panes[0]!.activePath).toBe('webgpu');
+  expect(state.panes[0]!.result!.path).toBe('webgpu');
+  await screenshot(page, 'webgpu-vs-wasm-gpu');
+
+  const gpu = await readInstances(pane(page, 0));
+  const ref = await readInstances(pane(page, 1));
+  expect(gpu.length).toBeGreaterThan(0);
+  // Different inference backends (and preprocess on the GPU vs the CPU) move scores a little:
+  // confident instances must be found by both.
+  const confident = gpu.filter((i) => i.score >= 0.3);
+  for (const m of matchInstances(confident, ref)) {
+    expect(m.b, `${m.a.cls} ${m.a.score} found by wasm+gpu too`).toBeDefined();
+    expect(m.iou).toBeGreaterThanOrEqual(0.9);
+  }
+  expect(Math.abs(gpu.length - ref.length)).toBeLessThanOrEqual(Math.max(2, Math.round(ref.length * 0.2)));
+});
+
+test('a re-run keeps the path the user picked', async ({ page }) => {
+  await openApp(page, { path: 'wasm', model: mainModel().id });
+  await dropAndWait(page, sampleFile(0), 180_000);
+  await rerun(page, () => pane(page, 0).getByTestId(ids.nmsKind).selectOption('greedy').then(() => undefined));
+  const state = await getState(page);
+  expect(state.panes[0]!.path).toBe('wasm');
+  expect(state.panes[0]!.activePath).toBe('wasm');
+  expect(state.panes[0]!.result!.bytesReadBack).toBe(0);
+});
