@@ -1,13 +1,126 @@
-import { defineConfig } from 'vite';
+import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // The app lives in app/, shaders in shaders/ (imported with `?raw`), models in models/
-// (served by the plugin below under /models/), static assets in public/.
+// (served by `serveStaticTree` under /models/), static assets in public/, and
+// onnxruntime-web's wasm runtimes under /ort/ (see app/pipeline/ort.ts).
+
+const ROOT = __dirname;
+const ORT_DIST = join(ROOT, 'node_modules/onnxruntime-web/dist');
+
+/** The ORT runtime files the app loads at run time: the JSEP build (WebGPU EP) and the asyncify build (wasm EP). */
+const ORT_FILES = [
+  'ort-wasm-simd-threaded.jsep.mjs',
+  'ort-wasm-simd-threaded.jsep.wasm',
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm',
+];
+
+const MIME: Record<string, string> = {
+  '.wasm': 'application/wasm',
+  '.mjs': 'text/javascript',
+  '.json': 'application/json',
+  '.onnx': 'application/octet-stream',
+};
+
+/** Model files that ship with the app: manifests and their ONNX weights (not data or training runs). */
+function isShippedModelFile(path: string): boolean {
+  return /\.(onnx|json)$/.test(path) && !path.split(sep).some((part) => part === 'data' || part === 'runs');
+}
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? listFiles(path) : [path];
+  });
+}
+
+/**
+ * Serves `urlPrefix` + file from `dir` in dev, and copies the same files into the build.
+ * `accept` filters which files are exposed (relative path → boolean).
+ */
+function serveStaticTree(name: string, urlPrefix: string, dir: string, accept: (rel: string) => boolean): Plugin {
+  return {
+    name,
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0]!;
+        if (!url.startsWith(urlPrefix)) return next();
+        const rel = decodeURIComponent(url.slice(urlPrefix.length));
+        const path = resolve(dir, rel);
+        if (!path.startsWith(dir + sep) || !accept(relative(dir, path)) || !existsSync(path) || !statSync(path).isFile()) {
+          return next();
+        }
+        const ext = path.slice(path.lastIndexOf('.'));
+        res.setHeader('Content-Type', MIME[ext] ?? 'application/octet-stream');
+        res.setHeader('Content-Length', String(statSync(path).size));
+        createReadStream(path).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const path of listFiles(dir)) {
+        const rel = relative(dir, path);
+        if (!accept(rel)) continue;
+        this.emitFile({ type: 'asset', fileName: urlPrefix.slice(1) + rel.split(sep).join('/'), source: readFileSync(path) });
+      }
+    },
+  };
+}
+
+/**
+ * Content-Security-Policy meta: no remote origins at all. wasm needs 'wasm-unsafe-eval'.
+ * The dev server's React refresh preamble is an inline script and HMR uses a websocket, so
+ * the dev policy adds 'unsafe-inline' for scripts and ws: for connections; the built app
+ * gets the strict policy.
+ */
+function contentSecurityPolicy(): Plugin {
+  let dev = false;
+  return {
+    name: 'segarena-csp',
+    configResolved(config) {
+      dev = config.command === 'serve';
+    },
+    transformIndexHtml() {
+      const script = dev ? "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'" : "script-src 'self' 'wasm-unsafe-eval'";
+      const connect = dev ? "connect-src 'self' data: blob: ws://localhost:* ws://127.0.0.1:*" : "connect-src 'self' data: blob:";
+      const policy = [
+        "default-src 'self'",
+        script,
+        "worker-src 'self' blob:",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        connect,
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'none'",
+      ].join('; ');
+      return [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: policy }, injectTo: 'head-prepend' }];
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    contentSecurityPolicy(),
+    serveStaticTree('segarena-ort-runtime', '/ort/', ORT_DIST, (rel) => ORT_FILES.includes(rel)),
+    serveStaticTree('segarena-models', '/models/', join(ROOT, 'models'), isShippedModelFile),
+  ],
   server: { port: 5173, strictPort: false, fs: { allow: ['.'] } },
   preview: { port: 4173 },
   assetsInclude: ['**/*.onnx'],
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2000,
+    rollupOptions: {
+      input: Object.fromEntries(
+        ['index.html', 'kernel-tests.html'].filter((f) => existsSync(join(ROOT, f))).map((f) => [f.replace('.html', ''), join(ROOT, f)]),
+      ),
+    },
+  },
 });

@@ -1,0 +1,59 @@
+import { useEffect, useState, type DragEvent } from 'react';
+import { engine } from './pipeline/engine';
+import { useStore } from './state/store';
+import { MetricsTable } from './ui/MetricsTable';
+import { Notices } from './ui/Notices';
+import { Pane } from './ui/Pane';
+import { SourceBar } from './ui/SourceBar';
+
+/** The page: source bar, notices, panes side by side, metrics table. The whole page is a drop zone. */
+export function App() {
+  const paneKeys = useStore((s) => s.panes.map((p) => p.key).join(','));
+  const [dragging, setDragging] = useState(false);
+
+  useEffect(() => {
+    const onPaste = (e: ClipboardEvent) => {
+      const item = [...(e.clipboardData?.items ?? [])].find((i) => i.kind === 'file');
+      const file = item?.getAsFile();
+      if (file) {
+        e.preventDefault();
+        void engine.openImage(file, file.name || 'pasted image');
+      }
+    };
+    window.addEventListener('paste', onPaste);
+    return () => window.removeEventListener('paste', onPaste);
+  }, []);
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const file = e.dataTransfer?.files?.[0];
+    if (file) void engine.openImage(file, file.name);
+  };
+
+  const keys = paneKeys ? paneKeys.split(',').map(Number) : [];
+  return (
+    <div
+      className={`app${dragging ? ' dragging' : ''}`}
+      data-testid="drop-zone"
+      onDragOver={(e) => {
+        e.preventDefault();
+        if (!dragging) setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
+      <SourceBar />
+      <Notices />
+      <main className="panes" style={{ gridTemplateColumns: `repeat(${Math.min(Math.max(keys.length, 1), 3)}, minmax(0, 1fr))` }}>
+        {keys.map((key, index) => (
+          <Pane key={key} paneKey={key} index={index} />
+        ))}
+      </main>
+      <MetricsTable />
+      {dragging && <div className="drop-hint">Drop an image to segment it</div>}
+    </div>
+  );
+}

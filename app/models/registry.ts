@@ -1,0 +1,64 @@
+/**
+ * The manifest registry: every `models/**\/*.json` that is a ModelManifest (bundled with
+ * the app), plus manifests added at run time (e.g. a dropped ONNX, later). Ids are unique.
+ */
+import type { ModelManifest } from '../types';
+
+const bundledModules = import.meta.glob<{ default: unknown }>(
+  ['../../models/**/*.json', '!../../models/data/**', '!../../models/**/runs/**'],
+  { eager: true },
+);
+
+/** Structural check: enough of ModelManifest for the pipeline to run it. */
+export function isModelManifest(value: unknown): value is ModelManifest {
+  if (typeof value !== 'object' || value === null) return false;
+  const m = value as Partial<ModelManifest>;
+  return (
+    typeof m.id === 'string' &&
+    typeof m.url === 'string' &&
+    typeof m.family === 'string' &&
+    typeof m.input === 'object' &&
+    m.input !== null &&
+    typeof m.input.width === 'number' &&
+    typeof m.input.height === 'number' &&
+    Array.isArray(m.classes) &&
+    typeof m.outputs === 'object' &&
+    typeof m.defaults === 'object'
+  );
+}
+
+function loadBundled(): ModelManifest[] {
+  const found: ModelManifest[] = [];
+  for (const mod of Object.values(bundledModules)) {
+    const value = mod.default;
+    if (isModelManifest(value) && !found.some((m) => m.id === value.id)) found.push(value);
+  }
+  // Bigger input first: the reference model of each family leads the picker.
+  return found.sort((a, b) => b.input.width * b.input.height - a.input.width * a.input.height || a.id.localeCompare(b.id));
+}
+
+const manifests = new Map<string, ModelManifest>(loadBundled().map((m) => [m.id, m]));
+
+export function listModels(): ModelManifest[] {
+  return [...manifests.values()];
+}
+
+export function getModel(id: string): ModelManifest | undefined {
+  return manifests.get(id);
+}
+
+export function addModel(manifest: ModelManifest): void {
+  manifests.set(manifest.id, manifest);
+}
+
+/** The model a new pane gets: `preferred` when known, else the first bundled one. */
+export function defaultModelId(preferred?: string | null): string | undefined {
+  if (preferred && manifests.has(preferred)) return preferred;
+  return manifests.keys().next().value;
+}
+
+/** Absolute URL of a manifest's ONNX file (manifest urls are relative to the app root). */
+export function modelUrl(manifest: ModelManifest): string {
+  if (/^[a-z]+:/i.test(manifest.url)) return manifest.url;
+  return `${import.meta.env.BASE_URL}${manifest.url.replace(/^\//, '')}`;
+}

@@ -1,0 +1,506 @@
+/**
+ * The engine: owns the GPU device, the current frame, the webcam and one PaneController
+ * per pane; lives outside React. It reads pane settings from the store and writes results
+ * back into it. React components call its methods (the `engine` singleton below).
+ *
+ * One frame's way: a source (image file / webcam frame) becomes a `Frame` (decoded once,
+ * shared), stored as `frameBitmap`; every pane's controller is pumped: it makes sure its
+ * runner (model × path) exists, runs it on the frame, and stores the FrameResult and the
+ * overlay bitmap. A pane that is still busy when a new frame comes runs once more on the
+ * latest frame when it is done (frames in between are dropped, never queued).
+ */
+import type { ExecutionPath, PostprocessSettings } from '../types';
+import { defaultModelId, getModel, listModels } from '../models/registry';
+import { getPane, newPaneKey, notify, updatePane, useStore, type PaneState } from '../state/store';
+import { acquireGpuDevice, type GpuContext } from '../gpu/device';
+import { Frame } from './frame';
+import { downloadBlob, exportCocoJson, exportPng } from './exports';
+import { createRunner, gpuPostprocessingAvailable } from './runners';
+import { ModelLoadError, type OverlayView, type PaneRunner } from './runner';
+import { dropWebGpuSessions } from './sessions';
+import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam } from './sources';
+
+export const EXECUTION_PATHS: readonly ExecutionPath[] = ['webgpu', 'wasm+gpu', 'wasm'];
+
+export const NO_WEBGPU_NOTICE =
+  'WebGPU is not available in this browser: running on the CPU (ORT wasm + TypeScript post-processing)';
+
+/** Smoothing of the per-pane fps (exponential moving average weight of the newest interval). */
+const FPS_SMOOTHING = 0.3;
+
+class PaneController {
+  runner: PaneRunner | null = null;
+  runnerKey = '';
+  busy = false;
+  pending = false;
+  lastDoneAt = 0;
+  recomposing = false;
+  recomposePending = false;
+  constructor(readonly key: number) {}
+}
+
+export class Engine {
+  private device: GPUDevice | null = null;
+  private gpuLost = false;
+  private frame: Frame | null = null;
+  private oldBitmaps: ImageBitmap[] = [];
+  private webcam: Webcam | null = null;
+  private capturing = false;
+  private readonly controllers = new Map<number, PaneController>();
+  private readonly params: URLSearchParams;
+  readonly ready: Promise<void>;
+
+  constructor(search: string) {
+    this.params = new URLSearchParams(search);
+    this.ready = this.init();
+  }
+
+  // ---------------------------------------------------------------- setup
+
+  private async init(): Promise<void> {
+    const noWebGpu = this.params.get('nowebgpu') === '1';
+    let fallbackAdapter = false;
+    let adapterName = '';
+    if (!noWebGpu) {
+      try {
+        const gpu = await this.acquire();
+        this.device = gpu.device;
+        fallbackAdapter = gpu.adapter.isFallbackAdapter;
+        adapterName = adapterLabel(gpu);
+      } catch (err) {
+        console.warn('No WebGPU device:', err);
+      }
+    }
+    const webgpu = this.device !== null;
+    const asked = this.params.get('path');
+    const defaultPath: ExecutionPath =
+      asked && (EXECUTION_PATHS as readonly string[]).includes(asked)
+        ? (asked as ExecutionPath)
+        : !webgpu
+          ? 'wasm'
+          : fallbackAdapter
+            ? 'wasm+gpu'
+            : 'webgpu';
+    useStore.setState({ webgpu, fallbackAdapter, adapterName, defaultPath, envReady: true });
+    if (!webgpu) notify('info', NO_WEBGPU_NOTICE);
+    else if (fallbackAdapter && !asked) {
+      notify(
+        'info',
+        `The GPU is a software emulation (${adapterName}): panes run inference on the CPU (ORT wasm) and post-processing in WGSL on the emulated GPU (“wasm+gpu”). Pick “webgpu” to run the whole model on it (slow).`,
+      );
+    }
+    if (listModels().length === 0) notify('error', 'No model manifests were found under models/.');
+    const count = Math.max(1, Math.min(6, Number(this.params.get('panes')) || 1));
+    for (let i = 0; i < count; i++) this.addPane();
+    void this.refreshCameras();
+  }
+
+  // ---------------------------------------------------------------- panes
+
+  addPane(): void {
+    const s = useStore.getState();
+    const last = s.panes[s.panes.length - 1];
+    const modelId = last?.modelId ?? defaultModelId(this.params.get('model')) ?? '';
+    const manifest = getModel(modelId);
+    const key = newPaneKey();
+    const pane: PaneState = {
+      key,
+      modelId,
+      path: last?.path ?? s.defaultPath,
+      activePath: null,
+      pathNote: '',
+      settings: manifest ? defaultSettings(manifest.defaults) : { scoreThreshold: 0.15, topK: 200, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 100 },
+      status: 'idle',
+      message: '',
+      result: null,
+      resultFrameId: 0,
+      overlay: null,
+      hiddenClasses: [],
+      highlight: null,
+      fps: 0,
+      frames: 0,
+    };
+    useStore.setState({ panes: [...s.panes, pane] });
+    this.controllers.set(key, new PaneController(key));
+    if (this.frame) void this.pump(key);
+  }
+
+  removePane(key: number): void {
+    const ctrl = this.controllers.get(key);
+    ctrl?.runner?.dispose();
+    this.controllers.delete(key);
+    useStore.setState((s) => ({ panes: s.panes.filter((p) => p.key !== key) }));
+  }
+
+  setModel(key: number, modelId: string): void {
+    const manifest = getModel(modelId);
+    if (!manifest) return;
+    updatePane(key, { modelId, settings: defaultSettings(manifest.defaults), hiddenClasses: [], highlight: null, result: null, overlay: null });
+    void this.pump(key);
+  }
+
+  setPath(key: number, path: ExecutionPath): void {
+    updatePane(key, { path, highlight: null });
+    void this.pump(key);
+  }
+
+  setSettings(key: number, patch: Partial<PostprocessSettings>): void {
+    updatePane(key, (p) => ({ settings: { ...p.settings, ...patch }, highlight: null }));
+    void this.pump(key);
+  }
+
+  setHighlight(key: number, highlight: number | null): void {
+    const pane = getPane(key);
+    if (!pane || pane.highlight === highlight) return;
+    updatePane(key, { highlight });
+    void this.recompose(key);
+  }
+
+  toggleClass(key: number, classIndex: number): void {
+    updatePane(key, (p) => ({
+      hiddenClasses: p.hiddenClasses.includes(classIndex) ? p.hiddenClasses.filter((c) => c !== classIndex) : [...p.hiddenClasses, classIndex],
+      highlight: null,
+    }));
+    void this.recompose(key);
+  }
+
+  /** Which path a pane can really run, and why it differs from the asked one. */
+  private resolvePath(asked: ExecutionPath): { path: ExecutionPath; note: string } {
+    if (asked !== 'wasm' && !this.device) {
+      return { path: 'wasm', note: this.gpuLost ? 'GPU lost: CPU fallback' : 'no WebGPU: CPU fallback' };
+    }
+    if (asked !== 'wasm' && !gpuPostprocessingAvailable()) {
+      return { path: 'wasm', note: 'GPU post-processing not built in: CPU fallback' };
+    }
+    const state = useStore.getState();
+    if (asked === 'wasm+gpu' && state.fallbackAdapter) return { path: asked, note: 'software GPU: inference on CPU' };
+    if (asked === 'webgpu' && state.fallbackAdapter) return { path: asked, note: 'software GPU: slow' };
+    return { path: asked, note: '' };
+  }
+
+  private async ensureRunner(ctrl: PaneController, pane: PaneState): Promise<PaneRunner> {
+    const { path, note } = this.resolvePath(pane.path);
+    const key = `${pane.modelId}|${path}`;
+    if (ctrl.runner && ctrl.runnerKey === key) return ctrl.runner;
+    ctrl.runner?.dispose();
+    ctrl.runner = null;
+    const manifest = getModel(pane.modelId);
+    if (!manifest) throw new ModelLoadError(`unknown model “${pane.modelId}”`);
+    updatePane(ctrl.key, { status: 'loading', message: `Loading ${manifest.name}…`, activePath: path, pathNote: note });
+    ctrl.runner = await createRunner(path, manifest, { device: path === 'wasm' ? null : this.device });
+    ctrl.runnerKey = key;
+    return ctrl.runner;
+  }
+
+  /** Runs a pane on the latest frame; coalesces requests that come while it is busy. */
+  private async pump(key: number): Promise<void> {
+    const ctrl = this.controllers.get(key);
+    if (!ctrl) return;
+    if (ctrl.busy) {
+      ctrl.pending = true;
+      return;
+    }
+    ctrl.busy = true;
+    try {
+      do {
+        ctrl.pending = false;
+        const frame = this.frame;
+        const pane = getPane(key);
+        if (!frame || !pane) break;
+        let runner: PaneRunner;
+        try {
+          runner = await this.ensureRunner(ctrl, pane);
+        } catch (err) {
+          const text = `Model failed to load: ${errorText(err)}`;
+          updatePane(key, { status: 'error', message: text, result: null, overlay: null });
+          notify('error', text);
+          ctrl.runnerKey = '';
+          break;
+        }
+        if (!this.controllers.has(key)) break;
+        updatePane(key, { status: 'running', message: '' });
+        const latest = getPane(key)!;
+        const out = await runner.run(frame, latest.settings, viewOf(latest));
+        if (!this.controllers.has(key)) break;
+        const now = performance.now();
+        const interval = ctrl.lastDoneAt > 0 && this.webcam ? now - ctrl.lastDoneAt : out.result.timings.total ?? 0;
+        ctrl.lastDoneAt = now;
+        updatePane(key, (p) => {
+          const instant = interval > 0 ? 1000 / interval : 0;
+          const fps = this.webcam && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
+          p.overlay?.close();
+          return {
+            result: out.result,
+            resultFrameId: frame.id,
+            overlay: out.overlay,
+            status: this.webcam ? 'running' : ctrl.pending ? 'running' : 'done',
+            highlight: null,
+            fps,
+            frames: p.frames + 1,
+            message: '',
+          };
+        });
+      } while (ctrl.pending);
+    } catch (err) {
+      console.error(err);
+      const text = `Pane ${paneIndex(key) + 1} failed: ${errorText(err)}`;
+      updatePane(key, { status: 'error', message: text });
+      notify('error', text);
+      // A failed run may leave the runner in a bad state (e.g. device lost): make a new one next time.
+      ctrl.runner?.dispose();
+      ctrl.runner = null;
+      ctrl.runnerKey = '';
+    } finally {
+      ctrl.busy = false;
+    }
+  }
+
+  private async recompose(key: number): Promise<void> {
+    const ctrl = this.controllers.get(key);
+    if (!ctrl?.runner || ctrl.busy) return;
+    if (ctrl.recomposing) {
+      ctrl.recomposePending = true;
+      return;
+    }
+    ctrl.recomposing = true;
+    try {
+      do {
+        ctrl.recomposePending = false;
+        const pane = getPane(key);
+        if (!pane?.result || !ctrl.runner) break;
+        const overlay = await ctrl.runner.recompose(viewOf(pane));
+        updatePane(key, (p) => {
+          p.overlay?.close();
+          return { overlay };
+        });
+      } while (ctrl.recomposePending);
+    } catch (err) {
+      console.warn('recompose failed', err);
+    } finally {
+      ctrl.recomposing = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- sources
+
+  private setFrame(bitmap: ImageBitmap, width: number, height: number, kind: 'image' | 'webcam', name: string): void {
+    const prev = useStore.getState();
+    const id = prev.frameId + 1;
+    this.frame = new Frame(id, bitmap, width, height);
+    // Konva may still draw the previous bitmap this tick: close bitmaps two frames late.
+    if (prev.frameBitmap) this.oldBitmaps.push(prev.frameBitmap);
+    while (this.oldBitmaps.length > 2) this.oldBitmaps.shift()!.close();
+    const sizeChanged = prev.frameWidth !== width || prev.frameHeight !== height;
+    useStore.setState((s) => ({
+      sourceKind: kind,
+      sourceName: name,
+      frameWidth: width,
+      frameHeight: height,
+      frameId: id,
+      frameBitmap: bitmap,
+      panes: kind === 'image' || sizeChanged ? s.panes.map((p) => ({ ...p, hiddenClasses: kind === 'image' ? p.hiddenClasses : p.hiddenClasses, highlight: null })) : s.panes,
+    }));
+    for (const key of this.controllers.keys()) void this.pump(key);
+  }
+
+  async openImage(blob: Blob, name: string): Promise<void> {
+    try {
+      const image = await decodeImage(blob, name);
+      if (this.webcam) this.stopWebcam();
+      if (image.downscaledFrom) {
+        notify(
+          'info',
+          `“${name}” is ${image.downscaledFrom.width}×${image.downscaledFrom.height}: it was downscaled to ${image.width}×${image.height} for display and inference; boxes are in the downscaled pixels.`,
+        );
+      }
+      for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
+      this.setFrame(image.bitmap, image.width, image.height, 'image', name);
+    } catch (err) {
+      notify('error', err instanceof SourceError ? err.message : `This file could not be opened: ${errorText(err)}`);
+    }
+  }
+
+  async openSample(fileName: string): Promise<void> {
+    try {
+      const response = await fetch(`${import.meta.env.BASE_URL}samples/${encodeURIComponent(fileName)}`);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      await this.openImage(await response.blob(), fileName);
+    } catch (err) {
+      notify('error', `The sample “${fileName}” could not be loaded: ${errorText(err)}`);
+    }
+  }
+
+  async refreshCameras(): Promise<void> {
+    try {
+      const cameras = await listCameras();
+      useStore.setState((s) => ({
+        cameras,
+        cameraId: s.cameraId && cameras.some((c) => c.deviceId === s.cameraId) ? s.cameraId : (cameras[0]?.deviceId ?? null),
+      }));
+    } catch {
+      // enumerateDevices is missing or blocked: the picker stays empty.
+    }
+  }
+
+  selectCamera(deviceId: string): void {
+    useStore.setState({ cameraId: deviceId });
+    if (this.webcam) {
+      this.stopWebcam();
+      void this.startWebcam();
+    }
+  }
+
+  async startWebcam(): Promise<void> {
+    if (this.webcam) return;
+    const webcam = new Webcam(
+      (video) => this.onVideoFrame(video),
+      () => {
+        notify('error', 'The camera stopped (it was unplugged or taken by another application).');
+        this.stopWebcam();
+      },
+    );
+    this.webcam = webcam;
+    useStore.setState({ webcamActive: true });
+    try {
+      await webcam.start(useStore.getState().cameraId);
+      for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
+      await this.refreshCameras();
+      const opened = webcam.deviceId();
+      if (opened) useStore.setState({ cameraId: opened });
+    } catch (err) {
+      webcam.stop();
+      if (this.webcam === webcam) this.webcam = null;
+      useStore.setState({ webcamActive: false });
+      notify('error', cameraErrorMessage(err));
+    }
+  }
+
+  stopWebcam(): void {
+    if (!this.webcam) return;
+    this.webcam.stop();
+    this.webcam = null;
+    useStore.setState({ webcamActive: false });
+    for (const p of useStore.getState().panes) {
+      const ctrl = this.controllers.get(p.key);
+      if (p.status === 'running' && !ctrl?.busy) updatePane(p.key, { status: p.result ? 'done' : 'idle' });
+    }
+  }
+
+  private onVideoFrame(video: HTMLVideoElement): void {
+    // Drop frames while any pane is still busy: every pane sees the same frames.
+    if (this.capturing || [...this.controllers.values()].some((c) => c.busy)) return;
+    this.capturing = true;
+    const { videoWidth: w, videoHeight: h } = video;
+    createImageBitmap(video)
+      .then((bitmap) => {
+        if (this.webcam) this.setFrame(bitmap, w, h, 'webcam', 'webcam');
+        else bitmap.close();
+      })
+      .catch((err) => console.warn('frame capture failed', err))
+      .finally(() => {
+        this.capturing = false;
+      });
+  }
+
+  // ---------------------------------------------------------------- GPU loss
+
+  private acquire(): Promise<GpuContext> {
+    return acquireGpuDevice({ powerPreference: 'high-performance', onLost: (info) => this.onDeviceLost(info) });
+  }
+
+  private onDeviceLost(info: { reason: GPUDeviceLostReason; message: string }): void {
+    this.gpuLost = true;
+    this.device = null;
+    notify('error', `The GPU device was lost (${info.message || info.reason}). Recovering…`);
+    for (const ctrl of this.controllers.values()) {
+      if (ctrl.runner && ctrl.runner.path !== 'wasm') {
+        ctrl.runner.dispose();
+        ctrl.runner = null;
+        ctrl.runnerKey = '';
+      }
+    }
+    Frame.dropGpu();
+    dropWebGpuSessions();
+    void (async () => {
+      try {
+        const gpu = await this.acquire();
+        this.device = gpu.device;
+        this.gpuLost = false;
+        notify('info', 'The GPU device was recovered; panes run on it again.');
+      } catch (err) {
+        notify('error', `No GPU device could be acquired again (${errorText(err)}): panes run on the CPU.`);
+      }
+      for (const key of this.controllers.keys()) void this.pump(key);
+    })();
+  }
+
+  /** For tests: simulate a device loss (destroy() reports reason 'destroyed', which
+   * app/gpu/device.ts does not forward, so the loss handler is called directly). */
+  loseDevice(): void {
+    const device = this.device;
+    if (!device) return;
+    this.onDeviceLost({ reason: 'unknown', message: 'simulated device loss' });
+    device.destroy();
+  }
+
+  // ---------------------------------------------------------------- exports
+
+  async exportJson(key: number): Promise<void> {
+    const pane = getPane(key);
+    const ctrl = this.controllers.get(key);
+    const manifest = pane && getModel(pane.modelId);
+    if (!pane?.result || !ctrl?.runner || !manifest) {
+      notify('info', 'Nothing to export yet: open an image first.');
+      return;
+    }
+    try {
+      const masks = await ctrl.runner.readMasks();
+      const json = await exportCocoJson(pane.result, masks, manifest, useStore.getState().sourceName);
+      downloadBlob(new Blob([json], { type: 'application/json' }), `segarena-${manifest.id}-results.json`);
+    } catch (err) {
+      notify('error', `Export failed: ${errorText(err)}`);
+    }
+  }
+
+  async exportPng(key: number): Promise<void> {
+    const pane = getPane(key);
+    const manifest = pane && getModel(pane.modelId);
+    const bitmap = useStore.getState().frameBitmap;
+    if (!pane?.result || !manifest || !bitmap) {
+      notify('info', 'Nothing to export yet: open an image first.');
+      return;
+    }
+    try {
+      const blob = await exportPng(bitmap, pane, manifest);
+      downloadBlob(blob, `segarena-${manifest.id}.png`);
+    } catch (err) {
+      notify('error', `Export failed: ${errorText(err)}`);
+    }
+  }
+}
+
+function adapterLabel(gpu: GpuContext): string {
+  const a = gpu.adapter;
+  return [a.vendor, a.architecture, a.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+}
+
+function defaultSettings(d: PostprocessSettings & { confThreshold?: number }): PostprocessSettings {
+  return { scoreThreshold: d.scoreThreshold, topK: d.topK, nmsIou: d.nmsIou, nmsKind: d.nmsKind, maxDetections: d.maxDetections };
+}
+
+function viewOf(p: PaneState): OverlayView {
+  return { highlight: p.highlight, hiddenClasses: p.hiddenClasses };
+}
+
+function paneIndex(key: number): number {
+  return useStore.getState().panes.findIndex((p) => p.key === key);
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  if (typeof err === 'number') return `error code ${err}`;
+  return String(err);
+}
+
+export const engine = new Engine(typeof location !== 'undefined' ? location.search : '');

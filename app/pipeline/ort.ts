@@ -1,0 +1,24 @@
+/**
+ * onnxruntime-web setup, once per page. The JSEP build (`onnxruntime-web/webgpu`) holds
+ * both execution providers used here: 'webgpu' and 'wasm'. Its runtime files
+ * (`ort-wasm-simd-threaded.{jsep,asyncify}.{mjs,wasm}`) are served under /ort/ by the
+ * Vite plugin in vite.config.ts, so `wasmPaths` points there.
+ *
+ * Threads: the page is not cross-origin isolated (no SharedArrayBuffer), so one thread.
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+
+let configured = false;
+
+export function configureOrt(): typeof ort {
+  if (!configured) {
+    ort.env.wasm.wasmPaths = `${import.meta.env.BASE_URL}ort/`;
+    ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'warning';
+    configured = true;
+  }
+  return ort;
+}
+
+export { ort };

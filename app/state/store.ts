@@ -1,0 +1,172 @@
+/**
+ * The app's zustand store, split into slices:
+ * - env: what the browser offers (WebGPU, adapter, fallback adapter) and the URL defaults;
+ * - sources: the current frame's source (image or webcam), its size and frame counter,
+ *   the displayed bitmap, the camera list;
+ * - panes: one entry per pane: model, requested and running execution path, settings,
+ *   status, the last FrameResult and overlay, hover/hidden classes, fps;
+ * - notices: messages shown to the user (errors and infos).
+ *
+ * The engine (app/pipeline/engine.ts) writes results here; React components subscribe to
+ * slices; Konva draws only from this state. Non-serialisable members (ImageBitmaps) are
+ * left out of `snapshot()`, the test hook's view.
+ */
+import { create } from 'zustand';
+import type { ExecutionPath, FrameResult, PostprocessSettings } from '../types';
+
+export type PaneStatus = 'idle' | 'loading' | 'running' | 'done' | 'error';
+
+export interface EnvSlice {
+  /** navigator.gpu exists and gave an adapter (and `?nowebgpu=1` was not given). */
+  webgpu: boolean;
+  /** The adapter is a software one (SwiftShader): the WebGPU EP is very slow there. */
+  fallbackAdapter: boolean;
+  adapterName: string;
+  /** Resolved once the env probe finished. */
+  envReady: boolean;
+  /** The path a new pane gets. */
+  defaultPath: ExecutionPath;
+}
+
+export interface CameraInfo {
+  deviceId: string;
+  label: string;
+}
+
+export interface SourceSlice {
+  sourceKind: 'none' | 'image' | 'webcam';
+  sourceName: string;
+  /** Size of the working frame (after a downscale of huge images). */
+  frameWidth: number;
+  frameHeight: number;
+  /** Increments with every new frame; a pane's result says which frame it belongs to. */
+  frameId: number;
+  /** The frame as displayed under the overlays. */
+  frameBitmap: ImageBitmap | null;
+  cameras: CameraInfo[];
+  cameraId: string | null;
+  webcamActive: boolean;
+}
+
+export interface PaneState {
+  /** Stable key (pane index may change when a pane is removed). */
+  key: number;
+  modelId: string;
+  /** Path asked for by the user (or the default). */
+  path: ExecutionPath;
+  /** Path actually running (may differ: e.g. no WebGPU → 'wasm'); null before the first run. */
+  activePath: ExecutionPath | null;
+  /** Why activePath differs from path, or what the path means here. */
+  pathNote: string;
+  settings: PostprocessSettings;
+  status: PaneStatus;
+  message: string;
+  result: FrameResult | null;
+  /** Frame id of `result`. */
+  resultFrameId: number;
+  overlay: ImageBitmap | null;
+  hiddenClasses: number[];
+  /** Index into result.detections of the hovered instance. */
+  highlight: number | null;
+  fps: number;
+  /** Frames processed since the source started. */
+  frames: number;
+}
+
+export interface Notice {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+}
+
+export interface NoticesSlice {
+  notices: Notice[];
+}
+
+export type State = EnvSlice & SourceSlice & { panes: PaneState[] } & NoticesSlice;
+
+export const useStore = create<State>()(() => ({
+  webgpu: false,
+  fallbackAdapter: false,
+  adapterName: '',
+  envReady: false,
+  defaultPath: 'wasm',
+
+  sourceKind: 'none',
+  sourceName: '',
+  frameWidth: 0,
+  frameHeight: 0,
+  frameId: 0,
+  frameBitmap: null,
+  cameras: [],
+  cameraId: null,
+  webcamActive: false,
+
+  panes: [],
+  notices: [],
+}));
+
+let nextNoticeId = 1;
+let nextPaneKey = 1;
+
+// ---- actions (plain functions: the engine and the UI call them) ----
+
+export function notify(kind: Notice['kind'], text: string): number {
+  const id = nextNoticeId++;
+  useStore.setState((s) => ({ notices: [...s.notices.filter((n) => n.text !== text), { id, kind, text }].slice(-6) }));
+  return id;
+}
+
+export function dismissNotice(id: number): void {
+  useStore.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}
+
+export function newPaneKey(): number {
+  return nextPaneKey++;
+}
+
+export function updatePane(key: number, patch: Partial<PaneState> | ((p: PaneState) => Partial<PaneState>)): void {
+  useStore.setState((s) => ({
+    panes: s.panes.map((p) => (p.key === key ? { ...p, ...(typeof patch === 'function' ? patch(p) : patch) } : p)),
+  }));
+}
+
+export function getPane(key: number): PaneState | undefined {
+  return useStore.getState().panes.find((p) => p.key === key);
+}
+
+/** JSON-serialisable view of the store for tests (`window.__segarena.getState()`). */
+export function snapshot() {
+  const s = useStore.getState();
+  return {
+    webgpu: s.webgpu,
+    fallbackAdapter: s.fallbackAdapter,
+    adapterName: s.adapterName,
+    defaultPath: s.defaultPath,
+    source: {
+      kind: s.sourceKind,
+      name: s.sourceName,
+      width: s.frameWidth,
+      height: s.frameHeight,
+      frameId: s.frameId,
+      webcamActive: s.webcamActive,
+      cameraId: s.cameraId,
+    },
+    panes: s.panes.map((p, index) => ({
+      index,
+      modelId: p.modelId,
+      path: p.path,
+      activePath: p.activePath,
+      settings: { ...p.settings },
+      status: p.status,
+      message: p.message,
+      hiddenClasses: [...p.hiddenClasses],
+      highlight: p.highlight,
+      fps: p.fps,
+      frames: p.frames,
+      resultFrameId: p.resultFrameId,
+      result: p.result ? JSON.parse(JSON.stringify(p.result)) as FrameResult : null,
+    })),
+    notices: s.notices.map((n) => ({ kind: n.kind, text: n.text })),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The Konva overlay of one pane: the frame, the masks overlay image (GPU compose kernel
+ * output, or the CPU reference's RGBA on the 'wasm' path), then boxes, labels and scores
+ * as Konva shapes. Draws only from the store. Hovering an instance highlights it.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { Group, Image as KonvaImage, Label, Layer, Rect, Stage, Tag, Text } from 'react-konva';
+import type Konva from 'konva';
+import { engine } from '../pipeline/engine';
+import { classColorCss } from '../pipeline/palette';
+import { getModel } from '../models/registry';
+import { updatePane, useStore, type PaneState } from '../state/store';
+
+const MAX_STAGE_HEIGHT = 520;
+
+/** Index of the visible detection under (x, y) in image pixels: the smallest box containing it. */
+function hitTest(pane: PaneState, x: number, y: number): number | null {
+  let best: number | null = null;
+  let bestArea = Infinity;
+  pane.result?.detections.forEach((d, i) => {
+    if (pane.hiddenClasses.includes(d.classIndex)) return;
+    const [x1, y1, x2, y2] = d.box;
+    if (x < x1 || x > x2 || y < y1 || y > y2) return;
+    const area = (x2 - x1) * (y2 - y1);
+    if (area < bestArea) {
+      bestArea = area;
+      best = i;
+    }
+  });
+  return best;
+}
+
+export function Overlay({ pane }: { pane: PaneState }) {
+  const container = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(480);
+  const frame = useStore((s) => s.frameBitmap);
+  const frameW = useStore((s) => s.frameWidth);
+  const frameH = useStore((s) => s.frameHeight);
+  const manifest = getModel(pane.modelId);
+  const drawStart = useRef(0);
+
+  useEffect(() => {
+    const el = container.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setWidth(Math.max(200, el.clientWidth)));
+    ro.observe(el);
+    setWidth(Math.max(200, el.clientWidth));
+    return () => ro.disconnect();
+  }, []);
+
+  // Draw time: from the result landing in the store to Konva's layout after the render.
+  drawStart.current = performance.now();
+  const result = pane.result;
+  useLayoutEffect(() => {
+    if (!result) return;
+    const draw = performance.now() - drawStart.current;
+    if (result.timings.draw === undefined) {
+      updatePane(pane.key, (p) => (p.result === result ? { result: { ...result, timings: { ...result.timings, draw } } } : {}));
+    }
+  }, [result, pane.key]);
+
+  if (!frame || !frameW) {
+    return (
+      <div ref={container} className="overlay empty" data-testid="overlay">
+        <div className="empty-hint">
+          <strong>Drop, paste or open an image</strong>
+          <span>or pick a sample, or start the webcam</span>
+        </div>
+      </div>
+    );
+  }
+
+  const scale = Math.min(width / frameW, MAX_STAGE_HEIGHT / frameH);
+  const stageW = Math.round(frameW * scale);
+  const stageH = Math.round(frameH * scale);
+  // Results of an older frame are drawn at their own size (webcam frames are one frame late at most).
+  const showResult = result && result.imageWidth === frameW && result.imageHeight === frameH;
+  const label = Math.max(10, Math.min(13, 11 / Math.sqrt(scale)));
+
+  const onMove = (e: Konva.KonvaEventObject<MouseEvent>) => {
+    const pos = e.target.getStage()?.getPointerPosition();
+    if (!pos) return;
+    engine.setHighlight(pane.key, hitTest(pane, pos.x / scale, pos.y / scale));
+  };
+
+  return (
+    <div ref={container} className="overlay" data-testid="overlay">
+      <Stage width={stageW} height={stageH} onMouseMove={onMove} onMouseLeave={() => engine.setHighlight(pane.key, null)}>
+        <Layer listening={false}>
+          <KonvaImage image={frame} width={stageW} height={stageH} />
+          {showResult && pane.overlay && <KonvaImage image={pane.overlay} width={stageW} height={stageH} />}
+        </Layer>
+        <Layer listening={false}>
+          {showResult &&
+            result.detections.map((d, i) => {
+              if (pane.hiddenClasses.includes(d.classIndex)) return null;
+              const [x1, y1, x2, y2] = d.box;
+              const hot = pane.highlight === i;
+              const dim = pane.highlight !== null && !hot;
+              const color = classColorCss(d.classIndex);
+              return (
+                <Group key={i} opacity={dim ? 0.35 : 1}>
+                  <Rect
+                    x={x1 * scale}
+                    y={y1 * scale}
+                    width={(x2 - x1) * scale}
+                    height={(y2 - y1) * scale}
+                    stroke={color}
+                    strokeWidth={hot ? 3 : 1.5}
+                  />
+                  <Label x={x1 * scale} y={Math.max(0, y1 * scale - label - 4)}>
+                    <Tag fill={color} opacity={0.9} cornerRadius={2} />
+                    <Text
+                      text={`${manifest?.classes[d.classIndex] ?? d.classIndex} ${d.score.toFixed(2)}`}
+                      fontSize={label}
+                      fontStyle="600"
+                      fill="#0b0d10"
+                      padding={2}
+                    />
+                  </Label>
+                </Group>
+              );
+            })}
+        </Layer>
+      </Stage>
+    </div>
+  );
+}

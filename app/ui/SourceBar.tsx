@@ -1,0 +1,113 @@
+import { useEffect, useRef, useState } from 'react';
+import { engine } from '../pipeline/engine';
+import { useStore } from '../state/store';
+
+/** Sample images come from public/samples/annotations.json (COCO GT of the samples). */
+function useSamples(): string[] {
+  const [samples, setSamples] = useState<string[]>([]);
+  useEffect(() => {
+    let alive = true;
+    fetch(`${import.meta.env.BASE_URL}samples/annotations.json`)
+      .then((r) => (r.ok ? r.json() : null))
+      .then((gt: { images?: { file_name: string }[] } | null) => {
+        if (alive && gt?.images) setSamples(gt.images.map((i) => i.file_name));
+      })
+      .catch(() => undefined);
+    return () => {
+      alive = false;
+    };
+  }, []);
+  return samples;
+}
+
+export function SourceBar() {
+  const input = useRef<HTMLInputElement>(null);
+  const samples = useSamples();
+  const sourceName = useStore((s) => s.sourceName);
+  const sourceKind = useStore((s) => s.sourceKind);
+  const size = useStore((s) => (s.frameWidth ? `${s.frameWidth}×${s.frameHeight}` : ''));
+  const cameras = useStore((s) => s.cameras);
+  const cameraId = useStore((s) => s.cameraId);
+  const webcamActive = useStore((s) => s.webcamActive);
+  const webgpu = useStore((s) => s.webgpu);
+  const fallback = useStore((s) => s.fallbackAdapter);
+  const adapter = useStore((s) => s.adapterName);
+  const envReady = useStore((s) => s.envReady);
+
+  return (
+    <header className="topbar">
+      <div className="brand">
+        <span className="logo" aria-hidden>
+          ◧
+        </span>
+        <h1>SegArena</h1>
+      </div>
+      <div className="sources">
+        <button className="btn primary" onClick={() => input.current?.click()}>
+          Open image
+        </button>
+        <input
+          ref={input}
+          type="file"
+          accept="image/*"
+          data-testid="image-input"
+          className="visually-hidden"
+          onChange={(e) => {
+            const file = e.currentTarget.files?.[0];
+            if (file) void engine.openImage(file, file.name);
+            e.currentTarget.value = '';
+          }}
+        />
+        <label className="field">
+          <span>Sample</span>
+          <select
+            data-testid="sample-picker"
+            value={sourceKind === 'image' && samples.includes(sourceName) ? sourceName : ''}
+            onChange={(e) => e.currentTarget.value && void engine.openSample(e.currentTarget.value)}
+          >
+            <option value="">— pick a sample —</option>
+            {samples.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="sep" />
+        <label className="field">
+          <span>Camera</span>
+          <select data-testid="camera-picker" value={cameraId ?? ''} onChange={(e) => engine.selectCamera(e.currentTarget.value)} onFocus={() => void engine.refreshCameras()}>
+            {cameras.length === 0 && <option value="">default camera</option>}
+            {cameras.map((c) => (
+              <option key={c.deviceId} value={c.deviceId}>
+                {c.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button className="btn" data-testid="webcam-start" disabled={webcamActive} onClick={() => void engine.startWebcam()}>
+          ● Start webcam
+        </button>
+        <button className="btn danger" data-testid="webcam-stop" disabled={!webcamActive} onClick={() => engine.stopWebcam()}>
+          ■ Stop
+        </button>
+        <span className="sep" />
+        <button className="btn" data-testid="add-pane" onClick={() => engine.addPane()}>
+          + Add pane
+        </button>
+      </div>
+      <div className="env">
+        {sourceName && (
+          <span className="source-name" title={sourceName}>
+            {sourceKind === 'webcam' ? 'webcam' : sourceName} {size && <em>{size}</em>}
+          </span>
+        )}
+        {envReady && (
+          <span className={`chip ${webgpu ? (fallback ? 'warn' : 'ok') : 'off'}`} title={adapter}>
+            {webgpu ? (fallback ? 'WebGPU · software' : 'WebGPU') : 'no WebGPU'}
+          </span>
+        )}
+      </div>
+    </header>
+  );
+}

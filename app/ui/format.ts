@@ -1,0 +1,31 @@
+import type { StageTimings } from '../types';
+
+/** Stages shown per pane, in pipeline order, with short labels. */
+export const STAGES: { key: keyof Omit<StageTimings, 'source'>; label: string }[] = [
+  { key: 'upload', label: 'upload' },
+  { key: 'preprocess', label: 'preprocess' },
+  { key: 'inference', label: 'inference' },
+  { key: 'decode', label: 'decode' },
+  { key: 'nms', label: 'NMS' },
+  { key: 'masks', label: 'masks' },
+  { key: 'readback', label: 'read-back' },
+  { key: 'draw', label: 'draw' },
+];
+
+export function ms(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  return v.toFixed(2);
+}
+
+export function fpsText(fps: number): string {
+  if (!fps) return '–';
+  return fps >= 10 ? fps.toFixed(0) : fps.toFixed(1);
+}
+
+export function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
