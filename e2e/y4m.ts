@@ -28,29 +28,11 @@ interface Shape {
   rgb: [number, number, number];
 }
 
-/** BT.601 full-range RGB → YCbCr (what the C420jpeg colour space means). */
-function rgbToYuv(r: number, g: number, b: number): [number, number, number] {
-  const y = 0.299 * r + 0.587 * g + 0.114 * b;
-  const u = 128 - 0.168736 * r - 0.331264 * g + 0.5 * b;
-  const v = 128 + 0.5 * r - 0.418688 * g - 0.081312 * b;
-  const clamp = (x: number) => Math.max(0, Math.min(255, Math.round(x)));
-  return [clamp(y), clamp(u), clamp(v)];
-}
-
-function shapeCovers(s: Shape, frame: number, x: number, y: number, w: number, h: number): boolean {
-  // Bounce inside the frame: fold the unbounded position back into [r, size - r].
-  const fold = (p: number, lo: number, hi: number) => {
-    const span = hi - lo;
-    const t = ((((p - lo) % (2 * span)) + 2 * span) % (2 * span));
-    return lo + (t <= span ? t : 2 * span - t);
-  };
-  const cx = fold(s.cx + s.vx * frame, s.radius, w - s.radius);
-  const cy = fold(s.cy + s.vy * frame, s.radius, h - s.radius);
-  const dx = x - cx;
-  const dy = y - cy;
-  return s.kind === 'disc'
-    ? dx * dx + dy * dy <= s.radius * s.radius
-    : Math.abs(dx) <= s.radius && Math.abs(dy) <= s.radius;
+/** Bounce inside [lo, hi]: fold an unbounded coordinate back into the range. */
+function fold(p: number, lo: number, hi: number): number {
+  const span = hi - lo;
+  const t = (((p - lo) % (2 * span)) + 2 * span) % (2 * span);
+  return lo + (t <= span ? t : 2 * span - t);
 }
 
 /** Renders the frames and returns the whole file. */
@@ -67,41 +49,58 @@ export function makeShapesY4m(opts: Y4mOptions): Buffer {
   const ySize = w * h;
   const cSize = (w / 2) * (h / 2);
   const parts: Buffer[] = [header];
-  const rgb = new Uint8Array(ySize * 3);
+  // RGB of the frame being drawn, [h, w, 3].
+  const rgb = new Float32Array(ySize * 3);
+  // The background: a soft diagonal gradient, the same every frame.
+  const background = new Float32Array(ySize * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = (y * w + x) * 3;
+      background[o] = 90 + (x * 60) / w;
+      background[o + 1] = 110 + (y * 50) / h;
+      background[o + 2] = 100;
+    }
+  }
   for (let f = 0; f < frames; f++) {
-    // RGB frame: a soft diagonal gradient background, then the shapes in order.
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const o = (y * w + x) * 3;
-        let c: [number, number, number] = [90 + (x * 60) / w, 110 + (y * 50) / h, 100];
-        for (const s of shapes) if (shapeCovers(s, f, x, y, w, h)) c = s.rgb;
-        rgb[o] = c[0];
-        rgb[o + 1] = c[1];
-        rgb[o + 2] = c[2];
+    rgb.set(background);
+    for (const s of shapes) {
+      const cx = fold(s.cx + s.vx * f, s.radius, w - s.radius);
+      const cy = fold(s.cy + s.vy * f, s.radius, h - s.radius);
+      const y0 = Math.max(0, Math.floor(cy - s.radius));
+      const y1 = Math.min(h - 1, Math.ceil(cy + s.radius));
+      const x0 = Math.max(0, Math.floor(cx - s.radius));
+      const x1 = Math.min(w - 1, Math.ceil(cx + s.radius));
+      for (let y = y0; y <= y1; y++) {
+        for (let x = x0; x <= x1; x++) {
+          const dx = x - cx;
+          const dy = y - cy;
+          if (s.kind === 'disc' && dx * dx + dy * dy > s.radius * s.radius) continue;
+          const o = (y * w + x) * 3;
+          rgb[o] = s.rgb[0];
+          rgb[o + 1] = s.rgb[1];
+          rgb[o + 2] = s.rgb[2];
+        }
       }
     }
+    // BT.601 full range (what C420jpeg means): Y per pixel, Cb/Cr averaged over 2x2 blocks.
     const planes = Buffer.alloc(ySize + 2 * cSize);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const o = (y * w + x) * 3;
-        planes[y * w + x] = rgbToYuv(rgb[o]!, rgb[o + 1]!, rgb[o + 2]!)[0];
-      }
+    for (let i = 0; i < ySize; i++) {
+      planes[i] = Math.min(255, Math.round(0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!));
     }
-    // Chroma: average the 2x2 block's U and V.
     for (let y = 0; y < h / 2; y++) {
       for (let x = 0; x < w / 2; x++) {
-        let u = 0;
-        let v = 0;
-        for (let dy = 0; dy < 2; dy++) {
-          for (let dx = 0; dx < 2; dx++) {
-            const o = ((2 * y + dy) * w + 2 * x + dx) * 3;
-            const yuv = rgbToYuv(rgb[o]!, rgb[o + 1]!, rgb[o + 2]!);
-            u += yuv[1];
-            v += yuv[2];
-          }
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let k = 0; k < 4; k++) {
+          const o = ((2 * y + (k >> 1)) * w + 2 * x + (k & 1)) * 3;
+          r += rgb[o]! / 4;
+          g += rgb[o + 1]! / 4;
+          b += rgb[o + 2]! / 4;
         }
-        planes[ySize + y * (w / 2) + x] = Math.round(u / 4);
-        planes[ySize + cSize + y * (w / 2) + x] = Math.round(v / 4);
+        const c = y * (w / 2) + x;
+        planes[ySize + c] = Math.max(0, Math.min(255, Math.round(128 - 0.168736 * r - 0.331264 * g + 0.5 * b)));
+        planes[ySize + cSize + c] = Math.max(0, Math.min(255, Math.round(128 + 0.5 * r - 0.418688 * g - 0.081312 * b)));
       }
     }
     parts.push(frameHeader, planes);
