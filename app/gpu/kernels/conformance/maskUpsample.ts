@@ -2,7 +2,7 @@
  * Conformance cases of the maskUpsample kernel (no test-framework imports; runs in Node
  * through Dawn and in the browser page kernel-tests.html).
  */
-import { createStorageBuffer, readBuffer, uploadStorage } from '../../buffers';
+import { createStorageBuffer, readBuffer, uploadStorage, writeTyped } from '../../buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES, type InputTransform } from '../../layout';
 import {
   maskCoefficientsReference,
@@ -44,7 +44,7 @@ export async function runMaskUpsample(
   const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords(c.records, capacity)));
   const protoBytes = Math.max(capacity * c.spec.protoWidth * c.spec.protoHeight * 4, c.protoMasks.byteLength);
   const protoMasks = createStorageBuffer(device, 'test.protoMasks', protoBytes);
-  if (c.protoMasks.byteLength) device.queue.writeBuffer(protoMasks, 0, c.protoMasks);
+  if (c.protoMasks.byteLength) writeTyped(device, protoMasks, c.protoMasks);
   const bitsBytes = maskBitsBytes(c.mask, capacity);
   const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(bitsBytes / 4).fill(sentinel));
   const encoder = device.createCommandEncoder({ label: 'test.maskUpsample' });

@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { withDevice } from '../../../test/gpu';
+import { composeOverlayCases } from './conformance/composeOverlay';
+
+describe('composeOverlay kernel vs reference', () => {
+  it('passes every conformance case', async () => {
+    const results = await withDevice(composeOverlayCases);
+    for (const r of results) console.log(`${r.passed ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
+    expect(results.filter((r) => !r.passed)).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(7);
+  });
+});

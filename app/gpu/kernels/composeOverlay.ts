@@ -1,0 +1,168 @@
+/**
+ * Host code of shaders/compose_overlay.wgsl: bit masks + records + class colours + hidden
+ * classes + highlight → an rgba8unorm overlay texture at mask resolution.
+ * Reference: `composeOverlayReference` in app/reference/composeOverlay.ts.
+ *
+ * Cheap to re-run alone: a hover or a class toggle changes only the params uniform (and the
+ * hidden-classes buffer), never the masks.
+ */
+import shaderSource from '../../../shaders/compose_overlay.wgsl?raw';
+import { DEFAULT_OVERLAY_STYLE, NO_HIGHLIGHT, type OverlayStyle } from '../../reference/composeOverlay';
+import { wordsPerRowFor } from '../../reference/maskAssembly';
+
+export interface ComposeOverlayInputs {
+  records: GPUBuffer;
+  /** u32 [maxDetections, maskH, wordsPerRow] from maskUpsample. */
+  maskBits: GPUBuffer;
+  /** u32 [numColours] packed r | g << 8 | b << 16. */
+  classColours: GPUBuffer;
+  /** u32 [ceil(numClasses / 32)] hidden-class bits. */
+  hiddenClasses: GPUBuffer;
+  /** maskW x maskH, rgba8unorm, STORAGE_BINDING usage (`createOverlayTexture`). */
+  overlay: GPUTexture;
+}
+
+export interface ComposeOverlayParams {
+  mask: { width: number; height: number };
+  maxDetections: number;
+  /** Entries of the classColours buffer. */
+  numColours: number;
+  /** Entries of the hiddenClasses buffer. */
+  hiddenWords: number;
+  /** Instance index; null or NO_HIGHLIGHT for none. */
+  highlight: number | null;
+  style?: Partial<OverlayStyle>;
+}
+
+export interface ComposeOverlayKernel {
+  run(
+    encoder: GPUCommandEncoder,
+    inputs: ComposeOverlayInputs,
+    params: ComposeOverlayParams,
+    pass?: GPUComputePassDescriptor,
+  ): void;
+}
+
+/** The overlay texture: written by the kernel, sampled or copied by whoever draws it. */
+export function createOverlayTexture(device: GPUDevice, mask: { width: number; height: number }, label = 'composeOverlay.overlay'): GPUTexture {
+  return device.createTexture({
+    label,
+    size: { width: mask.width, height: mask.height },
+    format: 'rgba8unorm',
+    usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_SRC,
+  });
+}
+
+/**
+ * Params (uniform, 64 bytes), mirrors `struct Params` of the WGSL, all u32:
+ *   0 maskWidth, 4 maskHeight, 8 wordsPerRow, 12 maxDetections, 16 highlight (0xffffffff =
+ *   none), 20 numColours, 24 hiddenWords, 28 fillAlpha, 32 outlineAlpha, 36 highlightFillAlpha,
+ *   40 dimPercent, 44 lightenPercent, 48 premultiplied, 52–63 pad.
+ */
+const PARAMS_BYTES = 64;
+const TILE = 8;
+
+export function packComposeOverlayParams(params: ComposeOverlayParams): Uint32Array<ArrayBuffer> {
+  const s = { ...DEFAULT_OVERLAY_STYLE, ...params.style };
+  return new Uint32Array([
+    params.mask.width,
+    params.mask.height,
+    wordsPerRowFor(params.mask.width),
+    params.maxDetections,
+    params.highlight ?? NO_HIGHLIGHT,
+    Math.max(1, params.numColours),
+    params.hiddenWords,
+    s.fillAlpha,
+    s.outlineAlpha,
+    s.highlightFillAlpha,
+    s.dimPercent,
+    s.lightenPercent,
+    s.premultiplied ? 1 : 0,
+    0,
+    0,
+    0,
+  ]);
+}
+
+export function createComposeOverlay(device: GPUDevice): ComposeOverlayKernel {
+  const module = device.createShaderModule({ label: 'composeOverlay.shader', code: shaderSource });
+  const pipeline = device.createComputePipeline({
+    label: 'composeOverlay.pipeline',
+    layout: 'auto',
+    compute: { module, entryPoint: 'main' },
+  });
+  const uniform = device.createBuffer({
+    label: 'composeOverlay.params',
+    size: PARAMS_BYTES,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  let cached: { inputs: ComposeOverlayInputs; bindGroup: GPUBindGroup } | undefined;
+
+  function bindGroupFor(inputs: ComposeOverlayInputs): GPUBindGroup {
+    const c = cached?.inputs;
+    if (
+      cached && c &&
+      c.records === inputs.records &&
+      c.maskBits === inputs.maskBits &&
+      c.classColours === inputs.classColours &&
+      c.hiddenClasses === inputs.hiddenClasses &&
+      c.overlay === inputs.overlay
+    ) {
+      return cached.bindGroup;
+    }
+    const bindGroup = device.createBindGroup({
+      label: 'composeOverlay.bindGroup',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: uniform } },
+        { binding: 1, resource: { buffer: inputs.records } },
+        { binding: 2, resource: { buffer: inputs.maskBits } },
+        { binding: 3, resource: { buffer: inputs.classColours } },
+        { binding: 4, resource: { buffer: inputs.hiddenClasses } },
+        { binding: 5, resource: inputs.overlay.createView({ label: 'composeOverlay.overlayView' }) },
+      ],
+    });
+    cached = { inputs: { ...inputs }, bindGroup };
+    return bindGroup;
+  }
+
+  return {
+    /** One run per submit: the params live in this kernel's one uniform buffer. */
+    run(encoder, inputs, params, pass) {
+      const { mask } = params;
+      if (inputs.overlay.width !== mask.width || inputs.overlay.height !== mask.height) {
+        throw new Error(`composeOverlay: overlay ${inputs.overlay.width}x${inputs.overlay.height} ≠ mask ${mask.width}x${mask.height}`);
+      }
+      device.queue.writeBuffer(uniform, 0, packComposeOverlayParams(params));
+      const computePass = encoder.beginComputePass({ label: 'composeOverlay.pass', ...pass });
+      computePass.setPipeline(pipeline);
+      computePass.setBindGroup(0, bindGroupFor(inputs));
+      computePass.dispatchWorkgroups(Math.ceil(mask.width / TILE), Math.ceil(mask.height / TILE));
+      computePass.end();
+    },
+  };
+}
+
+/**
+ * Reads the overlay texture back as RGBA bytes [height, width, 4] (export / tests; not per
+ * frame). Rows are copied with WebGPU's 256-byte row alignment and then packed.
+ */
+export async function readOverlayTexture(device: GPUDevice, overlay: GPUTexture): Promise<Uint8ClampedArray<ArrayBuffer>> {
+  const { width, height } = overlay;
+  const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
+  const staging = device.createBuffer({
+    label: 'composeOverlay.readback',
+    size: bytesPerRow * height,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const encoder = device.createCommandEncoder({ label: 'composeOverlay.readback' });
+  encoder.copyTextureToBuffer({ texture: overlay }, { buffer: staging, bytesPerRow }, { width, height });
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const padded = new Uint8Array(staging.getMappedRange());
+  const out = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) out.set(padded.subarray(y * bytesPerRow, y * bytesPerRow + width * 4), y * width * 4);
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
