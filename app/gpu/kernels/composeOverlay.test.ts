@@ -5,8 +5,8 @@ import { composeOverlayCases } from './conformance/composeOverlay';
 describe('composeOverlay kernel vs reference', () => {
   it('passes every conformance case', async () => {
     const results = await withDevice(composeOverlayCases);
-    for (const r of results) console.log(`${r.passed ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
-    expect(results.filter((r) => !r.passed)).toEqual([]);
+    for (const r of results) console.log(`${r.pass ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
+    expect(results.filter((r) => !r.pass)).toEqual([]);
     expect(results.length).toBeGreaterThanOrEqual(7);
   });
 });

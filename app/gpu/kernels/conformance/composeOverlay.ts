@@ -113,14 +113,14 @@ export async function composeOverlayCases(device: GPUDevice): Promise<CaseResult
       expectRows([0, 50, 250, 110, 0, 50, 250, 230, 200, 100, 0, 110, 200, 100, 0, 110])],
   ];
   for (const [name, patch, expected] of handCases) {
-    results.push(await runCase(K, name, async () => {
+    results.push(await runCase(device, K, name, async () => {
       const [got] = await runComposeOverlay(device, { ...hand, ...patch });
       const bad = firstDifference(got!, expected);
-      return { passed: bad < 0, detail: bad < 0 ? '48 bytes equal' : `byte ${bad}: got ${Array.from(got!).join(',')}` };
+      return { pass: bad < 0, detail: bad < 0 ? '48 bytes equal' : `byte ${bad}: got ${Array.from(got!).join(',')}` };
     }));
   }
 
-  results.push(await runCase(K, 'random 97x61, 12 instances, hidden classes, recompose with 3 highlights', async () => {
+  results.push(await runCase(device, K, 'random 97x61, 12 instances, hidden classes, recompose with 3 highlights', async () => {
     const rand = seededRandom(21);
     const w = 97, h = 61, count = 12, numClasses = 40;
     const ellipses = Array.from({ length: count }, () => ({
@@ -145,18 +145,18 @@ export async function composeOverlayCases(device: GPUDevice): Promise<CaseResult
       if (i === 0) for (let p = 3; p < expected.length; p += 4) covered += expected[p]! > 0 ? 1 : 0;
     });
     return {
-      passed: failures.length === 0 && covered > 0,
+      pass: failures.length === 0 && covered > 0,
       detail: failures.length ? failures.join('; ') : `${c.highlights.length} overlays byte-equal, ${covered} covered pixels`,
     };
   }));
 
-  results.push(await runCase(K, 'zero detections: overlay fully transparent', async () => {
+  results.push(await runCase(device, K, 'zero detections: overlay fully transparent', async () => {
     const masks = masksFromRows(40, 9, [() => true]);
     const got = await runComposeOverlay(device, {
       masks, classIndices: [], classColours: defaultClassColours(3), hidden: [], numClasses: 3, highlights: [null, 0], capacity: 2,
     });
     const clear = got.every((o) => o.every((v) => v === 0));
-    return { passed: clear, detail: clear ? 'all bytes 0' : 'something was drawn' };
+    return { pass: clear, detail: clear ? 'all bytes 0' : 'something was drawn' };
   }));
   return results;
 }

@@ -13,17 +13,9 @@ import {
   type MaskAssemblySpec,
 } from '../../../reference/maskAssembly';
 import { createMaskCoefficients, protoMasksBytes } from '../maskCoefficients';
+import { runCases, type CaseResult } from './common';
 
-/** One conformance case's outcome. */
-export interface CaseResult {
-  kernel: string;
-  name: string;
-  passed: boolean;
-  /** What was compared and what was found (figures, first mismatch). */
-  detail: string;
-  /** Largest |kernel − reference| over compared floats, when floats are compared. */
-  maxAbsError?: number;
-}
+export type { CaseResult };
 
 export type RecordInit = Pick<DecodedRecord, 'box' | 'sourceIndex'> & Partial<DecodedRecord>;
 
@@ -77,13 +69,14 @@ export function compareFloats(actual: Float32Array, expected: ArrayLike<number>,
   return { maxAbsError, firstBad };
 }
 
-/** Runs a case body, turning a thrown error into a failed result. */
-export async function runCase(kernel: string, name: string, body: () => Promise<Omit<CaseResult, 'kernel' | 'name'>>): Promise<CaseResult> {
-  try {
-    return { kernel, name, ...(await body()) };
-  } catch (err) {
-    return { kernel, name, passed: false, detail: `threw: ${err instanceof Error ? err.message : String(err)}` };
-  }
+/** Runs one case body in its own error scope (`runCases` of ./common). */
+export async function runCase(
+  device: GPUDevice,
+  kernel: string,
+  name: string,
+  body: () => Promise<Omit<CaseResult, 'kernel' | 'name'>>,
+): Promise<CaseResult> {
+  return (await runCases(kernel, device, [[name, body]]))[0]!;
 }
 
 interface CoefficientsCase {
@@ -153,16 +146,16 @@ export async function maskCoefficientsCases(device: GPUDevice): Promise<CaseResu
   const results: CaseResult[] = [];
   const handBox: [number, number, number, number] = [0.5, 0.5, 0.75, 0.75];
 
-  results.push(await runCase(K, 'hand 4x4, 2 prototypes, NHWC, logit, YOLACT crop', async () => {
+  results.push(await runCase(device, K, 'hand 4x4, 2 prototypes, NHWC, logit, YOLACT crop', async () => {
     const spec = { ...yolactMaskSpec(4, 4, 2), activation: 'logit' as const };
     const { protoMasks } = await runMaskCoefficients(device, {
       spec, records: [{ box: handBox, sourceIndex: 1 }], coefficients: HAND_COEFFICIENTS, protos: handProtos('nhwc'),
     });
     const { maxAbsError, firstBad } = compareFloats(protoMasks, HAND_EXPECTED_LOGITS, 1e-6);
-    return { passed: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks).join(',')}` };
+    return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks).join(',')}` };
   }));
 
-  results.push(await runCase(K, 'hand 4x4, sigmoid: σ(0)=0.5, σ(1)=0.7310586, σ(2)=0.8807971, 0 outside', async () => {
+  results.push(await runCase(device, K, 'hand 4x4, sigmoid: σ(0)=0.5, σ(1)=0.7310586, σ(2)=0.8807971, 0 outside', async () => {
     const spec = yolactMaskSpec(4, 4, 2);
     const { protoMasks } = await runMaskCoefficients(device, {
       spec, records: [{ box: handBox, sourceIndex: 1 }], coefficients: HAND_COEFFICIENTS, protos: handProtos('nhwc'),
@@ -170,10 +163,10 @@ export async function maskCoefficientsCases(device: GPUDevice): Promise<CaseResu
     const s0 = 0.5, s1 = 0.7310586, s2 = 0.8807971;
     const expected = [0, 0, 0, 0, 0, s0, s1, s2, 0, s0, s1, s2, 0, s0, s1, s2];
     const { maxAbsError, firstBad } = compareFloats(protoMasks, expected, 1e-6);
-    return { passed: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks, (v) => v.toFixed(6)).join(',')}` };
+    return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks, (v) => v.toFixed(6)).join(',')}` };
   }));
 
-  results.push(await runCase(K, 'hand 4x4, NCHW, integer crop, strided coefficients, 2 detections', async () => {
+  results.push(await runCase(device, K, 'hand 4x4, NCHW, integer crop, strided coefficients, 2 detections', async () => {
     // Coefficients as YOLO-seg's output0 with nc = 1 and 2 anchors: rows cx,cy,w,h,score,k0,k1.
     const output0 = new Float32Array([9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 2, -1, 0, 1]);
     const spec = { ...yoloSegMaskSpec(4, 4, 1, 2, 2) };
@@ -191,10 +184,10 @@ export async function maskCoefficientsCases(device: GPUDevice): Promise<CaseResu
     ];
     // detection 0, col 1 has logit 0 (kept, value 0): indistinguishable from cropped, as intended.
     const { maxAbsError, firstBad } = compareFloats(protoMasks, expected, 1e-6);
-    return { passed: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks).join(',')}` };
+    return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks).join(',')}` };
   }));
 
-  results.push(await runCase(K, 'zero detections: output untouched, no error', async () => {
+  results.push(await runCase(device, K, 'zero detections: output untouched, no error', async () => {
     const spec = yolactMaskSpec(4, 4, 2);
     const capacity = 3;
     const kernel = createMaskCoefficients(device);
@@ -207,21 +200,21 @@ export async function maskCoefficientsCases(device: GPUDevice): Promise<CaseResu
     device.queue.submit([encoder.finish()]);
     const out = new Float32Array(await readBuffer(device, protoMasks));
     const untouched = out.every((v) => v === 7);
-    return { passed: untouched, detail: untouched ? 'all 48 floats still 7' : 'kernel wrote for count = 0' };
+    return { pass: untouched, detail: untouched ? 'all 48 floats still 7' : 'kernel wrote for count = 0' };
   }));
 
-  results.push(await runCase(K, 'maskArea of kept records reset to 0', async () => {
+  results.push(await runCase(device, K, 'maskArea of kept records reset to 0', async () => {
     const { maskAreas } = await runMaskCoefficients(device, {
       spec: yolactMaskSpec(4, 4, 2),
       records: [{ box: handBox, sourceIndex: 1, maskArea: 999 }, { box: handBox, sourceIndex: 0, maskArea: 5 }],
       coefficients: HAND_COEFFICIENTS,
       protos: handProtos('nhwc'),
     });
-    return { passed: maskAreas.every((a) => a === 0), detail: `maskArea after: ${maskAreas.join(',')}` };
+    return { pass: maskAreas.every((a) => a === 0), detail: `maskArea after: ${maskAreas.join(',')}` };
   }));
 
   const randomCase = async (name: string, spec: MaskAssemblySpec, numPriors: number, seed: number, tolerance: number) =>
-    runCase(K, name, async () => {
+    runCase(device, K, name, async () => {
       const rand = seededRandom(seed);
       const { protoWidth: w, protoHeight: h, numPrototypes: k } = spec;
       const protos = randomNormals(rand, w * h * k, 0.5);
@@ -244,7 +237,7 @@ export async function maskCoefficientsCases(device: GPUDevice): Promise<CaseResu
       const expected = maskCoefficientsReference(records, coefficients, protos, spec);
       const { maxAbsError, firstBad } = compareFloats(protoMasks, expected, tolerance);
       return {
-        passed: firstBad < 0,
+        pass: firstBad < 0,
         maxAbsError,
         detail: `${records.length} detections on ${w}x${h}x${k}; max abs error ${maxAbsError.toExponential(2)} (tolerance ${tolerance})`
           + (firstBad >= 0 ? `; first bad at ${firstBad}: ${protoMasks[firstBad]} vs ${expected[firstBad]}` : ''),

@@ -132,7 +132,7 @@ export async function maskUpsampleCases(device: GPUDevice): Promise<CaseResult[]
   const noCrop: UpsampleSpec = { protoWidth: 2, protoHeight: 2, cropMode: 'none', activation: 'sigmoid' };
   const fullBox: [number, number, number, number] = [0, 0, 1, 1];
 
-  results.push(await runCase(K, 'hand 2x2 → 4x4 stretch: columns 2, 3 set (values 0.75, 1)', async () => {
+  results.push(await runCase(device, K, 'hand 2x2 → 4x4 stretch: columns 2, 3 set (values 0.75, 1)', async () => {
     // proto [[0, 1], [0, 1]]: src x = (x + 0.5)/2 − 0.5 → 0 (clamped), 0.25, 0.75, 1.25 → values 0, 0.25, 0.75, 1.
     const c: UpsampleCase = {
       spec: noCrop, records: [{ box: fullBox, sourceIndex: 0 }], protoMasks: new Float32Array([0, 1, 0, 1]),
@@ -140,10 +140,10 @@ export async function maskUpsampleCases(device: GPUDevice): Promise<CaseResult[]
     };
     const { bits, maskAreas } = await runMaskUpsample(device, c, 0xdeadbeef);
     const passed = sameArray(bits, [0b1100, 0b1100, 0b1100, 0b1100]) && maskAreas[0] === 8;
-    return { passed, detail: `words ${Array.from(bits).join(',')}, area ${maskAreas[0]} (expected 12,12,12,12 and 8)` };
+    return { pass: passed, detail: `words ${Array.from(bits).join(',')}, area ${maskAreas[0]} (expected 12,12,12,12 and 8)` };
   }));
 
-  results.push(await runCase(K, 'hand 2x1 → 70x2: 3 words a row, x ≥ 35 set, area 70', async () => {
+  results.push(await runCase(device, K, 'hand 2x1 → 70x2: 3 words a row, x ≥ 35 set, area 70', async () => {
     // value = clamp((x + 0.5)·2/70 − 0.5, 0, 1) > 0.5  ⇔  x ≥ 35.
     const c: UpsampleCase = {
       spec: { ...noCrop, protoHeight: 1 }, records: [{ box: fullBox, sourceIndex: 0 }], protoMasks: new Float32Array([0, 1]),
@@ -152,10 +152,10 @@ export async function maskUpsampleCases(device: GPUDevice): Promise<CaseResult[]
     const { bits, maskAreas } = await runMaskUpsample(device, c, 0xffffffff);
     const row = [0, 0xfffffff8, 0x3f];
     const passed = sameArray(bits, [...row, ...row]) && maskAreas[0] === 70;
-    return { passed, detail: `words ${Array.from(bits, (v) => v.toString(16)).join(',')}, area ${maskAreas[0]}` };
+    return { pass: passed, detail: `words ${Array.from(bits, (v) => v.toString(16)).join(',')}, area ${maskAreas[0]}` };
   }));
 
-  results.push(await runCase(K, 'hand letterbox 8x8 input, 8x4 image (pad 2 top/bottom): rows 2, 3 set', async () => {
+  results.push(await runCase(device, K, 'hand letterbox 8x8 input, 8x4 image (pad 2 top/bottom): rows 2, 3 set', async () => {
     // proto 4x4 rows [0, 0, 1, 1]; image row y → input y + 2 → src (y + 2.5)/2 − 0.5 = 0.75, 1.25, 1.75, 2.25
     // → values 0, 0.25, 0.75, 1.
     const protoMasks = new Float32Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
@@ -166,10 +166,10 @@ export async function maskUpsampleCases(device: GPUDevice): Promise<CaseResult[]
     };
     const { bits, maskAreas } = await runMaskUpsample(device, c, 0xffffffff);
     const passed = sameArray(bits, [0, 0, 0xff, 0xff]) && maskAreas[0] === 16;
-    return { passed, detail: `words ${Array.from(bits, (v) => v.toString(16)).join(',')}, area ${maskAreas[0]}` };
+    return { pass: passed, detail: `words ${Array.from(bits, (v) => v.toString(16)).join(',')}, area ${maskAreas[0]}` };
   }));
 
-  results.push(await runCase(K, 'zero detections: bits untouched', async () => {
+  results.push(await runCase(device, K, 'zero detections: bits untouched', async () => {
     const c: UpsampleCase = {
       spec: noCrop, records: [], protoMasks: new Float32Array(8).fill(1),
       transform: stretchTransform(4, 4, 40, 3), image: { width: 40, height: 3 }, mask: { width: 40, height: 3 }, capacity: 2,
@@ -183,7 +183,7 @@ export async function maskUpsampleCases(device: GPUDevice): Promise<CaseResult[]
     device.queue.submit([encoder.finish()]);
     const out = new Uint32Array(await readBuffer(device, maskBits));
     const untouched = out.every((v) => v === 7);
-    return { passed: untouched, detail: untouched ? `${out.length} words still 7` : 'kernel wrote for count = 0' };
+    return { pass: untouched, detail: untouched ? `${out.length} words still 7` : 'kernel wrote for count = 0' };
   }));
 
   // Random cases: proto-space masks made by the reference maskCoefficients from random
@@ -198,7 +198,7 @@ export async function maskUpsampleCases(device: GPUDevice): Promise<CaseResult[]
     activation: 'sigmoid' | 'logit' = 'sigmoid',
     cropMode: MaskAssemblySpec['cropMode'] = 'yolact-padded',
   ) =>
-    runCase(K, name, async () => {
+    runCase(device, K, name, async () => {
       const rand = seededRandom(seed);
       const spec: MaskAssemblySpec = { ...yolactMaskSpec(proto, proto, 8), activation, cropMode };
       const protos = randomNormals(rand, proto * proto * 8, 0.6);
@@ -224,7 +224,7 @@ export async function maskUpsampleCases(device: GPUDevice): Promise<CaseResult[]
       const areasOk = sameArray(maskAreas, ownAreas);
       const areaDiff = Math.max(...maskAreas.map((a, n) => Math.abs(a - cmp.referenceAreas[n]!)));
       return {
-        passed: cmp.mismatches === 0 && areasOk && areaDiff <= cmp.excused,
+        pass: cmp.mismatches === 0 && areasOk && areaDiff <= cmp.excused,
         detail: `${records.length} instances ${proto}² → ${mask.width}x${mask.height}: ${cmp.detail}; areas ${maskAreas.join(',')}`
           + (areasOk ? '' : ` but popcounts ${ownAreas.join(',')}`),
       };
