@@ -61,8 +61,8 @@ test('two panes with different models and settings on one image; one metrics row
   await expect(table).toBeVisible();
   const bodyRows = table.locator('tbody tr');
   await expect(bodyRows).toHaveCount(2);
-  await expect(bodyRows.nth(0)).toContainText(mainModel().id);
-  await expect(bodyRows.nth(1)).toContainText(secondModel);
+  await expect(bodyRows.nth(0)).toContainText(mainModel().name);
+  await expect(bodyRows.nth(1)).toContainText(bundledManifests().find((m) => m.id === secondModel)!.name);
   for (let i = 0; i < 2; i++) {
     await expect(pane(page, i).getByTestId(ids.fps)).toContainText(/\d/);
     await expect(pane(page, i).getByTestId(ids.stageTimings)).toContainText(/\d/);
