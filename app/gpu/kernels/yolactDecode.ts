@@ -1,0 +1,95 @@
+/**
+ * Host code of shaders/yolact_decode.wgsl: loc [N, 4], conf [N, C + 1], priors [N, 4] →
+ * boxes [N, 4] xyxy relative, and the candidate list (count + prior indices).
+ * Reference: app/reference/yolactDecode.ts.
+ */
+import shaderCode from '../../../shaders/yolact_decode.wgsl?raw';
+import { createUniformBuffer } from '../buffers';
+
+/** Params struct of yolact_decode.wgsl: 0 numPriors, 4 numClasses, 8 confThreshold f32, 12 pad. */
+const PARAMS_BYTES = 16;
+const WORKGROUP = 64;
+
+/** Words before the candidate indices in the candidates buffer (word 0 = count). */
+export const CANDIDATES_HEADER_WORDS = 4;
+
+/** Bytes of a candidates buffer for N priors: 16-byte header + N u32. */
+export function candidatesBytes(numPriors: number): number {
+  return 4 * (CANDIDATES_HEADER_WORDS + numPriors);
+}
+
+/** Bytes of a boxes buffer for N priors: [N, 4] f32. */
+export function boxesBytes(numPriors: number): number {
+  return 16 * numPriors;
+}
+
+export interface YolactDecodeInputs {
+  /** [N, 4] f32 deltas. */
+  loc: GPUBuffer;
+  /** [N, C + 1] f32, softmaxed, background at column 0. */
+  conf: GPUBuffer;
+  /** [N, 4] f32 (cx, cy, w, h). */
+  priors: GPUBuffer;
+  /** Output [N, 4] f32 xyxy relative; see `boxesBytes`. */
+  boxes: GPUBuffer;
+  /** Output count + candidate prior indices; see `candidatesBytes`. Cleared by `run`. */
+  candidates: GPUBuffer;
+}
+
+export interface YolactDecodeParams {
+  numPriors: number;
+  /** Foreground classes C (conf has C + 1 columns). */
+  numClasses: number;
+  /** YOLACT: 0.05. */
+  confThreshold: number;
+}
+
+export interface YolactDecodeKernel {
+  run(encoder: GPUCommandEncoder, inputs: YolactDecodeInputs, params: YolactDecodeParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+export function createYolactDecode(device: GPUDevice): YolactDecodeKernel {
+  const module = device.createShaderModule({ label: 'yolactDecode.module', code: shaderCode });
+  const pipeline = device.createComputePipeline({
+    label: 'yolactDecode.pipeline',
+    layout: 'auto',
+    compute: { module, entryPoint: 'main' },
+  });
+  const uniform = createUniformBuffer(device, 'yolactDecode.params', PARAMS_BYTES);
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+
+  return {
+    run(encoder, inputs, params, pass) {
+      const data = new ArrayBuffer(PARAMS_BYTES);
+      new Uint32Array(data, 0, 2).set([params.numPriors, params.numClasses]);
+      new Float32Array(data, 8, 1)[0] = params.confThreshold;
+      device.queue.writeBuffer(uniform, 0, data);
+
+      const key = [inputs.loc, inputs.conf, inputs.priors, inputs.boxes, inputs.candidates];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: 'yolactDecode.bindGroup',
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [
+              ...key.map((buffer, binding) => ({ binding, resource: { buffer } })),
+              { binding: 5, resource: { buffer: uniform } },
+            ],
+          }),
+        };
+      }
+      encoder.clearBuffer(inputs.candidates, 0, 4 * CANDIDATES_HEADER_WORDS);
+      if (params.numPriors === 0) return;
+      const p = encoder.beginComputePass(pass ?? { label: 'yolactDecode' });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, cached.group);
+      p.dispatchWorkgroups(Math.ceil(params.numPriors / WORKGROUP));
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * Reference of shaders/fast_nms.wgsl — YOLACT's Fast NMS, per class, on the class's top-k
+ * boxes sorted by score (descending):
+ *   IoU matrix of the k boxes, upper triangle only (i < j),
+ *   iouMax[j] = max_{i < j} IoU(i, j)   — over ALL higher-scored boxes, suppressed or not,
+ *   keep j where iouMax[j] ≤ nmsIou (box 0 is always kept).
+ * IoU: app/reference/boxes.ts (fp32 steps; zero union → 0).
+ */
+import { iouAt } from './boxes';
+
+/**
+ * @param boxes [N, 4] xyxy, indexed by prior
+ * @param topIndices per class: prior indices, best first
+ * @returns per class: keep flags aligned with topIndices
+ */
+export function fastNmsReference(boxes: ArrayLike<number>, topIndices: number[][], nmsIou: number): boolean[][] {
+  const threshold = Math.fround(nmsIou);
+  return topIndices.map((idx) =>
+    idx.map((pj, j) => {
+      let iouMax = 0;
+      for (let i = 0; i < j; i++) iouMax = Math.max(iouMax, iouAt(boxes, idx[i]!, pj));
+      return iouMax <= threshold;
+    }),
+  );
+}
