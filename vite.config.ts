@@ -25,9 +25,13 @@ const MIME: Record<string, string> = {
   '.onnx': 'application/octet-stream',
 };
 
-/** Model files that ship with the app: manifests and their ONNX weights (not data or training runs). */
+/**
+ * Model weights that ship with the app (ONNX, not data or training runs). Manifests are
+ * bundled by app/models/registry.ts (import.meta.glob), and Vite requests them as modules,
+ * so they must not be answered here.
+ */
 function isShippedModelFile(path: string): boolean {
-  return /\.(onnx|json)$/.test(path) && !path.split(sep).some((part) => part === 'data' || part === 'runs');
+  return /\.onnx$/.test(path) && !path.split(sep).some((part) => part === 'data' || part === 'runs');
 }
 
 function listFiles(dir: string): string[] {

@@ -9,8 +9,8 @@
  * overlay bitmap. A pane that is still busy when a new frame comes runs once more on the
  * latest frame when it is done (frames in between are dropped, never queued).
  */
-import type { ExecutionPath, PostprocessSettings } from '../types';
-import { defaultModelId, getModel, listModels } from '../models/registry';
+import type { ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
+import { addModel, defaultModelId, getModel, isModelManifest, listModels } from '../models/registry';
 import { getPane, newPaneKey, notify, updatePane, useStore, type PaneState } from '../state/store';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { Frame } from './frame';
@@ -89,10 +89,26 @@ export class Engine {
         `The GPU is a software emulation (${adapterName}): panes run inference on the CPU (ORT wasm) and post-processing in WGSL on the emulated GPU (“wasm+gpu”). Pick “webgpu” to run the whole model on it (slow).`,
       );
     }
+    const extra = this.params.get('manifest');
+    if (extra) await this.addManifestFromUrl(extra);
     if (listModels().length === 0) notify('error', 'No model manifests were found under models/.');
     const count = Math.max(1, Math.min(6, Number(this.params.get('panes')) || 1));
     for (let i = 0; i < count; i++) this.addPane();
     void this.refreshCameras();
+  }
+
+  /** `?manifest=<url>`: a ModelManifest JSON served by this origin (CSP: no remote origins). */
+  async addManifestFromUrl(url: string): Promise<void> {
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const manifest: unknown = await response.json();
+      if (!isModelManifest(manifest)) throw new Error('not a model manifest');
+      addModel(manifest);
+      if (!this.params.get('model')) this.params.set('model', manifest.id);
+    } catch (err) {
+      notify('error', `Model failed to load: the manifest ${url} could not be read (${errorText(err)})`);
+    }
   }
 
   // ---------------------------------------------------------------- panes
@@ -165,12 +181,12 @@ export class Engine {
   }
 
   /** Which path a pane can really run, and why it differs from the asked one. */
-  private resolvePath(asked: ExecutionPath): { path: ExecutionPath; note: string } {
+  private resolvePath(asked: ExecutionPath, manifest: ModelManifest): { path: ExecutionPath; note: string } {
     if (asked !== 'wasm' && !this.device) {
       return { path: 'wasm', note: this.gpuLost ? 'GPU lost: CPU fallback' : 'no WebGPU: CPU fallback' };
     }
-    if (asked !== 'wasm' && !gpuPostprocessingAvailable()) {
-      return { path: 'wasm', note: 'GPU post-processing not built in: CPU fallback' };
+    if (asked !== 'wasm' && !gpuPostprocessingAvailable(manifest)) {
+      return { path: 'wasm', note: `no WGSL post-processing for ${manifest.family}: CPU fallback` };
     }
     const state = useStore.getState();
     if (asked === 'wasm+gpu' && state.fallbackAdapter) return { path: asked, note: 'software GPU: inference on CPU' };
@@ -179,13 +195,13 @@ export class Engine {
   }
 
   private async ensureRunner(ctrl: PaneController, pane: PaneState): Promise<PaneRunner> {
-    const { path, note } = this.resolvePath(pane.path);
+    const manifest = getModel(pane.modelId);
+    if (!manifest) throw new ModelLoadError(`unknown model “${pane.modelId}”`);
+    const { path, note } = this.resolvePath(pane.path, manifest);
     const key = `${pane.modelId}|${path}`;
     if (ctrl.runner && ctrl.runnerKey === key) return ctrl.runner;
     ctrl.runner?.dispose();
     ctrl.runner = null;
-    const manifest = getModel(pane.modelId);
-    if (!manifest) throw new ModelLoadError(`unknown model “${pane.modelId}”`);
     updatePane(ctrl.key, { status: 'loading', message: `Loading ${manifest.name}…`, activePath: path, pathNote: note });
     ctrl.runner = await createRunner(path, manifest, { device: path === 'wasm' ? null : this.device });
     ctrl.runnerKey = key;

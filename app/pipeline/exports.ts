@@ -6,8 +6,7 @@ import type { FrameResult, InstanceMasks, ModelManifest } from '../types';
 import type { PaneState } from '../state/store';
 import { classColorCss } from './palette';
 
-// app/eval/cocoExport.ts is written in parallel; loaded lazily so the app builds without it.
-const cocoExportModule = import.meta.glob<Record<string, unknown>>('../eval/cocoExport.ts');
+import { cocoResultsJson, frameToCocoResults } from '../eval/cocoExport';
 
 export function downloadBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
@@ -28,10 +27,7 @@ export async function exportCocoJson(
   fileName: string,
 ): Promise<string> {
   if (!masks) throw new Error('the masks of this result are not available');
-  const load = cocoExportModule['../eval/cocoExport.ts'];
-  if (!load) throw new Error('COCO export is not built in');
-  const mod = (await load()) as { toCocoResults: (r: FrameResult, m: InstanceMasks, man: ModelManifest, o: { fileName: string }) => unknown };
-  return JSON.stringify(mod.toCocoResults(result, masks, manifest, { fileName }));
+  return cocoResultsJson(frameToCocoResults(result, masks, manifest, { fileName }));
 }
 
 export async function exportPng(frame: ImageBitmap, pane: PaneState, manifest: ModelManifest): Promise<Blob> {

@@ -1,29 +1,18 @@
 /**
- * Instance colours by class: the same table feeds the GPU compose kernel, the CPU
- * compose reference and the Konva boxes, so a class has one colour everywhere.
- * Hues spread by the golden angle so neighbouring class indices differ clearly.
+ * Instance colours by class: one table (app/reference/composeOverlay.ts
+ * `defaultClassColours`, packed r | g << 8 | b << 16) feeds the GPU compose kernel, the
+ * CPU compose reference and the Konva boxes, so a class has one colour everywhere.
  */
-const GOLDEN_ANGLE = 137.508;
+import { defaultClassColours } from '../reference/composeOverlay';
 
-function hslToRgb(h: number, s: number, l: number): [number, number, number] {
-  const a = s * Math.min(l, 1 - l);
-  const f = (n: number) => {
-    const k = (n + h / 30) % 12;
-    return l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1));
-  };
-  return [Math.round(f(0) * 255), Math.round(f(8) * 255), Math.round(f(4) * 255)];
-}
-
-const cache = new Map<number, [number, number, number]>();
+/** Enough for COCO's 80 classes and more; indexed modulo its length. */
+const TABLE_SIZE = 128;
+const table = defaultClassColours(TABLE_SIZE);
 
 /** RGB 0–255 of a class. */
 export function classColor(classIndex: number): [number, number, number] {
-  let c = cache.get(classIndex);
-  if (!c) {
-    c = hslToRgb((classIndex * GOLDEN_ANGLE + 20) % 360, 0.75, 0.55);
-    cache.set(classIndex, c);
-  }
-  return c;
+  const c = table[classIndex % TABLE_SIZE]!;
+  return [c & 255, (c >>> 8) & 255, (c >>> 16) & 255];
 }
 
 export function classColorCss(classIndex: number, alpha = 1): string {
@@ -31,12 +20,7 @@ export function classColorCss(classIndex: number, alpha = 1): string {
   return alpha === 1 ? `rgb(${r},${g},${b})` : `rgba(${r},${g},${b},${alpha})`;
 }
 
-/** `[numClasses, 4]` f32 RGBA in [0, 1] (alpha 1), the compose kernel's colour table. */
-export function colorTable(numClasses: number): Float32Array {
-  const table = new Float32Array(numClasses * 4);
-  for (let c = 0; c < numClasses; c++) {
-    const [r, g, b] = classColor(c);
-    table.set([r / 255, g / 255, b / 255, 1], c * 4);
-  }
-  return table;
+/** Packed colour table for `numClasses` classes (compose kernel and reference input). */
+export function classColourTable(numClasses: number): Uint32Array {
+  return table.slice(0, Math.max(1, numClasses));
 }

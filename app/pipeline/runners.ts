@@ -1,12 +1,17 @@
 /** Creates the PaneRunner of a (path, model): see runner.ts. */
 import type { ExecutionPath, ModelManifest } from '../types';
+import { hasGpuFamily } from './families';
 import type { PaneRunner, RunnerContext } from './runner';
+import { GpuRunner } from './runners/gpu';
+import { WasmRunner } from './runners/wasm';
 
-export function gpuPostprocessingAvailable(): boolean {
-  return false;
+/** Whether the family of `manifest` has WGSL post-processing in this build. */
+export function gpuPostprocessingAvailable(manifest: ModelManifest): boolean {
+  return hasGpuFamily(manifest.family);
 }
 
 export async function createRunner(path: ExecutionPath, manifest: ModelManifest, ctx: RunnerContext): Promise<PaneRunner> {
-  void ctx;
-  throw new Error(`the ${path} path is not built yet for ${manifest.family}`);
+  if (path === 'wasm') return WasmRunner.create(manifest);
+  if (!ctx.device) throw new Error(`the ${path} path needs a GPU device`);
+  return GpuRunner.create(path, manifest, ctx.device);
 }

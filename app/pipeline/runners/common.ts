@@ -1,0 +1,32 @@
+/** Pieces shared by the runners: ORT feeds and outputs, overlay bitmaps. */
+import type { ModelManifest } from '../../types';
+import { ort } from '../ort';
+import { serialized } from '../sessions';
+
+/** A raw model output on the CPU, keyed by the family's logical name (`loc`, `conf`, …). */
+export interface CpuTensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
+export type CpuOutputs = Record<string, CpuTensor>;
+
+/** Runs a wasm-EP session on a CPU input tensor `[1, 3, H, W]`; outputs keyed by logical name. */
+export async function runOnCpu(session: ort.InferenceSession, manifest: ModelManifest, tensor: Float32Array): Promise<CpuOutputs> {
+  const { name, width, height } = manifest.input;
+  const input = new ort.Tensor('float32', tensor, [1, 3, height, width]);
+  const results = await serialized(() => session.run({ [name]: input }));
+  const outputs: CpuOutputs = {};
+  for (const [logical, tensorName] of Object.entries(manifest.outputs)) {
+    const t = results[tensorName];
+    if (!t) throw new Error(`the model returned no “${tensorName}”`);
+    if (t.type !== 'float32') throw new Error(`output “${tensorName}” is ${t.type}, expected float32`);
+    outputs[logical] = { data: t.data as Float32Array, dims: t.dims };
+  }
+  return outputs;
+}
+
+/** RGBA bytes (straight alpha) `[height, width, 4]` → an ImageBitmap Konva can draw. */
+export async function rgbaToBitmap(rgba: Uint8ClampedArray<ArrayBuffer>, width: number, height: number): Promise<ImageBitmap | null> {
+  if (width === 0 || height === 0) return null;
+  return createImageBitmap(new ImageData(rgba, width, height), { premultiplyAlpha: 'default' });
+}

@@ -1,0 +1,222 @@
+/**
+ * The GPU post-processing paths:
+ * - 'wasm+gpu': preprocess (TypeScript reference) and inference on the CPU (ORT wasm EP);
+ *   the raw outputs are uploaded ONCE into GPU buffers (reused frame to frame), then the
+ *   family's WGSL chain (decode → top-k → NMS → cap → masks → compose);
+ * - 'webgpu': the frame texture (uploaded once per frame, shared by panes) → our
+ *   preprocess kernel → the model input buffer (`ort.Tensor.fromGpuBuffer`) → ORT's
+ *   WebGPU EP on the same device, outputs left on the GPU (`preferredOutputLocation:
+ *   'gpu-buffer'`) → the same WGSL chain reading ORT's output buffers directly.
+ * Both end with ONE read-back of the compact records (+ timestamps). The overlay texture
+ * is copied into an OffscreenCanvas's WebGPU context and handed to Konva as an
+ * ImageBitmap (`transferToImageBitmap`): it never visits the CPU.
+ */
+import type { ExecutionPath, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { InputTransform } from '../../gpu/layout';
+import { createPreprocess, tensorBytes, type PreprocessKernel } from '../../gpu/kernels/preprocess';
+import { preprocessReference } from '../../reference/preprocess';
+import { Frame } from '../frame';
+import { gpuFamilyModule } from '../families';
+import { ort } from '../ort';
+import { maskSize, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
+import { getSession, serialized } from '../sessions';
+import { runOnCpu } from './common';
+
+/** What the pipeline needs from a family's GPU post-processor (app/families/<family>/gpu.ts). */
+export interface GpuPostprocessor {
+  encode(encoder: GPUCommandEncoder, outputs: Record<string, GPUBuffer>, settings: PostprocessSettings, transform: InputTransform): void;
+  readResult(): Promise<{ detections: RunOutput['result']['detections']; bytesReadBack: number; timings: Partial<StageTimings> }>;
+  readMasks(): Promise<InstanceMasks>;
+  recompose(highlight: number | null, hiddenClasses: readonly number[]): void;
+  readonly overlayTexture: GPUTexture;
+  destroy(): void;
+}
+
+type PostprocessorFactory = (device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }) => GpuPostprocessor;
+
+async function postprocessorFactory(manifest: ModelManifest): Promise<PostprocessorFactory> {
+  const mod = await gpuFamilyModule(manifest.family);
+  const make = mod['createGpuPostprocessor'];
+  if (typeof make === 'function') return make as PostprocessorFactory;
+  throw new Error(`app/families/${manifest.family}/gpu.ts exports no createGpuPostprocessor`);
+}
+
+export class GpuRunner implements PaneRunner {
+  private post: GpuPostprocessor | null = null;
+  private postKey = '';
+  private outputBuffers: Record<string, GPUBuffer> = {};
+  private inputBuffer: GPUBuffer | null = null;
+  private preprocess: PreprocessKernel | null = null;
+  private canvas: OffscreenCanvas | null = null;
+  private canvasContext: GPUCanvasContext | null = null;
+
+  private constructor(
+    readonly path: Exclude<ExecutionPath, 'wasm'>,
+    readonly manifest: ModelManifest,
+    private readonly device: GPUDevice,
+    private readonly session: ort.InferenceSession,
+    private readonly makePostprocessor: PostprocessorFactory,
+  ) {}
+
+  static async create(path: Exclude<ExecutionPath, 'wasm'>, manifest: ModelManifest, device: GPUDevice): Promise<GpuRunner> {
+    const factory = await postprocessorFactory(manifest);
+    const session = await getSession(manifest, path === 'webgpu' ? 'webgpu' : 'wasm', device);
+    return new GpuRunner(path, manifest, device, session, factory);
+  }
+
+  /** The post-processor for a mask size (made once per size). */
+  private postprocessorFor(width: number, height: number): GpuPostprocessor {
+    const key = `${width}x${height}`;
+    if (!this.post || this.postKey !== key) {
+      this.post?.destroy();
+      this.post = this.makePostprocessor(this.device, this.manifest, { width, height });
+      this.postKey = key;
+    }
+    return this.post;
+  }
+
+  /** 'wasm+gpu': the CPU outputs written into GPU buffers, one per output, reused. */
+  private upload(outputs: Record<string, { data: Float32Array }>): Record<string, GPUBuffer> {
+    for (const [name, t] of Object.entries(outputs)) {
+      const bytes = Math.max(16, Math.ceil(t.data.byteLength / 16) * 16);
+      let buffer = this.outputBuffers[name];
+      if (!buffer || buffer.size !== bytes) {
+        buffer?.destroy();
+        buffer = this.device.createBuffer({
+          label: `${this.manifest.id}.outputs.${name}`,
+          size: bytes,
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+        });
+        this.outputBuffers[name] = buffer;
+      }
+      this.device.queue.writeBuffer(buffer, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    }
+    return this.outputBuffers;
+  }
+
+  async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+    const device = this.device;
+    const mask = maskSize(frame.width, frame.height);
+    const post = this.postprocessorFor(mask.width, mask.height);
+    const t0 = performance.now();
+    const timings: Partial<StageTimings> = {};
+    let buffers: Record<string, GPUBuffer>;
+    let transform: InputTransform;
+    let release: () => void = () => undefined;
+
+    if (this.path === 'wasm+gpu') {
+      const px = frame.pixels();
+      const pre = preprocessReference(px.data, px.width, px.height, this.manifest.input);
+      transform = pre.geometry.transform;
+      const t1 = performance.now();
+      const outputs = await runOnCpu(this.session, this.manifest, pre.tensor);
+      const t2 = performance.now();
+      buffers = this.upload(outputs);
+      const t3 = performance.now();
+      Object.assign(timings, { preprocess: t1 - t0, inference: t2 - t1, upload: t3 - t2 });
+    } else {
+      const { name, width, height } = this.manifest.input;
+      this.preprocess ??= createPreprocess(device);
+      this.inputBuffer ??= device.createBuffer({
+        label: `${this.manifest.id}.input`,
+        size: tensorBytes(this.manifest.input),
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      const texture = frame.texture(device);
+      const t1 = performance.now();
+      const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.preprocess` });
+      transform = this.preprocess.run(encoder, { source: texture, tensor: this.inputBuffer }, this.manifest.input);
+      device.queue.submit([encoder.finish()]);
+      const input = ort.Tensor.fromGpuBuffer(this.inputBuffer, { dataType: 'float32', dims: [1, 3, height, width] });
+      const t2 = performance.now();
+      const results = await serialized(() => this.session.run({ [name]: input }));
+      const t3 = performance.now();
+      buffers = {};
+      for (const [logical, tensorName] of Object.entries(this.manifest.outputs)) {
+        const t = results[tensorName];
+        if (!t || t.location !== 'gpu-buffer') throw new Error(`output “${tensorName}” is not on the GPU`);
+        buffers[logical] = t.gpuBuffer as GPUBuffer;
+      }
+      release = () => {
+        for (const t of Object.values(results)) t.dispose();
+      };
+      Object.assign(timings, { upload: Frame.lastUploadMs(), preprocess: t2 - t1, inference: t3 - t2 });
+    }
+
+    try {
+      const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.postprocess` });
+      post.encode(encoder, buffers, settings, transform);
+      if (view.highlight !== null || view.hiddenClasses.length > 0) post.recompose(view.highlight, view.hiddenClasses);
+      device.queue.submit([encoder.finish()]);
+      const tr = performance.now();
+      const read = await post.readResult();
+      const tRead = performance.now();
+      const overlay = read.detections.length > 0 ? this.overlayBitmap(post.overlayTexture) : null;
+      const t4 = performance.now();
+      return {
+        result: {
+          imageWidth: frame.width,
+          imageHeight: frame.height,
+          detections: read.detections,
+          maskWidth: mask.width,
+          maskHeight: mask.height,
+          bytesReadBack: read.bytesReadBack,
+          path: this.path,
+          timings: {
+            ...timings,
+            ...read.timings,
+            readback: read.timings.readback ?? tRead - tr,
+            total: t4 - t0,
+            source: read.timings.source ?? 'cpu',
+          },
+        },
+        overlay,
+      };
+    } finally {
+      release();
+    }
+  }
+
+  /** Copies the overlay texture into an OffscreenCanvas (WebGPU context) → ImageBitmap. */
+  private overlayBitmap(texture: GPUTexture): ImageBitmap {
+    const { width, height } = texture;
+    if (!this.canvas || this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas = new OffscreenCanvas(width, height);
+      this.canvasContext = this.canvas.getContext('webgpu') as GPUCanvasContext;
+      this.canvasContext.configure({
+        device: this.device,
+        format: 'rgba8unorm',
+        alphaMode: 'premultiplied',
+        usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
+      });
+    }
+    const encoder = this.device.createCommandEncoder({ label: `${this.manifest.id}.overlayToCanvas` });
+    encoder.copyTextureToTexture({ texture }, { texture: this.canvasContext!.getCurrentTexture() }, [width, height]);
+    this.device.queue.submit([encoder.finish()]);
+    return this.canvas.transferToImageBitmap();
+  }
+
+  async recompose(view: OverlayView): Promise<ImageBitmap | null> {
+    if (!this.post) return null;
+    this.post.recompose(view.highlight, view.hiddenClasses);
+    return this.overlayBitmap(this.post.overlayTexture);
+  }
+
+  async readMasks(): Promise<InstanceMasks | null> {
+    return this.post ? this.post.readMasks() : null;
+  }
+
+  dispose(): void {
+    this.post?.destroy();
+    this.post = null;
+    for (const b of Object.values(this.outputBuffers)) b.destroy();
+    this.outputBuffers = {};
+    this.inputBuffer?.destroy();
+    this.inputBuffer = null;
+    this.preprocess?.destroy();
+    this.preprocess = null;
+    this.canvasContext?.unconfigure();
+    this.canvas = null;
+  }
+}
+
