@@ -262,7 +262,7 @@ export function assembleMasksReference(
 }
 
 /** Mask resolution for an image: the image size, scaled down so the longer side ≤ maxSide. */
-export function maskSizeFor(imageWidth: number, imageHeight: number, maxSide = 2048): { width: number; height: number } {
+export function maskSizeFor(imageWidth: number, imageHeight: number, maxSide = 1280): { width: number; height: number } {
   const s = Math.min(1, maxSide / Math.max(imageWidth, imageHeight));
   return { width: Math.max(1, Math.round(imageWidth * s)), height: Math.max(1, Math.round(imageHeight * s)) };
 }

@@ -41,6 +41,8 @@ export interface ComposeOverlayKernel {
     params: ComposeOverlayParams,
     pass?: GPUComputePassDescriptor,
   ): void;
+  /** Frees the kernel's own buffers (not the inputs). */
+  destroy(): void;
 }
 
 /** The overlay texture: written by the kernel, sampled or copied by whoever draws it. */
@@ -139,6 +141,10 @@ export function createComposeOverlay(device: GPUDevice): ComposeOverlayKernel {
       computePass.setBindGroup(0, bindGroupFor(inputs));
       computePass.dispatchWorkgroups(Math.ceil(mask.width / TILE), Math.ceil(mask.height / TILE));
       computePass.end();
+    },
+    destroy() {
+      uniform.destroy();
+      cached = undefined;
     },
   };
 }

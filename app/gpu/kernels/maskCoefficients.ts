@@ -30,6 +30,8 @@ export interface MaskCoefficientsKernel {
     params: MaskCoefficientsParams,
     pass?: GPUComputePassDescriptor,
   ): void;
+  /** Frees the kernel's own buffers (not the inputs). */
+  destroy(): void;
 }
 
 /** Bytes of the proto-space masks buffer: maxDetections · H · W · 4. */
@@ -123,6 +125,10 @@ export function createMaskCoefficients(device: GPUDevice): MaskCoefficientsKerne
         maxDetections,
       );
       computePass.end();
+    },
+    destroy() {
+      uniform.destroy();
+      cached = undefined;
     },
   };
 }

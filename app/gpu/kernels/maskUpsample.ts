@@ -36,6 +36,8 @@ export interface MaskUpsampleKernel {
     params: MaskUpsampleParams,
     pass?: GPUComputePassDescriptor,
   ): void;
+  /** Frees the kernel's own buffers (not the inputs). */
+  destroy(): void;
 }
 
 /** Bytes of the bit-mask buffer: maxDetections · maskH · ceil(maskW / 32) · 4. */
@@ -118,6 +120,10 @@ export function createMaskUpsample(device: GPUDevice): MaskUpsampleKernel {
       computePass.setBindGroup(0, bindGroupFor(inputs));
       computePass.dispatchWorkgroups(groups, maxDetections);
       computePass.end();
+    },
+    destroy() {
+      uniform.destroy();
+      cached = undefined;
     },
   };
 }
