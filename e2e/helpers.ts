@@ -141,15 +141,23 @@ export function smallestModel(): ModelManifest {
 export type AppSnapshot = ReturnType<typeof snapshot>;
 export type PaneSnapshot = AppSnapshot['panes'][number];
 
-/** Opens the app with URL parameters and waits for the test hook's `ready`. */
+/** Opens the app with URL parameters and waits for the test hook's `ready`; on failure the
+ * page's errors are in the message (a blank page usually means a module failed to load). */
 export async function openApp(page: Page, params: Record<string, string> = {}): Promise<void> {
+  const errors = collectPageErrors(page);
   const query = new URLSearchParams(params).toString();
   await page.goto(`/${query ? `?${query}` : ''}`);
   await expect(page).toHaveTitle('SegArena');
-  await page.waitForFunction(() => 'ready' in ((window as unknown as { __segarena?: object }).__segarena ?? {}), null, {
-    timeout: 60_000,
-  });
-  await page.evaluate(() => (window as unknown as { __segarena: { ready: Promise<void> } }).__segarena.ready);
+  try {
+    await page.waitForFunction(
+      () => 'ready' in ((window as unknown as { __segarena?: object }).__segarena ?? {}),
+      null,
+      { timeout: 60_000 },
+    );
+    await page.evaluate(() => (window as unknown as { __segarena: { ready: Promise<void> } }).__segarena.ready);
+  } catch (err) {
+    throw new Error(`the app did not become ready: ${String(err)}\npage errors:\n${errors.join('\n')}`);
+  }
 }
 
 export async function getState(page: Page): Promise<AppSnapshot> {
