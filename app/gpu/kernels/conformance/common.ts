@@ -65,8 +65,10 @@ export async function runCases(
       if (error) results.push({ kernel, name, pass: false, detail: `WebGPU validation error: ${error.message}` });
       else results.push({ kernel, name, ...result });
     } catch (e) {
-      await device.popErrorScope();
-      results.push({ kernel, name, pass: false, detail: `threw: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
+      const error = await device.popErrorScope();
+      const validation = error ? ` (WebGPU validation error: ${error.message})` : '';
+      const message = e instanceof Error ? e.stack ?? e.message : String(e);
+      results.push({ kernel, name, pass: false, detail: `threw: ${message}${validation}` });
     }
   }
   return results;

@@ -1,0 +1,103 @@
+/**
+ * Host code of shaders/fast_nms.wgsl (YOLACT's Fast NMS). The greedy kernel
+ * (greedyNms.ts) has the same inputs, outputs and params, so the two are interchangeable
+ * (`PostprocessSettings.nmsKind`); both are built by `createNmsKernel` here.
+ * References: app/reference/fastNms.ts, app/reference/greedyNms.ts.
+ */
+import shaderCode from '../../../shaders/fast_nms.wgsl?raw';
+import { createUniformBuffer } from '../buffers';
+import { MAX_TOP_K } from './classTopK';
+
+/** Params struct of fast_nms.wgsl / greedy_nms.wgsl: 0 numClasses, 4 topK, 8 nmsIou f32, 12 pad. */
+const PARAMS_BYTES = 16;
+
+export interface NmsInputs {
+  /** [N, 4] f32 xyxy boxes, indexed by prior (from yolactDecode). */
+  boxes: GPUBuffer;
+  /** From classTopK: [C, topK] prior indices and [C] counts. */
+  topIndices: GPUBuffer;
+  topCounts: GPUBuffer;
+  /** Output [C, topK] u32: 1 kept, 0 suppressed (entries < topCounts[c]); see `keepBytes`. */
+  keep: GPUBuffer;
+}
+
+export interface NmsParams {
+  numClasses: number;
+  /** Row stride of topIndices / keep (the topK classTopK ran with). */
+  topK: number;
+  /** IoU above which a box is suppressed (YOLACT: 0.5). */
+  nmsIou: number;
+}
+
+export interface NmsKernel {
+  run(encoder: GPUCommandEncoder, inputs: NmsInputs, params: NmsParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+export function keepBytes(numClasses: number, topK: number): number {
+  return 4 * numClasses * Math.max(1, topK);
+}
+
+/** u32 words of one suppression-matrix row in greedy_nms.wgsl (MASK_WORDS). */
+const MASK_WORDS = MAX_TOP_K / 32;
+
+/**
+ * @param scratchMasks the kernel needs a suppression-matrix scratch buffer
+ *   [C, MAX_TOP_K, MASK_WORDS] u32 at binding 5 (greedy); owned and grown here.
+ */
+export function createNmsKernel(device: GPUDevice, name: string, code: string, scratchMasks = false): NmsKernel {
+  const module = device.createShaderModule({ label: `${name}.module`, code });
+  const pipeline = device.createComputePipeline({
+    label: `${name}.pipeline`,
+    layout: 'auto',
+    compute: { module, entryPoint: 'main' },
+  });
+  const uniform = createUniformBuffer(device, `${name}.params`, PARAMS_BYTES);
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  let masks: GPUBuffer | undefined;
+  return {
+    run(encoder, inputs, params, pass) {
+      if (params.topK > MAX_TOP_K) throw new Error(`${name}: topK ${params.topK} exceeds ${MAX_TOP_K}`);
+      if (params.numClasses === 0) return;
+      const data = new ArrayBuffer(PARAMS_BYTES);
+      new Uint32Array(data, 0, 2).set([params.numClasses, params.topK]);
+      new Float32Array(data, 8, 1)[0] = params.nmsIou;
+      device.queue.writeBuffer(uniform, 0, data);
+      if (scratchMasks) {
+        const bytes = 4 * params.numClasses * MAX_TOP_K * MASK_WORDS;
+        if (!masks || masks.size < bytes) {
+          masks?.destroy();
+          masks = device.createBuffer({ label: `${name}.masks`, size: bytes, usage: GPUBufferUsage.STORAGE });
+        }
+      }
+      const key = [inputs.boxes, inputs.topIndices, inputs.topCounts, inputs.keep, ...(masks ? [masks] : [])];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: `${name}.bindGroup`,
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [
+              ...key.slice(0, 4).map((buffer, binding) => ({ binding, resource: { buffer } })),
+              { binding: 4, resource: { buffer: uniform } },
+              ...(masks ? [{ binding: 5, resource: { buffer: masks } }] : []),
+            ],
+          }),
+        };
+      }
+      const p = encoder.beginComputePass(pass ?? { label: name });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, cached.group);
+      p.dispatchWorkgroups(params.numClasses);
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+      masks?.destroy();
+    },
+  };
+}
+
+export function createFastNms(device: GPUDevice): NmsKernel {
+  return createNmsKernel(device, 'fastNms', shaderCode);
+}

@@ -1,0 +1,62 @@
+// Fast NMS (YOLACT, Bolya et al. 2019), per class, on the class's top-k boxes sorted by
+// score (from class_topk.wgsl):
+//   iouMax[j] = max_{i < j} IoU(box_i, box_j)   (upper triangle of the IoU matrix, over ALL
+//   higher-scored boxes, suppressed or not: no sequential dependency, hence "fast"),
+//   keep[j] = iouMax[j] ≤ nmsIou  (the best box is always kept).
+// IoU of xyxy boxes, areas with inverted sides counted as 0, zero union → IoU 0
+// (mirrors app/reference/boxes.ts).
+// Bindings: 0 boxes [N] vec4 xyxy (read), 1 topIndices [C, topK] u32, 2 topCounts [C] u32,
+//   3 keep [C, topK] u32 (1 kept, 0 suppressed; written for entries < topCounts[c]), 4 params.
+// Dispatch: (C, 1, 1) workgroups of WORKGROUP invocations; the class's boxes are staged in
+// workgroup memory, invocation t handles columns j = t, t + WORKGROUP, …
+
+// Mirrors PARAMS_BYTES in app/gpu/kernels/fastNms.ts (byte offsets).
+struct Params {
+  numClasses: u32,   // 0
+  topK: u32,         // 4: row stride of topIndices / keep
+  nmsIou: f32,       // 8
+  _pad: u32,         // 12
+}
+
+@group(0) @binding(0) var<storage, read> boxes: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> topIndices: array<u32>;
+@group(0) @binding(2) var<storage, read> topCounts: array<u32>;
+@group(0) @binding(3) var<storage, read_write> keep: array<u32>;
+@group(0) @binding(4) var<uniform> params: Params;
+
+const WORKGROUP: u32 = 256u;
+// Same capacity as class_topk.wgsl's MAX_TOP_K: 512 boxes × 16 B = 8 KiB of workgroup memory.
+const MAX_TOP_K: u32 = 512u;
+
+var<workgroup> classBoxes: array<vec4<f32>, MAX_TOP_K>;
+
+fn area(b: vec4<f32>) -> f32 {
+  return max(b.z - b.x, 0.0) * max(b.w - b.y, 0.0);
+}
+
+fn iou(a: vec4<f32>, b: vec4<f32>) -> f32 {
+  let iw = max(min(a.z, b.z) - max(a.x, b.x), 0.0);
+  let ih = max(min(a.w, b.w) - max(a.y, b.y), 0.0);
+  let inter = iw * ih;
+  let unionArea = (area(a) + area(b)) - inter;
+  return select(0.0, inter / unionArea, unionArea > 0.0);
+}
+
+@compute @workgroup_size(WORKGROUP, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let c = wid.x;
+  let row = c * params.topK;
+  let count = min(topCounts[c], MAX_TOP_K);
+  for (var i = tid; i < count; i += WORKGROUP) {
+    classBoxes[i] = boxes[topIndices[row + i]];
+  }
+  workgroupBarrier();
+  for (var j = tid; j < count; j += WORKGROUP) {
+    let bj = classBoxes[j];
+    var iouMax = 0.0;
+    for (var i = 0u; i < j; i++) {
+      iouMax = max(iouMax, iou(classBoxes[i], bj));
+    }
+    keep[row + j] = select(0u, 1u, iouMax <= params.nmsIou);
+  }
+}
