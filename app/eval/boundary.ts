@@ -96,10 +96,16 @@ export function rleBoundary(rle: Rle, d = boundaryWidth(rle.height, rle.width)):
   for (let i = 0; i < counts.length; i++) {
     const n = counts[i]!;
     if (i % 2 === 1) {
-      for (let q = p; q < p + n; q++) {
+      // The run, column piece by column piece.
+      let q = p;
+      let left = n;
+      while (left > 0) {
         const x = Math.floor(q / height);
         const y = q - x * height;
-        crop[(y - by) * bw + (x - bx)] = 1;
+        const len = Math.min(left, height - y);
+        for (let yy = y; yy < y + len; yy++) crop[(yy - by) * bw + (x - bx)] = 1;
+        q += len;
+        left -= len;
       }
     }
     p += n;

@@ -329,27 +329,38 @@ export function evaluateCoco(input: EvalInput): EvalResult {
     }
     return n > 0 ? s / n : -1;
   };
-  function* precisionValues(tSel: number | null, kSel: number | null, a: number, m: number): Generator<number> {
-    if (a < 0 || m < 0) return;
-    for (let t = 0; t < T; t++) {
-      if (tSel !== null && t !== tSel) continue;
+  /** Mean of the valid precision entries at (t or all, all r, k or all, a, m). */
+  const meanPrecision = (tSel: number | null, kSel: number | null, a: number, m: number): number => {
+    if (a < 0 || m < 0 || (tSel !== null && tSel < 0)) return -1;
+    let s = 0;
+    let n = 0;
+    const t0 = tSel ?? 0;
+    const t1 = tSel ?? T - 1;
+    const k0 = kSel ?? 0;
+    const k1 = kSel ?? K - 1;
+    for (let t = t0; t <= t1; t++) {
       for (let r = 0; r < R; r++) {
-        for (let k = 0; k < K; k++) {
-          if (kSel !== null && k !== kSel) continue;
-          yield precision[pIdx(t, r, k, a, m)]!;
+        for (let k = k0; k <= k1; k++) {
+          const v = precision[pIdx(t, r, k, a, m)]!;
+          if (v > -1) {
+            s += v;
+            n++;
+          }
         }
       }
     }
-  }
-  function* recallValues(a: number, m: number): Generator<number> {
-    if (a < 0 || m < 0) return;
-    for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) yield recall[rIdx(t, k, a, m)]!;
-  }
+    return n > 0 ? s / n : -1;
+  };
+  const meanRecall = (a: number, m: number): number => {
+    if (a < 0 || m < 0) return -1;
+    const values: number[] = [];
+    for (let t = 0; t < T; t++) for (let k = 0; k < K; k++) values.push(recall[rIdx(t, k, a, m)]!);
+    return meanValid(values);
+  };
   const mLast = M - 1;
   const t50 = tIndex(0.5);
   const t75 = tIndex(0.75);
-  const ap = (tSel: number | null, a: number, k: number | null = null): number =>
-    tSel !== null && tSel < 0 ? -1 : meanValid(precisionValues(tSel, k, a, mLast));
+  const ap = (tSel: number | null, a: number, k: number | null = null): number => meanPrecision(tSel, k, a, mLast);
   const summary: EvalSummary = {
     ap: ap(null, aAll),
     ap50: ap(t50, aAll),
@@ -357,12 +368,12 @@ export function evaluateCoco(input: EvalInput): EvalResult {
     apSmall: ap(null, areaIndex('small')),
     apMedium: ap(null, areaIndex('medium')),
     apLarge: ap(null, areaIndex('large')),
-    ar1: meanValid(recallValues(aAll, mIndex(1))),
-    ar10: meanValid(recallValues(aAll, mIndex(10))),
-    ar100: meanValid(recallValues(aAll, mIndex(100))),
-    arSmall: meanValid(recallValues(areaIndex('small'), mLast)),
-    arMedium: meanValid(recallValues(areaIndex('medium'), mLast)),
-    arLarge: meanValid(recallValues(areaIndex('large'), mLast)),
+    ar1: meanRecall(aAll, mIndex(1)),
+    ar10: meanRecall(aAll, mIndex(10)),
+    ar100: meanRecall(aAll, mIndex(100)),
+    arSmall: meanRecall(areaIndex('small'), mLast),
+    arMedium: meanRecall(areaIndex('medium'), mLast),
+    arLarge: meanRecall(areaIndex('large'), mLast),
   };
 
   const curve = (t: number, k: number): number[] => {
