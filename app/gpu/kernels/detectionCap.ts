@@ -1,0 +1,109 @@
+/**
+ * Host code of shaders/detection_cap.wgsl: kept per-class entries → DetectionRecords
+ * (app/gpu/layout.ts), sorted by score, at most maxDetections, scores ≥ scoreThreshold.
+ * Also writes the header's candidateCount (from the decode's candidates buffer).
+ * Reference: app/reference/detectionCap.ts.
+ */
+import shaderCode from '../../../shaders/detection_cap.wgsl?raw';
+import { createUniformBuffer } from '../buffers';
+
+/** Params struct of detection_cap.wgsl: 0 numClasses, 4 topK, 8 maxDetections, 12 scoreThreshold f32. */
+const PARAMS_BYTES = 16;
+const WORKGROUP = 64;
+
+export interface DetectionCapInputs {
+  boxes: GPUBuffer;
+  topIndices: GPUBuffer;
+  topScores: GPUBuffer;
+  topCounts: GPUBuffer;
+  keep: GPUBuffer;
+  /** Candidates buffer of yolactDecode (word 0 = candidate count). */
+  candidates: GPUBuffer;
+  /** Output DetectionRecords, ≥ recordsBufferBytes(maxDetections). */
+  records: GPUBuffer;
+}
+
+export interface DetectionCapParams {
+  numClasses: number;
+  topK: number;
+  /** YOLACT: 100. */
+  maxDetections: number;
+  /** Display threshold; 0 keeps all. */
+  scoreThreshold: number;
+}
+
+export interface DetectionCapKernel {
+  run(encoder: GPUCommandEncoder, inputs: DetectionCapInputs, params: DetectionCapParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
+  const module = device.createShaderModule({ label: 'detectionCap.module', code: shaderCode });
+  const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+    binding,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer: { type },
+  });
+  const bindGroupLayout = device.createBindGroupLayout({
+    label: 'detectionCap.bindGroupLayout',
+    entries: [
+      ...[0, 1, 2, 3, 4, 5].map((b) => storage(b, 'read-only-storage')),
+      storage(6, 'storage'),
+      storage(7, 'storage'),
+      { binding: 8, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+    ],
+  });
+  const layout = device.createPipelineLayout({ label: 'detectionCap.layout', bindGroupLayouts: [bindGroupLayout] });
+  const pipelineFor = (entryPoint: string) =>
+    device.createComputePipeline({ label: `detectionCap.${entryPoint}`, layout, compute: { module, entryPoint } });
+  const prefixCounts = pipelineFor('prefixCounts');
+  const scatter = pipelineFor('scatter');
+  const header = pipelineFor('header');
+  const uniform = createUniformBuffer(device, 'detectionCap.params', PARAMS_BYTES);
+  let scratch: GPUBuffer | undefined;
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+
+  return {
+    run(encoder, inputs, params, pass) {
+      const data = new ArrayBuffer(PARAMS_BYTES);
+      new Uint32Array(data, 0, 3).set([params.numClasses, params.topK, params.maxDetections]);
+      new Float32Array(data, 12, 1)[0] = params.scoreThreshold;
+      device.queue.writeBuffer(uniform, 0, data);
+      // keptPrefix [C, topK + 1] + keptAbove [C]
+      const scratchBytes = 4 * (params.numClasses * (params.topK + 1) + params.numClasses);
+      if (!scratch || scratch.size < scratchBytes) {
+        scratch?.destroy();
+        scratch = device.createBuffer({ label: 'detectionCap.scratch', size: Math.max(16, scratchBytes), usage: GPUBufferUsage.STORAGE });
+      }
+      const key = [inputs.boxes, inputs.topIndices, inputs.topScores, inputs.topCounts, inputs.keep, inputs.candidates, inputs.records, scratch];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: 'detectionCap.bindGroup',
+            layout: bindGroupLayout,
+            entries: [
+              ...key.map((buffer, binding) => ({ binding, resource: { buffer } })),
+              { binding: 8, resource: { buffer: uniform } },
+            ],
+          }),
+        };
+      }
+      const p = encoder.beginComputePass(pass ?? { label: 'detectionCap' });
+      p.setBindGroup(0, cached.group);
+      if (params.numClasses > 0 && params.topK > 0) {
+        p.setPipeline(prefixCounts);
+        p.dispatchWorkgroups(Math.ceil(params.numClasses / WORKGROUP));
+        p.setPipeline(scatter);
+        p.dispatchWorkgroups(Math.ceil((params.numClasses * params.topK) / WORKGROUP));
+      }
+      p.setPipeline(header);
+      p.dispatchWorkgroups(1);
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+      scratch?.destroy();
+    },
+  };
+}
