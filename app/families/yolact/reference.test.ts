@@ -1,39 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PostprocessSettings } from '../../types';
-import { postprocessYolactReference, type RawOutput } from './reference';
+import { postprocessYolactReference } from './reference';
 import { levelSizes, yolactLayout, yolactLayoutFromDims } from './manifest';
-import { syntheticManifest, syntheticYolactOutputs, yolactPriors } from './synthetic';
-
-/**
- * Hand-built outputs for a 64x64 input (levels 8, 4, 2, 1, 1 → 258 priors, protos 16x16),
- * 3 classes. Every prior is background except the ones a case sets; loc deltas are 0, so a
- * prior's box is its own (cx, cy, w, h). Prototype 0 is 1 everywhere, the others 0, and
- * every prior's coefficient 0 is 10: masks are σ(10) ≈ 1 inside the crop box.
- */
-function handOutputs(objects: { prior: number; cls: number; score: number; box: [number, number, number, number] }[]): Record<string, RawOutput> {
-  const n = 258;
-  const numClasses = 3;
-  const priors = new Float32Array(n * 4).fill(0.01);
-  const conf = new Float32Array(n * (numClasses + 1));
-  for (let i = 0; i < n; i++) conf[i * 4] = 1;
-  for (const o of objects) {
-    const [x1, y1, x2, y2] = o.box;
-    priors.set([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1], o.prior * 4);
-    conf[o.prior * 4] = 1 - o.score;
-    conf[o.prior * 4 + 1 + o.cls] = o.score;
-  }
-  const mask = new Float32Array(n * 32);
-  for (let i = 0; i < n; i++) mask[i * 32] = 10;
-  const proto = new Float32Array(16 * 16 * 32);
-  for (let p = 0; p < 256; p++) proto[p * 32] = 1;
-  return {
-    loc: { data: new Float32Array(n * 4), dims: [1, n, 4] },
-    conf: { data: conf, dims: [1, n, numClasses + 1] },
-    mask: { data: mask, dims: [1, n, 32] },
-    priors: { data: priors, dims: [n, 4] },
-    proto: { data: proto, dims: [1, 16, 16, 32] },
-  };
-}
+import { handYolactOutputs as handOutputs, syntheticManifest, syntheticYolactOutputs, yolactPriors } from './synthetic';
 
 const settings: PostprocessSettings = { scoreThreshold: 0.15, topK: 200, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 100 };
 const manifest = syntheticManifest(64, 3);

@@ -84,7 +84,7 @@ function masksFromRows(width: number, height: number, instances: ((x: number, y:
   return { width, height, bits, wordsPerRow };
 }
 
-export async function composeOverlayCases(device: GPUDevice): Promise<CaseResult[]> {
+export async function composeOverlayConformance(device: GPUDevice): Promise<CaseResult[]> {
   const K = 'composeOverlay';
   const results: CaseResult[] = [];
 

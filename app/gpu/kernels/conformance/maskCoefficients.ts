@@ -141,7 +141,7 @@ const HAND_EXPECTED_LOGITS = [
   0, 0, 1, 2,
 ];
 
-export async function maskCoefficientsCases(device: GPUDevice): Promise<CaseResult[]> {
+export async function maskCoefficientsConformance(device: GPUDevice): Promise<CaseResult[]> {
   const K = 'maskCoefficients';
   const results: CaseResult[] = [];
   const handBox: [number, number, number, number] = [0.5, 0.5, 0.75, 0.75];

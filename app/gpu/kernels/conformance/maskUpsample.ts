@@ -126,7 +126,7 @@ function sameArray(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
-export async function maskUpsampleCases(device: GPUDevice): Promise<CaseResult[]> {
+export async function maskUpsampleConformance(device: GPUDevice): Promise<CaseResult[]> {
   const K = 'maskUpsample';
   const results: CaseResult[] = [];
   const noCrop: UpsampleSpec = { protoWidth: 2, protoHeight: 2, cropMode: 'none', activation: 'sigmoid' };
