@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  collectPageErrors, dropAndWait, dropFile, ids, instanceCount, mainModel, openApp, pane, sampleFile,
+  collectPageErrors, dropAndWait, dropFile, ensureInstances, ids, mainModel, openApp, sampleFile,
 } from './helpers';
 
 /** Bad inputs get a clear error notice, and the app keeps working afterwards. */
@@ -30,7 +30,7 @@ async function expectErrorThenRecovery(bad: { name: string; mimeType: string; bu
   if (text) await expect(notice).toContainText(text);
   // The page still works: a good image is segmented.
   await dropAndWait(page, sampleFile(0), 180_000);
-  expect(await instanceCount(pane(page, 0))).toBeGreaterThan(0);
+  await ensureInstances(page, 0, 1);
   expect(pageErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
 }
 

@@ -320,6 +320,24 @@ export async function instanceCount(paneLocator: Locator): Promise<number> {
   return n;
 }
 
+/**
+ * Score threshold for tests of UI behaviour (hover, hiding classes, NMS kinds) that need a
+ * few instances whatever the model's quality: the manifests' candidate threshold.
+ */
+export const LOW_SCORE_THRESHOLD = 0.05;
+
+/**
+ * Makes sure pane `index` lists at least `min` instances: if the model's default threshold
+ * gives fewer, lowers the pane's score threshold and waits for the re-run. Accuracy is
+ * checked elsewhere (image.spec's first test at default settings, accuracy.spec).
+ */
+export async function ensureInstances(page: Page, index = 0, min = 1): Promise<void> {
+  const p = pane(page, index);
+  if ((await instanceCount(p)) >= min) return;
+  await rerun(page, () => setNumberInput(p.getByTestId(ids.scoreThreshold), LOW_SCORE_THRESHOLD), { panes: [index] });
+  expect(await instanceCount(p), `instances at score ≥ ${LOW_SCORE_THRESHOLD}`).toBeGreaterThanOrEqual(min);
+}
+
 export function boxIou(a: readonly number[], b: readonly number[]): number {
   const ix = Math.max(0, Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!));
   const iy = Math.max(0, Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!));

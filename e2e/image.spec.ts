@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
   armDoneWatch, dropAndWait, getState, ids, instanceCount, jpegSize, mainModel, openApp, pane,
-  readInstances, rerun, sampleFile, sampleNames, setNumberInput, waitForPanesDone, collectPageErrors,
+  readInstances, rerun, sampleFile, sampleNames, setNumberInput, waitForPanesDone, collectPageErrors, ensureInstances,
   type Instance,
 } from './helpers';
 
@@ -107,6 +107,7 @@ test('the sample picker lists the samples and runs the chosen one', async () => 
 
 test('hovering a row highlights the instance and shows its details', async () => {
   await dropAndWait(page, sampleFile(0));
+  await ensureInstances(page, 0, 2);
   const rows = pane(page, 0).getByTestId(ids.instanceRow);
   const first = (await readInstances(pane(page, 0)))[0]!;
   await rows.first().hover();
@@ -124,6 +125,7 @@ test('hovering a row highlights the instance and shows its details', async () =>
 
 test('hiding a class removes its rows and its shapes; showing it brings them back', async () => {
   await dropAndWait(page, sampleFile(0));
+  await ensureInstances(page, 0, 2);
   const p = pane(page, 0);
   const before = await readInstances(p);
   const cls = before[0]!.cls;
@@ -144,6 +146,7 @@ test('hiding a class removes its rows and its shapes; showing it brings them bac
 
 test('switching NMS between fast and greedy re-runs; greedy keeps at least what fast keeps', async () => {
   await dropAndWait(page, sampleFile(0));
+  await ensureInstances(page, 0, 2);
   const p = pane(page, 0);
   const kind = p.getByTestId(ids.nmsKind);
   await expect(kind).toHaveValue('fast');
@@ -164,8 +167,10 @@ test('switching NMS between fast and greedy re-runs; greedy keeps at least what 
 
 test('raising the score threshold drops low-scoring instances', async () => {
   await dropAndWait(page, sampleFile(0));
+  await ensureInstances(page, 0, 2);
   const p = pane(page, 0);
   const before = await readInstances(p);
+  const threshold = (await getState(page)).panes[0]!.settings.scoreThreshold;
   const high = Math.min(0.95, Math.max(...before.map((i) => i.score)) - 0.01);
   await setNumberInput(p.getByTestId(ids.scoreThreshold), high);
   await expect.poll(async () => (await getState(page)).panes[0]!.settings.scoreThreshold).toBeCloseTo(high, 2);
@@ -177,7 +182,6 @@ test('raising the score threshold drops low-scoring instances', async () => {
   expect(after.length).toBeGreaterThanOrEqual(before.filter((i) => i.score >= high + 0.006).length);
   expect(after.length).toBeLessThanOrEqual(before.filter((i) => i.score >= high - 0.006).length);
   expect(after.length).toBeGreaterThan(0);
-  const defaults = mainModel().defaults.scoreThreshold;
-  await setNumberInput(p.getByTestId(ids.scoreThreshold), defaults);
+  await setNumberInput(p.getByTestId(ids.scoreThreshold), threshold);
   await expect.poll(async () => (await readInstances(p)).length).toBe(before.length);
 });

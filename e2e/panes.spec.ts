@@ -3,7 +3,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import {
-  bundledManifests, dropAndWait, getState, ids, instanceCount, jpegSize, mainModel, openApp, pane,
+  bundledManifests, dropAndWait, ensureInstances, getState, ids, instanceCount, jpegSize, mainModel, openApp, pane,
   panes, pngSize, readInstances, rerun, sampleFile, screenshot, setNumberInput,
 } from './helpers';
 import { rleToMask, maskArea, type CocoResult } from './coco';
@@ -55,7 +55,7 @@ test('two panes with different models and settings on one image; one metrics row
   }
   // Pane 1's threshold is 0.3: no row below it.
   for (const inst of await readInstances(pane(page, 1))) expect(inst.score).toBeGreaterThanOrEqual(0.295);
-  expect(await instanceCount(pane(page, 0))).toBeGreaterThan(0);
+  await ensureInstances(page, 0, 1);
 
   const table = page.getByTestId(ids.metricsTable);
   await expect(table).toBeVisible();
@@ -86,6 +86,7 @@ test('export JSON: COCO results matching the instances shown', async () => {
   const file = sampleFile(0);
   const size = jpegSize(file.buffer);
   await dropAndWait(page, file, 180_000);
+  await ensureInstances(page, 0, 1);
   const p0 = pane(page, 0);
   const rows = await readInstances(p0);
   const model = mainModel();
@@ -144,6 +145,7 @@ test('export PNG: the image with its overlay, at image size', async () => {
   const size = jpegSize(file.buffer);
   const state = await getState(page);
   if (state.source.name !== file.name) await dropAndWait(page, file, 180_000);
+  await ensureInstances(page, 0, 1);
   const p0 = pane(page, 0);
   const first = (await readInstances(p0))[0]!;
 

@@ -1,7 +1,7 @@
 import { test, expect } from '@playwright/test';
 import {
-  boxIou, dropAndWait, getState, ids, instanceCount, mainModel, matchInstances, openApp, pane,
-  readInstances, rerun, sampleFile, smallestModel, screenshot,
+  boxIou, dropAndWait, ensureInstances, getState, ids, instanceCount, LOW_SCORE_THRESHOLD, mainModel,
+  matchInstances, openApp, pane, readInstances, rerun, sampleFile, setNumberInput, smallestModel, screenshot,
 } from './helpers';
 
 /**
@@ -16,6 +16,12 @@ test('wasm and wasm+gpu find the same instances on the same image', async ({ pag
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
   for (let image = 0; image < 2; image++) {
     await dropAndWait(page, sampleFile(image), 180_000);
+    if (image === 0 && (await instanceCount(pane(page, 0))) < 2) {
+      // A weakly trained model: compare at the candidate threshold, both panes alike.
+      for (const i of [0, 1]) {
+        await rerun(page, () => setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), LOW_SCORE_THRESHOLD), { panes: [i] });
+      }
+    }
     await expect(pane(page, 0).getByTestId(ids.pathBadge)).toContainText('wasm+gpu');
     await expect(pane(page, 1).getByTestId(ids.pathBadge)).toHaveText(/wasm(?!\s*\+)/);
     const state = await getState(page);
@@ -47,13 +53,13 @@ test('without WebGPU: a notice, the wasm path, and instances still found', async
   await expect(notice.filter({ hasText: /WebGPU is not available/i })).toBeVisible();
   await expect(notice.first()).toHaveAttribute('role', 'alert');
   await dropAndWait(page, sampleFile(0), 180_000);
+  await ensureInstances(page, 0, 1);
   const badge = pane(page, 0).getByTestId(ids.pathBadge);
   await expect(badge).toContainText('wasm');
   await expect(badge).not.toContainText(/gpu/i);
   const state = await getState(page);
   expect(state.webgpu).toBe(false);
   expect(state.panes[0]!.activePath).toBe('wasm');
-  expect(await instanceCount(pane(page, 0))).toBeGreaterThan(0);
 });
 
 test('the all-GPU webgpu path segments one image like wasm+gpu', async ({ page }) => {
@@ -63,6 +69,8 @@ test('the all-GPU webgpu path segments one image like wasm+gpu', async ({ page }
   await openApp(page, { path: 'webgpu', panes: '2', model: model.id });
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm+gpu');
   await expect(pane(page, 0).getByTestId(ids.pathPicker)).toHaveValue('webgpu');
+  // One webgpu run only: a low threshold on both panes up front, so there are instances to compare.
+  for (const i of [0, 1]) await setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), LOW_SCORE_THRESHOLD);
   await dropAndWait(page, sampleFile(0), 420_000);
   await expect(pane(page, 0).getByTestId(ids.pathBadge)).toContainText('webgpu');
   const state = await getState(page);
@@ -74,9 +82,9 @@ test('the all-GPU webgpu path segments one image like wasm+gpu', async ({ page }
   const ref = await readInstances(pane(page, 1));
   expect(gpu.length).toBeGreaterThan(0);
   // Different inference backends (and preprocess on the GPU vs the CPU) move scores a little:
-  // confident instances must be found by both.
-  const confident = gpu.filter((i) => i.score >= 0.3);
-  for (const m of matchInstances(confident, ref)) {
+  // the top instances must be found by both.
+  const top = gpu.slice(0, 5);
+  for (const m of matchInstances(top, ref)) {
     expect(m.b, `${m.a.cls} ${m.a.score} found by wasm+gpu too`).toBeDefined();
     expect(m.iou).toBeGreaterThanOrEqual(0.9);
   }
