@@ -203,7 +203,16 @@ export class Engine {
     ctrl.runner?.dispose();
     ctrl.runner = null;
     updatePane(ctrl.key, { status: 'loading', message: `Loading ${manifest.name}…`, activePath: path, pathNote: note });
-    ctrl.runner = await createRunner(path, manifest, { device: path === 'wasm' ? null : this.device });
+    try {
+      ctrl.runner = await createRunner(path, manifest, { device: path === 'wasm' ? null : this.device });
+    } catch (err) {
+      if (path === 'wasm' || err instanceof ModelLoadError) throw err;
+      // The model loads but our GPU post-processing could not be set up: run it on the CPU.
+      console.error(err);
+      notify('error', `GPU post-processing could not start for ${manifest.name} (${errorText(err)}): this pane runs on the CPU path.`);
+      updatePane(ctrl.key, { activePath: 'wasm', pathNote: 'GPU post-processing failed: CPU fallback' });
+      ctrl.runner = await createRunner('wasm', manifest, { device: null });
+    }
     ctrl.runnerKey = key;
     return ctrl.runner;
   }
@@ -336,8 +345,20 @@ export class Engine {
     }
   }
 
+  /** COCO image ids of the samples (public/samples/annotations.json), for exports. */
+  private sampleIds: Promise<Map<string, number>> | null = null;
+
+  private loadSampleIds(): Promise<Map<string, number>> {
+    this.sampleIds ??= fetch(`${import.meta.env.BASE_URL}samples/annotations.json`)
+      .then((r) => (r.ok ? r.json() : { images: [] }))
+      .then((gt: { images?: { id: number; file_name: string }[] }) => new Map((gt.images ?? []).map((i) => [i.file_name, i.id])))
+      .catch(() => new Map<string, number>());
+    return this.sampleIds;
+  }
+
   async openSample(fileName: string): Promise<void> {
     try {
+      void this.loadSampleIds();
       const response = await fetch(`${import.meta.env.BASE_URL}samples/${encodeURIComponent(fileName)}`);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       await this.openImage(await response.blob(), fileName);
@@ -471,7 +492,9 @@ export class Engine {
     }
     try {
       const masks = await ctrl.runner.readMasks();
-      const json = await exportCocoJson(pane.result, masks, manifest, useStore.getState().sourceName);
+      const fileName = useStore.getState().sourceName;
+      const imageId = (await this.loadSampleIds()).get(fileName);
+      const json = await exportCocoJson(pane.result, masks, manifest, fileName, imageId);
       downloadBlob(new Blob([json], { type: 'application/json' }), `segarena-${manifest.id}-results.json`);
     } catch (err) {
       notify('error', `Export failed: ${errorText(err)}`);
@@ -520,3 +543,8 @@ export function errorText(err: unknown): string {
 }
 
 export const engine = new Engine(typeof location !== 'undefined' ? location.search : '');
+
+// The engine holds the device, sessions and webcam: a hot update must not leave two of
+// them. Any change that reaches this module (itself or a pipeline/store module it
+// imports) reloads the page instead.
+if (import.meta.hot) import.meta.hot.accept(() => location.reload());

@@ -25,9 +25,10 @@ export async function exportCocoJson(
   masks: InstanceMasks | null,
   manifest: ModelManifest,
   fileName: string,
+  imageId?: number,
 ): Promise<string> {
   if (!masks) throw new Error('the masks of this result are not available');
-  return cocoResultsJson(frameToCocoResults(result, masks, manifest, { fileName }));
+  return cocoResultsJson(frameToCocoResults(result, masks, manifest, imageId === undefined ? { fileName } : { fileName, imageId }));
 }
 
 export async function exportPng(frame: ImageBitmap, pane: PaneState, manifest: ModelManifest): Promise<Blob> {

@@ -61,7 +61,6 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
           title={pane.activePath ? PATH_LABELS[pane.activePath] : 'not started'}
         >
           {pane.activePath ?? pane.path}
-          {pane.pathNote && <small> · {pane.pathNote}</small>}
         </span>
         <span className={`status status-${pane.status}`} data-testid="pane-status" data-state={pane.status} title={pane.message}>
           {pane.status}
@@ -70,6 +69,8 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
           ×
         </button>
       </div>
+
+      {pane.pathNote && <div className="path-note">{pane.activePath}: {pane.pathNote}</div>}
 
       <div className="controls">
         <label className="ctl">

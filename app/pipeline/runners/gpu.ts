@@ -21,10 +21,17 @@ import { ort } from '../ort';
 import { maskSize, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
 import { getSession, serialized } from '../sessions';
 import { runOnCpu } from './common';
+import { classColourTable } from '../palette';
 
 /** What the pipeline needs from a family's GPU post-processor (app/families/<family>/gpu.ts). */
 export interface GpuPostprocessor {
-  encode(encoder: GPUCommandEncoder, outputs: Record<string, GPUBuffer>, settings: PostprocessSettings, transform: InputTransform): void;
+  encode(
+    encoder: GPUCommandEncoder,
+    outputs: Record<string, GPUBuffer>,
+    settings: PostprocessSettings,
+    transform: InputTransform,
+    image: { width: number; height: number },
+  ): void;
   readResult(): Promise<{ detections: RunOutput['result']['detections']; bytesReadBack: number; timings: Partial<StageTimings> }>;
   readMasks(): Promise<InstanceMasks>;
   recompose(highlight: number | null, hiddenClasses: readonly number[]): void;
@@ -32,7 +39,13 @@ export interface GpuPostprocessor {
   destroy(): void;
 }
 
-type PostprocessorFactory = (device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }) => GpuPostprocessor;
+/** The overlay texture must hold premultiplied alpha: it is shown through a canvas with alphaMode 'premultiplied'. */
+type PostprocessorFactory = (
+  device: GPUDevice,
+  manifest: ModelManifest,
+  mask: { width: number; height: number },
+  options: { classColours: Uint32Array; style: { premultiplied: true } },
+) => GpuPostprocessor;
 
 async function postprocessorFactory(manifest: ModelManifest): Promise<PostprocessorFactory> {
   const mod = await gpuFamilyModule(manifest.family);
@@ -49,6 +62,8 @@ export class GpuRunner implements PaneRunner {
   private preprocess: PreprocessKernel | null = null;
   private canvas: OffscreenCanvas | null = null;
   private canvasContext: GPUCanvasContext | null = null;
+  /** Hidden classes last written into the post-processor. */
+  private hiddenInPost = 0;
 
   private constructor(
     readonly path: Exclude<ExecutionPath, 'wasm'>,
@@ -69,7 +84,11 @@ export class GpuRunner implements PaneRunner {
     const key = `${width}x${height}`;
     if (!this.post || this.postKey !== key) {
       this.post?.destroy();
-      this.post = this.makePostprocessor(this.device, this.manifest, { width, height });
+      this.post = this.makePostprocessor(this.device, this.manifest, { width, height }, {
+        classColours: classColourTable(this.manifest.classes.length),
+        style: { premultiplied: true },
+      });
+      this.hiddenInPost = 0;
       this.postKey = key;
     }
     return this.post;
@@ -144,9 +163,14 @@ export class GpuRunner implements PaneRunner {
     }
 
     try {
+      // Hidden classes first (a queue write, so it precedes this frame's compose); a new
+      // result starts without a highlight.
+      if (view.hiddenClasses.length > 0 || this.hiddenInPost > 0) {
+        post.recompose(null, view.hiddenClasses);
+        this.hiddenInPost = view.hiddenClasses.length;
+      }
       const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.postprocess` });
-      post.encode(encoder, buffers, settings, transform);
-      if (view.highlight !== null || view.hiddenClasses.length > 0) post.recompose(view.highlight, view.hiddenClasses);
+      post.encode(encoder, buffers, settings, transform, { width: frame.width, height: frame.height });
       device.queue.submit([encoder.finish()]);
       const tr = performance.now();
       const read = await post.readResult();
@@ -199,6 +223,7 @@ export class GpuRunner implements PaneRunner {
   async recompose(view: OverlayView): Promise<ImageBitmap | null> {
     if (!this.post) return null;
     this.post.recompose(view.highlight, view.hiddenClasses);
+    this.hiddenInPost = view.hiddenClasses.length;
     return this.overlayBitmap(this.post.overlayTexture);
   }
 
