@@ -17,8 +17,11 @@
 //   2 coefficients storage  read  f32, element (i, k) at offset + i·indexStride + k·kStride
 //   3 protos       storage  read  f32 [H, W, K] (layout 0, NHWC) or [K, H, W] (layout 1, NCHW)
 //   4 protoMasks   storage  read_write  f32 [maxDetections, H, W]
-// Dispatch: (ceil(W / 8), ceil(H / 8), maxDetections); one invocation per proto pixel, the
-// z workgroup index is the detection; workgroups of detections ≥ count return at once.
+// Dispatch: (ceil(W / 8), ceil(H / 8), 1); one invocation per proto pixel, looping over
+// the kept detections (count is only known on the GPU). Each invocation keeps its pixel's K
+// prototype values in registers; the workgroup loads the coefficients of CHUNK detections
+// at a time into workgroup memory. (A workgroup per (tile, detection) was tried first: with
+// maxDetections 100 and a dozen kept, the empty workgroups cost seconds on SwiftShader.)
 
 struct Params {
   protoWidth: u32,
@@ -52,9 +55,14 @@ struct Records {
   items: array<Record>,
 }
 
-// 8x8 = 64 invocations: enough to load up to 64 coefficients with one read each.
+// 8x8 = 64 invocations a workgroup, one proto pixel each.
 const TILE = 8u;
+const INVOCATIONS = 64u;
+// Most prototypes supported (YOLACT and YOLO-seg use 32).
 const MAX_PROTOTYPES = 64u;
+// Detections whose coefficients are in workgroup memory at once: 32 · 64 · 4 B = 8 KiB,
+// half of WebGPU's default 16 KiB of workgroup storage.
+const CHUNK = 32u;
 const LAYOUT_NCHW = 1u;
 const CROP_YOLACT_PADDED = 0u;
 const CROP_INTEGER = 1u;
@@ -67,7 +75,7 @@ const ACTIVATION_SIGMOID = 0u;
 @group(0) @binding(4) var<storage, read_write> protoMasks: array<f32>;
 
 var<workgroup> detectionCount: u32;
-var<workgroup> coeff: array<f32, MAX_PROTOTYPES>;
+var<workgroup> coeff: array<f32, CHUNK * MAX_PROTOTYPES>;
 
 // Half-open kept range [start, end) along one axis of `size` proto pixels.
 fn cropRange(lo: f32, hi: f32, size: f32) -> vec2<f32> {
@@ -95,54 +103,67 @@ fn sigmoid(x: f32) -> f32 {
 fn main(
   @builtin(global_invocation_id) gid: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
-  @builtin(workgroup_id) wid: vec3<u32>,
 ) {
   if (lid == 0u) {
     detectionCount = min(records.count, params.maxDetections);
   }
   let count = workgroupUniformLoad(&detectionCount);
-  let n = wid.z;
-  if (n >= count) {
-    return;
-  }
-  let record = records.items[n];
-  if (lid < params.numPrototypes) {
-    coeff[lid] = coefficients[params.coeffOffset + record.sourceIndex * params.coeffIndexStride
-      + lid * params.coeffKStride];
-  }
-  if (gid.x == 0u && gid.y == 0u) {
-    records.items[n].maskArea = 0u;
-  }
-  workgroupBarrier();
-
-  let c = gid.x;
-  let r = gid.y;
+  let k = params.numPrototypes;
   let w = params.protoWidth;
   let h = params.protoHeight;
-  if (c >= w || r >= h) {
-    return;
-  }
-  let cols = cropRange(record.box.x, record.box.z, f32(w));
-  let rows = cropRange(record.box.y, record.box.w, f32(h));
-  let fc = f32(c);
-  let fr = f32(r);
-  var value = 0.0;
-  if (fc >= cols.x && fc < cols.y && fr >= rows.x && fr < rows.y) {
-    var sum = 0.0;
-    let k = params.numPrototypes;
+  let c = gid.x;
+  let r = gid.y;
+  let inside = c < w && r < h;
+
+  // This pixel's prototype values [K].
+  var p: array<f32, MAX_PROTOTYPES>;
+  if (inside) {
     if (params.protoLayout == LAYOUT_NCHW) {
-      let plane = w * h;
-      let base = r * w + c;
       for (var i = 0u; i < k; i++) {
-        sum += protos[i * plane + base] * coeff[i];
+        p[i] = protos[(i * h + r) * w + c];
       }
     } else {
       let base = (r * w + c) * k;
       for (var i = 0u; i < k; i++) {
-        sum += protos[base + i] * coeff[i];
+        p[i] = protos[base + i];
       }
     }
-    value = select(sum, sigmoid(sum), params.activation == ACTIVATION_SIGMOID);
   }
-  protoMasks[(n * h + r) * w + c] = value;
+  let fc = f32(c);
+  let fr = f32(r);
+
+  for (var first = 0u; first < count; first += CHUNK) {
+    let chunk = min(CHUNK, count - first);
+    for (var i = lid; i < chunk * k; i += INVOCATIONS) {
+      let m = i / k;
+      let q = i % k;
+      let source = records.items[first + m].sourceIndex;
+      coeff[m * MAX_PROTOTYPES + q] =
+        coefficients[params.coeffOffset + source * params.coeffIndexStride + q * params.coeffKStride];
+    }
+    if (gid.x == 0u && gid.y == 0u) {
+      for (var m = 0u; m < chunk; m++) {
+        records.items[first + m].maskArea = 0u;
+      }
+    }
+    workgroupBarrier();
+    if (inside) {
+      for (var m = 0u; m < chunk; m++) {
+        let n = first + m;
+        let box = records.items[n].box;
+        let cols = cropRange(box.x, box.z, f32(w));
+        let rows = cropRange(box.y, box.w, f32(h));
+        var value = 0.0;
+        if (fc >= cols.x && fc < cols.y && fr >= rows.x && fr < rows.y) {
+          var sum = 0.0;
+          for (var i = 0u; i < k; i++) {
+            sum += p[i] * coeff[m * MAX_PROTOTYPES + i];
+          }
+          value = select(sum, sigmoid(sum), params.activation == ACTIVATION_SIGMOID);
+        }
+        protoMasks[(n * h + r) * w + c] = value;
+      }
+    }
+    workgroupBarrier();
+  }
 }

@@ -18,7 +18,8 @@
 //   1 records     storage  read_write  DetectionRecords (mirrors app/gpu/layout.ts)
 //   2 protoMasks  storage  read  f32 [maxDetections, protoHeight, protoWidth]
 //   3 maskBits    storage  read_write  u32 [maxDetections, maskHeight, wordsPerRow]
-// Dispatch: (ceil(maskHeight · wordsPerRow / 64), maxDetections, 1); workgroup y = detection.
+// Dispatch: (ceil(maskHeight · wordsPerRow / 64), 1, 1); each invocation loops over the kept
+// detections (count is only known on the GPU), so no workgroup is spent on empty records.
 
 struct Params {
   maskWidth: u32,
@@ -106,61 +107,60 @@ fn outsideCrop(i0: u32, i1: u32, range: vec2<f32>) -> bool {
 fn main(
   @builtin(global_invocation_id) gid: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
-  @builtin(workgroup_id) wid: vec3<u32>,
 ) {
   if (lid == 0u) {
     detectionCount = min(records.count, params.maxDetections);
     atomicStore(&areaSum, 0u);
   }
   let count = workgroupUniformLoad(&detectionCount);
-  let n = wid.y;
-  if (n >= count) {
-    return;
-  }
 
   let wordsPerRow = params.wordsPerRow;
   let flat = gid.x;
-  if (flat < wordsPerRow * params.maskHeight) {
-    let y = flat / wordsPerRow;
-    let wordX = flat % wordsPerRow;
-    let pw = params.protoWidth;
-    let ph = params.protoHeight;
-    let box = records.items[n].box;
-    let cols = cropRange(box.x, box.z, f32(pw));
-    let rows = cropRange(box.y, box.w, f32(ph));
+  let valid = flat < wordsPerRow * params.maskHeight;
+  let y = flat / wordsPerRow;
+  let wordX = flat % wordsPerRow;
+  let pw = params.protoWidth;
+  let ph = params.protoHeight;
+  // Sample positions of this word's row and of its first and last pixel: the same for
+  // every detection.
+  let ty = taps(y, params.scaleY, params.biasY, ph);
+  let firstX = wordX * BITS_PER_WORD;
+  let lastX = min(firstX + BITS_PER_WORD, params.maskWidth) - 1u;
+  let left = taps(firstX, params.scaleX, params.biasX, pw);
+  let right = taps(lastX, params.scaleX, params.biasX, pw);
 
-    let ty = taps(y, params.scaleY, params.biasY, ph);
-    let firstX = wordX * BITS_PER_WORD;
-    let lastX = min(firstX + BITS_PER_WORD, params.maskWidth) - 1u;
-    let left = taps(firstX, params.scaleX, params.biasX, pw);
-    let right = taps(lastX, params.scaleX, params.biasX, pw);
-
+  for (var n = 0u; n < count; n++) {
     var word = 0u;
-    if (!outsideCrop(ty.i0, ty.i1, rows) && !outsideCrop(left.i0, right.i1, cols)) {
-      let plane = n * ph * pw;
-      let row0 = plane + ty.i0 * pw;
-      let row1 = plane + ty.i1 * pw;
-      for (var x = firstX; x <= lastX; x++) {
-        let tx = taps(x, params.scaleX, params.biasX, pw);
-        let top = (1.0 - tx.w1) * protoMasks[row0 + tx.i0] + tx.w1 * protoMasks[row0 + tx.i1];
-        let bottom = (1.0 - tx.w1) * protoMasks[row1 + tx.i0] + tx.w1 * protoMasks[row1 + tx.i1];
-        let value = (1.0 - ty.w1) * top + ty.w1 * bottom;
-        if (value > params.threshold) {
-          word |= 1u << (x - firstX);
+    if (valid) {
+      let box = records.items[n].box;
+      let cols = cropRange(box.x, box.z, f32(pw));
+      let rows = cropRange(box.y, box.w, f32(ph));
+      if (!outsideCrop(ty.i0, ty.i1, rows) && !outsideCrop(left.i0, right.i1, cols)) {
+        let plane = n * ph * pw;
+        let row0 = plane + ty.i0 * pw;
+        let row1 = plane + ty.i1 * pw;
+        for (var x = firstX; x <= lastX; x++) {
+          let tx = taps(x, params.scaleX, params.biasX, pw);
+          let top = (1.0 - tx.w1) * protoMasks[row0 + tx.i0] + tx.w1 * protoMasks[row0 + tx.i1];
+          let bottom = (1.0 - tx.w1) * protoMasks[row1 + tx.i0] + tx.w1 * protoMasks[row1 + tx.i1];
+          let value = (1.0 - ty.w1) * top + ty.w1 * bottom;
+          if (value > params.threshold) {
+            word |= 1u << (x - firstX);
+          }
         }
       }
+      maskBits[(n * params.maskHeight + y) * wordsPerRow + wordX] = word;
+      if (word != 0u) {
+        atomicAdd(&areaSum, countOneBits(word));
+      }
     }
-    maskBits[(n * params.maskHeight + y) * wordsPerRow + wordX] = word;
-    if (word != 0u) {
-      atomicAdd(&areaSum, countOneBits(word));
+    workgroupBarrier();
+    if (lid == 0u) {
+      let area = atomicExchange(&areaSum, 0u);
+      if (area != 0u) {
+        atomicAdd(&records.items[n].maskArea, area);
+      }
     }
-  }
-
-  workgroupBarrier();
-  if (lid == 0u) {
-    let area = atomicLoad(&areaSum);
-    if (area != 0u) {
-      atomicAdd(&records.items[n].maskArea, area);
-    }
+    workgroupBarrier();
   }
 }

@@ -119,11 +119,7 @@ export function createMaskCoefficients(device: GPUDevice): MaskCoefficientsKerne
       const computePass = encoder.beginComputePass({ label: 'maskCoefficients.pass', ...pass });
       computePass.setPipeline(pipeline);
       computePass.setBindGroup(0, bindGroupFor(inputs));
-      computePass.dispatchWorkgroups(
-        Math.ceil(spec.protoWidth / TILE),
-        Math.ceil(spec.protoHeight / TILE),
-        maxDetections,
-      );
+      computePass.dispatchWorkgroups(Math.ceil(spec.protoWidth / TILE), Math.ceil(spec.protoHeight / TILE));
       computePass.end();
     },
     destroy() {

@@ -118,7 +118,7 @@ export function createMaskUpsample(device: GPUDevice): MaskUpsampleKernel {
       const computePass = encoder.beginComputePass({ label: 'maskUpsample.pass', ...pass });
       computePass.setPipeline(pipeline);
       computePass.setBindGroup(0, bindGroupFor(inputs));
-      computePass.dispatchWorkgroups(groups, maxDetections);
+      computePass.dispatchWorkgroups(groups);
       computePass.end();
     },
     destroy() {

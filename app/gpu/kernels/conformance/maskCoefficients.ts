@@ -213,7 +213,7 @@ export async function maskCoefficientsConformance(device: GPUDevice): Promise<Ca
     return { pass: maskAreas.every((a) => a === 0), detail: `maskArea after: ${maskAreas.join(',')}` };
   }));
 
-  const randomCase = async (name: string, spec: MaskAssemblySpec, numPriors: number, seed: number, tolerance: number) =>
+  const randomCase = async (name: string, spec: MaskAssemblySpec, numPriors: number, seed: number, tolerance: number, numBoxes = 9) =>
     runCase(device, K, name, async () => {
       const rand = seededRandom(seed);
       const { protoWidth: w, protoHeight: h, numPrototypes: k } = spec;
@@ -228,7 +228,7 @@ export async function maskCoefficientsConformance(device: GPUDevice): Promise<Ca
         [0.8, 0.7, 0.2, 0.1], // swapped corners
         [1.1, 1.1, 1.5, 1.4], // entirely outside
       ];
-      while (boxes.length < 9) {
+      while (boxes.length < numBoxes) {
         const x = rand() * 0.9, y = rand() * 0.9;
         boxes.push([x, y, x + rand() * (1 - x), y + rand() * (1 - y)]);
       }
@@ -247,5 +247,6 @@ export async function maskCoefficientsConformance(device: GPUDevice): Promise<Ca
   results.push(await randomCase('random 23x17x32 NHWC, YOLACT crop, sigmoid, edge boxes', yolactMaskSpec(23, 17), 40, 1, 1e-5));
   results.push(await randomCase('random 40x40x32 NCHW, integer crop, logits, strided coefficients', yoloSegMaskSpec(40, 40, 3, 60), 60, 2, 1e-4));
   results.push(await randomCase('random 138x138x32 NHWC (YOLACT-550 protos), sigmoid', yolactMaskSpec(138, 138), 19248, 3, 1e-5));
+  results.push(await randomCase('random 20x12x32, 75 detections (3 coefficient chunks of 32)', yolactMaskSpec(20, 12), 300, 4, 1e-5, 75));
   return results;
 }
