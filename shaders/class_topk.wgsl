@@ -44,7 +44,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> topCounts: array<u32>;
 @group(0) @binding(5) var<uniform> params: Params;
 
-const WORKGROUP: u32 = 256u;
+// 64 invocations: on software adapters (SwiftShader) every barrier costs in proportion to
+// the workgroup size, and this kernel's work per class is mostly streaming reads.
+const WORKGROUP: u32 = 64u;
 // Capacity of the in-workgroup sort: 2 × 512 × 4 B = 4 KiB of workgroup memory; YOLACT
 // uses k = 200. The host rejects topK above it.
 const MAX_TOP_K: u32 = 512u;
@@ -119,7 +121,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (workgroupUniformLoad(&selectDone) == 1u) {
       break;
     }
-    atomicStore(&histogram[tid], 0u);   // WORKGROUP == BINS
+    for (var b = tid; b < BINS; b += WORKGROUP) {
+      atomicStore(&histogram[b], 0u);
+    }
     workgroupBarrier();
     let onHi = digit < 4u;
     let shift = 24u - 8u * (digit % 4u);

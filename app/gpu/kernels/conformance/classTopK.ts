@@ -3,7 +3,7 @@ import { createClassTopK, topKBytes } from '../classTopK';
 import { candidatesBytes, CANDIDATES_HEADER_WORDS } from '../yolactDecode';
 import { classTopKReference, type ClassTopK } from '../../../reference/classTopK';
 import { createStorageBuffer, readF32, readU32, uploadStorage } from '../../buffers';
-import { rng, runCases, type CaseResult } from './common';
+import { rng, runCases, sharedKernel, type CaseResult } from './common';
 import { randomHeads, randomPriors, shuffled, yolactPriors } from './yolactData';
 import { yolactDecodeReference } from '../../../reference/yolactDecode';
 
@@ -31,7 +31,7 @@ export async function runTopK(
     topScores: createStorageBuffer(device, 'test.topScores', sizes.rows),
     topCounts: createStorageBuffer(device, 'test.topCounts', sizes.counts),
   };
-  const kernel = createClassTopK(device);
+  const kernel = sharedKernel(device, 'classTopK', createClassTopK);
   const t0 = performance.now();
   const encoder = device.createCommandEncoder({ label: 'classTopK.test' });
   kernel.run(encoder, bufs, { numPriors: n, numClasses, topK });
@@ -40,7 +40,6 @@ export async function runTopK(
   const idx = await readU32(device, bufs.topIndices);
   const scr = await readF32(device, bufs.topScores);
   const ms = performance.now() - t0;
-  kernel.destroy();
   Object.values(bufs).forEach((b) => b.destroy());
   const indices: number[][] = [];
   const scores: number[][] = [];

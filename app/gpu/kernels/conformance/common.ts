@@ -18,6 +18,20 @@ export interface CaseResult {
 
 export type ConformanceSuite = (device: GPUDevice) => Promise<CaseResult[]>;
 
+const kernelCache = new WeakMap<GPUDevice, Map<string, unknown>>();
+
+/**
+ * One kernel object per (device, name) for a whole suite: creating a pipeline compiles the
+ * shader (seconds on a busy software adapter), so cases share it. Never destroyed here:
+ * the device's destruction frees it.
+ */
+export function sharedKernel<K>(device: GPUDevice, name: string, create: (device: GPUDevice) => K): K {
+  let byName = kernelCache.get(device);
+  if (!byName) kernelCache.set(device, (byName = new Map()));
+  if (!byName.has(name)) byName.set(name, create(device));
+  return byName.get(name) as K;
+}
+
 /** Deterministic PRNG (mulberry32) so every run sees the same random cases. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -59,8 +73,10 @@ export async function runCases(
   const results: CaseResult[] = [];
   for (const [name, body] of cases) {
     device.pushErrorScope('validation');
+    const started = performance.now();
     try {
       const result = await body();
+      if (typeof process !== 'undefined' && process.env?.CONFORMANCE_WALL) console.log(`${kernel} / ${name}: ${(performance.now() - started).toFixed(0)} ms wall`);
       const error = await device.popErrorScope();
       if (error) results.push({ kernel, name, pass: false, detail: `WebGPU validation error: ${error.message}` });
       else results.push({ kernel, name, ...result });

@@ -4,7 +4,7 @@ import { keepBytes } from '../fastNms';
 import { detectionCapReference } from '../../../reference/detectionCap';
 import { decodeRecords, recordsBufferBytes, type DecodedRecord } from '../../layout';
 import { createStorageBuffer, readBuffer, uploadStorage } from '../../buffers';
-import { rng, runCases, type CaseResult } from './common';
+import { rng, runCases, sharedKernel, type CaseResult } from './common';
 import { packTopIndices, randomTopIndices } from './nms';
 import { candidateWords } from './classTopK';
 
@@ -42,14 +42,13 @@ export async function runCap(
   };
   // Junk in the records buffer: the header must be rewritten, stale records ignored.
   device.queue.writeBuffer(bufs.records, 0, new Uint32Array(recordsBufferBytes(maxDetections) / 4).fill(0xdeadbeef));
-  const kernel = createDetectionCap(device);
+  const kernel = sharedKernel(device, 'detectionCap', createDetectionCap);
   const t0 = performance.now();
   const encoder = device.createCommandEncoder({ label: 'detectionCap.test' });
   kernel.run(encoder, bufs, { numClasses, topK, maxDetections, scoreThreshold });
   device.queue.submit([encoder.finish()]);
   const bytes = await readBuffer(device, bufs.records);
   const ms = performance.now() - t0;
-  kernel.destroy();
   Object.values(bufs).forEach((b) => b.destroy());
   return { ...decodeRecords(bytes), ms };
 }

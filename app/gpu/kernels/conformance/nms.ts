@@ -7,7 +7,7 @@ import { createGreedyNms } from '../greedyNms';
 import { fastNmsReference } from '../../../reference/fastNms';
 import { greedyNmsReference } from '../../../reference/greedyNms';
 import { createStorageBuffer, readU32, uploadStorage } from '../../buffers';
-import { rng, runCases, type CaseResult } from './common';
+import { rng, runCases, sharedKernel, type CaseResult } from './common';
 import { shuffled } from './yolactData';
 
 export type NmsKind = 'fast' | 'greedy';
@@ -43,14 +43,13 @@ export async function runNms(
     keep: createStorageBuffer(device, 'test.keep', keepBytes(numClasses, topK)),
   };
   device.queue.writeBuffer(bufs.keep, 0, new Uint32Array(numClasses * topK).fill(7));
-  const kernel = FACTORIES[kind](device);
+  const kernel = sharedKernel(device, `${kind}Nms`, FACTORIES[kind]);
   const t0 = performance.now();
   const encoder = device.createCommandEncoder({ label: `${kind}Nms.test` });
   kernel.run(encoder, bufs, { numClasses, topK, nmsIou });
   device.queue.submit([encoder.finish()]);
   const words = await readU32(device, bufs.keep, numClasses * topK);
   const ms = performance.now() - t0;
-  kernel.destroy();
   Object.values(bufs).forEach((b) => b.destroy());
   const keep = topIndices.map((idx, c) => idx.map((_, i) => {
     const w = words[c * topK + i]!;

@@ -2,7 +2,7 @@
 import { createPreprocess, tensorBytes } from '../preprocess';
 import { preprocessReference, resizeGeometry, type InputSpec } from '../../../reference/preprocess';
 import { createStorageBuffer, readF32 } from '../../buffers';
-import { maxAbsDiff, rng, runCases, type CaseResult } from './common';
+import { maxAbsDiff, rng, runCases, sharedKernel, type CaseResult } from './common';
 
 /** fp32 epsilon. */
 const EPS32 = 2 ** -23;
@@ -71,14 +71,13 @@ async function runKernel(
   });
   device.queue.writeTexture({ texture: source }, rgba, { bytesPerRow: width * 4 }, [width, height]);
   const tensor = createStorageBuffer(device, 'preprocess.test.tensor', tensorBytes(input));
-  const kernel = createPreprocess(device);
+  const kernel = sharedKernel(device, 'preprocess', createPreprocess);
   const t0 = performance.now();
   const encoder = device.createCommandEncoder({ label: 'preprocess.test' });
   const transform = kernel.run(encoder, { source, tensor }, input);
   device.queue.submit([encoder.finish()]);
   const out = await readF32(device, tensor);
   const ms = performance.now() - t0;
-  kernel.destroy();
   source.destroy();
   tensor.destroy();
   return { tensor: out, ms, transform };

@@ -2,7 +2,7 @@
 import { createYolactDecode, boxesBytes, candidatesBytes, CANDIDATES_HEADER_WORDS } from '../yolactDecode';
 import { yolactDecodeReference } from '../../../reference/yolactDecode';
 import { createStorageBuffer, readF32, readU32, uploadStorage } from '../../buffers';
-import { firstMismatch, maxAbsDiff, runCases, type CaseResult } from './common';
+import { firstMismatch, maxAbsDiff, runCases, sharedKernel, type CaseResult } from './common';
 import { randomHeads, randomPriors, yolactPriors } from './yolactData';
 
 /**
@@ -36,7 +36,7 @@ export async function runDecode(
   };
   // Stale contents must not leak into the result: fill the candidate header with junk.
   device.queue.writeBuffer(bufs.candidates, 0, new Uint32Array([12345, 7, 7, 7]));
-  const kernel = createYolactDecode(device);
+  const kernel = sharedKernel(device, 'yolactDecode', createYolactDecode);
   const t0 = performance.now();
   const encoder = device.createCommandEncoder({ label: 'yolactDecode.test' });
   kernel.run(encoder, bufs, { numPriors: n, numClasses, confThreshold });
@@ -46,7 +46,6 @@ export async function runDecode(
   const ms = performance.now() - t0;
   const count = words[0]!;
   const candidates = Array.from(words.subarray(CANDIDATES_HEADER_WORDS, CANDIDATES_HEADER_WORDS + count)).sort((a, b) => a - b);
-  kernel.destroy();
   Object.values(bufs).forEach((b) => b.destroy());
   return { boxes, candidates, ms };
 }
