@@ -91,9 +91,13 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
       }
       const p = encoder.beginComputePass(pass ?? { label: 'detectionCap' });
       p.setBindGroup(0, cached.group);
-      if (params.numClasses > 0 && params.topK > 0) {
+      // prefixCounts always runs when there are classes: `header` sums its keptAbove, which
+      // must not be a previous frame's.
+      if (params.numClasses > 0) {
         p.setPipeline(prefixCounts);
         p.dispatchWorkgroups(Math.ceil(params.numClasses / WORKGROUP));
+      }
+      if (params.numClasses > 0 && params.topK > 0) {
         p.setPipeline(scatter);
         p.dispatchWorkgroups(Math.ceil((params.numClasses * params.topK) / WORKGROUP));
       }

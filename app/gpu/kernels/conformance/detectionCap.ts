@@ -143,5 +143,12 @@ export async function detectionCapConformance(device: GPUDevice): Promise<CaseRe
     ['random: fewer kept than maxDetections (3 classes × ≤ 20)', () =>
       vsReference(randomCapInput(100, 3, 20, 43, 5), 100, 0)],
     ['random: maxDetections 1', () => vsReference(randomCapInput(1000, 10, 50, 44, 3), 1, 0)],
+    ['topK 0 right after a full run: no stale counts from the scratch buffer', async () => {
+      const full = await vsReference(randomCapInput(1000, 10, 50, 45, 3), 100, 0);
+      const zero: CapInput = { boxes, topIndices: Array.from({ length: 10 }, () => []), topScores: Array.from({ length: 10 }, () => []), keep: Array.from({ length: 10 }, () => []), topK: 0 };
+      const got = await runCap(device, zero, 100, 0, 3);
+      const pass = full.pass && got.records.length === 0 && got.candidateCount === 3;
+      return { pass, detail: `full: ${full.detail}; then topK 0: ${got.records.length} records`, ms: full.ms + got.ms };
+    }],
   ]);
 }
