@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""Train the small YOLACT on synthetic emoji-COCO, on the CPU.
+
+    nohup /usr/bin/python3 models/yolact/train.py --run main --minutes 120 > models/yolact/runs/main.log 2>&1 &
+    /usr/bin/python3 models/yolact/train.py --run main --resume        # continue a run
+
+Every --ckpt-minutes: full state to models/yolact/runs/<run>/state.pt (weights, optimiser,
+step, elapsed time; gitignored), fp16 weights to models/yolact/checkpoints/latest.pt
+(small, committed), then ONNX + manifest of every variant exported (atomically) and,
+every --eval-every checkpoints, a quick mask AP estimate on val. Losses go to
+models/yolact/runs/<run>/losses.csv. `--resume` continues from runs/<run>/state.pt, or
+from checkpoints/latest.pt (weights only, fresh optimiser) when the run folder is gone.
+
+Learning rate: AdamW, linear warm-up, then cosine decay over --minutes of training time
+down to 5 % (time-based, so it fits the CPU budget whatever the speed); it then stays at
+5 % if the job keeps running.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+
+# Passive OpenMP waiting: on a 2-core machine shared with other jobs, spinning OpenMP
+# threads made a training step 3-5x slower (measured); passive waiting avoids that.
+os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from model import Yolact, make_priors  # noqa: E402
+from loss import yolact_loss  # noqa: E402
+from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
+from export import export_variant  # noqa: E402
+import evaluate as evaluate_mod  # noqa: E402
+
+
+def atomic_save(obj, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.save(obj, path + '.tmp')
+    os.replace(path + '.tmp', path)
+
+
+def lr_at(args, elapsed_s: float, step: int) -> float:
+    warm = min(1.0, (step + 1) / args.warmup)
+    t = min(1.0, elapsed_s / (args.minutes * 60))
+    cos = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t))
+    return args.lr * warm * cos
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'emoji-coco'))
+    ap.add_argument('--split', default='train')
+    ap.add_argument('--run', default='main')
+    ap.add_argument('--resume', action='store_true')
+    ap.add_argument('--width', type=int, default=64)
+    ap.add_argument('--batch', type=int, default=8)
+    ap.add_argument('--sizes', default='320,384,448', help='input sizes drawn per batch')
+    ap.add_argument('--size-weights', default='1,1,1')
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--weight-decay', type=float, default=5e-4)
+    ap.add_argument('--warmup', type=int, default=200)
+    ap.add_argument('--minutes', type=float, default=120, help='cosine schedule length (training time)')
+    ap.add_argument('--stop-minutes', type=float, default=1e9, help='stop after this much training time')
+    ap.add_argument('--ckpt-minutes', type=float, default=10)
+    ap.add_argument('--eval-every', type=int, default=3, help='checkpoints between AP estimates (0: never)')
+    ap.add_argument('--eval-images', type=int, default=100)
+    ap.add_argument('--variants', default='550,384')
+    ap.add_argument('--no-export', action='store_true')
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--workers', type=int, default=1)
+    ap.add_argument('--seed', type=int, default=0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    run_dir = os.path.join(HERE, 'runs', args.run)
+    os.makedirs(run_dir, exist_ok=True)
+    state_path = os.path.join(run_dir, 'state.pt')
+    latest_path = os.path.join(HERE, 'checkpoints', 'latest.pt')
+    csv_path = os.path.join(run_dir, 'losses.csv')
+
+    model = Yolact(width=args.width)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    step, elapsed, n_ckpt = 0, 0.0, 0
+    if args.resume and os.path.exists(state_path):
+        st = torch.load(state_path, map_location='cpu')
+        model.load_state_dict(st['model'])
+        opt.load_state_dict(st['opt'])
+        step, elapsed, n_ckpt = st['step'], st['elapsed'], st.get('n_ckpt', 0)
+        print(f'resumed {state_path}: step {step}, {elapsed / 60:.1f} min')
+    elif args.resume and os.path.exists(latest_path):
+        ck = torch.load(latest_path, map_location='cpu')
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
+        step, elapsed = ck.get('step', 0), ck.get('elapsed', 0.0)
+        print(f'resumed weights only from {latest_path}: step {step}')
+
+    ds = EmojiCoco(args.data, args.split)
+    sizes = [int(s) for s in args.sizes.split(',')]
+    weights = [float(w) for w in args.size_weights.split(',')]
+    priors = {s: make_priors(s) for s in sizes}
+    new_csv = not os.path.exists(csv_path) or not args.resume
+    log = open(csv_path, 'w' if new_csv else 'a', newline='')
+    writer = csv.writer(log)
+    if new_csv:
+        writer.writerow(['step', 'minutes', 'lr', 'size', 'B', 'C', 'M', 'S', 'total', 'num_pos', 'sec_per_step'])
+
+    def checkpoint(eval_now: bool):
+        nonlocal n_ckpt
+        n_ckpt += 1
+        atomic_save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step,
+                     'elapsed': elapsed, 'n_ckpt': n_ckpt, 'args': vars(args)}, state_path)
+        notes = (f'YOLACT, MobileNetV2-lite + FPN (width {args.width}), k=32 prototypes, trained from '
+                 f'scratch on synthetic emoji-COCO for {step} steps ({elapsed / 60:.0f} min on 2 CPU cores).')
+        res = None
+        if eval_now:
+            t0 = time.time()
+            res = evaluate_mod.evaluate(model, args.data, 550, limit=args.eval_images)
+            model.train()
+            res.update(step=step, minutes=round(elapsed / 60, 1), eval_seconds=round(time.time() - t0))
+            with open(os.path.join(run_dir, 'eval.jsonl'), 'a') as f:
+                f.write(json.dumps(res) + '\n')
+            print('eval', json.dumps(res), flush=True)
+            notes += (f' Python estimate on {res["images"]} val images at 550: mask AP {res["mask_AP"]:.3f},'
+                      f' mask AP50 {res["mask_AP50"]:.3f}, box AP {res["box_AP"]:.3f}.')
+        half = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+        atomic_save({'model': half, 'width': args.width, 'step': step, 'elapsed': elapsed,
+                     'notes': notes, 'eval': res}, latest_path)
+        if not args.no_export:
+            model.eval()
+            for v in args.variants.split(','):
+                export_variant(model, int(v), HERE, notes)
+            model.train()
+        print(f'checkpoint step {step} ({elapsed / 60:.1f} min) saved + exported', flush=True)
+
+    model.train()
+    last_ckpt = elapsed
+    epoch = 0
+    done = False
+    while not done:
+        sampler = SizedBatchSampler(len(ds), args.batch, sizes, weights, seed=args.seed * 1000 + epoch + step)
+        loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate,
+                                             num_workers=args.workers, persistent_workers=False)
+        for x, boxes, labels, masks, semantic in loader:
+            t0 = time.time()
+            lr = lr_at(args, elapsed, step)
+            for g in opt.param_groups:
+                g['lr'] = lr
+            size = x.shape[-1]
+            out = model(x)
+            losses, num_pos = yolact_loss(out, priors[size], boxes, labels, masks, semantic)
+            total = sum(losses.values())
+            opt.zero_grad(set_to_none=True)
+            total.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            opt.step()
+            step += 1
+            dt = time.time() - t0
+            elapsed += dt
+            writer.writerow([step, f'{elapsed / 60:.2f}', f'{lr:.6f}', size] +
+                            [f'{losses[k].item():.4f}' for k in 'BCMS'] + [f'{total.item():.4f}', num_pos, f'{dt:.2f}'])
+            if step % 10 == 0:
+                log.flush()
+                print(f'step {step} {elapsed / 60:.1f}min lr {lr:.5f} size {size} ' +
+                      ' '.join(f'{k} {v.item():.3f}' for k, v in losses.items()) + f' ({dt:.2f}s/step)', flush=True)
+            if elapsed - last_ckpt >= args.ckpt_minutes * 60 or elapsed >= args.stop_minutes * 60:
+                last_ckpt = elapsed
+                checkpoint(args.eval_every > 0 and (n_ckpt + 1) % args.eval_every == 0)
+            if elapsed >= args.stop_minutes * 60:
+                done = True
+                break
+        epoch += 1
+    log.close()
+
+
+if __name__ == '__main__':
+    main()
