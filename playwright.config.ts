@@ -97,7 +97,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `npx vite --port ${PORT} --strictPort --host localhost`,
+    command: `npx vite --config e2e/vite.config.ts --port ${PORT} --strictPort --host localhost`,
     url: `http://localhost:${PORT}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,
