@@ -119,7 +119,8 @@ def main():
         atomic_save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step,
                      'elapsed': elapsed, 'n_ckpt': n_ckpt, 'args': vars(args)}, state_path)
         notes = (f'YOLACT, MobileNetV2-lite + FPN (width {args.width}), k=32 prototypes, trained from '
-                 f'scratch on synthetic emoji-COCO for {step} steps ({elapsed / 60:.0f} min on 2 CPU cores).')
+                 f'scratch on synthetic emoji-COCO ({args.split} split) for {step} steps of batch {args.batch} '
+                 f'({elapsed / 60:.0f} min on 2 shared CPU cores).')
         res = None
         if eval_now:
             t0 = time.time()
