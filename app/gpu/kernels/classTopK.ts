@@ -5,6 +5,9 @@
  * Outputs, row c = class c, row stride = topK:
  *   topIndices [C, topK] u32 prior indices, topScores [C, topK] f32, topCounts [C] u32
  *   (entries past topCounts[c] are left as they were).
+ *
+ * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
+ * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
 import shaderCode from '../../../shaders/class_topk.wgsl?raw';
 import { createUniformBuffer } from '../buffers';

@@ -3,6 +3,9 @@
  * (app/gpu/layout.ts), sorted by score, at most maxDetections, scores ≥ scoreThreshold.
  * Also writes the header's candidateCount (from the decode's candidates buffer).
  * Reference: app/reference/detectionCap.ts.
+ *
+ * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
+ * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
 import shaderCode from '../../../shaders/detection_cap.wgsl?raw';
 import { createUniformBuffer } from '../buffers';

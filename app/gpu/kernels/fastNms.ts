@@ -3,6 +3,9 @@
  * (greedyNms.ts) has the same inputs, outputs and params, so the two are interchangeable
  * (`PostprocessSettings.nmsKind`); both are built by `createNmsKernel` here.
  * References: app/reference/fastNms.ts, app/reference/greedyNms.ts.
+ *
+ * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
+ * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
 import shaderCode from '../../../shaders/fast_nms.wgsl?raw';
 import { createUniformBuffer } from '../buffers';

@@ -2,6 +2,9 @@
  * Host code of shaders/preprocess.wgsl: source texture (rgba8unorm, TEXTURE_BINDING) →
  * model input tensor f32 NCHW [1, 3, H, W] (a storage buffer of 12·H·W bytes, e.g. the one
  * handed to `ort.Tensor.fromGpuBuffer`).
+ *
+ * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
+ * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
 import shaderCode from '../../../shaders/preprocess.wgsl?raw';
 import type { InputTransform } from '../layout';

@@ -2,6 +2,9 @@
  * Host code of shaders/yolact_decode.wgsl: loc [N, 4], conf [N, C + 1], priors [N, 4] →
  * boxes [N, 4] xyxy relative, and the candidate list (count + prior indices).
  * Reference: app/reference/yolactDecode.ts.
+ *
+ * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
+ * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
 import shaderCode from '../../../shaders/yolact_decode.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
