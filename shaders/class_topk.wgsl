@@ -2,7 +2,11 @@
 // min(topK, M) best by conf[p, c + 1], sorted by score descending, ties by lower prior
 // index first (reference: app/reference/classTopK.ts).
 //
-// Method — one workgroup per class, no O(M²) work:
+// Method — a gather pass, then one workgroup per class, no O(M²) work:
+//   0. gatherScores: candidate j's row of conf is read once (contiguous) and scattered to
+//      a class-major scratch `classScores` [C, N], so the passes below read each class's
+//      scores contiguously instead of one strided, cache-missing read per candidate, class
+//      and pass.
 //   Every candidate gets a 64-bit key that orders exactly like (score desc, index asc):
 //     hi = the f32 score's bits made order-preserving as u32 (sign flip trick),
 //     lo = (N − 1 − prior) << (32 − indexBits)   (lower prior → larger key; the index's
@@ -22,8 +26,9 @@
 //
 // Bindings: 0 conf [N, C + 1] (read), 1 candidates [4 + N] u32 (word 0 = M, indices from
 //   word 4; from yolact_decode.wgsl), 2 topIndices [C, topK] u32, 3 topScores [C, topK] f32,
-//   4 topCounts [C] u32, 5 params (uniform).
-// Dispatch: (C, 1, 1) workgroups of WORKGROUP invocations.
+//   4 topCounts [C] u32, 5 params (uniform), 6 classScores [C, N] f32 (scratch).
+// Dispatch, in one pass: gatherScores (ceil(N / WORKGROUP), 1, 1), then main (C, 1, 1)
+// workgroups of WORKGROUP invocations.
 
 // Mirrors PARAMS_BYTES in app/gpu/kernels/classTopK.ts (byte offsets).
 struct Params {
@@ -43,6 +48,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> topScores: array<f32>;
 @group(0) @binding(4) var<storage, read_write> topCounts: array<u32>;
 @group(0) @binding(5) var<uniform> params: Params;
+@group(0) @binding(6) var<storage, read_write> classScores: array<f32>;
 
 // 64 invocations: on software adapters (SwiftShader) every barrier costs in proportion to
 // the workgroup size, and this kernel's work per class is mostly streaming reads.
@@ -78,7 +84,7 @@ fn scoreFromKey(hi: u32) -> f32 {
 
 fn keyOf(j: u32, c: u32) -> vec2<u32> {
   let prior = candidates[CANDIDATES_HEADER_WORDS + j];
-  let score = conf[prior * params.confStride + params.classOffset + c];
+  let score = classScores[c * params.numPriors + j];
   let lo = (params.numPriors - 1u - prior) << (32u - params.indexBits);
   return vec2<u32>(orderable(score), lo);
 }
@@ -94,6 +100,19 @@ fn atOrAbovePrefix(key: vec2<u32>) -> bool {
 
 fn matchesPrefix(key: vec2<u32>) -> bool {
   return (key.x & maskHi) == prefixHi && (key.y & maskLo) == prefixLo;
+}
+
+// classScores[c, j] = conf[candidate j, class c]: one invocation per candidate.
+@compute @workgroup_size(WORKGROUP, 1, 1)
+fn gatherScores(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  if (j >= candidates[0]) {
+    return;
+  }
+  let row = candidates[CANDIDATES_HEADER_WORDS + j] * params.confStride + params.classOffset;
+  for (var c = 0u; c < params.numClasses; c++) {
+    classScores[c * params.numPriors + j] = conf[row + c];
+  }
 }
 
 @compute @workgroup_size(WORKGROUP, 1, 1)

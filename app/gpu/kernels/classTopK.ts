@@ -47,14 +47,33 @@ export interface ClassTopKKernel {
   destroy(): void;
 }
 
+const WORKGROUP = 64;
+
 export function createClassTopK(device: GPUDevice): ClassTopKKernel {
   const module = device.createShaderModule({ label: 'classTopK.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({
-    label: 'classTopK.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
+  const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+    binding,
+    visibility: GPUShaderStage.COMPUTE,
+    buffer: { type },
   });
+  // Explicit layout: the two entry points use different subsets of the bindings.
+  const bindGroupLayout = device.createBindGroupLayout({
+    label: 'classTopK.bindGroupLayout',
+    entries: [
+      entry(0, 'read-only-storage'),
+      entry(1, 'read-only-storage'),
+      entry(2, 'storage'),
+      entry(3, 'storage'),
+      entry(4, 'storage'),
+      entry(5, 'uniform'),
+      entry(6, 'storage'),
+    ],
+  });
+  const layout = device.createPipelineLayout({ label: 'classTopK.layout', bindGroupLayouts: [bindGroupLayout] });
+  const gather = device.createComputePipeline({ label: 'classTopK.gatherScores', layout, compute: { module, entryPoint: 'gatherScores' } });
+  const select = device.createComputePipeline({ label: 'classTopK.select', layout, compute: { module, entryPoint: 'main' } });
   const uniform = createUniformBuffer(device, 'classTopK.params', PARAMS_BYTES);
+  let classScores: GPUBuffer | undefined;
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
 
   return {
@@ -67,28 +86,40 @@ export function createClassTopK(device: GPUDevice): ClassTopKKernel {
         0,
         new Uint32Array([params.numPriors, params.numClasses, params.numClasses + 1, 1, params.topK, indexBits, 0, 0]),
       );
-      const key = [inputs.conf, inputs.candidates, inputs.topIndices, inputs.topScores, inputs.topCounts];
+      // classScores [C, N] f32
+      const scratchBytes = Math.max(16, 4 * params.numClasses * params.numPriors);
+      if (!classScores || classScores.size < scratchBytes) {
+        classScores?.destroy();
+        classScores = device.createBuffer({ label: 'classTopK.classScores', size: scratchBytes, usage: GPUBufferUsage.STORAGE });
+      }
+      const key = [inputs.conf, inputs.candidates, inputs.topIndices, inputs.topScores, inputs.topCounts, classScores];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {
         cached = {
           key,
           group: device.createBindGroup({
             label: 'classTopK.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
+            layout: bindGroupLayout,
             entries: [
-              ...key.map((buffer, binding) => ({ binding, resource: { buffer } })),
+              ...key.slice(0, 5).map((buffer, binding) => ({ binding, resource: { buffer } })),
               { binding: 5, resource: { buffer: uniform } },
+              { binding: 6, resource: { buffer: classScores } },
             ],
           }),
         };
       }
       const p = encoder.beginComputePass(pass ?? { label: 'classTopK' });
-      p.setPipeline(pipeline);
       p.setBindGroup(0, cached.group);
+      if (params.numPriors > 0) {
+        p.setPipeline(gather);
+        p.dispatchWorkgroups(Math.ceil(params.numPriors / WORKGROUP));
+      }
+      p.setPipeline(select);
       p.dispatchWorkgroups(params.numClasses);
       p.end();
     },
     destroy() {
       uniform.destroy();
+      classScores?.destroy();
     },
   };
 }
