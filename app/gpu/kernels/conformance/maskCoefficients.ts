@@ -195,7 +195,7 @@ export async function maskCoefficientsConformance(device: GPUDevice): Promise<Ca
     const coefficients = uploadStorage(device, 'test.coefficients', HAND_COEFFICIENTS);
     const protos = uploadStorage(device, 'test.protos', handProtos('nhwc'));
     const protoMasks = uploadStorage(device, 'test.protoMasks', new Float32Array(capacity * 16).fill(7));
-    const encoder = device.createCommandEncoder();
+    const encoder = device.createCommandEncoder({ label: 'test.zeroDetections' });
     kernel.run(encoder, { records, coefficients, protos, protoMasks }, { spec, maxDetections: capacity });
     device.queue.submit([encoder.finish()]);
     const out = new Float32Array(await readBuffer(device, protoMasks));

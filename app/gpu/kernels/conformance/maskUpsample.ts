@@ -178,7 +178,7 @@ export async function maskUpsampleConformance(device: GPUDevice): Promise<CaseRe
     const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords([], 2)));
     const protoMasks = uploadStorage(device, 'test.protoMasks', c.protoMasks);
     const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(maskBitsBytes(c.mask, 2) / 4).fill(7));
-    const encoder = device.createCommandEncoder();
+    const encoder = device.createCommandEncoder({ label: 'test.zeroDetections' });
     kernel.run(encoder, { records, protoMasks, maskBits }, { ...c, maxDetections: 2 });
     device.queue.submit([encoder.finish()]);
     const out = new Uint32Array(await readBuffer(device, maskBits));
