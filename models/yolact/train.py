@@ -22,6 +22,7 @@ import csv
 import json
 import math
 import os
+import subprocess
 import sys
 import time
 
@@ -45,6 +46,28 @@ def atomic_save(obj, path):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     torch.save(obj, path + '.tmp')
     os.replace(path + '.tmp', path)
+
+
+COMMIT_PATHS = ['models/yolact/checkpoints/latest.pt', 'models/yolact/yolact-550.onnx',
+                'models/yolact/yolact-550.json', 'models/yolact/yolact-384.onnx',
+                'models/yolact/yolact-384.json']
+
+
+def git_commit_models(message: str):
+    """Commit only the bundled model files (`git commit --only <paths>`: other people's
+    staged changes stay staged and out of the commit); retried while index.lock is held."""
+    repo = os.path.normpath(os.path.join(HERE, '..', '..'))
+    for attempt in range(10):
+        r = subprocess.run(['git', 'commit', '--only', '-m', message, '--'] + COMMIT_PATHS,
+                           cwd=repo, capture_output=True, text=True)
+        if r.returncode == 0 or 'nothing to commit' in r.stdout + r.stderr or 'no changes added' in r.stdout:
+            print('git:', (r.stdout + r.stderr).strip().splitlines()[:1], flush=True)
+            return
+        if 'index.lock' not in r.stderr:
+            print('git commit failed:', r.stderr.strip(), flush=True)
+            return
+        time.sleep(5 + 5 * attempt)
+    print('git commit gave up (index.lock)', flush=True)
 
 
 def lr_at(args, elapsed_s: float, step: int) -> float:
@@ -73,6 +96,8 @@ def main():
     ap.add_argument('--eval-every', type=int, default=3, help='checkpoints between AP estimates (0: never)')
     ap.add_argument('--eval-images', type=int, default=100)
     ap.add_argument('--variants', default='550,384')
+    ap.add_argument('--commit-every', type=int, default=0,
+                    help='git-commit checkpoints/latest.pt + ONNX + manifests every N checkpoints (0: never)')
     ap.add_argument('--no-export', action='store_true')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--workers', type=int, default=1)
@@ -141,6 +166,9 @@ def main():
                 export_variant(model, int(v), HERE, notes)
             model.train()
         print(f'checkpoint step {step} ({elapsed / 60:.1f} min) saved + exported', flush=True)
+        if args.commit_every and not args.no_export and n_ckpt % args.commit_every == 0:
+            git_commit_models(f'yolact: bundled models from training step {step} ({elapsed / 60:.0f} min)'
+                              + (f', val mask AP50 ~{res["mask_AP50"]:.2f} (Python estimate)' if res else ''))
 
     model.train()
     last_ckpt = elapsed
