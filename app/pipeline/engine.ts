@@ -441,11 +441,23 @@ export class Engine {
 
   // ---------------------------------------------------------------- GPU loss
 
-  private acquire(): Promise<GpuContext> {
-    return acquireGpuDevice({ powerPreference: 'high-performance', onLost: (info) => this.onDeviceLost(info) });
+  /** Devices we destroyed on purpose (tests), whose 'destroyed' loss is already handled. */
+  private readonly destroyedOwn = new WeakSet<GPUDevice>();
+
+  private async acquire(): Promise<GpuContext> {
+    const gpu = await acquireGpuDevice({ powerPreference: 'high-performance', onLost: (info) => this.onDeviceLost(info, gpu.device) });
+    // app/gpu/device.ts forwards every loss but 'destroyed' (what our own destroy() gives).
+    // Chromium also reports 'destroyed' when it drops a device itself (seen on SwiftShader
+    // under heavy load), so a 'destroyed' we did not ask for is a loss too.
+    void gpu.device.lost.then((info) => {
+      if (info.reason === 'destroyed' && !this.destroyedOwn.has(gpu.device)) this.onDeviceLost(info, gpu.device);
+    });
+    gpu.device.addEventListener('uncapturederror', (e) => console.error('WebGPU error:', (e as GPUUncapturedErrorEvent).error.message));
+    return gpu;
   }
 
-  private onDeviceLost(info: { reason: GPUDeviceLostReason; message: string }): void {
+  private onDeviceLost(info: { reason: GPUDeviceLostReason; message: string }, lostDevice: GPUDevice): void {
+    if (this.device !== lostDevice) return; // an older device, already handled
     this.gpuLost = true;
     this.device = null;
     notify('error', `The GPU device was lost (${info.message || info.reason}). Recovering…`);
@@ -476,7 +488,8 @@ export class Engine {
   loseDevice(): void {
     const device = this.device;
     if (!device) return;
-    this.onDeviceLost({ reason: 'unknown', message: 'simulated device loss' });
+    this.onDeviceLost({ reason: 'unknown', message: 'simulated device loss' }, device);
+    this.destroyedOwn.add(device);
     device.destroy();
   }
 

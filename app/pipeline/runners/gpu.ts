@@ -20,6 +20,18 @@ import { gpuFamilyModule } from '../families';
 import { ort } from '../ort';
 import { maskSize, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
 import { getSession, serialized } from '../sessions';
+
+/**
+ * One GPU post-processing chain in flight at a time, across panes: with several panes
+ * mapping their staging buffers at once, Chromium on SwiftShader was seen to abort a
+ * mapAsync ('destroyed before mapping was resolved') although nothing was destroyed.
+ */
+let gpuQueue: Promise<unknown> = Promise.resolve();
+function gpuSerialized<T>(fn: () => Promise<T>): Promise<T> {
+  const next = gpuQueue.then(fn, fn);
+  gpuQueue = next.catch(() => undefined);
+  return next;
+}
 import { runOnCpu } from './common';
 import { classColourTable } from '../palette';
 
@@ -163,17 +175,7 @@ export class GpuRunner implements PaneRunner {
     }
 
     try {
-      // Hidden classes first (a queue write, so it precedes this frame's compose); a new
-      // result starts without a highlight.
-      if (view.hiddenClasses.length > 0 || this.hiddenInPost > 0) {
-        post.recompose(null, view.hiddenClasses);
-        this.hiddenInPost = view.hiddenClasses.length;
-      }
-      const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.postprocess` });
-      post.encode(encoder, buffers, settings, transform, { width: frame.width, height: frame.height });
-      device.queue.submit([encoder.finish()]);
-      const tr = performance.now();
-      const read = await post.readResult();
+      const read = await gpuSerialized(() => this.postprocess(post, buffers, settings, transform, view, frame));
       const tRead = performance.now();
       const overlay = read.detections.length > 0 ? this.overlayBitmap(post.overlayTexture) : null;
       const t4 = performance.now();
@@ -189,7 +191,10 @@ export class GpuRunner implements PaneRunner {
           timings: {
             ...timings,
             ...read.timings,
-            readback: read.timings.readback ?? tRead - tr,
+            // Wall time from submit to mapped records, less the GPU stages it waited on.
+            readback:
+              read.timings.readback ??
+              Math.max(0, tRead - read.submittedAt - (read.timings.source === 'gpu' ? (read.timings.decode ?? 0) + (read.timings.nms ?? 0) + (read.timings.masks ?? 0) : 0)),
             total: t4 - t0,
             source: read.timings.source ?? 'cpu',
           },
@@ -199,6 +204,29 @@ export class GpuRunner implements PaneRunner {
     } finally {
       release();
     }
+  }
+
+  /** Encodes and submits the chain, then the one read-back of records + timestamps. */
+  private async postprocess(
+    post: GpuPostprocessor,
+    buffers: Record<string, GPUBuffer>,
+    settings: PostprocessSettings,
+    transform: InputTransform,
+    view: OverlayView,
+    frame: Frame,
+  ) {
+    const device = this.device;
+    // Hidden classes first (a queue write, so it precedes this frame's compose); a new
+    // result starts without a highlight.
+    if (view.hiddenClasses.length > 0 || this.hiddenInPost > 0) {
+      post.recompose(null, view.hiddenClasses);
+      this.hiddenInPost = view.hiddenClasses.length;
+    }
+    const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.postprocess` });
+    post.encode(encoder, buffers, settings, transform, { width: frame.width, height: frame.height });
+    device.queue.submit([encoder.finish()]);
+    const submittedAt = performance.now();
+    return { ...(await post.readResult()), submittedAt };
   }
 
   /** Copies the overlay texture into an OffscreenCanvas (WebGPU context) → ImageBitmap. */
