@@ -9,6 +9,7 @@
  */
 import shaderCode from '../../../shaders/detection_cap.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
+import { RECORD_HEADER_BYTES } from '../layout';
 
 /** Params struct of detection_cap.wgsl: 0 numClasses, 4 topK, 8 maxDetections, 12 scoreThreshold f32. */
 const PARAMS_BYTES = 16;
@@ -68,6 +69,13 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
 
   return {
     run(encoder, inputs, params, pass) {
+      if (params.maxDetections < 1) {
+        // No record fits (and a 16-byte buffer cannot bind the records array): header only,
+        // count 0 and the candidate count.
+        encoder.clearBuffer(inputs.records, 0, RECORD_HEADER_BYTES);
+        encoder.copyBufferToBuffer(inputs.candidates, 0, inputs.records, 4, 4);
+        return;
+      }
       const data = new ArrayBuffer(PARAMS_BYTES);
       new Uint32Array(data, 0, 3).set([params.numClasses, params.topK, params.maxDetections]);
       new Float32Array(data, 12, 1)[0] = params.scoreThreshold;

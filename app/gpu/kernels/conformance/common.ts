@@ -73,10 +73,8 @@ export async function runCases(
   const results: CaseResult[] = [];
   for (const [name, body] of cases) {
     device.pushErrorScope('validation');
-    const started = performance.now();
     try {
       const result = await body();
-      if (typeof process !== 'undefined' && process.env?.CONFORMANCE_WALL) console.log(`${kernel} / ${name}: ${(performance.now() - started).toFixed(0)} ms wall`);
       const error = await device.popErrorScope();
       if (error) results.push({ kernel, name, pass: false, detail: `WebGPU validation error: ${error.message}` });
       else results.push({ kernel, name, ...result });

@@ -143,6 +143,10 @@ export async function detectionCapConformance(device: GPUDevice): Promise<CaseRe
     ['random: fewer kept than maxDetections (3 classes × ≤ 20)', () =>
       vsReference(randomCapInput(100, 3, 20, 43, 5), 100, 0)],
     ['random: maxDetections 1', () => vsReference(randomCapInput(1000, 10, 50, 44, 3), 1, 0)],
+    ['maxDetections 0: header only (count 0, candidateCount kept)', async () => {
+      const got = await runCap(device, hand, 0, 0, 9);
+      return { pass: got.records.length === 0 && got.candidateCount === 9, detail: `${got.records.length} records, candidateCount ${got.candidateCount}`, ms: got.ms };
+    }],
     ['topK 0 right after a full run: no stale counts from the scratch buffer', async () => {
       const full = await vsReference(randomCapInput(1000, 10, 50, 45, 3), 100, 0);
       const zero: CapInput = { boxes, topIndices: Array.from({ length: 10 }, () => []), topScores: Array.from({ length: 10 }, () => []), keep: Array.from({ length: 10 }, () => []), topK: 0 };
