@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 import torch
 
+cv2.setNumThreads(1)  # data loading runs beside training on 2 shared cores
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'dataset'))
 from generate import rle_decode, load_categories  # noqa: E402

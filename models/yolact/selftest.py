@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""Self-checks of the YOLACT recipe and the dataset's RLE, against hand-computed values.
+
+    /usr/bin/python3 models/yolact/selftest.py
+"""
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..', 'dataset'))
+from generate import rle_compress, rle_counts, rle_decode, rle_decompress  # noqa: E402
+from loss import crop_mask, decode, encode, match, point_form  # noqa: E402
+from model import Yolact, level_sizes, make_priors  # noqa: E402
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print('ok ', what)
+
+
+def main():
+    torch.set_num_threads(1)
+    # level sizes and prior counts (MODELS.md: 550 → 69, 35, 18, 9, 5; 19248 priors)
+    check(level_sizes(550) == [69, 35, 18, 9, 5], 'P3..P7 sizes at 550')
+    check(level_sizes(384) == [48, 24, 12, 6, 3], 'P3..P7 sizes at 384')
+    p = make_priors(550)
+    check(p.shape == (19248, 4), '19248 priors at 550')
+    # prior index off_l + (j*S + i)*3 + a; level 0, j=1, i=2, a=1 (ar 1/2): w = 24*sqrt(.5)/550
+    row = p[(1 * 69 + 2) * 3 + 1].tolist()
+    want = [2.5 / 69, 1.5 / 69, 24 * math.sqrt(0.5) / 550, 24 * math.sqrt(0.5) / 550]
+    check(np.allclose(row, want, atol=1e-7), f'prior P3 j=1 i=2 a=1 = {want}')
+    off = 3 * (69 * 69 + 35 * 35 + 18 * 18 + 9 * 9)  # first P7 prior
+    want = [0.5 / 5, 0.5 / 5, 384 / 550, 384 / 550]
+    check(np.allclose(p[off].tolist(), want, atol=1e-7), 'first P7 prior')
+    # encode / decode round trip
+    pri = torch.tensor([[0.5, 0.5, 0.2, 0.2], [0.3, 0.6, 0.1, 0.1]])
+    gt = torch.tensor([[0.42, 0.38, 0.61, 0.66], [0.2, 0.5, 0.35, 0.7]])
+    check(torch.allclose(decode(encode(gt, pri), pri), gt, atol=1e-6), 'encode/decode round trip')
+    d = encode(gt[:1], pri[:1])[0].tolist()
+    want = [((0.42 + 0.61) / 2 - 0.5) / (0.1 * 0.2), ((0.38 + 0.66) / 2 - 0.5) / (0.1 * 0.2),
+            math.log(0.19 / 0.2) / 0.2, math.log(0.28 / 0.2) / 0.2]
+    check(np.allclose(d, want, atol=1e-5), 'encoded deltas by hand')
+    # matching: IoU >= .5 positive, < .4 negative, in between neutral, best prior forced
+    priors = torch.tensor([[0.25, 0.25, 0.5, 0.5], [0.30, 0.25, 0.5, 0.5], [0.45, 0.25, 0.5, 0.5],
+                           [0.9, 0.9, 0.1, 0.1]])
+    boxes = torch.tensor([[0.0, 0.0, 0.5, 0.5]])
+    conf_t, idx = match(boxes, torch.tensor([7]), point_form(priors))
+    # IoUs: 1.0, (.45*.5)/(.25+.25-.225)=.818, (.3*.5)/(.5-.15)=.4286, 0
+    check(conf_t.tolist() == [7, 7, -1, 0], f'match labels {conf_t.tolist()}')
+    conf_t, _ = match(torch.tensor([[0.86, 0.86, 0.9, 0.9]]), torch.tensor([3]), point_form(priors))
+    check(conf_t.tolist() == [0, 0, 0, 3], 'tiny GT keeps its best prior')
+    # crop with 1 px padding: box x 0.25..0.5 on 8 px → cols 1..4 (2-1 ≤ c < 4+1)
+    c = crop_mask(torch.zeros(8, 8, 1), torch.tensor([[0.25, 0.0, 0.5, 1.0]]))
+    check(c[0, :, 0].tolist() == [0, 1, 1, 1, 1, 0, 0, 0], 'crop padding 1 in proto space')
+    # RLE (COCO: column-major, starts with zeros)
+    m = np.array([[0, 1, 1], [0, 1, 0]], np.uint8)
+    check(rle_counts(m) == [2, 3, 1], f'rle counts {rle_counts(m)}')
+    check(rle_compress([2, 3, 1]) == '231', 'compressed small counts')
+    # 100 → 5-bit groups 4 (|0x20) and 3: chars '$'+48='T', '3'; delta coding from i=3
+    check(rle_compress([100]) == 'T3', 'compressed 100')
+    check(rle_compress([0, 5, 3, 5]) == '0530', 'delta vs two back (5 - 5 = 0)')
+    check(rle_compress([0, 5, 3, 4]) == '053O', 'negative delta -1 → "O"')
+    rng = np.random.default_rng(0)
+    for t in range(20):
+        mm = (rng.random((int(rng.integers(1, 40)), int(rng.integers(1, 40)))) < rng.random()).astype(np.uint8)
+        s = rle_compress(rle_counts(mm))
+        assert rle_decompress(s) == rle_counts(mm)
+        assert (rle_decode({'size': list(mm.shape), 'counts': s}) == mm).all()
+    check(True, 'RLE round trips on 20 random masks')
+    # model output shapes at 550
+    out = Yolact(64).eval()(torch.zeros(1, 3, 550, 550))
+    check([tuple(o.shape) for o in out[:4]] == [(1, 19248, 4), (1, 19248, 81), (1, 19248, 32), (1, 138, 138, 32)],
+          'model outputs at 550')
+    print('all checks passed')
+
+
+if __name__ == '__main__':
+    main()
