@@ -35,6 +35,19 @@ it('wraps a device made elsewhere (e.g. by ORT) in the same context', async () =
   device.destroy();
 });
 
+it('reports uncaptured errors', async () => {
+  const gpu = create([]) as unknown as GPU;
+  const errors: string[] = [];
+  const ctx = await acquireGpuDevice({ gpu, onUncapturedError: (m) => errors.push(m) });
+  // MAP_READ may only be combined with COPY_DST: a validation error outside any scope.
+  ctx.device.createBuffer({ label: 'device.test.invalid', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+  await ctx.device.queue.onSubmittedWorkDone();
+  for (let i = 0; i < 50 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(errors.length).toBe(1);
+  expect(errors[0]).toMatch(/usage/i);
+  ctx.device.destroy();
+});
+
 it('reports a missing WebGPU clearly', async () => {
   const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
   await expect(acquireGpuDevice({ gpu: noAdapter })).rejects.toBeInstanceOf(WebGpuUnavailableError);

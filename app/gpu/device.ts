@@ -40,6 +40,8 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Called once if the device is lost (not when we destroy it ourselves). */
   onLost?: (info: { reason: GPUDeviceLostReason; message: string }) => void;
+  /** Errors no error scope caught (validation, out-of-memory), e.g. to show a notice. */
+  onUncapturedError?: (message: string) => void;
   /** `navigator.gpu` by default; tests pass Dawn's GPU object. */
   gpu?: GPU;
 }
@@ -94,6 +96,10 @@ export async function acquireGpuDevice(options: AcquireOptions = {}): Promise<Gp
     if (typeof value === 'number') requiredLimits[name] = value;
   }
   const device = await adapter.requestDevice({ label: 'segarena.device', requiredFeatures, requiredLimits });
+  if (options.onUncapturedError) {
+    const report = options.onUncapturedError;
+    device.addEventListener('uncapturederror', (event) => report((event as GPUUncapturedErrorEvent).error.message));
+  }
   return wrapGpuDevice(device, adapter.info, adapter, options.onLost);
 }
 
