@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { dropAndWait, ensureInstances, getState, ids, mainModel, openApp, sampleFile } from './helpers';
+import { dropAndWait, ensureInstances, getState, ids, testModel, openApp, sampleFile } from './helpers';
 
 /**
  * Camera permission refused (the `camera-denied` project: a fake camera exists but the
@@ -8,7 +8,7 @@ import { dropAndWait, ensureInstances, getState, ids, mainModel, openApp, sample
  */
 
 test('camera denied: an error notice, no webcam source, and images still work', async ({ page }) => {
-  await openApp(page, { path: 'wasm+gpu', model: mainModel().id });
+  await openApp(page, { path: 'wasm+gpu', model: testModel().id });
   await page.getByTestId(ids.webcamStart).click();
   const notice = page.locator(`[data-testid="${ids.notice}"][data-kind="error"]`);
   await expect(notice.filter({ hasText: /camera/i }).filter({ hasText: /denied|blocked|not allowed|permission/i })).toBeVisible();

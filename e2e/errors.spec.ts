@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  collectPageErrors, dropAndWait, dropFile, ensureInstances, ids, mainModel, openApp, sampleFile,
+  collectPageErrors, dropAndWait, dropFile, ensureInstances, ids, mainModel, testModel, openApp, sampleFile,
 } from './helpers';
 
 /** Bad inputs get a clear error notice, and the app keeps working afterwards. */
@@ -11,7 +11,7 @@ let pageErrors: string[];
 test.beforeAll(async ({ browser }) => {
   page = await browser.newPage();
   pageErrors = collectPageErrors(page);
-  await openApp(page, { path: 'wasm+gpu', model: mainModel().id });
+  await openApp(page, { path: 'wasm+gpu', model: testModel().id });
 });
 
 test.afterAll(async () => {
@@ -58,6 +58,7 @@ test('an unknown model id in the URL falls back to a bundled model', async ({ br
   const p = await browser.newPage();
   try {
     await openApp(p, { path: 'wasm+gpu', model: 'no-such-model' });
+    // The registry's first model: the largest bundled one.
     await expect(p.getByTestId(ids.modelPicker).first()).toHaveValue(mainModel().id);
   } finally {
     await p.close();

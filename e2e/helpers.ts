@@ -127,6 +127,21 @@ export function mainModel(): ModelManifest {
   return m;
 }
 
+/**
+ * The model the behaviour specs run (UI, paths, errors, camera): `E2E_MODEL` if set, else
+ * the smallest bundled one — SwiftShader and the wasm EP make every run cost seconds, and
+ * accuracy is checked separately with the reference model (accuracy.spec).
+ */
+export function testModel(): ModelManifest {
+  const wanted = process.env.E2E_MODEL;
+  if (wanted) {
+    const m = bundledManifests().find((x) => x.id === wanted);
+    if (!m) throw new Error(`E2E_MODEL=${wanted} is not a bundled model`);
+    return m;
+  }
+  return smallestModel();
+}
+
 export function smallestModel(): ModelManifest {
   const all = bundledManifests();
   const m = all[all.length - 1];

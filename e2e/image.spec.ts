@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  armDoneWatch, dropAndWait, getState, ids, instanceCount, jpegSize, mainModel, openApp, pane,
+  armDoneWatch, dropAndWait, getState, ids, instanceCount, jpegSize, testModel, openApp, pane,
   readInstances, rerun, sampleFile, sampleNames, setNumberInput, waitForPanesDone, collectPageErrors, ensureInstances,
   type Instance,
 } from './helpers';
@@ -17,7 +17,7 @@ let pageErrors: string[];
 test.beforeAll(async ({ browser }) => {
   page = await browser.newPage();
   pageErrors = collectPageErrors(page);
-  await openApp(page, { path: 'wasm+gpu', model: mainModel().id });
+  await openApp(page, { path: 'wasm+gpu', model: testModel().id });
 });
 
 test.afterAll(async () => {
@@ -26,7 +26,7 @@ test.afterAll(async () => {
 
 /** Checks what the instance list says against the image and the model's classes. */
 async function checkInstances(instances: Instance[], image: { width: number; height: number }) {
-  const model = mainModel();
+  const model = testModel();
   const threshold = (await getState(page)).panes[0]!.settings.scoreThreshold;
   expect(instances.length, 'instances found').toBeGreaterThan(0);
   expect(await instanceCount(pane(page, 0))).toBe(instances.length);
@@ -63,7 +63,7 @@ test('a dropped image is segmented: rows, count, classes, boxes in image pixels'
   expect(p0.result?.imageWidth).toBe(size.width);
   expect(p0.result?.detections.length).toBe(instances.length);
   // The hook's detections and the rows agree (class, box to within rounding).
-  const model = mainModel();
+  const model = testModel();
   p0.result!.detections.forEach((d, i) => {
     expect(model.classes[d.classIndex]).toBe(instances[i]!.cls);
     d.box.forEach((v, k) => expect(Math.abs(v - instances[i]!.box[k]!)).toBeLessThan(1.01));

@@ -3,7 +3,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import {
-  bundledManifests, dropAndWait, ensureInstances, getState, ids, instanceCount, jpegSize, mainModel, openApp, pane,
+  bundledManifests, dropAndWait, ensureInstances, getState, ids, instanceCount, jpegSize, testModel, openApp, pane,
   panes, pngSize, readInstances, rerun, sampleFile, screenshot, setNumberInput,
 } from './helpers';
 import { rleToMask, maskArea, type CocoResult } from './coco';
@@ -17,7 +17,7 @@ let page: Page;
 
 test.beforeAll(async ({ browser }) => {
   page = await browser.newPage();
-  await openApp(page, { path: 'wasm+gpu', panes: '2', model: mainModel().id });
+  await openApp(page, { path: 'wasm+gpu', panes: '2', model: testModel().id });
 });
 
 test.afterAll(async () => {
@@ -27,7 +27,7 @@ test.afterAll(async () => {
 /** Pane 1 gets the second bundled model when there is one, and greedy NMS at a higher threshold. */
 async function configureSecondPane(): Promise<string> {
   const models = bundledManifests();
-  const other = models.find((m) => m.id !== mainModel().id) ?? mainModel();
+  const other = models.find((m) => m.id !== testModel().id) ?? testModel();
   const p1 = pane(page, 1);
   if (other.id !== (await p1.getByTestId(ids.modelPicker).inputValue())) {
     await p1.getByTestId(ids.modelPicker).selectOption(other.id);
@@ -45,7 +45,7 @@ test('two panes with different models and settings on one image; one metrics row
   await dropAndWait(page, file, 180_000);
 
   const state = await getState(page);
-  expect(state.panes.map((p) => p.modelId)).toEqual([mainModel().id, secondModel]);
+  expect(state.panes.map((p) => p.modelId)).toEqual([testModel().id, secondModel]);
   expect(state.panes[1]!.settings.nmsKind).toBe('greedy');
   expect(state.panes[0]!.settings.nmsKind).toBe('fast');
   for (const [i, p] of state.panes.entries()) {
@@ -61,7 +61,7 @@ test('two panes with different models and settings on one image; one metrics row
   await expect(table).toBeVisible();
   const bodyRows = table.locator('tbody tr');
   await expect(bodyRows).toHaveCount(2);
-  await expect(bodyRows.nth(0)).toContainText(mainModel().name);
+  await expect(bodyRows.nth(0)).toContainText(testModel().name);
   await expect(bodyRows.nth(1)).toContainText(bundledManifests().find((m) => m.id === secondModel)!.name);
   for (let i = 0; i < 2; i++) {
     await expect(pane(page, i).getByTestId(ids.fps)).toContainText(/\d/);
@@ -73,23 +73,30 @@ test('two panes with different models and settings on one image; one metrics row
 
 test('panes can be added and removed; the new pane runs on the current image', async () => {
   await expect(panes(page)).toHaveCount(2);
+  const before = (await getState(page)).panes.map((p) => p.modelId);
   await rerun(page, () => page.getByTestId(ids.addPane).click(), { panes: [2], timeout: 180_000 });
   await expect(panes(page)).toHaveCount(3);
   await expect(page.getByTestId(ids.metricsTable).locator('tbody tr')).toHaveCount(3);
-  expect((await getState(page)).panes[2]!.result).not.toBeNull();
-  await pane(page, 2).getByTestId(ids.removePane).click();
+  const added = (await getState(page)).panes[2]!;
+  expect(added.result).not.toBeNull();
+  expect(added.status).toBe('done');
+  // Remove the middle pane: the others keep their models and are re-indexed.
+  await pane(page, 1).getByTestId(ids.removePane).click();
   await expect(panes(page)).toHaveCount(2);
   await expect(page.getByTestId(ids.metricsTable).locator('tbody tr')).toHaveCount(2);
+  const after = await getState(page);
+  expect(after.panes.map((p) => p.modelId)).toEqual([before[0], added.modelId]);
+  expect(await panes(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-pane-index')))).toEqual(['0', '1']);
 });
 
 test('export JSON: COCO results matching the instances shown', async () => {
   const file = sampleFile(0);
   const size = jpegSize(file.buffer);
-  await dropAndWait(page, file, 180_000);
+  if ((await getState(page)).source.name !== file.name) await dropAndWait(page, file, 180_000);
   await ensureInstances(page, 0, 1);
   const p0 = pane(page, 0);
   const rows = await readInstances(p0);
-  const model = mainModel();
+  const model = testModel();
 
   const downloadPromise = page.waitForEvent('download');
   await p0.getByTestId(ids.exportJson).click();
@@ -152,7 +159,7 @@ test('export PNG: the image with its overlay, at image size', async () => {
   const downloadPromise = page.waitForEvent('download');
   await p0.getByTestId(ids.exportPng).click();
   const download = await downloadPromise;
-  expect(download.suggestedFilename()).toBe(`segarena-${mainModel().id}.png`);
+  expect(download.suggestedFilename()).toBe(`segarena-${testModel().id}.png`);
   const bytes = readFileSync((await download.path())!);
   expect(pngSize(bytes)).toEqual(size);
 

@@ -1,6 +1,6 @@
 import { test, expect } from '@playwright/test';
 import {
-  boxIou, dropAndWait, ensureInstances, getState, ids, instanceCount, LOW_SCORE_THRESHOLD, mainModel,
+  boxIou, dropAndWait, ensureInstances, getState, ids, instanceCount, LOW_SCORE_THRESHOLD, testModel,
   matchInstances, openApp, pane, readInstances, rerun, sampleFile, setNumberInput, smallestModel, screenshot,
 } from './helpers';
 
@@ -12,7 +12,7 @@ import {
  */
 
 test('wasm and wasm+gpu find the same instances on the same image', async ({ page }) => {
-  await openApp(page, { path: 'wasm+gpu', panes: '2', model: mainModel().id });
+  await openApp(page, { path: 'wasm+gpu', panes: '2', model: testModel().id });
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
   for (let image = 0; image < 2; image++) {
     await dropAndWait(page, sampleFile(image), 180_000);
@@ -48,7 +48,7 @@ test('wasm and wasm+gpu find the same instances on the same image', async ({ pag
 });
 
 test('without WebGPU: a notice, the wasm path, and instances still found', async ({ page }) => {
-  await openApp(page, { nowebgpu: '1', model: mainModel().id });
+  await openApp(page, { nowebgpu: '1', model: testModel().id });
   const notice = page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`);
   await expect(notice.filter({ hasText: /WebGPU is not available/i })).toBeVisible();
   await expect(notice.first()).toHaveAttribute('role', 'alert');
@@ -92,7 +92,7 @@ test('the all-GPU webgpu path segments one image like wasm+gpu', async ({ page }
 });
 
 test('a re-run keeps the path the user picked', async ({ page }) => {
-  await openApp(page, { path: 'wasm', model: mainModel().id });
+  await openApp(page, { path: 'wasm', model: testModel().id });
   await dropAndWait(page, sampleFile(0), 180_000);
   await rerun(page, () => pane(page, 0).getByTestId(ids.nmsKind).selectOption('greedy').then(() => undefined));
   const state = await getState(page);

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
-import { getState, ids, mainModel, openApp, pane, screenshot } from './helpers';
+import { getState, ids, testModel, openApp, pane, screenshot } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
 /**
@@ -9,7 +9,7 @@ import { FIXTURE_PATHS } from './paths';
  */
 
 test('webcam: frames are segmented live, fps shown, and stop stops', async ({ page }) => {
-  await openApp(page, { path: 'wasm+gpu', model: mainModel().id });
+  await openApp(page, { path: 'wasm+gpu', model: testModel().id });
   const picker = page.getByTestId(ids.cameraPicker);
   await page.getByTestId(ids.webcamStart).click();
 
