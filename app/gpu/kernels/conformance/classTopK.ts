@@ -126,6 +126,13 @@ export async function classTopKConformance(device: GPUDevice): Promise<CaseResul
       const got = await runTopK(device, conf, 2, cands, 200);
       return { ...compareTopK(got, classTopKReference(conf, 2, cands, 200)), ms: got.ms };
     }],
+    ['70000 priors (17 index bits: three index digits), identical scores, k = 300', async () => {
+      const n = 70000;
+      const conf = new Float32Array(n * 2).fill(0.5);
+      const cands = shuffled([...Array(n).keys()], 24);
+      const got = await runTopK(device, conf, 1, cands, 300);
+      return { ...compareTopK(got, classTopKReference(conf, 1, cands, 300)), ms: got.ms };
+    }],
     ['YOLACT-550: 19248 priors, 80 classes, every prior a candidate, k = 200', async () => {
       const priors = yolactPriors();
       const { conf } = randomHeads(priors, 80, 1, 19);
