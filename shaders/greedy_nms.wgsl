@@ -61,10 +61,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   workgroupBarrier();
 
-  // Suppression matrix, row i by invocation i (mod WORKGROUP): bits j > i only.
+  // Suppression matrix, row i by invocation i (mod WORKGROUP): bits j > i only, so words
+  // before i's own are never written (nor read by the walk below).
   for (var i = tid; i < count; i += WORKGROUP) {
     let bi = classBoxes[i];
-    for (var w = 0u; w < words; w++) {
+    for (var w = i / 32u; w < words; w++) {
       var bits = 0u;
       let j0 = w * 32u;
       for (var b = 0u; b < 32u; b++) {
