@@ -55,10 +55,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   workgroupBarrier();
   for (var j = tid; j < count; j += WORKGROUP) {
     let bj = classBoxes[j];
-    var iouMax = 0.0;
+    // keep[j] = (max_{i<j} IoU ≤ nmsIou): the first IoU above the threshold decides it.
+    var kept = 1u;
     for (var i = 0u; i < j; i++) {
-      iouMax = max(iouMax, iou(classBoxes[i], bj));
+      if (iou(classBoxes[i], bj) > params.nmsIou) {
+        kept = 0u;
+        break;
+      }
     }
-    keep[row + j] = select(0u, 1u, iouMax <= params.nmsIou);
+    keep[row + j] = kept;
   }
 }
