@@ -32,7 +32,14 @@ function gpuSerialized<T>(fn: () => Promise<T>): Promise<T> {
   gpuQueue = next.catch(() => undefined);
   return next;
 }
-import { runOnCpu } from './common';
+import { rgbaToBitmap, runOnCpu } from './common';
+
+/** How the overlay texture reaches Konva: see GpuRunner.overlayBitmap. */
+const OVERLAY_TRANSFER: 'readback' | 'canvas' = 'readback';
+
+function overlayBytes(mask: { width: number; height: number }): number {
+  return mask.width * mask.height * 4;
+}
 import { classColourTable } from '../palette';
 
 /** What the pipeline needs from a family's GPU post-processor (app/families/<family>/gpu.ts). */
@@ -46,6 +53,8 @@ export interface GpuPostprocessor {
   ): void;
   readResult(): Promise<{ detections: RunOutput['result']['detections']; bytesReadBack: number; timings: Partial<StageTimings> }>;
   readMasks(): Promise<InstanceMasks>;
+  /** The overlay as straight-alpha RGBA bytes `[maskH, maskW, 4]` (one read-back). */
+  readOverlay(): Promise<Uint8ClampedArray<ArrayBuffer>>;
   recompose(highlight: number | null, hiddenClasses: readonly number[]): void;
   readonly overlayTexture: GPUTexture;
   destroy(): void;
@@ -177,7 +186,7 @@ export class GpuRunner implements PaneRunner {
     try {
       const read = await gpuSerialized(() => this.postprocess(post, buffers, settings, transform, view, frame));
       const tRead = performance.now();
-      const overlay = read.detections.length > 0 ? this.overlayBitmap(post.overlayTexture) : null;
+      const overlay = read.detections.length > 0 ? await gpuSerialized(() => this.overlayBitmap(post)) : null;
       const t4 = performance.now();
       return {
         result: {
@@ -186,7 +195,7 @@ export class GpuRunner implements PaneRunner {
           detections: read.detections,
           maskWidth: mask.width,
           maskHeight: mask.height,
-          bytesReadBack: read.bytesReadBack,
+          bytesReadBack: read.bytesReadBack + (overlay ? overlayBytes(mask) : 0),
           path: this.path,
           timings: {
             ...timings,
@@ -229,9 +238,22 @@ export class GpuRunner implements PaneRunner {
     return { ...(await post.readResult()), submittedAt };
   }
 
-  /** Copies the overlay texture into an OffscreenCanvas (WebGPU context) → ImageBitmap. */
-  private overlayBitmap(texture: GPUTexture): ImageBitmap {
+  /**
+   * The overlay texture → an ImageBitmap for Konva. Two ways:
+   * - 'readback' (used): copy the texture to a buffer, map it, ImageData → ImageBitmap;
+   *   W·H·4 bytes a frame (1.2 MB at 640x480), only when there are instances;
+   * - 'canvas': copy into an OffscreenCanvas WebGPU context and transferToImageBitmap (no
+   *   CPU copy). In Chromium on SwiftShader, drawing such bitmaps into Konva's 2D canvas
+   *   blacked the canvas out and the device was dropped ('destroyed') ~30 s later, so it
+   *   is off until it can be checked on real GPUs (OVERLAY_TRANSFER below).
+   */
+  private async overlayBitmap(post: GpuPostprocessor): Promise<ImageBitmap | null> {
+    const texture = post.overlayTexture;
     const { width, height } = texture;
+    if (OVERLAY_TRANSFER === 'readback') {
+      const rgba = await post.readOverlay();
+      return rgbaToBitmap(rgba, width, height);
+    }
     if (!this.canvas || this.canvas.width !== width || this.canvas.height !== height) {
       this.canvas = new OffscreenCanvas(width, height);
       this.canvasContext = this.canvas.getContext('webgpu') as GPUCanvasContext;
@@ -250,9 +272,12 @@ export class GpuRunner implements PaneRunner {
 
   async recompose(view: OverlayView): Promise<ImageBitmap | null> {
     if (!this.post) return null;
-    this.post.recompose(view.highlight, view.hiddenClasses);
-    this.hiddenInPost = view.hiddenClasses.length;
-    return this.overlayBitmap(this.post.overlayTexture);
+    const post = this.post;
+    return gpuSerialized(async () => {
+      post.recompose(view.highlight, view.hiddenClasses);
+      this.hiddenInPost = view.hiddenClasses.length;
+      return this.overlayBitmap(post);
+    });
   }
 
   async readMasks(): Promise<InstanceMasks | null> {
