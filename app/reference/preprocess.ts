@@ -82,40 +82,50 @@ export function preprocessReference(
   const padValue = input.padValue ?? 114;
   const ratioX = width / resizedWidth;
   const ratioY = height / resizedHeight;
-  const px = (x: number, y: number, ch: number) => rgba[4 * (y * width + x) + ch]!;
 
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const inside =
-        x >= padLeft && x < padLeft + resizedWidth && y >= padTop && y < padTop + resizedHeight;
-      let sx = 0;
-      let sy = 0;
-      let x0 = 0;
-      let y0 = 0;
-      let x1 = 0;
-      let y1 = 0;
-      if (inside) {
-        sx = Math.max((x - padLeft + 0.5) * ratioX - 0.5, 0);
-        sy = Math.max((y - padTop + 0.5) * ratioY - 0.5, 0);
-        x0 = Math.min(Math.floor(sx), width - 1);
-        y0 = Math.min(Math.floor(sy), height - 1);
-        x1 = Math.min(x0 + 1, width - 1);
-        y1 = Math.min(y0 + 1, height - 1);
-      }
-      const lx = sx - x0;
-      const ly = sy - y0;
-      for (let c = 0; c < 3; c++) {
-        const ch = order[c]!;
-        let value: number;
-        if (inside) {
-          const top = (1 - lx) * px(x0, y0, ch) + lx * px(x1, y0, ch);
-          const bottom = (1 - lx) * px(x0, y1, ch) + lx * px(x1, y1, ch);
-          value = (1 - ly) * top + ly * bottom;
-        } else {
-          value = padValue;
+  // Source taps and weights, per output column and per output row (the same mapping for
+  // every pixel of a column / row): src = max((dst − pad + 0.5)·in/resized − 0.5, 0).
+  const taps = (count: number, pad: number, resized: number, ratio: number, size: number) => {
+    const i0 = new Int32Array(count);
+    const i1 = new Int32Array(count);
+    const frac = new Float64Array(count);
+    const inside = new Uint8Array(count);
+    for (let d = 0; d < count; d++) {
+      if (d < pad || d >= pad + resized) continue;
+      const src = Math.max((d - pad + 0.5) * ratio - 0.5, 0);
+      const a = Math.min(Math.floor(src), size - 1);
+      i0[d] = a;
+      i1[d] = Math.min(a + 1, size - 1);
+      frac[d] = src - a;
+      inside[d] = 1;
+    }
+    return { i0, i1, frac, inside };
+  };
+  const cols = taps(W, padLeft, resizedWidth, ratioX, width);
+  const rows = taps(H, padTop, resizedHeight, ratioY, height);
+
+  for (let c = 0; c < 3; c++) {
+    const ch = order[c]!;
+    const padNormalized = (padValue * input.scale - input.mean[c]!) / input.std[c]!;
+    const base = c * plane;
+    for (let y = 0; y < H; y++) {
+      const rowInside = rows.inside[y] === 1;
+      const r0 = 4 * rows.i0[y]! * width + ch;
+      const r1 = 4 * rows.i1[y]! * width + ch;
+      const ly = rows.frac[y]!;
+      for (let x = 0; x < W; x++) {
+        const o = base + y * W + x;
+        if (!rowInside || cols.inside[x] !== 1) {
+          tensor[o] = padNormalized;
+          continue;
         }
-        const v = value * input.scale;
-        tensor[c * plane + y * W + x] = (v - input.mean[c]!) / input.std[c]!;
+        const x0 = 4 * cols.i0[x]!;
+        const x1 = 4 * cols.i1[x]!;
+        const lx = cols.frac[x]!;
+        const top = (1 - lx) * rgba[r0 + x0]! + lx * rgba[r0 + x1]!;
+        const bottom = (1 - lx) * rgba[r1 + x0]! + lx * rgba[r1 + x1]!;
+        const v = ((1 - ly) * top + ly * bottom) * input.scale;
+        tensor[o] = (v - input.mean[c]!) / input.std[c]!;
       }
     }
   }
