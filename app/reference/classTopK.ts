@@ -26,22 +26,63 @@ export function classTopKReference(
   topK: number,
 ): ClassTopK {
   const stride = numClasses + 1;
-  const k = Math.min(topK, candidates.length);
+  const m = candidates.length;
+  const k = Math.min(topK, m);
+  // Class-major copy of the candidates' scores: columns[c·M + j] = conf[candidates[j], c + 1].
+  const columns = new Float32Array(numClasses * m);
+  for (let j = 0; j < m; j++) {
+    const row = candidates[j]! * stride + 1;
+    for (let c = 0; c < numClasses; c++) columns[c * m + j] = conf[row + c]!;
+  }
+  const scratch = new Float32Array(m);
   const indices: number[][] = [];
   const scores: number[][] = [];
   for (let c = 0; c < numClasses; c++) {
-    const scoreOf = (p: number) => conf[p * stride + c + 1]!;
-    // Only entries scoring at least the k-th largest score can be in the top k; finding
-    // that score with a native numeric sort keeps the comparator sort below small.
-    let pool: number[] = [];
+    const column = columns.subarray(c * m, (c + 1) * m);
+    // Only entries scoring at least the k-th largest score can be in the top k: select that
+    // score, then sort the (≈ k) entries at or above it by the full order.
+    const pool: number[] = [];
     if (k > 0) {
-      const sortedScores = Float32Array.from(candidates, scoreOf).sort();
-      const kth = sortedScores[candidates.length - k]!;
-      pool = candidates.filter((p) => scoreOf(p) >= kth);
+      scratch.set(column);
+      const kth = kthLargest(scratch, k);
+      for (let j = 0; j < m; j++) if (column[j]! >= kth) pool.push(j);
     }
-    const top = pool.sort((a, b) => (scoreOf(a) !== scoreOf(b) ? scoreOf(b) - scoreOf(a) : a - b)).slice(0, k);
-    indices.push(top);
-    scores.push(top.map(scoreOf));
+    pool.sort((a, b) => (column[a] !== column[b] ? column[b]! - column[a]! : candidates[a]! - candidates[b]!));
+    const top = pool.slice(0, k);
+    indices.push(top.map((j) => candidates[j]!));
+    scores.push(top.map((j) => column[j]!));
   }
   return { indices, scores };
+}
+
+/**
+ * The k-th largest value (k ≥ 1) of `values`, which it reorders: quickselect with a
+ * three-way partition (many equal scores stay linear).
+ */
+export function kthLargest(values: Float32Array, k: number): number {
+  const target = k - 1; // position in descending order
+  let lo = 0;
+  let hi = values.length - 1;
+  const swap = (i: number, j: number) => {
+    const t = values[i]!;
+    values[i] = values[j]!;
+    values[j] = t;
+  };
+  for (;;) {
+    if (lo >= hi) return values[lo]!;
+    const pivot = values[(lo + hi) >>> 1]!;
+    // [lo, lt) > pivot, [lt, gt] = pivot, (gt, hi] < pivot
+    let lt = lo;
+    let gt = hi;
+    let i = lo;
+    while (i <= gt) {
+      const v = values[i]!;
+      if (v > pivot) swap(lt++, i++);
+      else if (v < pivot) swap(i, gt--);
+      else i++;
+    }
+    if (target < lt) hi = lt - 1;
+    else if (target > gt) lo = gt + 1;
+    else return pivot;
+  }
 }

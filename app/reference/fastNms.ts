@@ -17,9 +17,9 @@ export function fastNmsReference(boxes: ArrayLike<number>, topIndices: number[][
   const threshold = Math.fround(nmsIou);
   return topIndices.map((idx) =>
     idx.map((pj, j) => {
-      let iouMax = 0;
-      for (let i = 0; i < j; i++) iouMax = Math.max(iouMax, iouAt(boxes, idx[i]!, pj));
-      return iouMax <= threshold;
+      // iouMax ≤ threshold ⇔ no higher-scored box (kept or not) overlaps above it.
+      for (let i = 0; i < j; i++) if (iouAt(boxes, idx[i]!, pj) > threshold) return false;
+      return true;
     }),
   );
 }
