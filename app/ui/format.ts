@@ -21,7 +21,8 @@ export function ms(v: number | undefined): string {
 
 export function fpsText(fps: number): string {
   if (!fps) return '–';
-  return fps >= 10 ? fps.toFixed(0) : fps.toFixed(1);
+  if (fps >= 10) return fps.toFixed(0);
+  return fps >= 1 ? fps.toFixed(1) : fps.toFixed(2);
 }
 
 export function bytesText(n: number): string {
