@@ -50,6 +50,14 @@ test('a dropped image is segmented: rows, count, classes, boxes in image pixels'
   const file = sampleFile(0);
   const size = jpegSize(file.buffer);
   await dropAndWait(page, file);
+  // Should the app run the pane again (e.g. after a GPU device loss and recovery), read
+  // rows and state once it is done again; the notices say why.
+  await expect
+    .poll(async () => {
+      const s = await getState(page);
+      return s.panes[0]!.status === 'done' ? 'done' : `${s.panes[0]!.status} ${JSON.stringify(s.notices)}`;
+    }, { timeout: 120_000 })
+    .toBe('done');
   const instances = await readInstances(pane(page, 0));
   await checkInstances(instances, size);
 
