@@ -18,12 +18,50 @@ export interface DecodedImage {
   downscaledFrom: { width: number; height: number } | null;
 }
 
+/**
+ * Width and height from a PNG (IHDR) or JPEG (SOFn) header, without decoding; null for
+ * other formats. Lets a huge image be decoded straight at a reduced size.
+ */
+export async function sniffImageSize(blob: Blob): Promise<{ width: number; height: number } | null> {
+  const head = new Uint8Array(await blob.slice(0, 256 * 1024).arrayBuffer());
+  const view = new DataView(head.buffer);
+  if (head.length >= 24 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47) {
+    return { width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (head.length >= 4 && head[0] === 0xff && head[1] === 0xd8) {
+    let p = 2;
+    while (p + 9 < head.length && head[p] === 0xff) {
+      const marker = head[p + 1]!;
+      const length = view.getUint16(p + 2);
+      // SOF0..SOF15, except DHT (C4), JPG (C8) and DAC (CC).
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return { height: view.getUint16(p + 5), width: view.getUint16(p + 7) };
+      }
+      p += 2 + length;
+    }
+  }
+  return null;
+}
+
 export async function decodeImage(blob: Blob, name: string): Promise<DecodedImage> {
   if (blob.type && !blob.type.startsWith('image/')) {
     throw new SourceError(`This file is not an image: “${name}” (${blob.type}). Drop or open a JPEG, PNG, WebP, GIF or BMP.`);
   }
   let bitmap: ImageBitmap;
   try {
+    // A huge image is decoded straight at the reduced size when its header gives the size
+    // (a full 10000² decode would need 400 MB).
+    const sniffed = await sniffImageSize(blob).catch(() => null);
+    if (sniffed && Math.max(sniffed.width, sniffed.height) > MAX_FRAME_SIDE) {
+      const scale = MAX_FRAME_SIDE / Math.max(sniffed.width, sniffed.height);
+      const small = await createImageBitmap(blob, {
+        imageOrientation: 'from-image',
+        resizeWidth: Math.max(1, Math.round(sniffed.width * scale)),
+        resizeHeight: Math.max(1, Math.round(sniffed.height * scale)),
+        resizeQuality: 'high',
+      });
+      return { bitmap: small, width: small.width, height: small.height, downscaledFrom: sniffed };
+    }
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
   } catch {
     throw new SourceError(`This file is not an image, or it is corrupt: “${name}” could not be decoded.`);
