@@ -51,8 +51,9 @@ export function resizeGeometry(imageWidth: number, imageHeight: number, input: I
   const r = Math.min(W / imageWidth, H / imageHeight);
   const resizedWidth = Math.min(W, Math.max(1, roundHalfEven(imageWidth * r)));
   const resizedHeight = Math.min(H, Math.max(1, roundHalfEven(imageHeight * r)));
-  const padLeft = Math.round((W - resizedWidth) / 2 - 0.1);
-  const padTop = Math.round((H - resizedHeight) / 2 - 0.1);
+  // max(0, ·): round(−0.1) is −0 when nothing is padded.
+  const padLeft = Math.max(0, Math.round((W - resizedWidth) / 2 - 0.1));
+  const padTop = Math.max(0, Math.round((H - resizedHeight) / 2 - 0.1));
   return {
     resizedWidth,
     resizedHeight,
