@@ -8,7 +8,8 @@
 // Bindings: 0 boxes [N] vec4 xyxy (read), 1 topIndices [C, topK] u32, 2 topCounts [C] u32,
 //   3 keep [C, topK] u32 (1 kept, 0 suppressed; written for entries < topCounts[c]), 4 params.
 // Dispatch: (C, 1, 1) workgroups of WORKGROUP invocations; the class's boxes are staged in
-// workgroup memory, invocation t handles columns j = t, t + WORKGROUP, …
+// workgroup memory, invocation t handles columns j = t, t + WORKGROUP, … and leaves a
+// column at its first IoU above nmsIou (the max is then above it too).
 
 // Mirrors PARAMS_BYTES in app/gpu/kernels/fastNms.ts (byte offsets).
 struct Params {
