@@ -24,6 +24,10 @@ async function fetchModel(manifest: ModelManifest): Promise<Uint8Array> {
     throw new ModelLoadError(`${manifest.name}: the file could not be fetched (${(err as Error).message})`);
   }
   if (!response.ok) throw new ModelLoadError(`${manifest.name}: ${manifest.url} answered HTTP ${response.status}`);
+  // A dev/preview server answers unknown paths with index.html.
+  if ((response.headers.get('content-type') ?? '').includes('text/html')) {
+    throw new ModelLoadError(`${manifest.name}: ${manifest.url} was not found`);
+  }
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (manifest.bytes !== undefined && bytes.byteLength !== manifest.bytes) {
     throw new ModelLoadError(`${manifest.name}: expected ${manifest.bytes} bytes, got ${bytes.byteLength}`);
