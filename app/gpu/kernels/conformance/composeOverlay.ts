@@ -150,6 +150,25 @@ export async function composeOverlayConformance(device: GPUDevice): Promise<Case
     };
   }));
 
+  results.push(await runCase(device, K, 'more instances than the tile list tracks (1030 on 16x8)', async () => {
+    const count = 1030;
+    const masks = masksFromRows(16, 8, [...Array(count)].map((_, n) =>
+      n === 500 ? (x: number, y: number) => x < 6 && y < 5
+        : n === 1027 ? (x: number) => x >= 4
+        : n === 1029 ? (x: number, y: number) => y === 7
+        : () => false));
+    const classIndices = Array.from({ length: count }, (_, n) => n % 7);
+    const c: ComposeCase = { masks, classIndices, classColours: defaultClassColours(7), hidden: [], numClasses: 7, highlights: [null, 1029] };
+    const got = await runComposeOverlay(device, c);
+    const failures: string[] = [];
+    c.highlights.forEach((highlight, i) => {
+      const want = composeOverlayReference({ masks, classIndices, classColours: c.classColours, hiddenClasses: hiddenClassMask([], 7), highlight });
+      const bad = firstDifference(got[i]!, want);
+      if (bad >= 0) failures.push(`highlight ${highlight}: byte ${bad} got ${got[i]![bad]} expected ${want[bad]}`);
+    });
+    return { pass: failures.length === 0, detail: failures.length ? failures.join('; ') : '2 overlays byte-equal' };
+  }));
+
   results.push(await runCase(device, K, 'zero detections: overlay fully transparent', async () => {
     const masks = masksFromRows(40, 9, [() => true]);
     const got = await runComposeOverlay(device, {
