@@ -315,7 +315,6 @@ export class Engine {
     // Konva may still draw the previous bitmap this tick: close bitmaps two frames late.
     if (prev.frameBitmap) this.oldBitmaps.push(prev.frameBitmap);
     while (this.oldBitmaps.length > 2) this.oldBitmaps.shift()!.close();
-    const sizeChanged = prev.frameWidth !== width || prev.frameHeight !== height;
     useStore.setState((s) => ({
       sourceKind: kind,
       sourceName: name,
@@ -323,7 +322,8 @@ export class Engine {
       frameHeight: height,
       frameId: id,
       frameBitmap: bitmap,
-      panes: kind === 'image' || sizeChanged ? s.panes.map((p) => ({ ...p, hiddenClasses: kind === 'image' ? p.hiddenClasses : p.hiddenClasses, highlight: null })) : s.panes,
+      // A highlight refers to the previous result's instance order.
+      panes: s.panes.map((p) => (p.highlight === null ? p : { ...p, highlight: null })),
     }));
     for (const key of this.controllers.keys()) void this.pump(key);
   }

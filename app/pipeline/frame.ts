@@ -13,6 +13,7 @@ export interface FramePixels {
 }
 
 let sharedTexture: GPUTexture | null = null;
+let sharedTextureDevice: GPUDevice | null = null;
 let uploadMs = 0;
 
 export class Frame {
@@ -43,9 +44,10 @@ export class Frame {
       !sharedTexture ||
       sharedTexture.width !== this.width ||
       sharedTexture.height !== this.height ||
-      (this.uploadedTo !== null && this.uploadedTo !== device)
+      sharedTextureDevice !== device
     ) {
-      sharedTexture?.destroy();
+      if (sharedTextureDevice === device) sharedTexture?.destroy();
+      sharedTextureDevice = device;
       sharedTexture = device.createTexture({
         label: 'frame.source',
         size: [this.width, this.height],
@@ -71,5 +73,6 @@ export class Frame {
   /** Forget the GPU texture (device lost). */
   static dropGpu(): void {
     sharedTexture = null;
+    sharedTextureDevice = null;
   }
 }
