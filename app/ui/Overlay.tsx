@@ -36,6 +36,8 @@ export function Overlay({ pane }: { pane: PaneState }) {
   const frame = useStore((s) => s.frameBitmap);
   const frameW = useStore((s) => s.frameWidth);
   const frameH = useStore((s) => s.frameHeight);
+  const frameId = useStore((s) => s.frameId);
+  const live = useStore((s) => s.sourceKind === 'webcam');
   const manifest = getModel(pane.modelId);
   const drawStart = useRef(0);
 
@@ -73,8 +75,10 @@ export function Overlay({ pane }: { pane: PaneState }) {
   const scale = Math.min(width / frameW, MAX_STAGE_HEIGHT / frameH);
   const stageW = Math.round(frameW * scale);
   const stageH = Math.round(frameH * scale);
-  // Results of an older frame are drawn at their own size (webcam frames are one frame late at most).
-  const showResult = result && result.imageWidth === frameW && result.imageHeight === frameH;
+  // An image shows only its own result (never the previous image's boxes while the new one
+  // runs); a webcam frame may show the previous frame's result (one frame late at most).
+  const showResult =
+    result && (pane.resultFrameId === frameId || (live && result.imageWidth === frameW && result.imageHeight === frameH));
   const label = Math.max(10, Math.min(13, 11 / Math.sqrt(scale)));
 
   const onMove = (e: Konva.KonvaEventObject<MouseEvent>) => {
