@@ -1,7 +1,10 @@
 /**
  * `npm run eval -- --model models/yolact/yolact-550.json --data models/data/emoji-coco
  *   --split val [--limit N] [--nms fast|greedy] [--score S] [--out bench/results/eval-<model>.json]
- *   [--results-out FILE.json]`
+ *   [--results-out FILE.json] [--ann GT.json --images DIR]`
+ *
+ * `--ann` / `--images` evaluate any COCO-format set, e.g. the demo samples:
+ * `--ann public/samples/annotations.json --images public/samples`.
  *
  * Runs a bundled model over a COCO-format split in Node, the same way the app's 'wasm'
  * path does (ORT wasm EP, the TypeScript reference preprocess and the family's TypeScript
@@ -49,6 +52,10 @@ export interface EvalOptions {
   manifestPath: string;
   dataDir: string;
   split: string;
+  /** GT file; default `<dataDir>/annotations/instances_<split>.json`. */
+  annotations?: string;
+  /** Image folder; default `<dataDir>/<split>`, then `<dataDir>`. */
+  imagesDir?: string;
   limit?: number;
   nms?: NmsKind;
   scoreThreshold?: number;
@@ -141,7 +148,8 @@ async function familyPostprocess(family: string): Promise<PostprocessFn> {
   return fn as PostprocessFn;
 }
 
-function imagePath(dataDir: string, split: string, fileName: string): string {
+function imagePath(dataDir: string, split: string, fileName: string, imagesDir?: string): string {
+  if (imagesDir !== undefined) return join(imagesDir, fileName);
   const a = join(dataDir, split, fileName);
   if (existsSync(a)) return a;
   const b = join(dataDir, fileName);
@@ -164,7 +172,7 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
   const log = opts.log ?? ((line: string) => console.log(line));
   const manifestPath = resolve(opts.manifestPath);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
-  const annPath = join(opts.dataDir, 'annotations', `instances_${opts.split}.json`);
+  const annPath = opts.annotations ?? join(opts.dataDir, 'annotations', `instances_${opts.split}.json`);
   const dataset: CocoDataset = loadCocoGroundTruth(JSON.parse(readFileSync(annPath, 'utf8')));
   const images = [...dataset.images].sort((a, b) => a.id - b.id).slice(0, opts.limit ?? Infinity);
   const imageIds = new Set(images.map((im) => im.id));
@@ -187,7 +195,7 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
   for (let n = 0; n < images.length; n++) {
     const im = images[n]!;
     const t0 = performance.now();
-    const img = decodeImage(imagePath(opts.dataDir, opts.split, im.fileName ?? String(im.id)));
+    const img = decodeImage(imagePath(opts.dataDir, opts.split, im.fileName ?? String(im.id), opts.imagesDir));
     if (img.width !== im.width || img.height !== im.height) {
       throw new Error(`${im.fileName}: decoded ${img.width}x${img.height}, annotations say ${im.width}x${im.height}`);
     }
@@ -232,8 +240,8 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
   const report: EvalReport = {
     model: manifest.id,
     manifest: opts.manifestPath,
-    data: opts.dataDir,
-    split: opts.split,
+    data: opts.annotations ?? opts.dataDir,
+    split: opts.annotations !== undefined ? '-' : opts.split,
     images: images.length,
     groundTruths: gts.length,
     detections: dts.length,
@@ -304,7 +312,7 @@ function parseArgs(argv: string[]): EvalOptions {
   if (!manifestPath) {
     throw new Error(
       'usage: npm run eval -- --model models/yolact/yolact-550.json [--data models/data/emoji-coco] [--split val] ' +
-        '[--limit N] [--nms fast|greedy] [--score S] [--out FILE] [--results-out FILE]',
+        '[--ann GT.json --images DIR] [--limit N] [--nms fast|greedy] [--score S] [--out FILE] [--results-out FILE]',
     );
   }
   const nms = get('nms');
@@ -316,6 +324,8 @@ function parseArgs(argv: string[]): EvalOptions {
     manifestPath,
     dataDir: get('data') ?? 'models/data/emoji-coco',
     split: get('split') ?? 'val',
+    ...(get('ann') !== undefined ? { annotations: get('ann')! } : {}),
+    ...(get('images') !== undefined ? { imagesDir: get('images')! } : {}),
     ...(limit !== undefined ? { limit: Number(limit) } : {}),
     ...(nms !== undefined ? { nms } : {}),
     ...(score !== undefined ? { scoreThreshold: Number(score) } : {}),
