@@ -329,6 +329,10 @@ export class Engine {
   }
 
   async openImage(blob: Blob, name: string): Promise<void> {
+    // Panes leave 'done' at once (a test or user waiting for the new image's 'done' must
+    // not see the previous image's); restored when the file turns out not to be an image.
+    const before = new Map(useStore.getState().panes.map((p) => [p.key, p.status] as const));
+    for (const p of useStore.getState().panes) if (p.status !== 'loading') updatePane(p.key, { status: 'running' });
     try {
       const image = await decodeImage(blob, name);
       if (this.webcam) this.stopWebcam();
@@ -341,6 +345,10 @@ export class Engine {
       for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
       this.setFrame(image.bitmap, image.width, image.height, 'image', name);
     } catch (err) {
+      for (const [key, status] of before) {
+        const ctrl = this.controllers.get(key);
+        if (!ctrl?.busy) updatePane(key, { status });
+      }
       notify('error', err instanceof SourceError ? err.message : `This file could not be opened: ${errorText(err)}`);
     }
   }
