@@ -328,11 +328,22 @@ export class Engine {
     for (const key of this.controllers.keys()) void this.pump(key);
   }
 
-  async openImage(blob: Blob, name: string): Promise<void> {
-    // Panes leave 'done' at once (a test or user waiting for the new image's 'done' must
-    // not see the previous image's); restored when the file turns out not to be an image.
+  /**
+   * Panes leave 'done' as soon as a new image is asked for (a test or user waiting for the
+   * new image's 'done' must not see the previous image's); returns how to undo it when the
+   * file turns out not to be an image.
+   */
+  private markPanesRunning(): () => void {
     const before = new Map(useStore.getState().panes.map((p) => [p.key, p.status] as const));
     for (const p of useStore.getState().panes) if (p.status !== 'loading') updatePane(p.key, { status: 'running' });
+    return () => {
+      for (const [key, status] of before) {
+        if (!this.controllers.get(key)?.busy) updatePane(key, { status });
+      }
+    };
+  }
+
+  async openImage(blob: Blob, name: string, restore = this.markPanesRunning()): Promise<void> {
     try {
       const image = await decodeImage(blob, name);
       if (this.webcam) this.stopWebcam();
@@ -345,10 +356,7 @@ export class Engine {
       for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
       this.setFrame(image.bitmap, image.width, image.height, 'image', name);
     } catch (err) {
-      for (const [key, status] of before) {
-        const ctrl = this.controllers.get(key);
-        if (!ctrl?.busy) updatePane(key, { status });
-      }
+      restore();
       notify('error', err instanceof SourceError ? err.message : `This file could not be opened: ${errorText(err)}`);
     }
   }
@@ -365,12 +373,14 @@ export class Engine {
   }
 
   async openSample(fileName: string): Promise<void> {
+    const restore = this.markPanesRunning();
     try {
       void this.loadSampleIds();
       const response = await fetch(`${import.meta.env.BASE_URL}samples/${encodeURIComponent(fileName)}`);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      await this.openImage(await response.blob(), fileName);
+      await this.openImage(await response.blob(), fileName, restore);
     } catch (err) {
+      restore();
       notify('error', `The sample “${fileName}” could not be loaded: ${errorText(err)}`);
     }
   }
