@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import { boxIou, dropAndWait, ids, mainModel, openApp, pane, sampleNames } from './helpers';
-import { maskIou, rleToMask, segmentationToMask, type CocoGroundTruth, type CocoResult } from './coco';
+import { maskArea, maskIou, rleToMask, segmentationToMask, type CocoGroundTruth, type CocoResult } from './coco';
 import { FIXTURE_PATHS } from './paths';
 
 /**
@@ -80,6 +80,10 @@ test('detections match the samples ground truth (class, box IoU, mask IoU)', asy
       used.add(best);
       found++;
       const gtMask = segmentationToMask(a.segmentation, image.height, image.width);
+      if (typeof a.area === 'number' && !Array.isArray(a.segmentation)) {
+        // Our RLE decode agrees with the generator's own pixel count.
+        expect(Math.abs(maskArea(gtMask) - a.area)).toBeLessThanOrEqual(1);
+      }
       const iou = maskIou(gtMask, rleToMask(results[best]!.segmentation));
       maskIous.push(iou);
       report.push(`${name}: ${cls} box IoU ${bestIou.toFixed(2)} mask IoU ${iou.toFixed(2)}`);
