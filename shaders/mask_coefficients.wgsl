@@ -18,8 +18,7 @@
 //   3 protos       storage  read  f32 [H, W, K] (layout 0, NHWC) or [K, H, W] (layout 1, NCHW)
 //   4 protoMasks   storage  read_write  f32 [maxDetections, H, W]
 // Dispatch: (ceil(W / 8), ceil(H / 8), 1); one invocation per proto pixel, looping over
-// the kept detections (count is only known on the GPU). Each invocation keeps its pixel's K
-// prototype values in registers; the workgroup loads the coefficients of CHUNK detections
+// the kept detections (count is only known on the GPU). The workgroup loads the coefficients of CHUNK detections
 // at a time into workgroup memory. (A workgroup per (tile, detection) was tried first: with
 // maxDetections 100 and a dozen kept, the empty workgroups cost seconds on SwiftShader.)
 
@@ -60,9 +59,10 @@ const TILE = 8u;
 const INVOCATIONS = 64u;
 // Most prototypes supported (YOLACT and YOLO-seg use 32).
 const MAX_PROTOTYPES = 64u;
-// Detections whose coefficients are in workgroup memory at once: 32 · 64 · 4 B = 8 KiB,
-// half of WebGPU's default 16 KiB of workgroup storage.
-const CHUNK = 32u;
+// Detections whose coefficients are in workgroup memory at once (4 · 64 floats = 1 KiB).
+// Small on purpose: workgroup memory is zero-initialised by code the compiler generates,
+// and on SwiftShader pipeline creation grew from 0.5 s (4) to 6 s (32) with its size.
+const CHUNK = 4u;
 const LAYOUT_NCHW = 1u;
 const CROP_YOLACT_PADDED = 0u;
 const CROP_INTEGER = 1u;
@@ -115,19 +115,12 @@ fn main(
   let r = gid.y;
   let inside = c < w && r < h;
 
-  // This pixel's prototype values [K].
-  var p: array<f32, MAX_PROTOTYPES>;
-  if (inside) {
-    if (params.protoLayout == LAYOUT_NCHW) {
-      for (var i = 0u; i < k; i++) {
-        p[i] = protos[(i * h + r) * w + c];
-      }
-    } else {
-      let base = (r * w + c) * k;
-      for (var i = 0u; i < k; i++) {
-        p[i] = protos[base + i];
-      }
-    }
+  // Where this pixel's K prototype values start and how far apart they are.
+  var protoBase = (r * w + c) * k;
+  var protoStride = 1u;
+  if (params.protoLayout == LAYOUT_NCHW) {
+    protoBase = r * w + c;
+    protoStride = w * h;
   }
   let fc = f32(c);
   let fr = f32(r);
@@ -157,7 +150,7 @@ fn main(
         if (fc >= cols.x && fc < cols.y && fr >= rows.x && fr < rows.y) {
           var sum = 0.0;
           for (var i = 0u; i < k; i++) {
-            sum += p[i] * coeff[m * MAX_PROTOTYPES + i];
+            sum += protos[protoBase + i * protoStride] * coeff[m * MAX_PROTOTYPES + i];
           }
           value = select(sum, sigmoid(sum), params.activation == ACTIVATION_SIGMOID);
         }
