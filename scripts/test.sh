@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium python3-pil python3-numpy python3-opencv fonts-noto-color-emoji >/dev/null
   else
     echo "Chromium is missing: run 'sudo apt-get install chromium' or set CHROMIUM_PATH." >&2
     exit 1
