@@ -7,7 +7,7 @@ import react from '@vitejs/plugin-react';
 // (served by `serveStaticTree` under /models/), static assets in public/, and
 // onnxruntime-web's wasm runtimes under /ort/ (see app/pipeline/ort.ts).
 
-const ROOT = __dirname;
+const ROOT = import.meta.dirname;
 const ORT_DIST = join(ROOT, 'node_modules/onnxruntime-web/dist');
 
 /** The ORT runtime files the app loads at run time: the JSEP build (WebGPU EP) and the asyncify build (wasm EP). */
