@@ -40,7 +40,12 @@ test('wasm and wasm+gpu find the same instances on the same image', async ({ pag
     // Mask areas (pixels at mask resolution) within 2 % of each other.
     const dg = state.panes[0]!.result!.detections;
     const dc = state.panes[1]!.result!.detections;
+    expect(dg.length).toBe(dc.length);
     dg.forEach((d, i) => {
+      // Unrounded: same class, scores to f32 noise, boxes to a pixel.
+      expect(d.classIndex).toBe(dc[i]!.classIndex);
+      expect(Math.abs(d.score - dc[i]!.score), `image ${image} instance ${i} score`).toBeLessThanOrEqual(2e-3);
+      expect(boxIou(d.box, dc[i]!.box)).toBeGreaterThanOrEqual(0.99);
       const rel = Math.abs(d.maskArea - dc[i]!.maskArea) / Math.max(1, dc[i]!.maskArea);
       expect(rel, `image ${image} instance ${i} mask area ${d.maskArea} vs ${dc[i]!.maskArea}`).toBeLessThanOrEqual(0.02);
     });
