@@ -1,0 +1,110 @@
+// YOLO-seg end-to-end exports (NMS inside the graph, e.g. YOLO26 / v10 style):
+// detections [R, 6 + K] rows (x1, y1, x2, y2 in letterboxed input pixels, score, class,
+// K mask coefficients) → DetectionRecords (app/gpu/layout.ts) with no NMS: a row is kept
+// when its score > confThreshold, score ≥ scoreThreshold and its class (rounded) is one
+// of the C classes; kept rows are ordered by score descending (ties: lower row first)
+// and the first maxDetections written, boxes made relative to the input.
+// No sort: a kept row's rank is the number of kept rows that precede it (R ≤ a few
+// hundred, so R² comparisons in one workgroup are cheaper than any sort setup).
+// Bindings: 0 detections [R, 6 + K] (read), 1 records (write), 2 params (uniform).
+// Dispatch: (1, 1, 1), one workgroup of 64; rows strided over the invocations.
+
+// Mirrors PARAMS_BYTES in app/gpu/kernels/yoloSegEndToEnd.ts (byte offsets).
+struct Params {
+  numRows: u32,         //  0: R
+  rowStride: u32,       //  4: 6 + K floats
+  numClasses: u32,      //  8: C
+  maxDetections: u32,   // 12
+  confThreshold: f32,   // 16
+  scoreThreshold: f32,  // 20
+  inputWidth: f32,      // 24
+  inputHeight: f32,     // 28
+}
+
+// Mirrors app/gpu/layout.ts (DetectionRecords).
+struct Record {
+  box: vec4<f32>,
+  score: f32,
+  classIndex: u32,
+  sourceIndex: u32,
+  maskArea: u32,
+}
+
+struct Records {
+  count: u32,
+  candidateCount: u32,
+  _pad0: u32,
+  _pad1: u32,
+  items: array<Record>,
+}
+
+@group(0) @binding(0) var<storage, read> detections: array<f32>;
+@group(0) @binding(1) var<storage, read_write> records: Records;
+@group(0) @binding(2) var<uniform> params: Params;
+
+const WORKGROUP: u32 = 64u;
+// Columns of a row: box 0–3, score 4, class 5.
+const SCORE_COLUMN: u32 = 4u;
+const CLASS_COLUMN: u32 = 5u;
+
+var<workgroup> keptCount: atomic<u32>;
+var<workgroup> candidateCount: atomic<u32>;
+
+fn scoreOf(r: u32) -> f32 {
+  return detections[r * params.rowStride + SCORE_COLUMN];
+}
+
+// The row's class rounded to an integer; −1 when it is not one of the C classes.
+fn classOf(r: u32) -> i32 {
+  let c = round(detections[r * params.rowStride + CLASS_COLUMN]);
+  if (!(c >= 0.0 && c < f32(params.numClasses))) {
+    return -1;
+  }
+  return i32(c);
+}
+
+fn isKept(r: u32) -> bool {
+  let s = scoreOf(r);
+  return s > params.confThreshold && s >= params.scoreThreshold && classOf(r) >= 0;
+}
+
+@compute @workgroup_size(WORKGROUP, 1, 1)
+fn main(@builtin(local_invocation_index) tid: u32) {
+  if (tid == 0u) {
+    atomicStore(&keptCount, 0u);
+    atomicStore(&candidateCount, 0u);
+  }
+  workgroupBarrier();
+  for (var r = tid; r < params.numRows; r += WORKGROUP) {
+    let s = scoreOf(r);
+    if (s > params.confThreshold) {
+      atomicAdd(&candidateCount, 1u);
+    }
+    if (!isKept(r)) {
+      continue;
+    }
+    atomicAdd(&keptCount, 1u);
+    var rank = 0u;
+    for (var j = 0u; j < params.numRows; j++) {
+      if (j != r && isKept(j)) {
+        let t = scoreOf(j);
+        if (t > s || (t == s && j < r)) {
+          rank++;
+        }
+      }
+    }
+    if (rank < params.maxDetections) {
+      let o = r * params.rowStride;
+      let size = vec4<f32>(params.inputWidth, params.inputHeight, params.inputWidth, params.inputHeight);
+      let box = vec4<f32>(detections[o], detections[o + 1u], detections[o + 2u], detections[o + 3u]) / size;
+      records.items[rank] = Record(box, s, u32(classOf(r)), r, 0u);
+    }
+  }
+  workgroupBarrier();
+  if (tid == 0u) {
+    records.count = min(atomicLoad(&keptCount), params.maxDetections);
+    records.candidateCount = atomicLoad(&candidateCount);
+    records._pad0 = 0u;
+    records._pad1 = 0u;
+  }
+}
