@@ -28,7 +28,7 @@ export function App() {
     e.preventDefault();
     setDragging(false);
     const file = e.dataTransfer?.files?.[0];
-    if (file) void engine.openImage(file, file.name);
+    if (file) void engine.openFile(file);
   };
 
   const keys = paneKeys ? paneKeys.split(',').map(Number) : [];

@@ -10,6 +10,7 @@
  * latest frame when it is done (frames in between are dropped, never queued).
  */
 import type { ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
+import { manifestFromOnnx } from '../models/fromOnnx';
 import { addModel, defaultModelId, getModel, isModelManifest, listModels } from '../models/registry';
 import { getPane, newPaneKey, notify, updatePane, useStore, type PaneState } from '../state/store';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
@@ -341,6 +342,19 @@ export class Engine {
         if (!this.controllers.get(key)?.busy) updatePane(key, { status });
       }
     };
+  }
+
+  /** A dropped / opened file: an ONNX model (added to the pickers and run in the first pane) or an image. */
+  async openFile(file: File): Promise<void> {
+    if (!/\.onnx$/i.test(file.name)) return this.openImage(file, file.name);
+    try {
+      const manifest = await manifestFromOnnx(file);
+      notify('info', `Model added: ${manifest.name}. It runs in pane 1.`);
+      const first = useStore.getState().panes[0];
+      if (first) this.setModel(first.key, manifest.id);
+    } catch (err) {
+      notify('error', `Model failed to load: ${errorText(err)}`);
+    }
   }
 
   async openImage(blob: Blob, name: string, restore = this.markPanesRunning()): Promise<void> {
