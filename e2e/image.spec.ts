@@ -24,6 +24,10 @@ test.afterAll(async () => {
   await page?.close();
 });
 
+function classNameOf(classIndex: number): string {
+  return testModel().classes[classIndex]!;
+}
+
 /** Checks what the instance list says against the image and the model's classes. */
 async function checkInstances(instances: Instance[], image: { width: number; height: number }) {
   const model = testModel();
@@ -129,6 +133,33 @@ test('hovering a row highlights the instance and shows its details', async () =>
     await expect.poll(async () => (await getState(page)).panes[0]!.highlight).toBe(1);
     await expect(details).toContainText(second.cls);
   }
+});
+
+test('hovering an instance on the canvas highlights it and shows its details', async () => {
+  await dropAndWait(page, sampleFile(0));
+  await ensureInstances(page, 0, 1);
+  const p = pane(page, 0);
+  const instances = await readInstances(p);
+  const state = await getState(page);
+  const { imageWidth, imageHeight } = state.panes[0]!.result!;
+  // The smallest box: its centre is least likely to be under another instance.
+  const area = (i: Instance) => (i.box[2] - i.box[0]) * (i.box[3] - i.box[1]);
+  const target = [...instances].sort((a, b) => area(a) - area(b))[0]!;
+  const canvas = p.getByTestId(ids.overlay).locator('canvas').last();
+  const rect = (await canvas.boundingBox())!;
+  expect(rect.width / rect.height).toBeCloseTo(imageWidth / imageHeight, 1);
+  const cx = ((target.box[0] + target.box[2]) / 2) * (rect.width / imageWidth);
+  const cy = ((target.box[1] + target.box[3]) / 2) * (rect.height / imageHeight);
+  await page.mouse.move(rect.x + 2, rect.y + 2);
+  await page.mouse.move(rect.x + cx, rect.y + cy, { steps: 4 });
+  await expect.poll(async () => (await getState(page)).panes[0]!.highlight).not.toBeNull();
+  const hi = (await getState(page)).panes[0]!.highlight!;
+  const hovered = (await getState(page)).panes[0]!.result!.detections[hi]!;
+  // The highlighted instance's box contains the pointer.
+  const [x, y] = [(target.box[0] + target.box[2]) / 2, (target.box[1] + target.box[3]) / 2];
+  expect(x >= hovered.box[0] - 1 && x <= hovered.box[2] + 1 && y >= hovered.box[1] - 1 && y <= hovered.box[3] + 1).toBe(true);
+  await expect(p.getByTestId(ids.instanceDetails)).toContainText(classNameOf(hovered.classIndex));
+  await page.mouse.move(rect.x + rect.width + 50, rect.y - 50);
 });
 
 test('hiding a class removes its rows and its shapes; showing it brings them back', async () => {
