@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Draws the benchmark chart from a results JSON (bench/run.ts writes it).
+
+usage: /usr/bin/python3 bench/chart.py bench/results/bench-full.json bench/results/chart.png
+
+Six panels: stage breakdown of the app's runners (medians, stacked), post-processing paths
+1-3 on identical outputs (median, IQR whiskers), bytes read back, and cost against
+candidates, kept instances and mask resolution. Times are milliseconds; log scales where
+the spread calls for it.
+"""
+import json
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PATHS = [("gpu-fast", "1 ours, Fast NMS", "#2a9d8f"), ("gpu-greedy", "2 ours, greedy NMS", "#e9c46a"), ("cpu", "3 CPU way", "#e76f51")]
+STAGES = ["upload", "preprocess", "inference", "decode", "nms", "masks", "readback", "draw"]
+STAGE_COLOURS = ["#8ecae6", "#219ebc", "#023047", "#90be6d", "#f9c74f", "#f8961e", "#f94144", "#9d4edd"]
+
+
+def med(s):
+    return s["median"] if s else 0.0
+
+
+def err(s):
+    return [[max(0.0, s["median"] - s["q1"])], [max(0.0, s["q3"] - s["median"])]]
+
+
+def main(src, dst):
+    r = json.load(open(src))
+    fig, axes = plt.subplots(2, 3, figsize=(18, 10))
+    sw = r["info"]["adapter"]
+    fig.suptitle(
+        f"SegArena benchmark ({r['plan']['mode']}, R={r['plan']['reps']}, commit {r['commit']}) - adapter {sw['vendor']}/{sw['architecture']}"
+        + (" = SwiftShader, a CPU emulation of a GPU: compare ratios, not absolute times" if sw.get("isFallbackAdapter") else ""),
+        fontsize=11,
+    )
+
+    # (a) pipeline stage breakdown: median over frames of each stage median.
+    ax = axes[0][0]
+    groups = {}
+    for row in r["pipeline"]:
+        groups.setdefault(f"{row['model']}\n{row['path']}", []).append(row)
+    labels = list(groups)
+    bottoms = [0.0] * len(labels)
+    for stage, colour in zip(STAGES, STAGE_COLOURS):
+        vals = []
+        for label in labels:
+            xs = sorted(med(row["stages"].get(stage)) for row in groups[label])
+            vals.append(xs[len(xs) // 2] if xs else 0.0)
+        ax.bar(labels, vals, bottom=bottoms, color=colour, label=stage)
+        bottoms = [b + v for b, v in zip(bottoms, vals)]
+    ax.set_title("App runners: where a frame's time goes (median over frames)")
+    ax.set_ylabel("ms")
+    ax.legend(fontsize=7, ncol=2)
+    ax.tick_params(axis="x", labelsize=7)
+
+    # (b) paths on identical outputs.
+    ax = axes[0][1]
+    rows = r["paths"]
+    width = 0.27
+    for k, (pid, name, colour) in enumerate(PATHS):
+        xs = [i + (k - 1) * width for i in range(len(rows))]
+        for x, row in zip(xs, rows):
+            s = row["paths"][pid]["ms"]
+            ax.bar(x, s["median"], width, color=colour, yerr=err(s), capsize=2, label=name if x == xs[0] else None)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([f"{row['model']}\n{row['frame'].replace('samples/', '')}" for row in rows], fontsize=6, rotation=30, ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("ms (log)")
+    ax.set_title("Post-processing on identical model outputs (median, IQR)")
+    ax.legend(fontsize=7)
+
+    # (c) bytes read back.
+    ax = axes[0][2]
+    for k, (pid, name, colour) in enumerate([PATHS[0], PATHS[2]]):
+        xs = [i + (k - 0.5) * 0.4 for i in range(len(rows))]
+        ax.bar(xs, [row["paths"][pid]["bytesReadBack"] for row in rows], 0.4, color=colour, label=name)
+    ys = r["yoloSeg"] if isinstance(r["yoloSeg"], list) else []
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([f"{row['model']}\n{row['frame'].replace('samples/', '')}" for row in rows], fontsize=6, rotation=30, ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("bytes read back per frame (log)")
+    ax.set_title("GPU -> CPU bytes per frame")
+    if ys:
+        ax.axhline(ys[0]["result"]["bytesReadBack"], color="#6d597a", ls="--", label="4 peer YOLO-seg (synthetic)")
+    ax.legend(fontsize=7)
+
+    # (d-f) scaling.
+    for ax, axis, xlabel in [
+        (axes[1][0], "candidates", "candidates above the confidence threshold"),
+        (axes[1][1], "kept", "kept instances"),
+        (axes[1][2], "mask", "mask (display) pixels"),
+    ]:
+        sc = [s for s in r["scaling"] if s["axis"] == axis]
+        if not sc:
+            ax.set_visible(False)
+            continue
+        if axis == "candidates":
+            x = [s["candidates"] for s in sc]
+        elif axis == "kept":
+            x = [s["paths"]["gpu-fast"]["instances"] for s in sc]
+        else:
+            x = [s["mask"][0] * s["mask"][1] for s in sc]
+        for pid, name, colour in PATHS:
+            y = [s["paths"][pid]["ms"]["median"] for s in sc]
+            lo = [s["paths"][pid]["ms"]["q1"] for s in sc]
+            hi = [s["paths"][pid]["ms"]["q3"] for s in sc]
+            ax.plot(x, y, "o-", color=colour, label=name)
+            ax.fill_between(x, lo, hi, color=colour, alpha=0.2)
+        if axis == "candidates":
+            ax.set_xscale("log")
+        if axis == "mask":
+            ax.set_xticks(x)
+            ax.set_xticklabels([f"{s['mask'][0]}x{s['mask'][1]}" for s in sc], fontsize=7)
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("ms (log)")
+        ax.set_title(f"Cost against {axis} (synthetic YOLACT-550)")
+        ax.legend(fontsize=7)
+
+    fig.tight_layout(rect=[0, 0, 1, 0.96])
+    fig.savefig(dst, dpi=80)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,228 @@
+/**
+ * The benchmark's orchestration, shared by the CLI (scripts/bench.ts) and the smoke spec
+ * (e2e/bench.spec.ts): given a Playwright page on the app's dev server, it opens
+ * bench.html, runs each part through `window.__bench`, runs the Fast-vs-greedy evaluation
+ * in Node (scripts/eval.ts), and writes results JSON + a markdown report (+ chart PNG).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from '@playwright/test';
+import type { BenchApi, PathsRow, PipelineRow, ScalingRow, YoloSegRow } from '../app/bench/main';
+import { renderReport } from './report';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The peer's graphs: read from ../shared at bench time, never copied into the repository. */
+export const PEER_DIR = resolve(REPO_ROOT, '../shared/peers/yolov8-seg-onnxruntime-web');
+const PEER_ROUTE = '/__bench-peer/';
+
+export type BenchMode = 'smoke' | 'quick' | 'full';
+
+export interface BenchPlan {
+  mode: BenchMode;
+  models: string[];
+  frames: string[];
+  warmup: number;
+  reps: number;
+  pipelinePaths: ('wasm+gpu' | 'wasm')[];
+  scaling: { candidates: number[]; kept: number[]; masks: [number, number][]; candidatesAt: number; keptAt: number; maskAt: [number, number] };
+  yoloSeg: { objects: number[]; duplicates: number };
+  /** Images of the val split per NMS kind for the accuracy comparison (0 = skip). */
+  evalLimit: number;
+  evalModel: string;
+}
+
+export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'reps' | 'warmup' | 'evalLimit' | 'models'>> = {}): BenchPlan {
+  const plans: Record<BenchMode, BenchPlan> = {
+    smoke: {
+      mode,
+      models: ['yolact-384'],
+      frames: ['synthetic:1:320x240'],
+      warmup: 0,
+      reps: 1,
+      pipelinePaths: ['wasm+gpu'],
+      scaling: { candidates: [10], kept: [1], masks: [[320, 240]], candidatesAt: 10, keptAt: 1, maskAt: [320, 240] },
+      yoloSeg: { objects: [2], duplicates: 2 },
+      evalLimit: 0,
+      evalModel: 'models/yolact/yolact-384.json',
+    },
+    quick: {
+      mode,
+      models: [],
+      frames: ['samples/sample-1.jpg', 'synthetic:1:1280x720'],
+      warmup: 1,
+      reps: 3,
+      pipelinePaths: ['wasm+gpu', 'wasm'],
+      scaling: {
+        candidates: [10, 1000, 19248],
+        kept: [1, 10, 100],
+        masks: [[640, 480], [1920, 1080]],
+        candidatesAt: 1000,
+        keptAt: 10,
+        maskAt: [640, 480],
+      },
+      yoloSeg: { objects: [1, 10], duplicates: 20 },
+      evalLimit: 20,
+      evalModel: 'models/yolact/yolact-550.json',
+    },
+    full: {
+      mode,
+      models: [],
+      frames: ['samples/sample-1.jpg', 'samples/sample-2.jpg', 'samples/sample-3.jpg', 'samples/sample-4.jpg', 'synthetic:1:640x480', 'synthetic:2:1280x720'],
+      warmup: 2,
+      reps: 5,
+      pipelinePaths: ['wasm+gpu', 'wasm'],
+      scaling: {
+        candidates: [10, 100, 1000, 5000, 10000, 19248],
+        kept: [1, 10, 50, 100],
+        masks: [[640, 480], [1280, 720], [1920, 1080]],
+        candidatesAt: 1000,
+        keptAt: 10,
+        maskAt: [640, 480],
+      },
+      yoloSeg: { objects: [1, 10, 50, 100], duplicates: 20 },
+      evalLimit: 60,
+      evalModel: 'models/yolact/yolact-550.json',
+    },
+  };
+  const p = plans[mode];
+  return { ...p, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+}
+
+export interface EvalFigures {
+  nms: 'fast' | 'greedy';
+  model: string;
+  images: number;
+  maskAp?: number;
+  maskAp50?: number;
+  boxAp?: number;
+  /** Mean post-processing ms per image in Node (reference path). */
+  postprocessMs?: number;
+  error?: string;
+}
+
+export interface BenchResults {
+  plan: BenchPlan;
+  date: string;
+  commit: string;
+  info: Awaited<ReturnType<BenchApi['info']>>;
+  pipeline: PipelineRow[];
+  paths: PathsRow[];
+  scaling: ScalingRow[];
+  yoloSeg: YoloSegRow[] | { skipped: string };
+  eval: EvalFigures[] | { skipped: string };
+  elapsedS: number;
+}
+
+type BenchWindow = Window & { __bench: BenchApi };
+
+function gitCommit(): string {
+  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
+}
+
+function runEval(plan: BenchPlan, nms: 'fast' | 'greedy', outDir: string, log: (s: string) => void): EvalFigures {
+  const out = join(outDir, `eval-${nms}.json`);
+  const args = ['tsx', 'scripts/eval.ts', '--model', plan.evalModel, '--data', 'models/data/emoji-coco', '--split', 'val', '--limit', String(plan.evalLimit), '--nms', nms, '--out', out];
+  log(`eval: npx ${args.join(' ')}`);
+  const r = spawnSync('npx', args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20 * 60_000 });
+  if (r.status !== 0 || !existsSync(out)) {
+    return { nms, model: plan.evalModel, images: 0, error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' ') };
+  }
+  const report = JSON.parse(readFileSync(out, 'utf8')) as {
+    images: number;
+    mask?: { summary: { ap: number; ap50: number } };
+    box?: { summary: { ap: number } };
+    timings?: { postprocess?: number };
+  };
+  return {
+    nms,
+    model: plan.evalModel,
+    images: report.images,
+    maskAp: report.mask?.summary.ap,
+    maskAp50: report.mask?.summary.ap50,
+    boxAp: report.box?.summary.ap,
+    postprocessMs: report.timings?.postprocess,
+  };
+}
+
+export interface RunOptions {
+  /** Where results go (default bench/results). */
+  outDir?: string;
+  /** Draw the chart PNG with /usr/bin/python3 + matplotlib (skipped with a note where absent). */
+  chart?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Runs the whole plan on `page` (served by the app's dev server at `baseURL`). */
+export async function runBench(page: Page, baseURL: string, plan: BenchPlan, options: RunOptions = {}): Promise<{ results: BenchResults; files: string[] }> {
+  const log = options.log ?? ((s: string) => console.log(s));
+  const outDir = options.outDir ?? join(REPO_ROOT, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const started = Date.now();
+  page.on('console', (m) => {
+    if (m.text().startsWith('[bench]')) log(m.text());
+    else if (m.type() === 'error') log(`[page error] ${m.text()}`);
+  });
+  const peerAvailable = existsSync(join(PEER_DIR, 'nms-yolov8.onnx')) && existsSync(join(PEER_DIR, 'mask-yolov8-seg.onnx'));
+  if (peerAvailable) {
+    await page.route(`**${PEER_ROUTE}*`, async (route) => {
+      const name = new URL(route.request().url()).pathname.slice(PEER_ROUTE.length);
+      if (!/^[\w.-]+\.onnx$/.test(name) || !existsSync(join(PEER_DIR, name))) return route.fulfill({ status: 404, body: 'not found' });
+      return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(join(PEER_DIR, name)) });
+    });
+  }
+  await page.goto(new URL('/bench.html', baseURL).href);
+  await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
+
+  const info = await page.evaluate(() => (window as unknown as BenchWindow).__bench.info());
+  log(`adapter: ${JSON.stringify(info.adapter)} timestamps=${info.timestamps}`);
+  const common = { models: plan.models, frames: plan.frames, warmup: plan.warmup, reps: plan.reps };
+
+  const pipeline = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.pipeline(cfg), { ...common, paths: plan.pipelinePaths });
+  const paths = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.paths(cfg), common);
+  const scaling = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.scaling(cfg), { warmup: plan.warmup, reps: plan.reps, ...plan.scaling });
+  const yoloSeg = peerAvailable
+    ? await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.yoloSeg(cfg), { warmup: plan.warmup, reps: plan.reps, ...plan.yoloSeg, peerBase: PEER_ROUTE })
+    : { skipped: `the peer's graphs are read from ${PEER_DIR} at bench time and it is absent here: path 4 skipped` };
+
+  let evalFigures: BenchResults['eval'] = { skipped: 'evalLimit 0' };
+  if (plan.evalLimit > 0) {
+    if (!existsSync(join(REPO_ROOT, 'models/data/emoji-coco/annotations/instances_val.json'))) {
+      evalFigures = { skipped: 'models/data/emoji-coco (val split) not generated here' };
+    } else {
+      evalFigures = (['fast', 'greedy'] as const).map((nms) => runEval(plan, nms, outDir, log));
+    }
+  }
+
+  const results: BenchResults = {
+    plan,
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    info,
+    pipeline,
+    paths,
+    scaling,
+    yoloSeg,
+    eval: evalFigures,
+    elapsedS: (Date.now() - started) / 1000,
+  };
+  const files: string[] = [];
+  const jsonPath = join(outDir, `bench-${plan.mode}.json`);
+  writeFileSync(jsonPath, JSON.stringify(results, null, 1) + '\n');
+  files.push(jsonPath);
+  let chartNote = '';
+  const chartPath = join(outDir, 'chart.png');
+  if (options.chart !== false) {
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const r = spawnSync(python, [join(REPO_ROOT, 'bench/chart.py'), jsonPath, chartPath], { encoding: 'utf8' });
+    if (r.status === 0) files.push(chartPath);
+    else chartNote = `chart not drawn: ${(r.stderr || '').trim().split('\n').pop() ?? ''}`;
+  }
+  const mdPath = join(outDir, 'README.md');
+  writeFileSync(mdPath, renderReport(results, { chart: files.includes(chartPath) ? 'chart.png' : null, note: chartNote }));
+  files.push(mdPath);
+  log(`bench: wrote ${files.join(', ')} in ${results.elapsedS.toFixed(0)} s`);
+  return { results, files };
+}
