@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import {
   collectPageErrors, dropAndWait, dropFile, ensureInstances, ids, mainModel, testModel, openApp, sampleFile,
 } from './helpers';
+import { FIXTURE_PATHS } from './paths';
 
 /** Bad inputs get a clear error notice, and the app keeps working afterwards. */
 
@@ -52,6 +55,16 @@ test('a truncated JPEG gives an error notice; a good image still works after', a
 
 test('a non-image file type (text/plain) gives an error notice', async () => {
   await expectErrorThenRecovery({ name: 'readme.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+});
+
+test('a truncated ONNX file gives "Model failed to load"; images still work', async () => {
+  const onnx = readFileSync(path.join(FIXTURE_PATHS.repoRoot, testModel().url));
+  await expectErrorThenRecovery(
+    { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: onnx.subarray(0, 20_000) },
+    /Model failed to load/i,
+  );
+  // The pane kept its model.
+  await expect(page.getByTestId(ids.modelPicker).first()).toHaveValue(testModel().id);
 });
 
 test('an unknown model id in the URL falls back to a bundled model', async ({ browser }) => {
