@@ -37,12 +37,12 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
   const plans: Record<BenchMode, BenchPlan> = {
     smoke: {
       mode,
-      models: ['yolact-384'],
+      models: ['@smallest'],
       frames: ['synthetic:1:320x240'],
       warmup: 0,
       reps: 1,
       pipelinePaths: ['wasm+gpu'],
-      scaling: { candidates: [10], kept: [1], masks: [[320, 240]], candidatesAt: 10, keptAt: 1, maskAt: [320, 240] },
+      scaling: { candidates: [10], kept: [], masks: [], candidatesAt: 10, keptAt: 1, maskAt: [320, 240] },
       yoloSeg: { objects: [2], duplicates: 2 },
       evalLimit: 0,
       evalModel: 'models/yolact/yolact-384.json',

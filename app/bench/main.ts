@@ -71,6 +71,12 @@ function log(message: string): void {
 function models(ids: string[]): ModelManifest[] {
   const all = listModels().filter((m) => m.family === 'yolact');
   if (ids.length === 0) return all;
+  // '@smallest': the bundled YOLACT model with the smallest input (smoke runs).
+  if (ids.length === 1 && ids[0] === '@smallest') {
+    const smallest = [...all].sort((a, b) => a.input.width * a.input.height - b.input.width * b.input.height)[0];
+    if (!smallest) throw new Error('no bundled YOLACT model');
+    return [smallest];
+  }
   return ids.map((id) => {
     const m = all.find((x) => x.id === id);
     if (!m) throw new Error(`no bundled YOLACT model “${id}” (have ${all.map((x) => x.id).join(', ')})`);
@@ -388,7 +394,7 @@ async function info() {
     timestamps: ctx.timestamps,
     userAgent: navigator.userAgent,
     crossOriginIsolated: globalThis.crossOriginIsolated,
-    models: listModels().map((m) => ({ id: m.id, family: m.family, input: [m.input.width, m.input.height], notes: m.notes ?? '' })),
+    models: listModels().map((m) => ({ id: m.id, family: m.family, input: [m.input.width, m.input.height], classes: m.classes.length, notes: m.notes ?? '' })),
   };
 }
 
