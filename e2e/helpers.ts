@@ -208,6 +208,21 @@ export async function dropFile(page: Page, file: FilePayload): Promise<void> {
   );
 }
 
+/** Dispatches a paste event whose clipboard holds a File, as Ctrl+V of a copied image does. */
+export async function pasteFile(page: Page, file: FilePayload): Promise<void> {
+  await page.evaluate(
+    ({ name, mimeType, base64 }) => {
+      const binary = atob(base64);
+      const bytes = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], name, { type: mimeType }));
+      document.body.dispatchEvent(new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: transfer }));
+    },
+    { name: file.name, mimeType: file.mimeType, base64: file.buffer.toString('base64') },
+  );
+}
+
 /**
  * Starts recording pane-status changes. Call before the action that makes panes run;
  * `waitForPanesDone` then waits until every pane has changed state since this call and

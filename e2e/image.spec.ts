@@ -1,7 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
   armDoneWatch, dropAndWait, getState, ids, instanceCount, jpegSize, testModel, openApp, pane,
-  readInstances, rerun, sampleFile, sampleNames, setNumberInput, waitForPanesDone, collectPageErrors, ensureInstances,
+  readInstances, rerun, sampleFile, sampleNames, setNumberInput, waitForPanesDone, collectPageErrors, ensureInstances, pasteFile,
   type Instance,
 } from './helpers';
 
@@ -97,6 +97,18 @@ test('an image opened with the file input is segmented', async () => {
   expect(state.source.name).toContain(file.name);
   expect(state.source.width).toBe(size.width);
   await checkInstances(await readInstances(pane(page, 0)), size);
+});
+
+test('a pasted image is segmented', async () => {
+  const file = sampleFile(2);
+  await armDoneWatch(page);
+  await pasteFile(page, file);
+  await waitForPanesDone(page);
+  const state = await getState(page);
+  expect(state.source.kind).toBe('image');
+  expect(state.source.width).toBe(jpegSize(file.buffer).width);
+  expect(state.source.height).toBe(jpegSize(file.buffer).height);
+  expect(state.panes[0]!.result).not.toBeNull();
 });
 
 test('the sample picker lists the samples and runs the chosen one', async () => {
