@@ -102,6 +102,9 @@ export function Overlay({ pane }: { pane: PaneState }) {
               const hot = pane.highlight === i;
               const dim = pane.highlight !== null && !hot;
               const color = classColorCss(d.classIndex);
+              const text = `${manifest?.classes[d.classIndex] ?? d.classIndex} ${d.score.toFixed(2)}`;
+              // Keep the label inside the stage (estimated width: ~0.6 em a character + padding).
+              const labelX = Math.max(0, Math.min(x1 * scale, stageW - (text.length * 0.6 * label + 4)));
               return (
                 <Group key={i} opacity={dim ? 0.35 : 1}>
                   <Rect
@@ -112,10 +115,10 @@ export function Overlay({ pane }: { pane: PaneState }) {
                     stroke={color}
                     strokeWidth={hot ? 3 : 1.5}
                   />
-                  <Label x={x1 * scale} y={Math.max(0, y1 * scale - label - 4)}>
+                  <Label x={labelX} y={Math.max(0, y1 * scale - label - 4)}>
                     <Tag fill={color} opacity={0.9} cornerRadius={2} />
                     <Text
-                      text={`${manifest?.classes[d.classIndex] ?? d.classIndex} ${d.score.toFixed(2)}`}
+                      text={text}
                       fontSize={label}
                       fontStyle="600"
                       fill="#0b0d10"
