@@ -18,9 +18,10 @@
 //   3 protos       storage  read  f32 [H, W, K] (layout 0, NHWC) or [K, H, W] (layout 1, NCHW)
 //   4 protoMasks   storage  read_write  f32 [maxDetections, H, W]
 // Dispatch: (ceil(W / 8), ceil(H / 8), 1); one invocation per proto pixel, looping over
-// the kept detections (count is only known on the GPU). The workgroup loads the coefficients of CHUNK detections
-// at a time into workgroup memory. (A workgroup per (tile, detection) was tried first: with
-// maxDetections 100 and a dozen kept, the empty workgroups cost seconds on SwiftShader.)
+// the kept detections (count is only known on the GPU). The coefficients are read straight
+// from storage: no workgroup memory and no barriers, which are expensive on SwiftShader (a
+// workgroup per (tile, detection) cost seconds at maxDetections 100 there; workgroup-memory
+// coefficient chunks made pipeline creation slow, 6 s for 8 KiB).
 
 struct Params {
   protoWidth: u32,
@@ -56,13 +57,6 @@ struct Records {
 
 // 8x8 = 64 invocations a workgroup, one proto pixel each.
 const TILE = 8u;
-const INVOCATIONS = 64u;
-// Most prototypes supported (YOLACT and YOLO-seg use 32).
-const MAX_PROTOTYPES = 64u;
-// Detections whose coefficients are in workgroup memory at once (4 · 64 floats = 1 KiB).
-// Small on purpose: workgroup memory is zero-initialised by code the compiler generates,
-// and on SwiftShader pipeline creation grew from 0.5 s (4) to 6 s (32) with its size.
-const CHUNK = 4u;
 const LAYOUT_NCHW = 1u;
 const CROP_YOLACT_PADDED = 0u;
 const CROP_INTEGER = 1u;
@@ -73,9 +67,6 @@ const ACTIVATION_SIGMOID = 0u;
 @group(0) @binding(2) var<storage, read> coefficients: array<f32>;
 @group(0) @binding(3) var<storage, read> protos: array<f32>;
 @group(0) @binding(4) var<storage, read_write> protoMasks: array<f32>;
-
-var<workgroup> detectionCount: u32;
-var<workgroup> coeff: array<f32, CHUNK * MAX_PROTOTYPES>;
 
 // Half-open kept range [start, end) along one axis of `size` proto pixels.
 fn cropRange(lo: f32, hi: f32, size: f32) -> vec2<f32> {
@@ -100,21 +91,21 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 @compute @workgroup_size(TILE, TILE, 1)
-fn main(
-  @builtin(global_invocation_id) gid: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  if (lid == 0u) {
-    detectionCount = min(records.count, params.maxDetections);
-  }
-  let count = workgroupUniformLoad(&detectionCount);
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let count = min(records.count, params.maxDetections);
   let k = params.numPrototypes;
   let w = params.protoWidth;
   let h = params.protoHeight;
   let c = gid.x;
   let r = gid.y;
-  let inside = c < w && r < h;
-
+  if (c == 0u && r == 0u) {
+    for (var n = 0u; n < count; n++) {
+      records.items[n].maskArea = 0u;
+    }
+  }
+  if (c >= w || r >= h) {
+    return;
+  }
   // Where this pixel's K prototype values start and how far apart they are.
   var protoBase = (r * w + c) * k;
   var protoStride = 1u;
@@ -124,39 +115,20 @@ fn main(
   }
   let fc = f32(c);
   let fr = f32(r);
-
-  for (var first = 0u; first < count; first += CHUNK) {
-    let chunk = min(CHUNK, count - first);
-    for (var i = lid; i < chunk * k; i += INVOCATIONS) {
-      let m = i / k;
-      let q = i % k;
-      let source = records.items[first + m].sourceIndex;
-      coeff[m * MAX_PROTOTYPES + q] =
-        coefficients[params.coeffOffset + source * params.coeffIndexStride + q * params.coeffKStride];
-    }
-    if (gid.x == 0u && gid.y == 0u) {
-      for (var m = 0u; m < chunk; m++) {
-        records.items[first + m].maskArea = 0u;
+  for (var n = 0u; n < count; n++) {
+    // Only box and sourceIndex are read: invocation (0, 0) writes maskArea meanwhile.
+    let box = records.items[n].box;
+    let cols = cropRange(box.x, box.z, f32(w));
+    let rows = cropRange(box.y, box.w, f32(h));
+    var value = 0.0;
+    if (fc >= cols.x && fc < cols.y && fr >= rows.x && fr < rows.y) {
+      let coeffBase = params.coeffOffset + records.items[n].sourceIndex * params.coeffIndexStride;
+      var sum = 0.0;
+      for (var i = 0u; i < k; i++) {
+        sum += protos[protoBase + i * protoStride] * coefficients[coeffBase + i * params.coeffKStride];
       }
+      value = select(sum, sigmoid(sum), params.activation == ACTIVATION_SIGMOID);
     }
-    workgroupBarrier();
-    if (inside) {
-      for (var m = 0u; m < chunk; m++) {
-        let n = first + m;
-        let box = records.items[n].box;
-        let cols = cropRange(box.x, box.z, f32(w));
-        let rows = cropRange(box.y, box.w, f32(h));
-        var value = 0.0;
-        if (fc >= cols.x && fc < cols.y && fr >= rows.x && fr < rows.y) {
-          var sum = 0.0;
-          for (var i = 0u; i < k; i++) {
-            sum += protos[protoBase + i * protoStride] * coeff[m * MAX_PROTOTYPES + i];
-          }
-          value = select(sum, sigmoid(sum), params.activation == ACTIVATION_SIGMOID);
-        }
-        protoMasks[(n * h + r) * w + c] = value;
-      }
-    }
-    workgroupBarrier();
+    protoMasks[(n * h + r) * w + c] = value;
   }
 }

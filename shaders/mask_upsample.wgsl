@@ -57,7 +57,8 @@ struct Records {
   items: array<Record>,
 }
 
-// 64 words a workgroup; their areas are summed in workgroup memory, then one global atomic.
+// 64 words a workgroup. No workgroup memory and no barriers (they are expensive on
+// SwiftShader): each non-zero word adds its popcount to the record's maskArea atomically.
 const WORKGROUP = 64u;
 const BITS_PER_WORD = 32u;
 const CROP_YOLACT_PADDED = 0u;
@@ -67,9 +68,6 @@ const CROP_INTEGER = 1u;
 @group(0) @binding(1) var<storage, read_write> records: Records;
 @group(0) @binding(2) var<storage, read> protoMasks: array<f32>;
 @group(0) @binding(3) var<storage, read_write> maskBits: array<u32>;
-
-var<workgroup> detectionCount: u32;
-var<workgroup> areaSum: atomic<u32>;
 
 // Same crop as mask_coefficients.wgsl: half-open kept range [start, end) in proto pixels.
 fn cropRange(lo: f32, hi: f32, size: f32) -> vec2<f32> {
@@ -104,19 +102,13 @@ fn outsideCrop(i0: u32, i1: u32, range: vec2<f32>) -> bool {
 }
 
 @compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(
-  @builtin(global_invocation_id) gid: vec3<u32>,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  if (lid == 0u) {
-    detectionCount = min(records.count, params.maxDetections);
-    atomicStore(&areaSum, 0u);
-  }
-  let count = workgroupUniformLoad(&detectionCount);
-
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let wordsPerRow = params.wordsPerRow;
   let flat = gid.x;
-  let valid = flat < wordsPerRow * params.maskHeight;
+  if (flat >= wordsPerRow * params.maskHeight) {
+    return;
+  }
+  let count = min(records.count, params.maxDetections);
   let y = flat / wordsPerRow;
   let wordX = flat % wordsPerRow;
   let pw = params.protoWidth;
@@ -131,36 +123,26 @@ fn main(
 
   for (var n = 0u; n < count; n++) {
     var word = 0u;
-    if (valid) {
-      let box = records.items[n].box;
-      let cols = cropRange(box.x, box.z, f32(pw));
-      let rows = cropRange(box.y, box.w, f32(ph));
-      if (!outsideCrop(ty.i0, ty.i1, rows) && !outsideCrop(left.i0, right.i1, cols)) {
-        let plane = n * ph * pw;
-        let row0 = plane + ty.i0 * pw;
-        let row1 = plane + ty.i1 * pw;
-        for (var x = firstX; x <= lastX; x++) {
-          let tx = taps(x, params.scaleX, params.biasX, pw);
-          let top = (1.0 - tx.w1) * protoMasks[row0 + tx.i0] + tx.w1 * protoMasks[row0 + tx.i1];
-          let bottom = (1.0 - tx.w1) * protoMasks[row1 + tx.i0] + tx.w1 * protoMasks[row1 + tx.i1];
-          let value = (1.0 - ty.w1) * top + ty.w1 * bottom;
-          if (value > params.threshold) {
-            word |= 1u << (x - firstX);
-          }
+    let box = records.items[n].box;
+    let cols = cropRange(box.x, box.z, f32(pw));
+    let rows = cropRange(box.y, box.w, f32(ph));
+    if (!outsideCrop(ty.i0, ty.i1, rows) && !outsideCrop(left.i0, right.i1, cols)) {
+      let plane = n * ph * pw;
+      let row0 = plane + ty.i0 * pw;
+      let row1 = plane + ty.i1 * pw;
+      for (var x = firstX; x <= lastX; x++) {
+        let tx = taps(x, params.scaleX, params.biasX, pw);
+        let top = (1.0 - tx.w1) * protoMasks[row0 + tx.i0] + tx.w1 * protoMasks[row0 + tx.i1];
+        let bottom = (1.0 - tx.w1) * protoMasks[row1 + tx.i0] + tx.w1 * protoMasks[row1 + tx.i1];
+        let value = (1.0 - ty.w1) * top + ty.w1 * bottom;
+        if (value > params.threshold) {
+          word |= 1u << (x - firstX);
         }
       }
-      maskBits[(n * params.maskHeight + y) * wordsPerRow + wordX] = word;
-      if (word != 0u) {
-        atomicAdd(&areaSum, countOneBits(word));
-      }
     }
-    workgroupBarrier();
-    if (lid == 0u) {
-      let area = atomicExchange(&areaSum, 0u);
-      if (area != 0u) {
-        atomicAdd(&records.items[n].maskArea, area);
-      }
+    maskBits[(n * params.maskHeight + y) * wordsPerRow + wordX] = word;
+    if (word != 0u) {
+      atomicAdd(&records.items[n].maskArea, countOneBits(word));
     }
-    workgroupBarrier();
   }
 }

@@ -54,7 +54,7 @@ export interface MaskAssemblySpec {
   coefficients: CoefficientLayout;
 }
 
-/** The most prototypes the kernels handle (workgroup memory of maskCoefficients). */
+/** The most prototypes the host code accepts (YOLACT and YOLO-seg use 32). */
 export const MAX_PROTOTYPES = 64;
 
 /** YOLACT: mask `[1, N, 32]` tanh coefficients, proto `[1, P, P, 32]` NHWC, padded crop, sigmoid. */
