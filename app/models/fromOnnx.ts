@@ -8,6 +8,7 @@
 import type { ModelManifest } from '../types';
 import { configureOrt, ort } from '../pipeline/ort';
 import { addModel, listModels } from './registry';
+import { serializedCreate } from '../pipeline/sessions';
 
 const YOLACT_OUTPUTS = ['loc', 'conf', 'mask', 'priors', 'proto'];
 
@@ -18,7 +19,7 @@ export async function manifestFromOnnx(file: File): Promise<ModelManifest> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    session = await serializedCreate(() => ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] }));
   } catch (err) {
     throw new UnknownModelError(`“${file.name}” is not a valid ONNX model (${(err as Error).message})`);
   }

@@ -76,11 +76,13 @@ export function getSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevice
       const data = await bytes;
       let s: ort.InferenceSession;
       try {
-        s = await ort.InferenceSession.create(data, {
+        // One creation at a time: ORT initialises its wasm runtime on the first one, and two
+        // concurrent first creations fail with "multiple calls to 'initWasm()'".
+        s = await serializedCreate(() => ort.InferenceSession.create(data, {
           executionProviders: ep === 'webgpu' ? [{ name: 'webgpu', device: device! } as ort.InferenceSession.ExecutionProviderConfig] : ['wasm'],
           graphOptimizationLevel: 'all',
           ...(ep === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-        });
+        }));
       } catch (err) {
         throw new ModelLoadError(`${manifest.name}: ${(err as Error).message ?? String(err)}`);
       }
@@ -101,6 +103,14 @@ export function dropWebGpuSessions(): void {
       s.then((x) => x.release()).catch(() => undefined);
     }
   }
+}
+
+let createQueue: Promise<unknown> = Promise.resolve();
+
+export function serializedCreate<T>(fn: () => Promise<T>): Promise<T> {
+  const next = createQueue.then(fn, fn);
+  createQueue = next.catch(() => undefined);
+  return next;
 }
 
 let queue: Promise<unknown> = Promise.resolve();
