@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectModel, manifestFromOnnx, parseClassNames, readOnnxInfo, UnrecognisedModelError, type OnnxInfo } from './detect';
 import { yoloSegLayout } from './yoloSeg/manifest';
+import { validateManifest } from '../models/manifestSchema';
 import { yolactLayout } from './yolact/manifest';
 
 const read = (path: string) => new Uint8Array(readFileSync(path));
@@ -46,6 +47,8 @@ describe('detectModel', () => {
     expect(manifest.classes.length).toBe(80);
     expect(manifest.classes[79]).toBe('toothbrush');
     expect(yoloSegLayout(manifest)).toMatchObject({ head: 'raw', numAnchors: 2100, numClasses: 80, protoWidth: 80 });
+    const check = validateManifest(manifest);
+    expect(check.ok ? [] : check.errors).toEqual([]);
   });
 
   it('YOLO-seg raw head without DFL, 3 classes', () => {
@@ -71,6 +74,7 @@ describe('detectModel', () => {
     expect(manifest.classes).toHaveLength(80);
     expect(manifest.classes[0]).toBe('class0');
     expect(yolactLayout(manifest).numPriors).toBe(9207);
+    expect(validateManifest(manifest).ok).toBe(true);
   });
 
   const fake = (outputs: Array<[string, Array<number | string | null>]>, metadata: Record<string, string> = {}, input: Array<number | string | null> = [1, 3, 640, 640]): OnnxInfo => ({
