@@ -1,7 +1,8 @@
 /**
  * The browser conformance page (kernel-tests.html): runs every conformance suite of
- * app/gpu/kernels/conformance/ (every exported `…Conformance(device)` function) and the
- * family suites of app/families/conformance.ts on the page's own WebGPU device, lists the
+ * app/gpu/kernels/conformance/ (every exported `…Conformance(device)` function), the YOLACT
+ * family suite of app/families/conformance.ts and every `…FamilyConformance()` factory of
+ * app/families/<family>/conformance.ts, on the page's own WebGPU device; lists the
  * cases, and writes a JSON summary into `<pre id="results">` (`data-state` = `done` |
  * `error` when finished). e2e/kernels.spec.ts reads it.
  *
@@ -24,6 +25,21 @@ export interface ConformanceSummary {
 }
 
 const suiteModules = import.meta.glob<Record<string, unknown>>('./gpu/kernels/conformance/*.ts');
+const familyModules = import.meta.glob<Record<string, unknown>>('./families/*/conformance.ts');
+
+/** Suites made by the `…FamilyConformance()` factories of the family folders. */
+async function familySuites(light: boolean): Promise<Array<[string, ConformanceSuite]>> {
+  const suites: Array<[string, ConformanceSuite]> = [];
+  for (const path of Object.keys(familyModules).sort()) {
+    const mod = await familyModules[path]!();
+    for (const [name, value] of Object.entries(mod)) {
+      if (!name.endsWith('FamilyConformance') || typeof value !== 'function') continue;
+      const suite: unknown = (value as (heavy?: boolean) => unknown)(!light);
+      if (typeof suite === 'function') suites.push([name, suite as ConformanceSuite]);
+    }
+  }
+  return suites;
+}
 
 /** All `…Conformance` exports of the kernel conformance modules, by name. */
 async function kernelSuites(): Promise<Array<[string, ConformanceSuite]>> {
@@ -77,6 +93,7 @@ async function main(): Promise<void> {
     const suites: Array<[string, ConformanceSuite]> = [
       ...(await kernelSuites()),
       ['yolactFamilyConformance', yolactFamilyConformance(!light)],
+      ...(await familySuites(light)),
     ];
     for (const [name, suite] of suites) {
       if (only.length && !only.some((o) => name.toLowerCase().includes(o.toLowerCase()))) continue;
