@@ -28,21 +28,27 @@ function capitalised(family: string): string {
     .join('');
 }
 
+/** Folder of a family: its name in camelCase ('yolo-seg' → app/families/yoloSeg/). */
+function familyDir(family: string): string {
+  const pascal = capitalised(family);
+  return pascal[0]!.toLowerCase() + pascal.slice(1);
+}
+
 export async function cpuFamily(family: string): Promise<CpuFamily> {
-  const load = referenceModules[`../families/${family}/reference.ts`];
+  const load = referenceModules[`../families/${familyDir(family)}/reference.ts`];
   if (!load) throw new Error(`the ${family} family has no CPU post-processing in this build`);
   const mod = await load();
   const fn = mod[`postprocess${capitalised(family)}Reference`];
-  if (typeof fn !== 'function') throw new Error(`app/families/${family}/reference.ts has no postprocess${capitalised(family)}Reference`);
+  if (typeof fn !== 'function') throw new Error(`app/families/${familyDir(family)}/reference.ts has no postprocess${capitalised(family)}Reference`);
   return { postprocess: fn as CpuFamily['postprocess'] };
 }
 
 export function hasGpuFamily(family: string): boolean {
-  return `../families/${family}/gpu.ts` in gpuModules;
+  return `../families/${familyDir(family)}/gpu.ts` in gpuModules;
 }
 
 export async function gpuFamilyModule(family: string): Promise<Record<string, unknown>> {
-  const load = gpuModules[`../families/${family}/gpu.ts`];
+  const load = gpuModules[`../families/${familyDir(family)}/gpu.ts`];
   if (!load) throw new Error(`the ${family} family has no GPU post-processing in this build`);
   return load();
 }
