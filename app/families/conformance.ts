@@ -233,6 +233,41 @@ export function yolactFamilyConformance(heavy = true): (device: GPUDevice) => Pr
         },
       ],
     ];
+    cases.push([
+      'one post-processor, settings change between frames (buffers grow, NMS kind switches)',
+      async () => {
+        const outputs = syntheticYolactOutputs(11, 96, 6, 6);
+        const manifest = syntheticManifest(96, 6);
+        const image = { width: 150, height: 100 };
+        const mask = maskSizeFor(image.width, image.height);
+        const transform = resizeGeometry(image.width, image.height, manifest.input).transform;
+        const post = createGpuPostprocessor(device, manifest, mask);
+        const buffers = uploadOutputs(device, outputs);
+        const frames: PostprocessSettings[] = [
+          { ...BASE_SETTINGS, topK: 20, maxDetections: 3 },
+          { ...BASE_SETTINGS, topK: 200, maxDetections: 40, nmsKind: 'greedy' },
+          { ...BASE_SETTINGS, topK: 50, maxDetections: 10, scoreThreshold: 0.3 },
+        ];
+        const notes: string[] = [];
+        let pass = true;
+        for (const settings of frames) {
+          const encoder = device.createCommandEncoder({ label: 'parity.frame' });
+          post.encode(encoder, buffers, settings, transform);
+          device.queue.submit([encoder.finish()]);
+          const gpu = await post.readResult();
+          const masks = await post.readMasks();
+          const ref = postprocessYolactReference(outputs, manifest, settings, image, mask);
+          const f = compareWithReference(gpu, masks, new Float32Array(0), ref, new Float32Array(0));
+          const recordsBytes = 16 + 32 * settings.maxDetections;
+          if (f.problems.length || gpu.bytesReadBack < recordsBytes) pass = false;
+          notes.push(`topK ${settings.topK}/max ${settings.maxDetections}: ${f.instances} instances, ${gpu.bytesReadBack} B read back`
+            + (f.problems.length ? ` (${f.problems.slice(0, 3).join('; ')})` : ''));
+        }
+        post.destroy();
+        for (const b of Object.values(buffers)) b.destroy();
+        return { pass, detail: notes.join('; ') };
+      },
+    ]);
     if (heavy) {
       cases.push(parityCase('synthetic YOLACT-550 shapes (19248 priors, 80 classes), image 320x240',
         () => syntheticYolactOutputs(10, 550, 80, 8), syntheticManifest(550, 80), BASE_SETTINGS, { width: 320, height: 240 }, 3));

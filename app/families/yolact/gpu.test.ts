@@ -10,6 +10,6 @@ describe('YolactGpuPostprocessor vs postprocessYolactReference', () => {
       console.log(`${r.pass ? 'ok  ' : 'FAIL'} ${r.name}${err}${r.ms ? ` ${r.ms.toFixed(0)} ms` : ''}: ${r.detail}`);
     }
     expect(results.filter((r) => !r.pass)).toEqual([]);
-    expect(results.length).toBe(6);
+    expect(results.length).toBe(7);
   });
 });
