@@ -76,3 +76,15 @@ export function yoloSegDecodeReference(
   }
   return { boxes, bestConf, candidates, bestClass, bestScore };
 }
+
+/**
+ * Reference of shaders/yolo_seg_trim_top_k.wgsl: each class's top-k list cut to its
+ * leading entries with score ≥ 0 (drops the NOT_BEST entries of other classes' anchors).
+ */
+export function trimTopKReference(top: { indices: number[][]; scores: number[][] }): { indices: number[][]; scores: number[][] } {
+  const counts = top.scores.map((row) => {
+    const n = row.findIndex((s) => !(s >= 0));
+    return n < 0 ? row.length : n;
+  });
+  return { indices: top.indices.map((row, c) => row.slice(0, counts[c])), scores: top.scores.map((row, c) => row.slice(0, counts[c])) };
+}

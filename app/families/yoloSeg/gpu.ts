@@ -4,7 +4,7 @@
  * texture, with ONE small read-back a frame. The same API as YolactGpuPostprocessor, so
  * the pipeline (app/pipeline/runners/gpu.ts) drives either through `createGpuPostprocessor`.
  *
- *   raw head:   yoloSegDecode → classTopK (best class only) → greedyNms | fastNms → detectionCap
+ *   raw head:   yoloSegDecode → classTopK (best class only) → trimTopK → greedyNms | fastNms → detectionCap
  *   end-to-end: yoloSegEndToEnd                                          ('decode', 'nms')
  *   → maskCoefficients (integer crop, logits) → maskUpsample (> 0, letterbox undone)
  *   → composeOverlay                                                     ('masks')
@@ -18,6 +18,7 @@ import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
 import { createGpuTimer, type GpuTimer } from '../../gpu/timing';
 import { bestConfBytes, boxesBytes, candidatesBytes, createYoloSegDecode, type YoloSegDecodeKernel } from '../../gpu/kernels/yoloSegDecode';
 import { createYoloSegEndToEnd, type YoloSegEndToEndKernel } from '../../gpu/kernels/yoloSegEndToEnd';
+import { createYoloSegTrimTopK, type YoloSegTrimTopKKernel } from '../../gpu/kernels/yoloSegTrimTopK';
 import { createClassTopK, topKBytes, type ClassTopKKernel } from '../../gpu/kernels/classTopK';
 import { createFastNms, keepBytes, type NmsKernel } from '../../gpu/kernels/fastNms';
 import { createGreedyNms } from '../../gpu/kernels/greedyNms';
@@ -49,6 +50,7 @@ export class YoloSegGpuPostprocessor {
   // Raw head kernels (null for end-to-end exports) or the end-to-end kernel.
   private readonly decode: YoloSegDecodeKernel | null = null;
   private readonly topK: ClassTopKKernel | null = null;
+  private readonly trimTopK: YoloSegTrimTopKKernel | null = null;
   private readonly fastNms: NmsKernel | null = null;
   private readonly greedyNms: NmsKernel | null = null;
   private readonly cap: DetectionCapKernel | null = null;
@@ -95,6 +97,7 @@ export class YoloSegGpuPostprocessor {
     if (this.layout.head === 'raw') {
       this.decode = createYoloSegDecode(device);
       this.topK = createClassTopK(device);
+      this.trimTopK = createYoloSegTrimTopK(device);
       this.fastNms = createFastNms(device);
       this.greedyNms = createGreedyNms(device);
       this.cap = createDetectionCap(device);
@@ -195,6 +198,12 @@ export class YoloSegGpuPostprocessor {
         { conf: this.bestConf!, candidates: this.candidates!, topIndices: this.topIndices!, topScores: this.topScores!, topCounts: this.topCounts! },
         { numPriors: numAnchors, numClasses, topK },
         this.timer.passDescriptor('nms', 'yoloSeg.classTopK'),
+      );
+      this.trimTopK!.run(
+        encoder,
+        { topScores: this.topScores!, topCounts: this.topCounts! },
+        { numClasses, topK },
+        this.timer.passDescriptor('nms', 'yoloSeg.trimTopK'),
       );
       const nms = settings.nmsKind === 'fast' ? this.fastNms! : this.greedyNms!;
       nms.run(
@@ -350,7 +359,7 @@ export class YoloSegGpuPostprocessor {
   }
 
   destroy(): void {
-    for (const k of [this.decode, this.topK, this.fastNms, this.greedyNms, this.cap, this.endToEnd, this.coefficients, this.upsample, this.compose, this.timer]) {
+    for (const k of [this.decode, this.topK, this.trimTopK, this.fastNms, this.greedyNms, this.cap, this.endToEnd, this.coefficients, this.upsample, this.compose, this.timer]) {
       k?.destroy();
     }
     for (const b of [this.boxes, this.bestConf, this.candidates, this.classColours, this.hiddenClasses, this.topIndices, this.topScores, this.topCounts, this.keep, this.records, this.protoMasks, this.maskBits, this.staging]) {

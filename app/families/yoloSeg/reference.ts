@@ -2,7 +2,7 @@
  * YOLO-seg post-processing on the CPU: the raw outputs → detections + instance masks, the
  * same chain as the WGSL kernels, stage for stage, through their TypeScript references:
  *
- *   raw head:   yoloSegDecode → classTopK (best class only) → greedyNms | fastNms → detectionCap
+ *   raw head:   yoloSegDecode → classTopK (best class only) → trimTopK → greedyNms | fastNms → detectionCap
  *   end-to-end: yoloSegEndToEnd (threshold, order, cap)
  *   then        maskCoefficients (integer crop, logits) → maskUpsample (> 0)   (maskAssembly.ts)
  *
@@ -11,7 +11,7 @@
  */
 import type { ModelManifest, PostprocessSettings } from '../../types';
 import type { DecodedRecord } from '../../gpu/layout';
-import { yoloSegDecodeReference } from '../../reference/yoloSegDecode';
+import { trimTopKReference, yoloSegDecodeReference } from '../../reference/yoloSegDecode';
 import { yoloSegEndToEndReference } from '../../reference/yoloSegEndToEnd';
 import { classTopKReference } from '../../reference/classTopK';
 import { fastNmsReference } from '../../reference/fastNms';
@@ -77,7 +77,7 @@ export function yoloSegRecordsReference(
   }
   const decoded = yoloSegDecodeReference(outputs.output0!.data, layout.numClasses, layout.numAnchors, conf, layout.inputWidth, layout.inputHeight);
   const t1 = performance.now();
-  const top = classTopKReference(decoded.bestConf, layout.numClasses, decoded.candidates, topK);
+  const top = trimTopKReference(classTopKReference(decoded.bestConf, layout.numClasses, decoded.candidates, topK));
   const nms = settings.nmsKind === 'fast' ? fastNmsReference : greedyNmsReference;
   const keep = nms(decoded.boxes, top.indices, settings.nmsIou);
   const records = detectionCapReference(decoded.boxes, top.indices, top.scores, keep, maxDetections, scoreThreshold);

@@ -1,7 +1,8 @@
 /** Conformance cases of the YOLO-seg decode and end-to-end kernels (shaders/yolo_seg_*.wgsl). */
 import { bestConfBytes, boxesBytes, candidatesBytes, CANDIDATES_HEADER_WORDS, createYoloSegDecode } from '../yoloSegDecode';
 import { createYoloSegEndToEnd } from '../yoloSegEndToEnd';
-import { NOT_BEST, yoloSegDecodeReference } from '../../../reference/yoloSegDecode';
+import { NOT_BEST, trimTopKReference, yoloSegDecodeReference } from '../../../reference/yoloSegDecode';
+import { createYoloSegTrimTopK } from '../yoloSegTrimTopK';
 import { yoloSegEndToEndReference } from '../../../reference/yoloSegEndToEnd';
 import { createStorageBuffer, readBuffer, readF32, readU32, uploadStorage } from '../../buffers';
 import { decodeRecords, recordsBufferBytes, type DecodedRecord } from '../../layout';
@@ -187,6 +188,51 @@ export async function yoloSegEndToEndConformance(device: GPUDevice): Promise<Cas
     ['edge: all rows padding (score 0)', async () => {
       const got = await runEndToEnd(device, new Float32Array(300 * 38), 300, 32, 80, 300, 0.25, 0, 640);
       return checkRecords(got, { records: [], candidateCount: 0 });
+    }],
+  ]);
+}
+
+async function runTrim(device: GPUDevice, scores: number[][], counts: number[], topK: number): Promise<number[]> {
+  const flat = new Float32Array(scores.length * topK);
+  scores.forEach((row, c) => flat.set(row, c * topK));
+  const topScores = uploadStorage(device, 'test.topScores', flat);
+  const topCounts = uploadStorage(device, 'test.topCounts', new Uint32Array(counts));
+  const kernel = sharedKernel(device, 'yoloSegTrimTopK', createYoloSegTrimTopK);
+  const encoder = device.createCommandEncoder({ label: 'yoloSegTrimTopK.test' });
+  kernel.run(encoder, { topScores, topCounts }, { numClasses: scores.length, topK });
+  device.queue.submit([encoder.finish()]);
+  const got = Array.from(await readU32(device, topCounts, scores.length));
+  topScores.destroy();
+  topCounts.destroy();
+  return got;
+}
+
+export async function yoloSegTrimTopKConformance(device: GPUDevice): Promise<CaseResult[]> {
+  return runCases('yoloSegTrimTopK', device, [
+    ['hand: real entries, then NOT_BEST; empty; all real; count below topK', async () => {
+      // class 0: 0.9 0.5 −1 −1 → 2; class 1: −1 −1 → 0; class 2: 0.7 0.6 0.3 0.26 → 4;
+      // class 3: count 1 of (0.8, −1) → 1; class 4: count 0 → 0; class 5: score 0 is real → 1.
+      const scores = [[0.9, 0.5, -1, -1], [-1, -1, 0, 0], [0.7, 0.6, 0.3, 0.26], [0.8, -1], [0.5], [0, -1]];
+      const counts = [4, 2, 4, 1, 0, 2];
+      const got = await runTrim(device, scores, counts, 4);
+      const want = [2, 0, 4, 1, 0, 1];
+      return { pass: got.join() === want.join(), detail: `got ${got}, want ${want}` };
+    }],
+    ['random: 80 classes, topK 300, vs trimTopKReference', async () => {
+      const rand = rng(11);
+      const scores: number[][] = [];
+      const counts: number[] = [];
+      for (let c = 0; c < 80; c++) {
+        const count = Math.floor(rand() * 301);
+        const real = Math.floor(rand() * (count + 1));
+        const row = Array.from({ length: count }, (_, i) => (i < real ? 1 - i / 400 : NOT_BEST));
+        scores.push(row);
+        counts.push(count);
+      }
+      const got = await runTrim(device, scores, counts, 300);
+      const want = trimTopKReference({ indices: scores.map((r) => r.map(() => 0)), scores }).scores.map((r) => r.length);
+      const bad = firstMismatch(got, want);
+      return { pass: bad < 0, detail: bad < 0 ? '80 classes' : `class ${bad}: got ${got[bad]}, want ${want[bad]}` };
     }],
   ]);
 }

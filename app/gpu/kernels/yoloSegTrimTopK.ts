@@ -1,0 +1,57 @@
+/**
+ * Host code of shaders/yolo_seg_trim_top_k.wgsl: after classTopK on YOLO-seg's bestConf,
+ * each class's count is cut to its entries with score ≥ 0 (its own best-class anchors).
+ * Reference: `trimTopKReference` in app/reference/yoloSegDecode.ts.
+ *
+ * `run` writes its params with queue.writeBuffer at encode time: one `run` per submit.
+ */
+import shaderCode from '../../../shaders/yolo_seg_trim_top_k.wgsl?raw';
+import { createUniformBuffer } from '../buffers';
+
+/** Params: 0 numClasses, 4 topK, 8/12 pad (u32). */
+const PARAMS_BYTES = 16;
+const WORKGROUP = 64;
+
+export interface YoloSegTrimTopKInputs {
+  /** [C, topK] f32 from classTopK. */
+  topScores: GPUBuffer;
+  /** [C] u32 from classTopK, rewritten in place. */
+  topCounts: GPUBuffer;
+}
+
+export interface YoloSegTrimTopKKernel {
+  run(encoder: GPUCommandEncoder, inputs: YoloSegTrimTopKInputs, params: { numClasses: number; topK: number }, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+export function createYoloSegTrimTopK(device: GPUDevice): YoloSegTrimTopKKernel {
+  const module = device.createShaderModule({ label: 'yoloSegTrimTopK.module', code: shaderCode });
+  const pipeline = device.createComputePipeline({ label: 'yoloSegTrimTopK.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const uniform = createUniformBuffer(device, 'yoloSegTrimTopK.params', PARAMS_BYTES);
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  return {
+    run(encoder, inputs, params, pass) {
+      if (params.numClasses === 0) return;
+      device.queue.writeBuffer(uniform, 0, new Uint32Array([params.numClasses, params.topK, 0, 0]));
+      const key = [inputs.topScores, inputs.topCounts];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: 'yoloSegTrimTopK.bindGroup',
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 2, resource: { buffer: uniform } }],
+          }),
+        };
+      }
+      const p = encoder.beginComputePass(pass ?? { label: 'yoloSegTrimTopK' });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, cached.group);
+      p.dispatchWorkgroups(Math.ceil(params.numClasses / WORKGROUP));
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+    },
+  };
+}
