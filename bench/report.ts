@@ -20,7 +20,9 @@ export function bytes(n: number): string {
 }
 
 function ratio(a: number, b: number): string {
-  return b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×` : '–';
+  const q = a / b;
+  if (!(b > 0) || !Number.isFinite(q)) return '–';
+  return `${q >= 10 ? q.toFixed(0) : q >= 1 ? q.toFixed(1) : q.toFixed(2)}×`;
 }
 
 export function renderReport(r: BenchResults, opts: { chart: string | null; note?: string }): string {
@@ -29,7 +31,7 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   const software = a.isFallbackAdapter || /swiftshader/i.test(a.architecture + a.description);
   L.push('# SegArena benchmark');
   L.push('');
-  L.push(`Run ${r.date} on commit \`${r.commit}\`, mode \`${r.plan.mode}\`: ${r.plan.warmup} warm-up run(s) excluded, then R = ${r.plan.reps} repetitions; every time is **median [q1–q3] in ms**. Took ${r.elapsedS.toFixed(0)} s.`);
+  L.push(`Run ${r.date} on commit \`${r.commit}\`, mode \`${r.plan.mode}\`: ${r.plan.warmup} warm-up run(s) excluded, then R = ${r.plan.reps} repetitions (${r.plan.scalingReps} for sections 3–4); every time is **median [q1–q3] in ms**. Took ${r.elapsedS.toFixed(0)} s.`);
   L.push('');
   L.push(`Adapter: ${a.vendor || '?'} / ${a.architecture || '?'} ${a.description ? `(${a.description})` : ''}, fallback: ${a.isFallbackAdapter}, timestamp-query: ${r.info.timestamps}. ORT wasm EP threads: ${r.info.crossOriginIsolated ? 'several' : '1 (page not cross-origin isolated)'}.`);
   if (software) {
@@ -112,6 +114,15 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
       else L.push(`| ${e.nms} | ${e.images} | ${e.maskAp?.toFixed(4) ?? '–'} | ${e.maskAp50?.toFixed(4) ?? '–'} | ${e.boxAp?.toFixed(4) ?? '–'} | ${e.postprocessMs?.toFixed(1) ?? '–'} |`);
     }
   }
+  L.push('', '## Definitions, and how they match the app\'s live figures', '');
+  L.push(
+    '- Section 1 calls the app\'s own runners, so `upload`, `preprocess`, `inference`, `decode`, `nms`, `masks`, `readback` and bytes read back are computed by the same code as the per-pane figures (`FrameResult.timings`).',
+    '- Differences: **draw** in the app runs from the React render to Konva\'s layout effect; here it is a plain 2D-canvas draw of frame + overlay + boxes, flushed with a 1-pixel `getImageData` (no React, no Konva). The app\'s **total** excludes draw; here total = runner total + draw. **busy** (main-thread busy time) exists only here.',
+    '- `upload` is the write of the model outputs into GPU buffers on `wasm+gpu`, the frame texture copy on `webgpu`, absent on `wasm`. GPU `nms` spans top-k + NMS + the cross-class cap; `masks` spans coefficients + upsample + overlay compose. On the GPU paths `readback` is the wall time from submit to mapped records less the GPU stages; the overlay\'s W·H·4 read-back (how the overlay reaches Konva today) is counted in bytes and in total but in no stage.',
+    '- Paths 1–2 in sections 2–3 stop when the records are on the CPU (masks and overlay stay on the GPU); path 3 includes the CPU overlay compose; its `masks` = mask assembly + compose.',
+    '- The all-GPU `webgpu` path (ORT WebGPU EP) is not benchmarked: on SwiftShader one inference takes tens of seconds.',
+    '- Main-thread busy = sum of gaps > 1 ms in a MessageChannel ping loop during the measured work (a lower bound; work on other threads is not counted).',
+  );
   L.push('');
   return L.join('\n');
 }

@@ -25,6 +25,8 @@ export interface BenchPlan {
   frames: string[];
   warmup: number;
   reps: number;
+  /** Repetitions of the scaling cases and of the peer path (the slowest parts on an emulated GPU). */
+  scalingReps: number;
   pipelinePaths: ('wasm+gpu' | 'wasm')[];
   scaling: { candidates: number[]; kept: number[]; masks: [number, number][]; candidatesAt: number; keptAt: number; maskAt: [number, number] };
   yoloSeg: { objects: number[]; duplicates: number };
@@ -41,6 +43,7 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       frames: ['synthetic:1:320x240'],
       warmup: 0,
       reps: 1,
+      scalingReps: 1,
       pipelinePaths: ['wasm+gpu'],
       scaling: { candidates: [10], kept: [], masks: [], candidatesAt: 10, keptAt: 1, maskAt: [320, 240] },
       yoloSeg: { objects: [2], duplicates: 2 },
@@ -53,6 +56,7 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       frames: ['samples/sample-1.jpg', 'synthetic:1:1280x720'],
       warmup: 1,
       reps: 3,
+      scalingReps: 3,
       pipelinePaths: ['wasm+gpu', 'wasm'],
       scaling: {
         candidates: [10, 1000, 19248],
@@ -63,15 +67,16 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
         maskAt: [640, 480],
       },
       yoloSeg: { objects: [1, 10], duplicates: 20 },
-      evalLimit: 20,
+      evalLimit: 10,
       evalModel: 'models/yolact/yolact-550.json',
     },
     full: {
       mode,
       models: [],
-      frames: ['samples/sample-1.jpg', 'samples/sample-2.jpg', 'synthetic:1:640x480', 'synthetic:2:1280x720'],
+      frames: ['samples/sample-1.jpg', 'samples/sample-2.jpg', 'synthetic:2:1280x720'],
       warmup: 1,
       reps: 5,
+      scalingReps: 3,
       pipelinePaths: ['wasm+gpu', 'wasm'],
       scaling: {
         candidates: [10, 100, 1000, 5000, 19248],
@@ -81,8 +86,8 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
         keptAt: 10,
         maskAt: [640, 480],
       },
-      yoloSeg: { objects: [1, 10, 100], duplicates: 20 },
-      evalLimit: 60,
+      yoloSeg: { objects: [1, 10, 50], duplicates: 20 },
+      evalLimit: 8,
       evalModel: 'models/yolact/yolact-550.json',
     },
   };
@@ -182,9 +187,9 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
 
   const pipeline = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.pipeline(cfg), { ...common, paths: plan.pipelinePaths });
   const paths = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.paths(cfg), common);
-  const scaling = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.scaling(cfg), { warmup: plan.warmup, reps: plan.reps, ...plan.scaling });
+  const scaling = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.scaling(cfg), { warmup: plan.warmup, reps: plan.scalingReps, ...plan.scaling });
   const yoloSeg = peerAvailable
-    ? await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.yoloSeg(cfg), { warmup: plan.warmup, reps: plan.reps, ...plan.yoloSeg, peerBase: PEER_ROUTE })
+    ? await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.yoloSeg(cfg), { warmup: plan.warmup, reps: plan.scalingReps, ...plan.yoloSeg, peerBase: PEER_ROUTE })
     : { skipped: `the peer's graphs are read from ${PEER_DIR} at bench time and it is absent here: path 4 skipped` };
 
   let evalFigures: BenchResults['eval'] = { skipped: 'evalLimit 0' };
