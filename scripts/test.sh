@@ -8,12 +8,20 @@ cd "$(dirname "$0")/.."
 # Chromium: the browser for the end-to-end tests, and its SwiftShader Vulkan driver is what
 # gives Dawn-in-Node an adapter on a machine without a GPU. A machine where Playwright's own
 # browser is installed can set CHROMIUM_PATH instead.
-if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+# python3-pil, python3-numpy, python3-opencv and the emoji font: the fake-webcam video of
+# synthetic scenes is rendered at test time by models/dataset/make_y4m.py.
+apt_packages=(python3-pil python3-numpy python3-opencv fonts-noto-color-emoji)
+[ -n "${CHROMIUM_PATH:-}" ] || apt_packages+=(chromium)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium python3-pil python3-numpy python3-opencv fonts-noto-color-emoji >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "Chromium is missing: run 'sudo apt-get install chromium' or set CHROMIUM_PATH." >&2
+    echo "Missing Debian packages: ${missing[*]} — run: sudo apt-get install ${missing[*]}" >&2
     exit 1
   fi
 fi
