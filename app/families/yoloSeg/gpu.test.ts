@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { withDevice } from '../../../test/gpu';
+import type { GpuPostprocessor } from '../../pipeline/runners/gpu';
+import type { CpuFamily } from '../../pipeline/families';
 import { yoloSegFamilyConformance } from './conformance';
+import type { YoloSegGpuPostprocessor } from './gpu';
+import type { postprocessYoloSegReference } from './reference';
 
 describe('YoloSegGpuPostprocessor vs postprocessYoloSegReference', () => {
   it('synthetic outputs: same classes, box IoU ≥ 0.99, mask IoU ≥ 0.98', async () => {
@@ -9,4 +13,12 @@ describe('YoloSegGpuPostprocessor vs postprocessYoloSegReference', () => {
     expect(results.filter((r) => !r.pass).map((r) => `${r.name}: ${r.detail}`)).toEqual([]);
     expect(results.length).toBe(4);
   }, 120_000);
+
+  // Compile-time: the family module fits the pipeline's seams (app/pipeline/families.ts, runners/gpu.ts).
+  type Fits<A, B> = A extends B ? true : never;
+  const gpuFits: Fits<YoloSegGpuPostprocessor, GpuPostprocessor> = true;
+  const cpuFits: Fits<typeof postprocessYoloSegReference, CpuFamily['postprocess']> = true;
+  it('fits the pipeline interfaces (checked by tsc)', () => {
+    expect(gpuFits && cpuFits).toBe(true);
+  });
 });
