@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
-import { getState, ids, testModel, openApp, pane, screenshot } from './helpers';
+import { getState, ids, LOW_SCORE_THRESHOLD, openApp, pane, screenshot, setNumberInput, testModel } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
 /**
@@ -42,6 +42,10 @@ test('webcam: frames are segmented live, fps shown, and stop stops', async ({ pa
   if (existsSync(FIXTURE_PATHS.webcamTruth)) {
     const truth = JSON.parse(readFileSync(FIXTURE_PATHS.webcamTruth, 'utf8')) as unknown;
     expect(truth).toBeTruthy();
+    // The candidate threshold, so that a weakly trained model shows something too; the
+    // change reaches the running loop without a restart.
+    await setNumberInput(p0.getByTestId(ids.scoreThreshold), LOW_SCORE_THRESHOLD);
+    await expect.poll(async () => (await getState(page)).panes[0]!.settings.scoreThreshold).toBeCloseTo(LOW_SCORE_THRESHOLD, 3);
     await expect
       .poll(async () => (await getState(page)).panes[0]!.result?.detections.length ?? 0, { timeout: 60_000 })
       .toBeGreaterThan(0);
