@@ -99,6 +99,21 @@ function settingsOf(manifest: ModelManifest, nmsKind: PostprocessSettings['nmsKi
 
 let frameIds = 1;
 
+/** The bench has no pane canvas: the overlay reaches the CPU by one read-back (counted in bytes). */
+const BENCH_PANE_KEY = -1;
+/**
+ * `GpuRunner.create` with the pane key and overlay mode of the newer pipeline (overlay drawn
+ * into a pane's WebGPU canvas, or read back); an older create taking (path, manifest,
+ * device) ignores the two extra arguments.
+ */
+const createGpuRunner = GpuRunner.create as unknown as (
+  path: 'wasm+gpu' | 'webgpu',
+  manifest: ModelManifest,
+  device: GPUDevice,
+  paneKey: number,
+  overlayMode: 'canvas' | 'readback',
+) => Promise<GpuRunner>;
+
 /** Draws what the app's Overlay draws (frame, overlay, boxes + labels) into a 2D canvas. */
 function drawResult(canvas: OffscreenCanvas, bitmap: ImageBitmap, overlay: ImageBitmap | null, boxes: [number, number, number, number][]): void {
   if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
@@ -138,7 +153,7 @@ async function pipeline(cfg: BenchCommon & { paths: ExecutionPath[] }): Promise<
   const canvas = new OffscreenCanvas(1, 1);
   for (const manifest of models(cfg.models)) {
     for (const path of cfg.paths) {
-      const runner: PaneRunner = path === 'wasm' ? await WasmRunner.create(manifest) : await GpuRunner.create(path, manifest, device);
+      const runner: PaneRunner = path === 'wasm' ? await WasmRunner.create(manifest) : await createGpuRunner(path, manifest, device, BENCH_PANE_KEY, 'readback');
       for (const frameId of cfg.frames) {
         const bitmap = await loadFrame(frameId);
         const settings = settingsOf(manifest, 'fast');
