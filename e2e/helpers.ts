@@ -264,8 +264,15 @@ export async function armDoneWatch(page: Page): Promise<void> {
 }
 
 /**
+ * How long a pane may stay in `error` before the wait fails. The app recovers by itself
+ * from a lost GPU device (SwiftShader loses it now and then on a loaded machine): the pane
+ * shows `error`, the device is re-acquired and the pane runs again. A real failure stays.
+ */
+const ERROR_GRACE_MS = 15_000;
+
+/**
  * Waits until every pane (or the given ones) changed status since `armDoneWatch` and shows
- * `done`. A pane in `error` fails at once with the page's notices in the message.
+ * `done`. A pane that stays in `error` fails the wait with the page's notices in the message.
  */
 export async function waitForPanesDone(
   page: Page,
@@ -273,8 +280,8 @@ export async function waitForPanesDone(
 ): Promise<void> {
   const timeout = options.timeout ?? 120_000;
   const handle = await page.waitForFunction(
-    ({ statusId, only }) => {
-      const w = window as unknown as { __e2eWatch?: { changed: Record<string, number> } };
+    ({ statusId, only, graceMs }) => {
+      const w = window as unknown as { __e2eWatch?: { changed: Record<string, number>; errorSince?: number } };
       const statuses = Array.from(document.querySelectorAll(`[data-testid="${statusId}"]`));
       if (statuses.length === 0) return false;
       const rows = statuses.map((el) => ({
@@ -282,11 +289,18 @@ export async function waitForPanesDone(
         state: el.getAttribute('data-state'),
       }));
       const wanted = only ? rows.filter((r) => only.includes(Number(r.idx))) : rows;
-      if (wanted.some((r) => r.state === 'error')) return { error: wanted };
+      if (wanted.some((r) => r.state === 'error')) {
+        const watch = w.__e2eWatch;
+        if (!watch) return { error: wanted };
+        watch.errorSince ??= performance.now();
+        if (performance.now() - watch.errorSince > graceMs) return { error: wanted };
+        return false;
+      }
+      if (w.__e2eWatch) w.__e2eWatch.errorSince = undefined;
       const ok = wanted.every((r) => r.state === 'done' && (w.__e2eWatch?.changed[r.idx] ?? 0) > 0);
       return ok ? { ok: true } : false;
     },
-    { statusId: ids.paneStatus, only: options.panes ?? null },
+    { statusId: ids.paneStatus, only: options.panes ?? null, graceMs: ERROR_GRACE_MS },
     { timeout, polling: 100 },
   );
   const outcome = (await handle.jsonValue()) as { ok?: boolean; error?: unknown };
