@@ -17,7 +17,7 @@ import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { Frame } from './frame';
 import { downloadBlob, exportCocoJson, exportPng } from './exports';
 import { createRunner, gpuPostprocessingAvailable } from './runners';
-import { ModelLoadError, type OverlayView, type PaneRunner } from './runner';
+import { ModelLoadError, type OverlayView, type PaneRunner, type RunnerContext } from './runner';
 import { dropWebGpuSessions } from './sessions';
 import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam } from './sources';
 
@@ -25,6 +25,15 @@ export const EXECUTION_PATHS: readonly ExecutionPath[] = ['webgpu', 'wasm+gpu', 
 
 export const NO_WEBGPU_NOTICE =
   'WebGPU is not available in this browser: running on the CPU (ORT wasm + TypeScript post-processing)';
+
+/**
+ * Whether software adapters (SwiftShader) get the read-back overlay by default. Yes: in
+ * headless Chromium 156 on SwiftShader, configuring a WebGPU canvas context and clearing
+ * it once is enough for the device to be lost ('destroyed', "A valid external Instance
+ * reference no longer exists") a moment later — checked with a page holding nothing but
+ * that canvas. Real GPUs take the canvas way (no read-back); `?overlay=` overrides.
+ */
+const OVERLAY_READBACK_ON_FALLBACK = true;
 
 /** Smoothing of the per-pane fps (exponential moving average weight of the newest interval). */
 const FPS_SMOOTHING = 0.3;
@@ -82,7 +91,12 @@ export class Engine {
           : fallbackAdapter
             ? 'wasm+gpu'
             : 'webgpu';
-    useStore.setState({ webgpu, fallbackAdapter, adapterName, defaultPath, envReady: true });
+    // GPU overlays go straight to each pane's WebGPU canvas; `?overlay=readback` asks for
+    // the per-frame read-back instead (OVERLAY_READBACK_ON_FALLBACK: software adapters).
+    const askedOverlay = this.params.get('overlay');
+    const overlayMode: 'canvas' | 'readback' =
+      askedOverlay === 'readback' || askedOverlay === 'canvas' ? askedOverlay : fallbackAdapter && OVERLAY_READBACK_ON_FALLBACK ? 'readback' : 'canvas';
+    useStore.setState({ webgpu, fallbackAdapter, adapterName, defaultPath, overlayMode, envReady: true });
     if (!webgpu) notify('info', NO_WEBGPU_NOTICE);
     else if (fallbackAdapter && !asked) {
       notify(
@@ -132,6 +146,7 @@ export class Engine {
       result: null,
       resultFrameId: 0,
       overlay: null,
+      overlayOnCanvas: false,
       hiddenClasses: [],
       highlight: null,
       fps: 0,
@@ -152,7 +167,7 @@ export class Engine {
   setModel(key: number, modelId: string): void {
     const manifest = getModel(modelId);
     if (!manifest) return;
-    updatePane(key, { modelId, settings: defaultSettings(manifest.defaults), hiddenClasses: [], highlight: null, result: null, overlay: null });
+    updatePane(key, { modelId, settings: defaultSettings(manifest.defaults), hiddenClasses: [], highlight: null, result: null, overlay: null, overlayOnCanvas: false });
     void this.pump(key);
   }
 
@@ -205,17 +220,21 @@ export class Engine {
     ctrl.runner = null;
     updatePane(ctrl.key, { status: 'loading', message: `Loading ${manifest.name}…`, activePath: path, pathNote: note });
     try {
-      ctrl.runner = await createRunner(path, manifest, { device: path === 'wasm' ? null : this.device });
+      ctrl.runner = await createRunner(path, manifest, this.runnerContext(ctrl.key, path));
     } catch (err) {
       if (path === 'wasm' || err instanceof ModelLoadError) throw err;
       // The model loads but our GPU post-processing could not be set up: run it on the CPU.
       console.error(err);
       notify('error', `GPU post-processing could not start for ${manifest.name} (${errorText(err)}): this pane runs on the CPU path.`);
       updatePane(ctrl.key, { activePath: 'wasm', pathNote: 'GPU post-processing failed: CPU fallback' });
-      ctrl.runner = await createRunner('wasm', manifest, { device: null });
+      ctrl.runner = await createRunner('wasm', manifest, this.runnerContext(ctrl.key, 'wasm'));
     }
     ctrl.runnerKey = key;
     return ctrl.runner;
+  }
+
+  private runnerContext(paneKey: number, path: ExecutionPath): RunnerContext {
+    return { device: path === 'wasm' ? null : this.device, paneKey, overlayMode: useStore.getState().overlayMode };
   }
 
   /** Runs a pane on the latest frame; coalesces requests that come while it is busy. */
@@ -238,7 +257,7 @@ export class Engine {
           runner = await this.ensureRunner(ctrl, pane);
         } catch (err) {
           const text = `Model failed to load: ${errorText(err)}`;
-          updatePane(key, { status: 'error', message: text, result: null, overlay: null });
+          updatePane(key, { status: 'error', message: text, result: null, overlay: null, overlayOnCanvas: false });
           notify('error', text);
           ctrl.runnerKey = '';
           break;
@@ -259,6 +278,7 @@ export class Engine {
             result: out.result,
             resultFrameId: frame.id,
             overlay: out.overlay,
+            overlayOnCanvas: out.onCanvas,
             status: this.webcam ? 'running' : ctrl.pending ? 'running' : 'done',
             highlight: null,
             fps,
@@ -294,10 +314,10 @@ export class Engine {
         ctrl.recomposePending = false;
         const pane = getPane(key);
         if (!pane?.result || !ctrl.runner) break;
-        const overlay = await ctrl.runner.recompose(viewOf(pane));
+        const { overlay, onCanvas } = await ctrl.runner.recompose(viewOf(pane));
         updatePane(key, (p) => {
           p.overlay?.close();
-          return { overlay };
+          return { overlay, overlayOnCanvas: onCanvas };
         });
       } while (ctrl.recomposePending);
     } catch (err) {
@@ -548,6 +568,7 @@ export class Engine {
 
   async exportPng(key: number): Promise<void> {
     const pane = getPane(key);
+    const ctrl = this.controllers.get(key);
     const manifest = pane && getModel(pane.modelId);
     const bitmap = useStore.getState().frameBitmap;
     if (!pane?.result || !manifest || !bitmap) {
@@ -555,7 +576,10 @@ export class Engine {
       return;
     }
     try {
-      const blob = await exportPng(bitmap, pane, manifest);
+      // The overlay on a WebGPU canvas is read back now, for the export only.
+      const overlay = pane.overlayOnCanvas && ctrl?.runner ? await ctrl.runner.overlaySnapshot() : pane.overlay;
+      const blob = await exportPng(bitmap, pane, manifest, overlay);
+      if (overlay && overlay !== pane.overlay) overlay.close();
       downloadBlob(blob, `segarena-${manifest.id}.png`);
     } catch (err) {
       notify('error', `Export failed: ${errorText(err)}`);

@@ -31,13 +31,13 @@ export async function exportCocoJson(
   return cocoResultsJson(frameToCocoResults(result, masks, manifest, imageId === undefined ? { fileName } : { fileName, imageId }));
 }
 
-export async function exportPng(frame: ImageBitmap, pane: PaneState, manifest: ModelManifest): Promise<Blob> {
+export async function exportPng(frame: ImageBitmap, pane: PaneState, manifest: ModelManifest, overlay: ImageBitmap | null): Promise<Blob> {
   const result = pane.result!;
   const { imageWidth: w, imageHeight: h } = result;
   const canvas = new OffscreenCanvas(w, h);
   const ctx = canvas.getContext('2d')!;
   ctx.drawImage(frame, 0, 0, w, h);
-  if (pane.overlay) ctx.drawImage(pane.overlay, 0, 0, w, h);
+  if (overlay) ctx.drawImage(overlay, 0, 0, w, h);
   const line = Math.max(1.5, Math.round(Math.max(w, h) / 400));
   const font = Math.max(11, Math.round(Math.max(w, h) / 55));
   ctx.font = `600 ${font}px system-ui, sans-serif`;

@@ -14,10 +14,20 @@ export interface OverlayView {
   hiddenClasses: readonly number[];
 }
 
-export interface RunOutput {
-  result: FrameResult;
+/**
+ * How a result's masks overlay reaches the screen: as a bitmap Konva draws (the 'wasm'
+ * path, or the read-back fallback), or already drawn by the GPU into the pane's WebGPU
+ * canvas (`onCanvas`, pipeline/overlayCanvas.ts), in which case `overlay` is null.
+ */
+export interface OverlayUpdate {
   /** The masks overlay at mask resolution, or null when there is nothing to draw. */
   overlay: ImageBitmap | null;
+  /** The overlay is on the pane's WebGPU canvas (nothing for Konva to draw). */
+  onCanvas: boolean;
+}
+
+export interface RunOutput extends OverlayUpdate {
+  result: FrameResult;
 }
 
 export interface PaneRunner {
@@ -26,7 +36,9 @@ export interface PaneRunner {
   /** Runs the model and the post-processing on a frame. */
   run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput>;
   /** Redraws the overlay of the last result only (hover, hidden classes): no inference. */
-  recompose(view: OverlayView): Promise<ImageBitmap | null>;
+  recompose(view: OverlayView): Promise<OverlayUpdate>;
+  /** The current overlay as a bitmap, read on demand (PNG export); null when empty. */
+  overlaySnapshot(): Promise<ImageBitmap | null>;
   /** Masks of the last result at mask resolution (export, evaluation); not per frame. */
   readMasks(): Promise<InstanceMasks | null>;
   dispose(): void;
@@ -35,6 +47,13 @@ export interface PaneRunner {
 export interface RunnerContext {
   /** The shared GPUDevice (null on the 'wasm' path or without WebGPU). */
   device: GPUDevice | null;
+  /** The pane the runner draws for (its WebGPU canvas, pipeline/overlayCanvas.ts). */
+  paneKey: number;
+  /**
+   * 'canvas': the overlay texture is drawn into the pane's WebGPU canvas (no read-back);
+   * 'readback': it is read back (W·H·4 bytes) and handed to Konva as a bitmap.
+   */
+  overlayMode: 'canvas' | 'readback';
 }
 
 /** Mask resolution for a frame: the frame size, capped so the longest side ≤ MAX_MASK_SIDE. */

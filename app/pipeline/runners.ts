@@ -13,5 +13,5 @@ export function gpuPostprocessingAvailable(manifest: ModelManifest): boolean {
 export async function createRunner(path: ExecutionPath, manifest: ModelManifest, ctx: RunnerContext): Promise<PaneRunner> {
   if (path === 'wasm') return WasmRunner.create(manifest);
   if (!ctx.device) throw new Error(`the ${path} path needs a GPU device`);
-  return GpuRunner.create(path, manifest, ctx.device);
+  return GpuRunner.create(path, manifest, ctx.device, ctx.paneKey, ctx.overlayMode);
 }

@@ -14,6 +14,7 @@ function pane(key: number): PaneState {
     result: null,
     resultFrameId: 0,
     overlay: null,
+    overlayOnCanvas: false,
     hiddenClasses: [],
     highlight: null,
     fps: 0,

@@ -26,6 +26,37 @@ export interface EnvSlice {
   envReady: boolean;
   /** The path a new pane gets. */
   defaultPath: ExecutionPath;
+  /**
+   * How GPU panes show their overlay: 'canvas' (drawn by the GPU into the pane's WebGPU
+   * canvas, no read-back) or 'readback' (read back every frame, a Konva bitmap).
+   */
+  overlayMode: 'canvas' | 'readback';
+}
+
+/** A dropped model saved in IndexedDB (app/models/userModels.ts), as the UI lists it. */
+export interface SavedModelInfo {
+  id: string;
+  name: string;
+  family: string;
+  classes: number;
+  bytes: number;
+}
+
+/** The class-names dialog: a dropped model whose file does not name its classes. */
+export interface ClassNamesRequest {
+  modelId: string;
+  modelName: string;
+  /** How many names the outputs need (null: any count, end-to-end exports). */
+  count: number | null;
+  /** What went wrong with the last answer, if anything. */
+  error: string;
+}
+
+export interface ModelsSlice {
+  /** Bumped whenever a model is added to or removed from the registry (pickers re-render). */
+  modelsVersion: number;
+  savedModels: SavedModelInfo[];
+  classNamesRequest: ClassNamesRequest | null;
 }
 
 export interface CameraInfo {
@@ -65,6 +96,8 @@ export interface PaneState {
   /** Frame id of `result`. */
   resultFrameId: number;
   overlay: ImageBitmap | null;
+  /** The last result's overlay is drawn in the pane's WebGPU canvas (not in `overlay`). */
+  overlayOnCanvas: boolean;
   hiddenClasses: number[];
   /** Index into result.detections of the hovered instance. */
   highlight: number | null;
@@ -83,7 +116,7 @@ export interface NoticesSlice {
   notices: Notice[];
 }
 
-export type State = EnvSlice & SourceSlice & { panes: PaneState[] } & NoticesSlice;
+export type State = EnvSlice & SourceSlice & { panes: PaneState[] } & NoticesSlice & ModelsSlice;
 
 export const useStore = create<State>()(() => ({
   webgpu: false,
@@ -91,6 +124,11 @@ export const useStore = create<State>()(() => ({
   adapterName: '',
   envReady: false,
   defaultPath: 'wasm',
+  overlayMode: 'canvas',
+
+  modelsVersion: 0,
+  savedModels: [],
+  classNamesRequest: null,
 
   sourceKind: 'none',
   sourceName: '',
@@ -143,6 +181,9 @@ export function snapshot() {
     fallbackAdapter: s.fallbackAdapter,
     adapterName: s.adapterName,
     defaultPath: s.defaultPath,
+    overlayMode: s.overlayMode,
+    savedModels: s.savedModels.map((m) => ({ ...m })),
+    classNamesRequest: s.classNamesRequest ? { ...s.classNamesRequest } : null,
     source: {
       kind: s.sourceKind,
       name: s.sourceName,
@@ -165,6 +206,7 @@ export function snapshot() {
       fps: p.fps,
       frames: p.frames,
       resultFrameId: p.resultFrameId,
+      overlayOnCanvas: p.overlayOnCanvas,
       result: p.result ? JSON.parse(JSON.stringify(p.result)) as FrameResult : null,
     })),
     notices: s.notices.map((n) => ({ kind: n.kind, text: n.text })),

@@ -1,12 +1,17 @@
 /**
- * The Konva overlay of one pane: the frame, the masks overlay image (GPU compose kernel
- * output, or the CPU reference's RGBA on the 'wasm' path), then boxes, labels and scores
- * as Konva shapes. Draws only from the store. Hovering an instance highlights it.
+ * The overlay of one pane, three layers stacked exactly: the frame (a Konva image layer
+ * at the bottom of its own stage), the masks overlay — on the GPU paths a `<canvas>` with
+ * a WebGPU context into which the engine draws the compose kernel's texture
+ * (pipeline/overlayCanvas.ts, no read-back); on the 'wasm' path (or the read-back
+ * fallback) the CPU reference's RGBA as a Konva image — and on top a transparent Konva
+ * stage with boxes, labels and scores as shapes. Draws only from the store. Hovering an
+ * instance highlights it.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Group, Image as KonvaImage, Label, Layer, Rect, Stage, Tag, Text } from 'react-konva';
 import type Konva from 'konva';
 import { engine } from '../pipeline/engine';
+import { attachCanvas } from '../pipeline/overlayCanvas';
 import { classColorCss } from '../pipeline/palette';
 import { getModel } from '../models/registry';
 import { updatePane, useStore, type PaneState } from '../state/store';
@@ -40,6 +45,10 @@ export function Overlay({ pane }: { pane: PaneState }) {
   const live = useStore((s) => s.sourceKind === 'webcam');
   const manifest = getModel(pane.modelId);
   const drawStart = useRef(0);
+  const overlayMode = useStore((s) => s.overlayMode);
+  const webgpu = useStore((s) => s.webgpu);
+  // The pane's WebGPU canvas, registered with the engine by pane key.
+  const setCanvas = useCallback((el: HTMLCanvasElement | null) => attachCanvas(pane.key, el), [pane.key]);
 
   useEffect(() => {
     const el = container.current;
@@ -87,13 +96,26 @@ export function Overlay({ pane }: { pane: PaneState }) {
     engine.setHighlight(pane.key, hitTest(pane, pos.x / scale, pos.y / scale));
   };
 
+  const gpuPane = pane.activePath !== null && pane.activePath !== 'wasm';
   return (
     <div ref={container} className="overlay" data-testid="overlay">
-      <Stage width={stageW} height={stageH} onMouseMove={onMove} onMouseLeave={() => engine.setHighlight(pane.key, null)}>
-        <Layer listening={false}>
-          <KonvaImage image={frame} width={stageW} height={stageH} />
-          {showResult && pane.overlay && <KonvaImage image={pane.overlay} width={stageW} height={stageH} />}
-        </Layer>
+      <div className="overlay-stack" style={{ width: stageW, height: stageH }}>
+        <Stage className="overlay-frame" width={stageW} height={stageH} listening={false}>
+          <Layer listening={false}>
+            <KonvaImage image={frame} width={stageW} height={stageH} />
+            {showResult && pane.overlay && <KonvaImage image={pane.overlay} width={stageW} height={stageH} />}
+          </Layer>
+        </Stage>
+        {webgpu && overlayMode === 'canvas' && (
+          <canvas
+            ref={setCanvas}
+            className="overlay-gpu"
+            data-testid="overlay-gpu-canvas"
+            data-shown={showResult && pane.overlayOnCanvas ? '1' : '0'}
+            style={{ width: stageW, height: stageH, visibility: showResult && pane.overlayOnCanvas ? 'visible' : 'hidden' }}
+          />
+        )}
+        <Stage className="overlay-shapes" width={stageW} height={stageH} onMouseMove={onMove} onMouseLeave={() => engine.setHighlight(pane.key, null)}>
         <Layer listening={false}>
           {showResult &&
             result.detections.map((d, i) => {
@@ -129,7 +151,9 @@ export function Overlay({ pane }: { pane: PaneState }) {
               );
             })}
         </Layer>
-      </Stage>
+        </Stage>
+        {gpuPane && overlayMode === 'readback' && <div className="overlay-note" data-testid="overlay-note" title="A WebGPU canvas loses the device on this software GPU: the overlay is read back to the CPU every frame instead.">software GPU: overlay read back each frame (fallback)</div>}
+      </div>
     </div>
   );
 }

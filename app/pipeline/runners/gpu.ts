@@ -8,8 +8,9 @@
  *   WebGPU EP on the same device, outputs left on the GPU (`preferredOutputLocation:
  *   'gpu-buffer'`) → the same WGSL chain reading ORT's output buffers directly.
  * Both end with ONE read-back of the compact records (+ timestamps). The overlay texture
- * is copied into an OffscreenCanvas's WebGPU context and handed to Konva as an
- * ImageBitmap (`transferToImageBitmap`): it never visits the CPU.
+ * is drawn by the GPU into the pane's WebGPU canvas (pipeline/overlayCanvas.ts, overlay
+ * mode 'canvas'): it never visits the CPU; only a PNG export reads it back. Overlay mode
+ * 'readback' (a fallback) reads it back every frame and hands Konva a bitmap.
  */
 import type { ExecutionPath, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
@@ -18,7 +19,8 @@ import { preprocessReference } from '../../reference/preprocess';
 import { Frame } from '../frame';
 import { gpuFamilyModule } from '../families';
 import { ort } from '../ort';
-import { maskSize, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
+import { maskSize, type OverlayUpdate, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
+import { presentOverlay } from '../overlayCanvas';
 import { getSession, serialized } from '../sessions';
 
 /**
@@ -33,9 +35,6 @@ function gpuSerialized<T>(fn: () => Promise<T>): Promise<T> {
   return next;
 }
 import { rgbaToBitmap, runOnCpu } from './common';
-
-/** How the overlay texture reaches Konva: see GpuRunner.overlayBitmap. */
-const OVERLAY_TRANSFER: 'readback' | 'canvas' = 'readback';
 
 function overlayBytes(mask: { width: number; height: number }): number {
   return mask.width * mask.height * 4;
@@ -81,8 +80,6 @@ export class GpuRunner implements PaneRunner {
   private outputBuffers: Record<string, GPUBuffer> = {};
   private inputBuffer: GPUBuffer | null = null;
   private preprocess: PreprocessKernel | null = null;
-  private canvas: OffscreenCanvas | null = null;
-  private canvasContext: GPUCanvasContext | null = null;
   /** Hidden classes last written into the post-processor. */
   private hiddenInPost = 0;
 
@@ -92,12 +89,21 @@ export class GpuRunner implements PaneRunner {
     private readonly device: GPUDevice,
     private readonly session: ort.InferenceSession,
     private readonly makePostprocessor: PostprocessorFactory,
+    private readonly paneKey: number,
+    private readonly overlayMode: 'canvas' | 'readback',
   ) {}
 
-  static async create(path: Exclude<ExecutionPath, 'wasm'>, manifest: ModelManifest, device: GPUDevice): Promise<GpuRunner> {
+  static async create(
+    path: Exclude<ExecutionPath, 'wasm'>,
+    manifest: ModelManifest,
+    device: GPUDevice,
+    /** Without a pane (bench), there is no canvas: the overlay is read back. */
+    paneKey = -1,
+    overlayMode: 'canvas' | 'readback' = 'canvas',
+  ): Promise<GpuRunner> {
     const factory = await postprocessorFactory(manifest);
     const session = await getSession(manifest, path === 'webgpu' ? 'webgpu' : 'wasm', device);
-    return new GpuRunner(path, manifest, device, session, factory);
+    return new GpuRunner(path, manifest, device, session, factory, paneKey, overlayMode);
   }
 
   /** The post-processor for a mask size (made once per size). */
@@ -186,7 +192,7 @@ export class GpuRunner implements PaneRunner {
     try {
       const read = await gpuSerialized(() => this.postprocess(post, buffers, settings, transform, view, frame));
       const tRead = performance.now();
-      const overlay = read.detections.length > 0 ? await gpuSerialized(() => this.overlayBitmap(post)) : null;
+      const shown = await gpuSerialized(() => this.showOverlay(post, read.detections.length > 0));
       const t4 = performance.now();
       return {
         result: {
@@ -195,7 +201,7 @@ export class GpuRunner implements PaneRunner {
           detections: read.detections,
           maskWidth: mask.width,
           maskHeight: mask.height,
-          bytesReadBack: read.bytesReadBack + (overlay ? overlayBytes(mask) : 0),
+          bytesReadBack: read.bytesReadBack + shown.bytes,
           path: this.path,
           timings: {
             ...timings,
@@ -208,7 +214,8 @@ export class GpuRunner implements PaneRunner {
             source: read.timings.source ?? 'cpu',
           },
         },
-        overlay,
+        overlay: shown.overlay,
+        onCanvas: shown.onCanvas,
       };
     } finally {
       release();
@@ -239,45 +246,37 @@ export class GpuRunner implements PaneRunner {
   }
 
   /**
-   * The overlay texture → an ImageBitmap for Konva. Two ways:
-   * - 'readback' (used): copy the texture to a buffer, map it, ImageData → ImageBitmap;
-   *   W·H·4 bytes a frame (1.2 MB at 640x480), only when there are instances;
-   * - 'canvas': copy into an OffscreenCanvas WebGPU context and transferToImageBitmap (no
-   *   CPU copy). In Chromium on SwiftShader, drawing such bitmaps into Konva's 2D canvas
-   *   blacked the canvas out and the device was dropped ('destroyed') ~30 s later, so it
-   *   is off until it can be checked on real GPUs (OVERLAY_TRANSFER below).
+   * The composed overlay to the screen. 'canvas' mode: a render pass draws the overlay
+   * texture into the pane's WebGPU canvas (cleared when there is nothing to show): no
+   * read-back. 'readback' mode, or a pane without a canvas: copy the texture to a buffer,
+   * map it, ImageData → ImageBitmap (W·H·4 bytes, only when there are instances).
    */
-  private async overlayBitmap(post: GpuPostprocessor): Promise<ImageBitmap | null> {
+  private async showOverlay(post: GpuPostprocessor, any: boolean): Promise<OverlayUpdate & { bytes: number }> {
     const texture = post.overlayTexture;
-    const { width, height } = texture;
-    if (OVERLAY_TRANSFER === 'readback') {
-      const rgba = await post.readOverlay();
-      return rgbaToBitmap(rgba, width, height);
+    if (this.overlayMode === 'canvas' && presentOverlay(this.device, this.paneKey, any ? texture : null, this.manifest.id)) {
+      return { overlay: null, onCanvas: any, bytes: 0 };
     }
-    if (!this.canvas || this.canvas.width !== width || this.canvas.height !== height) {
-      this.canvas = new OffscreenCanvas(width, height);
-      this.canvasContext = this.canvas.getContext('webgpu') as GPUCanvasContext;
-      this.canvasContext.configure({
-        device: this.device,
-        format: 'rgba8unorm',
-        alphaMode: 'premultiplied',
-        usage: GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
-      });
-    }
-    const encoder = this.device.createCommandEncoder({ label: `${this.manifest.id}.overlayToCanvas` });
-    encoder.copyTextureToTexture({ texture }, { texture: this.canvasContext!.getCurrentTexture() }, [width, height]);
-    this.device.queue.submit([encoder.finish()]);
-    return this.canvas.transferToImageBitmap();
+    if (!any) return { overlay: null, onCanvas: false, bytes: 0 };
+    const rgba = await post.readOverlay();
+    return { overlay: await rgbaToBitmap(rgba, texture.width, texture.height), onCanvas: false, bytes: overlayBytes(texture) };
   }
 
-  async recompose(view: OverlayView): Promise<ImageBitmap | null> {
-    if (!this.post) return null;
+  async recompose(view: OverlayView): Promise<OverlayUpdate> {
+    if (!this.post) return { overlay: null, onCanvas: false };
     const post = this.post;
     return gpuSerialized(async () => {
       post.recompose(view.highlight, view.hiddenClasses);
       this.hiddenInPost = view.hiddenClasses.length;
-      return this.overlayBitmap(post);
+      const { overlay, onCanvas } = await this.showOverlay(post, true);
+      return { overlay, onCanvas };
     });
+  }
+
+  /** The overlay read back on demand (PNG export only). */
+  async overlaySnapshot(): Promise<ImageBitmap | null> {
+    if (!this.post) return null;
+    const post = this.post;
+    return gpuSerialized(async () => rgbaToBitmap(await post.readOverlay(), post.overlayTexture.width, post.overlayTexture.height));
   }
 
   async readMasks(): Promise<InstanceMasks | null> {
@@ -293,8 +292,6 @@ export class GpuRunner implements PaneRunner {
     this.inputBuffer = null;
     this.preprocess?.destroy();
     this.preprocess = null;
-    this.canvasContext?.unconfigure();
-    this.canvas = null;
   }
 }
 

@@ -8,7 +8,7 @@ import { preprocessReference } from '../../reference/preprocess';
 import { composeOverlayReference, hiddenClassMask } from '../../reference/composeOverlay';
 import type { Frame } from '../frame';
 import { classColourTable } from '../palette';
-import type { OverlayView, PaneRunner, RunOutput } from '../runner';
+import type { OverlayUpdate, OverlayView, PaneRunner, RunOutput } from '../runner';
 import { getSession } from '../sessions';
 import type { ort } from '../ort';
 import { cpuFamily, type CpuFamily } from '../families';
@@ -17,6 +17,7 @@ import { rgbaToBitmap, runOnCpu } from './common';
 export class WasmRunner implements PaneRunner {
   readonly path = 'wasm' as const;
   private last: { detections: Detection[]; masks: InstanceMasks } | null = null;
+  private lastView: OverlayView = { highlight: null, hiddenClasses: [] };
 
   private constructor(
     readonly manifest: ModelManifest,
@@ -61,10 +62,12 @@ export class WasmRunner implements PaneRunner {
         },
       },
       overlay,
+      onCanvas: false,
     };
   }
 
   private compose(view: OverlayView): Promise<ImageBitmap | null> {
+    this.lastView = view;
     if (!this.last || this.last.detections.length === 0) return Promise.resolve(null);
     const { detections, masks } = this.last;
     const rgba = composeOverlayReference({
@@ -77,8 +80,12 @@ export class WasmRunner implements PaneRunner {
     return rgbaToBitmap(rgba, masks.width, masks.height);
   }
 
-  recompose(view: OverlayView): Promise<ImageBitmap | null> {
-    return this.compose(view);
+  async recompose(view: OverlayView): Promise<OverlayUpdate> {
+    return { overlay: await this.compose(view), onCanvas: false };
+  }
+
+  overlaySnapshot(): Promise<ImageBitmap | null> {
+    return this.compose(this.lastView);
   }
 
   async readMasks(): Promise<InstanceMasks | null> {
