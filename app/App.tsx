@@ -1,6 +1,7 @@
 import { useEffect, useState, type DragEvent } from 'react';
 import { engine } from './pipeline/engine';
 import { useStore } from './state/store';
+import { ClassNamesDialog } from './ui/ClassNamesDialog';
 import { MetricsTable } from './ui/MetricsTable';
 import { Notices } from './ui/Notices';
 import { Pane } from './ui/Pane';
@@ -53,7 +54,8 @@ export function App() {
         ))}
       </main>
       <MetricsTable />
-      {dragging && <div className="drop-hint">Drop an image to segment it</div>}
+      <ClassNamesDialog />
+      {dragging && <div className="drop-hint">Drop an image to segment it, or an .onnx model to add it</div>}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * The manifest registry: every `models/**\/*.json` that is a ModelManifest (bundled with
- * the app), plus manifests added at run time (e.g. a dropped ONNX, later). Ids are unique.
+ * the app), plus manifests added at run time (`?manifest=`, dropped ONNX files saved in
+ * IndexedDB: models/fromOnnx.ts). Ids are unique.
  */
 import type { ModelManifest } from '../types';
 
@@ -38,6 +39,7 @@ function loadBundled(): ModelManifest[] {
 }
 
 const manifests = new Map<string, ModelManifest>(loadBundled().map((m) => [m.id, m]));
+const bundledIds = new Set(manifests.keys());
 
 export function listModels(): ModelManifest[] {
   return [...manifests.values()];
@@ -49,6 +51,12 @@ export function getModel(id: string): ModelManifest | undefined {
 
 export function addModel(manifest: ModelManifest): void {
   manifests.set(manifest.id, manifest);
+}
+
+/** Removes a run-time model (a deleted saved model); bundled ones stay. */
+export function removeModel(id: string): void {
+  const m = manifests.get(id);
+  if (m && !bundledIds.has(id)) manifests.delete(id);
 }
 
 /** The model a new pane gets: `preferred` when known, else the first bundled one. */

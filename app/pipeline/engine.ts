@@ -10,15 +10,16 @@
  * latest frame when it is done (frames in between are dropped, never queued).
  */
 import type { ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
-import { manifestFromOnnx } from '../models/fromOnnx';
-import { addModel, defaultModelId, getModel, isModelManifest, listModels } from '../models/registry';
+import { importOnnx, userModels } from '../models/fromOnnx';
+import { parseClassNames } from '../families/detect';
+import { addModel, defaultModelId, getModel, isModelManifest, listModels, removeModel } from '../models/registry';
 import { getPane, newPaneKey, notify, updatePane, useStore, type PaneState } from '../state/store';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { Frame } from './frame';
 import { downloadBlob, exportCocoJson, exportPng } from './exports';
 import { createRunner, gpuPostprocessingAvailable } from './runners';
 import { ModelLoadError, type OverlayView, type PaneRunner, type RunnerContext } from './runner';
-import { dropWebGpuSessions } from './sessions';
+import { dropWebGpuSessions, forgetModel } from './sessions';
 import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam } from './sources';
 
 export const EXECUTION_PATHS: readonly ExecutionPath[] = ['webgpu', 'wasm+gpu', 'wasm'];
@@ -34,6 +35,9 @@ export const NO_WEBGPU_NOTICE =
  * that canvas. Real GPUs take the canvas way (no read-back); `?overlay=` overrides.
  */
 const OVERLAY_READBACK_ON_FALLBACK = true;
+
+/** Placeholder class count when the user skips naming an end-to-end export's classes. */
+const SKIPPED_CLASS_COUNT = 80;
 
 /** Smoothing of the per-pane fps (exponential moving average weight of the newest interval). */
 const FPS_SMOOTHING = 0.3;
@@ -104,6 +108,7 @@ export class Engine {
         `The GPU is a software emulation (${adapterName}): panes run inference on the CPU (ORT wasm) and post-processing in WGSL on the emulated GPU (“wasm+gpu”). Pick “webgpu” to run the whole model on it (slow).`,
       );
     }
+    await this.loadSavedModels();
     const extra = this.params.get('manifest');
     if (extra) await this.addManifestFromUrl(extra);
     if (listModels().length === 0) notify('error', 'No model manifests were found under models/.');
@@ -367,14 +372,121 @@ export class Engine {
   /** A dropped / opened file: an ONNX model (added to the pickers and run in the first pane) or an image. */
   async openFile(file: File): Promise<void> {
     if (!/\.onnx$/i.test(file.name)) return this.openImage(file, file.name);
+    return this.addOnnxModel(file);
+  }
+
+  // ---------------------------------------------------------------- dropped models
+
+  /** Saved dropped models (IndexedDB) join the registry at start-up. */
+  private async loadSavedModels(): Promise<void> {
+    if (!userModels) return;
     try {
-      const manifest = await manifestFromOnnx(file);
-      notify('info', `Model added: ${manifest.name}. It runs in pane 1.`);
-      const first = useStore.getState().panes[0];
-      if (first) this.setModel(first.key, manifest.id);
+      for (const entry of await userModels.list()) addModel(entry.manifest);
+      await this.refreshSavedModels();
+    } catch (err) {
+      notify('error', `Saved models could not be read (${errorText(err)}).`);
+    }
+  }
+
+  private async refreshSavedModels(): Promise<void> {
+    const entries = userModels ? await userModels.list() : [];
+    useStore.setState((s) => ({
+      modelsVersion: s.modelsVersion + 1,
+      savedModels: entries.map((e) => ({ id: e.manifest.id, name: e.manifest.name, family: e.manifest.family, classes: e.manifest.classes.length, bytes: e.bytes })),
+    }));
+  }
+
+  /**
+   * A dropped / picked .onnx: recognised, checked with ORT, saved (models/fromOnnx.ts),
+   * added to the pickers; when the file does not name its classes the class-names dialog
+   * opens first, and the model runs in pane 1 once it is answered.
+   */
+  async addOnnxModel(file: File): Promise<void> {
+    try {
+      const imported = await importOnnx(file);
+      addModel(imported.manifest);
+      await this.refreshSavedModels();
+      if (imported.notSaved) notify('info', `${imported.manifest.name} is not saved for later visits (${imported.notSaved}).`);
+      if (imported.missing.includes('classes')) {
+        const fixed = !(imported.manifest.family === 'yolo-seg' && imported.manifest.outputs['detections']);
+        useStore.setState({
+          classNamesRequest: { modelId: imported.manifest.id, modelName: imported.manifest.name, count: fixed ? imported.manifest.classes.length : null, error: '' },
+        });
+        return;
+      }
+      this.useDroppedModel(imported.manifest.id);
     } catch (err) {
       notify('error', `Model failed to load: ${errorText(err)}`);
     }
+  }
+
+  private useDroppedModel(id: string): void {
+    const manifest = getModel(id);
+    if (!manifest) return;
+    notify('info', `Model added: ${manifest.name}. It runs in pane 1.`);
+    const first = useStore.getState().panes[0];
+    if (first) this.setModel(first.key, id);
+  }
+
+  /**
+   * The class-names dialog's answer: a pasted list / .txt / .yaml text, or null (skipped:
+   * "class 0", "class 1", …). A wrong count keeps the dialog open with the error.
+   */
+  async answerClassNames(text: string | null): Promise<void> {
+    const request = useStore.getState().classNamesRequest;
+    if (!request) return;
+    const manifest = getModel(request.modelId);
+    if (!manifest) {
+      useStore.setState({ classNamesRequest: null });
+      return;
+    }
+    // An end-to-end export does not fix the count: skipping gives COCO's 80 placeholders.
+    const placeholders = Array.from({ length: request.count ?? SKIPPED_CLASS_COUNT }, (_, i) => `class ${i}`);
+    const names = text === null ? placeholders : parseClassNames(text);
+    if (names.length === 0) {
+      useStore.setState({ classNamesRequest: { ...request, error: 'No class names found in that text.' } });
+      return;
+    }
+    if (request.count !== null && names.length !== request.count) {
+      useStore.setState({ classNamesRequest: { ...request, error: `The model has ${request.count} classes; ${names.length} names were given.` } });
+      return;
+    }
+    try {
+      let updated: ModelManifest = { ...manifest, classes: names };
+      delete updated.categoryIds;
+      if (userModels && manifest.url.startsWith('user-model:')) updated = (await userModels.setClasses(manifest.id, names)).manifest;
+      addModel(updated);
+      useStore.setState({ classNamesRequest: null });
+      await this.refreshSavedModels();
+      this.useDroppedModel(updated.id);
+    } catch (err) {
+      useStore.setState({ classNamesRequest: { ...request, error: errorText(err) } });
+    }
+  }
+
+  /** Deletes a saved model; panes that ran it switch to the default model. */
+  async deleteSavedModel(id: string): Promise<void> {
+    try {
+      await userModels?.remove(id);
+    } catch (err) {
+      notify('error', `The saved model could not be deleted (${errorText(err)}).`);
+      return;
+    }
+    removeModel(id);
+    forgetModel(id);
+    const fallback = defaultModelId(this.params.get('model'));
+    for (const p of useStore.getState().panes) {
+      if (p.modelId !== id) continue;
+      const ctrl = this.controllers.get(p.key);
+      ctrl?.runner?.dispose();
+      if (ctrl) {
+        ctrl.runner = null;
+        ctrl.runnerKey = '';
+      }
+      if (fallback) this.setModel(p.key, fallback);
+    }
+    if (useStore.getState().classNamesRequest?.modelId === id) useStore.setState({ classNamesRequest: null });
+    await this.refreshSavedModels();
   }
 
   async openImage(blob: Blob, name: string, restore = this.markPanesRunning()): Promise<void> {

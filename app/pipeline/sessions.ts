@@ -5,6 +5,7 @@
  */
 import type { ModelManifest } from '../types';
 import { modelUrl } from '../models/registry';
+import { userModelId } from '../models/userModels';
 import { configureOrt, ort } from './ort';
 import { ModelLoadError } from './runner';
 
@@ -17,6 +18,17 @@ const deviceIds = new WeakMap<GPUDevice, number>();
 let nextDeviceId = 1;
 
 async function fetchModel(manifest: ModelManifest): Promise<Uint8Array> {
+  // A dropped model saved in IndexedDB (models/fromOnnx.ts).
+  const savedId = userModelId(manifest.url);
+  if (savedId !== null) {
+    const { userModels } = await import('../models/fromOnnx');
+    if (!userModels) throw new ModelLoadError(`${manifest.name}: saved models need IndexedDB`);
+    try {
+      return await userModels.bytes(savedId);
+    } catch (err) {
+      throw new ModelLoadError(`${manifest.name}: the saved file could not be read (${(err as Error).message})`);
+    }
+  }
   let response: Response;
   try {
     response = await fetch(modelUrl(manifest));
@@ -93,6 +105,17 @@ export function getSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevice
     session.catch(() => sessions.delete(key));
   }
   return session;
+}
+
+/** Forgets a model's bytes and sessions (a deleted saved model). */
+export function forgetModel(id: string): void {
+  modelBytes.delete(id);
+  for (const [key, s] of sessions) {
+    if (key.startsWith(`${id}|`)) {
+      sessions.delete(key);
+      s.then((x) => x.release()).catch(() => undefined);
+    }
+  }
 }
 
 /** Drops the WebGPU sessions (device lost). */

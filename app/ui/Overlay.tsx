@@ -75,7 +75,7 @@ export function Overlay({ pane }: { pane: PaneState }) {
       <div ref={container} className="overlay empty" data-testid="overlay">
         <div className="empty-hint">
           <strong>Drop, paste or open an image</strong>
-          <span>or pick a sample, or start the webcam — drop an .onnx YOLACT export to add a model</span>
+          <span>or pick a sample, or start the webcam — drop an .onnx YOLACT or YOLO-seg export to add a model</span>
         </div>
       </div>
     );

@@ -15,6 +15,8 @@ const PATH_LABELS: Record<ExecutionPath, string> = {
 export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
   const pane = useStore((s) => s.panes.find((p) => p.key === paneKey));
   const paneCount = useStore((s) => s.panes.length);
+  // Re-render the model picker (and class names) when models are added, renamed or deleted.
+  useStore((s) => s.modelsVersion);
   if (!pane) return null;
   const manifest = getModel(pane.modelId);
   const result = pane.result;

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { engine } from '../pipeline/engine';
 import { useStore } from '../state/store';
+import { ModelLibrary } from './ModelLibrary';
 
 /** Sample images come from public/samples/annotations.json (COCO GT of the samples). */
 function useSamples(): string[] {
@@ -95,6 +96,8 @@ export function SourceBar() {
         <button className="btn" data-testid="add-pane" onClick={() => engine.addPane()}>
           + Add pane
         </button>
+        <span className="sep" />
+        <ModelLibrary />
       </div>
       <div className="env">
         {sourceName && (

@@ -1,0 +1,52 @@
+/**
+ * Models the user brings: an "Add model" button (a file input for .onnx files; dropping
+ * one anywhere on the page does the same) and the list of dropped models saved in
+ * IndexedDB, each with a delete button ("manage models").
+ */
+import { useRef } from 'react';
+import { engine } from '../pipeline/engine';
+import { useStore } from '../state/store';
+import { bytesText } from './format';
+
+export function ModelLibrary() {
+  const input = useRef<HTMLInputElement>(null);
+  const saved = useStore((s) => s.savedModels);
+  return (
+    <div className="model-library">
+      <button className="btn" onClick={() => input.current?.click()} title="Add a YOLACT or YOLO-seg ONNX export (also by dropping it on the page)">
+        + Add model (.onnx)
+      </button>
+      <input
+        ref={input}
+        type="file"
+        accept=".onnx"
+        data-testid="model-drop-input"
+        className="visually-hidden"
+        onChange={(e) => {
+          const file = e.currentTarget.files?.[0];
+          if (file) void engine.addOnnxModel(file);
+          e.currentTarget.value = '';
+        }}
+      />
+      <details className="saved-models">
+        <summary>Saved models ({saved.length})</summary>
+        <ul data-testid="saved-models">
+          {saved.length === 0 && <li className="muted">Dropped models are kept here across visits.</li>}
+          {saved.map((m) => (
+            <li key={m.id} data-testid="saved-model-row" data-model-id={m.id}>
+              <span className="saved-name" title={m.id}>
+                {m.name}
+              </span>
+              <span className="muted">
+                {m.family} · {m.classes} classes · {bytesText(m.bytes)}
+              </span>
+              <button className="btn danger small" data-testid="delete-saved-model" aria-label={`Delete ${m.name}`} onClick={() => void engine.deleteSavedModel(m.id)}>
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      </details>
+    </div>
+  );
+}

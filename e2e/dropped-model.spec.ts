@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { FIXTURE_PATHS } from './paths';
+import { dropAndWait, getState, ids, openApp, pane, sampleFile, smallestModel } from './helpers';
+
+/**
+ * Dropped models (app/models/fromOnnx.ts, app/ui/ModelLibrary.tsx, ClassNamesDialog.tsx):
+ * a tiny untrained YOLO-seg export (models/yoloseg/test/, 3 classes, raw head) whose
+ * `names` metadata is blanked out, so the app must ask for the class names; it then runs
+ * in a pane next to a bundled model, is still listed after a reload (IndexedDB), and can
+ * be deleted. A file that is not a model gets a notice naming what was expected.
+ */
+
+const YOLO_SEG_FILE = path.join(FIXTURE_PATHS.repoRoot, 'models/yoloseg/test/yoloseg-tiny-320-nc3.onnx');
+
+/**
+ * The ONNX bytes with the metadata key `names` renamed `namex` (same length, so the
+ * protobuf stays valid): StringStringEntryProto.key is field 1, bytes 0x0a 0x05 "names".
+ */
+function withoutClassNames(bytes: Buffer): Buffer {
+  const key = Buffer.from([0x0a, 0x05, ...Buffer.from('names')]);
+  const at = bytes.lastIndexOf(key);
+  if (at < 0) throw new Error('the test model has no names metadata to blank out');
+  const out = Buffer.from(bytes);
+  out[at + 2 + 4] = 'x'.charCodeAt(0);
+  return out;
+}
+
+async function addModelFile(page: Page, name: string, buffer: Buffer): Promise<void> {
+  await page.getByTestId('model-drop-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+}
+
+/** Waits until pane `index` shows a result of model `modelId` for the current frame. */
+async function waitForModelResult(page: Page, index: number, modelId: string, timeout = 180_000): Promise<void> {
+  await page.waitForFunction(
+    ({ index, modelId }) => {
+      const s = (window as unknown as { __segarena: { getState(): { source: { frameId: number }; panes: Array<{ modelId: string; status: string; resultFrameId: number; result: unknown }> } } }).__segarena.getState();
+      const p = s.panes[index];
+      return !!p && p.modelId === modelId && (p.status === 'done' || p.status === 'error') && p.resultFrameId === s.source.frameId && (p.result !== null || p.status === 'error');
+    },
+    { index, modelId },
+    { timeout },
+  );
+}
+
+test('a dropped YOLO-seg model asks for class names, runs next to a bundled one and survives a reload', async ({ page }) => {
+  test.setTimeout(420_000);
+  const bundled = smallestModel();
+  await openApp(page, { path: 'wasm+gpu', panes: '2', model: bundled.id });
+  await dropAndWait(page, sampleFile(0), 240_000);
+
+  await addModelFile(page, 'tiny seg.onnx', withoutClassNames(readFileSync(YOLO_SEG_FILE)));
+  const dialog = page.getByTestId('class-names-dialog');
+  await expect(dialog).toBeVisible({ timeout: 60_000 });
+  await expect(dialog).toContainText('3');
+  // A wrong count is refused and the dialog stays.
+  await page.getByTestId('class-names-text').fill('alpha\nbeta');
+  await page.getByTestId('class-names-ok').click();
+  await expect(page.getByTestId('class-names-error')).toContainText('3 classes');
+  // A YAML `names` block is accepted.
+  await page.getByTestId('class-names-text').fill('names:\n  0: alpha\n  1: beta\n  2: gamma\n');
+  await page.getByTestId('class-names-ok').click();
+  await expect(dialog).toBeHidden();
+
+  const state = await getState(page);
+  const id = state.panes[0]!.modelId;
+  expect(id).not.toBe(bundled.id);
+  expect(state.savedModels.map((m) => m.id)).toEqual([id]);
+  expect(state.savedModels[0]!.family).toBe('yolo-seg');
+  await waitForModelResult(page, 0, id);
+  await waitForModelResult(page, 1, bundled.id);
+
+  const after = await getState(page);
+  const dropped = after.panes[0]!;
+  expect(dropped.status).toBe('done');
+  expect(dropped.activePath).toBe('wasm+gpu');
+  expect(dropped.result!.imageWidth).toBe(after.source.width);
+  expect(dropped.result!.path).toBe('wasm+gpu');
+  // Every class the untrained model reports is one of the names given.
+  const rows = pane(page, 0).getByTestId(ids.instanceRow);
+  const classes = await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-class')));
+  for (const c of classes) expect(['alpha', 'beta', 'gamma']).toContain(c);
+  expect(after.panes[1]!.modelId).toBe(bundled.id);
+  expect(after.panes[1]!.status).toBe('done');
+  // The second pane can pick the dropped model too.
+  await expect(pane(page, 1).getByTestId(ids.modelPicker).locator(`option[value="${id}"]`)).toHaveCount(1);
+
+  // After a reload the model is still listed (IndexedDB) and still runs.
+  await page.reload();
+  await openApp(page, { path: 'wasm', model: id });
+  const saved = page.getByTestId('saved-model-row');
+  await expect(saved).toHaveCount(1);
+  await expect(saved.first()).toHaveAttribute('data-model-id', id);
+  await expect(pane(page, 0).getByTestId(ids.modelPicker)).toHaveValue(id);
+  await dropAndWait(page, sampleFile(0), 240_000);
+  await waitForModelResult(page, 0, id);
+  expect((await getState(page)).panes[0]!.status).toBe('done');
+
+  // Deleting it removes it from the list and the pickers; the pane falls back to a bundled model.
+  await page.locator('.saved-models summary').click();
+  await page.getByTestId('delete-saved-model').first().click();
+  await expect(saved).toHaveCount(0);
+  await expect(pane(page, 0).getByTestId(ids.modelPicker).locator(`option[value="${id}"]`)).toHaveCount(0);
+  expect((await getState(page)).panes[0]!.modelId).not.toBe(id);
+  await page.reload();
+  await openApp(page);
+  await expect(page.getByTestId('saved-model-row')).toHaveCount(0);
+});
+
+test('a file that is not a model gets a notice naming what was expected', async ({ page }) => {
+  await openApp(page, { path: 'wasm' });
+  const before = (await getState(page)).panes.map((p) => p.modelId);
+  await addModelFile(page, 'notes.onnx', Buffer.from('these are my notes, not a network\n'.repeat(20)));
+  const notice = page.locator(`[data-testid="${ids.notice}"][data-kind="error"]`).filter({ hasText: 'notes.onnx' });
+  await expect(notice).toBeVisible({ timeout: 30_000 });
+  await expect(notice).toContainText(/expected/i);
+  await expect(notice).toContainText(/YOLACT/);
+  await expect(notice).toContainText(/YOLO-seg/);
+  const after = await getState(page);
+  expect(after.panes.map((p) => p.modelId)).toEqual(before);
+  expect(after.savedModels).toEqual([]);
+  await expect(page.getByTestId('class-names-dialog')).toHaveCount(0);
+});
