@@ -107,11 +107,11 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
     L.push(`Skipped: ${r.eval.skipped}.`);
   } else {
     L.push(`\`npm run eval -- --model ${r.plan.evalModel} --split val --limit ${r.plan.evalLimit} --nms fast|greedy\` (Node, ORT wasm, TypeScript reference post-processing). Only meaningful with a trained model: see the model notes above for what was in the tree.`, '');
-    L.push('| NMS | images | mask AP | mask AP50 | box AP | post-processing ms/image (Node) |');
-    L.push('|---|---|---|---|---|---|');
+    L.push('| NMS | images | mask AP | mask AP50 | box AP | post-processing ms/image (Node) | ONNX evaluated |');
+    L.push('|---|---|---|---|---|---|---|');
     for (const e of r.eval) {
       if (e.error) L.push(`| ${e.nms} | – | error: ${e.error.replace(/\|/g, '/')} | | | |`);
-      else L.push(`| ${e.nms} | ${e.images} | ${e.maskAp?.toFixed(4) ?? '–'} | ${e.maskAp50?.toFixed(4) ?? '–'} | ${e.boxAp?.toFixed(4) ?? '–'} | ${e.postprocessMs?.toFixed(1) ?? '–'} |`);
+      else L.push(`| ${e.nms} | ${e.images} | ${e.maskAp?.toFixed(4) ?? '–'} | ${e.maskAp50?.toFixed(4) ?? '–'} | ${e.boxAp?.toFixed(4) ?? '–'} | ${e.postprocessMs?.toFixed(1) ?? '–'} | ${e.onnx ? `${bytes(e.onnx.bytes)}, modified ${e.onnx.modified}` : '–'} |`);
     }
   }
   L.push('', '## Definitions, and how they match the app\'s live figures', '');

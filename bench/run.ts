@@ -5,7 +5,7 @@
  * in Node (scripts/eval.ts), and writes results JSON + a markdown report (+ chart PNG).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
@@ -76,7 +76,7 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       frames: ['samples/sample-1.jpg', 'samples/sample-2.jpg', 'synthetic:2:1280x720'],
       warmup: 1,
       reps: 5,
-      scalingReps: 3,
+      scalingReps: 5,
       pipelinePaths: ['wasm+gpu', 'wasm'],
       scaling: {
         candidates: [10, 100, 1000, 5000, 19248],
@@ -86,8 +86,8 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
         keptAt: 10,
         maskAt: [640, 480],
       },
-      yoloSeg: { objects: [1, 10, 50], duplicates: 20 },
-      evalLimit: 8,
+      yoloSeg: { objects: [1, 10, 50, 100], duplicates: 20 },
+      evalLimit: 12,
       evalModel: 'models/yolact/yolact-550.json',
     },
   };
@@ -104,7 +104,19 @@ export interface EvalFigures {
   boxAp?: number;
   /** Mean post-processing ms per image in Node (reference path). */
   postprocessMs?: number;
+  /** The ONNX file evaluated: bytes and modification time (training may replace it between runs). */
+  onnx?: { bytes: number; modified: string };
   error?: string;
+}
+
+function onnxInfo(manifestPath: string): EvalFigures['onnx'] {
+  try {
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, manifestPath), 'utf8')) as { url: string };
+    const st = statSync(join(REPO_ROOT, manifest.url));
+    return { bytes: st.size, modified: st.mtime.toISOString() };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface BenchResults {
@@ -149,6 +161,7 @@ function runEval(plan: BenchPlan, nms: 'fast' | 'greedy', outDir: string, log: (
     maskAp50: report.mask?.summary.ap50,
     boxAp: report.box?.summary.ap,
     postprocessMs: report.timings?.postprocess,
+    onnx: onnxInfo(plan.evalModel),
   };
 }
 
