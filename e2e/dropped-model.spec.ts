@@ -122,3 +122,54 @@ test('a file that is not a model gets a notice naming what was expected', async 
   expect(after.savedModels).toEqual([]);
   await expect(page.getByTestId('class-names-dialog')).toHaveCount(0);
 });
+
+test('a dropped YOLO-seg model gives the same instances on the wasm, wasm+gpu and webgpu paths', async ({ page }) => {
+  test.setTimeout(480_000);
+  await openApp(page, { path: 'wasm', panes: '3' });
+  // The file's own `names` metadata: no dialog.
+  await addModelFile(page, 'seg e2e.onnx', readFileSync(YOLO_SEG_FILE));
+  await expect(page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`).filter({ hasText: /Model added/ })).toBeVisible({ timeout: 60_000 });
+  const id = (await getState(page)).panes[0]!.modelId;
+  const paths = ['wasm', 'wasm+gpu', 'webgpu'] as const;
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) await pane(page, i).getByTestId(ids.modelPicker).selectOption(id);
+    await pane(page, i).getByTestId(ids.pathPicker).selectOption(paths[i]!);
+    // Untrained weights score low: a low threshold gives instances to compare.
+    await pane(page, i).getByTestId(ids.scoreThreshold).fill(String(LOW_THRESHOLD));
+  }
+  await dropAndWait(page, sampleFile(1), 360_000);
+  for (let i = 0; i < 3; i++) await waitForModelResult(page, i, id, 360_000);
+  const state = await getState(page);
+  const results = state.panes.map((p) => p.result!);
+  expect(results.map((r) => r.path)).toEqual([...paths]);
+  const counts = results.map((r) => r.detections.length);
+  const scores = results[0]!.detections.map((d) => d.score);
+  console.log('instances per path', counts, 'scores', Math.min(...scores), Math.max(...scores), 'bytes read back', results.map((r) => r.bytesReadBack));
+  expect(counts[0]).toBeGreaterThan(0);
+  // wasm and wasm+gpu share the same ORT wasm outputs: the WGSL chain must give the
+  // reference's instances, in order.
+  const [cpu, gpu, webgpu] = results as [(typeof results)[number], (typeof results)[number], (typeof results)[number]];
+  expect(gpu.detections.length).toBe(cpu.detections.length);
+  gpu.detections.forEach((d, n) => {
+    const ref = cpu.detections[n]!;
+    expect(d.classIndex).toBe(ref.classIndex);
+    expect(Math.abs(d.score - ref.score)).toBeLessThan(1e-4);
+    d.box.forEach((v, k) => expect(Math.abs(v - ref.box[k]!)).toBeLessThan(0.5));
+  });
+  // webgpu runs the network on the GPU: untrained weights give hundreds of scores within
+  // 1e-3 of each other, so float noise reorders them; check the run and its score range.
+  expect(webgpu.detections.length).toBe(cpu.detections.length);
+  const lo = Math.min(...scores) - 2e-3;
+  const hi = Math.max(...scores) + 2e-3;
+  for (const d of webgpu.detections) {
+    expect(d.score).toBeGreaterThanOrEqual(lo);
+    expect(d.score).toBeLessThanOrEqual(hi);
+    expect(d.box[2]).toBeGreaterThanOrEqual(d.box[0]);
+    expect(d.box[3]).toBeGreaterThanOrEqual(d.box[1]);
+  }
+  // The GPU paths read back only the records (+ timestamps), or the overlay as well on a
+  // software adapter (read-back fallback): never more than records + W·H·4.
+  for (const r of [gpu, webgpu]) expect(r.bytesReadBack).toBeLessThanOrEqual(r.maskWidth * r.maskHeight * 4 + 64 * 1024);
+});
+
+const LOW_THRESHOLD = 0.3;
