@@ -41,6 +41,16 @@ test('wasm and wasm+gpu find the same instances on the same image', async ({ pag
     const dg = state.panes[0]!.result!.detections;
     const dc = state.panes[1]!.result!.detections;
     expect(dg.length).toBe(dc.length);
+    const figures = dg.map((d, i) => ({
+      score: Math.abs(d.score - dc[i]!.score),
+      iou: boxIou(d.box, dc[i]!.box),
+      area: Math.abs(d.maskArea - dc[i]!.maskArea) / Math.max(1, dc[i]!.maskArea),
+    }));
+    const summary = `image ${image}: ${dg.length} instances, max |Δscore| ${Math.max(0, ...figures.map((f) => f.score)).toExponential(2)}, ` +
+      `min box IoU ${Math.min(1, ...figures.map((f) => f.iou)).toFixed(4)}, max rel. mask-area diff ${Math.max(0, ...figures.map((f) => f.area)).toFixed(4)}, ` +
+      `mask pixels ${dg.reduce((n, d) => n + d.maskArea, 0)} vs ${dc.reduce((n, d) => n + d.maskArea, 0)}`;
+    console.log(summary);
+    test.info().annotations.push({ type: 'parity', description: summary });
     dg.forEach((d, i) => {
       // Unrounded: same class, scores to f32 noise, boxes to a pixel.
       expect(d.classIndex).toBe(dc[i]!.classIndex);
