@@ -417,6 +417,8 @@ export function matchInstances(a: Instance[], b: Instance[]): Array<{ a: Instanc
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(FIXTURE_PATHS.screenshots, { recursive: true });
   const file = path.join(FIXTURE_PATHS.screenshots, `${name}.png`);
+  // From the top: a sticky header would otherwise be painted where the page was scrolled to.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
