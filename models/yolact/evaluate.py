@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Quick Python estimate of mask/box AP on emoji-COCO val for a YOLACT checkpoint, and a
-predictions picture. The official numbers come from the TypeScript evaluator
+predictions picture (score ≥ 0.1). The official numbers come from the TypeScript evaluator
 (`npm run eval`); this one is for training logs.
 
     /usr/bin/python3 models/yolact/evaluate.py [--ckpt ...] [--size 550] [--limit 300]
@@ -167,7 +167,7 @@ def palette(i: int) -> tuple[int, int, int]:
 
 
 def predictions_picture(model: Yolact, data_root: str, size: int, out: str, count: int = 6,
-                        score_thresh: float = 0.3, tile: int = 256):
+                        score_thresh: float = 0.1, tile: int = 200):
     """Grid of val images with predicted masks, boxes and labels drawn with PIL."""
     from PIL import Image, ImageDraw
     ex = YolactExport(model, size).eval()
@@ -194,7 +194,7 @@ def predictions_picture(model: Yolact, data_root: str, size: int, out: str, coun
     for k, t in enumerate(tiles):
         grid.paste(t, ((k % cols) * tile * 2, (k // cols) * tile * 2))
     grid = grid.resize((grid.width // 2, grid.height // 2))
-    grid.save(out, optimize=True)
+    grid.convert('P', palette=Image.ADAPTIVE, colors=128).save(out, optimize=True)  # small PNG
 
 
 def main():
