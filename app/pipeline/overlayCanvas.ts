@@ -23,28 +23,49 @@ export function paneCanvas(paneKey: number): HTMLCanvasElement | null {
   return canvases.get(paneKey) ?? null;
 }
 
-interface Pipeline {
-  pipeline: GPURenderPipeline;
-  format: GPUTextureFormat;
-}
-const pipelines = new WeakMap<GPUDevice, Pipeline>();
+const pipelines = new WeakMap<GPUDevice, Map<GPUTextureFormat, GPURenderPipeline>>();
 
-function pipelineFor(device: GPUDevice): Pipeline {
-  let p = pipelines.get(device);
-  if (!p) {
-    const format = navigator.gpu.getPreferredCanvasFormat();
+/** The present pipeline for a render target format (made once per device and format). */
+function pipelineFor(device: GPUDevice, format: GPUTextureFormat): GPURenderPipeline {
+  let byFormat = pipelines.get(device);
+  if (!byFormat) pipelines.set(device, (byFormat = new Map()));
+  let pipeline = byFormat.get(format);
+  if (!pipeline) {
     const module = device.createShaderModule({ label: 'presentOverlay.module', code: presentWgsl });
-    const pipeline = device.createRenderPipeline({
-      label: 'presentOverlay.pipeline',
+    pipeline = device.createRenderPipeline({
+      label: `presentOverlay.pipeline.${format}`,
       layout: 'auto',
       vertex: { module, entryPoint: 'vs' },
       fragment: { module, entryPoint: 'fs', targets: [{ format }] },
       primitive: { topology: 'triangle-list' },
     });
-    p = { pipeline, format };
-    pipelines.set(device, p);
+    byFormat.set(format, pipeline);
   }
-  return p;
+  return pipeline;
+}
+
+/**
+ * Encodes the render pass that draws `overlay` `[H, W]` rgba8unorm into `target` (same
+ * size; any colour format: the canvas's, or a test texture), or clears it when `overlay`
+ * is null.
+ */
+export function encodePresent(device: GPUDevice, encoder: GPUCommandEncoder, overlay: GPUTexture | null, target: GPUTexture, label: string): void {
+  const pass = encoder.beginRenderPass({
+    label: `${label}.presentOverlay.pass`,
+    colorAttachments: [{ view: target.createView({ label: `${label}.targetView` }), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+  });
+  if (overlay) {
+    const pipeline = pipelineFor(device, target.format);
+    const bindGroup = device.createBindGroup({
+      label: `${label}.presentOverlay.bindGroup`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: overlay.createView({ label: `${label}.overlayView` }) }],
+    });
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.draw(3);
+  }
+  pass.end();
 }
 
 /** Which device and size each canvas context is configured for. */
@@ -57,7 +78,7 @@ const configured = new WeakMap<HTMLCanvasElement, { device: GPUDevice; context: 
 export function presentOverlay(device: GPUDevice, paneKey: number, overlay: GPUTexture | null, label: string): boolean {
   const canvas = paneCanvas(paneKey);
   if (!canvas) return false;
-  const { pipeline, format } = pipelineFor(device);
+  const format = navigator.gpu.getPreferredCanvasFormat();
   let entry = configured.get(canvas);
   if (!entry || entry.device !== device) {
     const context = canvas.getContext('webgpu') as GPUCanvasContext | null;
@@ -72,23 +93,8 @@ export function presentOverlay(device: GPUDevice, paneKey: number, overlay: GPUT
     canvas.width = width;
     canvas.height = height;
   }
-  const target = entry.context.getCurrentTexture();
   const encoder = device.createCommandEncoder({ label: `${label}.presentOverlay` });
-  const pass = encoder.beginRenderPass({
-    label: `${label}.presentOverlay.pass`,
-    colorAttachments: [{ view: target.createView({ label: `${label}.canvasView` }), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
-  });
-  if (overlay) {
-    const bindGroup = device.createBindGroup({
-      label: `${label}.presentOverlay.bindGroup`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [{ binding: 0, resource: overlay.createView({ label: `${label}.overlayView` }) }],
-    });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.draw(3);
-  }
-  pass.end();
+  encodePresent(device, encoder, overlay, entry.context.getCurrentTexture(), label);
   device.queue.submit([encoder.finish()]);
   return true;
 }

@@ -70,6 +70,6 @@ describe('store', () => {
     expect(round).toEqual(snap);
     expect(snap.panes[0]!.index).toBe(0);
     expect(snap.panes[0]!.result!.detections[0]!.classIndex).toBe(3);
-    expect(JSON.stringify(snap)).not.toContain('overlay');
+    expect(JSON.stringify(snap)).not.toContain('"overlay"');
   });
 });
