@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
+import type { FrameResult } from '../app/types';
 import { FIXTURE_PATHS } from './paths';
 import { dropAndWait, getState, ids, openApp, pane, sampleFile, smallestModel } from './helpers';
 
@@ -170,6 +171,31 @@ test('a dropped YOLO-seg model gives the same instances on the wasm, wasm+gpu an
   // The GPU paths read back only the records (+ timestamps), or the overlay as well on a
   // software adapter (read-back fallback): never more than records + W·H·4.
   for (const r of [gpu, webgpu]) expect(r.bytesReadBack).toBeLessThanOrEqual(r.maskWidth * r.maskHeight * 4 + 64 * 1024);
+});
+
+test('a dropped end-to-end YOLO-seg export ([1, 300, 38]) gives the same instances on wasm and wasm+gpu', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page, { path: 'wasm', panes: '2' });
+  await addModelFile(page, 'seg nms.onnx', readFileSync(path.join(FIXTURE_PATHS.repoRoot, 'models/yoloseg/test/yoloseg-tiny-320-nc80-e2e.onnx')));
+  await expect(page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`).filter({ hasText: /Model added/ })).toBeVisible({ timeout: 60_000 });
+  const id = (await getState(page)).panes[0]!.modelId;
+  await pane(page, 1).getByTestId(ids.modelPicker).selectOption(id);
+  await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm+gpu');
+  for (let i = 0; i < 2; i++) await pane(page, i).getByTestId(ids.scoreThreshold).fill('0.05');
+  await dropAndWait(page, sampleFile(0), 240_000);
+  for (let i = 0; i < 2; i++) await waitForModelResult(page, i, id, 240_000);
+  const [cpu, gpu] = (await getState(page)).panes.map((p) => p.result!) as [FrameResult, FrameResult];
+  console.log('end-to-end instances', cpu.detections.length, gpu.detections.length);
+  expect(cpu.path).toBe('wasm');
+  expect(gpu.path).toBe('wasm+gpu');
+  expect(cpu.detections.length).toBeGreaterThan(0);
+  expect(gpu.detections.length).toBe(cpu.detections.length);
+  gpu.detections.forEach((d, n) => {
+    const ref = cpu.detections[n]!;
+    expect(d.classIndex).toBe(ref.classIndex);
+    expect(Math.abs(d.score - ref.score)).toBeLessThan(1e-4);
+    d.box.forEach((v, k) => expect(Math.abs(v - ref.box[k]!)).toBeLessThan(0.5));
+  });
 });
 
 const LOW_THRESHOLD = 0.3;
