@@ -89,7 +89,7 @@ function contentSecurityPolicy(): Plugin {
     },
     transformIndexHtml() {
       const script = dev ? "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'" : "script-src 'self' 'wasm-unsafe-eval'";
-      const connect = dev ? "connect-src 'self' data: blob: ws://localhost:* ws://127.0.0.1:*" : "connect-src 'self' data: blob:";
+      const connect = dev ? "connect-src 'self' data: blob: ws://localhost:* ws://127.0.0.1:* http://127.0.0.1:* http://localhost:* https:" : "connect-src 'self' data: blob: http://127.0.0.1:* http://localhost:* https:";
       const policy = [
         "default-src 'self'",
         script,

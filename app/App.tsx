@@ -1,6 +1,7 @@
 import { useEffect, useState, type DragEvent } from 'react';
 import { engine } from './pipeline/engine';
 import { useStore } from './state/store';
+import { CatalogPanel } from './ui/CatalogPanel';
 import { ClassNamesDialog } from './ui/ClassNamesDialog';
 import { MetricsTable } from './ui/MetricsTable';
 import { Notices } from './ui/Notices';
@@ -48,6 +49,7 @@ export function App() {
     >
       <SourceBar />
       <Notices />
+      <CatalogPanel />
       <main className="panes" style={{ gridTemplateColumns: `repeat(${Math.min(Math.max(keys.length, 1), 3)}, minmax(0, 1fr))` }}>
         {keys.map((key, index) => (
           <Pane key={key} paneKey={key} index={index} />

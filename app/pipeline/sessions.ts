@@ -6,6 +6,7 @@
 import type { ModelManifest } from '../types';
 import { modelUrl } from '../models/registry';
 import { userModelId } from '../models/userModels';
+import { isRemoteUrl, loadRemoteModel } from '../models/catalog';
 import { configureOrt, ort } from './ort';
 import { ModelLoadError } from './runner';
 
@@ -27,6 +28,14 @@ async function fetchModel(manifest: ModelManifest): Promise<Uint8Array> {
       return await userModels.bytes(savedId);
     } catch (err) {
       throw new ModelLoadError(`${manifest.name}: the saved file could not be read (${(err as Error).message})`);
+    }
+  }
+  // A remote model (absolute http(s) URL): downloaded once, checked, then from Cache Storage.
+  if (isRemoteUrl(manifest.url)) {
+    try {
+      return await loadRemoteModel(manifest);
+    } catch (err) {
+      throw new ModelLoadError(`${manifest.name}: ${(err as Error).message ?? String(err)}`);
     }
   }
   let response: Response;
