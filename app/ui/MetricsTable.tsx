@@ -29,7 +29,9 @@ export function MetricsTable() {
             return (
               <tr key={p.key} data-testid="metrics-row" data-pane-index={i}>
                 <td>{i + 1}</td>
-                <td>{getModel(p.modelId)?.name ?? p.modelId}</td>
+                <td className="model" title={getModel(p.modelId)?.name ?? p.modelId}>
+                  {getModel(p.modelId)?.name ?? p.modelId}
+                </td>
                 <td>{p.activePath ?? p.path}</td>
                 <td>{p.status}</td>
                 <td>{p.result ? p.result.detections.filter((d) => !p.hiddenClasses.includes(d.classIndex)).length : '–'}</td>

@@ -17,6 +17,20 @@ import { getModel } from '../models/registry';
 import { updatePane, useStore, type PaneState } from '../state/store';
 
 const MAX_STAGE_HEIGHT = 520;
+/** Labels are drawn for this many instances (highest scores) plus the hovered one; boxes for all. */
+const MAX_LABELS = 20;
+
+/** Indices of the visible detections that get a label: the top MAX_LABELS by score, plus the highlighted one. */
+function labelledInstances(pane: PaneState): Set<number> {
+  const dets = pane.result?.detections ?? [];
+  const order = dets
+    .map((d, i) => ({ s: d.score, i, hidden: pane.hiddenClasses.includes(d.classIndex) }))
+    .filter((x) => !x.hidden)
+    .sort((a, b) => b.s - a.s || a.i - b.i);
+  const keep = new Set(order.slice(0, MAX_LABELS).map((x) => x.i));
+  if (pane.highlight !== null) keep.add(pane.highlight);
+  return keep;
+}
 
 /** Index of the visible detection under (x, y) in image pixels: the smallest box containing it. */
 function hitTest(pane: PaneState, x: number, y: number): number | null {
@@ -97,6 +111,9 @@ export function Overlay({ pane }: { pane: PaneState }) {
   };
 
   const gpuPane = pane.activePath !== null && pane.activePath !== 'wasm';
+  const labelled = showResult ? labelledInstances(pane) : new Set<number>();
+  const visibleCount = showResult ? result.detections.filter((d) => !pane.hiddenClasses.includes(d.classIndex)).length : 0;
+  const readbackNote = gpuPane && overlayMode === 'readback';
   return (
     <div ref={container} className="overlay" data-testid="overlay">
       <div className="overlay-stack" style={{ width: stageW, height: stageH }}>
@@ -137,23 +154,36 @@ export function Overlay({ pane }: { pane: PaneState }) {
                     stroke={color}
                     strokeWidth={hot ? 3 : 1.5}
                   />
-                  <Label x={labelX} y={Math.max(0, y1 * scale - label - 4)}>
-                    <Tag fill={color} opacity={0.9} cornerRadius={2} />
-                    <Text
-                      text={text}
-                      fontSize={label}
-                      fontStyle="600"
-                      fill="#0b0d10"
-                      padding={2}
-                    />
-                  </Label>
+                  {labelled.has(i) && (
+                    <Label x={labelX} y={Math.max(0, y1 * scale - label - 4)}>
+                      <Tag fill={color} opacity={0.9} cornerRadius={2} />
+                      <Text text={text} fontSize={label} fontStyle="600" fill="#0b0d10" padding={2} />
+                    </Label>
+                  )}
                 </Group>
               );
             })}
         </Layer>
         </Stage>
-        {gpuPane && overlayMode === 'readback' && <div className="overlay-note" data-testid="overlay-note" title="A WebGPU canvas loses the device on this software GPU: the overlay is read back to the CPU every frame instead.">software GPU: overlay read back each frame (fallback)</div>}
       </div>
+      {(readbackNote || visibleCount > MAX_LABELS) && (
+        <div className="overlay-foot">
+          {visibleCount > MAX_LABELS && (
+            <span className="labels-note" data-testid="labels-note" title="Boxes are drawn for every instance; the instance list below lists them all.">
+              labels for the top {MAX_LABELS} shown ({visibleCount} instances)
+            </span>
+          )}
+          {readbackNote && (
+            <span
+              className="overlay-note"
+              data-testid="overlay-note"
+              title="A WebGPU canvas loses the device on this software GPU: the overlay is read back to the CPU every frame instead."
+            >
+              software GPU: overlay read back each frame (fallback)
+            </span>
+          )}
+        </div>
+      )}
     </div>
   );
 }

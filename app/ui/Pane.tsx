@@ -33,9 +33,10 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
         <span className="pane-title">Pane {index + 1}</span>
         <select
           data-testid="model-picker"
+          className="model-picker"
           aria-label="Model"
           value={pane.modelId}
-          title={manifest?.notes ?? ''}
+          title={[manifest?.name, manifest?.notes].filter(Boolean).join(' — ')}
           onChange={(e) => engine.setModel(paneKey, e.currentTarget.value)}
         >
           {listModels().map((m) => (
@@ -45,6 +46,16 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
           ))}
           {!manifest && <option value={pane.modelId}>{pane.modelId || 'no model'}</option>}
         </select>
+        <span className={`status status-${pane.status}`} data-testid="pane-status" data-state={pane.status} title={pane.message}>
+          {pane.status}
+        </span>
+        <button className="icon-btn" data-testid="remove-pane" title="Remove pane" disabled={paneCount <= 1 && false} onClick={() => engine.removePane(paneKey)}>
+          ×
+        </button>
+      </div>
+
+      <div className="pane-sub">
+        <span className="sub-label">path</span>
         <select
           data-testid="path-picker"
           aria-label="Execution path"
@@ -64,15 +75,12 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
         >
           {pane.activePath ?? pane.path}
         </span>
-        <span className={`status status-${pane.status}`} data-testid="pane-status" data-state={pane.status} title={pane.message}>
-          {pane.status}
-        </span>
-        <button className="icon-btn" data-testid="remove-pane" title="Remove pane" disabled={paneCount <= 1 && false} onClick={() => engine.removePane(paneKey)}>
-          ×
-        </button>
+        {pane.pathNote && (
+          <span className="path-note" title={pane.pathNote}>
+            {pane.pathNote}
+          </span>
+        )}
       </div>
-
-      {pane.pathNote && <div className="path-note">{pane.activePath}: {pane.pathNote}</div>}
 
       <div className="controls">
         <label className="ctl">

@@ -34,6 +34,8 @@ export function SourceBar() {
   const fallback = useStore((s) => s.fallbackAdapter);
   const adapter = useStore((s) => s.adapterName);
   const envReady = useStore((s) => s.envReady);
+  // The full camera label as a tooltip: the select itself is truncated to keep the bar on one line.
+  const cameraLabel = cameras.find((c) => c.deviceId === cameraId)?.label ?? cameras[0]?.label ?? 'default camera';
 
   return (
     <header className="topbar">
@@ -44,6 +46,7 @@ export function SourceBar() {
         <h1>SegArena</h1>
       </div>
       <div className="sources">
+        <div className="group" role="group" aria-label="Image">
         <button className="btn primary" onClick={() => input.current?.click()}>
           Open image
         </button>
@@ -74,30 +77,41 @@ export function SourceBar() {
             ))}
           </select>
         </label>
+        </div>
         <span className="sep" />
+        <div className="group" role="group" aria-label="Webcam">
         <label className="field">
           <span>Camera</span>
-          <select data-testid="camera-picker" value={cameraId ?? ''} onChange={(e) => engine.selectCamera(e.currentTarget.value)} onFocus={() => void engine.refreshCameras()}>
+          <select
+            data-testid="camera-picker"
+            className="camera-select"
+            title={cameraLabel}
+            value={cameraId ?? ''}
+            onChange={(e) => engine.selectCamera(e.currentTarget.value)}
+            onFocus={() => void engine.refreshCameras()}
+          >
             {cameras.length === 0 && <option value="">default camera</option>}
             {cameras.map((c) => (
-              <option key={c.deviceId} value={c.deviceId}>
+              <option key={c.deviceId} value={c.deviceId} title={c.label}>
                 {c.label}
               </option>
             ))}
           </select>
         </label>
         <button className="btn" data-testid="webcam-start" disabled={webcamActive} onClick={() => void engine.startWebcam()}>
-          ● Start webcam
+          ● <span className="wide-only">Start </span>webcam
         </button>
         <button className="btn danger" data-testid="webcam-stop" disabled={!webcamActive} onClick={() => engine.stopWebcam()}>
           ■ Stop
         </button>
+        </div>
         <span className="sep" />
+        <div className="group" role="group" aria-label="Panes and models">
         <button className="btn" data-testid="add-pane" onClick={() => engine.addPane()}>
           + Add pane
         </button>
-        <span className="sep" />
         <ModelLibrary />
+        </div>
       </div>
       <div className="env">
         {sourceName && (
