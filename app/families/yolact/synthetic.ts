@@ -7,6 +7,7 @@
 import type { ModelManifest } from '../../types';
 import { levelSizes, PRIORS_PER_CELL, YOLACT_PROTOTYPES } from './manifest';
 import type { RawOutput } from './reference';
+import { seededRandom as seeded } from '../../util/random';
 
 /** YOLACT priors [N, 4] (cx, cy, w, h) for an input size: base scales 24·2^l px, square anchors. */
 export function yolactPriors(inputWidth: number, inputHeight: number): Float32Array {
@@ -43,16 +44,6 @@ export function syntheticManifest(inputSize: number, numClasses: number): ModelM
   };
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Outputs of an imaginary YOLACT at `inputSize` with `numClasses` classes and `objects`

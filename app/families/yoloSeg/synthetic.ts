@@ -7,6 +7,7 @@
 import type { ModelManifest } from '../../types';
 import { anchorCount, END_TO_END_ROWS, PROTO_STRIDE, YOLO_SEG_PROTOTYPES, YOLO_SEG_STRIDES } from './manifest';
 import type { RawOutput } from './reference';
+import { seededRandom as seeded } from '../../util/random';
 
 export function syntheticYoloSegManifest(inputSize: number, numClasses: number, head: 'raw' | 'end-to-end' = 'raw'): ModelManifest {
   return {
@@ -21,16 +22,7 @@ export function syntheticYoloSegManifest(inputSize: number, numClasses: number, 
   };
 }
 
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from '../../util/random';
 
 /** Anchor centres [N, 2] in input pixels and each anchor's stride. */
 export function anchorCentres(inputSize: number): { centres: Float32Array; strides: Uint32Array } {

@@ -14,6 +14,7 @@ import {
 } from '../../../reference/maskAssembly';
 import { createMaskCoefficients, protoMasksBytes } from '../maskCoefficients';
 import { runCases, type CaseResult } from './common';
+import { seededRandom } from '../../../util/random';
 
 export type { CaseResult };
 
@@ -37,17 +38,7 @@ export function packRecords(records: readonly RecordInit[], capacity: number, ca
   return bytes;
 }
 
-/** Deterministic uniform [0, 1) numbers (mulberry32), so every run sees the same cases. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../../util/random';
 
 /** Approximately normal numbers (sum of uniforms), for prototypes and coefficients. */
 export function randomNormals(rand: () => number, count: number, scale = 1): Float32Array {
