@@ -114,6 +114,9 @@ export function Overlay({ pane }: { pane: PaneState }) {
   const labelled = showResult ? labelledInstances(pane) : new Set<number>();
   const visibleCount = showResult ? result.detections.filter((d) => !pane.hiddenClasses.includes(d.classIndex)).length : 0;
   const readbackNote = gpuPane && overlayMode === 'readback';
+  // The highlighted instance is drawn last, so that its box and label sit on top of the others.
+  const drawOrder = showResult ? result.detections.map((_, i) => i).filter((i) => i !== pane.highlight) : [];
+  if (showResult && pane.highlight !== null && pane.highlight < result.detections.length) drawOrder.push(pane.highlight);
   return (
     <div ref={container} className="overlay" data-testid="overlay">
       <div className="overlay-stack" style={{ width: stageW, height: stageH }}>
@@ -135,7 +138,8 @@ export function Overlay({ pane }: { pane: PaneState }) {
         <Stage className="overlay-shapes" width={stageW} height={stageH} onMouseMove={onMove} onMouseLeave={() => engine.setHighlight(pane.key, null)}>
         <Layer listening={false}>
           {showResult &&
-            result.detections.map((d, i) => {
+            drawOrder.map((i) => {
+              const d = result.detections[i]!;
               if (pane.hiddenClasses.includes(d.classIndex)) return null;
               const [x1, y1, x2, y2] = d.box;
               const hot = pane.highlight === i;
