@@ -1,7 +1,11 @@
 /**
  * `npm run eval -- --model models/yolact/yolact-550.json --data models/data/emoji-coco
  *   --split val [--limit N] [--nms fast|greedy] [--score S] [--out bench/results/eval-<model>.json]
- *   [--results-out FILE.json] [--ann GT.json --images DIR]`
+ *   [--results-out FILE.json] [--ann GT.json --images DIR] [--record]`
+ *
+ * `--record` writes the figures, the command and the ONNX file's sha256 into
+ * `accuracy.json` beside the manifest (keyed by model id): the accuracy a bundled model is
+ * known to have, which the end-to-end accuracy test reads.
  *
  * `--ann` / `--images` evaluate any COCO-format set, e.g. the demo samples:
  * `--ann public/samples/annotations.json --images public/samples`.
@@ -17,6 +21,7 @@
  * which is 0 unless `--score` is given (COCO evaluation takes every detection ≤ 100, as
  * YOLACT's own evaluation does).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -334,9 +339,49 @@ function parseArgs(argv: string[]): EvalOptions {
   };
 }
 
+/** Recorded accuracy of a bundled model (`<manifest dir>/accuracy.json`, keyed by model id). */
+export interface RecordedAccuracy {
+  onnxSha256: string;
+  split: string;
+  images: number;
+  maskAP: number;
+  maskAP50: number;
+  maskAP75: number;
+  boxAP: number;
+  boundaryAP?: number;
+  nms: string;
+  command: string;
+  date: string;
+}
+
+function recordAccuracy(manifestPath: string, report: EvalReport, argv: string[]): void {
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { id: string; url: string };
+  const onnx = readFileSync(resolve(manifest.url));
+  const file = resolve(dirname(manifestPath), 'accuracy.json');
+  const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, RecordedAccuracy>) : {};
+  if (!report.mask || !report.box) throw new Error('--record needs the mask and box evaluations');
+  all[manifest.id] = {
+    onnxSha256: createHash('sha256').update(onnx).digest('hex'),
+    split: report.split,
+    images: report.images,
+    maskAP: report.mask.summary.ap,
+    maskAP50: report.mask.summary.ap50,
+    maskAP75: report.mask.summary.ap75,
+    boxAP: report.box.summary.ap,
+    ...(report.boundary ? { boundaryAP: report.boundary.summary.ap } : {}),
+    nms: report.settings.nmsKind,
+    command: `npm run eval -- ${argv.join(' ')}`,
+    date: report.date,
+  };
+  writeFileSync(file, JSON.stringify(all, null, 1) + '\n');
+  console.log(`accuracy recorded → ${file}`);
+}
+
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
-  await runModelEvaluation(opts);
+  const argv = process.argv.slice(2);
+  const opts = parseArgs(argv);
+  const report = await runModelEvaluation(opts);
+  if (argv.includes('--record')) recordAccuracy(opts.manifestPath, report, argv);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
