@@ -22,6 +22,8 @@ import { ort } from '../ort';
 import { maskSize, type OverlayUpdate, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
 import { presentOverlay } from '../overlayCanvas';
 import { getSession, serialized } from '../sessions';
+import { classColourTable } from '../palette';
+import { rgbaToBitmap, runOnCpu } from './common';
 
 /**
  * One GPU post-processing chain in flight at a time, across panes: with several panes
@@ -34,12 +36,10 @@ function gpuSerialized<T>(fn: () => Promise<T>): Promise<T> {
   gpuQueue = next.catch(() => undefined);
   return next;
 }
-import { rgbaToBitmap, runOnCpu } from './common';
 
 function overlayBytes(mask: { width: number; height: number }): number {
   return mask.width * mask.height * 4;
 }
-import { classColourTable } from '../palette';
 
 /** What the pipeline needs from a family's GPU post-processor (app/families/<family>/gpu.ts). */
 export interface GpuPostprocessor {
