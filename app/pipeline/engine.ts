@@ -117,7 +117,7 @@ export class Engine {
     void this.refreshCameras();
   }
 
-  /** `?manifest=<url>`: a ModelManifest JSON served by this origin (CSP: no remote origins). */
+  /** `?manifest=<url>`: a ModelManifest JSON (this origin, or one `connect-src` allows; its `url` may be remote: see app/models/catalog.ts). */
   async addManifestFromUrl(url: string): Promise<void> {
     try {
       const response = await fetch(url);
