@@ -120,4 +120,54 @@ export interface ModelManifest {
   defaults: PostprocessSettings & { confThreshold: number };
   /** Free text shown in the picker: accuracy, size, provenance. */
   notes?: string;
+  /** Two-stage models (family 'maskrcnn' split into ONNX parts, our WGSL between them). */
+  twoStage?: TwoStageConfig;
+}
+
+/**
+ * A Mask R-CNN split into three ONNX files so that every RoI step runs in our WGSL:
+ *   backbone (`ModelManifest.url`): input → FPN features P2..P5 + RPN objectness/deltas
+ *     for P2..P6 (outputs named in `ModelManifest.outputs`: p2, p3, p4, p5, objectness,
+ *     rpnDeltas; objectness [1, A_total] logits, rpnDeltas [1, A_total, 4], both in the
+ *     order level P2..P6, then (row, col, anchor) within a level);
+ *   box head (`boxHeadUrl`): `box_features [R, C, 7, 7]` → `class_logits [R, K+1]`
+ *     (0 = background), `box_deltas [R, (K+1)·4]`;
+ *   mask head (`maskHeadUrl`): `mask_features [M, C, 14, 14]` → `mask_logits [M, K+1, 28, 28]`.
+ * R = rpnPostNmsTopN and M = maxDetections are fixed (padded with empty RoIs) so the frame
+ * needs no read-back between the stages.
+ */
+export interface TwoStageConfig {
+  boxHeadUrl: string;
+  maskHeadUrl: string;
+  /** FPN channels C of P2..P5. */
+  channels: number;
+  /** Feature strides of P2..P6 in input pixels, e.g. [4, 8, 16, 32, 64]. */
+  strides: number[];
+  /** Anchor size per level P2..P6 (input pixels), e.g. [32, 64, 128, 256, 512]. */
+  anchorSizes: number[];
+  /** Aspect ratios h/w, anchors of a location in this order, e.g. [0.5, 1, 2]. */
+  anchorRatios: number[];
+  /** Pre-NMS top-n per level (torchvision test: 1000). */
+  rpnPreNmsTopN: number;
+  /** Proposals kept after the per-level NMS, across levels (torchvision test: 1000) = R. */
+  rpnPostNmsTopN: number;
+  /** Proposal NMS IoU (0.7). */
+  rpnNmsIou: number;
+  /** FPN RoI level assignment: floor(canonicalLevel + log2(√area / canonicalScale)), clamped to [minLevel, maxLevel]. */
+  canonicalScale: number;
+  canonicalLevel: number;
+  minLevel: number;
+  maxLevel: number;
+  /** RoI feature extraction: 'align' (RoIAlign) or 'pool' (RoIPool, quantised max). */
+  pooler: 'align' | 'pool';
+  /** RoIAlign sampling points per bin side (torchvision: 2); ≤ 0 = adaptive ceil(roi/bin). */
+  samplingRatio: number;
+  /** RoIAlign half-pixel offset (true: aligned, detectron2; false: torchvision v1). */
+  aligned: boolean;
+  /** Box coder weights (wx, wy, ww, wh) of the box head, torchvision (10, 10, 5, 5). */
+  boxWeights: [number, number, number, number];
+  /** Mask head output side (28) and RoI feature sides of the heads (7, 14). */
+  maskSize: number;
+  boxPool: number;
+  maskPool: number;
 }
