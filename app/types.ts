@@ -60,7 +60,14 @@ export type ExecutionPath = 'webgpu' | 'wasm+gpu' | 'wasm';
 export interface StageTimings {
   upload?: number;
   preprocess?: number;
+  /** One-stage: the model. Two-stage (Mask R-CNN): the backbone (FPN + RPN head) only. */
   inference?: number;
+  /** Two-stage only: RPN proposals (anchors + decode, per-level top-n, proposal NMS → R RoIs). */
+  rpn?: number;
+  /** Two-stage only: RoI feature pooling (box RoIs → [R, C, 7, 7] and final boxes → [M, C, 14, 14]). */
+  roi?: number;
+  /** Two-stage only: the box head and mask head ONNX parts (inference on pooled features). */
+  heads?: number;
   decode?: number;
   nms?: number;
   masks?: number;
