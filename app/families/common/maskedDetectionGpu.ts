@@ -1,0 +1,333 @@
+/**
+ * The part of a single-stage family's GPU post-processor that does not depend on the
+ * family's head: everything from the kept DetectionRecords on, and the buffers around it.
+ *
+ *   (family: decode → top-k → NMS → cap, writing `records`)
+ *   → maskCoefficients → maskUpsample → composeOverlay                   ('masks')
+ *   → copy records (+ resolved timestamps) into one staging buffer → readResult()
+ *
+ * A family subclasses `MaskedDetectionGpuPostprocessor`, builds its own decode / NMS
+ * kernels and buffers, and in `encode` calls `beginFrame` (checks, grows buffers), encodes
+ * its box chain into `this.records`, then `encodeMasksAndReadback` with its coefficient and
+ * prototype buffers. Read-back (one mapAsync), the masks for export, recompose on hover or
+ * class toggles, and the overlay read-back live here once.
+ *
+ * Buffers (labelled `<family>.<model id>.<name>`):
+ *   classColours [C] u32, hiddenClasses [ceil(C/32)] u32           fixed
+ *   topIndices / topScores [C, topK], topCounts [C], keep [C, topK]  grown with topK
+ *   records [16 + 32·D] bytes, protoMasks [D, P_h, P_w] f32,
+ *   maskBits [D, H, ceil(W/32)] u32, staging (records + timestamps)  grown with D = maxDetections
+ */
+import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import { decodeRecords, recordsBufferBytes, type DecodedRecord, type InputTransform } from '../../gpu/layout';
+import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
+import { createGpuTimer, type GpuTimer } from '../../gpu/timing';
+import { topKBytes } from '../../gpu/kernels/classTopK';
+import { keepBytes } from '../../gpu/kernels/fastNms';
+import { createMaskCoefficients, protoMasksBytes, type MaskCoefficientsKernel } from '../../gpu/kernels/maskCoefficients';
+import { createMaskUpsample, maskBitsBytes, type MaskUpsampleKernel } from '../../gpu/kernels/maskUpsample';
+import { createComposeOverlay, createOverlayTexture, readOverlayTexture, type ComposeOverlayKernel } from '../../gpu/kernels/composeOverlay';
+import { wordsPerRowFor, type MaskAssemblySpec } from '../../reference/maskAssembly';
+import { defaultClassColours, DEFAULT_OVERLAY_STYLE, hiddenClassMask, NO_HIGHLIGHT, type OverlayStyle } from '../../reference/composeOverlay';
+import { recordsToDetections } from '../yolact/reference';
+
+export interface GpuReadResult {
+  detections: Detection[];
+  /** The kept records as the GPU wrote them (boxes relative to the model input). */
+  records: DecodedRecord[];
+  /** Priors / anchors that passed the confidence threshold this frame. */
+  candidateCount: number;
+  bytesReadBack: number;
+  timings: Partial<StageTimings>;
+}
+
+export interface MaskedDetectionGpuOptions {
+  /** Packed class colours (`packColour`); default `defaultClassColours(numClasses)`. */
+  classColours?: Uint32Array;
+  /**
+   * Overlay style. Default: premultiplied alpha, since the overlay texture is drawn through
+   * a WebGPU canvas with alphaMode 'premultiplied'; `readOverlay` returns straight alpha
+   * bytes either way.
+   */
+  style?: Partial<OverlayStyle>;
+}
+
+/** Timestamp spans of every family's chain. */
+export const POSTPROCESS_STAGES = ['decode', 'nms', 'masks'] as const;
+
+/** What the subclass tells the base about its model. */
+export interface MaskedDetectionSetup {
+  /** Label and error prefix of the family: 'yolact', 'yoloSeg'. */
+  family: string;
+  /** Class name in error messages: 'YolactGpuPostprocessor'. */
+  className: string;
+  numClasses: number;
+  /** Proto-space mask geometry and where the coefficients sit. */
+  spec: MaskAssemblySpec;
+}
+
+/** The frame last encoded (what readResult / readMasks / recompose refer to). */
+interface EncodedFrame {
+  transform: InputTransform;
+  image: { width: number; height: number };
+  capacity: number;
+}
+
+export abstract class MaskedDetectionGpuPostprocessor {
+  readonly overlayTexture: GPUTexture;
+  readonly mask: { width: number; height: number };
+
+  protected readonly spec: MaskAssemblySpec;
+  protected readonly timer: GpuTimer;
+  private readonly family: string;
+  private readonly className: string;
+  private readonly numClasses: number;
+  private readonly style: OverlayStyle;
+  private readonly numColours: number;
+  private readonly coefficients: MaskCoefficientsKernel;
+  private readonly upsample: MaskUpsampleKernel;
+  private readonly compose: ComposeOverlayKernel;
+  private readonly classColours: GPUBuffer;
+  private readonly hiddenClasses: GPUBuffer;
+  private readonly hiddenWords: number;
+
+  // Per-class top-k lists and NMS keep flags [C, topK] (grown with topK).
+  private topKCapacity = 0;
+  protected topIndices: GPUBuffer | null = null;
+  protected topScores: GPUBuffer | null = null;
+  protected topCounts: GPUBuffer | null = null;
+  protected keep: GPUBuffer | null = null;
+  // Kept instances (grown with maxDetections).
+  private detectionCapacity = 0;
+  protected records: GPUBuffer | null = null;
+  private protoMasks: GPUBuffer | null = null;
+  private maskBits: GPUBuffer | null = null;
+  private staging: GPUBuffer | null = null;
+
+  private frame: EncodedFrame | null = null;
+  private highlight: number | null = null;
+  private lastCount = 0;
+  private reading = false;
+
+  protected constructor(
+    protected readonly device: GPUDevice,
+    readonly manifest: ModelManifest,
+    mask: { width: number; height: number },
+    setup: MaskedDetectionSetup,
+    options: MaskedDetectionGpuOptions = {},
+  ) {
+    this.family = setup.family;
+    this.className = setup.className;
+    this.numClasses = setup.numClasses;
+    this.spec = setup.spec;
+    this.mask = { width: mask.width, height: mask.height };
+    this.style = { ...DEFAULT_OVERLAY_STYLE, premultiplied: true, ...options.style };
+    this.coefficients = createMaskCoefficients(device);
+    this.upsample = createMaskUpsample(device);
+    this.compose = createComposeOverlay(device);
+    this.timer = createGpuTimer(device, POSTPROCESS_STAGES, this.label('timer'));
+    const colours = options.classColours ?? defaultClassColours(setup.numClasses);
+    this.numColours = colours.length;
+    this.classColours = createStorageBuffer(device, this.label('classColours'), colours.byteLength);
+    device.queue.writeBuffer(this.classColours, 0, new Uint32Array(colours));
+    const hiddenInit = hiddenClassMask([], setup.numClasses);
+    this.hiddenWords = hiddenInit.length;
+    this.hiddenClasses = createStorageBuffer(device, this.label('hiddenClasses'), hiddenInit.byteLength);
+    device.queue.writeBuffer(this.hiddenClasses, 0, hiddenInit);
+    this.overlayTexture = createOverlayTexture(device, this.mask, this.label('overlay'));
+  }
+
+  /** `<family>.<model id>.<name>`: the label of every GPU object of this post-processor. */
+  protected label(name: string): string {
+    return `${this.family}.${this.manifest.id}.${name}`;
+  }
+
+  /** Timestamp span `stage` of a compute pass labelled `<family>.<pass>`. */
+  protected pass(stage: (typeof POSTPROCESS_STAGES)[number], pass: string): GPUComputePassDescriptor | undefined {
+    return this.timer.passDescriptor(stage, `${this.family}.${pass}`);
+  }
+
+  /** Grows the top-k lists and keep flags to hold `topK` rows per class. */
+  protected ensureTopK(topK: number): void {
+    if (topK <= this.topKCapacity) return;
+    for (const b of [this.topIndices, this.topScores, this.topCounts, this.keep]) b?.destroy();
+    const c = this.numClasses;
+    const sizes = topKBytes(c, topK);
+    this.topIndices = createStorageBuffer(this.device, this.label('topIndices'), sizes.rows);
+    this.topScores = createStorageBuffer(this.device, this.label('topScores'), sizes.rows);
+    this.topCounts = createStorageBuffer(this.device, this.label('topCounts'), sizes.counts);
+    this.keep = createStorageBuffer(this.device, this.label('keep'), keepBytes(c, topK));
+    this.topKCapacity = topK;
+  }
+
+  private ensureDetections(maxDetections: number): void {
+    if (maxDetections <= this.detectionCapacity) return;
+    if (this.reading) throw new Error(`${this.className}: cannot grow buffers while a read-back is pending`);
+    for (const b of [this.records, this.protoMasks, this.maskBits, this.staging]) b?.destroy();
+    const d = this.device;
+    this.records = createStorageBuffer(d, this.label('records'), recordsBufferBytes(maxDetections));
+    this.protoMasks = createStorageBuffer(d, this.label('protoMasks'), protoMasksBytes(this.spec, maxDetections));
+    this.maskBits = createStorageBuffer(d, this.label('maskBits'), maskBitsBytes(this.mask, maxDetections));
+    this.staging = d.createBuffer({
+      label: this.label('staging'),
+      size: recordsBufferBytes(maxDetections) + this.timer.bytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    this.detectionCapacity = maxDetections;
+  }
+
+  /**
+   * Start of a frame's `encode`: refuses while a read-back is pending and makes room for
+   * `capacity` kept instances. Returns the records buffer the family's chain writes.
+   */
+  protected beginFrame(capacity: number): GPUBuffer {
+    if (this.reading) throw new Error(`${this.className}: encode() while readResult() is pending`);
+    this.ensureDetections(capacity);
+    return this.records!;
+  }
+
+  /**
+   * End of a frame's `encode`: masks of the kept records (coefficients · prototypes, crop,
+   * upsample to the mask size undoing `transform`), the overlay, and the copy of records +
+   * timestamps into the one staging buffer `readResult` maps.
+   */
+  protected encodeMasksAndReadback(
+    encoder: GPUCommandEncoder,
+    buffers: { coefficients: GPUBuffer; protos: GPUBuffer },
+    transform: InputTransform,
+    image: { width: number; height: number },
+    capacity: number,
+  ): void {
+    const records = this.records!;
+    this.coefficients.run(
+      encoder,
+      { records, coefficients: buffers.coefficients, protos: buffers.protos, protoMasks: this.protoMasks! },
+      { spec: this.spec, maxDetections: capacity },
+      this.pass('masks', 'maskCoefficients'),
+    );
+    this.upsample.run(
+      encoder,
+      { records, protoMasks: this.protoMasks!, maskBits: this.maskBits! },
+      { spec: this.spec, transform, image, mask: this.mask, maxDetections: capacity },
+      this.pass('masks', 'maskUpsample'),
+    );
+    this.frame = { transform, image: { ...image }, capacity };
+    this.encodeCompose(encoder, this.pass('masks', 'composeOverlay'));
+
+    // ONE staging buffer: records, then the resolved timestamps.
+    const recordsBytes = recordsBufferBytes(capacity);
+    encoder.copyBufferToBuffer(records, 0, this.staging!, 0, recordsBytes);
+    this.timer.resolve(encoder, this.staging!, recordsBytes);
+  }
+
+  private encodeCompose(encoder: GPUCommandEncoder, pass?: GPUComputePassDescriptor): void {
+    const frame = this.frame;
+    if (!frame) return;
+    this.compose.run(
+      encoder,
+      { records: this.records!, maskBits: this.maskBits!, classColours: this.classColours, hiddenClasses: this.hiddenClasses, overlay: this.overlayTexture },
+      {
+        mask: this.mask,
+        maxDetections: frame.capacity,
+        numColours: this.numColours,
+        hiddenWords: this.hiddenWords,
+        highlight: this.highlight ?? NO_HIGHLIGHT,
+        style: this.style,
+      },
+      pass,
+    );
+  }
+
+  /** One mapAsync: the records (→ detections in image pixels) and the stage timings. */
+  async readResult(): Promise<GpuReadResult> {
+    const frame = this.frame;
+    const staging = this.staging;
+    if (!frame || !staging) throw new Error(`${this.className}: readResult() before encode()`);
+    const recordsBytes = recordsBufferBytes(frame.capacity);
+    const bytes = recordsBytes + this.timer.bytes;
+    this.reading = true;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      const mapped = staging.getMappedRange(0, bytes);
+      const { records, candidateCount } = decodeRecords(mapped.slice(0, recordsBytes));
+      const stageMs = this.timer.read(mapped, recordsBytes);
+      staging.unmap();
+      const kept = records.slice(0, frame.capacity);
+      this.lastCount = kept.length;
+      const timings: Partial<StageTimings> =
+        this.timer.source === 'gpu' ? { decode: stageMs.decode, nms: stageMs.nms, masks: stageMs.masks, source: 'gpu' } : {};
+      return { detections: recordsToDetections(kept, frame.transform, frame.image), records: kept, candidateCount, bytesReadBack: bytes, timings };
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  /** Kept instances of the last frame, from the records header (a 16-byte read-back). */
+  private async keptCount(): Promise<number> {
+    const header = new Uint32Array(await readBuffer(this.device, this.records!, 0, 16));
+    return Math.min(header[0]!, this.frame!.capacity);
+  }
+
+  /** The last frame's bit masks (export / evaluation; not per frame): a read-back of count planes. */
+  async readMasks(): Promise<InstanceMasks> {
+    const { width, height } = this.mask;
+    const wordsPerRow = wordsPerRowFor(width);
+    if (!this.frame || !this.records || !this.maskBits) return { width, height, wordsPerRow, bits: new Uint32Array(0) };
+    const count = await this.keptCount();
+    const planeBytes = height * wordsPerRow * 4;
+    const bits = count === 0 ? new Uint32Array(0) : new Uint32Array(await readBuffer(this.device, this.maskBits, 0, count * planeBytes));
+    return { width, height, wordsPerRow, bits };
+  }
+
+  /** The last frame's proto-space masks [count, P_h, P_w] f32 (tests / debugging). */
+  async readProtoMasks(): Promise<Float32Array> {
+    if (!this.frame || !this.records || !this.protoMasks) return new Float32Array(0);
+    const count = await this.keptCount();
+    const plane = this.spec.protoWidth * this.spec.protoHeight;
+    return count === 0 ? new Float32Array(0) : new Float32Array(await readBuffer(this.device, this.protoMasks, 0, count * plane * 4));
+  }
+
+  /** Re-runs only composeOverlay with a new highlight / hidden classes (hover, toggles). */
+  recompose(highlight: number | null, hiddenClasses: readonly number[]): void {
+    this.highlight = highlight;
+    this.device.queue.writeBuffer(this.hiddenClasses, 0, hiddenClassMask([...hiddenClasses], this.numClasses));
+    if (!this.frame) return;
+    const encoder = this.device.createCommandEncoder({ label: this.label('recompose') });
+    this.encodeCompose(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** The overlay texture's bytes as stored (premultiplied unless the style says otherwise). */
+  readOverlayRaw(): Promise<Uint8ClampedArray<ArrayBuffer>> {
+    return readOverlayTexture(this.device, this.overlayTexture);
+  }
+
+  /** The overlay as straight-alpha RGBA bytes [maskH, maskW, 4] (PNG export, Konva). */
+  async readOverlay(): Promise<Uint8ClampedArray<ArrayBuffer>> {
+    const rgba = await readOverlayTexture(this.device, this.overlayTexture);
+    if (this.style.premultiplied) {
+      for (let i = 0; i < rgba.length; i += 4) {
+        const a = rgba[i + 3]!;
+        if (a === 0) continue;
+        rgba[i] = Math.round((rgba[i]! * 255) / a);
+        rgba[i + 1] = Math.round((rgba[i + 1]! * 255) / a);
+        rgba[i + 2] = Math.round((rgba[i + 2]! * 255) / a);
+      }
+    }
+    return rgba;
+  }
+
+  /** Instances of the last read result. */
+  get count(): number {
+    return this.lastCount;
+  }
+
+  /** Destroys the shared kernels, buffers and the overlay texture; subclasses destroy theirs first. */
+  destroy(): void {
+    for (const k of [this.coefficients, this.upsample, this.compose, this.timer]) k.destroy();
+    for (const b of [this.classColours, this.hiddenClasses, this.topIndices, this.topScores, this.topCounts, this.keep, this.records, this.protoMasks, this.maskBits, this.staging]) {
+      b?.destroy();
+    }
+    this.overlayTexture.destroy();
+  }
+}
