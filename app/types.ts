@@ -117,6 +117,11 @@ export interface ModelManifest {
     std: [number, number, number];
     /** Pad value (0–255) for letterbox. */
     padValue?: number;
+    /**
+     * Tensor rank: 'nchw' [1, 3, H, W] (default); 'chw' [3, H, W] without a batch axis
+     * (torchvision and ONNX-zoo Mask R-CNN exports). The bytes are the same.
+     */
+    layout?: 'nchw' | 'chw';
   };
   /** Family-specific output names, e.g. YOLACT { loc, conf, mask, priors, proto }. */
   outputs: Record<string, string>;
