@@ -10,10 +10,15 @@ export interface CpuTensor {
 }
 export type CpuOutputs = Record<string, CpuTensor>;
 
-/** Runs a wasm-EP session on a CPU input tensor `[1, 3, H, W]`; outputs keyed by logical name. */
+/** The input tensor's dims: `[1, 3, H, W]`, or `[3, H, W]` when `input.layout` is 'chw' (Mask R-CNN exports). */
+export function inputDims(input: ModelManifest['input']): number[] {
+  return input.layout === 'chw' ? [3, input.height, input.width] : [1, 3, input.height, input.width];
+}
+
+/** Runs a wasm-EP session on a CPU input tensor (`inputDims`); outputs keyed by logical name. */
 export async function runOnCpu(session: ort.InferenceSession, manifest: ModelManifest, tensor: Float32Array): Promise<CpuOutputs> {
-  const { name, width, height } = manifest.input;
-  const input = new ort.Tensor('float32', tensor, [1, 3, height, width]);
+  const input = new ort.Tensor('float32', tensor, inputDims(manifest.input));
+  const { name } = manifest.input;
   const results = await serialized(() => session.run({ [name]: input }));
   const outputs: CpuOutputs = {};
   for (const [logical, tensorName] of Object.entries(manifest.outputs)) {
