@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectModel, manifestFromOnnx, parseClassNames, readOnnxInfo, UnrecognisedModelError, type OnnxInfo } from './detect';
 import { yoloSegLayout } from './yoloSeg/manifest';
@@ -124,3 +124,98 @@ describe('parseClassNames', () => {
     expect(parseClassNames('  ')).toEqual([]);
   });
 });
+
+describe('detectModel: public Mask R-CNN exports', () => {
+  const MRCNN = 'models/maskrcnn/test';
+  const tensor = (name: string, elemType: number, dims: Array<number | string | null>) => ({ name, elemType, dims });
+  const mrcnn = (outputs: OnnxInfo['outputs'], input: Array<number | string | null> = [3, 'height', 'width']): OnnxInfo => ({
+    producer: 'test',
+    inputs: [{ name: 'image', elemType: 1, dims: input }],
+    outputs,
+    metadata: {},
+  });
+  const zooOutputs = () => [
+    tensor('6568', 1, ['N', 4]),
+    tensor('6570', 7, ['N']),
+    tensor('6572', 1, ['N']),
+    tensor('6887', 1, ['N', 1, 28, 28]),
+  ];
+
+  it('the tiny torchvision-like export: [3, H, W] input, pasted masks, COCO names, no dialog', () => {
+    const { manifest, missing, notes } = manifestFromOnnx(read(`${MRCNN}/maskrcnn-torchvision-tiny.onnx`), opts('maskrcnn-torchvision-tiny.onnx'));
+    expect(missing).toEqual([]);
+    expect(manifest).toMatchObject({
+      id: 'user-maskrcnn-torchvision-tiny',
+      family: 'maskrcnn',
+      input: { name: 'images_tensors', width: 640, height: 640, resize: 'letterbox', channels: 'rgb', mean: [0, 0, 0], std: [1, 1, 1], layout: 'chw' },
+      outputs: { boxes: 'boxes', labels: 'labels', scores: 'scores', pastedMasks: 'masks' },
+      defaults: { confThreshold: 0.05, maxDetections: 100 },
+    });
+    expect(manifest.twoStage).toBeUndefined();
+    expect(manifest.input.scale).toBeCloseTo(1 / 255, 12);
+    expect(manifest.classes).toHaveLength(80);
+    expect(manifest.classes[79]).toBe('toothbrush');
+    expect(manifest.categoryIds![11]).toBe(13); // stop sign: id 12 is a gap
+    expect(manifest.notes).toMatch(/NMS and RoIAlign inside this model run on the CPU in ORT/);
+    expect(notes.join(' ')).toMatch(/dynamic input size: using 640x640/);
+    const check = validateManifest(manifest);
+    expect(check.ok ? [] : check.errors).toEqual([]);
+  });
+
+  it('the tiny ONNX-zoo-like export: numeric output names, 28x28 masks, BGR minus the zoo means', () => {
+    const { manifest, missing } = manifestFromOnnx(read(`${MRCNN}/maskrcnn-zoo-tiny.onnx`), { ...opts('MaskRCNN-10.onnx'), inputSize: 500 });
+    expect(missing).toEqual([]);
+    expect(manifest).toMatchObject({
+      family: 'maskrcnn',
+      input: { name: 'image', width: 512, height: 512, channels: 'bgr', scale: 1, mean: [102.9801, 115.9465, 122.7717], std: [1, 1, 1], layout: 'chw' },
+      outputs: { boxes: '6568', labels: '6570', scores: '6572', roiMasks: '6887' },
+    });
+    expect(validateManifest(manifest).ok).toBe(true);
+  });
+
+  it('the real torchvision maskrcnn_resnet50_fpn export (I/O signature recorded from torch.onnx.export)', () => {
+    const sig = JSON.parse(readFileSync(`${MRCNN}/torchvision-maskrcnn-io.json`, 'utf8')) as OnnxInfo & { bytes: number };
+    expect(sig.outputs.map((o) => o.name)).toEqual(['boxes', 'labels', 'scores', 'masks']);
+    const { manifest } = detectModel(sig, opts('maskrcnn_resnet50_fpn.onnx'));
+    expect(manifest.outputs).toEqual({ boxes: 'boxes', labels: 'labels', scores: 'scores', pastedMasks: 'masks' });
+    expect(manifest.input).toMatchObject({ name: 'images_tensors', layout: 'chw', channels: 'rgb' });
+  });
+
+  it.skipIf(!existsSync(REAL_TORCHVISION))('readOnnxInfo on the real 178 MB export gives the recorded signature', () => {
+    const info = readOnnxInfo(read(REAL_TORCHVISION));
+    const sig = JSON.parse(readFileSync(`${MRCNN}/torchvision-maskrcnn-io.json`, 'utf8')) as OnnxInfo;
+    expect(info.inputs).toEqual(sig.inputs);
+    expect(info.outputs).toEqual(sig.outputs);
+  });
+
+  it('recognised by rank, type and order, not by name or position in the list', () => {
+    const [boxes, labels, scores, masks] = zooOutputs();
+    const { manifest } = detectModel(mrcnn([masks!, scores!, boxes!, labels!], [3, 800, 1088]), opts('x.onnx'));
+    expect(manifest.outputs).toEqual({ boxes: '6568', labels: '6570', scores: '6572', roiMasks: '6887' });
+    expect(manifest.input).toMatchObject({ width: 1088, height: 800 });
+    // A batch axis is accepted too (no 'chw' layout then); int32 labels too.
+    const batched = detectModel(mrcnn([boxes!, { ...labels!, elemType: 6 }, scores!, tensor('m', 1, ['N', 1, 640, 640])], [1, 3, 640, 640]), opts('y.onnx'));
+    expect(batched.manifest.input.layout).toBeUndefined();
+    expect(batched.manifest.outputs.pastedMasks).toBe('m');
+  });
+
+  it('refuses near-misses with a message naming the Mask R-CNN outputs', () => {
+    const [boxes, labels, scores, masks] = zooOutputs();
+    const expected = /Expected Mask R-CNN \(torchvision \/ ONNX zoo\): input \[3,H,W\] and outputs boxes \[N,4\], labels \[N\] int64, scores \[N\], masks/;
+    expect(() => detectModel(mrcnn([boxes!, labels!, scores!]), opts('x.onnx'))).toThrow(/there are 3 of them, not 4/);
+    expect(() => detectModel(mrcnn([boxes!, labels!, scores!]), opts('x.onnx'))).toThrow(expected);
+    expect(() => detectModel(mrcnn([boxes!, labels!, scores!, tensor('m', 1, ['N', 2, 28, 28])]), opts('x.onnx'))).toThrow(/no output is masks \[N, 1, H, W\]/);
+    expect(() => detectModel(mrcnn([tensor('b', 1, ['N', 5]), labels!, scores!, masks!]), opts('x.onnx'))).toThrow(/no output is boxes \[N, 4\]/);
+    expect(() => detectModel(mrcnn([boxes!, labels!, tensor('s', 7, ['N']), masks!]), opts('x.onnx'))).toThrow(/no output is scores/);
+    expect(() => detectModel(mrcnn([tensor('b', 1, [5, 4]), labels!, tensor('s', 1, [6]), masks!]), opts('x.onnx'))).toThrow(/first dimensions \(N\) differ: 5, 6/);
+    expect(() => detectModel(mrcnn(zooOutputs(), [1, 4, 'h', 'w']), opts('x.onnx'))).toThrow(/takes an image \[3, H, W\]/);
+    expect(() => detectModel({ ...mrcnn(zooOutputs()), inputs: [] }, opts('x.onnx'))).toThrow(/0 inputs/);
+    // Not a detection export at all: the general message, which names Mask R-CNN among the families.
+    expect(() => detectModel(fakeInfo([['logits', [1, 1000]]]), opts('resnet.onnx'))).toThrow(/match no supported family.*Mask R-CNN \(torchvision \/ ONNX zoo\)/);
+  });
+});
+
+const REAL_TORCHVISION = '/tmp/maskrcnn_resnet50_fpn.onnx';
+function fakeInfo(outputs: Array<[string, Array<number | string | null>]>): OnnxInfo {
+  return { producer: 'test', inputs: [{ name: 'images', elemType: 1, dims: [1, 3, 640, 640] }], outputs: outputs.map(([name, dims]) => ({ name, elemType: 1, dims })), metadata: {} };
+}

@@ -10,6 +10,14 @@
  *   YOLACT        5 outputs loc [1,N,4], conf [1,N,C+1], mask [1,N,K], priors [N,4], proto [1,P,P,K]
  *   YOLO-seg      output0 [1, 4+nc+32, N] + protos [1, 32, H/4, W/4]
  *   YOLO-seg e2e  output0 [1, R, 6+32] (NMS in the graph) + protos [1, 32, H/4, W/4]
+ *   Mask R-CNN    public single-file exports with NMS and RoiAlign in the graph (MODELS.md §3),
+ *                 input [3, H, W] (no batch axis; [1, 3, H, W] accepted too), four outputs
+ *                 recognised by rank, type and order, never by name:
+ *                   boxes [N, 4] f32, labels [N] int64 (or int32), scores [N] f32, masks [N, 1, h, w] f32
+ *                 masks [N, 1, 28, 28] → ONNX-zoo MaskRCNN-10 (BGR 0–255 minus its means,
+ *                 contiguous labels 1..80, unpasted masks); any other [N, 1, H, W] →
+ *                 torchvision (RGB 0–1, COCO category ids, masks pasted at the input size).
+ *                 Class names are COCO's 80 (no dialog). See families/maskRcnn/exported.ts.
  * What the file cannot tell (class names when there is no Ultralytics `names` metadata) is
  * listed in `missing`, with placeholder names in the manifest, so the UI can ask for them.
  *
@@ -21,6 +29,7 @@
  */
 import type { ModelManifest } from '../types';
 import { anchorCount, END_TO_END_ROWS, PROTO_STRIDE, YOLO_SEG_PROTOTYPES } from './yoloSeg/manifest';
+import { COCO_CATEGORIES, EXPORTED_CPU_NOTE, ROI_MASK_SIDE } from './maskRcnn/exported';
 
 /** One dimension: a number, or the symbolic name / null of a dynamic one. */
 export type Dim = number | string | null;
@@ -272,11 +281,17 @@ export interface DetectOptions {
 const shapeText = (d: readonly Dim[]) => `[${d.map((v) => (v === null ? '?' : v)).join(', ')}]`;
 const known = (d: Dim): d is number => typeof d === 'number';
 const FLOAT32 = 1;
+const INT32 = 6;
+const INT64 = 7;
+
+const MASK_RCNN_EXPECTED =
+  'Mask R-CNN (torchvision / ONNX zoo): input [3,H,W] and outputs boxes [N,4], labels [N] int64, scores [N], masks [N,1,H,W] (pasted) or [N,1,28,28]';
 
 const EXPECTED = [
   'YOLACT: outputs loc [1,N,4], conf [1,N,C+1], mask [1,N,32], priors [N,4], proto [1,P,P,32]',
   'YOLO-seg (Ultralytics): output0 [1,4+nc+32,N] and protos [1,32,H/4,W/4]',
   'YOLO-seg end-to-end: output0 [1,300,38] and protos [1,32,H/4,W/4]',
+  MASK_RCNN_EXPECTED,
 ].join('; ');
 
 function describeOutputs(info: OnnxInfo): string {
@@ -341,12 +356,112 @@ function detectYolact(info: OnnxInfo): Record<string, OnnxTensorInfo> | null {
   return { loc, conf, mask, priors, proto };
 }
 
+/** Default input size of a Mask R-CNN export with a dynamic input (the zoo resizes to 800; smaller for the browser). */
+export const MASK_RCNN_DEFAULT_INPUT = 640;
+/** The ONNX zoo's input sides must be multiples of 32 (its FPN). */
+const ZOO_SIDE_MULTIPLE = 32;
+/** The ONNX zoo's BGR means (maskrcnn-benchmark, 0–255). */
+export const ZOO_MEAN: [number, number, number] = [102.9801, 115.9465, 122.7717];
+
+const isInteger = (o: OnnxTensorInfo) => o.elemType === INT64 || o.elemType === INT32;
+const fits = (d: Dim | undefined, v: number) => d === undefined || !known(d) || d === v;
+
+/**
+ * Public Mask R-CNN exports (torchvision, ONNX zoo): four outputs matched by rank, type and
+ * order (names are numeric in the zoo): boxes [N,4], labels [N] int, scores [N] f32, masks
+ * [N,1,h,w]. Returns null when the model does not look like a detection export at all;
+ * throws naming the expected outputs when it looks like one (an integer output, or a
+ * [N, 4] + [N, 1, h, w] pair) but does not fit.
+ */
+function detectMaskRcnn(info: OnnxInfo, options: DetectOptions, id: string, base: string): DetectedModel | null {
+  const outs = info.outputs;
+  const rank = (o: OnnxTensorInfo) => o.dims.length;
+  const looksLike = outs.some(isInteger) || (outs.some((o) => rank(o) === 2 && fits(o.dims[1], 4)) && outs.some((o) => rank(o) === 4 && fits(o.dims[1], 1) && known(o.dims[1]!)));
+  if (!looksLike) return null;
+  const refuse = (why: string): never => {
+    throw new UnrecognisedModelError(`the model's outputs (${describeOutputs(info)}) look like a detection export but ${why}. Expected ${MASK_RCNN_EXPECTED}`);
+  };
+  if (outs.length !== 4) refuse(`there are ${outs.length} of them, not 4`);
+  const boxes = outs.find((o) => rank(o) === 2 && fits(o.dims[1], 4) && o.elemType === FLOAT32);
+  const masks = outs.find((o) => rank(o) === 4 && fits(o.dims[1], 1) && o.elemType === FLOAT32);
+  const ones = outs.filter((o) => rank(o) === 1);
+  // Labels: the integer one; both float (a cast export): the first, as in both layouts.
+  const labels = ones.find(isInteger) ?? (ones.length === 2 && ones.every((o) => o.elemType === FLOAT32) ? ones[0] : undefined);
+  const scores = ones.find((o) => o !== labels && o.elemType === FLOAT32);
+  if (!boxes) refuse('no output is boxes [N, 4] float32');
+  if (!masks) refuse('no output is masks [N, 1, H, W] float32');
+  if (!labels) refuse('no output is labels [N] int64');
+  if (!scores) refuse('no output is scores [N] float32');
+  const ns = [boxes!, labels!, scores!, masks!].map((o) => o.dims[0]).filter(known);
+  if (new Set(ns).size > 1) refuse(`their first dimensions (N) differ: ${ns.join(', ')}`);
+  const notes: string[] = [];
+  if (labels!.elemType === FLOAT32) notes.push('labels are float32 here (int64 in torchvision and the zoo); taken as the first [N] output');
+
+  if (info.inputs.length !== 1) throw new UnrecognisedModelError(`the model has ${info.inputs.length} inputs (${info.inputs.map((i) => i.name).join(', ')}); a Mask R-CNN export takes one image [3, H, W]`);
+  const input = info.inputs[0]!;
+  const d = input.dims;
+  const chw = d.length === 3;
+  if (!(chw && fits(d[0], 3)) && !(d.length === 4 && fits(d[0], 1) && fits(d[1], 3))) {
+    throw new UnrecognisedModelError(`input “${input.name}” ${shapeText(d)}: a Mask R-CNN export takes an image [3, H, W]`);
+  }
+  if (input.elemType !== FLOAT32) throw new UnrecognisedModelError(`input “${input.name}” is not float32 (ONNX type ${input.elemType})`);
+  const zoo = masks!.dims[2] === ROI_MASK_SIDE && masks!.dims[3] === ROI_MASK_SIDE;
+  let height = d[d.length - 2];
+  let width = d[d.length - 1];
+  if (!known(height) || !known(width)) {
+    const size = options.inputSize ?? MASK_RCNN_DEFAULT_INPUT;
+    height = known(height) ? height : size;
+    width = known(width) ? width : size;
+    if (zoo) {
+      height = Math.ceil(height / ZOO_SIDE_MULTIPLE) * ZOO_SIDE_MULTIPLE;
+      width = Math.ceil(width / ZOO_SIDE_MULTIPLE) * ZOO_SIDE_MULTIPLE;
+    }
+    notes.push(`dynamic input size: using ${width}x${height} (letterboxed)${zoo ? '; the zoo resizes the short side to 800, smaller here for the browser' : '; the graph resizes internally'}`);
+  } else if (zoo && (height % ZOO_SIDE_MULTIPLE !== 0 || width % ZOO_SIDE_MULTIPLE !== 0)) {
+    notes.push(`input ${width}x${height} is not a multiple of ${ZOO_SIDE_MULTIPLE} as the zoo's model needs`);
+  }
+  const outputs: Record<string, string> = { boxes: boxes!.name, labels: labels!.name, scores: scores!.name, [zoo ? 'roiMasks' : 'pastedMasks']: masks!.name };
+  const layoutText = zoo
+    ? 'ONNX-zoo MaskRCNN-10 layout: BGR 0–255 minus (102.98, 115.95, 122.77), labels 1..80, 28x28 masks pasted by SegArena'
+    : 'torchvision maskrcnn_resnet50_fpn layout: RGB 0–1 (the graph normalises and resizes), COCO category ids, masks pasted in the graph';
+  notes.push(EXPORTED_CPU_NOTE);
+  return {
+    manifest: {
+      id,
+      name: base,
+      family: 'maskrcnn',
+      url: options.url,
+      input: {
+        name: input.name,
+        width,
+        height,
+        resize: 'letterbox',
+        channels: zoo ? 'bgr' : 'rgb',
+        scale: zoo ? 1 : 1 / 255,
+        mean: zoo ? [...ZOO_MEAN] : [0, 0, 0],
+        std: [1, 1, 1],
+        padValue: 114,
+        ...(chw ? { layout: 'chw' as const } : {}),
+      },
+      outputs,
+      classes: COCO_CATEGORIES.map(([, name]) => name),
+      categoryIds: COCO_CATEGORIES.map(([cocoId]) => cocoId),
+      defaults: { confThreshold: 0.05, scoreThreshold: 0.3, topK: 100, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 100 },
+      notes: `Dropped file ${options.fileName} (${layoutText}). ${EXPORTED_CPU_NOTE}; labels outside the 80 COCO classes are dropped.`,
+    },
+    missing: [],
+    notes,
+  };
+}
+
 /** Matches the model against the families; throws UnrecognisedModelError naming what was expected. */
 export function detectModel(info: OnnxInfo, options: DetectOptions): DetectedModel {
   const notes: string[] = [];
   const missing: DetectedModel['missing'] = [];
   const base = baseName(options.fileName);
   const id = `user-${slug(base)}`;
+  const maskRcnn = detectMaskRcnn(info, options, id, base);
+  if (maskRcnn) return maskRcnn;
   const nonFloat = info.outputs.find((o) => o.elemType !== FLOAT32);
   if (nonFloat) throw new UnrecognisedModelError(`output “${nonFloat.name}” is not float32 (ONNX type ${nonFloat.elemType}); SegArena reads float32 outputs`);
 

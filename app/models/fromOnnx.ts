@@ -2,7 +2,8 @@
  * A dropped ONNX file → a ModelManifest the pickers can run, saved for later visits.
  *
  * 1. The family and layout are recognised from the file's own interface by
- *    app/families/detect.ts (YOLACT, YOLO-seg raw head, YOLO-seg end-to-end); a file that
+ *    app/families/detect.ts (YOLACT, YOLO-seg raw head, YOLO-seg end-to-end, torchvision and
+ *    ONNX-zoo Mask R-CNN exports, whose COCO class names need no dialog); a file that
  *    is none of them is refused with what was expected.
  * 2. The bytes are opened once with ORT (wasm) so a truncated or corrupt file is refused
  *    here, before any pane switches to it.
@@ -26,7 +27,7 @@ export class UnknownModelError extends Error {}
 
 /** What a refused file is told it should have been. */
 const EXPECTED_MODELS =
-  'Expected an ONNX export with one image input [1, 3, H, W] and the outputs of YOLACT (loc, conf, mask, priors, proto) or of YOLO-seg (output0 + protos, or end-to-end output0 [1, 300, 38])';
+  'Expected an ONNX export with one image input [1, 3, H, W] and the outputs of YOLACT (loc, conf, mask, priors, proto) or of YOLO-seg (output0 + protos, or end-to-end output0 [1, 300, 38]), or a Mask R-CNN export (input [3, H, W]; boxes, labels, scores, masks)';
 
 /** The browser's store of dropped models (null without IndexedDB). */
 export const userModels: UserModels | null = typeof indexedDB !== 'undefined' ? new UserModels(indexedDbStore()) : null;
