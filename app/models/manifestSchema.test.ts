@@ -45,3 +45,45 @@ describe('validateManifest', () => {
     expect(validateManifest(null)).toEqual({ ok: false, errors: ['manifest: expected a JSON object'] });
   });
 });
+
+describe('validateManifest: two-stage Mask R-CNN (twoStage)', () => {
+  const bundled = ['models/maskrcnn/maskrcnn-512.json', 'models/maskrcnn/maskrcnn-512-roipool.json'];
+
+  it('accepts the bundled Mask R-CNN manifests (RoIAlign and RoIPool)', () => {
+    for (const path of bundled) {
+      const check = validateManifest(JSON.parse(readFileSync(path, 'utf8')));
+      expect(check.ok ? [] : check.errors).toEqual([]);
+    }
+  });
+
+  it('names each bad twoStage field, and the backbone outputs a two-stage model needs', () => {
+    const m = JSON.parse(readFileSync(bundled[0]!, 'utf8')) as Record<string, any>;
+    m.twoStage.boxHeadUrl = '';
+    m.twoStage.anchorSizes = [16, 32, 64];
+    m.twoStage.pooler = 'warp';
+    m.twoStage.rpnNmsIou = 0;
+    m.twoStage.maxLevel = 9;
+    m.twoStage.boxWeights = [10, 10, 5];
+    m.twoStage.aligned = 'yes';
+    delete m.outputs.rpnDeltas;
+    const check = validateManifest(m);
+    expect(check.ok ? [] : check.errors).toEqual([
+      'twoStage.boxHeadUrl: expected a non-empty string',
+      'twoStage.anchorSizes: expected one size per level (5 strides), got 3',
+      'twoStage.rpnNmsIou: expected a number in (0, 1], got 0',
+      'twoStage.maxLevel: levels 2..9 must lie within P2..P5 (the backbone\'s p2..p5)',
+      'twoStage.pooler: expected one of "align", "pool", got "warp"',
+      'twoStage.aligned: expected true or false, got "yes"',
+      'twoStage.boxWeights: expected 4 positive numbers',
+      'outputs: a two-stage maskrcnn model needs “rpnDeltas”',
+    ]);
+  });
+
+  it('refuses twoStage on another family', () => {
+    const m = JSON.parse(readFileSync(bundled[0]!, 'utf8')) as Record<string, any>;
+    m.family = 'yolact';
+    const check = validateManifest(m);
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.errors).toContain('twoStage: only a maskrcnn model can be two-stage, this one is "yolact"');
+  });
+});

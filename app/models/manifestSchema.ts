@@ -90,5 +90,79 @@ export function validateManifest(value: unknown): ManifestCheck {
     oneOf(d.nmsKind, 'defaults.nmsKind', ['fast', 'greedy']);
     num(d.maxDetections, 'defaults.maxDetections', 1, 10000, true);
   }
+  if (m.twoStage !== undefined) checkTwoStage(m.twoStage, m.family, m.outputs, errors);
   return errors.length === 0 ? { ok: true, manifest: value as unknown as ModelManifest } : { ok: false, errors };
+}
+
+/** Backbone outputs a two-stage Mask R-CNN names (TwoStageConfig in app/types.ts). */
+export const TWO_STAGE_OUTPUTS = ['p2', 'p3', 'p4', 'p5', 'objectness', 'rpnDeltas'] as const;
+
+/**
+ * `twoStage` (TwoStageConfig): part URLs, the FPN/RPN constants and the pooler. Levels:
+ * strides / anchorSizes give one entry per RPN level (P2..P6, so minLevel..maxLevel must lie
+ * within them); the box coder weights are four positive numbers.
+ */
+function checkTwoStage(value: unknown, family: unknown, outputs: unknown, errors: string[]): void {
+  const path = 'twoStage';
+  if (family !== 'maskrcnn') errors.push(`${path}: only a maskrcnn model can be two-stage, this one is ${JSON.stringify(family)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push(`${path}: expected an object`);
+    return;
+  }
+  const t = value as Record<string, unknown>;
+  const int = (key: string, lo: number, hi = Infinity) => {
+    const v = t[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      errors.push(`${path}.${key}: expected an integer ≥ ${lo}${hi < Infinity ? ` and ≤ ${hi}` : ''}, got ${JSON.stringify(v)}`);
+    }
+  };
+  const positive = (v: unknown, p: string) => {
+    if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) errors.push(`${p}: expected a positive number, got ${JSON.stringify(v)}`);
+  };
+  const list = (key: string, length?: number): unknown[] | null => {
+    const v = t[key];
+    if (!Array.isArray(v) || v.length === 0 || (length !== undefined && v.length !== length)) {
+      errors.push(`${path}.${key}: expected ${length ?? 'a non-empty list of'} positive numbers`);
+      return null;
+    }
+    v.forEach((x, i) => positive(x, `${path}.${key}[${i}]`));
+    return v;
+  };
+  for (const key of ['boxHeadUrl', 'maskHeadUrl']) {
+    if (typeof t[key] !== 'string' || (t[key] as string).length === 0) errors.push(`${path}.${key}: expected a non-empty string`);
+  }
+  int('channels', 1, 4096);
+  const strides = list('strides');
+  const sizes = list('anchorSizes');
+  if (strides && sizes && strides.length !== sizes.length) {
+    errors.push(`${path}.anchorSizes: expected one size per level (${strides.length} strides), got ${sizes.length}`);
+  }
+  list('anchorRatios');
+  int('rpnPreNmsTopN', 1, 100000);
+  int('rpnPostNmsTopN', 1, 10000);
+  const iou = t.rpnNmsIou;
+  if (typeof iou !== 'number' || !(iou > 0 && iou <= 1)) errors.push(`${path}.rpnNmsIou: expected a number in (0, 1], got ${JSON.stringify(iou)}`);
+  positive(t.canonicalScale, `${path}.canonicalScale`);
+  int('canonicalLevel', 0, 16);
+  int('minLevel', 0, 16);
+  int('maxLevel', 0, 16);
+  if (typeof t.minLevel === 'number' && typeof t.maxLevel === 'number') {
+    if (t.minLevel > t.maxLevel) errors.push(`${path}.minLevel: ${t.minLevel} is above maxLevel ${t.maxLevel}`);
+    // RoIs are pooled from the backbone's p2..p5 outputs (P6 only feeds the RPN).
+    else if (t.minLevel < 2 || t.maxLevel > 5 || (strides && t.maxLevel - 2 >= strides.length)) {
+      errors.push(`${path}.maxLevel: levels ${t.minLevel}..${t.maxLevel} must lie within P2..P5 (the backbone's p2..p5)`);
+    }
+  }
+  if (t.pooler !== 'align' && t.pooler !== 'pool') errors.push(`${path}.pooler: expected one of "align", "pool", got ${JSON.stringify(t.pooler)}`);
+  if (typeof t.samplingRatio !== 'number' || !Number.isInteger(t.samplingRatio)) errors.push(`${path}.samplingRatio: expected an integer (≤ 0 = adaptive), got ${JSON.stringify(t.samplingRatio)}`);
+  if (typeof t.aligned !== 'boolean') errors.push(`${path}.aligned: expected true or false, got ${JSON.stringify(t.aligned)}`);
+  list('boxWeights', 4);
+  int('maskSize', 1, 256);
+  int('boxPool', 1, 64);
+  int('maskPool', 1, 64);
+  if (typeof outputs === 'object' && outputs !== null) {
+    for (const name of TWO_STAGE_OUTPUTS) {
+      if (typeof (outputs as Record<string, unknown>)[name] !== 'string') errors.push(`outputs: a two-stage maskrcnn model needs “${name}”`);
+    }
+  }
 }

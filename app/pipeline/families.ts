@@ -21,16 +21,23 @@ export interface CpuFamily {
 const referenceModules = import.meta.glob<Record<string, unknown>>('../families/*/reference.ts');
 const gpuModules = import.meta.glob<Record<string, unknown>>('../families/*/gpu.ts');
 
+/** Families whose folder is not their name in camelCase ('maskrcnn' reads better as maskRcnn). */
+const FAMILY_DIRS: Record<string, string> = { maskrcnn: 'maskRcnn' };
+
+/** The family's name in PascalCase, from its folder ('yoloSeg' → 'YoloSeg', 'maskRcnn' → 'MaskRcnn'). */
 function capitalised(family: string): string {
-  return family
-    .split('-')
-    .map((w) => w[0]!.toUpperCase() + w.slice(1))
-    .join('');
+  const dir = familyDir(family);
+  return dir[0]!.toUpperCase() + dir.slice(1);
 }
 
 /** Folder of a family: its name in camelCase ('yolo-seg' → app/families/yoloSeg/). */
 function familyDir(family: string): string {
-  const pascal = capitalised(family);
+  const known = FAMILY_DIRS[family];
+  if (known) return known;
+  const pascal = family
+    .split('-')
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
   return pascal[0]!.toLowerCase() + pascal.slice(1);
 }
 

@@ -1,10 +1,40 @@
 import { getModel } from '../models/registry';
 import { useStore } from '../state/store';
+import type { StageTimings } from '../types';
 import { bytesText, fpsText, ms, STAGES } from './format';
+
+type StageColumn = { key: keyof Omit<StageTimings, 'source'>; label: string; title?: string };
+
+/**
+ * Stages only two-stage models (our Mask R-CNN) have, shown after `inference` (which is then
+ * the backbone alone). Detections/NMS are `decode` + `nms`, the paste is `masks`.
+ */
+export const TWO_STAGE_STAGES: StageColumn[] = [
+  { key: 'rpn', label: 'RPN', title: 'two-stage: RPN proposals (anchors, decode, per-level top-n, proposal NMS)' },
+  { key: 'roi', label: 'RoI pool', title: 'two-stage: RoI features for the box head (7×7) and the mask head (14×14)' },
+  { key: 'heads', label: 'heads', title: 'two-stage: box head + mask head inference' },
+];
+
+/**
+ * The stage columns for a set of results: the one-stage stages, plus the two-stage ones
+ * (after inference) only when one of the results has them, so a table of one-stage models
+ * reads as before.
+ */
+export function stageColumns(timings: ReadonlyArray<StageTimings | undefined>): StageColumn[] {
+  const twoStage = timings.some((t) => t && TWO_STAGE_STAGES.some((s) => t[s.key] !== undefined));
+  if (!twoStage) return STAGES;
+  const at = STAGES.findIndex((s) => s.key === 'inference') + 1;
+  return [
+    ...STAGES.slice(0, at).map((s) => (s.key === 'inference' ? { ...s, title: 'one-stage: the model; two-stage: the backbone (FPN + RPN head)' } : s)),
+    ...TWO_STAGE_STAGES,
+    ...STAGES.slice(at),
+  ];
+}
 
 /** One row per pane: the same numbers as the panes, side by side. */
 export function MetricsTable() {
   const panes = useStore((s) => s.panes);
+  const columns = stageColumns(panes.map((p) => p.result?.timings));
   return (
     <section className="metrics">
       <table data-testid="metrics-table">
@@ -16,8 +46,10 @@ export function MetricsTable() {
             <th>status</th>
             <th>instances</th>
             <th>fps</th>
-            {STAGES.map((s) => (
-              <th key={s.key}>{s.label} ms</th>
+            {columns.map((s) => (
+              <th key={s.key} data-stage={s.key} title={s.title}>
+                {s.label} ms
+              </th>
             ))}
             <th>total ms</th>
             <th>read-back</th>
@@ -36,8 +68,10 @@ export function MetricsTable() {
                 <td>{p.status}</td>
                 <td>{p.result ? p.result.detections.filter((d) => !p.hiddenClasses.includes(d.classIndex)).length : '–'}</td>
                 <td>{fpsText(p.fps)}</td>
-                {STAGES.map((s) => (
-                  <td key={s.key}>{ms(t?.[s.key])}</td>
+                {columns.map((s) => (
+                  <td key={s.key} data-stage={s.key}>
+                    {ms(t?.[s.key])}
+                  </td>
                 ))}
                 <td>{ms(t?.total)}</td>
                 <td>{p.result ? bytesText(p.result.bytesReadBack) : '–'}</td>

@@ -3,8 +3,10 @@ import { classColorCss } from '../pipeline/palette';
 import { getModel, listModels } from '../models/registry';
 import { useStore } from '../state/store';
 import type { ExecutionPath, NmsKind } from '../types';
-import { bytesText, fpsText, ms, STAGES } from './format';
+import { bytesText, fpsText, ms } from './format';
+import { stageColumns } from './MetricsTable';
 import { Overlay } from './Overlay';
+import { roiReadbackNote } from '../families/maskRcnn/manifest';
 
 const PATH_LABELS: Record<ExecutionPath, string> = {
   webgpu: 'webgpu — ORT WebGPU + WGSL post-processing',
@@ -164,8 +166,8 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
       </div>
 
       <dl className="timings" data-testid="stage-timings" data-source={result?.timings.source ?? ''}>
-        {STAGES.map(({ key, label }) => (
-          <div key={key} className={result?.timings[key] === undefined ? 'na' : ''}>
+        {stageColumns([result?.timings]).map(({ key, label, title }) => (
+          <div key={key} className={result?.timings[key] === undefined ? 'na' : ''} data-stage={key} title={title}>
             <dt>{label}</dt>
             <dd>{ms(result?.timings[key])}</dd>
           </div>
@@ -175,6 +177,12 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
           <dd>{result?.timings.source ?? '–'}</dd>
         </div>
       </dl>
+
+      {result && manifest && roiReadbackNote(manifest, result.path, s.maxDetections) && (
+        <p className="path-note" data-testid="readback-note">
+          {roiReadbackNote(manifest, result.path, s.maxDetections)}
+        </p>
+      )}
 
       {pane.status === 'error' && <p className="pane-error">{pane.message}</p>}
 

@@ -24,10 +24,21 @@ export async function runOnCpu(session: ort.InferenceSession, manifest: ModelMan
   for (const [logical, tensorName] of Object.entries(manifest.outputs)) {
     const t = results[tensorName];
     if (!t) throw new Error(`the model returned no “${tensorName}”`);
-    if (t.type !== 'float32') throw new Error(`output “${tensorName}” is ${t.type}, expected float32`);
-    outputs[logical] = { data: t.data as Float32Array, dims: t.dims };
+    outputs[logical] = { data: asFloat32(t, tensorName), dims: t.dims };
   }
   return outputs;
+}
+
+/**
+ * An output's values as f32. Integer outputs (the int64 / int32 labels of public Mask R-CNN
+ * exports, class ids far below 2^24) are converted exactly; other types are refused.
+ */
+function asFloat32(t: ort.Tensor, name: string): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'int64' || t.type === 'int32' || t.type === 'float64') {
+    return Float32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+  }
+  throw new Error(`output “${name}” is ${t.type}, expected float32 (or integer labels)`);
 }
 
 /** RGBA bytes (straight alpha) `[height, width, 4]` → an ImageBitmap Konva can draw. */

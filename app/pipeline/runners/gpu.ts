@@ -31,7 +31,7 @@ import { rgbaToBitmap, runOnCpu } from './common';
  * mapAsync ('destroyed before mapping was resolved') although nothing was destroyed.
  */
 let gpuQueue: Promise<unknown> = Promise.resolve();
-function gpuSerialized<T>(fn: () => Promise<T>): Promise<T> {
+export function gpuSerialized<T>(fn: () => Promise<T>): Promise<T> {
   const next = gpuQueue.then(fn, fn);
   gpuQueue = next.catch(() => undefined);
   return next;
