@@ -1,0 +1,103 @@
+/**
+ * Host code of shaders/rpn_decode.wgsl: anchors generated in the kernel + RPN deltas decoded
+ * into clipped proposals and a validity flag. Reference: app/reference/rpnDecode.ts.
+ *
+ * Outputs: proposals [A_total, 4] f32 xyxy (input pixels), valid [A_total] u32 (1 = both
+ * sides ≥ 1e-3). Params are written with queue.writeBuffer at encode time: one kernel object
+ * per chain, at most one `run` of it per submitted command buffer.
+ */
+import shaderCode from '../../../shaders/rpn_decode.wgsl?raw';
+import { createUniformBuffer } from '../buffers';
+import { BBOX_XFORM_CLIP, levelOffsets, RPN_MIN_SIZE, type RpnGeometry } from '../../reference/rpnDecode';
+
+/** Params struct of rpn_decode.wgsl: 0 numLevels, 4 numRatios, 8 numAnchors, 12 pad (u32);
+ * 16 inputWidth, 20 inputHeight, 24 clip, 28 minSize (f32); 32 levels[8] vec4<u32>
+ * (height, width, first anchor, stride); 160 sizes[2] vec4<f32>; 192 ratios[2] vec4<f32>. */
+const PARAMS_BYTES = 224;
+/** Capacity of the params arrays (MAX levels / ratios). */
+export const RPN_MAX_LEVELS = 8;
+export const RPN_MAX_RATIOS = 8;
+const WORKGROUP = 64;
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+export interface RpnDecodeInputs {
+  /** [A_total, 4] f32 deltas (dx, dy, dw, dh). */
+  rpnDeltas: GPUBuffer;
+  /** Outputs: [A_total, 4] f32 and [A_total] u32. */
+  proposals: GPUBuffer;
+  valid: GPUBuffer;
+}
+
+export interface RpnDecodeParams {
+  geometry: RpnGeometry;
+  input: { width: number; height: number };
+}
+
+export interface RpnDecodeKernel {
+  run(encoder: GPUCommandEncoder, inputs: RpnDecodeInputs, params: RpnDecodeParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+/**
+ * Workgroup counts for `n` invocations of `workgroup` lanes, folded into 2D so that no
+ * dimension exceeds 65535 (kernels rebuild the linear index as (y · groups.x + x) · size + lane).
+ */
+export function linearDispatch(n: number, workgroup: number): [number, number] {
+  const groups = Math.ceil(n / workgroup);
+  if (groups <= MAX_WORKGROUPS_PER_DIMENSION) return [groups, 1];
+  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIMENSION);
+  return [Math.ceil(groups / y), y];
+}
+
+export function packRpnDecodeParams(params: RpnDecodeParams): ArrayBuffer {
+  const { geometry: g, input } = params;
+  if (g.levels.length > RPN_MAX_LEVELS || g.levels.length === 0) throw new Error(`rpnDecode: ${g.levels.length} levels (1..${RPN_MAX_LEVELS})`);
+  if (g.ratios.length > RPN_MAX_RATIOS || g.ratios.length === 0) throw new Error(`rpnDecode: ${g.ratios.length} ratios (1..${RPN_MAX_RATIOS})`);
+  const { offsets, total } = levelOffsets(g);
+  const data = new ArrayBuffer(PARAMS_BYTES);
+  const u32 = new Uint32Array(data);
+  const f32 = new Float32Array(data);
+  u32.set([g.levels.length, g.ratios.length, total, 0]);
+  f32.set([input.width, input.height, BBOX_XFORM_CLIP, RPN_MIN_SIZE], 4);
+  g.levels.forEach((l, i) => {
+    u32.set([l.height, l.width, offsets[i]!, l.stride], 8 + 4 * i);
+    f32[40 + i] = l.size;
+  });
+  f32.set(g.ratios, 48);
+  return data;
+}
+
+export function createRpnDecode(device: GPUDevice): RpnDecodeKernel {
+  const module = device.createShaderModule({ label: 'rpnDecode.module', code: shaderCode });
+  const pipeline = device.createComputePipeline({ label: 'rpnDecode.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const uniform = createUniformBuffer(device, 'rpnDecode.params', PARAMS_BYTES);
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  return {
+    run(encoder, inputs, params, pass) {
+      const total = levelOffsets(params.geometry).total;
+      device.queue.writeBuffer(uniform, 0, packRpnDecodeParams(params));
+      if (total === 0) return;
+      const key = [inputs.rpnDeltas, inputs.proposals, inputs.valid];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: 'rpnDecode.bindGroup',
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+          }),
+        };
+      }
+      const p = encoder.beginComputePass(pass ?? { label: 'rpnDecode' });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, cached.group);
+      p.dispatchWorkgroups(...linearDispatch(total, WORKGROUP));
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+      cached = undefined;
+    },
+  };
+}

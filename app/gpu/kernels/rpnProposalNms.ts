@@ -1,0 +1,141 @@
+/**
+ * Host code of shaders/rpn_proposal_nms.wgsl: per-level greedy NMS of the RPN proposals,
+ * then the best R across levels into a fixed-size RoI buffer.
+ * Reference: app/reference/rpnProposalNms.ts.
+ *
+ * Outputs: rois [R, 4] f32 xyxy (input pixels; rows ≥ count are 0), roiScores [R] f32,
+ * roiCount u32 [4] = (count = min(R, kept), kept over all levels, 0, 0). Scratch buffers
+ * (suppression matrix, kept lists) are owned here.
+ * Params are written with queue.writeBuffer at encode time: one kernel object per chain, at
+ * most one `run` of it per submitted command buffer.
+ */
+import shaderCode from '../../../shaders/rpn_proposal_nms.wgsl?raw';
+import { createUniformBuffer } from '../buffers';
+import { MAX_TOP_N } from './rpnTopN';
+
+/** Params struct of rpn_proposal_nms.wgsl: 0 numLevels, 4 topN, 8 numRois (u32), 12 nmsIou (f32). */
+const PARAMS_BYTES = 16;
+/** u32 words of one suppression-matrix row (MASK_WORDS in the WGSL). */
+const MASK_WORDS = MAX_TOP_N / 32;
+const WORKGROUP = 64;
+
+export interface RpnProposalNmsInputs {
+  /** From rpnDecode: [A_total, 4] f32 proposals and [A_total] u32 validity. */
+  proposals: GPUBuffer;
+  valid: GPUBuffer;
+  /** [A_total] f32 logits. */
+  objectness: GPUBuffer;
+  /** From rpnTopN: [L, topN] anchor indices and [L] counts. */
+  topIndices: GPUBuffer;
+  topCounts: GPUBuffer;
+  /** Outputs; see `rpnRoiBytes`. */
+  rois: GPUBuffer;
+  roiScores: GPUBuffer;
+  roiCount: GPUBuffer;
+}
+
+export interface RpnProposalNmsParams {
+  numLevels: number;
+  /** Row stride of topIndices (the topN rpnTopN ran with), ≤ MAX_TOP_N. */
+  topN: number;
+  /** R = rpnPostNmsTopN. */
+  numRois: number;
+  /** IoU above which a proposal is suppressed (0.7). */
+  nmsIou: number;
+}
+
+export interface RpnProposalNmsKernel {
+  run(encoder: GPUCommandEncoder, inputs: RpnProposalNmsInputs, params: RpnProposalNmsParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+/** Bytes of rois [R, 4] f32, roiScores [R] f32 and roiCount [4] u32. */
+export function rpnRoiBytes(numRois: number): { rois: number; scores: number; count: number } {
+  return { rois: 16 * Math.max(1, numRois), scores: 4 * Math.max(1, numRois), count: 16 };
+}
+
+/** The bindings each entry point uses (its 'auto' layout holds only those). */
+const ENTRY_BINDINGS = {
+  suppression: [0, 1, 4, 5, 6],
+  walk: [0, 2, 4, 5, 6, 7, 8],
+  merge: [0, 1, 3, 4, 7, 8, 9, 10, 11],
+} as const;
+type Entry = keyof typeof ENTRY_BINDINGS;
+
+export function createRpnProposalNms(device: GPUDevice): RpnProposalNmsKernel {
+  const module = device.createShaderModule({ label: 'rpnProposalNms.module', code: shaderCode });
+  const entries = Object.keys(ENTRY_BINDINGS) as Entry[];
+  const pipelines = Object.fromEntries(
+    entries.map((e) => [e, device.createComputePipeline({ label: `rpnProposalNms.${e}`, layout: 'auto', compute: { module, entryPoint: e } })]),
+  ) as Record<Entry, GPUComputePipeline>;
+  const uniform = createUniformBuffer(device, 'rpnProposalNms.params', PARAMS_BYTES);
+  let scratch: { masks: GPUBuffer; kept: GPUBuffer; keptCounts: GPUBuffer; levels: number; topN: number } | undefined;
+  let cached: { key: GPUBuffer[]; groups: Record<Entry, GPUBindGroup> } | undefined;
+
+  function scratchFor(levels: number, topN: number) {
+    if (!scratch || scratch.levels < levels || scratch.topN < topN) {
+      scratch?.masks.destroy();
+      scratch?.kept.destroy();
+      scratch?.keptCounts.destroy();
+      const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
+      scratch = {
+        // masks [L, MAX_TOP_N, MASK_WORDS] u32: 5 levels → 640 KiB
+        masks: device.createBuffer({ label: 'rpnProposalNms.masks', size: 4 * levels * MAX_TOP_N * MASK_WORDS, usage }),
+        kept: device.createBuffer({ label: 'rpnProposalNms.kept', size: 4 * levels * Math.max(1, topN), usage }),
+        keptCounts: device.createBuffer({ label: 'rpnProposalNms.keptCounts', size: Math.max(16, 4 * levels), usage }),
+        levels,
+        topN,
+      };
+    }
+    return scratch;
+  }
+
+  return {
+    run(encoder, inputs, params, pass) {
+      const { numLevels, topN, numRois } = params;
+      if (topN > MAX_TOP_N) throw new Error(`rpnProposalNms: topN ${topN} exceeds ${MAX_TOP_N}`);
+      if (numLevels === 0 || numRois === 0) return;
+      const data = new ArrayBuffer(PARAMS_BYTES);
+      new Uint32Array(data, 0, 3).set([numLevels, topN, numRois]);
+      new Float32Array(data, 12, 1)[0] = params.nmsIou;
+      device.queue.writeBuffer(uniform, 0, data);
+      const s = scratchFor(numLevels, topN);
+      const buffers: GPUBuffer[] = [
+        uniform, inputs.proposals, inputs.valid, inputs.objectness, inputs.topIndices, inputs.topCounts,
+        s.masks, s.kept, s.keptCounts, inputs.rois, inputs.roiScores, inputs.roiCount,
+      ];
+      if (!cached || cached.key.some((b, i) => b !== buffers[i])) {
+        const groups = Object.fromEntries(
+          entries.map((e) => [
+            e,
+            device.createBindGroup({
+              label: `rpnProposalNms.${e}.bindGroup`,
+              layout: pipelines[e].getBindGroupLayout(0),
+              entries: ENTRY_BINDINGS[e].map((binding) => ({ binding, resource: { buffer: buffers[binding]! } })),
+            }),
+          ]),
+        ) as Record<Entry, GPUBindGroup>;
+        cached = { key: buffers, groups };
+      }
+      const p = encoder.beginComputePass(pass ?? { label: 'rpnProposalNms' });
+      p.setPipeline(pipelines.suppression);
+      p.setBindGroup(0, cached.groups.suppression);
+      p.dispatchWorkgroups(Math.max(1, Math.ceil(topN / WORKGROUP)), numLevels);
+      p.setPipeline(pipelines.walk);
+      p.setBindGroup(0, cached.groups.walk);
+      p.dispatchWorkgroups(numLevels);
+      p.setPipeline(pipelines.merge);
+      p.setBindGroup(0, cached.groups.merge);
+      p.dispatchWorkgroups(Math.ceil(Math.max(topN, numRois) / WORKGROUP), numLevels);
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+      scratch?.masks.destroy();
+      scratch?.kept.destroy();
+      scratch?.keptCounts.destroy();
+      scratch = undefined;
+      cached = undefined;
+    },
+  };
+}

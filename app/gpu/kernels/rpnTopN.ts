@@ -1,0 +1,89 @@
+/**
+ * Host code of shaders/rpn_top_n.wgsl: per RPN level, the top min(topN, H·W·A) anchors by
+ * objectness logit (descending, ties by lower anchor index) and their sigmoid probability.
+ * Reference: app/reference/rpnTopN.ts.
+ *
+ * Outputs, row l = level l, row stride = topN:
+ *   topIndices [L, topN] u32 anchor indices, topScores [L, topN] f32, topCounts [L] u32
+ *   (entries past topCounts[l] are left as they were).
+ * Params are written with queue.writeBuffer at encode time: one kernel object per chain, at
+ * most one `run` of it per submitted command buffer.
+ */
+import shaderCode from '../../../shaders/rpn_top_n.wgsl?raw';
+import { createUniformBuffer } from '../buffers';
+import { RPN_MAX_LEVELS } from './rpnDecode';
+
+/** Params struct of rpn_top_n.wgsl: 0 numLevels, 4 topN, 8 numAnchors, 12 indexBits (u32);
+ * 16 levels[8] vec4<u32> (first anchor, anchor count, 0, 0). */
+const PARAMS_BYTES = 144;
+
+/** In-workgroup sort capacity of the kernel (MAX_TOP_N in the WGSL). */
+export const MAX_TOP_N = 1024;
+
+export interface RpnTopNInputs {
+  /** [A_total] f32 objectness logits. */
+  objectness: GPUBuffer;
+  /** Outputs; see `rpnTopNBytes`. */
+  topIndices: GPUBuffer;
+  topScores: GPUBuffer;
+  topCounts: GPUBuffer;
+}
+
+export interface RpnTopNParams {
+  /** First anchor and anchor count of each level (levelOffsets in app/reference/rpnDecode.ts). */
+  offsets: readonly number[];
+  counts: readonly number[];
+  /** Pre-NMS top-n per level, ≤ MAX_TOP_N (torchvision test: 1000). */
+  topN: number;
+}
+
+export interface RpnTopNKernel {
+  run(encoder: GPUCommandEncoder, inputs: RpnTopNInputs, params: RpnTopNParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+/** Bytes of topIndices / topScores ([L, topN]) and of topCounts ([L]). */
+export function rpnTopNBytes(numLevels: number, topN: number): { rows: number; counts: number } {
+  return { rows: 4 * numLevels * Math.max(1, topN), counts: 4 * numLevels };
+}
+
+export function createRpnTopN(device: GPUDevice): RpnTopNKernel {
+  const module = device.createShaderModule({ label: 'rpnTopN.module', code: shaderCode });
+  const pipeline = device.createComputePipeline({ label: 'rpnTopN.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const uniform = createUniformBuffer(device, 'rpnTopN.params', PARAMS_BYTES);
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  return {
+    run(encoder, inputs, params, pass) {
+      const numLevels = params.offsets.length;
+      if (params.topN > MAX_TOP_N) throw new Error(`rpnTopN: topN ${params.topN} exceeds ${MAX_TOP_N}`);
+      if (numLevels > RPN_MAX_LEVELS) throw new Error(`rpnTopN: ${numLevels} levels exceed ${RPN_MAX_LEVELS}`);
+      if (numLevels === 0) return;
+      const numAnchors = params.offsets[numLevels - 1]! + params.counts[numLevels - 1]!;
+      const indexBits = Math.max(1, Math.ceil(Math.log2(Math.max(1, numAnchors))));
+      const data = new Uint32Array(PARAMS_BYTES / 4);
+      data.set([numLevels, params.topN, numAnchors, indexBits]);
+      params.offsets.forEach((first, l) => data.set([first, params.counts[l]!], 4 + 4 * l));
+      device.queue.writeBuffer(uniform, 0, data);
+      const key = [inputs.objectness, inputs.topIndices, inputs.topScores, inputs.topCounts];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: 'rpnTopN.bindGroup',
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+          }),
+        };
+      }
+      const p = encoder.beginComputePass(pass ?? { label: 'rpnTopN' });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, cached.group);
+      p.dispatchWorkgroups(numLevels); // one workgroup per level
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+      cached = undefined;
+    },
+  };
+}

@@ -1,0 +1,192 @@
+// rpnProposalNms — the RPN's proposal NMS: greedy NMS within each level on the level's top-n
+// (from rpn_top_n.wgsl, best first), invalid (small) proposals dropped, then the best R of
+// all kept proposals across levels into a fixed-size RoI buffer (torchvision
+// `filter_proposals`: batched_nms by level, then keep[:post_nms_top_n]).
+// Reference: app/reference/rpnProposalNms.ts.
+//
+// Three entry points, dispatched in this order in one pass:
+//   suppression (ceil(topN / 64), L): row i of level l's suppression matrix gets bit j set
+//     for every j > i with IoU(i, j) > nmsIou; columns are read in tiles of 64 boxes staged
+//     in workgroup memory. masks [L, MAX_TOP_N, MASK_WORDS] u32 (scratch).
+//   walk (L): one invocation per level walks its rows best first, keeping i unless it is
+//     invalid or a kept row removed it, OR-ing kept rows into the removed set; kept ranks are
+//     compacted into kept [L, topN] u32 (in order) and keptCounts [L].
+//   merge (ceil(max(topN, R) / 64), L): kept proposal k of level l goes to rank
+//     k + Σ_{l' ≠ l} #{kept proposals of l' ranking above it} (binary search: every kept list
+//     is sorted), in the order (logit desc, anchor index asc) — the sigmoid probability's
+//     order with its ties broken; ranks < R are written. Rows from the count to R are zeroed,
+//     and roiCount = (min(R, total kept), total kept, 0, 0).
+// IoU as app/reference/boxes.ts: areas with inverted sides count 0, zero union → 0.
+//
+// Bindings: 0 params, 1 proposals [A_total] vec4 xyxy, 2 valid [A_total] u32, 3 objectness
+//   [A_total] f32 logits, 4 topIndices [L, topN] u32, 5 topCounts [L] u32, 6 masks
+//   (scratch), 7 kept [L, topN] u32 (scratch), 8 keptCounts [L] u32 (scratch), 9 rois [R]
+//   vec4 f32, 10 roiScores [R] f32 (sigmoid of the logit, as rpn_top_n.wgsl), 11 roiCount
+//   [4] u32. Each entry point uses at most 8 storage buffers (WebGPU's default limit), so
+//   each has its own bind group.
+
+// Mirrors PARAMS_BYTES in app/gpu/kernels/rpnProposalNms.ts (byte offsets).
+struct Params {
+  numLevels: u32,    //  0
+  topN: u32,         //  4: row stride of the per-level arrays
+  numRois: u32,      //  8: R
+  nmsIou: f32,       // 12
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> proposals: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> valid: array<u32>;
+@group(0) @binding(3) var<storage, read> objectness: array<f32>;
+@group(0) @binding(4) var<storage, read> topIndices: array<u32>;
+@group(0) @binding(5) var<storage, read> topCounts: array<u32>;
+@group(0) @binding(6) var<storage, read_write> masks: array<u32>;
+@group(0) @binding(7) var<storage, read_write> kept: array<u32>;
+@group(0) @binding(8) var<storage, read_write> keptCounts: array<u32>;
+@group(0) @binding(9) var<storage, read_write> rois: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> roiScores: array<f32>;
+@group(0) @binding(11) var<storage, read_write> roiCount: array<u32>;
+
+const WORKGROUP: u32 = 64u;
+// Same capacity as rpn_top_n.wgsl's MAX_TOP_N; a suppression row is MAX_TOP_N bits.
+const MAX_TOP_N: u32 = 1024u;
+const MASK_WORDS: u32 = 32u;
+
+var<workgroup> tile: array<vec4<f32>, WORKGROUP>;
+
+fn area(b: vec4<f32>) -> f32 {
+  return max(b.z - b.x, 0.0) * max(b.w - b.y, 0.0);
+}
+
+fn iou(a: vec4<f32>, b: vec4<f32>) -> f32 {
+  let iw = max(min(a.z, b.z) - max(a.x, b.x), 0.0);
+  let ih = max(min(a.w, b.w) - max(a.y, b.y), 0.0);
+  let inter = iw * ih;
+  let unionArea = (area(a) + area(b)) - inter;
+  return select(0.0, inter / unionArea, unionArea > 0.0);
+}
+
+@compute @workgroup_size(WORKGROUP, 1, 1)
+fn suppression(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let l = wid.y;
+  let row = l * params.topN;
+  let count = min(topCounts[l], MAX_TOP_N);
+  let i = wid.x * WORKGROUP + tid;
+  var box = vec4<f32>(0.0);
+  if (i < count) {
+    box = proposals[topIndices[row + i]];
+  }
+  let maskRow = (l * MAX_TOP_N + i) * MASK_WORDS;
+  // Columns j > i only: tiles from this workgroup's own onwards.
+  let tiles = (count + WORKGROUP - 1u) / WORKGROUP;
+  for (var t = wid.x; t < tiles; t++) {
+    let j0 = t * WORKGROUP;
+    if (j0 + tid < count) {
+      tile[tid] = proposals[topIndices[row + j0 + tid]];
+    }
+    workgroupBarrier();
+    if (i < count) {
+      for (var half = 0u; half < 2u; half++) {
+        var bits = 0u;
+        for (var b = 0u; b < 32u; b++) {
+          let jj = half * 32u + b;
+          let j = j0 + jj;
+          if (j > i && j < count && iou(box, tile[jj]) > params.nmsIou) {
+            bits |= 1u << b;
+          }
+        }
+        masks[maskRow + t * 2u + half] = bits;
+      }
+    }
+    workgroupBarrier();
+  }
+}
+
+@compute @workgroup_size(1, 1, 1)
+fn walk(@builtin(workgroup_id) wid: vec3<u32>) {
+  let l = wid.x;
+  let row = l * params.topN;
+  let count = min(topCounts[l], MAX_TOP_N);
+  let words = (count + 31u) / 32u;
+  var removed: array<u32, MASK_WORDS>;
+  var n = 0u;
+  for (var i = 0u; i < count; i++) {
+    let isRemoved = (removed[i / 32u] & (1u << (i % 32u))) != 0u;
+    if (!isRemoved && valid[topIndices[row + i]] == 1u) {
+      kept[row + n] = i;
+      n++;
+      let maskRow = (l * MAX_TOP_N + i) * MASK_WORDS;
+      for (var w = i / 32u; w < words; w++) {
+        removed[w] |= masks[maskRow + w];
+      }
+    }
+  }
+  keptCounts[l] = n;
+}
+
+// (logit bits made order-preserving, anchor index): a ranks above b iff logit_a > logit_b,
+// or equal logits and the lower anchor index.
+fn orderable(v: f32) -> u32 {
+  let bits = bitcast<u32>(v);
+  return select(bits | 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);
+}
+
+fn keptKey(l: u32, k: u32) -> vec2<u32> {
+  let anchor = topIndices[l * params.topN + kept[l * params.topN + k]];
+  return vec2<u32>(orderable(objectness[anchor]), anchor);
+}
+
+fn ranksAbove(a: vec2<u32>, b: vec2<u32>) -> bool {
+  return a.x > b.x || (a.x == b.x && a.y < b.y);
+}
+
+// Kept proposals of level l ranking above `key`: the list is sorted best first.
+fn countAbove(l: u32, key: vec2<u32>) -> u32 {
+  var lo = 0u;
+  var hi = keptCounts[l];
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (ranksAbove(keptKey(l, mid), key)) {
+      lo = mid + 1u;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+@compute @workgroup_size(WORKGROUP, 1, 1)
+fn merge(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let l = wid.y;
+  let k = wid.x * WORKGROUP + tid;
+  var total = 0u;
+  for (var m = 0u; m < params.numLevels; m++) {
+    total += keptCounts[m];
+  }
+  let written = min(total, params.numRois);
+  if (l == 0u) {
+    if (k < params.numRois && k >= written) {
+      rois[k] = vec4<f32>(0.0);
+      roiScores[k] = 0.0;
+    }
+    if (k == 0u) {
+      roiCount[0] = written;
+      roiCount[1] = total;
+      roiCount[2] = 0u;
+      roiCount[3] = 0u;
+    }
+  }
+  if (k >= keptCounts[l]) {
+    return;
+  }
+  let key = keptKey(l, k);
+  var rank = k;
+  for (var m = 0u; m < params.numLevels; m++) {
+    if (m != l) {
+      rank += countAbove(m, key);
+    }
+  }
+  if (rank < params.numRois) {
+    rois[rank] = proposals[key.y];
+    roiScores[rank] = 1.0 / (1.0 + exp(-objectness[key.y]));
+  }
+}
