@@ -11,7 +11,7 @@
 //     writes records[rank] (maskArea 0).
 //   header (1): count = min(Σ keptAbove, maxDetections), candidateCount from the candidates
 //     buffer of yolact_decode.wgsl.
-// Bindings: 0 boxes [N] vec4 (read), 1 topIndices [C, topK], 2 topScores [C, topK],
+// Bindings: 0 boxes [N] vec4 (read; [C, S] vec4 when params.boxClassStride = S > 0), 1 topIndices [C, topK], 2 topScores [C, topK],
 //   3 topCounts [C], 4 keep [C, topK], 5 candidates (word 0 = count), 6 records (write),
 //   7 scratch: keptPrefix [C, topK + 1] then keptAbove [C] (u32), 8 params.
 // Eight storage buffers: WebGPU's default per-stage limit.
@@ -22,6 +22,11 @@ struct Params {
   topK: u32,            //  4: row stride of the per-class arrays
   maxDetections: u32,   //  8
   scoreThreshold: f32,  // 12
+  boxClassStride: u32,  // 16: 0 = boxes shared by all classes; S = class-specific boxes, box of
+                        //     (class c, prior p) at row c·S + p (Mask R-CNN: S = R RoIs)
+  _pad0: u32,           // 20
+  _pad1: u32,           // 24
+  _pad2: u32,           // 28
 }
 
 // Mirrors app/gpu/layout.ts (DetectionRecords).
@@ -120,7 +125,7 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   if (rank < params.maxDetections) {
     let prior = topIndices[row + i];
-    records.items[rank] = Record(boxes[prior], s, c, prior, 0u);
+    records.items[rank] = Record(boxes[c * params.boxClassStride + prior], s, c, prior, 0u);
   }
 }
 

@@ -8,7 +8,7 @@
 // the removed set: k steps of MASK_WORDS word ORs, with no barrier per step.
 // IoU of xyxy boxes, areas with inverted sides counted as 0, zero union → IoU 0
 // (mirrors app/reference/boxes.ts).
-// Bindings: 0 boxes [N] vec4 xyxy (read), 1 topIndices [C, topK] u32, 2 topCounts [C] u32,
+// Bindings: 0 boxes [N] vec4 xyxy (read; [C, S] vec4 when params.boxClassStride = S > 0), 1 topIndices [C, topK] u32, 2 topCounts [C] u32,
 //   3 keep [C, topK] u32 (1 kept, 0 suppressed), 4 params, 5 masks (scratch).
 // Dispatch: (C, 1, 1) workgroups of WORKGROUP invocations.
 
@@ -17,7 +17,8 @@ struct Params {
   numClasses: u32,   // 0
   topK: u32,         // 4: row stride of topIndices / keep
   nmsIou: f32,       // 8
-  _pad: u32,         // 12
+  boxClassStride: u32, // 12: 0 = boxes shared by all classes; S = class-specific boxes, box of
+                       //     (class c, index p) at row c·S + p (Mask R-CNN: S = R RoIs)
 }
 
 @group(0) @binding(0) var<storage, read> boxes: array<vec4<f32>>;
@@ -57,7 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let words = (count + 31u) / 32u;
   let maskBase = c * MAX_TOP_K * MASK_WORDS;
   for (var i = tid; i < count; i += WORKGROUP) {
-    classBoxes[i] = boxes[topIndices[row + i]];
+    classBoxes[i] = boxes[c * params.boxClassStride + topIndices[row + i]];
   }
   workgroupBarrier();
 

@@ -4,6 +4,8 @@
  * first, then lower prior index), drop scores below `scoreThreshold` (the display
  * threshold; 0 keeps all), keep the first `maxDetections`. maskArea is 0 (maskUpsample
  * fills it).
+ * Class-specific boxes (Mask R-CNN): with `boxClassStride` S > 0 the box of (class c, prior p)
+ * is row c·S + p of `boxes`; sourceIndex stays p.
  */
 import type { DecodedRecord } from '../gpu/layout';
 
@@ -14,6 +16,7 @@ export function detectionCapReference(
   keep: boolean[][],
   maxDetections: number,
   scoreThreshold: number,
+  boxClassStride = 0,
 ): DecodedRecord[] {
   const threshold = Math.fround(scoreThreshold);
   const flat: Array<{ c: number; s: number; p: number }> = [];
@@ -24,11 +27,14 @@ export function detectionCapReference(
     }),
   );
   flat.sort((a, b) => (a.s !== b.s ? b.s - a.s : a.c !== b.c ? a.c - b.c : a.p - b.p));
-  return flat.slice(0, maxDetections).map(({ c, s, p }) => ({
-    box: [boxes[4 * p]!, boxes[4 * p + 1]!, boxes[4 * p + 2]!, boxes[4 * p + 3]!],
-    score: s,
-    classIndex: c,
-    sourceIndex: p,
-    maskArea: 0,
-  }));
+  return flat.slice(0, maxDetections).map(({ c, s, p }) => {
+    const b = 4 * (c * boxClassStride + p);
+    return {
+      box: [boxes[b]!, boxes[b + 1]!, boxes[b + 2]!, boxes[b + 3]!] as [number, number, number, number],
+      score: s,
+      classIndex: c,
+      sourceIndex: p,
+      maskArea: 0,
+    };
+  });
 }

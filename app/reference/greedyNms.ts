@@ -6,15 +6,16 @@
  */
 import { iouAt } from './boxes';
 
-/** Same arguments and result as `fastNmsReference`. */
-export function greedyNmsReference(boxes: ArrayLike<number>, topIndices: number[][], nmsIou: number): boolean[][] {
+/** Same arguments (class-specific boxes with `boxClassStride` > 0) and result as `fastNmsReference`. */
+export function greedyNmsReference(boxes: ArrayLike<number>, topIndices: number[][], nmsIou: number, boxClassStride = 0): boolean[][] {
   const threshold = Math.fround(nmsIou);
-  return topIndices.map((idx) => {
+  return topIndices.map((idx, c) => {
+    const base = c * boxClassStride;
     const keep = idx.map(() => true);
     for (let i = 0; i < idx.length; i++) {
       if (!keep[i]) continue;
       for (let j = i + 1; j < idx.length; j++) {
-        if (keep[j] && iouAt(boxes, idx[i]!, idx[j]!) > threshold) keep[j] = false;
+        if (keep[j] && iouAt(boxes, base + idx[i]!, base + idx[j]!) > threshold) keep[j] = false;
       }
     }
     return keep;

@@ -11,11 +11,15 @@ import shaderCode from '../../../shaders/detection_cap.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
 import { RECORD_HEADER_BYTES } from '../layout';
 
-/** Params struct of detection_cap.wgsl: 0 numClasses, 4 topK, 8 maxDetections, 12 scoreThreshold f32. */
-const PARAMS_BYTES = 16;
+/**
+ * Params struct of detection_cap.wgsl: 0 numClasses, 4 topK, 8 maxDetections,
+ * 12 scoreThreshold f32, 16 boxClassStride, 20–31 pad.
+ */
+const PARAMS_BYTES = 32;
 const WORKGROUP = 64;
 
 export interface DetectionCapInputs {
+  /** [N, 4] boxes by prior, or [C, S, 4] class-specific boxes with `boxClassStride` S > 0. */
   boxes: GPUBuffer;
   topIndices: GPUBuffer;
   topScores: GPUBuffer;
@@ -34,6 +38,11 @@ export interface DetectionCapParams {
   maxDetections: number;
   /** Display threshold; 0 keeps all. */
   scoreThreshold: number;
+  /**
+   * 0 / absent: one box per prior, shared by all classes. S > 0: the box of (class c, prior p)
+   * is row c·S + p (Mask R-CNN); the record's sourceIndex stays p.
+   */
+  boxClassStride?: number;
 }
 
 export interface DetectionCapKernel {
@@ -79,6 +88,7 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
       const data = new ArrayBuffer(PARAMS_BYTES);
       new Uint32Array(data, 0, 3).set([params.numClasses, params.topK, params.maxDetections]);
       new Float32Array(data, 12, 1)[0] = params.scoreThreshold;
+      new Uint32Array(data, 16, 1)[0] = params.boxClassStride ?? 0;
       device.queue.writeBuffer(uniform, 0, data);
       // keptPrefix [C, topK + 1] + keptAbove [C]
       const scratchBytes = 4 * (params.numClasses * (params.topK + 1) + params.numClasses);

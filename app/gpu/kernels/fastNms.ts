@@ -11,11 +11,14 @@ import shaderCode from '../../../shaders/fast_nms.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
 import { MAX_TOP_K } from './classTopK';
 
-/** Params struct of fast_nms.wgsl / greedy_nms.wgsl: 0 numClasses, 4 topK, 8 nmsIou f32, 12 pad. */
+/** Params struct of fast_nms.wgsl / greedy_nms.wgsl: 0 numClasses, 4 topK, 8 nmsIou f32, 12 boxClassStride. */
 const PARAMS_BYTES = 16;
 
 export interface NmsInputs {
-  /** [N, 4] f32 xyxy boxes, indexed by prior (from yolactDecode). */
+  /**
+   * [N, 4] f32 xyxy boxes, indexed by prior (from yolactDecode); or, with
+   * `params.boxClassStride` S > 0, class-specific boxes [C, S, 4] (maskRcnnBoxDecode).
+   */
   boxes: GPUBuffer;
   /** From classTopK: [C, topK] prior indices and [C] counts. */
   topIndices: GPUBuffer;
@@ -30,6 +33,11 @@ export interface NmsParams {
   topK: number;
   /** IoU above which a box is suppressed (YOLACT: 0.5). */
   nmsIou: number;
+  /**
+   * 0 / absent: one box per prior, shared by all classes. S > 0: boxes are per class, the box
+   * of (class c, index p) is row c·S + p (Mask R-CNN: S = R, its RoI count).
+   */
+  boxClassStride?: number;
 }
 
 export interface NmsKernel {
@@ -65,6 +73,7 @@ export function createNmsKernel(device: GPUDevice, name: string, code: string, s
       const data = new ArrayBuffer(PARAMS_BYTES);
       new Uint32Array(data, 0, 2).set([params.numClasses, params.topK]);
       new Float32Array(data, 8, 1)[0] = params.nmsIou;
+      new Uint32Array(data, 12, 1)[0] = params.boxClassStride ?? 0;
       device.queue.writeBuffer(uniform, 0, data);
       if (scratchMasks) {
         const bytes = 4 * params.numClasses * MAX_TOP_K * MASK_WORDS;

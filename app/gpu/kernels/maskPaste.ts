@@ -1,0 +1,136 @@
+/**
+ * Host code of shaders/mask_paste.wgsl: Mask R-CNN's [M, K + 1, 28, 28] mask logits → the
+ * bit-packed InstanceMasks `[maxDetections, maskH, ceil(maskW / 32)]` u32 + each record's
+ * maskArea, exactly as torchvision's `paste_masks_in_image` (padding 1, threshold 0.5).
+ * Same bindings and outputs as maskUpsample (records, mask bits), so composeOverlay and the
+ * read-back code are unchanged. Reference: app/reference/maskPaste.ts (`maskPasteReference`).
+ *
+ * Signatures (app/families/maskRcnn codes against these):
+ *   createMaskPaste(device): MaskPasteKernel
+ *   kernel.run(encoder, { records, maskLogits, maskBits }, { numClasses, maskSize, transform,
+ *              image, mask, maxDetections, padding? }, pass?)
+ *   maskBitsBytes(mask, maxDetections) (from ./maskUpsample) sizes `maskBits`.
+ *
+ * Paste resolution: MASK pixels (`params.mask`). The record's box goes relative input →
+ * input pixels → image pixels (InputTransform, as the CPU maps detections) → × mask/image; so
+ * with mask = image (the usual case) this is torchvision's paste at image resolution, and with
+ * a capped mask (maskSizeFor) it is the paste into the image resized to the mask size.
+ *
+ * `run` writes its params with queue.writeBuffer at encode time: one kernel object per chain
+ * (pane), at most one `run` of it per submitted command buffer.
+ */
+import shaderSource from '../../../shaders/mask_paste.wgsl?raw';
+import type { InputTransform } from '../layout';
+import { wordsPerRowFor } from '../../reference/maskAssembly';
+import { PASTE_PADDING, PASTE_THRESHOLD, pasteMapping } from '../../reference/maskPaste';
+import { createUniformBuffer } from '../buffers';
+
+export interface MaskPasteInputs {
+  /** DetectionRecords from detectionCap (maskArea 0 beforehand, as detectionCap writes it). */
+  records: GPUBuffer;
+  /** Mask head output f32 [maxDetections, K + 1, S, S], row n = record n. */
+  maskLogits: GPUBuffer;
+  /** Output u32 [maxDetections, maskH, wordsPerRow]; see `maskBitsBytes` (maskUpsample.ts). */
+  maskBits: GPUBuffer;
+}
+
+export interface MaskPasteParams {
+  /** K foreground classes (K + 1 logit channels, channel 0 = background). */
+  numClasses: number;
+  /** S, the mask head's side (28). */
+  maskSize: number;
+  transform: InputTransform;
+  image: { width: number; height: number };
+  mask: { width: number; height: number };
+  /** Records (and mask-logit rows) the buffers hold. */
+  maxDetections: number;
+  /** Zero border before resizing; default 1 (torchvision). */
+  padding?: number;
+}
+
+export interface MaskPasteKernel {
+  run(encoder: GPUCommandEncoder, inputs: MaskPasteInputs, params: MaskPasteParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+/**
+ * Params (uniform, 64 bytes), mirrors `struct Params` of the WGSL:
+ *   u32: 0 maskWidth, 4 maskHeight, 8 wordsPerRow, 12 maxDetections, 16 numClasses,
+ *        20 maskSize, 24 padding, 28 pad;
+ *   f32: 32 scaleX, 36 biasX, 40 scaleY, 44 biasY, 48 expand, 52 threshold; 56–63 pad.
+ */
+const PARAMS_BYTES = 64;
+const WORKGROUP = 64;
+/** WebGPU's default maxComputeWorkgroupsPerDimension. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+export function packMaskPasteParams(params: MaskPasteParams): ArrayBuffer {
+  const padding = params.padding ?? PASTE_PADDING;
+  const m = pasteMapping(params.transform, params.image, params.mask);
+  const bytes = new ArrayBuffer(PARAMS_BYTES);
+  new Uint32Array(bytes, 0, 8).set([
+    params.mask.width,
+    params.mask.height,
+    wordsPerRowFor(params.mask.width),
+    params.maxDetections,
+    params.numClasses,
+    params.maskSize,
+    padding,
+    0,
+  ]);
+  new Float32Array(bytes, 32, 6).set([
+    m.scaleX,
+    m.biasX,
+    m.scaleY,
+    m.biasY,
+    (params.maskSize + 2 * padding) / params.maskSize,
+    PASTE_THRESHOLD,
+  ]);
+  return bytes;
+}
+
+export function createMaskPaste(device: GPUDevice): MaskPasteKernel {
+  const module = device.createShaderModule({ label: 'maskPaste.module', code: shaderSource });
+  const pipeline = device.createComputePipeline({
+    label: 'maskPaste.pipeline',
+    layout: 'auto',
+    compute: { module, entryPoint: 'main' },
+  });
+  const uniform = createUniformBuffer(device, 'maskPaste.params', PARAMS_BYTES);
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+
+  return {
+    run(encoder, inputs, params, pass) {
+      const { mask, maxDetections } = params;
+      if (maxDetections === 0) return;
+      const groups = Math.ceil((mask.height * wordsPerRowFor(mask.width)) / WORKGROUP);
+      if (groups > MAX_WORKGROUPS_PER_DIMENSION) {
+        throw new Error(`maskPaste: mask ${mask.width}x${mask.height} is too large; cap the mask size (maskSizeFor)`);
+      }
+      device.queue.writeBuffer(uniform, 0, packMaskPasteParams(params));
+      const key = [inputs.records, inputs.maskLogits, inputs.maskBits];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: 'maskPaste.bindGroup',
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [
+              { binding: 0, resource: { buffer: uniform } },
+              ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+            ],
+          }),
+        };
+      }
+      const p = encoder.beginComputePass(pass ?? { label: 'maskPaste' });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, cached.group);
+      p.dispatchWorkgroups(groups);
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+      cached = undefined;
+    },
+  };
+}
