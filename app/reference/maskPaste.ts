@@ -74,7 +74,12 @@ export function pasteBox(
   const halfH = f(f(f(y2 - y1) * 0.5) * expand);
   const cx = f(f(x2 + x1) * 0.5);
   const cy = f(f(y2 + y1) * 0.5);
-  return [Math.trunc(f(cx - halfW)), Math.trunc(f(cy - halfH)), Math.trunc(f(cx + halfW)), Math.trunc(f(cy + halfH))];
+  return [toI32(f(cx - halfW)), toI32(f(cy - halfH)), toI32(f(cx + halfW)), toI32(f(cy + halfH))];
+}
+
+/** WGSL's i32(f32): toward zero, saturated to the i32 range (and no −0). */
+function toI32(v: number): number {
+  return Math.min(Math.max(Math.trunc(v), -2147483648), 2147483647) + 0;
 }
 
 /** Bilinear taps along one axis of the P-pixel padded mask resized to `out` pixels: [i0, i1, λ1]. */
