@@ -1,0 +1,152 @@
+/**
+ * Host code of shaders/roi_align.wgsl (multi-level RoIAlign). RoIPool (roiPool.ts,
+ * shaders/roi_pool.wgsl) has the same inputs, outputs and params, so the two are
+ * interchangeable (`TwoStageConfig.pooler`); both are built by `createRoiPooler` here.
+ * References: app/reference/roiAlign.ts, app/reference/roiPool.ts.
+ *
+ * Output: [R, C, out, out] f32 (R = `numRois`, the fixed row count the head was exported
+ * with); rows at or past the GPU-side count are 0.
+ * Params are written with queue.writeBuffer at encode time: one kernel object per use in a
+ * frame (the box and the mask pooling each need their own), at most one `run` of it per
+ * submitted command buffer.
+ */
+import shaderCode from '../../../shaders/roi_align.wgsl?raw';
+import { createUniformBuffer } from '../buffers';
+import { RECORD_FLOATS, RECORD_HEADER_BYTES } from '../layout';
+import type { RoiLevelMapping } from '../../reference/roiAlign';
+import { linearDispatch } from './rpnDecode';
+
+/**
+ * Params struct of roi_align.wgsl / roi_pool.wgsl:
+ *   0 numRois, 4 channels, 8 outSize, 12 numLevels, 16 roiOffset, 20 roiStride,
+ *   24 countWord (u32), 28 samplingRatio (i32), 32 aligned (u32), 36 minLevel, 40 maxLevel
+ *   (i32), 44 pad, 48 roiScaleX, 52 roiScaleY, 56 canonicalScale, 60 canonicalLevel (f32),
+ *   64 levelSizes[4] vec4<u32> (height, width, 0, 0), 128 spatialScales vec4<f32>.
+ */
+const PARAMS_BYTES = 144;
+const WORKGROUP = 64;
+/** Feature maps the shader binds (P2..P5). */
+export const ROI_MAX_LEVELS = 4;
+
+/**
+ * Where the RoIs are: box n = boxes[offsetWords + n·strideWords .. + 4] (xyxy f32) scaled by
+ * (scaleX, scaleY) into input pixels; the number of valid boxes is the u32 at word
+ * `countWord` of `count` (it may be the same buffer).
+ */
+export interface RoiSource {
+  boxes: GPUBuffer;
+  offsetWords: number;
+  strideWords: number;
+  scaleX: number;
+  scaleY: number;
+  count: GPUBuffer;
+  countWord: number;
+}
+
+/** RoIs as the RPN stage writes them: rois [R, 4] in input pixels, roiCount word 0. */
+export function pixelRoiSource(rois: GPUBuffer, roiCount: GPUBuffer): RoiSource {
+  return { boxes: rois, offsetWords: 0, strideWords: 4, scaleX: 1, scaleY: 1, count: roiCount, countWord: 0 };
+}
+
+/** DetectionRecords (app/gpu/layout.ts): boxes relative to the input, count in header word 0. */
+export function recordsRoiSource(records: GPUBuffer, input: { width: number; height: number }): RoiSource {
+  return {
+    boxes: records,
+    offsetWords: RECORD_HEADER_BYTES / 4,
+    strideWords: RECORD_FLOATS,
+    scaleX: input.width,
+    scaleY: input.height,
+    count: records,
+    countWord: 0,
+  };
+}
+
+export interface RoiPoolerInputs {
+  rois: RoiSource;
+  /** P2..P5 (or fewer), NCHW [1, C, H_l, W_l] f32. */
+  features: readonly GPUBuffer[];
+  /** Output [numRois, C, outSize, outSize] f32; see `roiFeaturesBytes`. */
+  output: GPUBuffer;
+}
+
+export interface RoiPoolerParams extends RoiLevelMapping {
+  numRois: number;
+  channels: number;
+  outSize: number;
+  /** Per feature map: [height, width] and 1 / stride. */
+  levelSizes: ReadonlyArray<readonly [number, number]>;
+  spatialScales: readonly number[];
+  /** RoIAlign only: > 0 fixed, ≤ 0 adaptive. */
+  samplingRatio: number;
+  /** RoIAlign only: half-pixel offset. */
+  aligned: boolean;
+}
+
+export interface RoiPoolerKernel {
+  run(encoder: GPUCommandEncoder, inputs: RoiPoolerInputs, params: RoiPoolerParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+export function roiFeaturesBytes(numRois: number, channels: number, outSize: number): number {
+  return Math.max(4, 4 * numRois * channels * outSize * outSize);
+}
+
+export function packRoiPoolerParams(p: RoiPoolerParams, rois: RoiSource): ArrayBuffer {
+  const numLevels = p.levelSizes.length;
+  if (numLevels < 1 || numLevels > ROI_MAX_LEVELS) throw new Error(`roi pooling: ${numLevels} feature maps (1..${ROI_MAX_LEVELS})`);
+  const data = new ArrayBuffer(PARAMS_BYTES);
+  const u32 = new Uint32Array(data);
+  const i32 = new Int32Array(data);
+  const f32 = new Float32Array(data);
+  u32.set([p.numRois, p.channels, p.outSize, numLevels, rois.offsetWords, rois.strideWords, rois.countWord]);
+  i32[7] = p.samplingRatio;
+  u32[8] = p.aligned ? 1 : 0;
+  i32[9] = p.minLevel;
+  i32[10] = p.maxLevel;
+  f32.set([rois.scaleX, rois.scaleY, p.canonicalScale, p.canonicalLevel], 12);
+  p.levelSizes.forEach(([h, w], l) => u32.set([h, w], 16 + 4 * l));
+  f32.set(p.spatialScales, 32);
+  return data;
+}
+
+/** @param name 'roiAlign' | 'roiPool' (labels); @param code its WGSL. */
+export function createRoiPooler(device: GPUDevice, name: string, code: string): RoiPoolerKernel {
+  const module = device.createShaderModule({ label: `${name}.module`, code });
+  const pipeline = device.createComputePipeline({ label: `${name}.pipeline`, layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const uniform = createUniformBuffer(device, `${name}.params`, PARAMS_BYTES);
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  return {
+    run(encoder, inputs, params, pass) {
+      const total = params.numRois * params.channels * params.outSize * params.outSize;
+      device.queue.writeBuffer(uniform, 0, packRoiPoolerParams(params, inputs.rois));
+      if (total === 0) return;
+      const f = inputs.features;
+      if (f.length !== params.levelSizes.length) throw new Error(`${name}: ${f.length} feature buffers for ${params.levelSizes.length} levels`);
+      // Unused feature bindings get P2 again (read-only: binding it twice is allowed).
+      const key = [inputs.rois.boxes, inputs.rois.count, f[0]!, f[1] ?? f[0]!, f[2] ?? f[0]!, f[3] ?? f[0]!, inputs.output];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: `${name}.bindGroup`,
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+          }),
+        };
+      }
+      const p = encoder.beginComputePass(pass ?? { label: name });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, cached.group);
+      p.dispatchWorkgroups(...linearDispatch(total, WORKGROUP));
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+      cached = undefined;
+    },
+  };
+}
+
+export function createRoiAlign(device: GPUDevice): RoiPoolerKernel {
+  return createRoiPooler(device, 'roiAlign', shaderCode);
+}

@@ -1,0 +1,16 @@
+/**
+ * Host code of shaders/roi_pool.wgsl (multi-level RoIPool, Fast R-CNN's quantised max):
+ * the same inputs, outputs and params as RoIAlign (roiAlign.ts; samplingRatio and aligned
+ * are ignored), selected by `TwoStageConfig.pooler`. Reference: app/reference/roiPool.ts.
+ */
+import shaderCode from '../../../shaders/roi_pool.wgsl?raw';
+import { createRoiAlign, createRoiPooler, type RoiPoolerKernel } from './roiAlign';
+
+export function createRoiPool(device: GPUDevice): RoiPoolerKernel {
+  return createRoiPooler(device, 'roiPool', shaderCode);
+}
+
+/** The pooler a TwoStageConfig asks for. */
+export function createRoiPoolerFor(device: GPUDevice, pooler: 'align' | 'pool'): RoiPoolerKernel {
+  return pooler === 'pool' ? createRoiPool(device) : createRoiAlign(device);
+}

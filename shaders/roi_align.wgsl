@@ -1,0 +1,162 @@
+// roiAlign — multi-level RoIAlign (torchvision MultiScaleRoIAlign + roi_align): for each
+// RoI n < count, its FPN level from the box size, then out×out bins per channel, each the
+// mean of grid_h × grid_w bilinear samples (reference: app/reference/roiAlign.ts, which
+// spells out every rule: level k = floor(canonicalLevel + log2(√area / canonicalScale) +
+// 1e-6) clamped; aligned → half-pixel offset; unaligned → RoI sides ≥ 1; samplingRatio ≤ 0 →
+// adaptive ceil(size / out); samples with y < −1, y > H, x < −1 or x > W are 0, others
+// clamped into the map). RoIs at or past the count, and rows of a larger capacity, get 0.
+//
+// RoIs are read through a strided view so one kernel serves both the RPN's [R, 4] boxes in
+// input pixels and DetectionRecords (relative boxes, count in the header):
+//   box n = boxes[roiOffset + n·roiStride .. + 4] · (roiScaleX, roiScaleY, roiScaleX, roiScaleY),
+//   count = counts[countWord].
+// Bindings: 0 params, 1 boxes f32 (read), 2 counts u32 (read; may be the same buffer as 1),
+//   3..6 features P2..P5 NCHW [1, C, H_l, W_l] f32 (read; unused levels bind any buffer),
+//   7 output [R, C, out, out] f32.
+// Dispatch: one invocation per output value, R·C·out² of them in workgroups of 64 folded
+//   into (x ≤ 65535, y): linear index (wid.y · num_workgroups.x + wid.x) · 64 + local index.
+
+// Mirrors PARAMS_BYTES in app/gpu/kernels/roiAlign.ts (byte offsets); shared with roi_pool.wgsl.
+struct Params {
+  numRois: u32,                      //   0: R, rows of the output
+  channels: u32,                     //   4: C
+  outSize: u32,                      //   8
+  numLevels: u32,                    //  12: feature maps bound (1..4)
+  roiOffset: u32,                    //  16: f32 word of box 0 in `boxes`
+  roiStride: u32,                    //  20: f32 words between boxes
+  countWord: u32,                    //  24: u32 word of the count in `counts`
+  samplingRatio: i32,                //  28: ≤ 0 adaptive
+  aligned: u32,                      //  32: 1 = half-pixel offset
+  minLevel: i32,                     //  36
+  maxLevel: i32,                     //  40
+  _pad0: u32,                        //  44
+  roiScaleX: f32,                    //  48: box → input pixels
+  roiScaleY: f32,                    //  52
+  canonicalScale: f32,               //  56: 224
+  canonicalLevel: f32,               //  60: 4
+  levelSizes: array<vec4<u32>, 4>,   //  64: (height, width, 0, 0) per feature map
+  spatialScales: vec4<f32>,          // 128: 1 / stride per feature map
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> boxes: array<f32>;
+@group(0) @binding(2) var<storage, read> counts: array<u32>;
+@group(0) @binding(3) var<storage, read> p2: array<f32>;
+@group(0) @binding(4) var<storage, read> p3: array<f32>;
+@group(0) @binding(5) var<storage, read> p4: array<f32>;
+@group(0) @binding(6) var<storage, read> p5: array<f32>;
+@group(0) @binding(7) var<storage, read_write> output: array<f32>;
+
+const WORKGROUP: u32 = 64u;
+// torchvision LevelMapper's eps: a box of exactly 224·2^j px lands on level 4 + j despite log2 rounding.
+const LEVEL_EPS: f32 = 1e-6;
+
+fn feature(level: u32, index: u32) -> f32 {
+  switch level {
+    case 0u: { return p2[index]; }
+    case 1u: { return p3[index]; }
+    case 2u: { return p4[index]; }
+    default: { return p5[index]; }
+  }
+}
+
+fn roiBox(n: u32) -> vec4<f32> {
+  let o = params.roiOffset + n * params.roiStride;
+  let s = vec4<f32>(params.roiScaleX, params.roiScaleY, params.roiScaleX, params.roiScaleY);
+  return vec4<f32>(boxes[o], boxes[o + 1u], boxes[o + 2u], boxes[o + 3u]) * s;
+}
+
+// Feature-map index of a box (k − minLevel), as app/reference/roiAlign.ts roiLevelIndex.
+fn levelIndex(box: vec4<f32>) -> u32 {
+  if (params.numLevels <= 1u) {
+    return 0u;
+  }
+  let area = (box.z - box.x) * (box.w - box.y);
+  let s = sqrt(max(area, 0.0));
+  let k = i32(floor((params.canonicalLevel + log2(s / params.canonicalScale)) + LEVEL_EPS));
+  // log2(0) = −inf: i32() of it is undefined, so empty boxes take the lowest level explicitly.
+  let kk = select(params.minLevel, clamp(k, params.minLevel, params.maxLevel), s > 0.0);
+  return min(u32(kk - params.minLevel), params.numLevels - 1u);
+}
+
+fn bilinear(level: u32, base: u32, height: u32, width: u32, yIn: f32, xIn: f32) -> f32 {
+  let h = f32(height);
+  let w = f32(width);
+  if (yIn < -1.0 || yIn > h || xIn < -1.0 || xIn > w) {
+    return 0.0;
+  }
+  var y = max(yIn, 0.0);
+  var x = max(xIn, 0.0);
+  var yLow = u32(y);
+  var xLow = u32(x);
+  var yHigh = yLow + 1u;
+  var xHigh = xLow + 1u;
+  if (yLow >= height - 1u) {
+    yLow = height - 1u;
+    yHigh = yLow;
+    y = f32(yLow);
+  }
+  if (xLow >= width - 1u) {
+    xLow = width - 1u;
+    xHigh = xLow;
+    x = f32(xLow);
+  }
+  let ly = y - f32(yLow);
+  let lx = x - f32(xLow);
+  let hy = 1.0 - ly;
+  let hx = 1.0 - lx;
+  let v1 = feature(level, base + yLow * width + xLow);
+  let v2 = feature(level, base + yLow * width + xHigh);
+  let v3 = feature(level, base + yHigh * width + xLow);
+  let v4 = feature(level, base + yHigh * width + xHigh);
+  return (((hy * hx) * v1 + (hy * lx) * v2) + (ly * hx) * v3) + (ly * lx) * v4;
+}
+
+@compute @workgroup_size(WORKGROUP, 1, 1)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) tid: u32,
+) {
+  let index = (wid.y * groups.x + wid.x) * WORKGROUP + tid;
+  let out = params.outSize;
+  let perRoi = params.channels * out * out;
+  if (index >= params.numRois * perRoi) {
+    return;
+  }
+  let n = index / perRoi;
+  let c = (index / (out * out)) % params.channels;
+  let ph = (index / out) % out;
+  let pw = index % out;
+  if (n >= counts[params.countWord]) {
+    output[index] = 0.0;
+    return;
+  }
+  let box = roiBox(n);
+  let level = levelIndex(box);
+  let height = params.levelSizes[level].x;
+  let width = params.levelSizes[level].y;
+  let scale = params.spatialScales[level];
+  let offset = select(0.0, 0.5, params.aligned == 1u);
+  let start = box.xy * scale - offset;
+  var size = (box.zw * scale - offset) - start;
+  if (params.aligned == 0u) {
+    size = max(size, vec2<f32>(1.0));
+  }
+  let bin = size / f32(out);
+  var grid = vec2<u32>(u32(max(params.samplingRatio, 0)));
+  if (params.samplingRatio <= 0) {
+    grid = vec2<u32>(ceil(size / f32(out)));
+  }
+  let samples = f32(max(grid.x * grid.y, 1u));
+  let base = c * height * width;
+  var sum = 0.0;
+  for (var iy = 0u; iy < grid.y; iy++) {
+    let y = (start.y + f32(ph) * bin.y) + ((f32(iy) + 0.5) * bin.y) / f32(grid.y);
+    for (var ix = 0u; ix < grid.x; ix++) {
+      let x = (start.x + f32(pw) * bin.x) + ((f32(ix) + 0.5) * bin.x) / f32(grid.x);
+      sum += bilinear(level, base, height, width, y, x);
+    }
+  }
+  output[index] = sum / samples;
+}
