@@ -6,7 +6,7 @@
  * reference's pasted probability lies within NEAR_THRESHOLD of 0.5 (f32 rounding of exp;
  * such pixels are counted as "excused" and reported).
  */
-import { createStorageBuffer, readBuffer, uploadStorage } from '../../buffers';
+import { createStorageBuffer, readBuffer, uploadStorage, writeTyped } from '../../buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES, type InputTransform } from '../../layout';
 import { maskBit, wordsPerRowFor } from '../../../reference/maskAssembly';
 import { maskPasteReference, PASTE_THRESHOLD } from '../../../reference/maskPaste';
@@ -36,7 +36,7 @@ async function runPaste(device: GPUDevice, c: PasteCase, sentinel = 0): Promise<
   const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords(c.records, capacity)));
   const planeFloats = (c.numClasses + 1) * c.maskSize * c.maskSize;
   const maskLogits = createStorageBuffer(device, 'test.maskLogits', Math.max(capacity * planeFloats * 4, c.maskLogits.byteLength));
-  device.queue.writeBuffer(maskLogits, 0, c.maskLogits);
+  writeTyped(device, maskLogits, c.maskLogits);
   const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(maskBitsBytes(c.mask, capacity) / 4).fill(sentinel));
   const t0 = performance.now();
   const encoder = device.createCommandEncoder({ label: 'test.maskPaste' });
