@@ -9,7 +9,8 @@
  * is absent):
  *   postprocessExportedReference(outputs, manifest, settings, imageSize, mask?)  CPU chain
  *   exportedRecordsReference(outputs, manifest, settings)                        records only
- *   createExportedGpuPostprocessor(device, manifest, mask, options)              GPU chain (exportedGpu.ts)
+ *   (GPU: app/families/maskRcnn/exportedGpu.ts `createExportedGpuPostprocessor(device,
+ *   manifest, mask, options)`, the same API as the other families' createGpuPostprocessor)
  *   exportedLayout(manifest), isExportedMaskRcnn(manifest), EXPORTED_CPU_NOTE,
  *   COCO_CATEGORIES, classIndexOfLabel(label, layout)
  * GPU: `encode(encoder, outputs, settings, transform, image, dims)` needs the ORT output
@@ -132,8 +133,8 @@ function numberAt(data: ExportedRawOutput['data'], i: number): number {
   return Number(data[i]!);
 }
 
-/** N, the rows of this frame (boxes [N,4]), with the other outputs checked against it. */
-export function exportedRowCount(outputs: Record<string, ExportedRawOutput>, layout: ExportedLayout): number {
+/** N, the rows of this frame (boxes [N,4]), with the other outputs (and the masks unless told not to) checked against it. */
+export function exportedRowCount(outputs: Record<string, ExportedRawOutput>, layout: ExportedLayout, checkMasks = true): number {
   const boxes = outputs.boxes;
   if (!boxes) throw new Error('exported Mask R-CNN: no “boxes” output');
   const n = boxes.dims.length === 2 ? boxes.dims[0]! : boxes.data.length / 4;
@@ -143,6 +144,7 @@ export function exportedRowCount(outputs: Record<string, ExportedRawOutput>, lay
     ['scores', 1],
     [maskName, layout.masks === 'pasted' ? layout.inputWidth * layout.inputHeight : ROI_MASK_SIDE * ROI_MASK_SIDE],
   ] as const) {
+    if (name === maskName && !checkMasks) continue;
     const t = outputs[name];
     if (!t) throw new Error(`exported Mask R-CNN: no “${name}” output`);
     if (t.data.length < n * per) throw new Error(`exported Mask R-CNN: “${name}” holds ${t.data.length} values; ${n} rows need ${n * per}`);
@@ -157,7 +159,7 @@ export function exportedRecordsReference(
   settings: Pick<PostprocessSettings, 'scoreThreshold' | 'maxDetections'>,
 ): { records: DecodedRecord[]; candidateCount: number; droppedLabels: number } {
   const layout = exportedLayout(manifest);
-  const n = exportedRowCount(outputs, layout);
+  const n = exportedRowCount(outputs, layout, false);
   const conf = f(manifest.defaults.confThreshold);
   const display = f(Math.max(0, settings.scoreThreshold));
   const maxDetections = Math.max(1, Math.floor(settings.maxDetections));
@@ -202,11 +204,13 @@ export function pastedMaskBitsReference(
   transform: InputTransform,
   image: { width: number; height: number },
   mask: { width: number; height: number },
-): { masks: InstanceMasks; areas: number[] } {
+  keepSoft = false,
+): { masks: InstanceMasks; areas: number[]; soft?: Float32Array } {
   const mapping = upsampleMapping(transform, image, mask, input);
   const { width: mw, height: mh } = mask;
   const wordsPerRow = wordsPerRowFor(mw);
   const bits = new Uint32Array(records.length * mh * wordsPerRow);
+  const soft = keepSoft ? new Float32Array(records.length * mh * mw) : undefined;
   const plane = input.width * input.height;
   const xs = Array.from({ length: mw }, (_, x) => bilinearTaps(x, mapping.scaleX, mapping.biasX, input.width));
   const areas = records.map((rec, n) => {
@@ -220,7 +224,9 @@ export function pastedMaskBitsReference(
         const [x0, x1, lx] = xs[x]!;
         const top = (1 - lx) * pastedMasks[row0 + x0]! + lx * pastedMasks[row0 + x1]!;
         const bottom = (1 - lx) * pastedMasks[row1 + x0]! + lx * pastedMasks[row1 + x1]!;
-        if ((1 - ly) * top + ly * bottom > MASK_THRESHOLD) {
+        const v = (1 - ly) * top + ly * bottom;
+        if (soft) soft[(n * mh + y) * mw + x] = v;
+        if (v > MASK_THRESHOLD) {
           bits[(n * mh + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
           area++;
         }
@@ -228,7 +234,7 @@ export function pastedMaskBitsReference(
     }
     return area;
   });
-  return { masks: { width: mw, height: mh, bits, wordsPerRow }, areas };
+  return { masks: { width: mw, height: mh, bits, wordsPerRow }, areas, soft };
 }
 
 /**
@@ -248,6 +254,23 @@ export function pasteBox(box: readonly [number, number, number, number], side = 
   return { x1, y1, w: Math.max(x2 - x1 + 1, 1), h: Math.max(y2 - y1 + 1, 1) };
 }
 
+/**
+ * Relative box (model input) → mask pixels, one scale and bias per axis (f32, as the WGSL
+ * uniform): (rel · inputW − offsetX) / gainX · maskW / imageW.
+ */
+export function maskToBoxScale(
+  transform: InputTransform,
+  image: { width: number; height: number },
+  mask: { width: number; height: number },
+): { scaleX: number; biasX: number; scaleY: number; biasY: number } {
+  return {
+    scaleX: f(((transform.inputWidth / transform.gainX) * mask.width) / image.width),
+    biasX: f(((-transform.offsetX / transform.gainX) * mask.width) / image.width),
+    scaleY: f(((transform.inputHeight / transform.gainY) * mask.height) / image.height),
+    biasY: f(((-transform.offsetY / transform.gainY) * mask.height) / image.height),
+  };
+}
+
 /** The record's box (relative to the input) in mask pixels, f32 as the WGSL computes it. */
 export function boxInMaskPixels(
   box: readonly [number, number, number, number],
@@ -255,11 +278,7 @@ export function boxInMaskPixels(
   image: { width: number; height: number },
   mask: { width: number; height: number },
 ): [number, number, number, number] {
-  // (rel · inputW − offsetX) / gainX · maskW / imageW, folded into one scale and bias per axis.
-  const sx = f(((transform.inputWidth / transform.gainX) * mask.width) / image.width);
-  const bx = f(((-transform.offsetX / transform.gainX) * mask.width) / image.width);
-  const sy = f(((transform.inputHeight / transform.gainY) * mask.height) / image.height);
-  const by = f(((-transform.offsetY / transform.gainY) * mask.height) / image.height);
+  const { scaleX: sx, biasX: bx, scaleY: sy, biasY: by } = maskToBoxScale(transform, image, mask);
   return [f(f(box[0] * sx) + bx), f(f(box[1] * sy) + by), f(f(box[2] * sx) + bx), f(f(box[3] * sy) + by)];
 }
 
@@ -287,10 +306,12 @@ export function roiMaskBitsReference(
   image: { width: number; height: number },
   mask: { width: number; height: number },
   side = ROI_MASK_SIDE,
-): { masks: InstanceMasks; areas: number[] } {
+  keepSoft = false,
+): { masks: InstanceMasks; areas: number[]; soft?: Float32Array } {
   const { width: mw, height: mh } = mask;
   const wordsPerRow = wordsPerRowFor(mw);
   const bits = new Uint32Array(records.length * mh * wordsPerRow);
+  const soft = keepSoft ? new Float32Array(records.length * mh * mw) : undefined;
   const p = side + 2 * PASTE_PADDING;
   const areas = records.map((rec, n) => {
     const { x1, y1, w, h } = pasteBox(boxInMaskPixels(rec.box, transform, image, mask), side);
@@ -304,7 +325,9 @@ export function roiMaskBitsReference(
         const [c0, c1, lx] = pasteTaps(x - x1, p, w);
         const top = (1 - lx) * padded(roiMasks, base, side, r0, c0) + lx * padded(roiMasks, base, side, r0, c1);
         const bottom = (1 - lx) * padded(roiMasks, base, side, r1, c0) + lx * padded(roiMasks, base, side, r1, c1);
-        if ((1 - ly) * top + ly * bottom > MASK_THRESHOLD) {
+        const v = (1 - ly) * top + ly * bottom;
+        if (soft) soft[(n * mh + y) * mw + x] = v;
+        if (v > MASK_THRESHOLD) {
           bits[(n * mh + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
           area++;
         }
@@ -312,7 +335,7 @@ export function roiMaskBitsReference(
     }
     return area;
   });
-  return { masks: { width: mw, height: mh, bits, wordsPerRow }, areas };
+  return { masks: { width: mw, height: mh, bits, wordsPerRow }, areas, soft };
 }
 
 export interface ExportedReferenceResult {
@@ -336,6 +359,7 @@ export function postprocessExportedReference(
   mask: { width: number; height: number } = maskSizeFor(imageSize.width, imageSize.height),
 ): ExportedReferenceResult {
   const layout = exportedLayout(manifest);
+  exportedRowCount(outputs, layout);
   const t0 = performance.now();
   const { records, droppedLabels } = exportedRecordsReference(outputs, manifest, settings);
   const t1 = performance.now();

@@ -23,7 +23,7 @@ import { maskSize, type OverlayUpdate, type OverlayView, type PaneRunner, type R
 import { presentOverlay } from '../overlayCanvas';
 import { getSession, serialized } from '../sessions';
 import { classColourTable } from '../palette';
-import { rgbaToBitmap, runOnCpu } from './common';
+import { inputDims, rgbaToBitmap, runOnCpu } from './common';
 
 /**
  * One GPU post-processing chain in flight at a time, across panes: with several panes
@@ -41,6 +41,12 @@ function overlayBytes(mask: { width: number; height: number }): number {
   return mask.width * mask.height * 4;
 }
 
+/** An output's dims and ORT type this frame ('float32', 'int64' …). */
+export interface OutputShape {
+  dims: readonly number[];
+  type?: string;
+}
+
 /** What the pipeline needs from a family's GPU post-processor (app/families/<family>/gpu.ts). */
 export interface GpuPostprocessor {
   encode(
@@ -49,6 +55,11 @@ export interface GpuPostprocessor {
     settings: PostprocessSettings,
     transform: InputTransform,
     image: { width: number; height: number },
+    /**
+     * This frame's dims and ORT type of each output (by logical name): needed where the
+     * row count varies per frame (Mask R-CNN exports, NMS in the graph); others ignore it.
+     */
+    shapes?: Record<string, OutputShape>,
   ): void;
   readResult(): Promise<{ detections: RunOutput['result']['detections']; bytesReadBack: number; timings: Partial<StageTimings> }>;
   readMasks(): Promise<InstanceMasks>;
@@ -121,6 +132,14 @@ export class GpuRunner implements PaneRunner {
     return this.post;
   }
 
+  private empty: GPUBuffer | null = null;
+
+  /** A 16-byte placeholder bound for an output with no elements (zero-sized bindings are invalid). */
+  private emptyBuffer(): GPUBuffer {
+    this.empty ??= this.device.createBuffer({ label: `${this.manifest.id}.outputs.empty`, size: 16, usage: GPUBufferUsage.STORAGE });
+    return this.empty;
+  }
+
   /** 'wasm+gpu': the CPU outputs written into GPU buffers, one per output, reused. */
   private upload(outputs: Record<string, { data: Float32Array }>): Record<string, GPUBuffer> {
     for (const [name, t] of Object.entries(outputs)) {
@@ -147,6 +166,7 @@ export class GpuRunner implements PaneRunner {
     const t0 = performance.now();
     const timings: Partial<StageTimings> = {};
     let buffers: Record<string, GPUBuffer>;
+    const shapes: Record<string, OutputShape> = {};
     let transform: InputTransform;
     let release: () => void = () => undefined;
 
@@ -158,10 +178,11 @@ export class GpuRunner implements PaneRunner {
       const outputs = await runOnCpu(this.session, this.manifest, pre.tensor);
       const t2 = performance.now();
       buffers = this.upload(outputs);
+      for (const [logical, t] of Object.entries(outputs)) shapes[logical] = { dims: t.dims, type: 'float32' };
       const t3 = performance.now();
       Object.assign(timings, { preprocess: t1 - t0, inference: t2 - t1, upload: t3 - t2 });
     } else {
-      const { name, width, height } = this.manifest.input;
+      const { name } = this.manifest.input;
       this.preprocess ??= createPreprocess(device);
       this.inputBuffer ??= device.createBuffer({
         label: `${this.manifest.id}.input`,
@@ -173,15 +194,23 @@ export class GpuRunner implements PaneRunner {
       const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.preprocess` });
       transform = this.preprocess.run(encoder, { source: texture, tensor: this.inputBuffer }, this.manifest.input);
       device.queue.submit([encoder.finish()]);
-      const input = ort.Tensor.fromGpuBuffer(this.inputBuffer, { dataType: 'float32', dims: [1, 3, height, width] });
+      const input = ort.Tensor.fromGpuBuffer(this.inputBuffer, { dataType: 'float32', dims: inputDims(this.manifest.input) });
       const t2 = performance.now();
       const results = await serialized(() => this.session.run({ [name]: input }));
       const t3 = performance.now();
       buffers = {};
       for (const [logical, tensorName] of Object.entries(this.manifest.outputs)) {
         const t = results[tensorName];
+        if (t && t.size === 0) {
+          // No rows this frame (an export with NMS in the graph): nothing to bind; the
+          // post-processor reads `shapes` and binds a placeholder.
+          shapes[logical] = { dims: t.dims, type: t.type };
+          buffers[logical] = this.emptyBuffer();
+          continue;
+        }
         if (!t || t.location !== 'gpu-buffer') throw new Error(`output “${tensorName}” is not on the GPU`);
         buffers[logical] = t.gpuBuffer as GPUBuffer;
+        shapes[logical] = { dims: t.dims, type: t.type };
       }
       release = () => {
         for (const t of Object.values(results)) t.dispose();
@@ -190,7 +219,7 @@ export class GpuRunner implements PaneRunner {
     }
 
     try {
-      const read = await gpuSerialized(() => this.postprocess(post, buffers, settings, transform, view, frame));
+      const read = await gpuSerialized(() => this.postprocess(post, buffers, shapes, settings, transform, view, frame));
       const tRead = performance.now();
       const shown = await gpuSerialized(() => this.showOverlay(post, read.detections.length > 0));
       const t4 = performance.now();
@@ -226,6 +255,7 @@ export class GpuRunner implements PaneRunner {
   private async postprocess(
     post: GpuPostprocessor,
     buffers: Record<string, GPUBuffer>,
+    shapes: Record<string, OutputShape>,
     settings: PostprocessSettings,
     transform: InputTransform,
     view: OverlayView,
@@ -239,7 +269,7 @@ export class GpuRunner implements PaneRunner {
       this.hiddenInPost = view.hiddenClasses.length;
     }
     const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.postprocess` });
-    post.encode(encoder, buffers, settings, transform, { width: frame.width, height: frame.height });
+    post.encode(encoder, buffers, settings, transform, { width: frame.width, height: frame.height }, shapes);
     device.queue.submit([encoder.finish()]);
     const submittedAt = performance.now();
     return { ...(await post.readResult()), submittedAt };
@@ -290,6 +320,8 @@ export class GpuRunner implements PaneRunner {
     this.outputBuffers = {};
     this.inputBuffer?.destroy();
     this.inputBuffer = null;
+    this.empty?.destroy();
+    this.empty = null;
     this.preprocess?.destroy();
     this.preprocess = null;
   }

@@ -1,0 +1,115 @@
+/**
+ * Host code of shaders/pasted_mask_bits.wgsl: the masks of a public Mask R-CNN export →
+ * bit-packed InstanceMasks at mask resolution `[maxDetections, maskH, ceil(maskW / 32)]`
+ * u32 + each record's maskArea (the output of maskUpsample, so composeOverlay and the
+ * read-back are shared). Modes:
+ *   'pasted'  torchvision [N,1,H,W] probabilities at the input size, sampled bilinearly
+ *             through the input→image transform;
+ *   'roi'     ONNX-zoo [N,1,28,28] probabilities, pasted as torchvision's
+ *             paste_masks_in_image (padding 1) at mask resolution.
+ * References: `pastedMaskBitsReference`, `roiMaskBitsReference` (app/families/maskRcnn/exported.ts).
+ *
+ *   createPastedMaskBits(device) → { run(encoder, inputs, params, pass?), destroy() }
+ */
+import shaderCode from '../../../shaders/pasted_mask_bits.wgsl?raw';
+import { upsampleMapping, wordsPerRowFor } from '../../reference/maskAssembly';
+import { createUniformBuffer } from '../buffers';
+import type { InputTransform } from '../layout';
+import { maskToBoxScale, MASK_THRESHOLD, ROI_MASK_SIDE, type ExportedMaskKind } from '../../families/maskRcnn/exported';
+
+export { maskBitsBytes } from './maskUpsample';
+
+export interface PastedMaskBitsInputs {
+  /** DetectionRecords (maskArea 0 beforehand: exportedRecords writes it). */
+  records: GPUBuffer;
+  /** f32 [N, 1, srcH, srcW]. */
+  masks: GPUBuffer;
+  /** Output u32 [maxDetections, maskH, wordsPerRow] (`maskBitsBytes`). */
+  maskBits: GPUBuffer;
+}
+
+export interface PastedMaskBitsParams {
+  mode: ExportedMaskKind;
+  /** The model input size (the pasted masks' size; the transform's input). */
+  input: { width: number; height: number };
+  transform: InputTransform;
+  image: { width: number; height: number };
+  mask: { width: number; height: number };
+  maxDetections: number;
+}
+
+export interface PastedMaskBitsKernel {
+  run(encoder: GPUCommandEncoder, inputs: PastedMaskBitsInputs, params: PastedMaskBitsParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+/**
+ * Params (uniform, 64 bytes), mirrors `struct Params` of the WGSL:
+ *   u32: 0 maskWidth, 4 maskHeight, 8 wordsPerRow, 12 maxDetections, 16 mode (0 pasted,
+ *        1 roi), 20 srcWidth, 24 srcHeight, 28 pad
+ *   f32: 32 scaleX, 36 biasX, 40 scaleY, 44 biasY (pasted: mask pixel → input pixel
+ *        sampling; roi: relative box → mask pixels), 48 threshold; 52–63 pad.
+ */
+const PARAMS_BYTES = 64;
+const WORKGROUP = 64;
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+export function packPastedMaskBitsParams(p: PastedMaskBitsParams): ArrayBuffer {
+  const bytes = new ArrayBuffer(PARAMS_BYTES);
+  const u32 = new Uint32Array(bytes);
+  const f32 = new Float32Array(bytes);
+  const { mask } = p;
+  const src = p.mode === 'pasted' ? p.input : { width: ROI_MASK_SIDE, height: ROI_MASK_SIDE };
+  u32.set([mask.width, mask.height, wordsPerRowFor(mask.width), p.maxDetections, p.mode === 'pasted' ? 0 : 1, src.width, src.height, 0]);
+  if (p.mode === 'pasted') {
+    const m = upsampleMapping(p.transform, p.image, mask, p.input);
+    f32.set([m.scaleX, m.biasX, m.scaleY, m.biasY, MASK_THRESHOLD], 8);
+  } else {
+    const m = maskToBoxScale(p.transform, p.image, mask);
+    f32.set([m.scaleX, m.biasX, m.scaleY, m.biasY, MASK_THRESHOLD], 8);
+  }
+  return bytes;
+}
+
+export function createPastedMaskBits(device: GPUDevice): PastedMaskBitsKernel {
+  const module = device.createShaderModule({ label: 'pastedMaskBits.module', code: shaderCode });
+  const pipeline = device.createComputePipeline({ label: 'pastedMaskBits.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const uniform = createUniformBuffer(device, 'pastedMaskBits.params', PARAMS_BYTES);
+  let cached: { inputs: PastedMaskBitsInputs; bindGroup: GPUBindGroup } | undefined;
+
+  function bindGroupFor(inputs: PastedMaskBitsInputs): GPUBindGroup {
+    const c = cached?.inputs;
+    if (cached && c && c.records === inputs.records && c.masks === inputs.masks && c.maskBits === inputs.maskBits) return cached.bindGroup;
+    const bindGroup = device.createBindGroup({
+      label: 'pastedMaskBits.bindGroup',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: uniform } },
+        { binding: 1, resource: { buffer: inputs.records } },
+        { binding: 2, resource: { buffer: inputs.masks } },
+        { binding: 3, resource: { buffer: inputs.maskBits } },
+      ],
+    });
+    cached = { inputs: { ...inputs }, bindGroup };
+    return bindGroup;
+  }
+
+  return {
+    run(encoder, inputs, params, pass) {
+      const { mask, maxDetections } = params;
+      if (maxDetections === 0) return;
+      const groups = Math.ceil((mask.height * wordsPerRowFor(mask.width)) / WORKGROUP);
+      if (groups > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`pastedMaskBits: mask ${mask.width}x${mask.height} is too large; cap the mask size`);
+      device.queue.writeBuffer(uniform, 0, packPastedMaskBitsParams(params));
+      const computePass = encoder.beginComputePass({ label: 'pastedMaskBits.pass', ...pass });
+      computePass.setPipeline(pipeline);
+      computePass.setBindGroup(0, bindGroupFor(inputs));
+      computePass.dispatchWorkgroups(groups);
+      computePass.end();
+    },
+    destroy() {
+      uniform.destroy();
+      cached = undefined;
+    },
+  };
+}
