@@ -7,6 +7,7 @@ import { bytesText, fpsText, ms } from './format';
 import { stageColumns } from './MetricsTable';
 import { Overlay } from './Overlay';
 import { roiReadbackNote } from '../families/maskRcnn/manifest';
+import { EXPORTED_CPU_NOTE, isExportedMaskRcnn } from '../families/maskRcnn/exported';
 
 const PATH_LABELS: Record<ExecutionPath, string> = {
   webgpu: 'webgpu — ORT WebGPU + WGSL post-processing',
@@ -181,6 +182,12 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
       {result && manifest && roiReadbackNote(manifest, result.path, s.maxDetections) && (
         <p className="path-note" data-testid="readback-note">
           {roiReadbackNote(manifest, result.path, s.maxDetections)}
+        </p>
+      )}
+
+      {manifest && isExportedMaskRcnn(manifest) && (
+        <p className="path-note" data-testid="model-cpu-note" title="torchvision / ONNX-zoo export: its NonMaxSuppression and RoiAlign ops have no WebGPU kernels in onnxruntime-web">
+          {EXPORTED_CPU_NOTE}
         </p>
       )}
 
