@@ -3,10 +3,11 @@
 
 usage: /usr/bin/python3 bench/chart.py bench/results/bench-full.json bench/results/chart.png
 
-Six panels: stage breakdown of the app's runners (medians, stacked), post-processing paths
-1-3 on identical outputs (median, IQR whiskers), bytes read back, and cost against
-candidates, kept instances and mask resolution. Times are milliseconds; log scales where
-the spread calls for it.
+Eight panels: stage breakdown of the app's runners (medians, stacked), post-processing
+paths 1-4 on identical REAL model outputs (median, IQR whiskers), bytes read back, cost
+against candidates, kept instances and mask resolution (synthetic YOLACT-550), paths 1-4
+against the instance count (synthetic YOLO-seg) and Fast vs greedy mask AP. Times are
+milliseconds; log scales where the spread calls for it.
 """
 import json
 import sys
@@ -17,6 +18,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 PATHS = [("gpu-fast", "1 ours, Fast NMS", "#2a9d8f"), ("gpu-greedy", "2 ours, greedy NMS", "#e9c46a"), ("cpu", "3 CPU way", "#e76f51")]
+PEER = ("peer", "4 peer's graphs (YOLO-seg)", "#6d597a")
+
+
+def path_summary(row, pid):
+    """A path's summary in a paths/scaling/yoloSeg row (path 4 sits beside `paths`)."""
+    return row.get("peer") if pid == "peer" else row["paths"][pid]
 STAGES = ["upload", "preprocess", "inference", "decode", "nms", "masks", "readback", "draw"]
 STAGE_COLOURS = ["#8ecae6", "#219ebc", "#023047", "#90be6d", "#f9c74f", "#f8961e", "#f94144", "#9d4edd"]
 
@@ -31,7 +38,7 @@ def err(s):
 
 def main(src, dst):
     r = json.load(open(src))
-    fig, axes = plt.subplots(2, 3, figsize=(18, 10))
+    fig, axes = plt.subplots(2, 4, figsize=(24, 10))
     sw = r["info"]["adapter"]
     fig.suptitle(
         f"SegArena benchmark ({r['plan']['mode']}, R={r['plan']['reps']}, commit {r['commit']}) - adapter {sw['vendor']}/{sw['architecture']}"
@@ -58,35 +65,38 @@ def main(src, dst):
     ax.legend(fontsize=7, ncol=2)
     ax.tick_params(axis="x", labelsize=7)
 
-    # (b) paths on identical outputs.
+    # (b) paths on identical real outputs.
     ax = axes[0][1]
     rows = r["paths"]
-    width = 0.27
-    for k, (pid, name, colour) in enumerate(PATHS):
-        xs = [i + (k - 1) * width for i in range(len(rows))]
-        for x, row in zip(xs, rows):
-            s = row["paths"][pid]["ms"]
-            ax.bar(x, s["median"], width, color=colour, yerr=err(s), capsize=2, label=name if x == xs[0] else None)
+    width = 0.2
+    labelled = set()
+    for k, (pid, name, colour) in enumerate(PATHS + [PEER]):
+        for i, row in enumerate(rows):
+            p = path_summary(row, pid)
+            if not p:
+                continue
+            s = p["ms"]
+            ax.bar(i + (k - 1.5) * width, s["median"], width, color=colour, yerr=err(s), capsize=2, label=None if pid in labelled else name)
+            labelled.add(pid)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([f"{row['model']}\n{row['frame'].replace('samples/', '')}" for row in rows], fontsize=6, rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("ms (log)")
-    ax.set_title("Post-processing on identical model outputs (median, IQR)")
+    ax.set_title("Post-processing on identical REAL model outputs (median, IQR)")
     ax.legend(fontsize=7)
 
     # (c) bytes read back.
     ax = axes[0][2]
-    for k, (pid, name, colour) in enumerate([PATHS[0], PATHS[2]]):
-        xs = [i + (k - 0.5) * 0.4 for i in range(len(rows))]
-        ax.bar(xs, [row["paths"][pid]["bytesReadBack"] for row in rows], 0.4, color=colour, label=name)
-    ys = r["yoloSeg"] if isinstance(r["yoloSeg"], list) else []
+    for k, (pid, name, colour) in enumerate([PATHS[0], PATHS[2], PEER]):
+        pts = [(i + (k - 1) * 0.27, path_summary(row, pid)) for i, row in enumerate(rows)]
+        pts = [(x, p["bytesReadBack"]) for x, p in pts if p]
+        if pts:
+            ax.bar([x for x, _ in pts], [b for _, b in pts], 0.27, color=colour, label=name)
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([f"{row['model']}\n{row['frame'].replace('samples/', '')}" for row in rows], fontsize=6, rotation=30, ha="right")
     ax.set_yscale("log")
     ax.set_ylabel("bytes read back per frame (log)")
-    ax.set_title("GPU -> CPU bytes per frame")
-    if ys:
-        ax.axhline(ys[0]["result"]["bytesReadBack"], color="#6d597a", ls="--", label="4 peer YOLO-seg (synthetic)")
+    ax.set_title("GPU -> CPU bytes per frame (real outputs)")
     ax.legend(fontsize=7)
 
     # (d-f) scaling.
@@ -121,6 +131,48 @@ def main(src, dst):
         ax.set_ylabel("ms (log)")
         ax.set_title(f"Cost against {axis} (synthetic YOLACT-550)")
         ax.legend(fontsize=7)
+
+    # (g) paths 1-4 against the instance count, synthetic YOLO-seg outputs.
+    ax = axes[0][3]
+    ys = r["yoloSeg"] if isinstance(r["yoloSeg"], list) else []
+    if ys:
+        x = [y["objects"] for y in ys]
+        for pid, name, colour in PATHS + [PEER]:
+            pts = [(xi, path_summary(y, pid)) for xi, y in zip(x, ys)]
+            pts = [(xi, p["ms"]) for xi, p in pts if p]
+            if not pts:
+                continue
+            ax.plot([p[0] for p in pts], [p[1]["median"] for p in pts], "o-", color=colour, label=name)
+            ax.fill_between([p[0] for p in pts], [p[1]["q1"] for p in pts], [p[1]["q3"] for p in pts], color=colour, alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("instances (objects kept)")
+        ax.set_ylabel("ms (log)")
+        ax.set_title("Paths 1-4 against instances (SYNTHETIC YOLO-seg 640)")
+        ax.legend(fontsize=7)
+    else:
+        ax.set_visible(False)
+
+    # (h) Fast vs greedy NMS accuracy.
+    ax = axes[1][3]
+    ev = [e for e in (r["eval"] if isinstance(r["eval"], list) else []) if not e.get("error") and e.get("maskAp") is not None]
+    if ev:
+        models = sorted({e["model"] for e in ev})
+        for k, (nms, colour) in enumerate([("fast", "#2a9d8f"), ("greedy", "#e9c46a")]):
+            xs, ys_ = [], []
+            for i, m in enumerate(models):
+                e = next((e for e in ev if e["model"] == m and e["nms"] == nms), None)
+                if e:
+                    xs.append(i + (k - 0.5) * 0.4)
+                    ys_.append(e["maskAp"])
+            ax.bar(xs, ys_, 0.4, color=colour, label=f"{nms} NMS")
+        ax.set_xticks(range(len(models)))
+        ax.set_xticklabels([m.split("/")[-1].replace(".json", "") for m in models], fontsize=8)
+        ax.set_ylabel("mask AP (val)")
+        ax.set_title(f"Fast vs greedy NMS: mask AP on {ev[0]['images']} val images")
+        ax.legend(fontsize=7)
+    else:
+        ax.set_visible(False)
 
     fig.tight_layout(rect=[0, 0, 1, 0.96])
     fig.savefig(dst, dpi=80)

@@ -5,11 +5,12 @@
  * in Node (scripts/eval.ts), and writes results JSON + a markdown report (+ chart PNG).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
-import type { BenchApi, PathsRow, PipelineRow, ScalingRow, YoloSegRow } from '../app/bench/main';
+import type { BenchApi, PathsRow, PipelineRow, ScalingRow, Skipped, YoloSegRow } from '../app/bench/main';
 import { renderReport } from './report';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -32,14 +33,21 @@ export interface BenchPlan {
   yoloSeg: { objects: number[]; duplicates: number };
   /** Images of the val split per NMS kind for the accuracy comparison (0 = skip). */
   evalLimit: number;
-  evalModel: string;
+  /**
+   * Manifests evaluated with each NMS kind; '@yoloseg' = every YOLO-seg manifest bundled
+   * under models/yoloseg/ (none yet: reported as skipped).
+   */
+  evalModels: string[];
 }
+
+/** The evaluation's manifests: YOLACT-550 and the bundled YOLO-seg model(s). */
+const EVAL_MODELS = ['models/yolact/yolact-550.json', '@yoloseg'];
 
 export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'reps' | 'warmup' | 'evalLimit' | 'models'>> = {}): BenchPlan {
   const plans: Record<BenchMode, BenchPlan> = {
     smoke: {
       mode,
-      models: ['@smallest'],
+      models: ['@smallest', '@yoloseg'],
       frames: ['synthetic:1:320x240'],
       warmup: 0,
       reps: 1,
@@ -48,7 +56,7 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       scaling: { candidates: [10], kept: [], masks: [], candidatesAt: 10, keptAt: 1, maskAt: [320, 240] },
       yoloSeg: { objects: [2], duplicates: 2 },
       evalLimit: 0,
-      evalModel: 'models/yolact/yolact-384.json',
+      evalModels: EVAL_MODELS,
     },
     quick: {
       mode,
@@ -68,7 +76,7 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       },
       yoloSeg: { objects: [1, 10], duplicates: 20 },
       evalLimit: 10,
-      evalModel: 'models/yolact/yolact-550.json',
+      evalModels: EVAL_MODELS,
     },
     full: {
       mode,
@@ -87,8 +95,12 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
         maskAt: [640, 480],
       },
       yoloSeg: { objects: [1, 10, 50, 100], duplicates: 20 },
-      evalLimit: 12,
-      evalModel: 'models/yolact/yolact-550.json',
+      // 50 val images per model and NMS kind. Measured for YOLACT-550 (20 images, greedy):
+      // 1.6 s of CPU an image (inference + post-processing of ≤ 100 detections at score
+      // threshold 0), but 6.7 s of wall time on this shared 2-core machine; 100 images × 2
+      // NMS kinds × 2 models would take up to ~45 min, 50 keeps it near 20.
+      evalLimit: 50,
+      evalModels: EVAL_MODELS,
     },
   };
   const p = plans[mode];
@@ -102,21 +114,59 @@ export interface EvalFigures {
   maskAp?: number;
   maskAp50?: number;
   boxAp?: number;
-  /** Mean post-processing ms per image in Node (reference path). */
+  /** Mean post-processing ms per image in Node (reference path: decode + NMS + masks). */
   postprocessMs?: number;
-  /** The ONNX file evaluated: bytes and modification time (training may replace it between runs). */
-  onnx?: { bytes: number; modified: string };
+  /** Mean ms per image of the NMS stage alone (part of postprocessMs). */
+  nmsMs?: number;
+  /** Wall seconds of the whole evaluation run (model + post-processing + COCO evaluation). */
+  wallS?: number;
+  /**
+   * Which weights: the ONNX file's bytes, modification time and sha256, and the manifest's
+   * notes (they state the training step of bundled models).
+   */
+  onnx?: { path: string; bytes: number; modified: string; sha256: string; notes: string };
   error?: string;
 }
 
-function onnxInfo(manifestPath: string): EvalFigures['onnx'] {
+/** Reads the ONNX file a manifest points at: size, mtime and sha256 (training may replace it between runs). */
+export function onnxInfo(manifestPath: string): EvalFigures['onnx'] {
   try {
-    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, manifestPath), 'utf8')) as { url: string };
-    const st = statSync(join(REPO_ROOT, manifest.url));
-    return { bytes: st.size, modified: st.mtime.toISOString() };
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, manifestPath), 'utf8')) as { url: string; notes?: string };
+    const path = join(REPO_ROOT, manifest.url);
+    const st = statSync(path);
+    const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex');
+    return { path: manifest.url, bytes: st.size, modified: st.mtime.toISOString(), sha256, notes: manifest.notes ?? '' };
   } catch {
     return undefined;
   }
+}
+
+/** The manifests to evaluate: '@yoloseg' → every YOLO-seg manifest under models/yoloseg/. */
+export function resolveEvalModels(specs: string[]): { models: string[]; skipped: string[] } {
+  const models: string[] = [];
+  const skipped: string[] = [];
+  for (const spec of specs) {
+    if (spec !== '@yoloseg') {
+      if (existsSync(join(REPO_ROOT, spec))) models.push(spec);
+      else skipped.push(`${spec}: not in the tree`);
+      continue;
+    }
+    const dir = join(REPO_ROOT, 'models/yoloseg');
+    const found = (existsSync(dir) ? readdirSync(dir) : [])
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => `models/yoloseg/${f}`)
+      .filter((f) => {
+        try {
+          const m = JSON.parse(readFileSync(join(REPO_ROOT, f), 'utf8')) as { family?: string; url?: string };
+          return m.family === 'yolo-seg' && typeof m.url === 'string' && existsSync(join(REPO_ROOT, m.url));
+        } catch {
+          return false;
+        }
+      });
+    if (found.length) models.push(...found);
+    else skipped.push('YOLO-seg: no trained model bundled under models/yoloseg/ yet (the untrained test network is not evaluated: its AP is meaningless)');
+  }
+  return { models, skipped };
 }
 
 export interface BenchResults {
@@ -126,9 +176,13 @@ export interface BenchResults {
   info: Awaited<ReturnType<BenchApi['info']>>;
   pipeline: PipelineRow[];
   paths: PathsRow[];
+  /** Models (or parts) not run, with the reason (families whose runner is not in the tree, …). */
+  skipped: Skipped[];
   scaling: ScalingRow[];
   yoloSeg: YoloSegRow[] | { skipped: string };
   eval: EvalFigures[] | { skipped: string };
+  /** Evaluation entries not run, with the reason. */
+  evalSkipped: string[];
   elapsedS: number;
 }
 
@@ -139,29 +193,36 @@ function gitCommit(): string {
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
-function runEval(plan: BenchPlan, nms: 'fast' | 'greedy', outDir: string, log: (s: string) => void): EvalFigures {
-  const out = join(outDir, `eval-${nms}.json`);
-  const args = ['tsx', 'scripts/eval.ts', '--model', plan.evalModel, '--data', 'models/data/emoji-coco', '--split', 'val', '--limit', String(plan.evalLimit), '--nms', nms, '--out', out];
+function runEval(plan: BenchPlan, model: string, nms: 'fast' | 'greedy', outDir: string, log: (s: string) => void): EvalFigures {
+  const id = model.replace(/^.*\//, '').replace(/\.json$/, '');
+  const out = join(outDir, `eval-${id}-${nms}.json`);
+  const args = ['tsx', 'scripts/eval.ts', '--model', model, '--data', 'models/data/emoji-coco', '--split', 'val', '--limit', String(plan.evalLimit), '--nms', nms, '--out', out];
   log(`eval: npx ${args.join(' ')}`);
-  const r = spawnSync('npx', args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20 * 60_000 });
+  const onnx = onnxInfo(model);
+  const t0 = Date.now();
+  const r = spawnSync('npx', args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30 * 60_000 });
+  const wallS = (Date.now() - t0) / 1000;
   if (r.status !== 0 || !existsSync(out)) {
-    return { nms, model: plan.evalModel, images: 0, error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' ') };
+    return { nms, model, images: 0, wallS, onnx, error: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(-3).join(' ') };
   }
   const report = JSON.parse(readFileSync(out, 'utf8')) as {
     images: number;
     mask?: { summary: { ap: number; ap50: number } };
     box?: { summary: { ap: number } };
-    timings?: { postprocess?: number };
+    timings?: { postprocess?: number; nms?: number };
   };
+  log(`eval ${model} ${nms}: ${report.images} images in ${wallS.toFixed(0)} s, mask AP ${report.mask?.summary.ap.toFixed(4)}`);
   return {
     nms,
-    model: plan.evalModel,
+    model,
     images: report.images,
     maskAp: report.mask?.summary.ap,
     maskAp50: report.mask?.summary.ap50,
     boxAp: report.box?.summary.ap,
     postprocessMs: report.timings?.postprocess,
-    onnx: onnxInfo(plan.evalModel),
+    nmsMs: report.timings?.nms,
+    wallS,
+    onnx,
   };
 }
 
@@ -199,18 +260,24 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
   const common = { models: plan.models, frames: plan.frames, warmup: plan.warmup, reps: plan.reps };
 
   const pipeline = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.pipeline(cfg), { ...common, paths: plan.pipelinePaths });
-  const paths = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.paths(cfg), common);
+  const paths = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.paths(cfg), { ...common, ...(peerAvailable ? { peerBase: PEER_ROUTE } : {}) });
+  const skipped = [...pipeline.skipped, ...paths.skipped];
+  for (const s of skipped) log(`skipped: ${s.model} (${s.family}) ${s.part}: ${s.reason}`);
   const scaling = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.scaling(cfg), { warmup: plan.warmup, reps: plan.scalingReps, ...plan.scaling });
   const yoloSeg = peerAvailable
     ? await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.yoloSeg(cfg), { warmup: plan.warmup, reps: plan.scalingReps, ...plan.yoloSeg, peerBase: PEER_ROUTE })
     : { skipped: `the peer's graphs are read from ${PEER_DIR} at bench time and it is absent here: path 4 skipped` };
 
   let evalFigures: BenchResults['eval'] = { skipped: 'evalLimit 0' };
+  let evalSkipped: string[] = [];
   if (plan.evalLimit > 0) {
     if (!existsSync(join(REPO_ROOT, 'models/data/emoji-coco/annotations/instances_val.json'))) {
       evalFigures = { skipped: 'models/data/emoji-coco (val split) not generated here' };
     } else {
-      evalFigures = (['fast', 'greedy'] as const).map((nms) => runEval(plan, nms, outDir, log));
+      const { models, skipped: notRun } = resolveEvalModels(plan.evalModels);
+      evalSkipped = notRun;
+      for (const s of notRun) log(`eval skipped: ${s}`);
+      evalFigures = models.flatMap((model) => (['fast', 'greedy'] as const).map((nms) => runEval(plan, model, nms, outDir, log)));
     }
   }
 
@@ -219,11 +286,13 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
     date: new Date().toISOString(),
     commit: gitCommit(),
     info,
-    pipeline,
-    paths,
+    pipeline: pipeline.rows,
+    paths: paths.rows,
+    skipped,
     scaling,
     yoloSeg,
     eval: evalFigures,
+    evalSkipped,
     elapsedS: (Date.now() - started) / 1000,
   };
   const files: string[] = [];

@@ -6,8 +6,9 @@ import { PEER_DIR, planFor, runBench } from '../bench/run';
 
 /**
  * `npm run bench -- --smoke` end to end, in the suite: bench.html in this browser, one
- * synthetic frame through the smallest bundled model, every part of the benchmark at its
- * tiniest, the report and JSON written. No timing thresholds: it checks that the parts ran,
+ * synthetic frame through the smallest YOLACT model and the YOLO-seg model (the bundled one,
+ * else the untrained test network), every part of the benchmark at its tiniest (path 4 on the
+ * real YOLO-seg outputs included), the report and JSON written. No timing thresholds: it checks that the parts ran,
  * that the paths agree, and figures that do not depend on speed (bytes, instance counts),
  * against values computed here from the model layouts.
  */
@@ -21,30 +22,51 @@ function yolactRawBytes(side: number, classes: number): number {
   return 4 * (priors * (4 + (classes + 1) + 32 + 4) + protoSide * protoSide * 32);
 }
 
+/** YOLO-seg raw outputs at input side S with C classes: output0 [1, 4 + C + 32, N] + prototypes [1, 32, S/4, S/4]. */
+function yoloSegRawBytes(side: number, classes: number): number {
+  const anchors = [8, 16, 32].reduce((s, stride) => s + Math.ceil(side / stride) ** 2, 0);
+  return 4 * ((4 + classes + 32) * anchors + 32 * Math.ceil(side / 4) ** 2);
+}
+
 test('npm run bench -- --smoke: every part runs and writes its report', async ({ page, baseURL }) => {
-  test.setTimeout(240_000);
+  test.setTimeout(420_000);
   const outDir = path.join(FIXTURE_PATHS.root, 'bench-smoke');
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const plan = planFor('smoke');
   const { results, files } = await runBench(page, baseURL!, plan, { outDir, chart: true, log: () => undefined });
+  const peer = existsSync(path.join(PEER_DIR, 'nms-yolov8.onnx'));
+  const timestampBytes = results.info.timestamps ? 3 * 2 * 8 : 0; // decode, nms, masks: begin + end u64
 
-  // 1. the app's runner: every stage the app reports, plus draw and busy.
-  expect(results.pipeline).toHaveLength(1);
-  const stages = results.pipeline[0]!.stages;
-  for (const s of ['preprocess', 'inference', 'upload', 'decode', 'nms', 'masks', 'readback', 'draw', 'total', 'busy']) {
-    expect(stages[s], `stage ${s}`).toBeDefined();
-    expect(stages[s]!.median).toBeGreaterThanOrEqual(0);
+  // 1. the app's runner on one YOLACT and one YOLO-seg model: every stage the app reports, plus draw and busy.
+  expect(results.skipped.filter((s) => s.part === 'pipeline')).toEqual([]);
+  const families = results.pipeline.map((p) => results.info.models.find((m) => m.id === p.model)!.family);
+  expect(families.sort()).toEqual(['yolact', 'yolo-seg']);
+  for (const row of results.pipeline) {
+    for (const s of ['preprocess', 'inference', 'upload', 'decode', 'nms', 'masks', 'readback', 'draw', 'total', 'busy']) {
+      expect(row.stages[s], `${row.model} stage ${s}`).toBeDefined();
+      expect(row.stages[s]!.median).toBeGreaterThanOrEqual(0);
+    }
   }
 
-  // 2. paths 1–3 on identical outputs: same kept instances; bytes from the layouts.
-  expect(results.paths).toHaveLength(1);
-  const row = results.paths[0]!;
-  const model = results.info.models.find((m) => m.id === row.model)!;
-  expect(row.agree).toEqual({ fastVsReference: true, greedyVsCpu: true });
-  const timestampBytes = results.info.timestamps ? 3 * 2 * 8 : 0; // decode, nms, masks: begin + end u64
-  expect(row.paths['gpu-fast'].bytesReadBack).toBe(16 + 32 * 100 + timestampBytes);
-  expect(row.paths.cpu.bytesReadBack).toBe(yolactRawBytes(model.input[0]!, model.classes));
+  // 2. paths on identical REAL outputs: same kept instances; bytes from the layouts; path 4 on the YOLO-seg row.
+  expect(results.paths.map((p) => p.family).sort()).toEqual(['yolact', 'yolo-seg']);
+  for (const row of results.paths) {
+    const model = results.info.models.find((m) => m.id === row.model)!;
+    expect(row.outputs).toBe('real');
+    expect(row.agree, row.model).toEqual({ fastVsReference: true, greedyVsCpu: true });
+    expect(row.paths['gpu-fast'].bytesReadBack).toBe(16 + 32 * model.maxDetections + timestampBytes);
+    const raw = row.family === 'yolact' ? yolactRawBytes(model.input[0]!, model.classes) : yoloSegRawBytes(model.input[0]!, model.classes);
+    expect(row.paths.cpu.bytesReadBack, row.model).toBe(raw);
+    if (row.family === 'yolo-seg' && peer) {
+      expect(row.peer, 'path 4 ran on the real YOLO-seg outputs').toBeDefined();
+      expect(row.peer!.bytesReadBack).toBe(raw);
+      expect(row.peer!.instances).toBeLessThanOrEqual(model.maxDetections);
+      expect(row.peer!.config.topK).toBe(model.maxDetections);
+    } else {
+      expect(row.peer).toBeUndefined();
+    }
+  }
 
   // 3. scaling: exactly the kept instances the synthetic outputs were built for, on every path.
   expect(results.scaling.length).toBeGreaterThanOrEqual(1);
@@ -54,19 +76,25 @@ test('npm run bench -- --smoke: every part runs and writes its report', async ({
     expect(s.paths.cpu.bytesReadBack).toBe(yolactRawBytes(550, 80));
   }
 
-  // 4. the peer's YOLO-seg path (only where ../shared is beside the repository).
-  if (existsSync(path.join(PEER_DIR, 'nms-yolov8.onnx'))) {
+  // 4. paths 1–4 on synthetic YOLO-seg outputs (only where ../shared is beside the repository): every path keeps the K objects.
+  if (peer) {
     expect(Array.isArray(results.yoloSeg)).toBe(true);
     const y = (results.yoloSeg as Exclude<typeof results.yoloSeg, { skipped: string }>)[0]!;
-    expect(y.result.instances).toBe(plan.yoloSeg.objects[0]);
-    expect(y.result.bytesReadBack).toBe(4 * (116 * 8400 + 32 * 160 * 160));
+    expect(y.outputs).toBe('synthetic');
+    for (const p of ['gpu-fast', 'gpu-greedy', 'cpu'] as const) expect(y.paths[p].instances, p).toBe(plan.yoloSeg.objects[0]);
+    expect(y.peer!.instances).toBe(plan.yoloSeg.objects[0]);
+    expect(y.peer!.bytesReadBack).toBe(yoloSegRawBytes(640, 80));
+    expect(y.agree).toEqual({ fastVsReference: true, greedyVsCpu: true });
   } else {
     expect(results.yoloSeg).toHaveProperty('skipped');
   }
 
-  // Files: JSON + markdown (+ chart when matplotlib is there); the report says SwiftShader when it is.
+  // Files: JSON + markdown (+ chart when matplotlib is there); the report says SwiftShader when it is, and quotes ratios.
   expect(files.some((f) => f.endsWith('bench-smoke.json'))).toBe(true);
   const md = readFileSync(path.join(outDir, 'README.md'), 'utf8');
-  expect(md).toContain('## 2. GPU post-processing against the CPU way');
-  if (results.info.adapter.isFallbackAdapter) expect(md).toContain('SwiftShader');
+  expect(md).toContain('## 2. GPU post-processing against the CPU way and a peer\'s, on identical REAL model outputs');
+  expect(md).toContain('## 4. How path 4 grows with the instance count (SYNTHETIC YOLO-seg outputs)');
+  expect(md).toMatch(/path 3 \/ path 1 = \*\*[\d.]+×\*\* in time/);
+  if (peer) expect(md).toMatch(/path 4 \(peer\) \/ path 1 = \*\*[\d.]+×\*\* in time/);
+  if (results.info.adapter.isFallbackAdapter) expect(md).toContain('Device = SwiftShader');
 });

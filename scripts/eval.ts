@@ -48,7 +48,7 @@ export type PostprocessFn = (
   manifest: ModelManifest,
   settings: PostprocessSettings,
   imageSize: { width: number; height: number },
-) => { detections: Detection[]; masks: InstanceMasks };
+) => { detections: Detection[]; masks: InstanceMasks; timings?: { nms?: number } };
 
 /** Runs the model on one input tensor `[1, 3, H, W]`. */
 export type ModelRunner = (input: Float32Array) => Promise<CpuOutputs>;
@@ -98,7 +98,7 @@ export interface EvalReport {
   settings: PostprocessSettings;
   path: string;
   /** Mean milliseconds per image. */
-  timings: { decode: number; preprocess: number; inference: number; postprocess: number; encode: number };
+  timings: { decode: number; preprocess: number; inference: number; postprocess: number; encode: number; nms?: number };
   mask?: EvalSection;
   box?: EvalSection;
   boundary?: EvalSection;
@@ -144,7 +144,9 @@ async function ortRunner(manifest: ModelManifest, manifestPath: string): Promise
 }
 
 async function familyPostprocess(family: string): Promise<PostprocessFn> {
-  const file = join(REPO_ROOT, 'app', 'families', family, 'reference.ts');
+  // Folder in camelCase, as app/pipeline/families.ts: 'yolo-seg' → app/families/yoloSeg/.
+  const folder = family.split('-').map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1))).join('');
+  const file = join(REPO_ROOT, 'app', 'families', folder, 'reference.ts');
   if (!existsSync(file)) throw new Error(`no CPU post-processing for the ${family} family (${file} is missing)`);
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const name = `postprocess${family.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}Reference`;
@@ -194,7 +196,7 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
   const postprocess = deps.postprocess ?? (await familyPostprocess(manifest.family));
   log(`${manifest.id}: ${images.length} ${opts.split} images, ${gts.length} instances, nms ${settings.nmsKind}`);
 
-  const totals = { decode: 0, preprocess: 0, inference: 0, postprocess: 0, encode: 0 };
+  const totals = { decode: 0, preprocess: 0, inference: 0, postprocess: 0, encode: 0, nms: 0 };
   const dts: DetectionResult[] = [];
   const tStart = performance.now();
   for (let n = 0; n < images.length; n++) {
@@ -227,6 +229,7 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     totals.preprocess += t2 - t1;
     totals.inference += t3 - t2;
     totals.postprocess += t4 - t3;
+    totals.nms += post.timings?.nms ?? 0;
     totals.encode += t5 - t4;
     if ((n + 1) % 25 === 0 || n + 1 === images.length) {
       const s = (performance.now() - tStart) / 1000;
@@ -240,6 +243,8 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     inference: totals.inference / count,
     postprocess: totals.postprocess / count,
     encode: totals.encode / count,
+    /** The NMS stage alone, as the family's reference times it (part of postprocess). */
+    nms: totals.nms / count,
   };
 
   const report: EvalReport = {

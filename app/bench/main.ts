@@ -3,19 +3,27 @@
  * through `window.__bench` (Playwright `page.evaluate`). Each entry point runs one part of
  * the benchmark and returns plain JSON:
  *
- * - `info()`: adapter, timestamp-query, bundled models.
+ * - `info()`: adapter, timestamp-query, the models benchmarked (every model the registry
+ *   lists; where no YOLO-seg model is bundled, the untrained test network
+ *   models/yoloseg/test/yoloseg-tiny-320-nc80.onnx stands in, labelled so).
  * - `pipeline(cfg)`: per model × frame, the app's runners ('wasm+gpu', 'wasm') end to end,
  *   with per-stage timings exactly as the app reports them (FrameResult.timings), a draw
- *   stage, main-thread busy time and bytes read back.
- * - `paths(cfg)`: per model × frame, ORT (wasm EP) run ONCE, its outputs uploaded once, then
- *   post-processing paths 1 (GPU, Fast NMS), 2 (GPU, greedy) and 3 (CPU way) on them.
+ *   stage, main-thread busy time and bytes read back. A model whose family has no runner in
+ *   this build is skipped with the runner's reason.
+ * - `paths(cfg)`: per model × frame, ORT (wasm EP) run ONCE on the real frame, its outputs
+ *   uploaded once, then post-processing paths 1 (GPU, Fast NMS), 2 (GPU, greedy) and 3 (CPU
+ *   way) on them, and for YOLO-seg models path 4 (the peer's graphs) on the same outputs.
  * - `scaling(cfg)`: paths 1–3 on synthetic outputs against candidates, kept instances and
  *   mask resolution.
- * - `yoloSeg(cfg)`: path 4 (the peer's graphs) on synthetic YOLO-seg-layout outputs.
+ * - `yoloSeg(cfg)`: paths 1–4 on SYNTHETIC YOLO-seg-layout outputs against the instance
+ *   count (how path 4 grows).
  *
  * Warm-up runs are excluded; every figure is summarised over R repetitions (stats.ts).
  */
 import type { ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
+import { manifestFromOnnx } from '../families/detect';
+import { syntheticYoloSegManifest } from '../families/yoloSeg/synthetic';
+import { yoloSegLayout } from '../families/yoloSeg/manifest';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { listModels } from '../models/registry';
 import { Frame } from '../pipeline/frame';
@@ -26,21 +34,25 @@ import { getSession } from '../pipeline/sessions';
 import { maskSize, type PaneRunner } from '../pipeline/runner';
 import { configureOrt, ort } from '../pipeline/ort';
 import { preprocessReference, resizeGeometry } from '../reference/preprocess';
-import { createGpuPostprocessor, type YolactGpuPostprocessor } from '../families/yolact/gpu';
 import type { RawOutput } from '../families/yolact/reference';
 import { startBusyProbe } from './busy';
 import { summarize, summarizeKeys, type Summary } from './stats';
 import {
   destroyOutputs,
+  familyChain,
+  peerConfigFor,
   RawReadback,
-  referenceRecords,
   runCpuPath,
   runGpuPath,
+  PEER_CONFIG,
   runPeerYoloSegPath,
   sameRecords,
   uploadOutputs,
+  type BenchPostprocessor,
+  type FamilyChain,
   type GpuOutputs,
   type PathRun,
+  type PeerNmsConfig,
   type PeerSessions,
 } from './paths';
 import { scaledManifest, scaledYolactOutputs, syntheticFrame, syntheticYoloSegOutputs, YOLO_CLASSES, YOLO_INPUT } from './synthetic';
@@ -51,7 +63,11 @@ export interface FrameSpec {
 }
 
 export interface BenchCommon {
-  /** Model ids; empty = every bundled model. */
+  /**
+   * Model ids; empty = every model the registry lists (+ the YOLO-seg stand-in). '@smallest':
+   * the YOLACT model with the smallest input; '@yoloseg': the YOLO-seg model with the
+   * smallest input (smoke runs).
+   */
   models: string[];
   frames: string[];
   warmup: number;
@@ -68,18 +84,55 @@ function log(message: string): void {
   console.log(`[bench] ${message}`);
 }
 
-function models(ids: string[]): ModelManifest[] {
-  const all = listModels().filter((m) => m.family === 'yolact');
-  if (ids.length === 0) return all;
-  // '@smallest': the bundled YOLACT model with the smallest input (smoke runs).
-  if (ids.length === 1 && ids[0] === '@smallest') {
-    const smallest = [...all].sort((a, b) => a.input.width * a.input.height - b.input.width * b.input.height)[0];
-    if (!smallest) throw new Error('no bundled YOLACT model');
-    return [smallest];
+/** A model (or a model × part) the bench could not run, and why. */
+export interface Skipped {
+  model: string;
+  family: string;
+  part: 'pipeline' | 'paths' | 'peer' | 'models';
+  reason: string;
+}
+
+/** The untrained YOLO-seg test network that stands in while no YOLO-seg model is bundled. */
+export const YOLOSEG_STAND_IN = 'models/yoloseg/test/yoloseg-tiny-320-nc80.onnx';
+/** Untrained: scores near 0.5 everywhere, so every anchor is a candidate; 40 kept keeps mask work bounded. */
+const STAND_IN_MAX_DETECTIONS = 40;
+
+let standIn: Promise<ModelManifest | null> | null = null;
+function yoloSegStandIn(): Promise<ModelManifest | null> {
+  standIn ??= (async () => {
+    const r = await fetch(`/${YOLOSEG_STAND_IN}`);
+    if (!r.ok) return null;
+    const { manifest } = manifestFromOnnx(new Uint8Array(await r.arrayBuffer()), { fileName: 'yoloseg-tiny-320-nc80.onnx', url: YOLOSEG_STAND_IN });
+    return {
+      ...manifest,
+      id: 'yoloseg-test-320-untrained',
+      name: 'YOLO-seg test network (untrained)',
+      notes: `UNTRAINED tiny network with the Ultralytics YOLO-seg interface (${YOLOSEG_STAND_IN}); stands in until a trained YOLO-seg model is bundled. Its outputs are real ONNX outputs, but its detections mean nothing; maxDetections lowered to ${STAND_IN_MAX_DETECTIONS}.`,
+      defaults: { ...manifest.defaults, maxDetections: STAND_IN_MAX_DETECTIONS },
+    };
+  })();
+  return standIn;
+}
+
+/** Every model the registry lists, plus the YOLO-seg stand-in where no YOLO-seg model is bundled. */
+async function allModels(): Promise<ModelManifest[]> {
+  const all = listModels();
+  if (!all.some((m) => m.family === 'yolo-seg')) {
+    const extra = await yoloSegStandIn();
+    if (extra) all.push(extra);
   }
+  return all;
+}
+
+const byInputArea = (a: ModelManifest, b: ModelManifest) => a.input.width * a.input.height - b.input.width * b.input.height;
+
+async function models(ids: string[]): Promise<ModelManifest[]> {
+  const all = await allModels();
+  if (ids.length === 0) return all;
   return ids.map((id) => {
-    const m = all.find((x) => x.id === id);
-    if (!m) throw new Error(`no bundled YOLACT model “${id}” (have ${all.map((x) => x.id).join(', ')})`);
+    const family = id === '@smallest' ? 'yolact' : id === '@yoloseg' ? 'yolo-seg' : null;
+    const m = family ? [...all].filter((x) => x.family === family).sort(byInputArea)[0] : all.find((x) => x.id === id);
+    if (!m) throw new Error(`no model “${id}” (have ${all.map((x) => x.id).join(', ')})`);
     return m;
   });
 }
@@ -147,54 +200,81 @@ export interface PipelineRow {
   stages: Record<string, Summary>;
 }
 
-async function pipeline(cfg: BenchCommon & { paths: ExecutionPath[] }): Promise<PipelineRow[]> {
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+async function pipeline(cfg: BenchCommon & { paths: ExecutionPath[] }): Promise<{ rows: PipelineRow[]; skipped: Skipped[] }> {
   const { device } = await context();
   const rows: PipelineRow[] = [];
+  const skipped: Skipped[] = [];
   const canvas = new OffscreenCanvas(1, 1);
-  for (const manifest of models(cfg.models)) {
+  for (const manifest of await models(cfg.models)) {
     for (const path of cfg.paths) {
-      const runner: PaneRunner = path === 'wasm' ? await WasmRunner.create(manifest) : await createGpuRunner(path, manifest, device, BENCH_PANE_KEY, 'readback');
-      for (const frameId of cfg.frames) {
-        const bitmap = await loadFrame(frameId);
-        const settings = settingsOf(manifest, 'fast');
-        const samples: Record<string, number>[] = [];
-        let last = { instances: 0, bytes: 0, source: 'cpu' as 'gpu' | 'cpu' };
-        for (let r = 0; r < cfg.warmup + cfg.reps; r++) {
-          const frame = new Frame(frameIds++, bitmap, bitmap.width, bitmap.height);
-          const probe = startBusyProbe();
-          const out = await runner.run(frame, settings, { highlight: null, hiddenClasses: [] });
-          const t0 = performance.now();
-          drawResult(canvas, bitmap, out.overlay, out.result.detections.map((d) => d.box));
-          const draw = performance.now() - t0;
-          const busy = probe.stop();
-          out.overlay?.close();
-          if (r < cfg.warmup) continue;
-          const t = out.result.timings;
-          samples.push({
-            ...Object.fromEntries(Object.entries(t).filter(([, v]) => typeof v === 'number')),
-            draw,
-            busy,
-            total: (t.total ?? 0) + draw,
-          });
-          last = { instances: out.result.detections.length, bytes: out.result.bytesReadBack, source: t.source };
-        }
-        rows.push({
-          model: manifest.id,
-          path,
-          frame: frameId,
-          size: [bitmap.width, bitmap.height],
-          timingSource: last.source,
-          instances: last.instances,
-          bytesReadBack: last.bytes,
-          stages: summarizeKeys(samples),
-        });
-        log(`pipeline ${manifest.id} ${path} ${frameId}: total ${rows.at(-1)!.stages.total?.median.toFixed(1)} ms`);
-        bitmap.close();
+      let runner: PaneRunner;
+      try {
+        runner = path === 'wasm' ? await WasmRunner.create(manifest) : await createGpuRunner(path, manifest, device, BENCH_PANE_KEY, 'readback');
+      } catch (e) {
+        skipped.push({ model: manifest.id, family: manifest.family, part: 'pipeline', reason: `${path} runner: ${message(e)}` });
+        log(`pipeline ${manifest.id} ${path}: SKIPPED (${message(e)})`);
+        continue;
       }
-      runner.dispose();
+      try {
+        await runPipelineFrames(runner, manifest, path, cfg, canvas, rows);
+      } catch (e) {
+        skipped.push({ model: manifest.id, family: manifest.family, part: 'pipeline', reason: `${path} runner failed: ${message(e)}` });
+        log(`pipeline ${manifest.id} ${path}: FAILED (${message(e)})`);
+      } finally {
+        runner.dispose();
+      }
     }
   }
-  return rows;
+  return { rows, skipped };
+}
+
+async function runPipelineFrames(
+  runner: PaneRunner,
+  manifest: ModelManifest,
+  path: ExecutionPath,
+  cfg: BenchCommon,
+  canvas: OffscreenCanvas,
+  rows: PipelineRow[],
+): Promise<void> {
+  for (const frameId of cfg.frames) {
+    const bitmap = await loadFrame(frameId);
+    const settings = settingsOf(manifest, 'fast');
+    const samples: Record<string, number>[] = [];
+    let last = { instances: 0, bytes: 0, source: 'cpu' as 'gpu' | 'cpu' };
+    for (let r = 0; r < cfg.warmup + cfg.reps; r++) {
+      const frame = new Frame(frameIds++, bitmap, bitmap.width, bitmap.height);
+      const probe = startBusyProbe();
+      const out = await runner.run(frame, settings, { highlight: null, hiddenClasses: [] });
+      const t0 = performance.now();
+      drawResult(canvas, bitmap, out.overlay, out.result.detections.map((d) => d.box));
+      const draw = performance.now() - t0;
+      const busy = probe.stop();
+      out.overlay?.close();
+      if (r < cfg.warmup) continue;
+      const t = out.result.timings;
+      samples.push({
+        ...Object.fromEntries(Object.entries(t).filter(([, v]) => typeof v === 'number')),
+        draw,
+        busy,
+        total: (t.total ?? 0) + draw,
+      });
+      last = { instances: out.result.detections.length, bytes: out.result.bytesReadBack, source: t.source };
+    }
+    rows.push({
+      model: manifest.id,
+      path,
+      frame: frameId,
+      size: [bitmap.width, bitmap.height],
+      timingSource: last.source,
+      instances: last.instances,
+      bytesReadBack: last.bytes,
+      stages: summarizeKeys(samples),
+    });
+    log(`pipeline ${manifest.id} ${path} ${frameId}: total ${rows.at(-1)!.stages.total?.median.toFixed(1)} ms`);
+    bitmap.close();
+  }
 }
 
 export interface PathSummary {
@@ -220,29 +300,40 @@ function summarizeRuns(runs: PathRun[]): PathSummary {
 
 export interface PathsRow {
   model: string;
+  family: string;
   frame: string;
   size: [number, number];
   mask: [number, number];
   candidates?: number;
   kept?: number;
+  /** 'real': ORT ran the model on the frame; 'synthetic': seeded outputs (app/bench/synthetic.ts). */
+  outputs: 'real' | 'synthetic';
   paths: Record<'gpu-fast' | 'gpu-greedy' | 'cpu', PathSummary>;
+  /** Path 4, the peer's graphs on the same outputs (YOLO-seg raw heads, where ../shared is present). */
+  peer?: PathSummary & { config: PeerNmsConfig };
   /** Path 1 = CPU reference with Fast NMS; path 2 = path 3 (both greedy): same kept instances. */
   agree: { fastVsReference: boolean; greedyVsCpu: boolean };
 }
 
-let cachedPost: { key: string; post: YolactGpuPostprocessor } | null = null;
+let cachedPost: { key: string; post: BenchPostprocessor } | null = null;
 
 /** One post-processor per (device, model, mask size), kept while consecutive cases share it (pipelines are compiled once). */
-function postprocessorFor(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }): YolactGpuPostprocessor {
+function postprocessorFor(device: GPUDevice, chain: FamilyChain, manifest: ModelManifest, mask: { width: number; height: number }): BenchPostprocessor {
   const key = `${manifest.id}|${mask.width}x${mask.height}`;
   if (cachedPost?.key !== key) {
     cachedPost?.post.destroy();
-    cachedPost = { key, post: createGpuPostprocessor(device, manifest, mask) };
+    cachedPost = { key, post: chain.createGpu(device, manifest, mask) };
   }
   return cachedPost.post;
 }
 
-/** Paths 1–3 on one set of outputs, R repetitions each after warm-up, interleaved per repetition. */
+/** Path 4's inputs: the peer's sessions and the config its NMS graph gets. */
+interface PeerCase {
+  sessions: PeerSessions;
+  config: PeerNmsConfig;
+}
+
+/** Paths 1–3 (and 4 when `peer` is given) on one set of outputs, R repetitions each after warm-up, interleaved per repetition. */
 async function comparePaths(
   device: GPUDevice,
   manifest: ModelManifest,
@@ -252,23 +343,27 @@ async function comparePaths(
   mask: { width: number; height: number },
   warmup: number,
   reps: number,
-): Promise<Omit<PathsRow, 'model' | 'frame' | 'size'>> {
-  const post = postprocessorFor(device, manifest, mask);
+  peer: PeerCase | null = null,
+): Promise<Pick<PathsRow, 'mask' | 'paths' | 'peer' | 'agree'>> {
+  const chain = familyChain(manifest.family);
+  if (!chain) throw new Error(`no post-processing chains for the ${manifest.family} family`);
+  const post = postprocessorFor(device, chain, manifest, mask);
   const readback = new RawReadback(device);
   const outputs: GpuOutputs = uploadOutputs(device, manifest.id, raw);
   const transform = resizeGeometry(image.width, image.height, manifest.input).transform;
   const fast = { ...base, nmsKind: 'fast' as const };
   const greedy = { ...base, nmsKind: 'greedy' as const };
-  const runs: Record<'gpu-fast' | 'gpu-greedy' | 'cpu', PathRun[]> = { 'gpu-fast': [], 'gpu-greedy': [], cpu: [] };
+  const runs: Record<'gpu-fast' | 'gpu-greedy' | 'cpu' | 'peer', PathRun[]> = { 'gpu-fast': [], 'gpu-greedy': [], cpu: [], peer: [] };
   let agree = { fastVsReference: true, greedyVsCpu: true };
   try {
     for (let r = 0; r < warmup + reps; r++) {
       const a = await runGpuPath(device, post, outputs, fast, transform, image);
       const b = await runGpuPath(device, post, outputs, greedy, transform, image);
-      const c = await runCpuPath(readback, outputs, manifest, greedy, image, mask);
+      const c = await runCpuPath(readback, outputs, chain, manifest, greedy, image, mask);
+      const d = peer ? await runPeerYoloSegPath(readback, outputs, peer.sessions, manifest.classes.length, manifest.input.width, peer.config) : null;
       if (r === 0) {
         agree = {
-          fastVsReference: sameRecords(a.records, referenceRecords(raw, manifest, fast)),
+          fastVsReference: sameRecords(a.records, chain.records(raw, manifest, fast)),
           greedyVsCpu: sameRecords(b.records, c.records),
         };
       }
@@ -276,6 +371,7 @@ async function comparePaths(
       runs['gpu-fast'].push(a);
       runs['gpu-greedy'].push(b);
       runs.cpu.push(c);
+      if (d) runs.peer.push(d);
     }
   } finally {
     readback.destroy();
@@ -284,30 +380,82 @@ async function comparePaths(
   return {
     mask: [mask.width, mask.height],
     paths: { 'gpu-fast': summarizeRuns(runs['gpu-fast']), 'gpu-greedy': summarizeRuns(runs['gpu-greedy']), cpu: summarizeRuns(runs.cpu) },
+    ...(peer && runs.peer.length ? { peer: { ...summarizeRuns(runs.peer), config: peer.config } } : {}),
     agree,
   };
 }
 
-async function paths(cfg: BenchCommon): Promise<PathsRow[]> {
+/** The peer's two graphs as wasm-EP sessions, fetched from `peerBase` (the bench script routes it to ../shared). */
+async function peerSessions(peerBase: string): Promise<PeerSessions> {
+  configureOrt();
+  const fetchGraph = async (name: string) => {
+    const r = await fetch(`${peerBase}${name}`);
+    if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
+    return new Uint8Array(await r.arrayBuffer());
+  };
+  return {
+    nms: await ort.InferenceSession.create(await fetchGraph('nms-yolov8.onnx'), { executionProviders: ['wasm'] }),
+    mask: await ort.InferenceSession.create(await fetchGraph('mask-yolov8-seg.onnx'), { executionProviders: ['wasm'] }),
+  };
+}
+
+async function releasePeer(sessions: PeerSessions | null): Promise<void> {
+  await sessions?.nms.release();
+  await sessions?.mask.release();
+}
+
+/** Why path 4 cannot run on a model's outputs, or null when it can. */
+function peerUnfit(manifest: ModelManifest): string | null {
+  if (manifest.family !== 'yolo-seg') return 'path 4 exists for the YOLO-seg layout only';
+  const layout = yoloSegLayout(manifest);
+  if (layout.head !== 'raw') return 'an end-to-end export (NMS inside the model): the peer\'s NMS graph needs the raw head';
+  if (manifest.input.width !== manifest.input.height) return `the peer's mask graph paints a square S×S overlay; the input is ${manifest.input.width}x${manifest.input.height}`;
+  return null;
+}
+
+async function paths(cfg: BenchCommon & { peerBase?: string }): Promise<{ rows: PathsRow[]; skipped: Skipped[] }> {
   const { device } = await context();
   const rows: PathsRow[] = [];
-  for (const manifest of models(cfg.models)) {
-    const session = await getSession(manifest, 'wasm');
-    for (const frameId of cfg.frames) {
-      const bitmap = await loadFrame(frameId);
-      const frame = new Frame(frameIds++, bitmap, bitmap.width, bitmap.height);
-      const px = frame.pixels();
-      const pre = preprocessReference(px.data, px.width, px.height, manifest.input);
-      // ORT once per frame: every path below post-processes these very outputs.
-      const raw = await runOnCpu(session, manifest, pre.tensor);
-      const image = { width: bitmap.width, height: bitmap.height };
-      const row = await comparePaths(device, manifest, raw, settingsOf(manifest, 'fast'), image, maskSize(image.width, image.height), cfg.warmup, cfg.reps);
-      rows.push({ model: manifest.id, frame: frameId, size: [image.width, image.height], ...row });
-      log(`paths ${manifest.id} ${frameId}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms, cpu ${row.paths.cpu.ms.median.toFixed(1)} ms`);
-      bitmap.close();
+  const skipped: Skipped[] = [];
+  const list = await models(cfg.models);
+  let peer: PeerSessions | null = null;
+  try {
+    if (cfg.peerBase && list.some((m) => peerUnfit(m) === null)) peer = await peerSessions(cfg.peerBase);
+    for (const manifest of list) {
+      if (!familyChain(manifest.family)) {
+        const reason = `paths 1–3 compare single-stage post-processing chains (GPU and TypeScript reference); the ${manifest.family} family has none in the bench`;
+        skipped.push({ model: manifest.id, family: manifest.family, part: 'paths', reason });
+        log(`paths ${manifest.id}: SKIPPED (${reason})`);
+        continue;
+      }
+      const unfit = manifest.family === 'yolo-seg' ? (peer ? peerUnfit(manifest) : 'the peer\'s graphs are not available here (../shared absent)') : null;
+      if (unfit) skipped.push({ model: manifest.id, family: manifest.family, part: 'peer', reason: unfit });
+      const settings = settingsOf(manifest, 'fast');
+      const peerCase = peer && !unfit && manifest.family === 'yolo-seg' ? { sessions: peer, config: peerConfigFor(settings, manifest.defaults.confThreshold ?? 0) } : null;
+      try {
+        const session = await getSession(manifest, 'wasm');
+        for (const frameId of cfg.frames) {
+          const bitmap = await loadFrame(frameId);
+          const frame = new Frame(frameIds++, bitmap, bitmap.width, bitmap.height);
+          const px = frame.pixels();
+          const pre = preprocessReference(px.data, px.width, px.height, manifest.input);
+          // ORT once per frame: every path below post-processes these very outputs.
+          const raw = await runOnCpu(session, manifest, pre.tensor);
+          const image = { width: bitmap.width, height: bitmap.height };
+          const row = await comparePaths(device, manifest, raw, settings, image, maskSize(image.width, image.height), cfg.warmup, cfg.reps, peerCase);
+          rows.push({ model: manifest.id, family: manifest.family, frame: frameId, size: [image.width, image.height], outputs: 'real', ...row });
+          log(`paths ${manifest.id} ${frameId}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms, cpu ${row.paths.cpu.ms.median.toFixed(1)} ms${row.peer ? `, peer ${row.peer.ms.median.toFixed(1)} ms` : ''}`);
+          bitmap.close();
+        }
+      } catch (e) {
+        skipped.push({ model: manifest.id, family: manifest.family, part: 'paths', reason: `failed: ${message(e)}` });
+        log(`paths ${manifest.id}: FAILED (${message(e)})`);
+      }
     }
+  } finally {
+    await releasePeer(peer);
   }
-  return rows;
+  return { rows, skipped };
 }
 
 export interface ScalingConfig {
@@ -351,7 +499,7 @@ async function scaling(cfg: ScalingConfig): Promise<ScalingRow[]> {
       row = await comparePaths(device, manifest, raw, settings, image, image, cfg.warmup, cfg.reps);
       done.set(key, row);
     }
-    rows.push({ axis: c.axis, model: manifest.id, frame: 'synthetic', size: c.mask, candidates: c.candidates, kept: c.kept, ...row });
+    rows.push({ axis: c.axis, model: manifest.id, family: manifest.family, frame: 'synthetic', size: c.mask, candidates: c.candidates, kept: c.kept, outputs: 'synthetic', ...row });
     log(`scaling ${c.axis} candidates=${c.candidates} kept=${c.kept} mask=${c.mask.join('x')}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms (${row.paths['gpu-fast'].instances} inst), cpu ${row.paths.cpu.ms.median.toFixed(1)} ms`);
   }
   return rows;
@@ -366,57 +514,45 @@ export interface YoloSegConfig {
   peerBase: string;
 }
 
-export interface YoloSegRow {
+export interface YoloSegRow extends PathsRow {
   synthetic: true;
   objects: number;
-  candidates: number;
-  path: 'peer-yoloseg';
-  result: PathSummary;
 }
 
+/**
+ * Paths 1–4 on SYNTHETIC YOLO-seg outputs (640, 80 classes) against the instance count:
+ * every path gets the peer's own defaults (top-k 100, IoU 0.45, score 0.25), so all four
+ * keep exactly `objects` instances; the mask is the 640x640 input.
+ */
 async function yoloSeg(cfg: YoloSegConfig): Promise<YoloSegRow[]> {
   const { device } = await context();
-  configureOrt();
-  const fetchGraph = async (name: string) => {
-    const r = await fetch(`${cfg.peerBase}${name}`);
-    if (!r.ok) throw new Error(`${name}: HTTP ${r.status}`);
-    return new Uint8Array(await r.arrayBuffer());
-  };
-  const sessions: PeerSessions = {
-    nms: await ort.InferenceSession.create(await fetchGraph('nms-yolov8.onnx'), { executionProviders: ['wasm'] }),
-    mask: await ort.InferenceSession.create(await fetchGraph('mask-yolov8-seg.onnx'), { executionProviders: ['wasm'] }),
-  };
+  const sessions = await peerSessions(cfg.peerBase);
+  const manifest = { ...syntheticYoloSegManifest(YOLO_INPUT, YOLO_CLASSES), id: 'synthetic-yolo-seg-640-bench' };
+  const settings: PostprocessSettings = { scoreThreshold: PEER_CONFIG.score, topK: PEER_CONFIG.topK, nmsIou: PEER_CONFIG.iou, nmsKind: 'fast', maxDetections: PEER_CONFIG.topK };
+  const image = { width: YOLO_INPUT, height: YOLO_INPUT };
   const rows: YoloSegRow[] = [];
-  const readback = new RawReadback(device);
   try {
     for (const objects of cfg.objects) {
       const raw = syntheticYoloSegOutputs(99 + objects, objects, cfg.duplicates);
-      const outputs = uploadOutputs(device, 'yoloseg', { output0: raw.output0, output1: raw.output1 });
-      const runs: PathRun[] = [];
-      for (let r = 0; r < cfg.warmup + cfg.reps; r++) {
-        const run = await runPeerYoloSegPath(readback, outputs, sessions, YOLO_CLASSES, YOLO_INPUT);
-        if (r >= cfg.warmup) runs.push(run);
-      }
-      destroyOutputs(outputs);
-      rows.push({ synthetic: true, objects, candidates: objects * (cfg.duplicates + 1), path: 'peer-yoloseg', result: summarizeRuns(runs) });
-      log(`yolo-seg peer objects=${objects}: ${rows.at(-1)!.result.ms.median.toFixed(1)} ms, ${rows.at(-1)!.result.instances} kept`);
+      const row = await comparePaths(device, manifest, { output0: raw.output0, protos: raw.output1 }, settings, image, image, cfg.warmup, cfg.reps, { sessions, config: PEER_CONFIG });
+      rows.push({ synthetic: true, objects, candidates: objects * (cfg.duplicates + 1), model: manifest.id, family: manifest.family, frame: 'synthetic', size: [image.width, image.height], outputs: 'synthetic', ...row });
+      log(`yolo-seg synthetic objects=${objects}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms, peer ${row.peer?.ms.median.toFixed(1)} ms, ${row.peer?.instances} kept`);
     }
   } finally {
-    readback.destroy();
-    await sessions.nms.release();
-    await sessions.mask.release();
+    await releasePeer(sessions);
   }
   return rows;
 }
 
 async function info() {
   const ctx = await context();
+  const list = await allModels();
   return {
     adapter: ctx.adapter,
     timestamps: ctx.timestamps,
     userAgent: navigator.userAgent,
     crossOriginIsolated: globalThis.crossOriginIsolated,
-    models: listModels().map((m) => ({ id: m.id, family: m.family, input: [m.input.width, m.input.height], classes: m.classes.length, notes: m.notes ?? '' })),
+    models: list.map((m) => ({ id: m.id, family: m.family, url: m.url, input: [m.input.width, m.input.height], classes: m.classes.length, maxDetections: m.defaults.maxDetections, notes: m.notes ?? '' })),
   };
 }
 

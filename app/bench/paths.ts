@@ -8,18 +8,25 @@
  *                  mapAsync them all (a real GPU→CPU read-back), then the TypeScript decode,
  *                  greedy NMS, mask assembly and overlay (app/reference + the YOLACT reference).
  *   4 'peer-yoloseg' (YOLO-seg layout only) the peer app's own post-processing: read back
- *                  output0 + output1, run its NMS graph once and its mask graph once per kept
- *                  instance on ORT's wasm backend (graphs read from ../shared at bench time).
+ *                  output0 + protos (the model's `output1`), run its NMS graph once and its
+ *                  mask graph once per kept instance on ORT's wasm backend (graphs read from
+ *                  ../shared at bench time).
+ *
+ * Paths 1–3 work for every single-stage family with a GPU chain and a TypeScript reference
+ * (`familyChain`: YOLACT, YOLO-seg); path 4 for YOLO-seg raw heads.
  *
  * Each call returns wall time (performance.now) from the start of the path until its result
  * is on the CPU (1–3) / the overlay is complete (4), per-stage times, and the bytes that
  * crossed from the GPU to the CPU.
  */
-import type { ModelManifest, PostprocessSettings, StageTimings } from '../types';
+import type { InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../types';
 import type { InputTransform, DecodedRecord } from '../gpu/layout';
 import type { RawOutput } from '../families/yolact/reference';
 import { postprocessYolactReference, yolactRecordsReference } from '../families/yolact/reference';
-import type { YolactGpuPostprocessor } from '../families/yolact/gpu';
+import { createGpuPostprocessor as createYolactGpu } from '../families/yolact/gpu';
+import { postprocessYoloSegReference, yoloSegRecordsReference } from '../families/yoloSeg/reference';
+import { createGpuPostprocessor as createYoloSegGpu } from '../families/yoloSeg/gpu';
+import type { GpuReadResult } from '../families/common/maskedDetectionGpu';
 import { composeOverlayReference, defaultClassColours, hiddenClassMask } from '../reference/composeOverlay';
 import { ort } from '../pipeline/ort';
 import { startBusyProbe } from './busy';
@@ -35,6 +42,44 @@ export interface PathRun {
   stages: Partial<StageTimings> & Record<string, number | string | undefined>;
   bytesReadBack: number;
   instances: number;
+}
+
+/** What paths 1–2 need of a family's GPU post-processor (YolactGpuPostprocessor, YoloSegGpuPostprocessor). */
+export interface BenchPostprocessor {
+  encode(encoder: GPUCommandEncoder, outputs: Record<string, GPUBuffer>, settings: PostprocessSettings, transform: InputTransform, image: { width: number; height: number }): void;
+  readResult(): Promise<GpuReadResult>;
+  destroy(): void;
+}
+
+/** A single-stage family's two chains: WGSL (paths 1–2) and TypeScript reference (path 3). */
+export interface FamilyChain {
+  createGpu(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }): BenchPostprocessor;
+  postprocess(
+    outputs: Record<string, RawOutput>,
+    manifest: ModelManifest,
+    settings: PostprocessSettings,
+    image: { width: number; height: number },
+    mask: { width: number; height: number },
+  ): { records: DecodedRecord[]; masks: InstanceMasks; timings: Partial<Pick<StageTimings, 'decode' | 'nms' | 'masks'>> };
+  records(outputs: Record<string, RawOutput>, manifest: ModelManifest, settings: PostprocessSettings): DecodedRecord[];
+}
+
+const CHAINS: Record<string, FamilyChain> = {
+  yolact: {
+    createGpu: (device, manifest, mask) => createYolactGpu(device, manifest, mask),
+    postprocess: postprocessYolactReference,
+    records: (outputs, manifest, settings) => yolactRecordsReference(outputs, manifest, settings).records,
+  },
+  'yolo-seg': {
+    createGpu: (device, manifest, mask) => createYoloSegGpu(device, manifest, mask),
+    postprocess: postprocessYoloSegReference,
+    records: (outputs, manifest, settings) => yoloSegRecordsReference(outputs, manifest, settings).records,
+  },
+};
+
+/** The chains of a family, or null where paths 1–3 do not apply (two-stage models, unknown families). */
+export function familyChain(family: string): FamilyChain | null {
+  return CHAINS[family] ?? null;
 }
 
 /** Raw outputs on the GPU, as the paths receive them. */
@@ -68,7 +113,7 @@ export function destroyOutputs(outputs: GpuOutputs): void {
 /** Paths 1 and 2: our WGSL chain, one read-back. */
 export async function runGpuPath(
   device: GPUDevice,
-  post: YolactGpuPostprocessor,
+  post: BenchPostprocessor,
   outputs: GpuOutputs,
   settings: PostprocessSettings,
   transform: InputTransform,
@@ -129,10 +174,11 @@ export class RawReadback {
   }
 }
 
-/** Path 3: full raw read-back, then the TypeScript reference (greedy NMS) and overlay. */
+/** Path 3: full raw read-back, then the family's TypeScript reference (greedy NMS) and overlay. */
 export async function runCpuPath(
   readback: RawReadback,
   outputs: GpuOutputs,
+  chain: FamilyChain,
   manifest: ModelManifest,
   settings: PostprocessSettings,
   image: { width: number; height: number },
@@ -142,7 +188,7 @@ export async function runCpuPath(
   const t0 = performance.now();
   const raw = await readback.read(outputs);
   const t1 = performance.now();
-  const result = postprocessYolactReference(raw, manifest, settings, image, mask);
+  const result = chain.postprocess(raw, manifest, settings, image, mask);
   const t2 = performance.now();
   const numClasses = manifest.classes.length;
   composeOverlayReference({
@@ -170,10 +216,6 @@ export function sameRecords(a: readonly DecodedRecord[], b: readonly DecodedReco
   return a.length === b.length && a.every((r, i) => r.classIndex === b[i]!.classIndex && r.sourceIndex === b[i]!.sourceIndex);
 }
 
-/** The CPU reference's records for given outputs and settings (untimed; agreement checks). */
-export function referenceRecords(outputs: Record<string, RawOutput>, manifest: ModelManifest, settings: PostprocessSettings): DecodedRecord[] {
-  return yolactRecordsReference(outputs, manifest, settings).records;
-}
 
 /** The peer's two graphs, as wasm-EP sessions. */
 export interface PeerSessions {
@@ -181,13 +223,30 @@ export interface PeerSessions {
   mask: ort.InferenceSession;
 }
 
+/** The peer's `config` of its NMS graph: top-k (class-agnostic: at most this many kept), IoU and score thresholds. */
+export interface PeerNmsConfig {
+  topK: number;
+  iou: number;
+  score: number;
+}
+
 /** Hyuto's defaults: top-k 100, IoU 0.45, score 0.25. */
-export const PEER_CONFIG = { topK: 100, iou: 0.45, score: 0.25 } as const;
+export const PEER_CONFIG: PeerNmsConfig = { topK: 100, iou: 0.45, score: 0.25 };
+
+/**
+ * Our settings as the peer's NMS config, so that both keep comparable sets: top-k =
+ * maxDetections (the peer's NMS is class-agnostic, so its top-k caps the kept total), the
+ * same IoU, score threshold = the larger of the candidate and display thresholds.
+ */
+export function peerConfigFor(settings: PostprocessSettings, confThreshold: number): PeerNmsConfig {
+  return { topK: settings.maxDetections, iou: settings.nmsIou, score: Math.max(confThreshold, settings.scoreThreshold) };
+}
 
 /**
  * Path 4: the peer's post-processing of YOLO-seg-layout outputs, the way that app calls it:
- * read back output0 and output1, NMS graph → `selected` [1, K, 4+nc+32], then the mask graph
- * once per kept row, each painting its instance into the RGBA overlay [S, S, 4].
+ * read back output0 and the prototypes (every tensor in `outputs`: `output0` and `protos`),
+ * NMS graph → `selected` [1, K, 4+nc+32], then the mask graph once per kept row, each
+ * painting its instance into the RGBA overlay [S, S, 4].
  */
 export async function runPeerYoloSegPath(
   readback: RawReadback,
@@ -195,14 +254,15 @@ export async function runPeerYoloSegPath(
   sessions: PeerSessions,
   numClasses: number,
   inputSize: number,
+  nmsConfig: PeerNmsConfig = PEER_CONFIG,
 ): Promise<PathRun> {
   const probe = startBusyProbe();
   const t0 = performance.now();
   const raw = await readback.read(outputs);
   const t1 = performance.now();
   const out0 = raw.output0!;
-  const out1 = raw.output1!;
-  const config = new ort.Tensor('float32', new Float32Array([numClasses, PEER_CONFIG.topK, PEER_CONFIG.iou, PEER_CONFIG.score]), [4]);
+  const out1 = raw.protos!;
+  const config = new ort.Tensor('float32', new Float32Array([numClasses, nmsConfig.topK, nmsConfig.iou, nmsConfig.score]), [4]);
   const { selected } = await sessions.nms.run({ detection: new ort.Tensor('float32', out0.data, out0.dims as number[]), config });
   const sel = (await selected!.getData()) as Float32Array;
   const [, kept = 0, width = 0] = selected!.dims;
