@@ -65,6 +65,9 @@ const NOT_CANDIDATE: f32 = -1.0;
 var<workgroup> keyHi: array<u32, MAX_ROIS>;
 var<workgroup> keyLo: array<u32, MAX_ROIS>;
 var<workgroup> gathered: atomic<u32>;
+// `gathered` once the gather is done, read with workgroupUniformLoad (a plain u32: the
+// atomic overload of workgroupUniformLoad is not everywhere yet).
+var<workgroup> gatheredCount: u32;
 
 fn validRois() -> u32 {
   return min(proposalCount[params.countWord], params.numRois);
@@ -153,7 +156,11 @@ fn selectClass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
       keyLo[slot] = ~r;
     }
   }
-  let count = workgroupUniformLoad(&gathered);
+  workgroupBarrier();
+  if (tid == 0u) {
+    gatheredCount = atomicLoad(&gathered);
+  }
+  let count = workgroupUniformLoad(&gatheredCount);
   var size = 1u;
   while (size < count) {
     size <<= 1u;

@@ -345,6 +345,29 @@ export async function maskRcnnBoxDecodeConformance(device: GPUDevice): Promise<C
         [0, 1].every((cl) => [2, 3].every((r) => got.boxes.subarray(4 * (cl * 4 + r), 4 * (cl * 4 + r) + 4).every((v) => v === 0)));
       return { pass: ok, detail: `${got.records.length} records, candidates ${got.candidateCount}, scores ${Array.from(got.scores)}` };
     }],
+    ['hand: equal scores → lists and records by lower RoI first', async () => {
+      // 40 RoIs with the same logits (0, 2) — the same softmax bits — and disjoint boxes in a
+      // scrambled order: the class list and the records must be RoIs 0, 1, 2, … .
+      const n = 40;
+      const proposals = new Float32Array(4 * n);
+      for (let i = 0; i < n; i++) {
+        const slot = (i * 17) % n;
+        proposals.set([slot * 10, 0, slot * 10 + 8, 8], 4 * i);
+      }
+      const c: DecodeCase = {
+        classLogits: new Float32Array(2 * n).map((_, j) => (j % 2 ? 2 : 0)),
+        boxDeltas: new Float32Array(8 * n),
+        proposals,
+        validRois: n,
+        spec: specFor(1, 400),
+        topK: 64,
+      };
+      const got = await runDecode(device, c, { topK: 64, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 50, displayThreshold: 0 });
+      const order = got.records.map((r) => r.sourceIndex);
+      const ok = got.topIndices[0]!.every((r, i) => r === i) && got.topIndices[0]!.length === n &&
+        order.length === n && order.every((r, i) => r === i);
+      return { pass: ok, detail: `list ${got.topIndices[0]!.slice(0, 8).join(',')}…, records ${order.slice(0, 8).join(',')}… (${order.length})` };
+    }],
     ['boxClassStride: class-specific boxes in fastNms / greedyNms / detectionCap vs references', async () => {
       // 2 classes × 3 RoIs; the same RoI has different boxes per class. Class 0: boxes of RoIs
       // 0, 1 overlap (IoU 0.2 / 0.25 = 0.8 > 0.5) → RoI 1 suppressed; class 1: the SAME RoIs do not overlap.
