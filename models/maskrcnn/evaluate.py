@@ -225,6 +225,7 @@ def main():
     ap.add_argument('--poolers', '--pooler', default='align', help='align, pool or align,pool')
     ap.add_argument('--limit', type=int, default=None, help='first N val images; 0 = picture only')
     ap.add_argument('--picture', default=None)
+    ap.add_argument('--picture-score', type=float, default=0.3, help='drawn detections: score ≥ this')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--out', default=None, help='append the JSON results to this file')
     args = ap.parse_args()
@@ -234,7 +235,7 @@ def main():
         path = args.pool_ckpt if pooler == 'pool' and args.pool_ckpt else args.ckpt
         model, ck = load_checkpoint(path)
         if args.picture and pooler == args.poolers.split(',')[0]:
-            predictions_picture(model, args.data, args.picture, pooler)
+            predictions_picture(model, args.data, args.picture, pooler, score_thresh=args.picture_score)
             print('wrote', args.picture)
         if args.limit == 0:
             continue

@@ -163,8 +163,9 @@ def export_all(model: MaskRCNN, out_dir: str, notes: str, pool_model: MaskRCNN |
                                                    indent=2) + '\n'
     else:
         # The RoIAlign-trained heads fed RoIPool features: the paper's comparison at test time.
-        files[f'{stem}-roipool.json'] = json.dumps(manifest('pool', pool_notes or notes, f'maskrcnn-{SIZE}'),
-                                                   indent=2) + '\n'
+        pool_notes = pool_notes or (notes + ' RoIPool variant: the same RoIAlign-trained heads fed RoIPool features'
+                                    ' (no RoIPool fine-tune yet).')
+        files[f'{stem}-roipool.json'] = json.dumps(manifest('pool', pool_notes, f'maskrcnn-{SIZE}'), indent=2) + '\n'
     write_atomic(files)
     return list(files)
 

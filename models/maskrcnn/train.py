@@ -172,7 +172,7 @@ def main():
             t0 = time.time()
             model.eval()
             res = evaluate_mod.evaluate(model, args.data, limit=args.eval_images, pooler=args.pooler)
-            model.train()
+            train_mode()
             res.update(step=step, minutes=round(elapsed / 60, 1), eval_seconds=round(time.time() - t0))
             with open(os.path.join(run_dir, 'eval.jsonl'), 'a') as f:
                 f.write(json.dumps(res) + '\n')
@@ -184,24 +184,28 @@ def main():
                      'pooler': args.pooler, 'notes': notes, 'eval': res}, latest_path)
         paths = [os.path.relpath(latest_path, os.path.join(HERE, '..', '..'))]
         if not args.no_export:
-            model.eval()
+            # export the fp16-rounded weights, so the ONNX files equal the committed checkpoint
+            from export import load_checkpoint
+            saved, _ = load_checkpoint(latest_path)
             if args.pooler == 'align':
-                written = export_all(model, HERE, notes)
+                written = export_all(saved, HERE, notes)
             else:
-                from export import load_checkpoint
                 align_model, align_ck = load_checkpoint(args.init or os.path.join(HERE, 'checkpoints', 'latest.pt'))
-                written = export_all(align_model, HERE, align_ck.get('notes', ''), pool_model=model, pool_notes=notes)
+                written = export_all(align_model, HERE, align_ck.get('notes', ''), pool_model=saved, pool_notes=notes)
             paths += [os.path.relpath(p, os.path.join(HERE, '..', '..')) for p in written]
-            model.train()
         print(f'checkpoint step {step} ({elapsed / 60:.1f} min) saved' + ('' if args.no_export else ' + exported'), flush=True)
         if args.commit_every and n_ckpt % args.commit_every == 0:
             git_commit(paths, f'maskrcnn ({args.pooler}): bundled models from training step {step} ({elapsed / 60:.0f} min)'
                        + (f', val mask AP50 ~{res["mask_AP50"]:.2f} (Python estimate)' if res else ''))
 
-    model.train()
-    if args.heads_only:
-        model.backbone.eval()  # frozen BN statistics too
-        model.fpn.eval()
+    def train_mode():
+        model.train()
+        if args.heads_only:  # frozen backbone, FPN and RPN: BN statistics stay as trained
+            model.backbone.eval()
+            model.fpn.eval()
+            model.rpn.eval()
+
+    train_mode()
     last_ckpt = elapsed
     epoch = 0
     done = False
