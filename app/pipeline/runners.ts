@@ -11,6 +11,14 @@ export function gpuPostprocessingAvailable(manifest: ModelManifest): boolean {
 }
 
 export async function createRunner(path: ExecutionPath, manifest: ModelManifest, ctx: RunnerContext): Promise<PaneRunner> {
+  // Two-stage models (our Mask R-CNN in three ONNX parts) run their own flow: three
+  // sessions, our kernels (or their references) between them.
+  if (manifest.twoStage) {
+    const { TwoStageGpuRunner, TwoStageWasmRunner } = await import('./runners/twoStage');
+    if (path === 'wasm') return TwoStageWasmRunner.create(manifest);
+    if (!ctx.device) throw new Error(`the ${path} path needs a GPU device`);
+    return TwoStageGpuRunner.create(path, manifest, ctx.device, ctx.paneKey, ctx.overlayMode);
+  }
   if (path === 'wasm') return WasmRunner.create(manifest);
   if (!ctx.device) throw new Error(`the ${path} path needs a GPU device`);
   return GpuRunner.create(path, manifest, ctx.device, ctx.paneKey, ctx.overlayMode);

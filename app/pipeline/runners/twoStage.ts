@@ -1,0 +1,416 @@
+/**
+ * The runners of two-stage models (our Mask R-CNN, ModelManifest.twoStage): three ONNX
+ * parts — backbone (FPN + RPN head), box head, mask head — with the RoI steps between them.
+ *
+ * - 'wasm': ORT wasm for the three parts, the TypeScript references between them
+ *   (`maskRcnnTwoStageReference`), the compose reference → ImageBitmap.
+ * - 'wasm+gpu': ORT wasm for the three parts, our WGSL between them. The heads run on the
+ *   CPU, so the pooled RoI features come back from the GPU twice a frame
+ *   ([R, C, 7, 7] and [M, C, 14, 14] f32): those bytes are counted in `bytesReadBack`
+ *   (the pane says so), then the head outputs are uploaded.
+ * - 'webgpu': ORT's WebGPU EP for the three parts on our device, our kernels between them
+ *   reading and writing GPU buffers (`ort.Tensor.fromGpuBuffer` for the head inputs,
+ *   `preferredOutputLocation: 'gpu-buffer'`). R and M are fixed (padded RoIs), so nothing
+ *   comes back mid-frame: ONE read-back of the records (+ timestamps) a frame.
+ *
+ * Stage timings (StageTimings): inference = backbone; rpn = proposals; roi = RoI pooling
+ * (box + mask features); heads = box head + mask head runs; decode / nms = box decode and
+ * per-class top-k, NMS, cap; masks = paste + compose. The overlay machinery (canvas or
+ * read-back, recompose, snapshot) is the shared one of runners/gpu.ts.
+ */
+import type { Detection, ExecutionPath, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { InputTransform } from '../../gpu/layout';
+import { createPreprocess, tensorBytes, type PreprocessKernel } from '../../gpu/kernels/preprocess';
+import { preprocessReference } from '../../reference/preprocess';
+import { composeOverlayReference, hiddenClassMask } from '../../reference/composeOverlay';
+import {
+  BOX_HEAD_INPUT,
+  BOX_HEAD_OUTPUTS,
+  boxFeatureDims,
+  headManifests,
+  MASK_HEAD_INPUT,
+  MASK_HEAD_OUTPUTS,
+  maskFeatureDims,
+  twoStageLayout,
+  type TwoStageLayout,
+} from '../../families/maskRcnn/manifest';
+import { maskRcnnTwoStageReference, type TwoStageHeadsCpu } from '../../families/maskRcnn/reference';
+import { createTwoStageGpu, type MaskRcnnTwoStageGpu, type TwoStageHeadsGpu } from '../../families/maskRcnn/gpu';
+import { Frame } from '../frame';
+import { ort } from '../ort';
+import { classColourTable } from '../palette';
+import { presentOverlay } from '../overlayCanvas';
+import { maskSize, type OverlayUpdate, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
+import { getSession, serialized } from '../sessions';
+import { rgbaToBitmap, runOnCpu } from './common';
+import { gpuSerialized } from './gpu';
+
+/** Runs a head part on the wasm EP: one f32 input, its outputs by logical name. */
+async function runHeadOnCpu(
+  session: ort.InferenceSession,
+  inputName: string,
+  data: Float32Array,
+  dims: readonly number[],
+  outputs: Readonly<Record<string, string>>,
+): Promise<Record<string, Float32Array>> {
+  const input = new ort.Tensor('float32', data, dims);
+  const results = await serialized(() => session.run({ [inputName]: input }));
+  const out: Record<string, Float32Array> = {};
+  for (const [logical, name] of Object.entries(outputs)) {
+    const t = results[name];
+    if (!t) throw new Error(`the head returned no “${name}”`);
+    if (t.type !== 'float32') throw new Error(`head output “${name}” is ${t.type}, expected float32`);
+    out[logical] = t.data as Float32Array;
+  }
+  return out;
+}
+
+/** The head parts on the wasm EP, as the reference chain and runFrame's CPU heads call them. */
+function cpuHeads(boxHead: ort.InferenceSession, maskHead: ort.InferenceSession, layout: TwoStageLayout): TwoStageHeadsCpu {
+  return {
+    boxHead: async (features) => {
+      const out = await runHeadOnCpu(boxHead, BOX_HEAD_INPUT, features, boxFeatureDims(layout), BOX_HEAD_OUTPUTS);
+      return { classLogits: out.classLogits!, boxDeltas: out.boxDeltas! };
+    },
+    maskHead: async (features, count) => {
+      const out = await runHeadOnCpu(maskHead, MASK_HEAD_INPUT, features, maskFeatureDims(layout, count), MASK_HEAD_OUTPUTS);
+      return out.maskLogits!;
+    },
+  };
+}
+
+/** The three sessions of a two-stage model on one EP. */
+async function twoStageSessions(manifest: ModelManifest, ep: 'wasm' | 'webgpu', device: GPUDevice | null = null) {
+  const parts = headManifests(manifest);
+  // One after the other: the session cache creates one at a time anyway.
+  const backbone = await getSession(manifest, ep, device);
+  const boxHead = await getSession(parts.boxHead, ep, device);
+  const maskHead = await getSession(parts.maskHead, ep, device);
+  return { backbone, boxHead, maskHead };
+}
+
+// ---------------------------------------------------------------------------------------
+// 'wasm'
+
+export class TwoStageWasmRunner implements PaneRunner {
+  readonly path = 'wasm' as const;
+  private last: { detections: Detection[]; masks: InstanceMasks } | null = null;
+  private lastView: OverlayView = { highlight: null, hiddenClasses: [] };
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    private readonly sessions: Awaited<ReturnType<typeof twoStageSessions>>,
+    private readonly layout: TwoStageLayout,
+  ) {}
+
+  static async create(manifest: ModelManifest): Promise<TwoStageWasmRunner> {
+    const layout = twoStageLayout(manifest);
+    return new TwoStageWasmRunner(manifest, await twoStageSessions(manifest, 'wasm'), layout);
+  }
+
+  async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+    const t0 = performance.now();
+    const px = frame.pixels();
+    const { tensor } = preprocessReference(px.data, px.width, px.height, this.manifest.input);
+    const t1 = performance.now();
+    const outputs = await runOnCpu(this.sessions.backbone, this.manifest, tensor);
+    const t2 = performance.now();
+    const heads = cpuHeads(this.sessions.boxHead, this.sessions.maskHead, this.layout);
+    const post = await maskRcnnTwoStageReference(outputs, heads, this.manifest, settings, { width: frame.width, height: frame.height });
+    const t3 = performance.now();
+    this.last = { detections: post.detections, masks: post.masks };
+    const overlay = await this.compose(view);
+    const t4 = performance.now();
+    return {
+      result: {
+        imageWidth: frame.width,
+        imageHeight: frame.height,
+        detections: post.detections,
+        maskWidth: post.masks.width,
+        maskHeight: post.masks.height,
+        bytesReadBack: 0,
+        path: 'wasm',
+        timings: {
+          preprocess: t1 - t0,
+          inference: t2 - t1,
+          ...post.timings,
+          masks: (post.timings.masks ?? 0) + (t4 - t3),
+          total: t4 - t0,
+          source: 'cpu',
+        },
+      },
+      overlay,
+      onCanvas: false,
+    };
+  }
+
+  private compose(view: OverlayView): Promise<ImageBitmap | null> {
+    this.lastView = view;
+    if (!this.last || this.last.detections.length === 0) return Promise.resolve(null);
+    const { detections, masks } = this.last;
+    const rgba = composeOverlayReference({
+      masks,
+      classIndices: detections.map((d) => d.classIndex),
+      classColours: classColourTable(this.manifest.classes.length),
+      hiddenClasses: hiddenClassMask(view.hiddenClasses, this.manifest.classes.length),
+      highlight: view.highlight,
+    });
+    return rgbaToBitmap(rgba, masks.width, masks.height);
+  }
+
+  async recompose(view: OverlayView): Promise<OverlayUpdate> {
+    return { overlay: await this.compose(view), onCanvas: false };
+  }
+
+  overlaySnapshot(): Promise<ImageBitmap | null> {
+    return this.compose(this.lastView);
+  }
+
+  async readMasks(): Promise<InstanceMasks | null> {
+    return this.last?.masks ?? null;
+  }
+
+  dispose(): void {
+    this.last = null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// 'wasm+gpu' and 'webgpu'
+
+export class TwoStageGpuRunner implements PaneRunner {
+  private post: MaskRcnnTwoStageGpu | null = null;
+  private postKey = '';
+  /** 'wasm+gpu': persistent upload buffers of the CPU outputs (backbone, heads), by name. */
+  private uploads: Record<string, GPUBuffer> = {};
+  private inputBuffer: GPUBuffer | null = null;
+  private preprocess: PreprocessKernel | null = null;
+  private hiddenInPost = 0;
+  private readonly layout: TwoStageLayout;
+
+  private constructor(
+    readonly path: Exclude<ExecutionPath, 'wasm'>,
+    readonly manifest: ModelManifest,
+    private readonly device: GPUDevice,
+    private readonly sessions: Awaited<ReturnType<typeof twoStageSessions>>,
+    private readonly paneKey: number,
+    private readonly overlayMode: 'canvas' | 'readback',
+  ) {
+    this.layout = twoStageLayout(manifest);
+  }
+
+  static async create(
+    path: Exclude<ExecutionPath, 'wasm'>,
+    manifest: ModelManifest,
+    device: GPUDevice,
+    paneKey = -1,
+    overlayMode: 'canvas' | 'readback' = 'canvas',
+  ): Promise<TwoStageGpuRunner> {
+    twoStageLayout(manifest); // refuses a bad manifest before any download
+    const sessions = await twoStageSessions(manifest, path === 'webgpu' ? 'webgpu' : 'wasm', path === 'webgpu' ? device : null);
+    return new TwoStageGpuRunner(path, manifest, device, sessions, paneKey, overlayMode);
+  }
+
+  private postprocessorFor(width: number, height: number): MaskRcnnTwoStageGpu {
+    const key = `${width}x${height}`;
+    if (!this.post || this.postKey !== key) {
+      this.post?.destroy();
+      this.post = createTwoStageGpu(this.device, this.manifest, { width, height }, {
+        classColours: classColourTable(this.manifest.classes.length),
+        style: { premultiplied: true },
+      });
+      this.hiddenInPost = 0;
+      this.postKey = key;
+    }
+    return this.post;
+  }
+
+  /** 'wasm+gpu': a CPU tensor written into its persistent GPU buffer (made once per size). */
+  private upload(name: string, data: Float32Array): GPUBuffer {
+    const bytes = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
+    let buffer = this.uploads[name];
+    if (!buffer || buffer.size !== bytes) {
+      buffer?.destroy();
+      buffer = this.device.createBuffer({
+        label: `${this.manifest.id}.uploads.${name}`,
+        size: bytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      });
+      this.uploads[name] = buffer;
+    }
+    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  private submit(label: string, encode: (encoder: GPUCommandEncoder) => void): void {
+    const encoder = this.device.createCommandEncoder({ label: `${this.manifest.id}.${label}` });
+    encode(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+    const mask = maskSize(frame.width, frame.height);
+    const post = this.postprocessorFor(mask.width, mask.height);
+    const image = { width: frame.width, height: frame.height };
+    const t0 = performance.now();
+    const timings: Partial<StageTimings> = {};
+    const release: Array<() => void> = [];
+    try {
+      let backbone: Record<string, GPUBuffer>;
+      let transform: InputTransform;
+      if (this.path === 'wasm+gpu') {
+        const px = frame.pixels();
+        const pre = preprocessReference(px.data, px.width, px.height, this.manifest.input);
+        transform = pre.geometry.transform;
+        const t1 = performance.now();
+        const outputs = await runOnCpu(this.sessions.backbone, this.manifest, pre.tensor);
+        const t2 = performance.now();
+        backbone = {};
+        for (const [name, t] of Object.entries(outputs)) backbone[name] = this.upload(name, t.data);
+        Object.assign(timings, { preprocess: t1 - t0, inference: t2 - t1, upload: performance.now() - t2 });
+      } else {
+        const { name, width, height } = this.manifest.input;
+        this.preprocess ??= createPreprocess(this.device);
+        this.inputBuffer ??= this.device.createBuffer({
+          label: `${this.manifest.id}.input`,
+          size: tensorBytes(this.manifest.input),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
+        const texture = frame.texture(this.device);
+        const t1 = performance.now();
+        let tr: InputTransform | null = null;
+        this.submit('preprocess', (encoder) => {
+          tr = this.preprocess!.run(encoder, { source: texture, tensor: this.inputBuffer! }, this.manifest.input);
+        });
+        transform = tr!;
+        const input = ort.Tensor.fromGpuBuffer(this.inputBuffer, { dataType: 'float32', dims: [1, 3, height, width] });
+        const t2 = performance.now();
+        const results = await serialized(() => this.sessions.backbone.run({ [name]: input }));
+        release.push(() => Object.values(results).forEach((t) => t.dispose()));
+        backbone = gpuOutputs(results, this.manifest.outputs, 'backbone');
+        Object.assign(timings, { upload: Frame.lastUploadMs(), preprocess: t2 - t1, inference: performance.now() - t2 });
+      }
+      const out = await gpuSerialized(() => this.twoStages(post, backbone, settings, transform, image, view, release));
+      const tRead = performance.now();
+      const shown = await gpuSerialized(() => this.showOverlay(post, out.detections.length > 0));
+      const t4 = performance.now();
+      return {
+        result: {
+          imageWidth: frame.width,
+          imageHeight: frame.height,
+          detections: out.detections,
+          maskWidth: mask.width,
+          maskHeight: mask.height,
+          bytesReadBack: out.bytesReadBack + shown.bytes,
+          path: this.path,
+          timings: {
+            ...timings,
+            ...out.timings,
+            readback: out.timings.readback ?? Math.max(0, tRead - out.submittedAt - (out.timings.source === 'gpu' ? out.timings.masks ?? 0 : 0)),
+            total: t4 - t0,
+            source: out.timings.source ?? 'cpu',
+          },
+        },
+        overlay: shown.overlay,
+        onCanvas: shown.onCanvas,
+      };
+    } finally {
+      for (const r of release) r();
+    }
+  }
+
+  /** The RoI stages and the heads (MaskRcnnTwoStageGpu.runFrame), then the records. */
+  private async twoStages(
+    post: MaskRcnnTwoStageGpu,
+    backbone: Record<string, GPUBuffer>,
+    settings: PostprocessSettings,
+    transform: InputTransform,
+    image: { width: number; height: number },
+    view: OverlayView,
+    release: Array<() => void>,
+  ) {
+    // Hidden classes first (a queue write, so it precedes this frame's compose); a new
+    // result starts without a highlight.
+    if (view.hiddenClasses.length > 0 || this.hiddenInPost > 0) {
+      post.recompose(null, view.hiddenClasses);
+      this.hiddenInPost = view.hiddenClasses.length;
+    }
+    const { boxHead, maskHead } = this.sessions;
+    const layout = this.layout;
+    const gpuHeads = (): TwoStageHeadsGpu => ({
+      onGpu: true,
+      boxHead: async (features) => {
+        const input = ort.Tensor.fromGpuBuffer(features, { dataType: 'float32', dims: boxFeatureDims(layout) });
+        const results = await serialized(() => boxHead.run({ [BOX_HEAD_INPUT]: input }));
+        release.push(() => Object.values(results).forEach((t) => t.dispose()));
+        const out = gpuOutputs(results, BOX_HEAD_OUTPUTS, 'box head');
+        return { classLogits: out.classLogits!, boxDeltas: out.boxDeltas! };
+      },
+      maskHead: async (features, count) => {
+        const input = ort.Tensor.fromGpuBuffer(features, { dataType: 'float32', dims: maskFeatureDims(layout, count) });
+        const results = await serialized(() => maskHead.run({ [MASK_HEAD_INPUT]: input }));
+        release.push(() => Object.values(results).forEach((t) => t.dispose()));
+        return gpuOutputs(results, MASK_HEAD_OUTPUTS, 'mask head').maskLogits!;
+      },
+    });
+    const heads =
+      this.path === 'webgpu'
+        ? gpuHeads()
+        : { ...cpuHeads(boxHead, maskHead, layout), upload: (name: string, data: Float32Array) => this.upload(name, data) };
+    const out = await post.runFrame(backbone, heads, settings, transform, image);
+    return { ...out, timings: { ...out.timings, heads: out.headsMs } };
+  }
+
+  private async showOverlay(post: MaskRcnnTwoStageGpu, any: boolean): Promise<OverlayUpdate & { bytes: number }> {
+    const texture = post.overlayTexture;
+    if (this.overlayMode === 'canvas' && presentOverlay(this.device, this.paneKey, any ? texture : null, this.manifest.id)) {
+      return { overlay: null, onCanvas: any, bytes: 0 };
+    }
+    if (!any) return { overlay: null, onCanvas: false, bytes: 0 };
+    const rgba = await post.readOverlay();
+    return { overlay: await rgbaToBitmap(rgba, texture.width, texture.height), onCanvas: false, bytes: texture.width * texture.height * 4 };
+  }
+
+  async recompose(view: OverlayView): Promise<OverlayUpdate> {
+    if (!this.post) return { overlay: null, onCanvas: false };
+    const post = this.post;
+    return gpuSerialized(async () => {
+      post.recompose(view.highlight, view.hiddenClasses);
+      this.hiddenInPost = view.hiddenClasses.length;
+      const { overlay, onCanvas } = await this.showOverlay(post, true);
+      return { overlay, onCanvas };
+    });
+  }
+
+  async overlaySnapshot(): Promise<ImageBitmap | null> {
+    if (!this.post) return null;
+    const post = this.post;
+    return gpuSerialized(async () => rgbaToBitmap(await post.readOverlay(), post.overlayTexture.width, post.overlayTexture.height));
+  }
+
+  async readMasks(): Promise<InstanceMasks | null> {
+    return this.post ? this.post.readMasks() : null;
+  }
+
+  dispose(): void {
+    this.post?.destroy();
+    this.post = null;
+    for (const b of Object.values(this.uploads)) b.destroy();
+    this.uploads = {};
+    this.inputBuffer?.destroy();
+    this.inputBuffer = null;
+    this.preprocess?.destroy();
+    this.preprocess = null;
+  }
+}
+
+/** ORT outputs left on the GPU, by logical name; refuses any that came back to the CPU. */
+function gpuOutputs(results: ort.InferenceSession.OnnxValueMapType, names: Readonly<Record<string, string>>, part: string): Record<string, GPUBuffer> {
+  const out: Record<string, GPUBuffer> = {};
+  for (const [logical, name] of Object.entries(names)) {
+    const t = results[name];
+    if (!t || t.location !== 'gpu-buffer') throw new Error(`${part} output “${name}” is not on the GPU`);
+    out[logical] = t.gpuBuffer as GPUBuffer;
+  }
+  return out;
+}
