@@ -13,7 +13,8 @@
 //   align_corners=False rules at column x − x1, row y − y1; it is set when the value > 0.5.
 // Output: maskBits [maxDetections, maskHeight, wordsPerRow] u32, bit (x % 32) of word x / 32
 // (same as mask_upsample.wgsl, so compose_overlay and the read-back work unchanged), and
-// records.items[n].maskArea += popcount (0 beforehand: detection_cap writes 0).
+// records.items[n].maskArea += popcount, after `resetAreas` zeroed it (so a re-run on the same
+// records, e.g. a re-encoded frame, does not add up).
 //
 // Gather, one invocation per 32-pixel word: every word has a single writer; words outside
 // the record's pasted box are zero without sampling.
@@ -23,7 +24,8 @@
 //   1 records     storage  read_write  DetectionRecords (mirrors app/gpu/layout.ts)
 //   2 maskLogits  storage  read  f32 [maxDetections, numClasses + 1, maskSize, maskSize]
 //   3 maskBits    storage  read_write  u32 [maxDetections, maskHeight, wordsPerRow]
-// Dispatch: (ceil(maskHeight · wordsPerRow / 64), 1, 1); each invocation loops over the kept
+// Dispatch, in one pass: resetAreas (ceil(maxDetections / 64), 1, 1), then main
+// (ceil(maskHeight · wordsPerRow / 64), 1, 1); each invocation of main loops over the kept
 // records (count is only known on the GPU).
 
 struct Params {
@@ -102,6 +104,13 @@ fn paddedAt(plane: u32, i: u32, j: u32) -> f32 {
     return 0.0;
   }
   return sigmoid(maskLogits[plane + (i - p) * s + (j - p)]);
+}
+
+@compute @workgroup_size(WORKGROUP, 1, 1)
+fn resetAreas(@builtin(global_invocation_id) gid: vec3<u32>) {
+  if (gid.x < min(records.count, params.maxDetections)) {
+    atomicStore(&records.items[gid.x].maskArea, 0u);
+  }
 }
 
 @compute @workgroup_size(WORKGROUP, 1, 1)

@@ -26,7 +26,7 @@ import { PASTE_PADDING, PASTE_THRESHOLD, pasteMapping } from '../../reference/ma
 import { createUniformBuffer } from '../buffers';
 
 export interface MaskPasteInputs {
-  /** DetectionRecords from detectionCap (maskArea 0 beforehand, as detectionCap writes it). */
+  /** DetectionRecords from detectionCap; maskArea is reset and accumulated here. */
   records: GPUBuffer;
   /** Mask head output f32 [maxDetections, K + 1, S, S], row n = record n. */
   maskLogits: GPUBuffer;
@@ -96,8 +96,13 @@ export function createMaskPaste(device: GPUDevice): MaskPasteKernel {
     layout: 'auto',
     compute: { module, entryPoint: 'main' },
   });
+  const reset = device.createComputePipeline({
+    label: 'maskPaste.resetAreas',
+    layout: 'auto',
+    compute: { module, entryPoint: 'resetAreas' },
+  });
   const uniform = createUniformBuffer(device, 'maskPaste.params', PARAMS_BYTES);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup; reset: GPUBindGroup } | undefined;
 
   return {
     run(encoder, inputs, params, pass) {
@@ -120,9 +125,20 @@ export function createMaskPaste(device: GPUDevice): MaskPasteKernel {
               ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
             ],
           }),
+          reset: device.createBindGroup({
+            label: 'maskPaste.resetBindGroup',
+            layout: reset.getBindGroupLayout(0),
+            entries: [
+              { binding: 0, resource: { buffer: uniform } },
+              { binding: 1, resource: { buffer: inputs.records } },
+            ],
+          }),
         };
       }
       const p = encoder.beginComputePass(pass ?? { label: 'maskPaste' });
+      p.setPipeline(reset);
+      p.setBindGroup(0, cached.reset);
+      p.dispatchWorkgroups(Math.ceil(maxDetections / WORKGROUP));
       p.setPipeline(pipeline);
       p.setBindGroup(0, cached.group);
       p.dispatchWorkgroups(groups);

@@ -217,6 +217,25 @@ export async function maskPasteConformance(device: GPUDevice): Promise<CaseResul
     return { pass: sameSet(got, rectPixels(15, 8, 48, 23)) && maskAreas[0] === 544 && ref.pass, ms, detail: `${got.size} pixels, area ${maskAreas[0]}; reference: ${ref.detail}` };
   }));
 
+  results.push(await runCase(device, K, 'run twice on the same records (stale areas): areas not added up', async () => {
+    const image = { width: 20, height: 20 };
+    const kernel = createMaskPaste(device);
+    const init = [{ box: rel([-5, -5, 10, 10], image), sourceIndex: 0, classIndex: 0, maskArea: 12345 }];
+    const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords(init, 1)));
+    const maskLogits = uploadStorage(device, 'test.maskLogits', new Float32Array(2 * S * S).fill(12));
+    const maskBits = createStorageBuffer(device, 'test.maskBits', maskBitsBytes(image, 1));
+    const params = { numClasses: 1, maskSize: S, transform: stretchTransform(20, 20, 20, 20), image, mask: image, maxDetections: 1 };
+    for (let run = 0; run < 2; run++) {
+      const encoder = device.createCommandEncoder({ label: 'test.maskPaste.twice' });
+      kernel.run(encoder, { records, maskLogits, maskBits }, params);
+      device.queue.submit([encoder.finish()]);
+    }
+    const area = new Uint32Array(await readBuffer(device, records))[RECORD_HEADER_BYTES / 4 + 7]!;
+    for (const b of [records, maskLogits, maskBits]) b.destroy();
+    kernel.destroy();
+    return { pass: area === 100, detail: `area ${area} after two runs (want 100, the 10x10 corner)` };
+  }));
+
   results.push(await runCase(device, K, 'zero records: bits untouched', async () => {
     const image = { width: 40, height: 3 };
     const kernel = createMaskPaste(device);
