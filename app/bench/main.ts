@@ -23,7 +23,7 @@
 import type { ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
 import { manifestFromOnnx } from '../families/detect';
 import { syntheticYoloSegManifest } from '../families/yoloSeg/synthetic';
-import { yoloSegLayout } from '../families/yoloSeg/manifest';
+import { confThresholdOf as yoloSegConfThreshold, yoloSegLayout } from '../families/yoloSeg/manifest';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { listModels } from '../models/registry';
 import { Frame } from '../pipeline/frame';
@@ -431,7 +431,7 @@ async function paths(cfg: BenchCommon & { peerBase?: string }): Promise<{ rows: 
       const unfit = manifest.family === 'yolo-seg' ? (peer ? peerUnfit(manifest) : 'the peer\'s graphs are not available here (../shared absent)') : null;
       if (unfit) skipped.push({ model: manifest.id, family: manifest.family, part: 'peer', reason: unfit });
       const settings = settingsOf(manifest, 'fast');
-      const peerCase = peer && !unfit && manifest.family === 'yolo-seg' ? { sessions: peer, config: peerConfigFor(settings, manifest.defaults.confThreshold ?? 0) } : null;
+      const peerCase = peer && !unfit && manifest.family === 'yolo-seg' ? { sessions: peer, config: peerConfigFor(settings, yoloSegConfThreshold(manifest)) } : null;
       try {
         const session = await getSession(manifest, 'wasm');
         for (const frameId of cfg.frames) {
