@@ -1,8 +1,8 @@
 // roiAlign — multi-level RoIAlign (torchvision MultiScaleRoIAlign + roi_align): for each
 // RoI n < count, its FPN level from the box size, then out×out bins per channel, each the
 // mean of grid_h × grid_w bilinear samples (reference: app/reference/roiAlign.ts, which
-// spells out every rule: level k = floor(canonicalLevel + log2(√area / canonicalScale) +
-// 1e-6) clamped; aligned → half-pixel offset; unaligned → RoI sides ≥ 1; samplingRatio ≤ 0 →
+// spells out every rule: level k = floor(canonicalLevel + log2(√area / canonicalScale +
+// 1e-6)) clamped; aligned → half-pixel offset; unaligned → RoI sides ≥ 1; samplingRatio ≤ 0 →
 // adaptive ceil(size / out); samples with y < −1, y > H, x < −1 or x > W are 0, others
 // clamped into the map). RoIs at or past the count, and rows of a larger capacity, get 0.
 //
@@ -48,7 +48,8 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> output: array<f32>;
 
 const WORKGROUP: u32 = 64u;
-// torchvision LevelMapper's eps: a box of exactly 224·2^j px lands on level 4 + j despite log2 rounding.
+// Inside the log2 (contract, models/maskrcnn/loss.py): a box of exactly 224·2^j px lands on
+// level 4 + j despite rounding, and an empty box's log2 stays finite.
 const LEVEL_EPS: f32 = 1e-6;
 
 fn feature(level: u32, index: u32) -> f32 {
@@ -73,10 +74,8 @@ fn levelIndex(box: vec4<f32>) -> u32 {
   }
   let area = (box.z - box.x) * (box.w - box.y);
   let s = sqrt(max(area, 0.0));
-  let k = i32(floor((params.canonicalLevel + log2(s / params.canonicalScale)) + LEVEL_EPS));
-  // log2(0) = −inf: i32() of it is undefined, so empty boxes take the lowest level explicitly.
-  let kk = select(params.minLevel, clamp(k, params.minLevel, params.maxLevel), s > 0.0);
-  return min(u32(kk - params.minLevel), params.numLevels - 1u);
+  let k = i32(floor(params.canonicalLevel + log2(s / params.canonicalScale + LEVEL_EPS)));
+  return min(u32(clamp(k, params.minLevel, params.maxLevel) - params.minLevel), params.numLevels - 1u);
 }
 
 fn bilinear(level: u32, base: u32, height: u32, width: u32, yIn: f32, xIn: f32) -> f32 {

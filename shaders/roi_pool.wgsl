@@ -41,7 +41,7 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> output: array<f32>;
 
 const WORKGROUP: u32 = 64u;
-// torchvision LevelMapper's eps (see roi_align.wgsl).
+// Inside the log2, as roi_align.wgsl.
 const LEVEL_EPS: f32 = 1e-6;
 
 fn feature(level: u32, index: u32) -> f32 {
@@ -65,9 +65,8 @@ fn levelIndex(box: vec4<f32>) -> u32 {
   }
   let area = (box.z - box.x) * (box.w - box.y);
   let s = sqrt(max(area, 0.0));
-  let k = i32(floor((params.canonicalLevel + log2(s / params.canonicalScale)) + LEVEL_EPS));
-  let kk = select(params.minLevel, clamp(k, params.minLevel, params.maxLevel), s > 0.0);
-  return min(u32(kk - params.minLevel), params.numLevels - 1u);
+  let k = i32(floor(params.canonicalLevel + log2(s / params.canonicalScale + LEVEL_EPS)));
+  return min(u32(clamp(k, params.minLevel, params.maxLevel) - params.minLevel), params.numLevels - 1u);
 }
 
 // C's round(): half away from zero (WGSL round() is half to even).

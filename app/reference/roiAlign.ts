@@ -3,11 +3,12 @@
  * MultiScaleRoIAlign + roi_align (Mask R-CNN, He et al. 2017; FPN level assignment, Lin et
  * al. 2017). f32 steps (Math.fround) in the kernel's order.
  *
- * Level of a RoI (area in input pixels, torchvision LevelMapper):
- *   k = floor(canonicalLevel + log2(√area / canonicalScale) + 1e-6), clamped to
- *   [minLevel, maxLevel]; feature map index k − minLevel. (The issue-6 contract writes the
- *   1e-6 inside the log2; torchvision 0.14 adds it outside, as here: the two differ only for
- *   √area within ~1e-6 relative of 224·2^j.)
+ * Level of a RoI (area in input pixels, clamped ≥ 0; FPN eq. 1):
+ *   k = floor(canonicalLevel + log2(√area / canonicalScale + 1e-6)), clamped to
+ *   [minLevel, maxLevel]; feature map index k − minLevel. The 1e-6 sits inside the log2 as in
+ *   the issue-6 contract and our training code (models/maskrcnn/loss.py `roi_levels`);
+ *   torchvision 0.14's LevelMapper adds it after the log2 — the two differ only for √area
+ *   within ~1e-6 relative of 224·2^j. It also keeps log2 finite for an empty box.
  * Per bin (ph, pw) of out×out and channel c, with offset = aligned ? 0.5 : 0:
  *   start = box · spatialScale − offset, size = end − start (unaligned: ≥ 1), bin = size / out,
  *   grid = samplingRatio > 0 ? samplingRatio : ceil(size / out) per side,
