@@ -240,3 +240,35 @@ describe('postprocessExportedReference on the tiny exports (ORT wasm in Node)', 
     expect(maskBit(result.masks, 0, Math.ceil(x1) + 1, Math.ceil(y1) + 1)).toBe(false);
   }, 60_000);
 });
+
+/**
+ * Opt-in (REAL_MASKRCNN=/tmp/maskrcnn_resnet50_fpn.onnx, made by
+ * `make_public_test_models.py --real`; ~1 min on 2 cores): the real torchvision export
+ * (random weights) through ORT wasm: what ORT returns must be the layout detect.ts assumed.
+ */
+const REAL = process.env.REAL_MASKRCNN ?? '';
+describe.skipIf(!REAL || !existsSync(REAL))('the real torchvision maskrcnn_resnet50_fpn export (opt-in)', () => {
+  it('recognised, run at 320x320, post-processed', async () => {
+    const bytes = new Uint8Array(readFileSync(REAL));
+    const { manifest } = manifestFromOnnx(bytes, { fileName: 'maskrcnn_resnet50_fpn.onnx', url: '', inputSize: 320 });
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.wasmPaths = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist') + '/';
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    const [w, h] = [300, 200];
+    const rgba = new Uint8Array(w * h * 4).map((_, i) => (i * 7919) % 251);
+    const { tensor } = preprocessReference(rgba, w, h, manifest.input);
+    const results = await session.run({ [manifest.input.name]: new ort.Tensor('float32', tensor, [3, 320, 320]) });
+    const outputs: Record<string, ExportedRawOutput> = {};
+    for (const [logical, name] of Object.entries(manifest.outputs)) outputs[logical] = { data: results[name]!.data as ExportedRawOutput['data'], dims: results[name]!.dims };
+    await session.release();
+    expect(results[manifest.outputs.labels!]!.type).toBe('int64');
+    expect(outputs.pastedMasks!.dims.slice(1)).toEqual([1, 320, 320]);
+    const r = postprocessExportedReference(outputs, manifest, settings({ scoreThreshold: 0 }), { width: w, height: h });
+    console.log(`real export: ${outputs.boxes!.dims[0]} rows, ${r.detections.length} detections, ${r.droppedLabels} labels dropped`);
+    for (const d of r.detections) {
+      expect(d.box[0]).toBeGreaterThanOrEqual(0);
+      expect(d.box[2]).toBeLessThanOrEqual(w);
+    }
+  }, 600_000);
+});
