@@ -1,12 +1,14 @@
 /**
  * `npm run bench [-- --quick | --smoke] [--reps R] [--warmup W] [--eval-limit N] [--models a,b]
- *   [--out DIR] [--publish] [--no-chart]`
+ *   [--out DIR] [--publish | --no-publish] [--no-chart]`
  *
  * Starts the app's Vite dev server (hot reload off), opens bench.html in headless Chromium
  * with WebGPU (Debian's /usr/bin/chromium or CHROMIUM_PATH, flags as in playwright.config.ts)
  * and runs bench/run.ts: writes bench/results/bench-<mode>.json, bench/results/README.md and
  * bench/results/chart.png. `--publish` also copies the report and chart to bench/REPORT.md
- * and bench/chart.png (the committed copies).
+ * and bench/chart.png (the committed copies); a full run into bench/results (no --out)
+ * publishes unless `--no-publish`. Unattended: ~8 min of the bench page plus the
+ * Fast-vs-greedy evaluation (50 val images × 2 NMS kinds × each evaluated model).
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +37,8 @@ async function main(): Promise<void> {
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const { files } = await runBench(page, baseURL, plan, { outDir, chart: !flag('no-chart') });
-    if (flag('publish')) {
+    const publish = flag('publish') || (mode === 'full' && arg('out') === undefined && !flag('no-publish'));
+    if (publish) {
       const md = readFileSync(join(outDir, 'README.md'), 'utf8');
       writeFileSync(join(REPO_ROOT, 'bench/REPORT.md'), md);
       if (files.some((f) => f.endsWith('chart.png'))) copyFileSync(join(outDir, 'chart.png'), join(REPO_ROOT, 'bench/chart.png'));

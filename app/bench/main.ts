@@ -27,8 +27,7 @@ import { confThresholdOf as yoloSegConfThreshold, yoloSegLayout } from '../famil
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { listModels } from '../models/registry';
 import { Frame } from '../pipeline/frame';
-import { GpuRunner } from '../pipeline/runners/gpu';
-import { WasmRunner } from '../pipeline/runners/wasm';
+import { createRunner } from '../pipeline/runners';
 import { runOnCpu } from '../pipeline/runners/common';
 import { getSession } from '../pipeline/sessions';
 import { maskSize, type PaneRunner } from '../pipeline/runner';
@@ -154,19 +153,6 @@ let frameIds = 1;
 
 /** The bench has no pane canvas: the overlay reaches the CPU by one read-back (counted in bytes). */
 const BENCH_PANE_KEY = -1;
-/**
- * `GpuRunner.create` with the pane key and overlay mode of the newer pipeline (overlay drawn
- * into a pane's WebGPU canvas, or read back); an older create taking (path, manifest,
- * device) ignores the two extra arguments.
- */
-const createGpuRunner = GpuRunner.create as unknown as (
-  path: 'wasm+gpu' | 'webgpu',
-  manifest: ModelManifest,
-  device: GPUDevice,
-  paneKey: number,
-  overlayMode: 'canvas' | 'readback',
-) => Promise<GpuRunner>;
-
 /** Draws what the app's Overlay draws (frame, overlay, boxes + labels) into a 2D canvas. */
 function drawResult(canvas: OffscreenCanvas, bitmap: ImageBitmap, overlay: ImageBitmap | null, boxes: [number, number, number, number][]): void {
   if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
@@ -211,7 +197,8 @@ async function pipeline(cfg: BenchCommon & { paths: ExecutionPath[] }): Promise<
     for (const path of cfg.paths) {
       let runner: PaneRunner;
       try {
-        runner = path === 'wasm' ? await WasmRunner.create(manifest) : await createGpuRunner(path, manifest, device, BENCH_PANE_KEY, 'readback');
+        // The app's own factory: single-stage families and the two-stage Mask R-CNN alike.
+        runner = await createRunner(path, manifest, { device: path === 'wasm' ? null : device, paneKey: BENCH_PANE_KEY, overlayMode: 'readback' });
       } catch (e) {
         skipped.push({ model: manifest.id, family: manifest.family, part: 'pipeline', reason: `${path} runner: ${message(e)}` });
         log(`pipeline ${manifest.id} ${path}: SKIPPED (${message(e)})`);
