@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import type { ModelManifest, PostprocessSettings } from '../../types';
 import { resizeGeometry, preprocessReference } from '../../reference/preprocess';
 import { maskBit } from '../../reference/maskAssembly';
+import { maskPasteReference } from '../../reference/maskPaste';
+import { seededRandom } from '../../util/random';
 import { manifestFromOnnx } from '../detect';
 import {
   COCO_CATEGORIES,
@@ -171,6 +173,41 @@ describe('roiMaskBitsReference (paste with padding 1)', () => {
     expect(expectedArea).toBeGreaterThan(300);
     expect(mismatches).toBe(0);
     expect(areas.reduce((a, b) => a + b, 0)).toBe(expectedArea - 0); // no ties in this fixture
+  });
+});
+
+describe('roiMaskBitsReference vs the two-stage maskPasteReference (a second implementation)', () => {
+  it('the same pixels for probabilities p and logits log(p / (1 − p)), letterboxed, capped mask', () => {
+    const rand = seededRandom(5);
+    const count = 5;
+    const probs = new Float32Array(count * 784).map(() => 0.02 + 0.96 * rand());
+    // maskPasteReference reads [M, K + 1, 28, 28] logits, channel classIndex + 1 of row n.
+    const logits = new Float32Array(count * 2 * 784);
+    for (let n = 0; n < count; n++) for (let i = 0; i < 784; i++) logits[(2 * n + 1) * 784 + i] = Math.log(probs[n * 784 + i]! / (1 - probs[n * 784 + i]!));
+    const records = Array.from({ length: count }, () => {
+      const x = rand() * 0.8 - 0.05;
+      const y = rand() * 0.8 - 0.05;
+      return { box: [x, y, x + 0.05 + rand() * 0.4, y + 0.05 + rand() * 0.4] as [number, number, number, number], classIndex: 0 };
+    });
+    const image = { width: 210, height: 130 };
+    const mask = { width: 105, height: 65 };
+    const transform = resizeGeometry(image.width, image.height, { name: 'x', width: 96, height: 96, resize: 'letterbox', channels: 'rgb', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }).transform;
+    const mine = roiMaskBitsReference(records.map((r, n) => ({ box: r.box, sourceIndex: n })), probs, transform, image, mask, 28, true);
+    const theirs = maskPasteReference(records, logits, { numClasses: 1, maskSize: 28 }, transform, image, mask, true);
+    let mismatches = 0;
+    let total = 0;
+    for (let n = 0; n < count; n++) {
+      for (let y = 0; y < mask.height; y++) {
+        for (let x = 0; x < mask.width; x++) {
+          const a = maskBit(mine.masks, n, x, y);
+          if (a) total++;
+          if (a !== maskBit(theirs.masks, n, x, y) && Math.abs(mine.soft![(n * mask.height + y) * mask.width + x]! - 0.5) > 1e-5) mismatches++;
+        }
+      }
+    }
+    console.log(`roi paste vs maskPasteReference: ${total} pixels, ${mismatches} mismatches`);
+    expect(total).toBeGreaterThan(500);
+    expect(mismatches).toBe(0);
   });
 });
 
