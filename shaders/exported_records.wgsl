@@ -8,7 +8,7 @@
 // ÷ input size (relative to the model input), sourceIndex = i (the row of the masks tensor),
 // maskArea = 0 (pastedMaskBits adds to it). Header: count = min(kept, maxDetections),
 // candidateCount = rows above confThreshold with a known label.
-// Reference: `exportedRecordsReference` in app/families/maskRcnn/exported.ts.
+// Reference: `exportedRecordsReference` in app/reference/exportedRecords.ts.
 //
 // Labels arrive as ORT produced them: f32 (the wasm+gpu path converts int64 on the CPU),
 // int64 (the webgpu path: two u32 words a value, low word first; a non-zero high word is a

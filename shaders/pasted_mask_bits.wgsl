@@ -14,7 +14,7 @@
 //     ((x − x1 + 0.5)·30/w − 0.5, (y − y1 + 0.5)·30/h − 0.5), negative clamped to 0.
 // A pixel is set when the value > threshold (0.5).
 // Reference: `pastedMaskBitsReference` / `roiMaskBitsReference` in
-// app/families/maskRcnn/exported.ts.
+// app/reference/pastedMaskBits.ts.
 //
 // Bindings (group 0):
 //   0 params    uniform  Params (mirrored in app/gpu/kernels/pastedMaskBits.ts)

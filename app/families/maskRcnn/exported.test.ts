@@ -16,7 +16,7 @@ import { manifestFromOnnx } from '../detect';
 import {
   COCO_CATEGORIES,
   exportedLayout,
-  exportedRecordsReference,
+  exportedRecordsFromOutputs,
   pastedMaskBitsReference,
   pasteBox,
   postprocessExportedReference,
@@ -66,7 +66,7 @@ describe('exportedLayout and label mapping', () => {
   });
 });
 
-describe('exportedRecordsReference', () => {
+describe('exportedRecordsFromOutputs', () => {
   const manifest = manifestOf('maskrcnn-torchvision-tiny.onnx');
   // 6 rows: unsorted scores, a gap id (12), an id above 90, a score at the confidence threshold.
   const boxes = new Float32Array([0, 0, 64, 64, 10, 20, 30, 40, 320, 0, 640, 320, 1, 2, 3, 4, 5, 6, 7, 8, 100, 100, 200, 300]);
@@ -79,7 +79,7 @@ describe('exportedRecordsReference', () => {
 
   it('thresholds, maps labels, drops unknown ids, sorts (ties: lower row first), caps', () => {
     const out = outputs([18, 1, 12, 91, 3, 90], [0.6, 0.9, 0.95, 0.99, 0.6, 0.05]);
-    const { records, candidateCount, droppedLabels } = exportedRecordsReference(out, manifest, settings({ scoreThreshold: 0.5 }));
+    const { records, candidateCount, droppedLabels } = exportedRecordsFromOutputs(out, manifest, settings({ scoreThreshold: 0.5 }));
     expect(droppedLabels).toBe(2);
     expect(candidateCount).toBe(3); // rows 0, 1, 4 (row 5 is not above confThreshold 0.05)
     expect(records.map((r) => [r.sourceIndex, r.classIndex])).toEqual([
@@ -89,21 +89,21 @@ describe('exportedRecordsReference', () => {
     ]);
     expect(records[0]!.box).toEqual([10 / 640, 20 / 640, 30 / 640, 40 / 640].map(Math.fround));
     expect(records[0]!.score).toBe(Math.fround(0.9));
-    const capped = exportedRecordsReference(out, manifest, settings({ scoreThreshold: 0.5, maxDetections: 2 }));
+    const capped = exportedRecordsFromOutputs(out, manifest, settings({ scoreThreshold: 0.5, maxDetections: 2 }));
     expect(capped.records.map((r) => r.sourceIndex)).toEqual([1, 0]);
   });
 
   it('float labels (runOnCpu converts int64) give the same records; no rows gives none', () => {
     const out = outputs([18, 1, 12, 91, 3, 90], [0.6, 0.9, 0.95, 0.99, 0.6, 0.05]);
     const asFloat = { ...out, labels: { data: new Float32Array([18, 1, 12, 91, 3, 90]), dims: [6] } };
-    expect(exportedRecordsReference(asFloat, manifest, settings()).records).toEqual(exportedRecordsReference(out, manifest, settings()).records);
+    expect(exportedRecordsFromOutputs(asFloat, manifest, settings()).records).toEqual(exportedRecordsFromOutputs(out, manifest, settings()).records);
     const empty: Record<string, ExportedRawOutput> = {
       boxes: { data: new Float32Array(0), dims: [0, 4] },
       labels: { data: new BigInt64Array(0), dims: [0] },
       scores: { data: new Float32Array(0), dims: [0] },
       pastedMasks: { data: new Float32Array(0), dims: [0, 1, 640, 640] },
     };
-    expect(exportedRecordsReference(empty, manifest, settings()).records).toEqual([]);
+    expect(exportedRecordsFromOutputs(empty, manifest, settings()).records).toEqual([]);
   });
 });
 

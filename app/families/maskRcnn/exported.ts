@@ -8,7 +8,7 @@
  * Exported names (the family's reference.ts / gpu.ts dispatch here when `manifest.twoStage`
  * is absent):
  *   postprocessExportedReference(outputs, manifest, settings, imageSize, mask?)  CPU chain
- *   exportedRecordsReference(outputs, manifest, settings)                        records only
+ *   exportedRecordsFromOutputs(outputs, manifest, settings)                      records only
  *   (GPU: app/families/maskRcnn/exportedGpu.ts `createExportedGpuPostprocessor(device,
  *   manifest, mask, options)`, the same API as the other families' createGpuPostprocessor)
  *   exportedLayout(manifest), isExportedMaskRcnn(manifest), EXPORTED_CPU_NOTE,
@@ -44,13 +44,17 @@
  *           ((x − x1 + 0.5)·30/w − 0.5, (y − y1 + 0.5)·30/h − 0.5), > 0.5.
  * Float arithmetic deciding sample positions is rounded to f32 in the WGSL's order.
  */
-import type { DecodedRecord, InputTransform } from '../../gpu/layout';
+import type { DecodedRecord } from '../../gpu/layout';
 import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import { resizeGeometry } from '../../reference/preprocess';
 import { boxToImage, recordsToDetections } from '../yolact/reference';
-import { bilinearTaps, maskSizeFor, upsampleMapping, wordsPerRowFor } from '../../reference/maskAssembly';
+import { maskSizeFor } from '../../reference/maskAssembly';
+import { classOfLabel, exportedRecordsReference } from '../../reference/exportedRecords';
+import { MASK_THRESHOLD, pastedMaskBitsReference, PASTE_PADDING, ROI_MASK_SIDE, roiMaskBitsReference } from '../../reference/pastedMaskBits';
 
-const f = Math.fround;
+export { MASK_THRESHOLD, PASTE_PADDING, ROI_MASK_SIDE };
+export { boxInMaskPixels, maskToBoxScale, pasteBox, pastedMaskBitsReference, pasteTaps, roiMaskBitsReference } from '../../reference/pastedMaskBits';
+export { exportedRecordsReference } from '../../reference/exportedRecords';
 
 /** What the pane and the family notes say about these exports. */
 export const EXPORTED_CPU_NOTE = 'NMS and RoIAlign inside this model run on the CPU in ORT';
@@ -73,12 +77,6 @@ export const COCO_CATEGORIES: ReadonlyArray<readonly [number, string]> = [
 
 /** Largest COCO category id (torchvision's class count is 91 = ids 0..90). */
 export const MAX_COCO_ID = 90;
-/** The zoo's mask side (maskrcnn-benchmark mask head output, unpasted). */
-export const ROI_MASK_SIDE = 28;
-/** torchvision `paste_masks_in_image` padding. */
-export const PASTE_PADDING = 1;
-/** Mask probability threshold (torchvision / zoo consumers: > 0.5). */
-export const MASK_THRESHOLD = 0.5;
 
 export type ExportedMaskKind = 'pasted' | 'roi';
 
@@ -119,8 +117,7 @@ export function exportedLayout(manifest: ModelManifest): ExportedLayout {
 
 /** Class index of a label value (−1 when it is none of the classes). */
 export function classIndexOfLabel(label: number, layout: Pick<ExportedLayout, 'labelToClass'>): number {
-  if (!Number.isInteger(label) || label < 0 || label >= layout.labelToClass.length) return -1;
-  return layout.labelToClass[label]!;
+  return classOfLabel(label, layout.labelToClass);
 }
 
 /** A raw output on the CPU: float32, or the int64 / int32 labels as ORT gives them. */
@@ -129,9 +126,6 @@ export interface ExportedRawOutput {
   dims: readonly number[];
 }
 
-function numberAt(data: ExportedRawOutput['data'], i: number): number {
-  return Number(data[i]!);
-}
 
 /** N, the rows of this frame (boxes [N,4]), with the other outputs (and the masks unless told not to) checked against it. */
 export function exportedRowCount(outputs: Record<string, ExportedRawOutput>, layout: ExportedLayout, checkMasks = true): number {
@@ -153,189 +147,24 @@ export function exportedRowCount(outputs: Record<string, ExportedRawOutput>, lay
 }
 
 /** The records of one frame (see the file comment) and how many labels were dropped. */
-export function exportedRecordsReference(
+export function exportedRecordsFromOutputs(
   outputs: Record<string, ExportedRawOutput>,
   manifest: ModelManifest,
   settings: Pick<PostprocessSettings, 'scoreThreshold' | 'maxDetections'>,
 ): { records: DecodedRecord[]; candidateCount: number; droppedLabels: number } {
   const layout = exportedLayout(manifest);
-  const n = exportedRowCount(outputs, layout, false);
-  const conf = f(manifest.defaults.confThreshold);
-  const display = f(Math.max(0, settings.scoreThreshold));
-  const maxDetections = Math.max(1, Math.floor(settings.maxDetections));
-  const boxes = outputs.boxes!.data;
-  const kept: Array<{ i: number; s: number; c: number }> = [];
-  let candidateCount = 0;
-  let droppedLabels = 0;
-  for (let i = 0; i < n; i++) {
-    const s = f(numberAt(outputs.scores!.data, i));
-    if (!(s > conf)) continue;
-    const c = classIndexOfLabel(numberAt(outputs.labels!.data, i), layout);
-    if (c < 0) {
-      droppedLabels++;
-      continue;
-    }
-    candidateCount++;
-    if (s >= display) kept.push({ i, s, c });
-  }
-  kept.sort((a, b) => (a.s !== b.s ? b.s - a.s : a.i - b.i));
-  const iw = f(layout.inputWidth);
-  const ih = f(layout.inputHeight);
-  const records = kept.slice(0, maxDetections).map(({ i, s, c }) => {
-    const box: [number, number, number, number] = [
-      f(numberAt(boxes, 4 * i) / iw),
-      f(numberAt(boxes, 4 * i + 1) / ih),
-      f(numberAt(boxes, 4 * i + 2) / iw),
-      f(numberAt(boxes, 4 * i + 3) / ih),
-    ];
-    return { box, score: s, classIndex: c, sourceIndex: i, maskArea: 0 };
-  });
-  return { records, candidateCount, droppedLabels };
-}
-
-/**
- * torchvision pasted masks [N,1,H,W] (input resolution) → bits at mask resolution: each
- * mask pixel samples plane `sourceIndex` bilinearly through the input→image transform.
- */
-export function pastedMaskBitsReference(
-  records: readonly Pick<DecodedRecord, 'sourceIndex'>[],
-  pastedMasks: Float32Array,
-  input: { width: number; height: number },
-  transform: InputTransform,
-  image: { width: number; height: number },
-  mask: { width: number; height: number },
-  keepSoft = false,
-): { masks: InstanceMasks; areas: number[]; soft?: Float32Array } {
-  const mapping = upsampleMapping(transform, image, mask, input);
-  const { width: mw, height: mh } = mask;
-  const wordsPerRow = wordsPerRowFor(mw);
-  const bits = new Uint32Array(records.length * mh * wordsPerRow);
-  const soft = keepSoft ? new Float32Array(records.length * mh * mw) : undefined;
-  const plane = input.width * input.height;
-  const xs = Array.from({ length: mw }, (_, x) => bilinearTaps(x, mapping.scaleX, mapping.biasX, input.width));
-  const areas = records.map((rec, n) => {
-    let area = 0;
-    const base = rec.sourceIndex * plane;
-    for (let y = 0; y < mh; y++) {
-      const [y0, y1, ly] = bilinearTaps(y, mapping.scaleY, mapping.biasY, input.height);
-      const row0 = base + y0 * input.width;
-      const row1 = base + y1 * input.width;
-      for (let x = 0; x < mw; x++) {
-        const [x0, x1, lx] = xs[x]!;
-        const top = (1 - lx) * pastedMasks[row0 + x0]! + lx * pastedMasks[row0 + x1]!;
-        const bottom = (1 - lx) * pastedMasks[row1 + x0]! + lx * pastedMasks[row1 + x1]!;
-        const v = (1 - ly) * top + ly * bottom;
-        if (soft) soft[(n * mh + y) * mw + x] = v;
-        if (v > MASK_THRESHOLD) {
-          bits[(n * mh + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
-          area++;
-        }
-      }
-    }
-    return area;
-  });
-  return { masks: { width: mw, height: mh, bits, wordsPerRow }, areas, soft };
-}
-
-/**
- * The integer paste box of torchvision's `paste_masks_in_image` (padding 1) for a box in
- * mask pixels: expanded by (M + 2)/M about its centre, truncated toward zero; w, h ≥ 1.
- */
-export function pasteBox(box: readonly [number, number, number, number], side = ROI_MASK_SIDE): { x1: number; y1: number; w: number; h: number } {
-  const scale = f((side + 2 * PASTE_PADDING) / side);
-  const wHalf = f(f(f(box[2] - box[0]) * 0.5) * scale);
-  const hHalf = f(f(f(box[3] - box[1]) * 0.5) * scale);
-  const xc = f(f(box[2] + box[0]) * 0.5);
-  const yc = f(f(box[3] + box[1]) * 0.5);
-  const x1 = Math.trunc(f(xc - wHalf));
-  const x2 = Math.trunc(f(xc + wHalf));
-  const y1 = Math.trunc(f(yc - hHalf));
-  const y2 = Math.trunc(f(yc + hHalf));
-  return { x1, y1, w: Math.max(x2 - x1 + 1, 1), h: Math.max(y2 - y1 + 1, 1) };
-}
-
-/**
- * Relative box (model input) → mask pixels, one scale and bias per axis (f32, as the WGSL
- * uniform): (rel · inputW − offsetX) / gainX · maskW / imageW.
- */
-export function maskToBoxScale(
-  transform: InputTransform,
-  image: { width: number; height: number },
-  mask: { width: number; height: number },
-): { scaleX: number; biasX: number; scaleY: number; biasY: number } {
-  return {
-    scaleX: f(((transform.inputWidth / transform.gainX) * mask.width) / image.width),
-    biasX: f(((-transform.offsetX / transform.gainX) * mask.width) / image.width),
-    scaleY: f(((transform.inputHeight / transform.gainY) * mask.height) / image.height),
-    biasY: f(((-transform.offsetY / transform.gainY) * mask.height) / image.height),
-  };
-}
-
-/** The record's box (relative to the input) in mask pixels, f32 as the WGSL computes it. */
-export function boxInMaskPixels(
-  box: readonly [number, number, number, number],
-  transform: InputTransform,
-  image: { width: number; height: number },
-  mask: { width: number; height: number },
-): [number, number, number, number] {
-  const { scaleX: sx, biasX: bx, scaleY: sy, biasY: by } = maskToBoxScale(transform, image, mask);
-  return [f(f(box[0] * sx) + bx), f(f(box[1] * sy) + by), f(f(box[2] * sx) + bx), f(f(box[3] * sy) + by)];
-}
-
-/** Value of the zero-padded (side + 2)² grid of a side² probability mask at (row, col). */
-function padded(masks: Float32Array, base: number, side: number, r: number, c: number): number {
-  const rr = r - PASTE_PADDING;
-  const cc = c - PASTE_PADDING;
-  if (rr < 0 || cc < 0 || rr >= side || cc >= side) return 0;
-  return masks[base + rr * side + cc]!;
-}
-
-/** One axis of the paste's bilinear sampling (PyTorch align_corners=False, in/out ratio). */
-export function pasteTaps(j: number, padded: number, out: number): [number, number, number] {
-  const scale = f(padded / out);
-  const src = Math.max(f(f(f(j + 0.5) * scale) - 0.5), 0);
-  const i0 = Math.min(Math.floor(src), padded - 1);
-  return [i0, Math.min(i0 + 1, padded - 1), f(src - i0)];
-}
-
-/** ONNX-zoo 28x28 probabilities [N,1,28,28] → bits at mask resolution (paste, padding 1). */
-export function roiMaskBitsReference(
-  records: readonly Pick<DecodedRecord, 'box' | 'sourceIndex'>[],
-  roiMasks: Float32Array,
-  transform: InputTransform,
-  image: { width: number; height: number },
-  mask: { width: number; height: number },
-  side = ROI_MASK_SIDE,
-  keepSoft = false,
-): { masks: InstanceMasks; areas: number[]; soft?: Float32Array } {
-  const { width: mw, height: mh } = mask;
-  const wordsPerRow = wordsPerRowFor(mw);
-  const bits = new Uint32Array(records.length * mh * wordsPerRow);
-  const soft = keepSoft ? new Float32Array(records.length * mh * mw) : undefined;
-  const p = side + 2 * PASTE_PADDING;
-  const areas = records.map((rec, n) => {
-    const { x1, y1, w, h } = pasteBox(boxInMaskPixels(rec.box, transform, image, mask), side);
-    const base = rec.sourceIndex * side * side;
-    let area = 0;
-    const xStart = Math.max(x1, 0);
-    const xEnd = Math.min(x1 + w, mw);
-    for (let y = Math.max(y1, 0); y < Math.min(y1 + h, mh); y++) {
-      const [r0, r1, ly] = pasteTaps(y - y1, p, h);
-      for (let x = xStart; x < xEnd; x++) {
-        const [c0, c1, lx] = pasteTaps(x - x1, p, w);
-        const top = (1 - lx) * padded(roiMasks, base, side, r0, c0) + lx * padded(roiMasks, base, side, r0, c1);
-        const bottom = (1 - lx) * padded(roiMasks, base, side, r1, c0) + lx * padded(roiMasks, base, side, r1, c1);
-        const v = (1 - ly) * top + ly * bottom;
-        if (soft) soft[(n * mh + y) * mw + x] = v;
-        if (v > MASK_THRESHOLD) {
-          bits[(n * mh + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
-          area++;
-        }
-      }
-    }
-    return area;
-  });
-  return { masks: { width: mw, height: mh, bits, wordsPerRow }, areas, soft };
+  const numRows = exportedRowCount(outputs, layout, false);
+  return exportedRecordsReference(
+    { boxes: outputs.boxes!.data, labels: outputs.labels!.data, scores: outputs.scores!.data, numRows },
+    layout.labelToClass,
+    {
+      confThreshold: manifest.defaults.confThreshold,
+      scoreThreshold: settings.scoreThreshold,
+      maxDetections: settings.maxDetections,
+      inputWidth: layout.inputWidth,
+      inputHeight: layout.inputHeight,
+    },
+  );
 }
 
 export interface ExportedReferenceResult {
@@ -361,7 +190,7 @@ export function postprocessExportedReference(
   const layout = exportedLayout(manifest);
   exportedRowCount(outputs, layout);
   const t0 = performance.now();
-  const { records, droppedLabels } = exportedRecordsReference(outputs, manifest, settings);
+  const { records, droppedLabels } = exportedRecordsFromOutputs(outputs, manifest, settings);
   const t1 = performance.now();
   const transform = resizeGeometry(imageSize.width, imageSize.height, manifest.input).transform;
   const { masks, areas } =

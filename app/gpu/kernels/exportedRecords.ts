@@ -2,7 +2,7 @@
  * Host code of shaders/exported_records.wgsl: the detections of a public Mask R-CNN export
  * (boxes [N,4], labels [N], scores [N], NMS done in the graph) → DetectionRecords
  * (threshold, label → class, rank by score, cap). Reference: `exportedRecordsReference` in
- * app/families/maskRcnn/exported.ts.
+ * app/reference/exportedRecords.ts.
  *
  *   createExportedRecords(device) → { run(encoder, inputs, params, pass?), destroy() }
  *

@@ -7,7 +7,7 @@
  *             through the input→image transform;
  *   'roi'     ONNX-zoo [N,1,28,28] probabilities, pasted as torchvision's
  *             paste_masks_in_image (padding 1) at mask resolution.
- * References: `pastedMaskBitsReference`, `roiMaskBitsReference` (app/families/maskRcnn/exported.ts).
+ * References: `pastedMaskBitsReference`, `roiMaskBitsReference` (app/reference/pastedMaskBits.ts).
  *
  *   createPastedMaskBits(device) → { run(encoder, inputs, params, pass?), destroy() }
  */
@@ -15,7 +15,10 @@ import shaderCode from '../../../shaders/pasted_mask_bits.wgsl?raw';
 import { upsampleMapping, wordsPerRowFor } from '../../reference/maskAssembly';
 import { createUniformBuffer } from '../buffers';
 import type { InputTransform } from '../layout';
-import { maskToBoxScale, MASK_THRESHOLD, ROI_MASK_SIDE, type ExportedMaskKind } from '../../families/maskRcnn/exported';
+import { maskToBoxScale, MASK_THRESHOLD, ROI_MASK_SIDE } from '../../reference/pastedMaskBits';
+
+/** 'pasted': torchvision [N,1,H,W] at the input size; 'roi': ONNX-zoo [N,1,28,28]. */
+export type PastedMaskMode = 'pasted' | 'roi';
 
 export { maskBitsBytes } from './maskUpsample';
 
@@ -29,7 +32,7 @@ export interface PastedMaskBitsInputs {
 }
 
 export interface PastedMaskBitsParams {
-  mode: ExportedMaskKind;
+  mode: PastedMaskMode;
   /** The model input size (the pasted masks' size; the transform's input). */
   input: { width: number; height: number };
   transform: InputTransform;

@@ -1,7 +1,7 @@
 /**
  * Conformance cases of the two kernels of public Mask R-CNN exports (no test-framework
  * imports; runs in Node through Dawn and in the browser page kernel-tests.html):
- *   exportedRecords  vs `exportedRecordsReference`  — records exact (box within f32 division)
+ *   exportedRecords  vs `exportedRecordsReference` (via exportedRecordsFromOutputs) — records exact (box within f32 division)
  *   pastedMaskBits   vs `pastedMaskBitsReference` / `roiMaskBitsReference` — bit masks and
  *                    areas; a pixel may differ only where the reference's value is within
  *                    1e-5 of 0.5 (f32 rounding of the bilinear sum)
@@ -17,7 +17,7 @@ import {
   COCO_CATEGORIES,
   boxInMaskPixels,
   exportedLayout,
-  exportedRecordsReference,
+  exportedRecordsFromOutputs,
   pastedMaskBitsReference,
   roiMaskBitsReference,
   ROI_MASK_SIDE,
@@ -90,7 +90,7 @@ async function runRecords(device: GPUDevice, c: RecordsCase): Promise<{ records:
 }
 
 function checkRecords(actual: { records: DecodedRecord[]; candidateCount: number }, c: RecordsCase): Omit<CaseResult, 'kernel' | 'name'> {
-  const ref = exportedRecordsReference(
+  const ref = exportedRecordsFromOutputs(
     {
       boxes: { data: c.boxes, dims: [c.scores.length, 4] },
       labels: { data: new Float64Array(c.labels), dims: [c.labels.length] },
