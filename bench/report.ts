@@ -103,7 +103,11 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   L.push('', '**Ratios measured in this run** (time = median wall time of the path; bytes = GPU → CPU bytes a frame):', '', ...headline(r));
   L.push('');
   L.push('Models: ' + r.info.models.map((m) => `\`${m.id}\` (${m.family}, ${m.input.join('x')})`).join(', ') + '.');
-  const notes = r.info.models.filter((m) => m.notes).map((m) => `- \`${m.id}\`: ${m.notes}`);
+  const notes = r.info.models.map((m) => {
+    const w = r.weights?.[m.id];
+    const which = [w ? `ONNX sha256 \`${w.sha256.slice(0, 12)}…\` at bench start` : '', trainingStep(m.notes)].filter(Boolean).join(', ');
+    return `- \`${m.id}\`${which ? ` (${which})` : ''}: ${m.notes || '(no notes)'}`;
+  });
   if (notes.length) L.push('', ...notes);
   if (r.skipped?.length) {
     L.push('', 'Not benchmarked (reason as the bench printed it):', '');

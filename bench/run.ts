@@ -141,6 +141,17 @@ export function onnxInfo(manifestPath: string): EvalFigures['onnx'] {
   }
 }
 
+/** sha256, size and mtime of a model file (path relative to the repository), or undefined. */
+export function fileInfo(relPath: string): { sha256: string; bytes: number; modified: string } | undefined {
+  try {
+    const path = join(REPO_ROOT, relPath);
+    const st = statSync(path);
+    return { sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), bytes: st.size, modified: st.mtime.toISOString() };
+  } catch {
+    return undefined;
+  }
+}
+
 /** The manifests to evaluate: '@yoloseg' → every YOLO-seg manifest under models/yoloseg/. */
 export function resolveEvalModels(specs: string[]): { models: string[]; skipped: string[] } {
   const models: string[] = [];
@@ -174,6 +185,8 @@ export interface BenchResults {
   date: string;
   commit: string;
   info: Awaited<ReturnType<BenchApi['info']>>;
+  /** Each benchmarked model's ONNX file when the bench started (training may replace it during a run). */
+  weights: Record<string, { sha256: string; bytes: number; modified: string } | undefined>;
   pipeline: PipelineRow[];
   paths: PathsRow[];
   /** Models (or parts) not run, with the reason (families whose runner is not in the tree, …). */
@@ -257,6 +270,7 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
 
   const info = await page.evaluate(() => (window as unknown as BenchWindow).__bench.info());
   log(`adapter: ${JSON.stringify(info.adapter)} timestamps=${info.timestamps}`);
+  const weights = Object.fromEntries(info.models.map((m) => [m.id, /^[a-z]+:/i.test(m.url) ? undefined : fileInfo(m.url)]));
   const common = { models: plan.models, frames: plan.frames, warmup: plan.warmup, reps: plan.reps };
 
   const pipeline = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.pipeline(cfg), { ...common, paths: plan.pipelinePaths });
@@ -286,6 +300,7 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
     date: new Date().toISOString(),
     commit: gitCommit(),
     info,
+    weights,
     pipeline: pipeline.rows,
     paths: paths.rows,
     skipped,
