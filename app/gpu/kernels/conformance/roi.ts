@@ -219,8 +219,10 @@ export async function roiPoolConformance(device: GPUDevice): Promise<CaseResult[
     // Max of a bin of v(y, x) = 5y + x is its bottom-right cell.
     ['5x5 grid: box [1,1,3,3], 2x2 → size 3, bins rows/cols {1,2}, {2,3}: 12 13 / 17 18', () =>
       gridCase(device, K, [1, 1, 3, 3], 2, 0, false, [12, 13, 17, 18])],
-    ['5x5 grid: box [3.4,0.5,7,1.6], 2x2 → round half away (0.5 → 1): rows {1}, {2}; cols {3,4}, empty: 9 0 / 14 0', () =>
+    ['5x5 grid: box [3.4,0.5,7,1.6], 2x2 → rows {1}, {2}; cols {3,4} and a bin past W (empty → 0): 9 0 / 14 0', () =>
       gridCase(device, K, [3.4, 0.5, 7, 1.6], 2, 0, false, [9, 0, 14, 0])],
+    ['5x5 grid: box [1,1,2.5,2.5], 1x1 → ends round half away to 3: rows/cols 1..3 → 18 (half to even: 12)', () =>
+      gridCase(device, K, [1, 1, 2.5, 2.5], 1, 0, false, [18])],
     ['5x5 grid at scale 1/2: box [2,2,8,8] → [1,1,4,4], 2x2: 12 14 / 22 24', () =>
       gridCase(device, K, [2, 2, 8, 8], 2, 0, false, [12, 14, 22, 24], 0.5)],
     ['5x5 grid: box outside [6,6,9,9] → every bin empty: 0', () =>
