@@ -9,6 +9,12 @@
  *             paste_masks_in_image (padding 1) at mask resolution.
  * References: `pastedMaskBitsReference`, `roiMaskBitsReference` (app/reference/pastedMaskBits.ts).
  *
+ * Why not maskPaste.ts (the two-stage model's paste, same torchvision rules): it reads
+ * logits [M, K + 1, 28, 28] with row n = record n and applies a sigmoid; an export gives
+ * probabilities [N, 1, 28, 28] whose row is the record's sourceIndex, so reusing it would
+ * need a per-frame gather + logit copy. The 'roi' mode here reads the export's rows in place;
+ * its reference is checked against maskPasteReference (exported.test.ts: 0 mismatches).
+ *
  *   createPastedMaskBits(device) → { run(encoder, inputs, params, pass?), destroy() }
  */
 import shaderCode from '../../../shaders/pasted_mask_bits.wgsl?raw';
