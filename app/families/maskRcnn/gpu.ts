@@ -71,8 +71,13 @@ export interface TwoStageReadResult {
   timings: Partial<StageTimings>;
 }
 
-/** Timestamp spans of the two-stage chain (StageTimings keys). */
-const STAGES = ['rpn', 'roi', 'decode', 'nms', 'masks'] as const;
+/**
+ * Timestamp spans of the two-stage chain. A span runs from its first pass's begin to its last
+ * pass's end, so a stage must not straddle two submits (the head run between them would count):
+ * the RoI pooling of the box head and that of the mask head are separate spans, summed into
+ * StageTimings.roi.
+ */
+const STAGES = ['rpn', 'boxRoi', 'decode', 'nms', 'maskRoi', 'masks'] as const;
 
 const FPN = ['p2', 'p3', 'p4', 'p5'] as const;
 
@@ -231,7 +236,7 @@ export class MaskRcnnTwoStageGpu {
       decode: this.pass('rpn', 'rpnDecode'),
       topN: this.pass('rpn', 'rpnTopN'),
       nms: this.pass('rpn', 'rpnProposalNms'),
-      pool: this.pass('roi', 'boxRoiPool'),
+      pool: this.pass('boxRoi', 'boxRoiPool'),
     });
     this.frame = { transform: this.frame?.transform as InputTransform, image: this.frame?.image ?? { width: 0, height: 0 }, capacity: this.frame?.capacity ?? 0, features };
     this.step = 'proposals';
@@ -310,7 +315,7 @@ export class MaskRcnnTwoStageGpu {
       features,
       recordsRoiSource(records, { width: this.layout.inputWidth, height: this.layout.inputHeight }),
       capacity,
-      this.pass('roi', 'maskRoiPool'),
+      this.pass('maskRoi', 'maskRoiPool'),
     );
     this.frame = { transform, image: { ...image }, capacity, features };
     this.step = 'detections';
@@ -447,7 +452,9 @@ export class MaskRcnnTwoStageGpu {
       const kept = records.slice(0, frame.capacity);
       this.lastCount = kept.length;
       const timings: Partial<StageTimings> =
-        this.timer.source === 'gpu' ? { rpn: ms.rpn, roi: ms.roi, decode: ms.decode, nms: ms.nms, masks: ms.masks, source: 'gpu' } : {};
+        this.timer.source === 'gpu'
+          ? { rpn: ms.rpn, roi: (ms.boxRoi ?? 0) + (ms.maskRoi ?? 0), decode: ms.decode, nms: ms.nms, masks: ms.masks, source: 'gpu' }
+          : {};
       return { detections: recordsToDetections(kept, frame.transform, frame.image), records: kept, candidateCount, bytesReadBack: bytes, timings };
     } finally {
       this.reading = false;
