@@ -89,7 +89,7 @@ test('a torchvision Mask R-CNN export runs next to a bundled model (wasm+gpu and
   expect(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-class')))).toEqual(['person', 'dog']);
   await expect(pane(page, 0).getByTestId('model-cpu-note')).toHaveText('NMS and RoIAlign inside this model run on the CPU in ORT');
   await expect(pane(page, 1).getByTestId('model-cpu-note')).toHaveCount(0);
-  await page.screenshot({ path: path.join(test.info().outputDir, 'maskrcnn-torchvision.png') });
+  await page.screenshot({ path: path.join(test.info().outputDir, 'maskrcnn-torchvision.png'), fullPage: true });
 
   // The same model on 'wasm' (the TypeScript reference chain) in the second pane: the same instances.
   await pane(page, 1).getByTestId(ids.modelPicker).selectOption(id);
@@ -134,7 +134,7 @@ test('an ONNX-zoo MaskRCNN-10 layout (numeric output names, 28x28 masks) is reco
   // The same pasted masks whichever way the labels arrived (float32 upload vs ORT's int64 buffer).
   expect(b.detections.map((d) => d.maskArea)).toEqual(a.detections.map((d) => d.maskArea));
   for (let i = 0; i < 2; i++) await expect(pane(page, i).getByTestId('model-cpu-note')).toBeVisible();
-  await page.screenshot({ path: path.join(test.info().outputDir, 'maskrcnn-zoo.png') });
+  await page.screenshot({ path: path.join(test.info().outputDir, 'maskrcnn-zoo.png'), fullPage: true });
 });
 
 test('a near-miss detection export is refused with a message naming the Mask R-CNN outputs', async ({ page }) => {
