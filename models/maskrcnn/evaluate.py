@@ -188,14 +188,14 @@ def palette(i: int) -> tuple[int, int, int]:
 
 
 def predictions_picture(model: MaskRCNN, data_root: str, out: str, pooler: str = 'align', count: int = 6,
-                        score_thresh: float = 0.3, tile: int = 200):
+                        score_thresh: float = 0.3, tile: int = 200, split: str = 'val', first: int = 1):
     """Grid of val images with predicted masks, boxes and labels (score ≥ score_thresh)."""
     from PIL import Image, ImageDraw
-    ds = EmojiCoco(data_root, 'val', flip=False)
+    ds = EmojiCoco(data_root, split, flip=False)
     names = [c['name'] for c in load_categories()]
     tiles = []
     for i in range(count):
-        _, rgb = ds.load(i + 1)
+        _, rgb = ds.load(i + first)
         rgb = np.ascontiguousarray(rgb)
         dets = [d for d in detect(model, rgb, pooler) if d[1] >= score_thresh]
         canvas = rgb.astype(np.float32)
@@ -223,6 +223,7 @@ def main():
     ap.add_argument('--pool-ckpt', default=None, help='weights for --pooler pool (default: --ckpt)')
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'emoji-coco'))
     ap.add_argument('--poolers', '--pooler', default='align', help='align, pool or align,pool')
+    ap.add_argument('--split', default='val')
     ap.add_argument('--limit', type=int, default=None, help='first N val images; 0 = picture only')
     ap.add_argument('--picture', default=None)
     ap.add_argument('--picture-score', type=float, default=0.3, help='drawn detections: score ≥ this')
@@ -235,11 +236,12 @@ def main():
         path = args.pool_ckpt if pooler == 'pool' and args.pool_ckpt else args.ckpt
         model, ck = load_checkpoint(path)
         if args.picture and pooler == args.poolers.split(',')[0]:
-            predictions_picture(model, args.data, args.picture, pooler, score_thresh=args.picture_score)
+            predictions_picture(model, args.data, args.picture, pooler, score_thresh=args.picture_score,
+                                split=args.split, first=1 if args.split == 'val' else 0)
             print('wrote', args.picture)
         if args.limit == 0:
             continue
-        res = evaluate(model, args.data, args.limit, pooler)
+        res = evaluate(model, args.data, args.limit, pooler, args.split)
         res.update(ckpt=os.path.relpath(path), step=ck.get('step'), prior_steps=ck.get('prior_steps'))
         print(json.dumps(res), flush=True)
         if args.out:

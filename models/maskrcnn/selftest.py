@@ -100,6 +100,48 @@ def main():
     check(shapes == [(1, 64, 128, 128), (1, 64, 64, 64), (1, 64, 32, 32), (1, 64, 16, 16), (1, 65472), (1, 65472, 4),
                      (5, 81), (5, 324), (3, 81, 28, 28)], f'part shapes {shapes}')
     print(f'    {sum(p.numel() for p in m.parameters()) / 1e6:.2f} M parameters')
+    data_checks()
+
+
+def data_checks():
+    """Training targets vs inference conventions, on real val images (skipped without the data):
+    GT boxes follow the (flipped) masks; a GT mask RoIAligned to 28x28 as the mask loss's
+    target, then pasted back as at inference, gives the GT mask again (up to 28x28 detail)."""
+    root = os.path.join(HERE, '..', 'data', 'emoji-coco')
+    if not os.path.exists(os.path.join(root, 'annotations', 'instances_val.json')):
+        print('skip data checks (no models/data/emoji-coco)')
+        return
+    from torchvision.ops import roi_align
+    from data import EmojiCoco, rle_decode
+    from evaluate import mask_iou
+    ds = EmojiCoco(root, 'val', flip=True)
+    np.random.seed(3)
+    worst = 0.0
+    for i in range(6):
+        _, boxes, _, masks = ds[(i, 384)]
+        for b, mk in zip(boxes, masks):
+            ys, xs = np.nonzero(mk.numpy())
+            if len(xs) < 50:
+                continue
+            worst = max(worst, float(np.abs(np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]) - b.numpy()).max()))
+    check(worst <= 3.0, f'GT boxes follow their (randomly flipped) masks at 384 (max corner gap {worst:.1f} px)')
+    ds = EmojiCoco(root, 'val', flip=False)
+    ious, areas = [], []
+    for i in range(10):
+        _, boxes, _, masks = ds[(i, 512)]
+        im = ds.images[i]
+        h, w = im['height'], im['width']
+        anns = [a for a in ds.anns[im['id']] if a['iscrowd'] == 0]
+        rois = torch.cat([torch.arange(len(boxes))[:, None].float(), boxes], 1)
+        targets = roi_align(masks[:, None].float(), rois, (28, 28), 1.0, 2, aligned=True)[:, 0]
+        for k, a in enumerate(anns):
+            pasted = paste_mask(targets[k], boxes[k] * torch.tensor([w / 512, h / 512, w / 512, h / 512]), h, w) > 0.5
+            g = rle_decode(a['segmentation']) > 0
+            ious.append(mask_iou(pasted.numpy().ravel()[None], g.ravel()[None])[0, 0])
+            areas.append(g.sum())
+    ious, areas = np.array(ious), np.array(areas)
+    big = ious[areas > 1000].mean()
+    check(big > 0.9, f'mask target → paste round trip: mean IoU {ious.mean():.3f} ({len(ious)} instances), {big:.3f} for area > 1000 px')
 
 
 if __name__ == '__main__':

@@ -75,6 +75,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'emoji-coco'))
     ap.add_argument('--split', default='train')
+    ap.add_argument('--limit-images', type=int, default=0, help='train on the first N images only (overfit test)')
     ap.add_argument('--run', default='main')
     ap.add_argument('--resume', action='store_true')
     ap.add_argument('--init', default=None, help='start from these weights (fp16 checkpoint), fresh optimiser')
@@ -94,6 +95,7 @@ def main():
     ap.add_argument('--commit-every', type=int, default=0,
                     help='git-commit the checkpoint + ONNX + manifests every N checkpoints (0: never)')
     ap.add_argument('--no-export', action='store_true')
+    ap.add_argument('--ckpt-name', default=None, help='checkpoints/<name>.pt (default latest, or roipool for --pooler pool)')
     ap.add_argument('--rpn-pre-nms', type=int, default=1000)
     ap.add_argument('--rpn-post-nms', type=int, default=500)
     ap.add_argument('--roi-batch', type=int, default=128)
@@ -110,7 +112,7 @@ def main():
     run_dir = os.path.join(HERE, 'runs', args.run)
     os.makedirs(run_dir, exist_ok=True)
     state_path = os.path.join(run_dir, 'state.pt')
-    ckpt_name = 'latest' if args.pooler == 'align' else 'roipool'
+    ckpt_name = args.ckpt_name or ('latest' if args.pooler == 'align' else 'roipool')
     latest_path = os.path.join(HERE, 'checkpoints', f'{ckpt_name}.pt')
     csv_path = os.path.join(run_dir, 'losses.csv')
 
@@ -143,6 +145,8 @@ def main():
         print(f'resumed weights only from {latest_path}: step {step}')
 
     ds = EmojiCoco(args.data, args.split)
+    if args.limit_images:
+        ds.images = ds.images[:args.limit_images]
     sizes = [int(s) for s in args.sizes.split(',')]
     weights = [float(w) for w in args.size_weights.split(',')] if args.size_weights else [1.0] * len(sizes)
     anchors = {s: make_anchors(s) for s in sizes}
