@@ -56,32 +56,29 @@ export function roiLevelIndex(x1: number, y1: number, x2: number, y2: number, m:
   return Math.min(clamped - m.minLevel, numLevels - 1);
 }
 
-/** torchvision's bilinear_interpolate on one channel plane. */
-function bilinear(plane: Float32Array, base: number, height: number, width: number, y: number, x: number): number {
-  if (y < -1 || y > height || x < -1 || x > width) return 0;
-  if (y <= 0) y = 0;
-  if (x <= 0) x = 0;
-  let yLow = Math.floor(y);
-  let xLow = Math.floor(x);
-  let yHigh: number;
-  let xHigh: number;
-  if (yLow >= height - 1) {
-    yHigh = yLow = height - 1;
-    y = yLow;
-  } else yHigh = yLow + 1;
-  if (xLow >= width - 1) {
-    xHigh = xLow = width - 1;
-    x = xLow;
-  } else xHigh = xLow + 1;
-  const ly = f(y - yLow);
-  const lx = f(x - xLow);
-  const hy = f(1 - ly);
-  const hx = f(1 - lx);
-  const v1 = plane[base + yLow * width + xLow]!;
-  const v2 = plane[base + yLow * width + xHigh]!;
-  const v3 = plane[base + yHigh * width + xLow]!;
-  const v4 = plane[base + yHigh * width + xHigh]!;
-  return f(f(f(f(f(hy * hx) * v1) + f(f(hy * lx) * v2)) + f(f(ly * hx) * v3)) + f(f(ly * lx) * v4));
+/**
+ * One axis of torchvision's bilinear_interpolate: a sample at coordinate v of an axis of
+ * length n → (low, high, l, h = 1 − l), or null where v < −1 or v > n (the sample is 0).
+ * The 2D sample is separable: weights (h_y·h_x, h_y·l_x, l_y·h_x, l_y·l_x).
+ */
+interface Tap {
+  low: number;
+  high: number;
+  l: number;
+  h: number;
+}
+
+function axisTap(v: number, n: number): Tap | null {
+  if (v < -1 || v > n) return null;
+  if (v <= 0) v = 0;
+  let low = Math.floor(v);
+  let high: number;
+  if (low >= n - 1) {
+    high = low = n - 1;
+    v = low;
+  } else high = low + 1;
+  const l = f(v - low);
+  return { low, high, l, h: f(1 - l) };
 }
 
 /**
@@ -116,16 +113,35 @@ export function roiAlignReference(
     const gridH = p.samplingRatio > 0 ? p.samplingRatio : Math.ceil(f(roiH / out));
     const gridW = p.samplingRatio > 0 ? p.samplingRatio : Math.ceil(f(roiW / out));
     const samples = Math.max(gridH * gridW, 1);
+    // Taps per (bin, sample) of each axis, shared by every channel: [out · grid] each.
+    const yTaps: Array<Tap | null> = [];
+    for (let ph = 0; ph < out; ph++) {
+      for (let iy = 0; iy < gridH; iy++) yTaps.push(axisTap(f(f(startH + f(ph * binH)) + f(f(f(iy + 0.5) * binH) / gridH)), level.height));
+    }
+    const xTaps: Array<Tap | null> = [];
+    for (let pw = 0; pw < out; pw++) {
+      for (let ix = 0; ix < gridW; ix++) xTaps.push(axisTap(f(f(startW + f(pw * binW)) + f(f(f(ix + 0.5) * binW) / gridW)), level.width));
+    }
+    const W = level.width;
     for (let c = 0; c < channels; c++) {
-      const base = c * level.height * level.width;
+      const plane = level.data;
+      const base = c * level.height * W;
       for (let ph = 0; ph < out; ph++) {
         for (let pw = 0; pw < out; pw++) {
           let sum = 0;
           for (let iy = 0; iy < gridH; iy++) {
-            const y = f(f(startH + f(ph * binH)) + f(f(f(iy + 0.5) * binH) / gridH));
+            const ty = yTaps[ph * gridH + iy];
             for (let ix = 0; ix < gridW; ix++) {
-              const x = f(f(startW + f(pw * binW)) + f(f(f(ix + 0.5) * binW) / gridW));
-              sum = f(sum + bilinear(level.data, base, level.height, level.width, y, x));
+              const tx = xTaps[pw * gridW + ix];
+              if (!ty || !tx) {
+                sum = f(sum + 0); // the sample is 0
+                continue;
+              }
+              const rowLow = base + ty.low * W;
+              const rowHigh = base + ty.high * W;
+              const value = f(f(f(f(f(ty.h * tx.h) * plane[rowLow + tx.low]!) + f(f(ty.h * tx.l) * plane[rowLow + tx.high]!))
+                + f(f(ty.l * tx.h) * plane[rowHigh + tx.low]!)) + f(f(ty.l * tx.l) * plane[rowHigh + tx.high]!));
+              sum = f(sum + value);
             }
           }
           result[((n * channels + c) * out + ph) * out + pw] = f(sum / samples);
