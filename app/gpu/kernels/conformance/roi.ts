@@ -206,8 +206,10 @@ export async function roiAlignConformance(device: GPUDevice): Promise<CaseResult
       randomCase(device, K, { levels: randomLevels(4, 65), channels: 4, rois: randomRois(30, 66), count: 30, params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 0, aligned: true } }, 1e-4)],
     ['random: RoIs read from DetectionRecords (relative boxes, count in the header)', () =>
       randomCase(device, K, { levels: randomLevels(4, 67), channels: 4, rois: randomRois(20, 68), count: 13, params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 2, aligned: true } }, 1e-4, { width: 512, height: 512 })],
-    ['large: 350 RoIs x 64 channels x 14² (68.6k workgroups: 2D dispatch)', () =>
-      randomCase(device, K, { levels: randomLevels(64, 69), channels: 64, rois: randomRois(350, 70), count: 340, params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 2, aligned: true } }, 1e-4)],
+    // One sample a bin keeps this size affordable on software adapters; rows past the count
+    // (the output starts at −99) check that every index of the 2D dispatch is written.
+    ['large: 350 RoIs x 64 channels x 14², sampling 1 (68.6k workgroups: 2D dispatch)', () =>
+      randomCase(device, K, { levels: randomLevels(64, 69), channels: 64, rois: randomRois(350, 70), count: 340, params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 1, aligned: true } }, 1e-4)],
     ['count 0: every row zero', () =>
       randomCase(device, K, { levels: randomLevels(2, 71), channels: 2, rois: randomRois(5, 72), count: 0, params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 2, aligned: true } }, 0)],
   ]);
