@@ -93,6 +93,12 @@ describe('exportedRecordsFromOutputs', () => {
     expect(capped.records.map((r) => r.sourceIndex)).toEqual([1, 0]);
   });
 
+  it('masks of another size than the input are refused with their shape', () => {
+    const out = outputs([1, 1, 1, 1, 1, 1], [0.9, 0.9, 0.9, 0.9, 0.9, 0.9]);
+    const wrong = { ...out, pastedMasks: { data: new Float32Array(6 * 640 * 640), dims: [6, 1, 320, 1280] } };
+    expect(() => postprocessExportedReference(wrong, manifest, settings(), { width: 100, height: 100 })).toThrow(/is \[6, 1, 320, 1280\]; expected \[N, 1, 640, 640\]/);
+  });
+
   it('float labels (runOnCpu converts int64) give the same records; no rows gives none', () => {
     const out = outputs([18, 1, 12, 91, 3, 90], [0.6, 0.9, 0.95, 0.99, 0.6, 0.05]);
     const asFloat = { ...out, labels: { data: new Float32Array([18, 1, 12, 91, 3, 90]), dims: [6] } };

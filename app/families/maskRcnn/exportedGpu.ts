@@ -30,7 +30,7 @@ import { createComposeOverlay, createOverlayTexture, readOverlayTexture, type Co
 import { wordsPerRowFor } from '../../reference/maskAssembly';
 import { defaultClassColours, DEFAULT_OVERLAY_STYLE, hiddenClassMask, NO_HIGHLIGHT, type OverlayStyle } from '../../reference/composeOverlay';
 import { recordsToDetections } from '../yolact/reference';
-import { exportedLayout, type ExportedLayout } from './exported';
+import { exportedLayout, ROI_MASK_SIDE, type ExportedLayout } from './exported';
 
 /** What ORT said about an output this frame. */
 export interface OutputShape {
@@ -162,6 +162,11 @@ export class ExportedGpuPostprocessor {
     const capacity = Math.max(1, Math.floor(settings.maxDetections));
     this.ensureCapacity(capacity);
     const numRows = this.rowCount(outputs, shapes);
+    const maskDims = shapes?.[this.maskName()]?.dims;
+    const want = this.layout.masks === 'pasted' ? [this.layout.inputHeight, this.layout.inputWidth] : [ROI_MASK_SIDE, ROI_MASK_SIDE];
+    if (numRows > 0 && maskDims && (maskDims[2] !== want[0] || maskDims[3] !== want[1])) {
+      throw new Error(`exported Mask R-CNN: masks [${maskDims.join(', ')}], expected [N, 1, ${want[0]}, ${want[1]}]`);
+    }
     const pick = (name: string) => (numRows === 0 ? this.empty : outputs[name]!);
     const records = this.records!;
     const { inputWidth, inputHeight } = this.layout;
