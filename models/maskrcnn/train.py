@@ -157,6 +157,14 @@ def main():
     if new_csv:
         writer.writerow(['step', 'minutes', 'lr', 'size'] + LOSS_KEYS + ['total', 'fg_rois', 'mask_rois', 'sec_per_step'])
 
+    last_eval: dict = {}
+    eval_path = os.path.join(run_dir, 'eval.jsonl')
+    if args.resume and os.path.exists(eval_path):
+        with open(eval_path) as f:
+            lines = f.read().strip().splitlines()
+        if lines:
+            last_eval.update(json.loads(lines[-1]))
+
     def checkpoint(eval_now: bool):
         nonlocal n_ckpt
         import evaluate as evaluate_mod
@@ -178,11 +186,15 @@ def main():
             res = evaluate_mod.evaluate(model, args.data, limit=args.eval_images, pooler=args.pooler)
             train_mode()
             res.update(step=step, minutes=round(elapsed / 60, 1), eval_seconds=round(time.time() - t0))
-            with open(os.path.join(run_dir, 'eval.jsonl'), 'a') as f:
+            with open(eval_path, 'a') as f:
                 f.write(json.dumps(res) + '\n')
             print('eval', json.dumps(res), flush=True)
-            notes += (f' Python estimate on {res["images"]} val images ({args.pooler}): mask AP {res["mask_AP"]:.3f},'
-                      f' mask AP50 {res["mask_AP50"]:.3f}, box AP {res["box_AP"]:.3f}.')
+            last_eval.clear()
+            last_eval.update(res)
+        if last_eval:  # the latest estimate, maybe from an earlier checkpoint
+            e = last_eval
+            notes += (f' Python estimate (evaluate.py) on {e["images"]} val images at step {e["step"]} ({args.pooler}):'
+                      f' mask AP {e["mask_AP"]:.3f}, mask AP50 {e["mask_AP50"]:.3f}, box AP {e["box_AP"]:.3f}.')
         half = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
         atomic_save({'model': half, 'step': step, 'elapsed': elapsed, 'prior_steps': prior_steps,
                      'pooler': args.pooler, 'notes': notes, 'eval': res}, latest_path)
