@@ -141,7 +141,8 @@ export function exportedRowCount(outputs: Record<string, ExportedRawOutput>, lay
     if (name === maskName && !checkMasks) continue;
     const t = outputs[name];
     if (!t) throw new Error(`exported Mask R-CNN: no “${name}” output`);
-    if (name === maskName && n > 0 && t.dims.length === 4 && (t.dims[2]! * t.dims[3]! !== per)) {
+    const side = layout.masks === 'pasted' ? [layout.inputHeight, layout.inputWidth] : [ROI_MASK_SIDE, ROI_MASK_SIDE];
+    if (name === maskName && n > 0 && t.dims.length === 4 && (t.dims[2] !== side[0] || t.dims[3] !== side[1])) {
       throw new Error(`exported Mask R-CNN: “${name}” is [${t.dims.join(', ')}]; expected [N, 1, ${layout.masks === 'pasted' ? `${layout.inputHeight}, ${layout.inputWidth}` : `${ROI_MASK_SIDE}, ${ROI_MASK_SIDE}`}]`);
     }
     if (t.data.length < n * per) throw new Error(`exported Mask R-CNN: “${name}” holds ${t.data.length} values; ${n} rows need ${n * per}`);
