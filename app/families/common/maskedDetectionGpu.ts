@@ -9,7 +9,9 @@
  * A family subclasses `MaskedDetectionGpuPostprocessor`, builds its own decode / NMS
  * kernels and buffers, and in `encode` calls `beginFrame` (checks, grows buffers), encodes
  * its box chain into `this.records`, then `encodeMasksAndReadback` with its coefficient and
- * prototype buffers. Read-back (one mapAsync), the masks for export, recompose on hover or
+ * prototype buffers. A family whose masks are not coefficients · prototypes (pasted
+ * per-box masks) passes `spec: null`, writes `this.maskBits` itself and calls
+ * `finishFrame`. Read-back (one mapAsync), the masks for export, recompose on hover or
  * class toggles, and the overlay read-back live here once.
  *
  * Buffers (labelled `<family>.<model id>.<name>`):
@@ -62,8 +64,11 @@ export interface MaskedDetectionSetup {
   /** Class name in error messages: 'YolactGpuPostprocessor'. */
   className: string;
   numClasses: number;
-  /** Proto-space mask geometry and where the coefficients sit. */
-  spec: MaskAssemblySpec;
+  /**
+   * Proto-space mask geometry and where the coefficients sit; null for a family that
+   * writes the bit masks itself (no proto-space masks, no maskCoefficients / maskUpsample).
+   */
+  spec: MaskAssemblySpec | null;
 }
 
 /** The frame last encoded (what readResult / readMasks / recompose refer to). */
@@ -77,15 +82,15 @@ export abstract class MaskedDetectionGpuPostprocessor {
   readonly overlayTexture: GPUTexture;
   readonly mask: { width: number; height: number };
 
-  protected readonly spec: MaskAssemblySpec;
+  protected readonly spec: MaskAssemblySpec | null;
   protected readonly timer: GpuTimer;
   private readonly family: string;
   private readonly className: string;
   private readonly numClasses: number;
   private readonly style: OverlayStyle;
   private readonly numColours: number;
-  private readonly coefficients: MaskCoefficientsKernel;
-  private readonly upsample: MaskUpsampleKernel;
+  private readonly coefficients: MaskCoefficientsKernel | null;
+  private readonly upsample: MaskUpsampleKernel | null;
   private readonly compose: ComposeOverlayKernel;
   private readonly classColours: GPUBuffer;
   private readonly hiddenClasses: GPUBuffer;
@@ -101,7 +106,8 @@ export abstract class MaskedDetectionGpuPostprocessor {
   private detectionCapacity = 0;
   protected records: GPUBuffer | null = null;
   private protoMasks: GPUBuffer | null = null;
-  private maskBits: GPUBuffer | null = null;
+  /** [D, H, ceil(W/32)] u32: what composeOverlay reads and readMasks returns. */
+  protected maskBits: GPUBuffer | null = null;
   private staging: GPUBuffer | null = null;
 
   private frame: EncodedFrame | null = null;
@@ -122,8 +128,8 @@ export abstract class MaskedDetectionGpuPostprocessor {
     this.spec = setup.spec;
     this.mask = { width: mask.width, height: mask.height };
     this.style = { ...DEFAULT_OVERLAY_STYLE, premultiplied: true, ...options.style };
-    this.coefficients = createMaskCoefficients(device);
-    this.upsample = createMaskUpsample(device);
+    this.coefficients = setup.spec ? createMaskCoefficients(device) : null;
+    this.upsample = setup.spec ? createMaskUpsample(device) : null;
     this.compose = createComposeOverlay(device);
     this.timer = createGpuTimer(device, POSTPROCESS_STAGES, this.label('timer'));
     const colours = options.classColours ?? defaultClassColours(setup.numClasses);
@@ -166,7 +172,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
     for (const b of [this.records, this.protoMasks, this.maskBits, this.staging]) b?.destroy();
     const d = this.device;
     this.records = createStorageBuffer(d, this.label('records'), recordsBufferBytes(maxDetections));
-    this.protoMasks = createStorageBuffer(d, this.label('protoMasks'), protoMasksBytes(this.spec, maxDetections));
+    this.protoMasks = this.spec ? createStorageBuffer(d, this.label('protoMasks'), protoMasksBytes(this.spec, maxDetections)) : null;
     this.maskBits = createStorageBuffer(d, this.label('maskBits'), maskBitsBytes(this.mask, maxDetections));
     this.staging = d.createBuffer({
       label: this.label('staging'),
@@ -187,9 +193,9 @@ export abstract class MaskedDetectionGpuPostprocessor {
   }
 
   /**
-   * End of a frame's `encode`: masks of the kept records (coefficients · prototypes, crop,
-   * upsample to the mask size undoing `transform`), the overlay, and the copy of records +
-   * timestamps into the one staging buffer `readResult` maps.
+   * End of a frame's `encode` for prototype-mask families: masks of the kept records
+   * (coefficients · prototypes, crop, upsample to the mask size undoing `transform`), then
+   * `finishFrame`.
    */
   protected encodeMasksAndReadback(
     encoder: GPUCommandEncoder,
@@ -198,6 +204,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
     image: { width: number; height: number },
     capacity: number,
   ): void {
+    if (!this.spec || !this.coefficients || !this.upsample) throw new Error(`${this.className}: no mask spec, so no prototype masks`);
     const records = this.records!;
     this.coefficients.run(
       encoder,
@@ -211,12 +218,20 @@ export abstract class MaskedDetectionGpuPostprocessor {
       { spec: this.spec, transform, image, mask: this.mask, maxDetections: capacity },
       this.pass('masks', 'maskUpsample'),
     );
+    this.finishFrame(encoder, transform, image, capacity);
+  }
+
+  /**
+   * Last step of every frame's `encode`, once `records` and `maskBits` hold the frame: the
+   * overlay, and the copy of records + timestamps into the one staging buffer
+   * `readResult` maps.
+   */
+  protected finishFrame(encoder: GPUCommandEncoder, transform: InputTransform, image: { width: number; height: number }, capacity: number): void {
     this.frame = { transform, image: { ...image }, capacity };
     this.encodeCompose(encoder, this.pass('masks', 'composeOverlay'));
-
     // ONE staging buffer: records, then the resolved timestamps.
     const recordsBytes = recordsBufferBytes(capacity);
-    encoder.copyBufferToBuffer(records, 0, this.staging!, 0, recordsBytes);
+    encoder.copyBufferToBuffer(this.records!, 0, this.staging!, 0, recordsBytes);
     this.timer.resolve(encoder, this.staging!, recordsBytes);
   }
 
@@ -281,7 +296,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
 
   /** The last frame's proto-space masks [count, P_h, P_w] f32 (tests / debugging). */
   async readProtoMasks(): Promise<Float32Array> {
-    if (!this.frame || !this.records || !this.protoMasks) return new Float32Array(0);
+    if (!this.frame || !this.records || !this.protoMasks || !this.spec) return new Float32Array(0);
     const count = await this.keptCount();
     const plane = this.spec.protoWidth * this.spec.protoHeight;
     return count === 0 ? new Float32Array(0) : new Float32Array(await readBuffer(this.device, this.protoMasks, 0, count * plane * 4));
@@ -324,7 +339,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
 
   /** Destroys the shared kernels, buffers and the overlay texture; subclasses destroy theirs first. */
   destroy(): void {
-    for (const k of [this.coefficients, this.upsample, this.compose, this.timer]) k.destroy();
+    for (const k of [this.coefficients, this.upsample, this.compose, this.timer]) k?.destroy();
     for (const b of [this.classColours, this.hiddenClasses, this.topIndices, this.topScores, this.topCounts, this.keep, this.records, this.protoMasks, this.maskBits, this.staging]) {
       b?.destroy();
     }
