@@ -8,9 +8,9 @@
 //   suppression (ceil(topN / 64), L): row i of level l's suppression matrix gets bit j set
 //     for every j > i with IoU(i, j) > nmsIou; columns are read in tiles of 64 boxes staged
 //     in workgroup memory. masks [L, MAX_TOP_N, MASK_WORDS] u32 (scratch).
-//   walk (L): one invocation per level walks its rows best first, keeping i unless it is
-//     invalid or a kept row removed it, OR-ing kept rows into the removed set; kept ranks are
-//     compacted into kept [L, topN] u32 (in order) and keptCounts [L].
+//   walk (L) workgroups of 32: per level, the rows best first, keeping i unless it is invalid
+//     or a kept row removed it, OR-ing kept rows into the removed set (in blocks of 32 rows,
+//     see `walk`); kept ranks are compacted into kept [L, topN] u32 (in order), keptCounts [L].
 //   merge (ceil(max(topN, R) / 64), L): kept proposal k of level l goes to rank
 //     k + Σ_{l' ≠ l} #{kept proposals of l' ranking above it} (binary search: every kept list
 //     is sorted), in the order (logit desc, anchor index asc) — the sigmoid probability's
@@ -101,26 +101,79 @@ fn suppression(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
   }
 }
 
-@compute @workgroup_size(1, 1, 1)
-fn walk(@builtin(workgroup_id) wid: vec3<u32>) {
+// Walk state of one level: the removed set (one word a lane), the current 32-row block's
+// diagonal words and validity, and the kept rows found so far.
+var<workgroup> removed: array<u32, MASK_WORDS>;
+var<workgroup> diagonal: array<u32, 32>;
+var<workgroup> validBits: atomic<u32>;
+var<workgroup> blockKept: u32;
+var<workgroup> keptSoFar: u32;
+
+// Greedy walk in blocks of 32 rows (one suppression-matrix word): lane 0 resolves the block
+// in order on register words (row j is kept unless removed or invalid; a kept row removes
+// its bits of this word), then every lane w > block ORs the kept rows' word w into its
+// removed word in parallel. 2 barriers a block instead of a chain of global loads a row.
+@compute @workgroup_size(MASK_WORDS, 1, 1)
+fn walk(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let l = wid.x;
   let row = l * params.topN;
   let count = min(topCounts[l], MAX_TOP_N);
   let words = (count + 31u) / 32u;
-  var removed: array<u32, MASK_WORDS>;
-  var n = 0u;
-  for (var i = 0u; i < count; i++) {
-    let isRemoved = (removed[i / 32u] & (1u << (i % 32u))) != 0u;
-    if (!isRemoved && valid[topIndices[row + i]] == 1u) {
-      kept[row + n] = i;
-      n++;
-      let maskRow = (l * MAX_TOP_N + i) * MASK_WORDS;
-      for (var w = i / 32u; w < words; w++) {
-        removed[w] |= masks[maskRow + w];
+  let maskBase = l * MAX_TOP_N * MASK_WORDS;
+  removed[tid] = 0u;
+  if (tid == 0u) {
+    keptSoFar = 0u;
+  }
+  for (var b = 0u; b < words; b++) {
+    if (tid == 0u) {
+      atomicStore(&validBits, 0u);
+    }
+    workgroupBarrier();
+    let i = b * 32u + tid;
+    var d = 0u;
+    if (i < count) {
+      d = masks[maskBase + i * MASK_WORDS + b];
+      if (valid[topIndices[row + i]] == 1u) {
+        atomicOr(&validBits, 1u << tid);
       }
     }
+    diagonal[tid] = d;
+    workgroupBarrier();
+    if (tid == 0u) {
+      var gone = removed[b];
+      let ok = atomicLoad(&validBits);
+      var keptHere = 0u;
+      var n = keptSoFar;
+      let rows = min(32u, count - b * 32u);
+      for (var j = 0u; j < rows; j++) {
+        let bit = 1u << j;
+        if ((gone & bit) == 0u && (ok & bit) != 0u) {
+          keptHere |= bit;
+          gone |= diagonal[j];
+          kept[row + n] = b * 32u + j;
+          n++;
+        }
+      }
+      removed[b] = gone;
+      blockKept = keptHere;
+      keptSoFar = n;
+    }
+    workgroupBarrier();
+    if (tid > b && tid < words) {
+      var gone = removed[tid];
+      var rest = blockKept;
+      while (rest != 0u) {
+        let j = firstTrailingBit(rest);
+        rest &= rest - 1u;
+        gone |= masks[maskBase + (b * 32u + j) * MASK_WORDS + tid];
+      }
+      removed[tid] = gone;
+    }
+    workgroupBarrier();
   }
-  keptCounts[l] = n;
+  if (tid == 0u) {
+    keptCounts[l] = keptSoFar;
+  }
 }
 
 // (logit bits made order-preserving, anchor index): a ranks above b iff logit_a > logit_b,
