@@ -143,3 +143,37 @@ test('Mask R-CNN on wasm finds what wasm+gpu finds; the RoIPool variant is in th
   console.log(`RoIPool (wasm): ${rows.length} instances`);
   expect(rows.length).toBeGreaterThan(0);
 });
+
+test('the all-GPU webgpu path: three ORT WebGPU parts, our kernels between, no RoI features read back', async ({ page }) => {
+  test.skip(!process.env.E2E_MASKRCNN_WEBGPU, 'ORT WebGPU on SwiftShader takes minutes for the three parts: set E2E_MASKRCNN_WEBGPU=1');
+  test.setTimeout(4 * TIMEOUT);
+  await openApp(page, { path: 'webgpu', panes: '2', model: ALIGN });
+  await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm+gpu');
+  await dropAndWait(page, sampleFile(2), 3 * TIMEOUT);
+  for (const i of [0, 1]) await ensureWeakInstances(page, i);
+  const state = await getState(page);
+  expect(state.panes.map((p) => p.activePath)).toEqual(['webgpu', 'wasm+gpu']);
+  const [web, mixed] = [state.panes[0]!.result!, state.panes[1]!.result!];
+  // One read-back of the records (+ timestamps, + the overlay on software adapters): far
+  // below the RoI features 'wasm+gpu' needs for its CPU heads.
+  const roiBytes = 4 * (500 * 64 * 7 * 7 + 100 * 64 * 14 * 14);
+  const overlay = web.maskWidth * web.maskHeight * 4;
+  expect(web.bytesReadBack).toBeLessThanOrEqual(overlay + 16 + 32 * 100 + 256);
+  expect(mixed.bytesReadBack).toBeGreaterThan(roiBytes);
+  // ORT's WebGPU kernels and its wasm kernels differ in float rounding: compare loosely.
+  let matched = 0;
+  const used = new Set<number>();
+  for (const g of web.detections) {
+    const j = mixed.detections.findIndex((c, k) => !used.has(k) && c.classIndex === g.classIndex && boxIou(g.box, c.box) >= 0.9);
+    if (j >= 0) {
+      used.add(j);
+      matched++;
+    }
+  }
+  const summary = `webgpu ${web.detections.length} vs wasm+gpu ${mixed.detections.length} instances, ${matched} matched at box IoU ≥ 0.9; webgpu read back ${web.bytesReadBack} B; ` +
+    (['inference', 'rpn', 'roi', 'heads', 'decode', 'nms', 'masks', 'total'] as const).map((k) => `${k} ${web.timings[k]?.toFixed(1)}`).join(', ') + ' ms';
+  console.log(summary);
+  test.info().annotations.push({ type: 'webgpu', description: summary });
+  expect(web.detections.length).toBeGreaterThan(0);
+  expect(matched).toBeGreaterThanOrEqual(Math.floor(0.5 * web.detections.length));
+});
