@@ -87,7 +87,7 @@ function log(message: string): void {
 export interface Skipped {
   model: string;
   family: string;
-  part: 'pipeline' | 'paths' | 'peer' | 'models';
+  part: 'pipeline' | 'paths' | 'peer';
   reason: string;
 }
 
@@ -394,7 +394,12 @@ async function releasePeer(sessions: PeerSessions | null): Promise<void> {
 /** Why path 4 cannot run on a model's outputs, or null when it can. */
 function peerUnfit(manifest: ModelManifest): string | null {
   if (manifest.family !== 'yolo-seg') return 'path 4 exists for the YOLO-seg layout only';
-  const layout = yoloSegLayout(manifest);
+  let layout: ReturnType<typeof yoloSegLayout>;
+  try {
+    layout = yoloSegLayout(manifest);
+  } catch (e) {
+    return message(e);
+  }
   if (layout.head !== 'raw') return 'an end-to-end export (NMS inside the model): the peer\'s NMS graph needs the raw head';
   if (manifest.input.width !== manifest.input.height) return `the peer's mask graph paints a square S×S overlay; the input is ${manifest.input.width}x${manifest.input.height}`;
   return null;
