@@ -65,7 +65,7 @@ test('the bundled YOLO-seg model runs next to YOLACT-550; wasm+gpu and wasm agre
   await expect.poll(async () => (await getState(page)).panes.slice(0, 2).map((p) => p.settings.scoreThreshold))
     .toEqual([FIXED_THRESHOLD, FIXED_THRESHOLD]);
 
-  const file = sampleFile(0);
+  const file = sampleFile(1);
   await dropAndWait(page, file, 300_000);
   const state = await getState(page);
   const [gpu, cpu, yolact] = state.panes.map((p) => p.result) as [FrameResult, FrameResult, FrameResult | undefined];
