@@ -5,7 +5,7 @@ file app/reference/rpnTorchvision.test.ts and the rpnTorchvision conformance sui
 our references and kernels with it.
 
 Run from the repository root:  /usr/bin/python3 app/reference/rpnTorchvisionFixture.py
-(torch 1.13 / torchvision 0.14 from Debian's python3-torchvision).
+(torch 1.13 / torchvision 0.14 from Debian's python3-torchvision; about 6 s).
 """
 import json
 
@@ -39,37 +39,43 @@ def f32(values):
     return np.array(values, dtype=np.float64).astype(np.float32)
 
 
-# --- RPN: anchors + decode + filter_proposals on a 128x128 input --------------------------
-# Inputs (fixtureRpnInputs in the TS file): logits 8u − 4; deltas (u − 0.5)·0.8, then per
-# anchor u < 0.02 → dh = −30 (an empty box), u < 0.04 → dw = 9 (clamped).
-INPUT = 128
+# --- RPN: anchors + decode + filter_proposals -----------------------------------------
+# Inputs (fixtureRpnInputs in conformance/rpnTorchvision.ts): logits 8u − 4; deltas
+# (u − 0.5)·0.8, then per anchor u < 0.02 → dh = −30 (an empty box), u < 0.04 → dw = 9
+# (clamped). Two cases: a 128 input (top 100, R 150) and the bundled model's 512 input with
+# its constants (top 1000, R 500).
 STRIDES = [4, 8, 16, 32, 64]
 SIZES = [16, 32, 64, 128, 256]
 RATIOS = [0.5, 1.0, 2.0]
-PRE_NMS, POST_NMS, NMS_IOU = 100, 150, 0.7
-sides = [INPUT // s for s in STRIDES]
-counts = [s * s * len(RATIOS) for s in sides]
-total = sum(counts)
-r = mulberry32(2024)
-logits = f32([r() * 8 - 4 for _ in range(total)])
-deltas = f32([(r() - 0.5) * 0.8 for _ in range(4 * total)]).reshape(total, 4)
-for i in range(total):
-    u = r()
-    if u < 0.02:
-        deltas[i, 3] = -30
-    elif u < 0.04:
-        deltas[i, 2] = 9
-
+NMS_IOU = 0.7
 anchor_gen = AnchorGenerator(sizes=tuple((s,) for s in SIZES), aspect_ratios=(tuple(RATIOS),) * len(SIZES))
-images = ImageList(torch.zeros(1, 3, INPUT, INPUT), [(INPUT, INPUT)])
-maps = [torch.zeros(1, 1, s, s) for s in sides]
-anchors = anchor_gen(images, maps)[0]
-rpn = RegionProposalNetwork(anchor_gen, torch.nn.Identity(), 0.7, 0.3, 256, 0.5,
-                            dict(training=PRE_NMS, testing=PRE_NMS), dict(training=POST_NMS, testing=POST_NMS), NMS_IOU)
-rpn.eval()
-with torch.no_grad():
-    proposals = rpn.box_coder.decode(torch.from_numpy(deltas), [anchors]).view(1, -1, 4)
-    boxes, scores = rpn.filter_proposals(proposals, torch.from_numpy(logits).view(1, -1), images.image_sizes, counts)
+
+
+def rpn_case(size, pre_nms, post_nms, seed):
+    sides = [size // s for s in STRIDES]
+    counts = [s * s * len(RATIOS) for s in sides]
+    total = sum(counts)
+    r = mulberry32(seed)
+    logits = f32([r() * 8 - 4 for _ in range(total)])
+    deltas = f32([(r() - 0.5) * 0.8 for _ in range(4 * total)]).reshape(total, 4)
+    for i in range(total):
+        u = r()
+        if u < 0.02:
+            deltas[i, 3] = -30
+        elif u < 0.04:
+            deltas[i, 2] = 9
+    images = ImageList(torch.zeros(1, 3, size, size), [(size, size)])
+    anchors = anchor_gen(images, [torch.zeros(1, 1, s, s) for s in sides])[0]
+    rpn = RegionProposalNetwork(anchor_gen, torch.nn.Identity(), 0.7, 0.3, 256, 0.5,
+                                dict(training=pre_nms, testing=pre_nms), dict(training=post_nms, testing=post_nms), NMS_IOU)
+    rpn.eval()
+    with torch.no_grad():
+        proposals = rpn.box_coder.decode(torch.from_numpy(deltas), [anchors]).view(1, -1, 4)
+        boxes, scores = rpn.filter_proposals(proposals, torch.from_numpy(logits).view(1, -1), images.image_sizes, counts)
+    return dict(input=size, preNmsTopN=pre_nms, postNmsTopN=post_nms, seed=seed), boxes[0], scores[0]
+
+
+rpn_cases = {'RPN_FIXTURE': rpn_case(128, 100, 150, 2024), 'RPN_FIXTURE_512': rpn_case(512, 1000, 500, 2025)}
 
 # Anchors of the bundled 512 model: the first 3 of each level and a few inside.
 big_sides = [512 // s for s in STRIDES]
@@ -113,11 +119,12 @@ lines = [
     + ' / torchvision ' + torchvision.__version__ + ': do not edit.',
     ' * What torchvision computes on inputs both sides regenerate (see the script).',
     ' */',
-    f'export const RPN_FIXTURE = {{ input: {INPUT}, strides: {STRIDES}, sizes: {SIZES}, ratios: {RATIOS}, '
-    f'preNmsTopN: {PRE_NMS}, postNmsTopN: {POST_NMS}, nmsIou: {NMS_IOU}, seed: 2024 }};',
-    '/** torchvision RegionProposalNetwork.filter_proposals (eval): [P, 4] boxes, [P] scores, best first. */',
-    f'export const RPN_FIXTURE_BOXES = {floats(boxes[0].flatten().tolist())};',
-    f'export const RPN_FIXTURE_SCORES = {floats(scores[0].tolist())};',
+    f'export const RPN_GEOMETRY = {{ strides: {STRIDES}, sizes: {SIZES}, ratios: {RATIOS}, nmsIou: {NMS_IOU} }};',
+    *[line for name, (case, boxes, scores) in rpn_cases.items() for line in (
+        f'/** torchvision RegionProposalNetwork.filter_proposals (eval): [P, 4] boxes, [P] scores, best first. */',
+        f'export const {name} = {{ ...{json.dumps(case)}, boxes: {floats(boxes.flatten().tolist())}, '
+        f'scores: {floats(scores.tolist())} }};',
+    )],
     '/** AnchorGenerator on the 512 model: [index, x1, y1, x2, y2]. */',
     'export const ANCHORS_512 = ' + json.dumps([[i] + big_anchors[i].tolist() for i in picks]) + ';',
     f'export const ROI_FIXTURE = {{ channels: {C}, height: {H}, width: {W}, outSize: {OUT}, spatialScale: {SCALE}, seed: 77, numRois: 12 }};',
@@ -130,4 +137,4 @@ lines = [
 ]
 with open('app/reference/rpnTorchvisionFixture.ts', 'w') as fh:
     fh.write('\n'.join(lines))
-print(f'{boxes[0].shape[0]} proposals; anchors {len(picks)}; roi outputs {len(pool)}')
+print(f'{[len(c[2]) for c in rpn_cases.values()]} proposals; anchors {len(picks)}; roi outputs {len(pool)}')
