@@ -139,13 +139,16 @@ describe('two-stage Mask R-CNN: GPU chain vs reference chain on real ONNX output
         const t1 = performance.now();
         const gpu = await post.runFrame(buffers, { ...heads, upload }, settings, transform, image);
         const gpuMs = performance.now() - t1;
-        // A second frame on the same objects: pipelines compiled, buffers made.
-        const t2 = performance.now();
-        const again = await post.runFrame(buffers, { ...heads, upload }, settings, transform, image);
-        const againMs = performance.now() - t2;
-        expect(again.records).toEqual(gpu.records);
-        const stageMs = (['rpn', 'roi', 'decode', 'nms', 'masks'] as const).map((k) => `${k} ${again.timings[k]?.toFixed(1)}`).join(', ');
-        console.log(`${id}: second frame ${againMs.toFixed(0)} ms (heads ${again.headsMs.toFixed(0)} ms on ORT wasm); GPU stages (${again.timings.source ?? 'cpu'}): ${stageMs} ms`);
+        if (id === MODELS[0]) {
+          // A second frame on the same objects (pipelines compiled, buffers made): the same
+          // records, and the warm per-stage GPU times.
+          const t2 = performance.now();
+          const again = await post.runFrame(buffers, { ...heads, upload }, settings, transform, image);
+          const againMs = performance.now() - t2;
+          expect(again.records).toEqual(gpu.records);
+          const stageMs = (['rpn', 'roi', 'decode', 'nms', 'masks'] as const).map((k) => `${k} ${again.timings[k]?.toFixed(1)}`).join(', ');
+          console.log(`${id}: second frame ${againMs.toFixed(0)} ms (heads ${again.headsMs.toFixed(0)} ms on ORT wasm); GPU stages (${again.timings.source ?? 'cpu'}): ${stageMs} ms`);
+        }
         const stages = await post.readStages();
         const gpuMasks = await post.readMasks();
 
