@@ -11,6 +11,9 @@ every --eval-every checkpoints, a quick mask AP estimate on val. Losses go to
 models/yolact/runs/<run>/losses.csv. `--resume` continues from runs/<run>/state.pt, or
 from checkpoints/latest.pt (weights only, fresh optimiser) when the run folder is gone.
 
+`--backbone-init checkpoints/backbone-pretrain.pt`: the backbone from
+pretrain_backbone.py (crop classification, our stand-in for ImageNet pretraining).
+
 Learning rate: AdamW, linear warm-up, then cosine decay over --minutes of training time
 down to 5 % (time-based, so it fits the CPU budget whatever the speed); it then stays at
 5 % if the job keeps running.
@@ -102,6 +105,9 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--workers', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--backbone-init', default='',
+                    help='backbone weights from pretrain_backbone.py, loaded over whatever else was loaded '
+                         '(a new run; the other parts keep their initial or resumed weights)')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -127,6 +133,11 @@ def main():
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
         step, elapsed = ck.get('step', 0), ck.get('elapsed', 0.0)
         print(f'resumed weights only from {latest_path}: step {step}')
+
+    if args.backbone_init:
+        bb = torch.load(args.backbone_init, map_location='cpu')
+        model.backbone.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bb['backbone'].items()})
+        print(f'backbone from {args.backbone_init} (crop accuracy {bb.get("val_accuracy")})', flush=True)
 
     ds = EmojiCoco(args.data, args.split)
     sizes = [int(s) for s in args.sizes.split(',')]
