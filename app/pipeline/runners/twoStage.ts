@@ -15,8 +15,11 @@
  *
  * Stage timings (StageTimings): inference = backbone; rpn = proposals; roi = RoI pooling
  * (box + mask features); heads = box head + mask head runs; decode / nms = box decode and
- * per-class top-k, NMS, cap; masks = paste + compose. The overlay machinery (canvas or
- * read-back, recompose, snapshot) is the shared one of runners/gpu.ts.
+ * per-class top-k, NMS, cap; masks = paste + compose. Our stages are GPU timestamps; the ORT
+ * parts are wall times — on 'webgpu' up to their GPU completion (`onSubmittedWorkDone`: a
+ * wait, no data read back), since ORT returns as soon as its work is submitted. Without
+ * 'timestamp-query' our stages show '–'. The overlay machinery (canvas or read-back,
+ * recompose, snapshot) is the shared one of runners/gpu.ts.
  */
 import type { Detection, ExecutionPath, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
@@ -284,8 +287,14 @@ export class TwoStageGpuRunner implements PaneRunner {
         });
         transform = tr!;
         const input = ort.Tensor.fromGpuBuffer(this.inputBuffer, { dataType: 'float32', dims: [1, 3, height, width] });
+        await this.device.queue.onSubmittedWorkDone();
         const t2 = performance.now();
-        const results = await serialized(() => this.sessions.backbone.run({ [name]: input }));
+        const results = await serialized(async () => {
+          const r = await this.sessions.backbone.run({ [name]: input });
+          // ORT returns once its work is submitted: time the backbone to its GPU completion.
+          await this.device.queue.onSubmittedWorkDone();
+          return r;
+        });
         release.push(() => Object.values(results).forEach((t) => t.dispose()));
         backbone = gpuOutputs(results, this.manifest.outputs, 'backbone');
         Object.assign(timings, { upload: Frame.lastUploadMs(), preprocess: t2 - t1, inference: performance.now() - t2 });
@@ -336,19 +345,19 @@ export class TwoStageGpuRunner implements PaneRunner {
       this.hiddenInPost = view.hiddenClasses.length;
     }
     const { boxHead, maskHead } = this.sessions;
-    const layout = this.layout;
+    const { layout, device } = this;
     const gpuHeads = (): TwoStageHeadsGpu => ({
       onGpu: true,
       boxHead: async (features) => {
         const input = ort.Tensor.fromGpuBuffer(features, { dataType: 'float32', dims: boxFeatureDims(layout) });
-        const results = await serialized(() => boxHead.run({ [BOX_HEAD_INPUT]: input }));
+        const results = await serialized(() => boxHead.run({ [BOX_HEAD_INPUT]: input }).then(async (r) => (await device.queue.onSubmittedWorkDone(), r)));
         release.push(() => Object.values(results).forEach((t) => t.dispose()));
         const out = gpuOutputs(results, BOX_HEAD_OUTPUTS, 'box head');
         return { classLogits: out.classLogits!, boxDeltas: out.boxDeltas! };
       },
       maskHead: async (features, count) => {
         const input = ort.Tensor.fromGpuBuffer(features, { dataType: 'float32', dims: maskFeatureDims(layout, count) });
-        const results = await serialized(() => maskHead.run({ [MASK_HEAD_INPUT]: input }));
+        const results = await serialized(() => maskHead.run({ [MASK_HEAD_INPUT]: input }).then(async (r) => (await device.queue.onSubmittedWorkDone(), r)));
         release.push(() => Object.values(results).forEach((t) => t.dispose()));
         return gpuOutputs(results, MASK_HEAD_OUTPUTS, 'mask head').maskLogits!;
       },
