@@ -398,7 +398,19 @@ export class MaskRcnnTwoStageGpu {
       }
     };
     const m = maskBatch(settings);
+    // Without timestamp queries: wall time of each step to its GPU completion (a wait, no
+    // data read back). 'rpn' then includes the box RoI pooling, 'nms' the box decode and the
+    // mask RoI pooling; 'roi' and 'decode' stay unknown.
+    const cpuClock = this.timer.source === 'cpu';
+    const cpuMs: Partial<StageTimings> = {};
+    const settle = async (key: 'rpn' | 'nms', t0: number) => {
+      if (!cpuClock) return;
+      await this.device.queue.onSubmittedWorkDone();
+      cpuMs[key] = performance.now() - t0;
+    };
+    let t = performance.now();
     submit('proposals', (encoder) => this.encodeProposals(encoder, backbone));
+    await settle('rpn', t);
     let boxOut: Record<string, GPUBuffer>;
     if ('onGpu' in heads) {
       boxOut = await timed(() => heads.boxHead(this.boxFeatures));
@@ -408,7 +420,9 @@ export class MaskRcnnTwoStageGpu {
       const out = await timed(() => heads.boxHead(features));
       boxOut = { classLogits: heads.upload('classLogits', out.classLogits), boxDeltas: heads.upload('boxDeltas', out.boxDeltas) };
     }
+    t = performance.now();
     submit('detections', (encoder) => this.encodeDetections(encoder, boxOut, backbone, settings, transform, image));
+    await settle('nms', t);
     let maskLogits: GPUBuffer;
     if ('onGpu' in heads) {
       maskLogits = await timed(() => heads.maskHead(this.maskFeatures, m));
@@ -420,7 +434,8 @@ export class MaskRcnnTwoStageGpu {
     submit('masks', (encoder) => this.encodeMasks(encoder, maskLogits));
     const submittedAt = performance.now();
     const read = await this.readResult();
-    return { ...read, bytesReadBack: read.bytesReadBack + featureBytes, featureBytes, headsMs, submittedAt };
+    const timings = cpuClock ? { ...read.timings, ...cpuMs } : read.timings;
+    return { ...read, timings, bytesReadBack: read.bytesReadBack + featureBytes, featureBytes, headsMs, submittedAt };
   }
 
   /** 'wasm+gpu': the box features back on the CPU for the box head (R·C·7·7 f32; counted by the runner). */
