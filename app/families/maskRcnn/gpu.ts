@@ -372,8 +372,9 @@ export class MaskRcnnTwoStageGpu {
    *   back before the records.
    * - CPU heads ('wasm+gpu'): the features are read back (`featureBytes`, counted by the
    *   caller in bytesReadBack), the head outputs uploaded through `heads.upload`.
-   * `headsMs`: wall time of the head runs (ORT). `submittedAt`: when the last step was
-   * submitted (the read-back's wait starts there).
+   * `headsMs`: wall time of the head runs (ORT); `featureReadMs`: of the feature read-backs
+   * ('wasm+gpu'), less the GPU stages they waited on when those are timestamped. `submittedAt`: when the last step was
+   * submitted (the records read-back's wait starts there).
    */
   async runFrame(
     backbone: Record<string, GPUBuffer>,
@@ -381,7 +382,7 @@ export class MaskRcnnTwoStageGpu {
     settings: PostprocessSettings,
     transform: InputTransform,
     image: { width: number; height: number },
-  ): Promise<TwoStageReadResult & { featureBytes: number; headsMs: number; submittedAt: number }> {
+  ): Promise<TwoStageReadResult & { featureBytes: number; featureReadMs: number; headsMs: number; submittedAt: number }> {
     const submit = (label: string, encode: (encoder: GPUCommandEncoder) => void) => {
       const encoder = this.device.createCommandEncoder({ label: this.label(label) });
       encode(encoder);
@@ -389,6 +390,7 @@ export class MaskRcnnTwoStageGpu {
     };
     let headsMs = 0;
     let featureBytes = 0;
+    let featureReadMs = 0;
     const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
       const t = performance.now();
       try {
@@ -415,7 +417,9 @@ export class MaskRcnnTwoStageGpu {
     if ('onGpu' in heads) {
       boxOut = await timed(() => heads.boxHead(this.boxFeatures));
     } else {
+      const tr = performance.now();
       const features = await this.readBoxFeatures();
+      featureReadMs += performance.now() - tr;
       featureBytes += features.byteLength;
       const out = await timed(() => heads.boxHead(features));
       boxOut = { classLogits: heads.upload('classLogits', out.classLogits), boxDeltas: heads.upload('boxDeltas', out.boxDeltas) };
@@ -427,7 +431,9 @@ export class MaskRcnnTwoStageGpu {
     if ('onGpu' in heads) {
       maskLogits = await timed(() => heads.maskHead(this.maskFeatures, m));
     } else {
+      const tr = performance.now();
       const features = await this.readMaskFeatures();
+      featureReadMs += performance.now() - tr;
       featureBytes += features.byteLength;
       maskLogits = heads.upload('maskLogits', await timed(() => heads.maskHead(features, m)));
     }
@@ -435,7 +441,11 @@ export class MaskRcnnTwoStageGpu {
     const submittedAt = performance.now();
     const read = await this.readResult();
     const timings = cpuClock ? { ...read.timings, ...cpuMs } : read.timings;
-    return { ...read, timings, bytesReadBack: read.bytesReadBack + featureBytes, featureBytes, headsMs, submittedAt };
+    // The feature read-backs waited on the GPU stages before them: keep only the copy.
+    if (timings.source === 'gpu') {
+      featureReadMs = Math.max(0, featureReadMs - ((timings.rpn ?? 0) + (timings.roi ?? 0) + (timings.decode ?? 0) + (timings.nms ?? 0)));
+    }
+    return { ...read, timings, bytesReadBack: read.bytesReadBack + featureBytes, featureBytes, featureReadMs, headsMs, submittedAt };
   }
 
   /** 'wasm+gpu': the box features back on the CPU for the box head (R·C·7·7 f32; counted by the runner). */

@@ -315,7 +315,9 @@ export class TwoStageGpuRunner implements PaneRunner {
           timings: {
             ...timings,
             ...out.timings,
-            readback: out.timings.readback ?? Math.max(0, tRead - out.submittedAt - (out.timings.source === 'gpu' ? out.timings.masks ?? 0 : 0)),
+            // The records' wait less the GPU stage it waited on, plus the RoI feature
+            // read-backs of 'wasm+gpu'.
+            readback: Math.max(0, tRead - out.submittedAt - (out.timings.source === 'gpu' ? out.timings.masks ?? 0 : 0)) + out.featureReadMs,
             total: t4 - t0,
             source: out.timings.source ?? 'cpu',
           },
