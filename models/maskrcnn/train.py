@@ -84,7 +84,7 @@ def main():
     ap.add_argument('--batch', type=int, default=4)
     ap.add_argument('--sizes', default='352,384,416,448', help='input sizes drawn per batch, e.g. 384,448,512')
     ap.add_argument('--size-weights', default=None)
-    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--weight-decay', type=float, default=1e-4)
     ap.add_argument('--warmup', type=int, default=100)
     ap.add_argument('--minutes', type=float, default=120, help='cosine schedule length (training time)')
