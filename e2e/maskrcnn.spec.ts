@@ -83,6 +83,18 @@ test('Mask R-CNN next to YOLACT on wasm+gpu: both segment, the table shows the t
   test.info().annotations.push({ type: 'timings', description: summary });
   await screenshot(page, 'maskrcnn-next-to-yolact');
 
+  // Hover and class toggles recompose the two-stage pane's overlay (no inference).
+  const mp = pane(page, 1);
+  await mp.getByTestId(ids.instanceRow).first().hover();
+  await expect(mp.getByTestId(ids.instanceDetails)).toContainText('score');
+  await expect.poll(async () => (await getState(page)).panes[1]!.highlight).toBe(0);
+  const before = await instanceCount(mp);
+  const firstClass = await mp.getByTestId(ids.instanceRow).first().getAttribute('data-class');
+  const ofClass = await mp.locator(`[data-testid="${ids.instanceRow}"][data-class="${firstClass}"]`).count();
+  await mp.locator(`[data-testid="${ids.classToggle}"][data-class="${firstClass}"]`).click();
+  await expect.poll(() => instanceCount(mp)).toBe(before - ofClass);
+  expect((await getState(page)).panes[1]!.status).not.toBe('error');
+
   // Removing the two-stage pane: the table reads as before.
   await pane(page, 1).getByTestId(ids.removePane).click();
   await expect(table.locator('th[data-stage="rpn"]')).toHaveCount(0);
