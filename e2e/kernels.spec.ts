@@ -19,10 +19,31 @@ interface Summary {
 
 /** Suites that must be on the page (the mask side and the family; the box side adds more). */
 const REQUIRED_SUITES = [
+  'preprocessConformance',
+  'yolactDecodeConformance',
+  'classTopKConformance',
+  'fastNmsConformance',
+  'greedyNmsConformance',
+  'detectionCapConformance',
   'maskCoefficientsConformance',
   'maskUpsampleConformance',
   'composeOverlayConformance',
   'yolactFamilyConformance',
+  'yoloSegDecodeConformance',
+  'yoloSegTrimTopKConformance',
+  'yoloSegEndToEndConformance',
+  // Mask R-CNN: RPN, RoI pooling, detection stage, paste; public exports
+  'rpnDecodeConformance',
+  'rpnTopNConformance',
+  'rpnProposalNmsConformance',
+  'roiAlignConformance',
+  'roiPoolConformance',
+  'rpnStageConformance',
+  'rpnTorchvisionConformance',
+  'maskRcnnBoxDecodeConformance',
+  'maskPasteConformance',
+  'exportedRecordsConformance',
+  'pastedMaskBitsConformance',
 ];
 
 test('every conformance case passes on the browser’s WebGPU device', async ({ page }) => {
