@@ -5,7 +5,9 @@
  *
  * `--record` writes the figures, the command and the ONNX file's sha256 into
  * `accuracy.json` beside the manifest (keyed by model id): the accuracy a bundled model is
- * known to have, which the end-to-end accuracy test reads.
+ * known to have, which the end-to-end accuracy test reads. A two-stage model (three ONNX
+ * parts) records `modelSha256` of its parts (one hash over the three, see there) and each
+ * part's own sha256 in `partsSha256`.
  *
  * `--ann` / `--images` evaluate any COCO-format set, e.g. the demo samples:
  * `--ann public/samples/annotations.json --images public/samples`.
@@ -20,9 +22,18 @@
  * Settings: the manifest's defaults, except the display threshold `scoreThreshold`,
  * which is 0 unless `--score` is given (COCO evaluation takes every detection ≤ 100, as
  * YOLACT's own evaluation does).
+ *
+ * Two-stage Mask R-CNNs (`manifest.twoStage`: backbone, box head, mask head): three ORT wasm
+ * sessions, `maskRcnnTwoStageReference` between them (the app's 'wasm' path) with the heads
+ * as callbacks. Their default score threshold is the manifest's `confThreshold` (0.05, the
+ * box head's candidate test, as torchvision and Detectron evaluate a Mask R-CNN, and as
+ * models/maskrcnn/evaluate.py does); `--score 0` takes every candidate. Public single-file
+ * Mask R-CNN exports go through `postprocessMaskRcnnReference` like a one-session family
+ * (their CHW input and integer labels are handled).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { register } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import jpeg from 'jpeg-js';
@@ -32,7 +43,7 @@ import { evaluateCoco, type DetectionResult, type EvalResult, type IouType } fro
 import { loadCocoGroundTruth, type CocoDataset } from '../app/eval/dataset';
 import { toCocoRle } from '../app/eval/rle';
 import { preprocessReference } from '../app/reference/preprocess';
-import type { Detection, FrameResult, InstanceMasks, ModelManifest, NmsKind, PostprocessSettings } from '../app/types';
+import type { Detection, FrameResult, InstanceMasks, ModelManifest, NmsKind, PostprocessSettings, StageTimings } from '../app/types';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,12 +54,23 @@ export interface CpuTensor {
 }
 export type CpuOutputs = Record<string, CpuTensor>;
 
+/** The CPU stages a post-processor may time (two-stage models time all of them). */
+export type PostStage = 'rpn' | 'roi' | 'heads' | 'decode' | 'nms' | 'masks';
+export const POST_STAGES: readonly PostStage[] = ['rpn', 'roi', 'heads', 'decode', 'nms', 'masks'];
+
+export interface PostprocessOutput {
+  detections: Detection[];
+  masks: InstanceMasks;
+  timings?: Partial<Pick<StageTimings, PostStage>>;
+}
+
+/** One image's post-processing; a two-stage model's is async (its heads run in between). */
 export type PostprocessFn = (
   outputs: CpuOutputs,
   manifest: ModelManifest,
   settings: PostprocessSettings,
   imageSize: { width: number; height: number },
-) => { detections: Detection[]; masks: InstanceMasks; timings?: { nms?: number } };
+) => PostprocessOutput | Promise<PostprocessOutput>;
 
 /** Runs the model on one input tensor `[1, 3, H, W]`. */
 export type ModelRunner = (input: Float32Array) => Promise<CpuOutputs>;
@@ -74,7 +96,10 @@ export interface EvalOptions {
 export interface EvalDeps {
   /** Default: an ORT wasm session on the manifest's ONNX file. */
   createRunner?: (manifest: ModelManifest, manifestPath: string) => Promise<ModelRunner>;
-  /** Default: `postprocess<Family>Reference` of app/families/<family>/reference.ts. */
+  /**
+   * Default: `postprocess<Family>Reference` of app/families/<folder>/reference.ts; for a
+   * two-stage model, `maskRcnnTwoStageReference` with ORT wasm sessions of its heads.
+   */
   postprocess?: PostprocessFn;
 }
 
@@ -97,8 +122,21 @@ export interface EvalReport {
   detections: number;
   settings: PostprocessSettings;
   path: string;
-  /** Mean milliseconds per image. */
-  timings: { decode: number; preprocess: number; inference: number; postprocess: number; encode: number; nms?: number };
+  /**
+   * Mean milliseconds per image (`decode` = the image file's decode). `inference` is the
+   * (backbone) session; `nms` and, for two-stage models, all of `stages` (rpn, roi, heads =
+   * the box + mask head sessions, decode = the box decode, nms, masks) are parts of
+   * `postprocess`, as the family's reference times them.
+   */
+  timings: {
+    decode: number;
+    preprocess: number;
+    inference: number;
+    postprocess: number;
+    encode: number;
+    nms?: number;
+    stages?: Partial<Record<PostStage, number>>;
+  };
   mask?: EvalSection;
   box?: EvalSection;
   boundary?: EvalSection;
@@ -120,39 +158,152 @@ export function decodeImage(path: string): { data: Uint8Array; width: number; he
   return { data: img.data, width: img.width, height: img.height };
 }
 
-async function ortRunner(manifest: ModelManifest, manifestPath: string): Promise<ModelRunner> {
+/** A manifest of our two-stage Mask R-CNN (three ONNX parts). Same test as app/families/maskRcnn/manifest.ts. */
+export function isTwoStageManifest(manifest: ModelManifest): boolean {
+  return manifest.family === 'maskrcnn' && manifest.twoStage !== undefined;
+}
+
+/** The ONNX files of a model, relative to the app root: the one file, or backbone, box head, mask head. */
+export function modelFiles(manifest: Pick<ModelManifest, 'url' | 'twoStage'> & { family?: string }): string[] {
+  return manifest.twoStage ? [manifest.url, manifest.twoStage.boxHeadUrl, manifest.twoStage.maskHeadUrl] : [manifest.url];
+}
+
+/** An ONNX file of a manifest: `url` is relative to the app root (the repository root), else the manifest's folder. */
+export function locateOnnx(url: string, manifestPath: string): string {
+  const candidates = [resolve(REPO_ROOT, url), resolve(dirname(manifestPath), basename(url))];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new Error(`ONNX file not found: tried ${candidates.join(', ')}`);
+  return found;
+}
+
+/**
+ * sha256 (hex) of a model's ONNX bytes. One file: the file's sha256. Several (a two-stage
+ * model): sha256 of the parts' hex digests joined in `modelFiles` order (backbone, box head,
+ * mask head), so a change to any part changes it.
+ */
+export function modelSha256(manifest: Pick<ModelManifest, 'url' | 'twoStage'>, manifestPath: string): { sha256: string; parts: Record<string, string> } {
+  const parts: Record<string, string> = {};
+  for (const url of modelFiles(manifest)) parts[url] = createHash('sha256').update(readFileSync(locateOnnx(url, manifestPath))).digest('hex');
+  const digests = Object.values(parts);
+  const sha256 = digests.length === 1 ? digests[0]! : createHash('sha256').update(digests.join('')).digest('hex');
+  return { sha256, parts };
+}
+
+type Ort = typeof import('onnxruntime-web');
+
+async function loadOrt(): Promise<Ort> {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.wasmPaths = join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist') + '/';
-  // `url` is relative to the app root (the repository root); fall back to the manifest's folder.
-  const candidates = [resolve(REPO_ROOT, manifest.url), resolve(dirname(manifestPath), basename(manifest.url))];
-  const onnxPath = candidates.find((p) => existsSync(p));
-  if (!onnxPath) throw new Error(`ONNX file not found: tried ${candidates.join(', ')}`);
-  const session = await ort.InferenceSession.create(readFileSync(onnxPath), { executionProviders: ['wasm'] });
+  return ort;
+}
+
+/**
+ * An output as f32, as the app's runners/common.ts does: integer outputs (the int64 / int32
+ * labels of public Mask R-CNN exports) converted exactly; other types refused.
+ */
+function outputAsFloat32(t: import('onnxruntime-web').Tensor, name: string): Float32Array {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'int64' || t.type === 'int32' || t.type === 'float64') return Float32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
+  throw new Error(`output "${name}" is ${t.type}, expected float32`);
+}
+
+async function ortRunner(manifest: ModelManifest, manifestPath: string): Promise<ModelRunner> {
+  const ort = await loadOrt();
+  const session = await ort.InferenceSession.create(readFileSync(locateOnnx(manifest.url, manifestPath)), { executionProviders: ['wasm'] });
   const { name, width, height } = manifest.input;
+  // Public Mask R-CNN exports take one image [3, H, W] (input.layout 'chw').
+  const dims = manifest.input.layout === 'chw' ? [3, height, width] : [1, 3, height, width];
   return async (input) => {
-    const results = await session.run({ [name]: new ort.Tensor('float32', input, [1, 3, height, width]) });
+    const results = await session.run({ [name]: new ort.Tensor('float32', input, dims) });
     const outputs: CpuOutputs = {};
     for (const [logical, tensorName] of Object.entries(manifest.outputs)) {
       const t = results[tensorName];
       if (!t) throw new Error(`the model returned no "${tensorName}"`);
-      if (t.type !== 'float32') throw new Error(`output "${tensorName}" is ${t.type}, expected float32`);
-      outputs[logical] = { data: t.data as Float32Array, dims: t.dims };
+      outputs[logical] = { data: outputAsFloat32(t, tensorName), dims: t.dims };
     }
     return outputs;
   };
 }
 
+/**
+ * Lets Node (tsx, `npm run eval`) import the WGSL the kernels' host modules pull in as
+ * `x.wgsl?raw` (Vite's raw import: the file's text as the default export). The two-stage
+ * reference imports kernel constants from those modules. Vitest has Vite's own, so this is
+ * only registered outside it, once.
+ */
+const RAW_IMPORT_HOOKS = `
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+export async function resolve(specifier, context, next) {
+  if (!specifier.endsWith('?raw')) return next(specifier, context);
+  const r = await next(specifier.slice(0, -4), context);
+  return { url: r.url + '?raw', shortCircuit: true };
+}
+export async function load(url, context, next) {
+  if (!url.endsWith('?raw')) return next(url, context);
+  const text = readFileSync(fileURLToPath(url.slice(0, -4)), 'utf8');
+  return { format: 'module', source: 'export default ' + JSON.stringify(text) + ';', shortCircuit: true };
+}`;
+let rawImportsReady = false;
+function enableRawImports(): void {
+  if (rawImportsReady || process.env.VITEST) return;
+  register('data:text/javascript,' + encodeURIComponent(RAW_IMPORT_HOOKS));
+  rawImportsReady = true;
+}
+
+/** Folder of a family, as app/pipeline/families.ts: camelCase of the name, 'maskrcnn' → maskRcnn/. */
+export function familyFolder(family: string): string {
+  if (family === 'maskrcnn') return 'maskRcnn';
+  return family.split('-').map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1))).join('');
+}
+
 async function familyPostprocess(family: string): Promise<PostprocessFn> {
-  // Folder in camelCase, as app/pipeline/families.ts: 'yolo-seg' → app/families/yoloSeg/.
-  const folder = family.split('-').map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1))).join('');
+  const folder = familyFolder(family);
   const file = join(REPO_ROOT, 'app', 'families', folder, 'reference.ts');
   if (!existsSync(file)) throw new Error(`no CPU post-processing for the ${family} family (${file} is missing)`);
+  enableRawImports();
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const name = `postprocess${family.split('-').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('')}Reference`;
+  // 'yoloSeg' → postprocessYoloSegReference, 'maskRcnn' → postprocessMaskRcnnReference.
+  const name = `postprocess${folder[0]!.toUpperCase()}${folder.slice(1)}Reference`;
   const fn = mod[name];
   if (typeof fn !== 'function') throw new Error(`${file} has no ${name}`);
   return fn as PostprocessFn;
+}
+
+/**
+ * The CPU chain of a two-stage Mask R-CNN after its backbone: ORT wasm sessions of the box
+ * head and the mask head as the callbacks of `maskRcnnTwoStageReference` (the heads see
+ * R = rpnPostNmsTopN rows and the kept detections' rows).
+ */
+async function twoStagePostprocess(manifest: ModelManifest, manifestPath: string): Promise<PostprocessFn> {
+  enableRawImports();
+  const ref = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'families', 'maskRcnn', 'reference.ts')).href)) as typeof import('../app/families/maskRcnn/reference');
+  const mf = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'families', 'maskRcnn', 'manifest.ts')).href)) as typeof import('../app/families/maskRcnn/manifest');
+  const layout = mf.twoStageLayout(manifest);
+  const ort = await loadOrt();
+  const open = async (url: string) => ort.InferenceSession.create(readFileSync(locateOnnx(url, manifestPath)), { executionProviders: ['wasm'] });
+  const boxHead = await open(manifest.twoStage!.boxHeadUrl);
+  const maskHead = await open(manifest.twoStage!.maskHeadUrl);
+  const output = (results: Record<string, import('onnxruntime-web').Tensor>, name: string): Float32Array => {
+    const t = results[name];
+    if (!t) throw new Error(`the head returned no "${name}"`);
+    return outputAsFloat32(t, name);
+  };
+  const heads: import('../app/families/maskRcnn/reference').TwoStageHeadsCpu = {
+    async boxHead(features) {
+      const r = await boxHead.run({ [mf.BOX_HEAD_INPUT]: new ort.Tensor('float32', features, mf.boxFeatureDims(layout)) });
+      return { classLogits: output(r, mf.BOX_HEAD_OUTPUTS.classLogits), boxDeltas: output(r, mf.BOX_HEAD_OUTPUTS.boxDeltas) };
+    },
+    async maskHead(features, count) {
+      const r = await maskHead.run({ [mf.MASK_HEAD_INPUT]: new ort.Tensor('float32', features, mf.maskFeatureDims(layout, count)) });
+      return output(r, mf.MASK_HEAD_OUTPUTS.maskLogits);
+    },
+  };
+  return async (outputs, m, settings, imageSize) => {
+    const r = await ref.maskRcnnTwoStageReference(outputs, heads, m, settings, imageSize);
+    return { detections: r.detections, masks: r.masks, timings: r.timings };
+  };
 }
 
 function imagePath(dataDir: string, split: string, fileName: string, imagesDir?: string): string {
@@ -185,18 +336,23 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
   const imageIds = new Set(images.map((im) => im.id));
   const gts = dataset.gts.filter((g) => imageIds.has(g.imageId));
 
+  const twoStage = isTwoStageManifest(manifest);
   const settings: PostprocessSettings = {
-    scoreThreshold: opts.scoreThreshold ?? 0,
+    scoreThreshold: opts.scoreThreshold ?? (twoStage ? manifest.defaults.confThreshold ?? 0.05 : 0),
     topK: manifest.defaults.topK,
     nmsIou: manifest.defaults.nmsIou,
     nmsKind: opts.nms ?? manifest.defaults.nmsKind,
     maxDetections: manifest.defaults.maxDetections,
   };
   const runner = await (deps.createRunner ?? ortRunner)(manifest, manifestPath);
-  const postprocess = deps.postprocess ?? (await familyPostprocess(manifest.family));
-  log(`${manifest.id}: ${images.length} ${opts.split} images, ${gts.length} instances, nms ${settings.nmsKind}`);
+  const postprocess = deps.postprocess ?? (twoStage ? await twoStagePostprocess(manifest, manifestPath) : await familyPostprocess(manifest.family));
+  log(
+    `${manifest.id}: ${images.length} ${opts.split} images, ${gts.length} instances, nms ${settings.nmsKind}` +
+      (twoStage ? `, two-stage (${manifest.twoStage!.pooler === 'pool' ? 'RoIPool' : 'RoIAlign'}), score > ${settings.scoreThreshold}` : ''),
+  );
 
-  const totals = { decode: 0, preprocess: 0, inference: 0, postprocess: 0, encode: 0, nms: 0 };
+  const totals = { decode: 0, preprocess: 0, inference: 0, postprocess: 0, encode: 0 };
+  const stageTotals: Partial<Record<PostStage, number>> = {};
   const dts: DetectionResult[] = [];
   const tStart = performance.now();
   for (let n = 0; n < images.length; n++) {
@@ -211,7 +367,7 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     const t2 = performance.now();
     const outputs = await runner(tensor);
     const t3 = performance.now();
-    const post = postprocess(outputs, manifest, settings, { width: img.width, height: img.height });
+    const post = await postprocess(outputs, manifest, settings, { width: img.width, height: img.height });
     const t4 = performance.now();
     const frame: FrameResult = {
       imageWidth: img.width,
@@ -229,7 +385,10 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     totals.preprocess += t2 - t1;
     totals.inference += t3 - t2;
     totals.postprocess += t4 - t3;
-    totals.nms += post.timings?.nms ?? 0;
+    for (const stage of POST_STAGES) {
+      const v = post.timings?.[stage];
+      if (v !== undefined) stageTotals[stage] = (stageTotals[stage] ?? 0) + v;
+    }
     totals.encode += t5 - t4;
     if ((n + 1) % 25 === 0 || n + 1 === images.length) {
       const s = (performance.now() - tStart) / 1000;
@@ -237,15 +396,18 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     }
   }
   const count = Math.max(1, images.length);
-  const timings = {
+  const timings: EvalReport['timings'] = {
     decode: totals.decode / count,
     preprocess: totals.preprocess / count,
     inference: totals.inference / count,
     postprocess: totals.postprocess / count,
     encode: totals.encode / count,
     /** The NMS stage alone, as the family's reference times it (part of postprocess). */
-    nms: totals.nms / count,
+    nms: (stageTotals.nms ?? 0) / count,
   };
+  if (twoStage) {
+    timings.stages = Object.fromEntries(Object.entries(stageTotals).map(([k, v]) => [k, v / count]));
+  }
 
   const report: EvalReport = {
     model: manifest.id,
@@ -256,7 +418,9 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     groundTruths: gts.length,
     detections: dts.length,
     settings,
-    path: 'wasm (ORT wasm EP + TypeScript reference post-processing)',
+    path: twoStage
+      ? 'wasm (ORT wasm EP for backbone, box head and mask head + TypeScript reference RoI steps between them)'
+      : 'wasm (ORT wasm EP + TypeScript reference post-processing)',
     timings,
     date: new Date().toISOString(),
   };
@@ -305,6 +469,10 @@ export function formatReport(r: EvalReport): string {
     `per image (ms): decode ${t.decode.toFixed(1)}, preprocess ${t.preprocess.toFixed(1)}, inference ${t.inference.toFixed(1)}, ` +
       `postprocess ${t.postprocess.toFixed(1)}, RLE ${t.encode.toFixed(1)}`,
   );
+  if (t.stages) {
+    const st = t.stages;
+    lines.push(`  of postprocess (ms): ${POST_STAGES.map((k) => `${k === 'decode' ? 'box decode' : k} ${(st[k] ?? 0).toFixed(1)}`).join(', ')}`);
+  }
   return lines.join('\n');
 }
 
@@ -346,7 +514,10 @@ function parseArgs(argv: string[]): EvalOptions {
 
 /** Recorded accuracy of a bundled model (`<manifest dir>/accuracy.json`, keyed by model id). */
 export interface RecordedAccuracy {
+  /** `modelSha256`: the ONNX file's sha256; for a two-stage model, one hash over its three parts. */
   onnxSha256: string;
+  /** Two-stage models only: each part's sha256, by its url (backbone, box head, mask head). */
+  partsSha256?: Record<string, string>;
   split: string;
   images: number;
   maskAP: number;
@@ -355,18 +526,24 @@ export interface RecordedAccuracy {
   boxAP: number;
   boundaryAP?: number;
   nms: string;
+  /** Two-stage models only: 'align' (RoIAlign) or 'pool' (RoIPool), and the score threshold used. */
+  pooler?: 'align' | 'pool';
+  scoreThreshold?: number;
   command: string;
   date: string;
 }
 
-function recordAccuracy(manifestPath: string, report: EvalReport, argv: string[]): void {
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { id: string; url: string };
-  const onnx = readFileSync(resolve(manifest.url));
+/** Writes the report's figures into `accuracy.json` beside the manifest (keyed by model id); returns the entry. */
+export function recordAccuracy(manifestPath: string, report: EvalReport, argv: string[], log: (line: string) => void = console.log): RecordedAccuracy {
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
+  const { sha256, parts } = modelSha256(manifest, manifestPath);
   const file = resolve(dirname(manifestPath), 'accuracy.json');
   const all = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, RecordedAccuracy>) : {};
   if (!report.mask || !report.box) throw new Error('--record needs the mask and box evaluations');
-  all[manifest.id] = {
-    onnxSha256: createHash('sha256').update(onnx).digest('hex'),
+  const twoStage = manifest.twoStage;
+  const entry: RecordedAccuracy = {
+    onnxSha256: sha256,
+    ...(twoStage ? { partsSha256: parts } : {}),
     split: report.split,
     images: report.images,
     maskAP: report.mask.summary.ap,
@@ -375,11 +552,14 @@ function recordAccuracy(manifestPath: string, report: EvalReport, argv: string[]
     boxAP: report.box.summary.ap,
     ...(report.boundary ? { boundaryAP: report.boundary.summary.ap } : {}),
     nms: report.settings.nmsKind,
+    ...(twoStage ? { pooler: twoStage.pooler, scoreThreshold: report.settings.scoreThreshold } : {}),
     command: `npm run eval -- ${argv.join(' ')}`,
     date: report.date,
   };
+  all[manifest.id] = entry;
   writeFileSync(file, JSON.stringify(all, null, 1) + '\n');
-  console.log(`accuracy recorded → ${file}`);
+  log(`accuracy recorded → ${file}`);
+  return entry;
 }
 
 async function main(): Promise<void> {
