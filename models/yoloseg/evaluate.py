@@ -158,7 +158,7 @@ def colour(i: int) -> np.ndarray:
 
 
 def predictions_picture(model: YoloSeg, data_root: str, size: int, out: str, count: int = 6,
-                        score_thresh: float = 0.2, side: int = 320):
+                        score_thresh: float = 0.1, side: int = 320):
     """A 3-column grid of val images with predicted masks, boxes and labels."""
     from PIL import Image, ImageDraw
     model.eval()
@@ -194,7 +194,7 @@ def main():
     ap.add_argument('--size', type=int, default=416)
     ap.add_argument('--limit', type=int, default=None, help='first N val images; 0 = picture only')
     ap.add_argument('--picture', default=None)
-    ap.add_argument('--picture-score', type=float, default=0.2)
+    ap.add_argument('--picture-score', type=float, default=0.1)
     args = ap.parse_args()
     torch.set_num_threads(1)
     from export import load_checkpoint

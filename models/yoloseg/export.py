@@ -32,8 +32,8 @@ DEFAULT_SIZES = (416,)
 MAX_BYTES = 8 * 1024 * 1024
 # Post-processing defaults. Ultralytics predicts at conf 0.25, IoU 0.7, max_det 300; our
 # model is small and trained briefly, so its scores run lower: candidates from 0.05 (keeps
-# AP, which needs low-score detections) and a display threshold of 0.2; cap 100 like YOLACT.
-DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.2, 'topK': 300, 'nmsIou': 0.7,
+# AP, which needs low-score detections) and a display threshold of 0.1; cap 100 like YOLACT.
+DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.1, 'topK': 300, 'nmsIou': 0.7,
             'nmsKind': 'greedy', 'maxDetections': 100}
 
 
