@@ -95,11 +95,12 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
         maskAt: [640, 480],
       },
       yoloSeg: { objects: [1, 10, 50, 100], duplicates: 20 },
-      // 50 val images per model and NMS kind. Measured for YOLACT-550 (20 images, greedy):
-      // 1.6 s of CPU an image (inference + post-processing of ≤ 100 detections at score
-      // threshold 0), but 6.7 s of wall time on this shared 2-core machine; 100 images × 2
-      // NMS kinds × 2 models would take up to ~45 min, 50 keeps it near 20.
-      evalLimit: 50,
+      // 100 val images per model and NMS kind. Measured for YOLACT-550 on this shared
+      // 2-core machine: 1.6 s of CPU an image (inference + post-processing of ≤ 100
+      // detections at score threshold 0); wall 2.6 s an image inside a full bench (50 images
+      // in 129 s), 6.7 s under the heaviest load seen. YOLO-seg-416 is faster. So ~4–11 min
+      // per model and NMS kind; `--eval-limit 50` halves it.
+      evalLimit: 100,
       evalModels: EVAL_MODELS,
     },
   };
@@ -196,6 +197,8 @@ export interface BenchResults {
   eval: EvalFigures[] | { skipped: string };
   /** Evaluation entries not run, with the reason. */
   evalSkipped: string[];
+  /** Set when section 5 was re-run on its own (`--eval-only`) after the rest of the bench. */
+  evalRerun?: { date: string; commit: string; elapsedS: number };
   elapsedS: number;
 }
 
@@ -282,18 +285,7 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
     ? await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.yoloSeg(cfg), { warmup: plan.warmup, reps: plan.scalingReps, ...plan.yoloSeg, peerBase: PEER_ROUTE })
     : { skipped: `the peer's graphs are read from ${PEER_DIR} at bench time and it is absent here: path 4 skipped` };
 
-  let evalFigures: BenchResults['eval'] = { skipped: 'evalLimit 0' };
-  let evalSkipped: string[] = [];
-  if (plan.evalLimit > 0) {
-    if (!existsSync(join(REPO_ROOT, 'models/data/emoji-coco/annotations/instances_val.json'))) {
-      evalFigures = { skipped: 'models/data/emoji-coco (val split) not generated here' };
-    } else {
-      const { models, skipped: notRun } = resolveEvalModels(plan.evalModels);
-      evalSkipped = notRun;
-      for (const s of notRun) log(`eval skipped: ${s}`);
-      evalFigures = models.flatMap((model) => (['fast', 'greedy'] as const).map((nms) => runEval(plan, model, nms, outDir, log)));
-    }
-  }
+  const { eval: evalFigures, evalSkipped } = runEvalPart(plan, outDir, log);
 
   const results: BenchResults = {
     plan,
@@ -310,6 +302,43 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
     evalSkipped,
     elapsedS: (Date.now() - started) / 1000,
   };
+  return { results, files: writeResults(results, outDir, options, log) };
+}
+
+/** Section 5: each evaluated model with Fast and with greedy NMS (scripts/eval.ts in Node). */
+function runEvalPart(plan: BenchPlan, outDir: string, log: (s: string) => void): Pick<BenchResults, 'eval' | 'evalSkipped'> {
+  if (plan.evalLimit <= 0) return { eval: { skipped: 'evalLimit 0' }, evalSkipped: [] };
+  if (!existsSync(join(REPO_ROOT, 'models/data/emoji-coco/annotations/instances_val.json'))) {
+    return { eval: { skipped: 'models/data/emoji-coco (val split) not generated here' }, evalSkipped: [] };
+  }
+  const { models, skipped } = resolveEvalModels(plan.evalModels);
+  for (const s of skipped) log(`eval skipped: ${s}`);
+  return { eval: models.flatMap((model) => (['fast', 'greedy'] as const).map((nms) => runEval(plan, model, nms, outDir, log))), evalSkipped: skipped };
+}
+
+/**
+ * Re-runs section 5 only (`npm run bench -- --eval-only`): reads the last results of this
+ * mode from `outDir`, evaluates again with `evalLimit` images, and rewrites JSON, chart and
+ * report; the report says when and on which commit section 5 was re-run.
+ */
+export function rerunEval(plan: BenchPlan, options: RunOptions = {}): { results: BenchResults; files: string[] } {
+  const log = options.log ?? ((s: string) => console.log(s));
+  const outDir = options.outDir ?? join(REPO_ROOT, 'bench/results');
+  const jsonPath = join(outDir, `bench-${plan.mode}.json`);
+  if (!existsSync(jsonPath)) throw new Error(`--eval-only needs an earlier ${plan.mode} run: ${jsonPath} is missing`);
+  const results = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchResults;
+  const t0 = Date.now();
+  const part = runEvalPart(plan, outDir, log);
+  results.eval = part.eval;
+  results.evalSkipped = part.evalSkipped;
+  results.plan = { ...results.plan, evalLimit: plan.evalLimit, evalModels: plan.evalModels };
+  results.evalRerun = { date: new Date().toISOString(), commit: gitCommit(), elapsedS: (Date.now() - t0) / 1000 };
+  return { results, files: writeResults(results, outDir, options, log) };
+}
+
+/** Results JSON, chart PNG (matplotlib) and the markdown report into `outDir`. */
+function writeResults(results: BenchResults, outDir: string, options: RunOptions, log: (s: string) => void): string[] {
+  const plan = results.plan;
   const files: string[] = [];
   const jsonPath = join(outDir, `bench-${plan.mode}.json`);
   writeFileSync(jsonPath, JSON.stringify(results, null, 1) + '\n');
@@ -325,6 +354,6 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
   const mdPath = join(outDir, 'README.md');
   writeFileSync(mdPath, renderReport(results, { chart: files.includes(chartPath) ? 'chart.png' : null, note: chartNote }));
   files.push(mdPath);
-  log(`bench: wrote ${files.join(', ')} in ${results.elapsedS.toFixed(0)} s`);
-  return { results, files };
+  log(`bench: wrote ${files.join(', ')} (bench ${results.elapsedS.toFixed(0)} s${results.evalRerun ? `, section 5 re-run ${results.evalRerun.elapsedS.toFixed(0)} s` : ''})`);
+  return files;
 }
