@@ -23,8 +23,8 @@ import { FIXTURE_PATHS } from './paths';
 
 const YOLO_SEG_ID = 'yoloseg-416';
 const YOLACT_ID = 'yolact-550';
-/** One threshold for both YOLO-seg panes: the manifest's candidate threshold, so a briefly trained model still shows instances. */
-const FIXED_THRESHOLD = 0.05;
+/** One threshold for both YOLO-seg panes: the manifest's candidate threshold (0.01), so a briefly trained model still shows instances. */
+const FIXED_THRESHOLD = 0.01;
 
 /** Share of pixels inside the inner part of `box` (inset by a quarter of each side, below the label row) that differ from the photo. */
 function innerTint(png: PNG, photo: { data: Uint8Array }, width: number, box: readonly number[]): { changed: number; total: number } {

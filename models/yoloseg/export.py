@@ -31,9 +31,10 @@ from data import PAD_VALUE, load_categories  # noqa: E402
 DEFAULT_SIZES = (416,)
 MAX_BYTES = 8 * 1024 * 1024
 # Post-processing defaults. Ultralytics predicts at conf 0.25, IoU 0.7, max_det 300; our
-# model is small and trained briefly, so its scores run lower: candidates from 0.05 (keeps
-# AP, which needs low-score detections) and a display threshold of 0.1; cap 100 like YOLACT.
-DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.1, 'topK': 300, 'nmsIou': 0.7,
+# model is small and trained briefly, so its scores run lower: candidates from 0.01 (AP needs
+# low-score detections; Ultralytics validates at conf 0.001) and a display threshold of 0.1;
+# cap 100 like YOLACT.
+DEFAULTS = {'confThreshold': 0.01, 'scoreThreshold': 0.1, 'topK': 300, 'nmsIou': 0.7,
             'nmsKind': 'greedy', 'maxDetections': 100}
 
 
