@@ -63,7 +63,8 @@ def main(src, dst):
     ax.set_title("App runners: where a frame's time goes (median over frames)")
     ax.set_ylabel("ms")
     ax.legend(fontsize=7, ncol=2)
-    ax.tick_params(axis="x", labelsize=7)
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(labels, fontsize=6, rotation=35, ha="right")
 
     # (b) paths on identical real outputs.
     ax = axes[0][1]

@@ -183,7 +183,7 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
     L.push(`Skipped: ${r.eval.skipped}.`);
   } else {
     if (r.evalRerun) L.push(`_This section was re-run on its own (\`npm run bench -- --eval-only\`) on ${r.evalRerun.date}, commit \`${r.evalRerun.commit}\`, in ${r.evalRerun.elapsedS.toFixed(0)} s; the sections above are from the run of ${r.date}._`, '');
-    L.push(`\`npm run eval -- --model <manifest> --split val --limit ${r.plan.evalLimit} --nms fast|greedy\` for each model, in this run (Node, ORT wasm, the family's TypeScript reference post-processing; score threshold 0, ≤ 100 detections an image, as COCO evaluation takes them). "NMS ms" is the NMS stage alone (CPU reference), "post ms" decode + NMS + masks, per image. Weights: the ONNX file's sha256 and the training step its manifest states.`, '');
+    L.push(`\`npm run eval -- --model <manifest> --split val --limit ${r.plan.evalLimit} --nms fast|greedy\` for each model, in this run (Node, ORT wasm, the family's TypeScript reference post-processing; score threshold 0, ≤ 100 detections an image, as COCO evaluation takes them). Both NMS kinds evaluate one frozen copy of the manifest and ONNX file (\`eval-snapshot/\`), taken before the pair: training jobs rewrite them during a run. "NMS ms" is the NMS stage alone (CPU reference), "post ms" decode + NMS + masks, per image. Weights: the ONNX file's sha256 and the training step its manifest states.`, '');
     L.push('| model | NMS | images | mask AP | mask AP50 | box AP | NMS ms/image | post ms/image | run s | weights |');
     L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const e of r.eval) {

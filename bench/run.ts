@@ -6,8 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import type { BenchApi, PathsRow, PipelineRow, ScalingRow, Skipped, YoloSegRow } from '../app/bench/main';
@@ -209,12 +209,30 @@ function gitCommit(): string {
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
-function runEval(plan: BenchPlan, model: string, nms: 'fast' | 'greedy', outDir: string, log: (s: string) => void): EvalFigures {
+/**
+ * A frozen copy of a manifest and its ONNX file under `outDir/eval-snapshot/`: training
+ * jobs rewrite both while the bench runs (a manifest's thresholds were seen to change
+ * between the Fast and the greedy run), so both NMS kinds evaluate this copy. The copied
+ * manifest's `url` is the snapshot's absolute path (scripts/eval.ts resolves it as is).
+ */
+function snapshotModel(model: string, outDir: string): { manifest: string; onnx: EvalFigures['onnx'] } {
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, model), 'utf8')) as { id: string; url: string; notes?: string };
+  const dir = join(outDir, 'eval-snapshot');
+  mkdirSync(dir, { recursive: true });
+  const onnxCopy = join(dir, `${manifest.id}.onnx`);
+  copyFileSync(join(REPO_ROOT, manifest.url), onnxCopy);
+  const manifestCopy = join(dir, `${manifest.id}.json`);
+  writeFileSync(manifestCopy, JSON.stringify({ ...manifest, url: onnxCopy }, null, 1));
+  const info = fileInfo(relative(REPO_ROOT, onnxCopy));
+  return { manifest: manifestCopy, onnx: info && { ...info, path: manifest.url, notes: manifest.notes ?? '' } };
+}
+
+function runEval(plan: BenchPlan, model: string, nms: 'fast' | 'greedy', outDir: string, log: (s: string) => void, snapshot?: { manifest: string; onnx: EvalFigures['onnx'] }): EvalFigures {
   const id = model.replace(/^.*\//, '').replace(/\.json$/, '');
   const out = join(outDir, `eval-${id}-${nms}.json`);
-  const args = ['tsx', 'scripts/eval.ts', '--model', model, '--data', 'models/data/emoji-coco', '--split', 'val', '--limit', String(plan.evalLimit), '--nms', nms, '--out', out];
+  const args = ['tsx', 'scripts/eval.ts', '--model', snapshot?.manifest ?? model, '--data', 'models/data/emoji-coco', '--split', 'val', '--limit', String(plan.evalLimit), '--nms', nms, '--out', out];
   log(`eval: npx ${args.join(' ')}`);
-  const onnx = onnxInfo(model);
+  const onnx = snapshot?.onnx ?? onnxInfo(model);
   const t0 = Date.now();
   const r = spawnSync('npx', args, { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30 * 60_000 });
   const wallS = (Date.now() - t0) / 1000;
@@ -313,7 +331,12 @@ function runEvalPart(plan: BenchPlan, outDir: string, log: (s: string) => void):
   }
   const { models, skipped } = resolveEvalModels(plan.evalModels);
   for (const s of skipped) log(`eval skipped: ${s}`);
-  return { eval: models.flatMap((model) => (['fast', 'greedy'] as const).map((nms) => runEval(plan, model, nms, outDir, log))), evalSkipped: skipped };
+  const figures = models.flatMap((model) => {
+    const snapshot = snapshotModel(model, outDir);
+    log(`eval: ${model} frozen as ${snapshot.manifest} (ONNX sha256 ${snapshot.onnx?.sha256.slice(0, 12)}) for both NMS kinds`);
+    return (['fast', 'greedy'] as const).map((nms) => runEval(plan, model, nms, outDir, log, snapshot));
+  });
+  return { eval: figures, evalSkipped: skipped };
 }
 
 /**
