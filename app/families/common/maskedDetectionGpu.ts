@@ -11,8 +11,10 @@
  * its box chain into `this.records`, then `encodeMasksAndReadback` with its coefficient and
  * prototype buffers. A family whose masks are not coefficients · prototypes (pasted
  * per-box masks) passes `spec: null`, writes `this.maskBits` itself and calls
- * `finishFrame`. Read-back (one mapAsync), the masks for export, recompose on hover or
- * class toggles, and the overlay read-back live here once.
+ * `finishFrame` (Mask R-CNN: the public exports' pasted masks, and the two-stage chain,
+ * which also names its own timestamp `stages` and maps them in `stageTimings`). Read-back
+ * (one mapAsync), the masks for export, recompose on hover or class toggles, and the
+ * overlay read-back live here once.
  *
  * Buffers (labelled `<family>.<model id>.<name>`):
  *   classColours [C] u32, hiddenClasses [ceil(C/32)] u32           fixed
@@ -69,6 +71,8 @@ export interface MaskedDetectionSetup {
    * writes the bit masks itself (no proto-space masks, no maskCoefficients / maskUpsample).
    */
   spec: MaskAssemblySpec | null;
+  /** Timestamp spans of the family's chain; default POSTPROCESS_STAGES (see `stageTimings`). */
+  stages?: readonly string[];
 }
 
 /** The frame last encoded (what readResult / readMasks / recompose refer to). */
@@ -131,7 +135,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
     this.coefficients = setup.spec ? createMaskCoefficients(device) : null;
     this.upsample = setup.spec ? createMaskUpsample(device) : null;
     this.compose = createComposeOverlay(device);
-    this.timer = createGpuTimer(device, POSTPROCESS_STAGES, this.label('timer'));
+    this.timer = createGpuTimer(device, setup.stages ?? POSTPROCESS_STAGES, this.label('timer'));
     const colours = options.classColours ?? defaultClassColours(setup.numClasses);
     this.numColours = colours.length;
     this.classColours = createStorageBuffer(device, this.label('classColours'), colours.byteLength);
@@ -149,7 +153,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
   }
 
   /** Timestamp span `stage` of a compute pass labelled `<family>.<pass>`. */
-  protected pass(stage: (typeof POSTPROCESS_STAGES)[number], pass: string): GPUComputePassDescriptor | undefined {
+  protected pass(stage: string, pass: string): GPUComputePassDescriptor {
     return this.timer.passDescriptor(stage, `${this.family}.${pass}`);
   }
 
@@ -166,7 +170,8 @@ export abstract class MaskedDetectionGpuPostprocessor {
     this.topKCapacity = topK;
   }
 
-  private ensureDetections(maxDetections: number): void {
+  /** Grows records, proto-space masks, bit masks and staging to hold `maxDetections`. */
+  protected ensureDetections(maxDetections: number): void {
     if (maxDetections <= this.detectionCapacity) return;
     if (this.reading) throw new Error(`${this.className}: cannot grow buffers while a read-back is pending`);
     for (const b of [this.records, this.protoMasks, this.maskBits, this.staging]) b?.destroy();
@@ -180,6 +185,16 @@ export abstract class MaskedDetectionGpuPostprocessor {
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     this.detectionCapacity = maxDetections;
+  }
+
+  /** True while `readResult` waits on its mapAsync (encoding then is refused). */
+  protected get readPending(): boolean {
+    return this.reading;
+  }
+
+  /** Forgets the last frame (a family that starts a new one in several steps). */
+  protected clearFrame(): void {
+    this.frame = null;
   }
 
   /**
@@ -269,12 +284,16 @@ export abstract class MaskedDetectionGpuPostprocessor {
       staging.unmap();
       const kept = records.slice(0, frame.capacity);
       this.lastCount = kept.length;
-      const timings: Partial<StageTimings> =
-        this.timer.source === 'gpu' ? { decode: stageMs.decode, nms: stageMs.nms, masks: stageMs.masks, source: 'gpu' } : {};
+      const timings: Partial<StageTimings> = this.timer.source === 'gpu' ? { ...this.stageTimings(stageMs), source: 'gpu' } : {};
       return { detections: recordsToDetections(kept, frame.transform, frame.image), records: kept, candidateCount, bytesReadBack: bytes, timings };
     } finally {
       this.reading = false;
     }
+  }
+
+  /** StageTimings from the timestamp spans (milliseconds per stage; GPU timestamps only). */
+  protected stageTimings(ms: Record<string, number>): Partial<StageTimings> {
+    return { decode: ms.decode, nms: ms.nms, masks: ms.masks };
   }
 
   /** Kept instances of the last frame, from the records header (a 16-byte read-back). */

@@ -24,33 +24,29 @@
  *   ./exportedGpu.ts when this build has it.
  *
  * Made once per (device, model, mask size); buffers that depend on settings grow on demand.
+ * The records, bit masks, compose, read-back and recompose are the shared base,
+ * ../common/maskedDetectionGpu.ts (`spec: null`; encodeMasks ends in `finishFrame`).
  * The CPU oracle of the two-stage chain is `maskRcnnTwoStageReference` (reference.ts).
  */
-import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
-import { decodeRecords, recordsBufferBytes, type DecodedRecord, type InputTransform } from '../../gpu/layout';
+import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { InputTransform } from '../../gpu/layout';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
-import { createGpuTimer, type GpuTimer } from '../../gpu/timing';
 import { createMaskRcnnBoxDecode, maskRcnnBoxDecodeBytes, type MaskRcnnBoxDecodeKernel } from '../../gpu/kernels/maskRcnnBoxDecode';
-import { createFastNms, keepBytes, type NmsKernel } from '../../gpu/kernels/fastNms';
+import { createFastNms, type NmsKernel } from '../../gpu/kernels/fastNms';
 import { createGreedyNms } from '../../gpu/kernels/greedyNms';
 import { createDetectionCap, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
 import { createMaskPaste, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
-import { maskBitsBytes } from '../../gpu/kernels/maskUpsample';
 import { createRpnStage, type RpnStage } from '../../gpu/kernels/rpnStage';
 import { recordsRoiSource } from '../../gpu/kernels/roiAlign';
-import { createComposeOverlay, createOverlayTexture, readOverlayTexture, type ComposeOverlayKernel } from '../../gpu/kernels/composeOverlay';
-import { wordsPerRowFor } from '../../reference/maskAssembly';
-import { defaultClassColours, DEFAULT_OVERLAY_STYLE, hiddenClassMask, NO_HIGHLIGHT, type OverlayStyle } from '../../reference/composeOverlay';
-import { recordsToDetections } from '../yolact/reference';
+import {
+  MaskedDetectionGpuPostprocessor,
+  type GpuReadResult,
+  type MaskedDetectionGpuOptions,
+} from '../common/maskedDetectionGpu';
 import { maskBatch, twoStageFloats, twoStageLayout, type TwoStageLayout } from './manifest';
 import { candidateThreshold, effectiveTopK, type TwoStageHeadsCpu } from './reference';
 
-export interface TwoStageGpuOptions {
-  /** Packed class colours (`packColour`); default `defaultClassColours(numClasses)`. */
-  classColours?: Uint32Array;
-  /** Overlay style; default premultiplied alpha (the pane's WebGPU canvas), as the other families. */
-  style?: Partial<OverlayStyle>;
-}
+export type TwoStageGpuOptions = MaskedDetectionGpuOptions;
 
 /** Head parts that read and write GPU buffers (ORT's WebGPU EP on our device). */
 export interface TwoStageHeadsGpu {
@@ -61,15 +57,8 @@ export interface TwoStageHeadsGpu {
   maskHead(features: GPUBuffer, count: number): Promise<GPUBuffer>;
 }
 
-export interface TwoStageReadResult {
-  detections: Detection[];
-  /** The kept records as the GPU wrote them (boxes relative to the model input). */
-  records: DecodedRecord[];
-  /** Candidate (RoI, class) pairs above the candidate threshold this frame. */
-  candidateCount: number;
-  bytesReadBack: number;
-  timings: Partial<StageTimings>;
-}
+/** As the other families' (candidateCount: (RoI, class) pairs above the candidate threshold). */
+export type TwoStageReadResult = GpuReadResult;
 
 /**
  * Timestamp spans of the two-stage chain. A span runs from its first pass's begin to its last
@@ -81,99 +70,52 @@ const STAGES = ['rpn', 'boxRoi', 'decode', 'nms', 'maskRoi', 'masks'] as const;
 
 const FPN = ['p2', 'p3', 'p4', 'p5'] as const;
 
-export class MaskRcnnTwoStageGpu {
+export class MaskRcnnTwoStageGpu extends MaskedDetectionGpuPostprocessor {
   readonly layout: TwoStageLayout;
-  readonly overlayTexture: GPUTexture;
-  readonly mask: { width: number; height: number };
 
-  private readonly style: OverlayStyle;
-  private readonly numColours: number;
-  private readonly timer: GpuTimer;
   private readonly rpn: RpnStage;
   private readonly boxDecode: MaskRcnnBoxDecodeKernel;
   private readonly fastNms: NmsKernel;
   private readonly greedyNms: NmsKernel;
   private readonly cap: DetectionCapKernel;
   private readonly paste: MaskPasteKernel;
-  private readonly compose: ComposeOverlayKernel;
 
-  // Fixed: decoded class-specific boxes [K, R, 4], scores [K, R], candidates, colours, hidden.
+  // Fixed: decoded class-specific boxes [K, R, 4], scores [K, R], candidates. The per-class
+  // lists [K, topK], keep flags, records, bit masks and staging are the base's.
   private readonly boxes: GPUBuffer;
   private readonly scores: GPUBuffer;
   private readonly candidates: GPUBuffer;
-  private readonly classColours: GPUBuffer;
-  private readonly hiddenClasses: GPUBuffer;
-  private readonly hiddenWords: number;
-  // Grown with topK: per-class lists [K, topK] and keep flags.
-  private topKCapacity = 0;
-  private topIndices: GPUBuffer | null = null;
-  private topScores: GPUBuffer | null = null;
-  private topCounts: GPUBuffer | null = null;
-  private keep: GPUBuffer | null = null;
-  // Grown with M = maxDetections: records, bit masks, staging (records + timestamps).
-  private detectionCapacity = 0;
-  private records: GPUBuffer | null = null;
-  private maskBits: GPUBuffer | null = null;
-  private staging: GPUBuffer | null = null;
 
-  /** The frame being encoded / last encoded (what the later steps and readResult refer to). */
-  private frame: {
+  /** The frame being encoded (what the later steps refer to; the base keeps the finished one). */
+  private current: {
     transform: InputTransform;
     image: { width: number; height: number };
     capacity: number;
     features: GPUBuffer[] | null;
   } | null = null;
   private step: 'idle' | 'proposals' | 'detections' | 'masks' = 'idle';
-  private highlight: number | null = null;
-  private lastCount = 0;
-  private reading = false;
 
-  constructor(
-    private readonly device: GPUDevice,
-    readonly manifest: ModelManifest,
-    mask: { width: number; height: number },
-    options: TwoStageGpuOptions = {},
-  ) {
-    this.layout = twoStageLayout(manifest);
-    this.mask = { width: mask.width, height: mask.height };
-    this.style = { ...DEFAULT_OVERLAY_STYLE, premultiplied: true, ...options.style };
-    const { numRois, numClasses } = this.layout;
-    this.timer = createGpuTimer(device, STAGES, this.label('timer'));
+  constructor(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }, options: TwoStageGpuOptions = {}) {
+    const layout = twoStageLayout(manifest);
+    super(device, manifest, mask, { family: 'maskRcnn', className: 'MaskRcnnTwoStageGpu', numClasses: layout.numClasses, spec: null, stages: STAGES }, options);
+    this.layout = layout;
+    const { numRois, numClasses } = layout;
     this.rpn = createRpnStage(
       device,
-      this.layout.config,
-      { width: this.layout.inputWidth, height: this.layout.inputHeight },
-      this.layout.levels.map((l) => [l.height, l.width]),
+      layout.config,
+      { width: layout.inputWidth, height: layout.inputHeight },
+      layout.levels.map((l) => [l.height, l.width]),
     );
     this.boxDecode = createMaskRcnnBoxDecode(device);
     this.fastNms = createFastNms(device);
     this.greedyNms = createGreedyNms(device);
     this.cap = createDetectionCap(device);
     this.paste = createMaskPaste(device);
-    this.compose = createComposeOverlay(device);
 
     const sizes = maskRcnnBoxDecodeBytes(numRois, numClasses, 1);
     this.boxes = createStorageBuffer(device, this.label('boxes'), sizes.boxes);
     this.scores = createStorageBuffer(device, this.label('scores'), sizes.scores);
     this.candidates = createStorageBuffer(device, this.label('candidates'), sizes.candidates);
-    const colours = options.classColours ?? defaultClassColours(numClasses);
-    this.numColours = colours.length;
-    this.classColours = createStorageBuffer(device, this.label('classColours'), colours.byteLength);
-    device.queue.writeBuffer(this.classColours, 0, new Uint32Array(colours));
-    const hiddenInit = hiddenClassMask([], numClasses);
-    this.hiddenWords = hiddenInit.length;
-    this.hiddenClasses = createStorageBuffer(device, this.label('hiddenClasses'), hiddenInit.byteLength);
-    device.queue.writeBuffer(this.hiddenClasses, 0, hiddenInit);
-    this.overlayTexture = createOverlayTexture(device, this.mask, this.label('overlay'));
-  }
-
-  /** `maskRcnn.<model id>.<name>`: the label of every GPU object made here. */
-  private label(name: string): string {
-    return `maskRcnn.${this.manifest.id}.${name}`;
-  }
-
-  private pass(stage: (typeof STAGES)[number], pass: string): GPUComputePassDescriptor {
-    return this.timer.passDescriptor(stage, `maskRcnn.${pass}`);
   }
 
   /** The box head's input [R, C, boxPool, boxPool] (valid after encodeProposals). */
@@ -188,34 +130,8 @@ export class MaskRcnnTwoStageGpu {
 
   /** M of the frame being encoded: the mask head's batch. */
   get maskBatch(): number {
-    if (!this.frame) throw new Error('MaskRcnnTwoStageGpu: no frame encoded');
-    return this.frame.capacity;
-  }
-
-  private ensureTopK(topK: number): void {
-    if (topK <= this.topKCapacity) return;
-    for (const b of [this.topIndices, this.topScores, this.topCounts, this.keep]) b?.destroy();
-    const k = this.layout.numClasses;
-    const sizes = maskRcnnBoxDecodeBytes(this.layout.numRois, k, topK);
-    this.topIndices = createStorageBuffer(this.device, this.label('topIndices'), sizes.topRows);
-    this.topScores = createStorageBuffer(this.device, this.label('topScores'), sizes.topRows);
-    this.topCounts = createStorageBuffer(this.device, this.label('topCounts'), sizes.topCounts);
-    this.keep = createStorageBuffer(this.device, this.label('keep'), keepBytes(k, topK));
-    this.topKCapacity = topK;
-  }
-
-  private ensureDetections(capacity: number): void {
-    if (capacity <= this.detectionCapacity) return;
-    if (this.reading) throw new Error('MaskRcnnTwoStageGpu: cannot grow buffers while a read-back is pending');
-    for (const b of [this.records, this.maskBits, this.staging]) b?.destroy();
-    this.records = createStorageBuffer(this.device, this.label('records'), recordsBufferBytes(capacity));
-    this.maskBits = createStorageBuffer(this.device, this.label('maskBits'), maskBitsBytes(this.mask, capacity));
-    this.staging = this.device.createBuffer({
-      label: this.label('staging'),
-      size: recordsBufferBytes(capacity) + this.timer.bytes,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    this.detectionCapacity = capacity;
+    if (!this.current) throw new Error('MaskRcnnTwoStageGpu: no frame encoded');
+    return this.current.capacity;
   }
 
   private checkBuffers(buffers: Record<string, GPUBuffer>, names: readonly string[], floats: Record<string, number>, part: string): void {
@@ -228,7 +144,7 @@ export class MaskRcnnTwoStageGpu {
 
   /** Step 1 (no submit): the RPN proposals and the box head's RoI features. */
   encodeProposals(encoder: GPUCommandEncoder, backbone: Record<string, GPUBuffer>): void {
-    if (this.reading) throw new Error('MaskRcnnTwoStageGpu: encode while readResult() is pending');
+    if (this.readPending) throw new Error('MaskRcnnTwoStageGpu: encode while readResult() is pending');
     const floats = twoStageFloats(this.layout, 1);
     this.checkBuffers(backbone, ['objectness', 'rpnDeltas', ...FPN], floats, 'backbone');
     const features = FPN.map((n) => backbone[n]!);
@@ -238,7 +154,8 @@ export class MaskRcnnTwoStageGpu {
       nms: this.pass('rpn', 'rpnProposalNms'),
       pool: this.pass('boxRoi', 'boxRoiPool'),
     });
-    this.frame = { transform: this.frame?.transform as InputTransform, image: this.frame?.image ?? { width: 0, height: 0 }, capacity: this.frame?.capacity ?? 0, features };
+    this.current = { transform: this.current?.transform as InputTransform, image: this.current?.image ?? { width: 0, height: 0 }, capacity: this.current?.capacity ?? 0, features };
+    this.clearFrame();
     this.step = 'proposals';
   }
 
@@ -317,14 +234,14 @@ export class MaskRcnnTwoStageGpu {
       capacity,
       this.pass('maskRoi', 'maskRoiPool'),
     );
-    this.frame = { transform, image: { ...image }, capacity, features };
+    this.current = { transform, image: { ...image }, capacity, features };
     this.step = 'detections';
   }
 
   /** Step 3 (no submit): paste the predicted class's 28x28 masks, compose, stage the read-back. */
   encodeMasks(encoder: GPUCommandEncoder, maskLogits: GPUBuffer): void {
-    if (this.step !== 'detections' || !this.frame) throw new Error('MaskRcnnTwoStageGpu: encodeMasks() before encodeDetections()');
-    const frame = this.frame;
+    if (this.step !== 'detections' || !this.current) throw new Error('MaskRcnnTwoStageGpu: encodeMasks() before encodeDetections()');
+    const frame = this.current;
     const floats = twoStageFloats(this.layout, frame.capacity);
     this.checkBuffers({ maskLogits }, ['maskLogits'], floats, 'mask head');
     this.paste.run(
@@ -340,29 +257,8 @@ export class MaskRcnnTwoStageGpu {
       },
       this.pass('masks', 'maskPaste'),
     );
-    this.encodeCompose(encoder, this.pass('masks', 'composeOverlay'));
-    const recordsBytes = recordsBufferBytes(frame.capacity);
-    encoder.copyBufferToBuffer(this.records!, 0, this.staging!, 0, recordsBytes);
-    this.timer.resolve(encoder, this.staging!, recordsBytes);
+    this.finishFrame(encoder, frame.transform, frame.image, frame.capacity);
     this.step = 'masks';
-  }
-
-  private encodeCompose(encoder: GPUCommandEncoder, pass?: GPUComputePassDescriptor): void {
-    const frame = this.frame;
-    if (!frame || !this.records) return;
-    this.compose.run(
-      encoder,
-      { records: this.records, maskBits: this.maskBits!, classColours: this.classColours, hiddenClasses: this.hiddenClasses, overlay: this.overlayTexture },
-      {
-        mask: this.mask,
-        maxDetections: frame.capacity,
-        numColours: this.numColours,
-        hiddenWords: this.hiddenWords,
-        highlight: this.highlight ?? NO_HIGHLIGHT,
-        style: this.style,
-      },
-      pass,
-    );
   }
 
   /**
@@ -461,41 +357,14 @@ export class MaskRcnnTwoStageGpu {
   }
 
   /** One mapAsync: the records (→ detections in image pixels) and the stage timings. */
-  async readResult(): Promise<TwoStageReadResult> {
-    const frame = this.frame;
-    const staging = this.staging;
-    if (this.step !== 'masks' || !frame || !staging) throw new Error('MaskRcnnTwoStageGpu: readResult() before encodeMasks()');
-    const recordsBytes = recordsBufferBytes(frame.capacity);
-    const bytes = recordsBytes + this.timer.bytes;
-    this.reading = true;
-    try {
-      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
-      const mapped = staging.getMappedRange(0, bytes);
-      const { records, candidateCount } = decodeRecords(mapped.slice(0, recordsBytes));
-      const ms = this.timer.read(mapped, recordsBytes);
-      staging.unmap();
-      const kept = records.slice(0, frame.capacity);
-      this.lastCount = kept.length;
-      const timings: Partial<StageTimings> =
-        this.timer.source === 'gpu'
-          ? { rpn: ms.rpn, roi: (ms.boxRoi ?? 0) + (ms.maskRoi ?? 0), decode: ms.decode, nms: ms.nms, masks: ms.masks, source: 'gpu' }
-          : {};
-      return { detections: recordsToDetections(kept, frame.transform, frame.image), records: kept, candidateCount, bytesReadBack: bytes, timings };
-    } finally {
-      this.reading = false;
-    }
+  override async readResult(): Promise<TwoStageReadResult> {
+    if (this.step !== 'masks') throw new Error('MaskRcnnTwoStageGpu: readResult() before encodeMasks()');
+    return super.readResult();
   }
 
-  /** The last frame's bit masks (export / evaluation; not per frame). */
-  async readMasks(): Promise<InstanceMasks> {
-    const { width, height } = this.mask;
-    const wordsPerRow = wordsPerRowFor(width);
-    if (!this.frame || !this.records || !this.maskBits || this.step !== 'masks') return { width, height, wordsPerRow, bits: new Uint32Array(0) };
-    const header = new Uint32Array(await readBuffer(this.device, this.records, 0, 16));
-    const count = Math.min(header[0]!, this.frame.capacity);
-    const planeBytes = height * wordsPerRow * 4;
-    const bits = count === 0 ? new Uint32Array(0) : new Uint32Array(await readBuffer(this.device, this.maskBits, 0, count * planeBytes));
-    return { width, height, wordsPerRow, bits };
+  /** The RoI pooling of the box head and that of the mask head are summed into `roi`. */
+  protected override stageTimings(ms: Record<string, number>): Partial<StageTimings> {
+    return { rpn: ms.rpn, roi: (ms.boxRoi ?? 0) + (ms.maskRoi ?? 0), decode: ms.decode, nms: ms.nms, masks: ms.masks };
   }
 
   /** Intermediate tensors of the last frame (parity tests): RoIs, their count, features. */
@@ -506,41 +375,10 @@ export class MaskRcnnTwoStageGpu {
     return { rois, roiCount: count[0]!, boxFeatures: await this.readBoxFeatures(), maskFeatures: await this.readMaskFeatures() };
   }
 
-  /** Re-runs only composeOverlay with a new highlight / hidden classes (hover, toggles). */
-  recompose(highlight: number | null, hiddenClasses: readonly number[]): void {
-    this.highlight = highlight;
-    this.device.queue.writeBuffer(this.hiddenClasses, 0, hiddenClassMask([...hiddenClasses], this.layout.numClasses));
-    if (this.step !== 'masks') return;
-    const encoder = this.device.createCommandEncoder({ label: this.label('recompose') });
-    this.encodeCompose(encoder);
-    this.device.queue.submit([encoder.finish()]);
-  }
-
-  /** The overlay as straight-alpha RGBA bytes [maskH, maskW, 4] (PNG export, Konva). */
-  async readOverlay(): Promise<Uint8ClampedArray<ArrayBuffer>> {
-    const rgba = await readOverlayTexture(this.device, this.overlayTexture);
-    if (this.style.premultiplied) {
-      for (let i = 0; i < rgba.length; i += 4) {
-        const a = rgba[i + 3]!;
-        if (a === 0) continue;
-        rgba[i] = Math.round((rgba[i]! * 255) / a);
-        rgba[i + 1] = Math.round((rgba[i + 1]! * 255) / a);
-        rgba[i + 2] = Math.round((rgba[i + 2]! * 255) / a);
-      }
-    }
-    return rgba;
-  }
-
-  get count(): number {
-    return this.lastCount;
-  }
-
-  destroy(): void {
-    for (const k of [this.rpn, this.boxDecode, this.fastNms, this.greedyNms, this.cap, this.paste, this.compose, this.timer]) k.destroy();
-    for (const b of [this.boxes, this.scores, this.candidates, this.classColours, this.hiddenClasses, this.topIndices, this.topScores, this.topCounts, this.keep, this.records, this.maskBits, this.staging]) {
-      b?.destroy();
-    }
-    this.overlayTexture.destroy();
+  override destroy(): void {
+    for (const k of [this.rpn, this.boxDecode, this.fastNms, this.greedyNms, this.cap, this.paste]) k.destroy();
+    for (const b of [this.boxes, this.scores, this.candidates]) b.destroy();
+    super.destroy();
   }
 }
 
