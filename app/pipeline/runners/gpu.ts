@@ -20,26 +20,10 @@ import { Frame } from '../frame';
 import { gpuFamilyModule } from '../families';
 import { ort } from '../ort';
 import { maskSize, type OverlayUpdate, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
-import { presentOverlay } from '../overlayCanvas';
 import { getSession, serialized } from '../sessions';
-import { classColourTable } from '../palette';
-import { inputDims, rgbaToBitmap, runOnCpu } from './common';
+import { GpuOverlay, gpuSerialized, inputDims, paneOutput, runOnCpu, writeUpload, type OverlayPostprocessorOptions } from './common';
 
-/**
- * One GPU post-processing chain in flight at a time, across panes: with several panes
- * mapping their staging buffers at once, Chromium on SwiftShader was seen to abort a
- * mapAsync ('destroyed before mapping was resolved') although nothing was destroyed.
- */
-let gpuQueue: Promise<unknown> = Promise.resolve();
-export function gpuSerialized<T>(fn: () => Promise<T>): Promise<T> {
-  const next = gpuQueue.then(fn, fn);
-  gpuQueue = next.catch(() => undefined);
-  return next;
-}
-
-function overlayBytes(mask: { width: number; height: number }): number {
-  return mask.width * mask.height * 4;
-}
+export { gpuSerialized };
 
 /** An output's dims and ORT type this frame ('float32', 'int64' …). */
 export interface OutputShape {
@@ -75,7 +59,7 @@ type PostprocessorFactory = (
   device: GPUDevice,
   manifest: ModelManifest,
   mask: { width: number; height: number },
-  options: { classColours: Uint32Array; style: { premultiplied: true } },
+  options: OverlayPostprocessorOptions,
 ) => GpuPostprocessor;
 
 async function postprocessorFactory(manifest: ModelManifest): Promise<PostprocessorFactory> {
@@ -86,23 +70,23 @@ async function postprocessorFactory(manifest: ModelManifest): Promise<Postproces
 }
 
 export class GpuRunner implements PaneRunner {
-  private post: GpuPostprocessor | null = null;
-  private postKey = '';
+  /** The post-processor per mask size and its overlay (canvas / read-back, recompose, export). */
+  private readonly overlay: GpuOverlay<GpuPostprocessor>;
   private outputBuffers: Record<string, GPUBuffer> = {};
   private inputBuffer: GPUBuffer | null = null;
   private preprocess: PreprocessKernel | null = null;
-  /** Hidden classes last written into the post-processor. */
-  private hiddenInPost = 0;
 
   private constructor(
     readonly path: Exclude<ExecutionPath, 'wasm'>,
     readonly manifest: ModelManifest,
     private readonly device: GPUDevice,
     private readonly session: ort.InferenceSession,
-    private readonly makePostprocessor: PostprocessorFactory,
-    private readonly paneKey: number,
-    private readonly overlayMode: 'canvas' | 'readback',
-  ) {}
+    makePostprocessor: PostprocessorFactory,
+    paneKey: number,
+    overlayMode: 'canvas' | 'readback',
+  ) {
+    this.overlay = new GpuOverlay(device, manifest, paneKey, overlayMode, makePostprocessor);
+  }
 
   static async create(
     path: Exclude<ExecutionPath, 'wasm'>,
@@ -117,21 +101,6 @@ export class GpuRunner implements PaneRunner {
     return new GpuRunner(path, manifest, device, session, factory, paneKey, overlayMode);
   }
 
-  /** The post-processor for a mask size (made once per size). */
-  private postprocessorFor(width: number, height: number): GpuPostprocessor {
-    const key = `${width}x${height}`;
-    if (!this.post || this.postKey !== key) {
-      this.post?.destroy();
-      this.post = this.makePostprocessor(this.device, this.manifest, { width, height }, {
-        classColours: classColourTable(this.manifest.classes.length),
-        style: { premultiplied: true },
-      });
-      this.hiddenInPost = 0;
-      this.postKey = key;
-    }
-    return this.post;
-  }
-
   private empty: GPUBuffer | null = null;
 
   /** A 16-byte placeholder bound for an output with no elements (zero-sized bindings are invalid). */
@@ -142,27 +111,14 @@ export class GpuRunner implements PaneRunner {
 
   /** 'wasm+gpu': the CPU outputs written into GPU buffers, one per output, reused. */
   private upload(outputs: Record<string, { data: Float32Array }>): Record<string, GPUBuffer> {
-    for (const [name, t] of Object.entries(outputs)) {
-      const bytes = Math.max(16, Math.ceil(t.data.byteLength / 16) * 16);
-      let buffer = this.outputBuffers[name];
-      if (!buffer || buffer.size !== bytes) {
-        buffer?.destroy();
-        buffer = this.device.createBuffer({
-          label: `${this.manifest.id}.outputs.${name}`,
-          size: bytes,
-          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-        });
-        this.outputBuffers[name] = buffer;
-      }
-      this.device.queue.writeBuffer(buffer, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    }
+    for (const [name, t] of Object.entries(outputs)) writeUpload(this.device, this.outputBuffers, name, `${this.manifest.id}.outputs.${name}`, t.data);
     return this.outputBuffers;
   }
 
   async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     const device = this.device;
     const mask = maskSize(frame.width, frame.height);
-    const post = this.postprocessorFor(mask.width, mask.height);
+    const post = this.overlay.postprocessorFor(mask.width, mask.height);
     const t0 = performance.now();
     const timings: Partial<StageTimings> = {};
     let buffers: Record<string, GPUBuffer>;
@@ -221,31 +177,18 @@ export class GpuRunner implements PaneRunner {
     try {
       const read = await gpuSerialized(() => this.postprocess(post, buffers, shapes, settings, transform, view, frame));
       const tRead = performance.now();
-      const shown = await gpuSerialized(() => this.showOverlay(post, read.detections.length > 0));
+      const shown = await gpuSerialized(() => this.overlay.show(post, read.detections.length > 0));
       const t4 = performance.now();
-      return {
-        result: {
-          imageWidth: frame.width,
-          imageHeight: frame.height,
-          detections: read.detections,
-          maskWidth: mask.width,
-          maskHeight: mask.height,
-          bytesReadBack: read.bytesReadBack + shown.bytes,
-          path: this.path,
-          timings: {
-            ...timings,
-            ...read.timings,
-            // Wall time from submit to mapped records, less the GPU stages it waited on.
-            readback:
-              read.timings.readback ??
-              Math.max(0, tRead - read.submittedAt - (read.timings.source === 'gpu' ? (read.timings.decode ?? 0) + (read.timings.nms ?? 0) + (read.timings.masks ?? 0) : 0)),
-            total: t4 - t0,
-            source: read.timings.source ?? 'cpu',
-          },
-        },
-        overlay: shown.overlay,
-        onCanvas: shown.onCanvas,
-      };
+      return paneOutput(frame, mask, this.path, read.detections, read.bytesReadBack + shown.bytes, {
+        ...timings,
+        ...read.timings,
+        // Wall time from submit to mapped records, less the GPU stages it waited on.
+        readback:
+          read.timings.readback ??
+          Math.max(0, tRead - read.submittedAt - (read.timings.source === 'gpu' ? (read.timings.decode ?? 0) + (read.timings.nms ?? 0) + (read.timings.masks ?? 0) : 0)),
+        total: t4 - t0,
+        source: read.timings.source ?? 'cpu',
+      }, shown);
     } finally {
       release();
     }
@@ -262,12 +205,7 @@ export class GpuRunner implements PaneRunner {
     frame: Frame,
   ) {
     const device = this.device;
-    // Hidden classes first (a queue write, so it precedes this frame's compose); a new
-    // result starts without a highlight.
-    if (view.hiddenClasses.length > 0 || this.hiddenInPost > 0) {
-      post.recompose(null, view.hiddenClasses);
-      this.hiddenInPost = view.hiddenClasses.length;
-    }
+    this.overlay.beginFrame(post, view);
     const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.postprocess` });
     post.encode(encoder, buffers, settings, transform, { width: frame.width, height: frame.height }, shapes);
     device.queue.submit([encoder.finish()]);
@@ -275,47 +213,21 @@ export class GpuRunner implements PaneRunner {
     return { ...(await post.readResult()), submittedAt };
   }
 
-  /**
-   * The composed overlay to the screen. 'canvas' mode: a render pass draws the overlay
-   * texture into the pane's WebGPU canvas (cleared when there is nothing to show): no
-   * read-back. 'readback' mode, or a pane without a canvas: copy the texture to a buffer,
-   * map it, ImageData → ImageBitmap (W·H·4 bytes, only when there are instances).
-   */
-  private async showOverlay(post: GpuPostprocessor, any: boolean): Promise<OverlayUpdate & { bytes: number }> {
-    const texture = post.overlayTexture;
-    if (this.overlayMode === 'canvas' && presentOverlay(this.device, this.paneKey, any ? texture : null, this.manifest.id)) {
-      return { overlay: null, onCanvas: any, bytes: 0 };
-    }
-    if (!any) return { overlay: null, onCanvas: false, bytes: 0 };
-    const rgba = await post.readOverlay();
-    return { overlay: await rgbaToBitmap(rgba, texture.width, texture.height), onCanvas: false, bytes: overlayBytes(texture) };
-  }
-
-  async recompose(view: OverlayView): Promise<OverlayUpdate> {
-    if (!this.post) return { overlay: null, onCanvas: false };
-    const post = this.post;
-    return gpuSerialized(async () => {
-      post.recompose(view.highlight, view.hiddenClasses);
-      this.hiddenInPost = view.hiddenClasses.length;
-      const { overlay, onCanvas } = await this.showOverlay(post, true);
-      return { overlay, onCanvas };
-    });
+  recompose(view: OverlayView): Promise<OverlayUpdate> {
+    return this.overlay.recompose(view);
   }
 
   /** The overlay read back on demand (PNG export only). */
-  async overlaySnapshot(): Promise<ImageBitmap | null> {
-    if (!this.post) return null;
-    const post = this.post;
-    return gpuSerialized(async () => rgbaToBitmap(await post.readOverlay(), post.overlayTexture.width, post.overlayTexture.height));
+  overlaySnapshot(): Promise<ImageBitmap | null> {
+    return this.overlay.snapshot();
   }
 
-  async readMasks(): Promise<InstanceMasks | null> {
-    return this.post ? this.post.readMasks() : null;
+  readMasks(): Promise<InstanceMasks | null> {
+    return this.overlay.readMasks();
   }
 
   dispose(): void {
-    this.post?.destroy();
-    this.post = null;
+    this.overlay.dispose();
     for (const b of Object.values(this.outputBuffers)) b.destroy();
     this.outputBuffers = {};
     this.inputBuffer?.destroy();

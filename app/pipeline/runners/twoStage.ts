@@ -18,14 +18,13 @@
  * per-class top-k, NMS, cap; masks = paste + compose. Our stages are GPU timestamps; the ORT
  * parts are wall times — on 'webgpu' up to their GPU completion (`onSubmittedWorkDone`: a
  * wait, no data read back), since ORT returns as soon as its work is submitted. Without
- * 'timestamp-query' our stages show '–'. The overlay machinery (canvas or read-back,
- * recompose, snapshot) is the shared one of runners/gpu.ts.
+ * 'timestamp-query' our stages show '–'. The overlay machinery (compose reference; canvas
+ * or read-back, recompose, snapshot) is the shared one of runners/common.ts.
  */
-import type { Detection, ExecutionPath, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { ExecutionPath, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createPreprocess, tensorBytes, type PreprocessKernel } from '../../gpu/kernels/preprocess';
 import { preprocessReference } from '../../reference/preprocess';
-import { composeOverlayReference, hiddenClassMask } from '../../reference/composeOverlay';
 import {
   BOX_HEAD_INPUT,
   BOX_HEAD_OUTPUTS,
@@ -41,12 +40,9 @@ import { maskRcnnTwoStageReference, type TwoStageHeadsCpu } from '../../families
 import { createTwoStageGpu, type MaskRcnnTwoStageGpu, type TwoStageHeadsGpu } from '../../families/maskRcnn/gpu';
 import { Frame } from '../frame';
 import { ort } from '../ort';
-import { classColourTable } from '../palette';
-import { presentOverlay } from '../overlayCanvas';
 import { maskSize, type OverlayUpdate, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
 import { getSession, serialized } from '../sessions';
-import { rgbaToBitmap, runOnCpu } from './common';
-import { gpuSerialized } from './gpu';
+import { CpuOverlay, GpuOverlay, gpuSerialized, paneOutput, runOnCpu, writeUpload } from './common';
 
 /** Runs a head part on the wasm EP: one f32 input, its outputs by logical name. */
 async function runHeadOnCpu(
@@ -97,14 +93,15 @@ async function twoStageSessions(manifest: ModelManifest, ep: 'wasm' | 'webgpu', 
 
 export class TwoStageWasmRunner implements PaneRunner {
   readonly path = 'wasm' as const;
-  private last: { detections: Detection[]; masks: InstanceMasks } | null = null;
-  private lastView: OverlayView = { highlight: null, hiddenClasses: [] };
+  private readonly overlay: CpuOverlay;
 
   private constructor(
     readonly manifest: ModelManifest,
     private readonly sessions: Awaited<ReturnType<typeof twoStageSessions>>,
     private readonly layout: TwoStageLayout,
-  ) {}
+  ) {
+    this.overlay = new CpuOverlay(manifest);
+  }
 
   static async create(manifest: ModelManifest): Promise<TwoStageWasmRunner> {
     const layout = twoStageLayout(manifest);
@@ -121,60 +118,32 @@ export class TwoStageWasmRunner implements PaneRunner {
     const heads = cpuHeads(this.sessions.boxHead, this.sessions.maskHead, this.layout);
     const post = await maskRcnnTwoStageReference(outputs, heads, this.manifest, settings, { width: frame.width, height: frame.height });
     const t3 = performance.now();
-    this.last = { detections: post.detections, masks: post.masks };
-    const overlay = await this.compose(view);
+    const overlay = await this.overlay.show(post.detections, post.masks, view);
     const t4 = performance.now();
-    return {
-      result: {
-        imageWidth: frame.width,
-        imageHeight: frame.height,
-        detections: post.detections,
-        maskWidth: post.masks.width,
-        maskHeight: post.masks.height,
-        bytesReadBack: 0,
-        path: 'wasm',
-        timings: {
-          preprocess: t1 - t0,
-          inference: t2 - t1,
-          ...post.timings,
-          masks: (post.timings.masks ?? 0) + (t4 - t3),
-          total: t4 - t0,
-          source: 'cpu',
-        },
-      },
-      overlay,
-      onCanvas: false,
-    };
+    return paneOutput(frame, post.masks, 'wasm', post.detections, 0, {
+      preprocess: t1 - t0,
+      inference: t2 - t1,
+      ...post.timings,
+      masks: (post.timings.masks ?? 0) + (t4 - t3),
+      total: t4 - t0,
+      source: 'cpu',
+    }, { overlay, onCanvas: false });
   }
 
-  private compose(view: OverlayView): Promise<ImageBitmap | null> {
-    this.lastView = view;
-    if (!this.last || this.last.detections.length === 0) return Promise.resolve(null);
-    const { detections, masks } = this.last;
-    const rgba = composeOverlayReference({
-      masks,
-      classIndices: detections.map((d) => d.classIndex),
-      classColours: classColourTable(this.manifest.classes.length),
-      hiddenClasses: hiddenClassMask(view.hiddenClasses, this.manifest.classes.length),
-      highlight: view.highlight,
-    });
-    return rgbaToBitmap(rgba, masks.width, masks.height);
-  }
-
-  async recompose(view: OverlayView): Promise<OverlayUpdate> {
-    return { overlay: await this.compose(view), onCanvas: false };
+  recompose(view: OverlayView): Promise<OverlayUpdate> {
+    return this.overlay.recompose(view);
   }
 
   overlaySnapshot(): Promise<ImageBitmap | null> {
-    return this.compose(this.lastView);
+    return this.overlay.snapshot();
   }
 
-  async readMasks(): Promise<InstanceMasks | null> {
-    return this.last?.masks ?? null;
+  readMasks(): Promise<InstanceMasks | null> {
+    return this.overlay.readMasks();
   }
 
   dispose(): void {
-    this.last = null;
+    this.overlay.clear();
   }
 }
 
@@ -182,13 +151,12 @@ export class TwoStageWasmRunner implements PaneRunner {
 // 'wasm+gpu' and 'webgpu'
 
 export class TwoStageGpuRunner implements PaneRunner {
-  private post: MaskRcnnTwoStageGpu | null = null;
-  private postKey = '';
+  /** The post-processor per mask size and its overlay (canvas / read-back, recompose, export). */
+  private readonly overlay: GpuOverlay<MaskRcnnTwoStageGpu>;
   /** 'wasm+gpu': persistent upload buffers of the CPU outputs (backbone, heads), by name. */
   private uploads: Record<string, GPUBuffer> = {};
   private inputBuffer: GPUBuffer | null = null;
   private preprocess: PreprocessKernel | null = null;
-  private hiddenInPost = 0;
   private readonly layout: TwoStageLayout;
 
   private constructor(
@@ -196,10 +164,11 @@ export class TwoStageGpuRunner implements PaneRunner {
     readonly manifest: ModelManifest,
     private readonly device: GPUDevice,
     private readonly sessions: Awaited<ReturnType<typeof twoStageSessions>>,
-    private readonly paneKey: number,
-    private readonly overlayMode: 'canvas' | 'readback',
+    paneKey: number,
+    overlayMode: 'canvas' | 'readback',
   ) {
     this.layout = twoStageLayout(manifest);
+    this.overlay = new GpuOverlay(device, manifest, paneKey, overlayMode, createTwoStageGpu);
   }
 
   static async create(
@@ -214,35 +183,9 @@ export class TwoStageGpuRunner implements PaneRunner {
     return new TwoStageGpuRunner(path, manifest, device, sessions, paneKey, overlayMode);
   }
 
-  private postprocessorFor(width: number, height: number): MaskRcnnTwoStageGpu {
-    const key = `${width}x${height}`;
-    if (!this.post || this.postKey !== key) {
-      this.post?.destroy();
-      this.post = createTwoStageGpu(this.device, this.manifest, { width, height }, {
-        classColours: classColourTable(this.manifest.classes.length),
-        style: { premultiplied: true },
-      });
-      this.hiddenInPost = 0;
-      this.postKey = key;
-    }
-    return this.post;
-  }
-
   /** 'wasm+gpu': a CPU tensor written into its persistent GPU buffer (made once per size). */
   private upload(name: string, data: Float32Array): GPUBuffer {
-    const bytes = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
-    let buffer = this.uploads[name];
-    if (!buffer || buffer.size !== bytes) {
-      buffer?.destroy();
-      buffer = this.device.createBuffer({
-        label: `${this.manifest.id}.uploads.${name}`,
-        size: bytes,
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-      });
-      this.uploads[name] = buffer;
-    }
-    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-    return buffer;
+    return writeUpload(this.device, this.uploads, name, `${this.manifest.id}.uploads.${name}`, data);
   }
 
   private submit(label: string, encode: (encoder: GPUCommandEncoder) => void): void {
@@ -253,7 +196,7 @@ export class TwoStageGpuRunner implements PaneRunner {
 
   async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     const mask = maskSize(frame.width, frame.height);
-    const post = this.postprocessorFor(mask.width, mask.height);
+    const post = this.overlay.postprocessorFor(mask.width, mask.height);
     const image = { width: frame.width, height: frame.height };
     const t0 = performance.now();
     const timings: Partial<StageTimings> = {};
@@ -301,30 +244,17 @@ export class TwoStageGpuRunner implements PaneRunner {
       }
       const out = await gpuSerialized(() => this.twoStages(post, backbone, settings, transform, image, view, release));
       const tRead = performance.now();
-      const shown = await gpuSerialized(() => this.showOverlay(post, out.detections.length > 0));
+      const shown = await gpuSerialized(() => this.overlay.show(post, out.detections.length > 0));
       const t4 = performance.now();
-      return {
-        result: {
-          imageWidth: frame.width,
-          imageHeight: frame.height,
-          detections: out.detections,
-          maskWidth: mask.width,
-          maskHeight: mask.height,
-          bytesReadBack: out.bytesReadBack + shown.bytes,
-          path: this.path,
-          timings: {
-            ...timings,
-            ...out.timings,
-            // The records' wait less the GPU stage it waited on, plus the RoI feature
-            // read-backs of 'wasm+gpu'.
-            readback: Math.max(0, tRead - out.submittedAt - (out.timings.source === 'gpu' ? out.timings.masks ?? 0 : 0)) + out.featureReadMs,
-            total: t4 - t0,
-            source: out.timings.source ?? 'cpu',
-          },
-        },
-        overlay: shown.overlay,
-        onCanvas: shown.onCanvas,
-      };
+      return paneOutput(frame, mask, this.path, out.detections, out.bytesReadBack + shown.bytes, {
+        ...timings,
+        ...out.timings,
+        // The records' wait less the GPU stage it waited on, plus the RoI feature
+        // read-backs of 'wasm+gpu'.
+        readback: Math.max(0, tRead - out.submittedAt - (out.timings.source === 'gpu' ? out.timings.masks ?? 0 : 0)) + out.featureReadMs,
+        total: t4 - t0,
+        source: out.timings.source ?? 'cpu',
+      }, shown);
     } finally {
       for (const r of release) r();
     }
@@ -340,12 +270,7 @@ export class TwoStageGpuRunner implements PaneRunner {
     view: OverlayView,
     release: Array<() => void>,
   ) {
-    // Hidden classes first (a queue write, so it precedes this frame's compose); a new
-    // result starts without a highlight.
-    if (view.hiddenClasses.length > 0 || this.hiddenInPost > 0) {
-      post.recompose(null, view.hiddenClasses);
-      this.hiddenInPost = view.hiddenClasses.length;
-    }
+    this.overlay.beginFrame(post, view);
     const { boxHead, maskHead } = this.sessions;
     const { layout, device } = this;
     const gpuHeads = (): TwoStageHeadsGpu => ({
@@ -372,40 +297,20 @@ export class TwoStageGpuRunner implements PaneRunner {
     return { ...out, timings: { ...out.timings, heads: out.headsMs } };
   }
 
-  private async showOverlay(post: MaskRcnnTwoStageGpu, any: boolean): Promise<OverlayUpdate & { bytes: number }> {
-    const texture = post.overlayTexture;
-    if (this.overlayMode === 'canvas' && presentOverlay(this.device, this.paneKey, any ? texture : null, this.manifest.id)) {
-      return { overlay: null, onCanvas: any, bytes: 0 };
-    }
-    if (!any) return { overlay: null, onCanvas: false, bytes: 0 };
-    const rgba = await post.readOverlay();
-    return { overlay: await rgbaToBitmap(rgba, texture.width, texture.height), onCanvas: false, bytes: texture.width * texture.height * 4 };
+  recompose(view: OverlayView): Promise<OverlayUpdate> {
+    return this.overlay.recompose(view);
   }
 
-  async recompose(view: OverlayView): Promise<OverlayUpdate> {
-    if (!this.post) return { overlay: null, onCanvas: false };
-    const post = this.post;
-    return gpuSerialized(async () => {
-      post.recompose(view.highlight, view.hiddenClasses);
-      this.hiddenInPost = view.hiddenClasses.length;
-      const { overlay, onCanvas } = await this.showOverlay(post, true);
-      return { overlay, onCanvas };
-    });
+  overlaySnapshot(): Promise<ImageBitmap | null> {
+    return this.overlay.snapshot();
   }
 
-  async overlaySnapshot(): Promise<ImageBitmap | null> {
-    if (!this.post) return null;
-    const post = this.post;
-    return gpuSerialized(async () => rgbaToBitmap(await post.readOverlay(), post.overlayTexture.width, post.overlayTexture.height));
-  }
-
-  async readMasks(): Promise<InstanceMasks | null> {
-    return this.post ? this.post.readMasks() : null;
+  readMasks(): Promise<InstanceMasks | null> {
+    return this.overlay.readMasks();
   }
 
   dispose(): void {
-    this.post?.destroy();
-    this.post = null;
+    this.overlay.dispose();
     for (const b of Object.values(this.uploads)) b.destroy();
     this.uploads = {};
     this.inputBuffer?.destroy();

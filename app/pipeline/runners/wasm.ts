@@ -3,27 +3,26 @@
  * frame's CPU pixels, ORT's wasm EP, the family's TypeScript reference post-processing
  * (decode, top-k, NMS, cap, mask assembly), the compose reference → RGBA → ImageBitmap.
  */
-import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings } from '../../types';
+import type { InstanceMasks, ModelManifest, PostprocessSettings } from '../../types';
 import { preprocessReference } from '../../reference/preprocess';
-import { composeOverlayReference, hiddenClassMask } from '../../reference/composeOverlay';
 import type { Frame } from '../frame';
-import { classColourTable } from '../palette';
 import type { OverlayUpdate, OverlayView, PaneRunner, RunOutput } from '../runner';
 import { getSession } from '../sessions';
 import type { ort } from '../ort';
 import { cpuFamily, type CpuFamily } from '../families';
-import { rgbaToBitmap, runOnCpu } from './common';
+import { CpuOverlay, paneOutput, runOnCpu } from './common';
 
 export class WasmRunner implements PaneRunner {
   readonly path = 'wasm' as const;
-  private last: { detections: Detection[]; masks: InstanceMasks } | null = null;
-  private lastView: OverlayView = { highlight: null, hiddenClasses: [] };
+  private readonly overlay: CpuOverlay;
 
   private constructor(
     readonly manifest: ModelManifest,
     private readonly session: ort.InferenceSession,
     private readonly family: CpuFamily,
-  ) {}
+  ) {
+    this.overlay = new CpuOverlay(manifest);
+  }
 
   static async create(manifest: ModelManifest): Promise<WasmRunner> {
     const family = await cpuFamily(manifest.family);
@@ -40,59 +39,31 @@ export class WasmRunner implements PaneRunner {
     const t2 = performance.now();
     const post = this.family.postprocess(outputs, this.manifest, settings, { width: frame.width, height: frame.height });
     const t3 = performance.now();
-    this.last = { detections: post.detections, masks: post.masks };
-    const overlay = await this.compose(view);
+    const overlay = await this.overlay.show(post.detections, post.masks, view);
     const t4 = performance.now();
-    return {
-      result: {
-        imageWidth: frame.width,
-        imageHeight: frame.height,
-        detections: post.detections,
-        maskWidth: post.masks.width,
-        maskHeight: post.masks.height,
-        bytesReadBack: 0,
-        path: 'wasm',
-        timings: {
-          preprocess: t1 - t0,
-          inference: t2 - t1,
-          ...(post.timings ?? { decode: t3 - t2 }),
-          masks: (post.timings?.masks ?? 0) + (t4 - t3),
-          total: t4 - t0,
-          source: 'cpu',
-        },
-      },
-      overlay,
-      onCanvas: false,
-    };
-  }
-
-  private compose(view: OverlayView): Promise<ImageBitmap | null> {
-    this.lastView = view;
-    if (!this.last || this.last.detections.length === 0) return Promise.resolve(null);
-    const { detections, masks } = this.last;
-    const rgba = composeOverlayReference({
-      masks,
-      classIndices: detections.map((d) => d.classIndex),
-      classColours: classColourTable(this.manifest.classes.length),
-      hiddenClasses: hiddenClassMask(view.hiddenClasses, this.manifest.classes.length),
-      highlight: view.highlight,
-    });
-    return rgbaToBitmap(rgba, masks.width, masks.height);
+    return paneOutput(frame, post.masks, 'wasm', post.detections, 0, {
+      preprocess: t1 - t0,
+      inference: t2 - t1,
+      ...(post.timings ?? { decode: t3 - t2 }),
+      masks: (post.timings?.masks ?? 0) + (t4 - t3),
+      total: t4 - t0,
+      source: 'cpu',
+    }, { overlay, onCanvas: false });
   }
 
   async recompose(view: OverlayView): Promise<OverlayUpdate> {
-    return { overlay: await this.compose(view), onCanvas: false };
+    return this.overlay.recompose(view);
   }
 
   overlaySnapshot(): Promise<ImageBitmap | null> {
-    return this.compose(this.lastView);
+    return this.overlay.snapshot();
   }
 
-  async readMasks(): Promise<InstanceMasks | null> {
-    return this.last?.masks ?? null;
+  readMasks(): Promise<InstanceMasks | null> {
+    return this.overlay.readMasks();
   }
 
   dispose(): void {
-    this.last = null;
+    this.overlay.clear();
   }
 }
