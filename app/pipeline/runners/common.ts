@@ -111,8 +111,33 @@ export function writeUpload(device: GPUDevice, cache: Record<string, GPUBuffer>,
   return buffer;
 }
 
+/** What a runner's overlay helper (CpuOverlay, GpuOverlay) answers for the PaneRunner. */
+export interface PaneOverlay {
+  recompose(view: OverlayView): Promise<OverlayUpdate>;
+  snapshot(): Promise<ImageBitmap | null>;
+  readMasks(): Promise<InstanceMasks | null>;
+}
+
+/** The PaneRunner methods every runner hands to its overlay helper. */
+export abstract class OverlayRunner {
+  protected abstract readonly overlay: PaneOverlay;
+
+  recompose(view: OverlayView): Promise<OverlayUpdate> {
+    return this.overlay.recompose(view);
+  }
+
+  /** The overlay on demand (PNG export only). */
+  overlaySnapshot(): Promise<ImageBitmap | null> {
+    return this.overlay.snapshot();
+  }
+
+  readMasks(): Promise<InstanceMasks | null> {
+    return this.overlay.readMasks();
+  }
+}
+
 /** The 'wasm' runners' overlay: the last result through the compose reference → ImageBitmap. */
-export class CpuOverlay {
+export class CpuOverlay implements PaneOverlay {
   private last: { detections: Detection[]; masks: InstanceMasks } | null = null;
   private lastView: OverlayView = { highlight: null, hiddenClasses: [] };
 
@@ -176,7 +201,7 @@ export interface OverlayPostprocessorOptions {
  * written before a frame's compose, the overlay shown on the pane's WebGPU canvas or read
  * back, recompose on hover / toggles, the PNG snapshot and the masks for export.
  */
-export class GpuOverlay<P extends OverlayPostprocessor> {
+export class GpuOverlay<P extends OverlayPostprocessor> implements PaneOverlay {
   private post: P | null = null;
   private postKey = '';
   /** Hidden classes last written into the post-processor. */

@@ -19,9 +19,9 @@ import { preprocessReference } from '../../reference/preprocess';
 import { Frame } from '../frame';
 import { gpuFamilyModule } from '../families';
 import { ort } from '../ort';
-import { maskSize, type OverlayUpdate, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
+import { maskSize, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
 import { getSession, serialized } from '../sessions';
-import { GpuOverlay, gpuSerialized, inputDims, paneOutput, runOnCpu, writeUpload, type OverlayPostprocessorOptions } from './common';
+import { GpuOverlay, gpuSerialized, inputDims, OverlayRunner, paneOutput, runOnCpu, writeUpload, type OverlayPostprocessorOptions } from './common';
 
 export { gpuSerialized };
 
@@ -69,9 +69,9 @@ async function postprocessorFactory(manifest: ModelManifest): Promise<Postproces
   throw new Error(`app/families/${manifest.family}/gpu.ts exports no createGpuPostprocessor`);
 }
 
-export class GpuRunner implements PaneRunner {
+export class GpuRunner extends OverlayRunner implements PaneRunner {
   /** The post-processor per mask size and its overlay (canvas / read-back, recompose, export). */
-  private readonly overlay: GpuOverlay<GpuPostprocessor>;
+  protected override readonly overlay: GpuOverlay<GpuPostprocessor>;
   private outputBuffers: Record<string, GPUBuffer> = {};
   private inputBuffer: GPUBuffer | null = null;
   private preprocess: PreprocessKernel | null = null;
@@ -85,6 +85,7 @@ export class GpuRunner implements PaneRunner {
     paneKey: number,
     overlayMode: 'canvas' | 'readback',
   ) {
+    super();
     this.overlay = new GpuOverlay(device, manifest, paneKey, overlayMode, makePostprocessor);
   }
 
@@ -211,19 +212,6 @@ export class GpuRunner implements PaneRunner {
     device.queue.submit([encoder.finish()]);
     const submittedAt = performance.now();
     return { ...(await post.readResult()), submittedAt };
-  }
-
-  recompose(view: OverlayView): Promise<OverlayUpdate> {
-    return this.overlay.recompose(view);
-  }
-
-  /** The overlay read back on demand (PNG export only). */
-  overlaySnapshot(): Promise<ImageBitmap | null> {
-    return this.overlay.snapshot();
-  }
-
-  readMasks(): Promise<InstanceMasks | null> {
-    return this.overlay.readMasks();
   }
 
   dispose(): void {

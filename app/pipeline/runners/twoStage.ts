@@ -21,7 +21,7 @@
  * 'timestamp-query' our stages show '–'. The overlay machinery (compose reference; canvas
  * or read-back, recompose, snapshot) is the shared one of runners/common.ts.
  */
-import type { ExecutionPath, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { ExecutionPath, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createPreprocess, tensorBytes, type PreprocessKernel } from '../../gpu/kernels/preprocess';
 import { preprocessReference } from '../../reference/preprocess';
@@ -40,9 +40,9 @@ import { maskRcnnTwoStageReference, type TwoStageHeadsCpu } from '../../families
 import { createTwoStageGpu, type MaskRcnnTwoStageGpu, type TwoStageHeadsGpu } from '../../families/maskRcnn/gpu';
 import { Frame } from '../frame';
 import { ort } from '../ort';
-import { maskSize, type OverlayUpdate, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
+import { maskSize, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
 import { getSession, serialized } from '../sessions';
-import { CpuOverlay, GpuOverlay, gpuSerialized, paneOutput, runOnCpu, writeUpload } from './common';
+import { CpuOverlay, GpuOverlay, gpuSerialized, OverlayRunner, paneOutput, runOnCpu, writeUpload } from './common';
 
 /** Runs a head part on the wasm EP: one f32 input, its outputs by logical name. */
 async function runHeadOnCpu(
@@ -91,15 +91,16 @@ async function twoStageSessions(manifest: ModelManifest, ep: 'wasm' | 'webgpu', 
 // ---------------------------------------------------------------------------------------
 // 'wasm'
 
-export class TwoStageWasmRunner implements PaneRunner {
+export class TwoStageWasmRunner extends OverlayRunner implements PaneRunner {
   readonly path = 'wasm' as const;
-  private readonly overlay: CpuOverlay;
+  protected override readonly overlay: CpuOverlay;
 
   private constructor(
     readonly manifest: ModelManifest,
     private readonly sessions: Awaited<ReturnType<typeof twoStageSessions>>,
     private readonly layout: TwoStageLayout,
   ) {
+    super();
     this.overlay = new CpuOverlay(manifest);
   }
 
@@ -130,18 +131,6 @@ export class TwoStageWasmRunner implements PaneRunner {
     }, { overlay, onCanvas: false });
   }
 
-  recompose(view: OverlayView): Promise<OverlayUpdate> {
-    return this.overlay.recompose(view);
-  }
-
-  overlaySnapshot(): Promise<ImageBitmap | null> {
-    return this.overlay.snapshot();
-  }
-
-  readMasks(): Promise<InstanceMasks | null> {
-    return this.overlay.readMasks();
-  }
-
   dispose(): void {
     this.overlay.clear();
   }
@@ -150,9 +139,9 @@ export class TwoStageWasmRunner implements PaneRunner {
 // ---------------------------------------------------------------------------------------
 // 'wasm+gpu' and 'webgpu'
 
-export class TwoStageGpuRunner implements PaneRunner {
+export class TwoStageGpuRunner extends OverlayRunner implements PaneRunner {
   /** The post-processor per mask size and its overlay (canvas / read-back, recompose, export). */
-  private readonly overlay: GpuOverlay<MaskRcnnTwoStageGpu>;
+  protected override readonly overlay: GpuOverlay<MaskRcnnTwoStageGpu>;
   /** 'wasm+gpu': persistent upload buffers of the CPU outputs (backbone, heads), by name. */
   private uploads: Record<string, GPUBuffer> = {};
   private inputBuffer: GPUBuffer | null = null;
@@ -167,6 +156,7 @@ export class TwoStageGpuRunner implements PaneRunner {
     paneKey: number,
     overlayMode: 'canvas' | 'readback',
   ) {
+    super();
     this.layout = twoStageLayout(manifest);
     this.overlay = new GpuOverlay(device, manifest, paneKey, overlayMode, createTwoStageGpu);
   }
@@ -295,18 +285,6 @@ export class TwoStageGpuRunner implements PaneRunner {
         : { ...cpuHeads(boxHead, maskHead, layout), upload: (name: string, data: Float32Array) => this.upload(name, data) };
     const out = await post.runFrame(backbone, heads, settings, transform, image);
     return { ...out, timings: { ...out.timings, heads: out.headsMs } };
-  }
-
-  recompose(view: OverlayView): Promise<OverlayUpdate> {
-    return this.overlay.recompose(view);
-  }
-
-  overlaySnapshot(): Promise<ImageBitmap | null> {
-    return this.overlay.snapshot();
-  }
-
-  readMasks(): Promise<InstanceMasks | null> {
-    return this.overlay.readMasks();
   }
 
   dispose(): void {

@@ -3,24 +3,25 @@
  * frame's CPU pixels, ORT's wasm EP, the family's TypeScript reference post-processing
  * (decode, top-k, NMS, cap, mask assembly), the compose reference → RGBA → ImageBitmap.
  */
-import type { InstanceMasks, ModelManifest, PostprocessSettings } from '../../types';
+import type { ModelManifest, PostprocessSettings } from '../../types';
 import { preprocessReference } from '../../reference/preprocess';
 import type { Frame } from '../frame';
-import type { OverlayUpdate, OverlayView, PaneRunner, RunOutput } from '../runner';
+import type { OverlayView, PaneRunner, RunOutput } from '../runner';
 import { getSession } from '../sessions';
 import type { ort } from '../ort';
 import { cpuFamily, type CpuFamily } from '../families';
-import { CpuOverlay, paneOutput, runOnCpu } from './common';
+import { CpuOverlay, OverlayRunner, paneOutput, runOnCpu } from './common';
 
-export class WasmRunner implements PaneRunner {
+export class WasmRunner extends OverlayRunner implements PaneRunner {
   readonly path = 'wasm' as const;
-  private readonly overlay: CpuOverlay;
+  protected override readonly overlay: CpuOverlay;
 
   private constructor(
     readonly manifest: ModelManifest,
     private readonly session: ort.InferenceSession,
     private readonly family: CpuFamily,
   ) {
+    super();
     this.overlay = new CpuOverlay(manifest);
   }
 
@@ -49,18 +50,6 @@ export class WasmRunner implements PaneRunner {
       total: t4 - t0,
       source: 'cpu',
     }, { overlay, onCanvas: false });
-  }
-
-  async recompose(view: OverlayView): Promise<OverlayUpdate> {
-    return this.overlay.recompose(view);
-  }
-
-  overlaySnapshot(): Promise<ImageBitmap | null> {
-    return this.overlay.snapshot();
-  }
-
-  readMasks(): Promise<InstanceMasks | null> {
-    return this.overlay.readMasks();
   }
 
   dispose(): void {
