@@ -65,7 +65,7 @@ DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.05, 'topK': 200, 'nmsIou'
 
 
 def load_checkpoint(path: str) -> tuple[MaskRCNN, dict]:
-    ck = torch.load(path, map_location='cpu')
+    ck = torch.load(path, map_location='cpu', weights_only=False)
     model = MaskRCNN()
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
     model.eval()

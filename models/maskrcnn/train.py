@@ -21,10 +21,12 @@ AdamW with linear warm-up, then cosine decay over --minutes of training time dow
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -41,6 +43,11 @@ from loss import level_counts_of, maskrcnn_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
 
 LOSS_KEYS = ['rpn_cls', 'rpn_box', 'cls', 'box', 'mask']
+
+
+def ignore_sigterm(_worker_id: int):
+    """DataLoader workers leave SIGTERM to the main process, which checkpoints and stops."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def atomic_save(obj, path):
@@ -104,6 +111,9 @@ def main():
     ap.add_argument('--workers', type=int, default=1)
     ap.add_argument('--max-steps', type=int, default=0, help='stop after this many steps (timing)')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--wall-minutes', type=float, default=0,
+                    help='stop (after a checkpoint) once this process has run this long (0: no limit)')
+    ap.add_argument('--device', default='cpu', help="'cuda' where a GPU is at hand (models/train_gpu.sh)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -116,12 +126,21 @@ def main():
     latest_path = os.path.join(HERE, 'checkpoints', f'{ckpt_name}.pt')
     csv_path = os.path.join(run_dir, 'losses.csv')
 
-    model = MaskRCNN()
+    device = torch.device(args.device)
+    if device.type == 'cuda':
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    # tensors the loss makes (zeros, aranges, samples) are made where the model is
+    # (torch.device is a context manager from torch 2.0; the CPU needs none)
+    on_device = device if device.type != 'cpu' else contextlib.nullcontext()
+    where = 'one GPU' if device.type == 'cuda' else 'a shared CPU core'
+    model = MaskRCNN().to(device)
     step, elapsed, n_ckpt = 0, 0.0, 0
     prior_steps = 0  # steps of the RoIAlign run a RoIPool fine-tune starts from
 
     def load_fp16(path):
-        ck = torch.load(path, map_location='cpu')
+        ck = torch.load(path, map_location='cpu', weights_only=False)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
         return ck
 
@@ -133,7 +152,7 @@ def main():
               if not args.heads_only or n.startswith(('box_head.', 'mask_head.'))]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     if args.resume and os.path.exists(state_path):
-        st = torch.load(state_path, map_location='cpu')
+        st = torch.load(state_path, map_location='cpu', weights_only=False)
         model.load_state_dict(st['model'])
         opt.load_state_dict(st['opt'])
         step, elapsed, n_ckpt = st['step'], st['elapsed'], st.get('n_ckpt', 0)
@@ -149,7 +168,7 @@ def main():
         ds.images = ds.images[:args.limit_images]
     sizes = [int(s) for s in args.sizes.split(',')]
     weights = [float(w) for w in args.size_weights.split(',')] if args.size_weights else [1.0] * len(sizes)
-    anchors = {s: make_anchors(s) for s in sizes}
+    anchors = {s: make_anchors(s).to(device) for s in sizes}
     counts = {s: level_counts_of(s) for s in sizes}
     new_csv = not os.path.exists(csv_path) or not args.resume
     log = open(csv_path, 'w' if new_csv else 'a', newline='')
@@ -175,7 +194,9 @@ def main():
         if args.pooler == 'align':
             notes = (f'Mask R-CNN, MobileNetV2-lite + FPN P2-P6 (64 ch), RPN 3 anchors/location, RoIAlign heads, '
                      f'trained from scratch on synthetic emoji-COCO ({args.split} split) for {step} steps of batch '
-                     f'{args.batch} at {args.sizes} px ({elapsed / 60:.0f} min on a shared CPU core).')
+                     f'{args.batch} at {args.sizes} px ({elapsed / 60:.0f} min on {where}).')
+            if prior_steps:
+                notes += f' Started from the weights of step {prior_steps} of an earlier run (--init).'
         else:
             notes = (f'Mask R-CNN with RoIPool heads: the RoIAlign model ({prior_steps} steps), box and mask heads '
                      f'fine-tuned {step} steps with RoIPool features ({elapsed / 60:.0f} min).')
@@ -183,7 +204,8 @@ def main():
         if eval_now:
             t0 = time.time()
             model.eval()
-            res = evaluate_mod.evaluate(model, args.data, limit=args.eval_images, pooler=args.pooler)
+            res = evaluate_mod.evaluate(model.cpu(), args.data, limit=args.eval_images, pooler=args.pooler)
+            model.to(device)
             train_mode()
             res.update(step=step, minutes=round(elapsed / 60, 1), eval_seconds=round(time.time() - t0))
             with open(eval_path, 'a') as f:
@@ -195,7 +217,7 @@ def main():
             e = last_eval
             notes += (f' Python estimate (evaluate.py) on {e["images"]} val images at step {e["step"]} ({args.pooler}):'
                       f' mask AP {e["mask_AP"]:.3f}, mask AP50 {e["mask_AP50"]:.3f}, box AP {e["box_AP"]:.3f}.')
-        half = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+        half = {k: v.half().cpu() if v.is_floating_point() else v.cpu() for k, v in model.state_dict().items()}
         atomic_save({'model': half, 'step': step, 'elapsed': elapsed, 'prior_steps': prior_steps,
                      'pooler': args.pooler, 'notes': notes, 'eval': res}, latest_path)
         paths = [os.path.relpath(latest_path, os.path.join(HERE, '..', '..'))]
@@ -223,27 +245,35 @@ def main():
 
     train_mode()
     last_ckpt = elapsed
+    # SIGTERM (`timeout`, a lease running out): checkpoint after the current step, then stop
+    stop_signal: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_signal.append(1))
+    wall_end = time.time() + args.wall_minutes * 60 if args.wall_minutes else float('inf')
     epoch = 0
     done = False
     while not done:
         sampler = SizedBatchSampler(len(ds), args.batch, sizes, weights, seed=args.seed * 1000 + epoch + step)
         loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate,
-                                             num_workers=args.workers, persistent_workers=False)
+                                             num_workers=args.workers, persistent_workers=False,
+                                             pin_memory=device.type == 'cuda', worker_init_fn=ignore_sigterm)
         for x, boxes, labels, masks in loader:
+            x = x.to(device, non_blocking=True)
+            boxes, labels, masks = ([t.to(device, non_blocking=True) for t in ts] for ts in (boxes, labels, masks))
             t0 = time.time()
             lr = lr_at(args, elapsed, step)
             for g in opt.param_groups:
                 g['lr'] = lr
             size = x.shape[-1]
-            losses, stats = maskrcnn_loss(model, x, anchors[size], counts[size], boxes, labels, masks,
-                                          pooler=args.pooler, pre_nms=args.rpn_pre_nms, post_nms=args.rpn_post_nms,
-                                          roi_batch=args.roi_batch, mask_rois=args.mask_rois,
-                                          heads_only=args.heads_only)
-            total = sum(losses.values())
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            torch.nn.utils.clip_grad_norm_(params, 10.0)
-            opt.step()
+            with on_device:
+                losses, stats = maskrcnn_loss(model, x, anchors[size], counts[size], boxes, labels, masks,
+                                              pooler=args.pooler, pre_nms=args.rpn_pre_nms,
+                                              post_nms=args.rpn_post_nms, roi_batch=args.roi_batch,
+                                              mask_rois=args.mask_rois, heads_only=args.heads_only)
+                total = sum(losses.values())
+                opt.zero_grad(set_to_none=True)
+                total.backward()
+                torch.nn.utils.clip_grad_norm_(params, 10.0)
+                opt.step()
             step += 1
             dt = time.time() - t0
             elapsed += dt
@@ -255,7 +285,7 @@ def main():
                 print(f'step {step} {elapsed / 60:.1f}min lr {lr:.5f} size {size} ' +
                       ' '.join(f'{k} {v.item():.3f}' for k, v in losses.items()) +
                       f' fg {stats["fg_rois"]} props {stats["proposals"]:.0f} ({dt:.2f}s/step)', flush=True)
-            stop = elapsed >= args.stop_minutes * 60 or (args.max_steps and step >= args.max_steps)
+            stop = elapsed >= args.stop_minutes * 60 or (args.max_steps and step >= args.max_steps) or bool(stop_signal) or time.time() >= wall_end
             if not args.max_steps and (elapsed - last_ckpt >= args.ckpt_minutes * 60 or stop):
                 last_ckpt = elapsed
                 checkpoint(args.eval_every > 0 and (n_ckpt + 1) % args.eval_every == 0)

@@ -30,7 +30,7 @@ NAMES = {550: 'YOLACT-550 (emoji-COCO, MobileNetV2-lite FPN)',
 
 
 def load_checkpoint(path: str) -> tuple[Yolact, dict]:
-    ck = torch.load(path, map_location='cpu')
+    ck = torch.load(path, map_location='cpu', weights_only=False)
     model = Yolact(width=ck.get('width', 64))
     state = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}
     model.load_state_dict(state)

@@ -123,7 +123,7 @@ def main():
 
     model = CropClassifier()
     if args.init and os.path.exists(args.init):
-        ck = torch.load(args.init, map_location='cpu')
+        ck = torch.load(args.init, map_location='cpu', weights_only=False)
         bb = {k[len('backbone.'):]: v.float() for k, v in ck['model'].items() if k.startswith('backbone.')}
         model.backbone.load_state_dict(bb)
         print(f'backbone from {args.init} (step {ck.get("step")})', flush=True)

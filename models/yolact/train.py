@@ -21,10 +21,12 @@ down to 5 % (time-based, so it fits the CPU budget whatever the speed); it then 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -43,6 +45,11 @@ from loss import yolact_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
 from export import export_variant  # noqa: E402
 import evaluate as evaluate_mod  # noqa: E402
+
+
+def ignore_sigterm(_worker_id: int):
+    """DataLoader workers leave SIGTERM to the main process, which checkpoints and stops."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def atomic_save(obj, path):
@@ -89,7 +96,7 @@ def main():
     ap.add_argument('--width', type=int, default=64)
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--sizes', default='320,384,448', help='input sizes drawn per batch')
-    ap.add_argument('--size-weights', default='1,1,1')
+    ap.add_argument('--size-weights', default=None, help='default: equal')
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--weight-decay', type=float, default=5e-4)
     ap.add_argument('--warmup', type=int, default=200)
@@ -105,6 +112,12 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--workers', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--wall-minutes', type=float, default=0,
+                    help='stop (after a checkpoint) once this process has run this long (0: no limit)')
+    ap.add_argument('--device', default='cpu', help="'cuda' where a GPU is at hand (models/train_gpu.sh)")
+    ap.add_argument('--init', default='',
+                    help='start a new run from these fp16 weights (checkpoints/latest.pt): fresh optimiser, '
+                         'step count and learning-rate schedule')
     ap.add_argument('--backbone-init', default='',
                     help='backbone weights from pretrain_backbone.py, loaded over whatever else was loaded '
                          '(a new run; the other parts keep their initial or resumed weights)')
@@ -119,30 +132,46 @@ def main():
     latest_path = os.path.join(HERE, 'checkpoints', 'latest.pt')
     csv_path = os.path.join(run_dir, 'losses.csv')
 
-    model = Yolact(width=args.width)
+    device = torch.device(args.device)
+    if device.type == 'cuda':
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    # tensors the loss makes (zeros, aranges, samples) are made where the model is
+    # (torch.device is a context manager from torch 2.0; the CPU needs none)
+    on_device = device if device.type != 'cpu' else contextlib.nullcontext()
+    model = Yolact(width=args.width).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, elapsed, n_ckpt = 0, 0.0, 0
+    prior_steps = 0  # steps of the run whose weights --init started from
+    where = 'one GPU' if device.type == 'cuda' else '2 shared CPU cores'
     if args.resume and os.path.exists(state_path):
-        st = torch.load(state_path, map_location='cpu')
+        st = torch.load(state_path, map_location='cpu', weights_only=False)
         model.load_state_dict(st['model'])
         opt.load_state_dict(st['opt'])
         step, elapsed, n_ckpt = st['step'], st['elapsed'], st.get('n_ckpt', 0)
+        prior_steps = st.get('prior_steps', 0)
         print(f'resumed {state_path}: step {step}, {elapsed / 60:.1f} min')
     elif args.resume and os.path.exists(latest_path):
-        ck = torch.load(latest_path, map_location='cpu')
+        ck = torch.load(latest_path, map_location='cpu', weights_only=False)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
         step, elapsed = ck.get('step', 0), ck.get('elapsed', 0.0)
         print(f'resumed weights only from {latest_path}: step {step}')
+    elif args.init:
+        ck = torch.load(args.init, map_location='cpu', weights_only=False)
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
+        prior_steps = ck.get('step', 0) + ck.get('prior_steps', 0)
+        print(f'initialised from {args.init} (step {ck.get("step", 0)}); new schedule', flush=True)
 
     if args.backbone_init:
-        bb = torch.load(args.backbone_init, map_location='cpu')
+        bb = torch.load(args.backbone_init, map_location='cpu', weights_only=False)
         model.backbone.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bb['backbone'].items()})
         print(f'backbone from {args.backbone_init} (crop accuracy {bb.get("val_accuracy")})', flush=True)
 
     ds = EmojiCoco(args.data, args.split)
     sizes = [int(s) for s in args.sizes.split(',')]
-    weights = [float(w) for w in args.size_weights.split(',')]
-    priors = {s: make_priors(s) for s in sizes}
+    weights = [float(w) for w in args.size_weights.split(',')] if args.size_weights else [1.0] * len(sizes)
+    priors = {s: make_priors(s).to(device) for s in sizes}
     new_csv = not os.path.exists(csv_path) or not args.resume
     log = open(csv_path, 'w' if new_csv else 'a', newline='')
     writer = csv.writer(log)
@@ -153,55 +182,65 @@ def main():
         nonlocal n_ckpt
         n_ckpt += 1
         atomic_save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step,
-                     'elapsed': elapsed, 'n_ckpt': n_ckpt, 'args': vars(args)}, state_path)
+                     'elapsed': elapsed, 'n_ckpt': n_ckpt, 'prior_steps': prior_steps, 'args': vars(args)}, state_path)
         notes = (f'YOLACT, MobileNetV2-lite + FPN (width {args.width}), k=32 prototypes, trained from '
                  f'scratch on synthetic emoji-COCO ({args.split} split) for {step} steps of batch {args.batch} '
-                 f'({elapsed / 60:.0f} min on 2 shared CPU cores).')
+                 f'({elapsed / 60:.0f} min on {where}).')
+        if prior_steps:
+            notes += f' Started from the weights of step {prior_steps} of an earlier run (--init).'
         res = None
         if eval_now:
             t0 = time.time()
-            res = evaluate_mod.evaluate(model, args.data, 550, limit=args.eval_images)
-            model.train()
+            res = evaluate_mod.evaluate(model.cpu(), args.data, 550, limit=args.eval_images)
+            model.to(device).train()
             res.update(step=step, minutes=round(elapsed / 60, 1), eval_seconds=round(time.time() - t0))
             with open(os.path.join(run_dir, 'eval.jsonl'), 'a') as f:
                 f.write(json.dumps(res) + '\n')
             print('eval', json.dumps(res), flush=True)
             notes += (f' Python estimate on {res["images"]} val images at 550: mask AP {res["mask_AP"]:.3f},'
                       f' mask AP50 {res["mask_AP50"]:.3f}, box AP {res["box_AP"]:.3f}.')
-        half = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
-        atomic_save({'model': half, 'width': args.width, 'step': step, 'elapsed': elapsed,
+        half = {k: v.half().cpu() if v.is_floating_point() else v.cpu() for k, v in model.state_dict().items()}
+        atomic_save({'model': half, 'width': args.width, 'step': step, 'elapsed': elapsed, 'prior_steps': prior_steps,
                      'notes': notes, 'eval': res}, latest_path)
         if not args.no_export:
-            model.eval()
+            model.cpu().eval()
             for v in args.variants.split(','):
                 export_variant(model, int(v), HERE, notes)
-            model.train()
-        print(f'checkpoint step {step} ({elapsed / 60:.1f} min) saved + exported', flush=True)
+            model.to(device).train()
+        print(f'checkpoint step {step} ({elapsed / 60:.1f} min) saved' + ('' if args.no_export else ' + exported'), flush=True)
         if args.commit_every and not args.no_export and n_ckpt % args.commit_every == 0:
             git_commit_models(f'yolact: bundled models from training step {step} ({elapsed / 60:.0f} min)'
                               + (f', val mask AP50 ~{res["mask_AP50"]:.2f} (Python estimate)' if res else ''))
 
     model.train()
     last_ckpt = elapsed
+    # SIGTERM (`timeout`, a lease running out): checkpoint after the current step, then stop
+    stop_signal: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_signal.append(1))
+    wall_end = time.time() + args.wall_minutes * 60 if args.wall_minutes else float('inf')
     epoch = 0
     done = False
     while not done:
         sampler = SizedBatchSampler(len(ds), args.batch, sizes, weights, seed=args.seed * 1000 + epoch + step)
         loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate,
-                                             num_workers=args.workers, persistent_workers=False)
+                                             num_workers=args.workers, persistent_workers=False,
+                                             pin_memory=device.type == 'cuda', worker_init_fn=ignore_sigterm)
         for x, boxes, labels, masks, semantic in loader:
             t0 = time.time()
             lr = lr_at(args, elapsed, step)
             for g in opt.param_groups:
                 g['lr'] = lr
             size = x.shape[-1]
-            out = model(x)
-            losses, num_pos = yolact_loss(out, priors[size], boxes, labels, masks, semantic)
-            total = sum(losses.values())
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-            opt.step()
+            x, semantic = x.to(device, non_blocking=True), semantic.to(device, non_blocking=True)
+            boxes, labels, masks = ([t.to(device, non_blocking=True) for t in ts] for ts in (boxes, labels, masks))
+            with on_device:
+                out = model(x)
+                losses, num_pos = yolact_loss(out, priors[size], boxes, labels, masks, semantic)
+                total = sum(losses.values())
+                opt.zero_grad(set_to_none=True)
+                total.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+                opt.step()
             step += 1
             dt = time.time() - t0
             elapsed += dt
@@ -211,10 +250,11 @@ def main():
                 log.flush()
                 print(f'step {step} {elapsed / 60:.1f}min lr {lr:.5f} size {size} ' +
                       ' '.join(f'{k} {v.item():.3f}' for k, v in losses.items()) + f' ({dt:.2f}s/step)', flush=True)
-            if elapsed - last_ckpt >= args.ckpt_minutes * 60 or elapsed >= args.stop_minutes * 60:
+            stop = elapsed >= args.stop_minutes * 60 or bool(stop_signal) or time.time() >= wall_end
+            if elapsed - last_ckpt >= args.ckpt_minutes * 60 or stop:
                 last_ckpt = elapsed
                 checkpoint(args.eval_every > 0 and (n_ckpt + 1) % args.eval_every == 0)
-            if elapsed >= args.stop_minutes * 60:
+            if stop:
                 done = True
                 break
         epoch += 1

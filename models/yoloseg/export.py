@@ -39,7 +39,7 @@ DEFAULTS = {'confThreshold': 0.01, 'scoreThreshold': 0.1, 'topK': 300, 'nmsIou':
 
 
 def load_checkpoint(path: str) -> tuple[YoloSeg, dict]:
-    ck = torch.load(path, map_location='cpu')
+    ck = torch.load(path, map_location='cpu', weights_only=False)
     model = YoloSeg(width=tuple(ck.get('width', (16, 32, 64, 96, 128))))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
     model.eval()

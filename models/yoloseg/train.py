@@ -115,13 +115,13 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, elapsed, n_ckpt = 0, 0.0, 0
     if args.resume and os.path.exists(state_path):
-        st = torch.load(state_path, map_location='cpu')
+        st = torch.load(state_path, map_location='cpu', weights_only=False)
         model.load_state_dict(st['model'])
         opt.load_state_dict(st['opt'])
         step, elapsed, n_ckpt = st['step'], st['elapsed'], st.get('n_ckpt', 0)
         print(f'resumed {state_path}: step {step}, {elapsed / 60:.1f} min', flush=True)
     elif args.resume and os.path.exists(latest_path):
-        ck = torch.load(latest_path, map_location='cpu')
+        ck = torch.load(latest_path, map_location='cpu', weights_only=False)
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
         step, elapsed = ck.get('step', 0), ck.get('elapsed', 0.0)
         print(f'resumed weights only from {latest_path}: step {step}', flush=True)
