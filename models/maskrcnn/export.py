@@ -60,7 +60,9 @@ TWO_STAGE = {
     'boxPool': BOX_POOL,
     'maskPool': MASK_POOL,
 }
-DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.05, 'topK': 200, 'nmsIou': 0.5,
+# confThreshold: the box head's candidate test (torchvision's box_score_thresh); scoreThreshold:
+# what the pane draws at first (the torchvision and Detectron2 demos draw scores ≥ 0.5)
+DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.5, 'topK': 200, 'nmsIou': 0.5,
             'nmsKind': 'greedy', 'maxDetections': 100}
 
 

@@ -7,7 +7,13 @@ cd "$(dirname "$0")/../.."
 RUN=${1:-main}
 PY="nice -n 10 /usr/bin/python3"
 export OMP_WAIT_POLICY=PASSIVE
-$PY models/maskrcnn/plot_losses.py "models/maskrcnn/runs/$RUN/losses.csv" models/maskrcnn/loss_curve.png
+# loss curve: the CPU run main (batch 4, to step 780), then the GPU run (batch 16)
+if [ "$RUN" = main ] && [ -f models/maskrcnn/runs/gpu/losses.csv ]; then
+  $PY models/plot_losses.py maskrcnn models/maskrcnn/loss_curve.png models/maskrcnn/runs/main/losses.csv:4:780 \
+    models/maskrcnn/runs/gpu/losses.csv:16
+else
+  $PY models/plot_losses.py maskrcnn models/maskrcnn/loss_curve.png "models/maskrcnn/runs/$RUN/losses.csv:4"
+fi
 POOL=""
 if [ -f models/maskrcnn/checkpoints/roipool.pt ]; then POOL="--pool-ckpt models/maskrcnn/checkpoints/roipool.pt"; fi
 $PY models/maskrcnn/export.py $POOL

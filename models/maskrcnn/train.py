@@ -193,10 +193,9 @@ def main():
                      'n_ckpt': n_ckpt, 'prior_steps': prior_steps, 'args': vars(args)}, state_path)
         if args.pooler == 'align':
             notes = (f'Mask R-CNN, MobileNetV2-lite + FPN P2-P6 (64 ch), RPN 3 anchors/location, RoIAlign heads, '
-                     f'trained from scratch on synthetic emoji-COCO ({args.split} split) for {step} steps of batch '
-                     f'{args.batch} at {args.sizes} px ({elapsed / 60:.0f} min on {where}).')
-            if prior_steps:
-                notes += f' Started from the weights of step {prior_steps} of an earlier run (--init).'
+                     f'trained from scratch on synthetic emoji-COCO ({args.split} split): '
+                     + (f'{prior_steps} steps of earlier runs, then ' if prior_steps else '')
+                     + f'{step} steps of batch {args.batch} at {args.sizes} px ({elapsed / 60:.0f} min on {where}).')
         else:
             notes = (f'Mask R-CNN with RoIPool heads: the RoIAlign model ({prior_steps} steps), box and mask heads '
                      f'fine-tuned {step} steps with RoIPool features ({elapsed / 60:.0f} min).')

@@ -184,10 +184,9 @@ def main():
         atomic_save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step,
                      'elapsed': elapsed, 'n_ckpt': n_ckpt, 'prior_steps': prior_steps, 'args': vars(args)}, state_path)
         notes = (f'YOLACT, MobileNetV2-lite + FPN (width {args.width}), k=32 prototypes, trained from '
-                 f'scratch on synthetic emoji-COCO ({args.split} split) for {step} steps of batch {args.batch} '
-                 f'({elapsed / 60:.0f} min on {where}).')
-        if prior_steps:
-            notes += f' Started from the weights of step {prior_steps} of an earlier run (--init).'
+                 f'scratch on synthetic emoji-COCO ({args.split} split): '
+                 + (f'{prior_steps} steps of earlier runs, then ' if prior_steps else '')
+                 + f'{step} steps of batch {args.batch} ({elapsed / 60:.0f} min on {where}).')
         res = None
         if eval_now:
             t0 = time.time()
