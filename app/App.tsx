@@ -29,8 +29,11 @@ export function App() {
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
-    const file = e.dataTransfer?.files?.[0];
-    if (file) void engine.openFile(file);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    // A COCO ground-truth JSON dropped with its images: evaluate every pane on them.
+    const json = files.find((f) => /\.json$/i.test(f.name));
+    if (json) void engine.evaluateDropped(json, files.filter((f) => f !== json));
+    else if (files[0]) void engine.openFile(files[0]);
   };
 
   const keys = paneKeys ? paneKeys.split(',').map(Number) : [];
@@ -57,7 +60,7 @@ export function App() {
       </main>
       <MetricsTable />
       <ClassNamesDialog />
-      {dragging && <div className="drop-hint">Drop an image to segment it, or an .onnx model to add it</div>}
+      {dragging && <div className="drop-hint">Drop an image to segment it, an .onnx model to add it, or a COCO ground-truth .json with its images to evaluate the panes</div>}
     </div>
   );
 }

@@ -21,6 +21,8 @@ import { createRunner, gpuPostprocessingAvailable } from './runners';
 import { ModelLoadError, type OverlayView, type PaneRunner, type RunnerContext } from './runner';
 import { dropWebGpuSessions, forgetModel } from './sessions';
 import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam } from './sources';
+import { droppedSource, evaluationSettings, samplesSource, type EvalSource } from '../eval/evalSource';
+import { EvalSession } from '../eval/session';
 
 export const EXECUTION_PATHS: readonly ExecutionPath[] = ['webgpu', 'wasm+gpu', 'wasm'];
 
@@ -156,6 +158,7 @@ export class Engine {
       highlight: null,
       fps: 0,
       frames: 0,
+      evaluation: null,
     };
     useStore.setState({ panes: [...s.panes, pane] });
     this.controllers.set(key, new PaneController(key));
@@ -172,7 +175,7 @@ export class Engine {
   setModel(key: number, modelId: string): void {
     const manifest = getModel(modelId);
     if (!manifest) return;
-    updatePane(key, { modelId, settings: defaultSettings(manifest.defaults), hiddenClasses: [], highlight: null, result: null, overlay: null, overlayOnCanvas: false });
+    updatePane(key, { modelId, settings: defaultSettings(manifest.defaults), hiddenClasses: [], highlight: null, result: null, overlay: null, overlayOnCanvas: false, evaluation: null });
     void this.pump(key);
   }
 
@@ -601,6 +604,126 @@ export class Engine {
       .finally(() => {
         this.capturing = false;
       });
+  }
+
+  // ---------------------------------------------------------------- evaluation
+
+  /** The bundled samples with their ground truth, through every pane. */
+  async evaluateSamples(): Promise<void> {
+    let source: EvalSource;
+    try {
+      source = await samplesSource(import.meta.env.BASE_URL);
+    } catch (err) {
+      notify('error', `The samples' ground truth could not be loaded: ${errorText(err)}`);
+      return;
+    }
+    await this.evaluate(source);
+  }
+
+  /** A dropped COCO ground-truth JSON and the images dropped with it, through every pane. */
+  async evaluateDropped(json: File, files: File[]): Promise<void> {
+    let source: EvalSource;
+    try {
+      source = await droppedSource(json, files);
+    } catch (err) {
+      notify('error', `No evaluation: ${errorText(err)}.`);
+      return;
+    }
+    if (source.missing.length) {
+      notify('info', `${source.missing.length} of the ${source.dataset.images.length} images ${json.name} names were not dropped with it; evaluating the ${source.images.length} that were.`);
+    }
+    await this.evaluate(source);
+  }
+
+  /**
+   * Every pane's model over the source's images, one image at a time through the normal
+   * pipeline (the pane's path, NMS and cap; the display threshold at the candidate
+   * threshold, as `npm run eval`), each result and its masks added to a COCO evaluation
+   * (app/eval/session.ts); then mask / box / Boundary AP per pane. The panes' own settings
+   * come back afterwards, and the last image stays on screen.
+   */
+  private async evaluate(source: EvalSource): Promise<void> {
+    if (useStore.getState().evalRun) {
+      notify('info', 'An evaluation is already running.');
+      return;
+    }
+    if (this.webcam) this.stopWebcam();
+    const panes = useStore.getState().panes.filter((p) => getModel(p.modelId));
+    if (panes.length === 0) return;
+    const saved = new Map(panes.map((p) => [p.key, p.settings] as const));
+    const sessions = new Map(panes.map((p) => [p.key, new EvalSession(source.dataset)] as const));
+    for (const p of panes) updatePane(p.key, { settings: evaluationSettings(p.settings, getModel(p.modelId)!), evaluation: null });
+    useStore.setState({ evalRun: { source: source.name, done: 0, total: source.images.length } });
+    const skipped: string[] = [];
+    try {
+      for (const [i, image] of source.images.entries()) {
+        await this.openImage(await image.load(), image.fileName);
+        const frameId = useStore.getState().frameId;
+        await this.panesDone(frameId, panes.map((p) => p.key));
+        for (const p of panes) {
+          const pane = getPane(p.key);
+          const ctrl = this.controllers.get(p.key);
+          const manifest = pane && getModel(pane.modelId);
+          if (!pane?.result || pane.resultFrameId !== frameId || pane.modelId !== p.modelId || !ctrl?.runner || !manifest) continue;
+          const masks = await ctrl.runner.readMasks();
+          if (!masks) continue;
+          try {
+            sessions.get(p.key)!.addFrame(image.id, pane.result, masks, manifest);
+          } catch (err) {
+            skipped.push(`${image.fileName} (${errorText(err)})`);
+          }
+        }
+        useStore.setState((s) => ({ evalRun: s.evalRun && { ...s.evalRun, done: i + 1 } }));
+      }
+      for (const p of panes) {
+        const pane = getPane(p.key);
+        const session = sessions.get(p.key)!;
+        if (!pane || pane.modelId !== p.modelId || session.imagesDone === 0) continue;
+        const r = session.evaluate();
+        const images = new Set(source.dataset.images.map((im) => im.id));
+        updatePane(p.key, {
+          evaluation: {
+            source: source.name,
+            images: r.imagesEvaluated,
+            instances: source.dataset.gts.filter((g) => images.has(g.imageId) && !g.iscrowd).length,
+            modelId: p.modelId,
+            path: pane.activePath ?? pane.path,
+            nmsKind: pane.settings.nmsKind,
+            scoreThreshold: pane.settings.scoreThreshold,
+            maskAP: r.mask!.summary.ap,
+            maskAP50: r.mask!.summary.ap50,
+            maskAP75: r.mask!.summary.ap75,
+            boxAP: r.box!.summary.ap,
+            boundaryAP: r.boundary!.summary.ap,
+          },
+        });
+      }
+      if (skipped.length) notify('error', `Left out of the evaluation: ${[...new Set(skipped)].join('; ')}`);
+    } catch (err) {
+      notify('error', `The evaluation stopped: ${errorText(err)}`);
+    } finally {
+      useStore.setState({ evalRun: null });
+      for (const [key, settings] of saved) {
+        if (getPane(key)) this.setSettings(key, settings);
+      }
+    }
+  }
+
+  /** Resolves once every pane has a result for this frame, has failed, or is gone. */
+  private panesDone(frameId: number, keys: number[]): Promise<void> {
+    const done = () =>
+      keys.every((k) => {
+        const p = getPane(k);
+        return !p || p.status === 'error' || (p.resultFrameId === frameId && p.status === 'done');
+      });
+    return new Promise((resolve) => {
+      if (done()) return resolve();
+      const stop = useStore.subscribe(() => {
+        if (!done()) return;
+        stop();
+        resolve();
+      });
+    });
   }
 
   // ---------------------------------------------------------------- GPU loss

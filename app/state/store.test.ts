@@ -19,6 +19,7 @@ function pane(key: number): PaneState {
     highlight: null,
     fps: 0,
     frames: 0,
+    evaluation: null,
   };
 }
 

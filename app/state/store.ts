@@ -5,7 +5,8 @@
  *   the displayed bitmap, the camera list;
  * - panes: one entry per pane: model, requested and running execution path, settings,
  *   status, the last FrameResult and overlay, hover/hidden classes, fps;
- * - notices: messages shown to the user (errors and infos).
+ * - notices: messages shown to the user (errors and infos);
+ * - evaluation: the in-browser evaluation in progress (each pane keeps its last figures).
  *
  * The engine (app/pipeline/engine.ts) writes results here; React components subscribe to
  * slices; Konva draws only from this state. Non-serialisable members (ImageBitmaps) are
@@ -79,6 +80,32 @@ export interface SourceSlice {
   webcamActive: boolean;
 }
 
+/** A pane's accuracy from the in-browser evaluation (Engine.evaluate), COCO-style. */
+export interface PaneEvaluation {
+  /** "samples" or the dropped ground-truth file's name. */
+  source: string;
+  images: number;
+  instances: number;
+  /** What ran: the figures belong to this model, path and NMS. */
+  modelId: string;
+  path: ExecutionPath;
+  nmsKind: PostprocessSettings['nmsKind'];
+  /** The display threshold used while evaluating (the candidate threshold). */
+  scoreThreshold: number;
+  maskAP: number;
+  maskAP50: number;
+  maskAP75: number;
+  boxAP: number;
+  boundaryAP: number;
+}
+
+/** The evaluation in progress: images done of total. */
+export interface EvalRun {
+  source: string;
+  done: number;
+  total: number;
+}
+
 export interface PaneState {
   /** Stable key (pane index may change when a pane is removed). */
   key: number;
@@ -104,6 +131,8 @@ export interface PaneState {
   fps: number;
   /** Frames processed since the source started. */
   frames: number;
+  /** The last in-browser evaluation of this pane's model, if any (cleared when the model changes). */
+  evaluation: PaneEvaluation | null;
 }
 
 export interface Notice {
@@ -116,7 +145,7 @@ export interface NoticesSlice {
   notices: Notice[];
 }
 
-export type State = EnvSlice & SourceSlice & { panes: PaneState[] } & NoticesSlice & ModelsSlice;
+export type State = EnvSlice & SourceSlice & { panes: PaneState[] } & NoticesSlice & ModelsSlice & { evalRun: EvalRun | null };
 
 export const useStore = create<State>()(() => ({
   webgpu: false,
@@ -142,6 +171,7 @@ export const useStore = create<State>()(() => ({
 
   panes: [],
   notices: [],
+  evalRun: null,
 }));
 
 let nextNoticeId = 1;
@@ -208,7 +238,9 @@ export function snapshot() {
       resultFrameId: p.resultFrameId,
       overlayOnCanvas: p.overlayOnCanvas,
       result: p.result ? JSON.parse(JSON.stringify(p.result)) as FrameResult : null,
+      evaluation: p.evaluation ? { ...p.evaluation } : null,
     })),
     notices: s.notices.map((n) => ({ kind: n.kind, text: n.text })),
+    evalRun: s.evalRun ? { ...s.evalRun } : null,
   };
 }

@@ -1,7 +1,7 @@
 import { getModel } from '../models/registry';
-import { useStore } from '../state/store';
+import { useStore, type PaneEvaluation } from '../state/store';
 import type { StageTimings } from '../types';
-import { bytesText, fpsText, ms, STAGES } from './format';
+import { apText, bytesText, fpsText, ms, STAGES } from './format';
 
 type StageColumn = { key: keyof Omit<StageTimings, 'source'>; label: string; title?: string };
 
@@ -31,10 +31,25 @@ export function stageColumns(timings: ReadonlyArray<StageTimings | undefined>): 
   ];
 }
 
-/** One row per pane: the same numbers as the panes, side by side. */
+function EvaluationCells({ evaluation: e }: { evaluation: PaneEvaluation | null }) {
+  if (!e) return <><td>–</td><td>–</td><td>–</td><td>–</td></>;
+  return (
+    <>
+      <td data-testid="eval-mask-ap">{apText(e.maskAP)}</td>
+      <td data-testid="eval-mask-ap50">{apText(e.maskAP50)}</td>
+      <td data-testid="eval-box-ap">{apText(e.boxAP)}</td>
+      <td title={`${e.instances} instances; ${e.path}, ${e.nmsKind} NMS, scores ≥ ${e.scoreThreshold}`}>
+        {e.source} ({e.images} {e.images === 1 ? 'image' : 'images'})
+      </td>
+    </>
+  );
+}
+
+/** One row per pane: the same numbers as the panes, side by side (and their accuracy once evaluated). */
 export function MetricsTable() {
   const panes = useStore((s) => s.panes);
   const columns = stageColumns(panes.map((p) => p.result?.timings));
+  const evaluated = panes.some((p) => p.evaluation);
   return (
     <section className="metrics">
       <table data-testid="metrics-table">
@@ -46,6 +61,14 @@ export function MetricsTable() {
             <th>status</th>
             <th>instances</th>
             <th>fps</th>
+            {evaluated && (
+              <>
+                <th title="COCO mask AP (IoU .50:.95) of the last evaluation">mask AP</th>
+                <th title="mask AP at IoU 0.5">AP50</th>
+                <th title="COCO box AP">box AP</th>
+                <th title="what the evaluation ran on">evaluated on</th>
+              </>
+            )}
             {columns.map((s) => (
               <th key={s.key} data-stage={s.key} title={s.title}>
                 {s.label} ms
@@ -68,6 +91,7 @@ export function MetricsTable() {
                 <td>{p.status}</td>
                 <td>{p.result ? p.result.detections.filter((d) => !p.hiddenClasses.includes(d.classIndex)).length : '–'}</td>
                 <td>{fpsText(p.fps)}</td>
+                {evaluated && <EvaluationCells evaluation={p.evaluation} />}
                 {columns.map((s) => (
                   <td key={s.key} data-stage={s.key}>
                     {ms(t?.[s.key])}

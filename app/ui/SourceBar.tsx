@@ -34,6 +34,7 @@ export function SourceBar() {
   const fallback = useStore((s) => s.fallbackAdapter);
   const adapter = useStore((s) => s.adapterName);
   const envReady = useStore((s) => s.envReady);
+  const evalRun = useStore((s) => s.evalRun);
   // The full camera label as a tooltip: the select itself is truncated to keep the bar on one line.
   const cameraLabel = cameras.find((c) => c.deviceId === cameraId)?.label ?? cameras[0]?.label ?? 'default camera';
 
@@ -77,6 +78,15 @@ export function SourceBar() {
             ))}
           </select>
         </label>
+        <button
+          className="btn"
+          data-testid="evaluate"
+          disabled={evalRun !== null || samples.length === 0}
+          title="Run every pane over the samples and score it against their ground truth (COCO mask / box / Boundary AP). Or drop a COCO ground-truth .json together with its images."
+          onClick={() => void engine.evaluateSamples()}
+        >
+          {evalRun ? `Evaluating ${evalRun.done}/${evalRun.total}…` : 'Evaluate'}
+        </button>
         </div>
         <span className="sep" />
         <div className="group" role="group" aria-label="Webcam">

@@ -30,3 +30,8 @@ export function bytesText(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
+
+/** A COCO AP figure (−1: undefined, e.g. no ground truth of that kind). */
+export function apText(ap: number): string {
+  return ap < 0 ? 'n/a' : ap.toFixed(3);
+}
