@@ -21,7 +21,6 @@ AdamW with linear warm-up, then cosine decay over --minutes of training time dow
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import math
@@ -38,16 +37,13 @@ import torch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..', 'common'))
+from training import ignore_sigterm, training_device  # noqa: E402
 from model import MaskRCNN, make_anchors  # noqa: E402
 from loss import level_counts_of, maskrcnn_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
 
 LOSS_KEYS = ['rpn_cls', 'rpn_box', 'cls', 'box', 'mask']
-
-
-def ignore_sigterm(_worker_id: int):
-    """DataLoader workers leave SIGTERM to the main process, which checkpoints and stops."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def atomic_save(obj, path):
@@ -126,14 +122,7 @@ def main():
     latest_path = os.path.join(HERE, 'checkpoints', f'{ckpt_name}.pt')
     csv_path = os.path.join(run_dir, 'losses.csv')
 
-    device = torch.device(args.device)
-    if device.type == 'cuda':
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.backends.cudnn.benchmark = True
-    # tensors the loss makes (zeros, aranges, samples) are made where the model is
-    # (torch.device is a context manager from torch 2.0; the CPU needs none)
-    on_device = device if device.type != 'cpu' else contextlib.nullcontext()
+    device, on_device = training_device(args.device)
     where = 'one GPU' if device.type == 'cuda' else 'a shared CPU core'
     model = MaskRCNN().to(device)
     step, elapsed, n_ckpt = 0, 0.0, 0

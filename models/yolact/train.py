@@ -21,7 +21,6 @@ down to 5 % (time-based, so it fits the CPU budget whatever the speed); it then 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import json
 import math
@@ -40,16 +39,13 @@ import torch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, '..', 'common'))
+from training import ignore_sigterm, training_device  # noqa: E402
 from model import Yolact, make_priors  # noqa: E402
 from loss import yolact_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
 from export import export_variant  # noqa: E402
 import evaluate as evaluate_mod  # noqa: E402
-
-
-def ignore_sigterm(_worker_id: int):
-    """DataLoader workers leave SIGTERM to the main process, which checkpoints and stops."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def atomic_save(obj, path):
@@ -132,14 +128,7 @@ def main():
     latest_path = os.path.join(HERE, 'checkpoints', 'latest.pt')
     csv_path = os.path.join(run_dir, 'losses.csv')
 
-    device = torch.device(args.device)
-    if device.type == 'cuda':
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.backends.cudnn.benchmark = True
-    # tensors the loss makes (zeros, aranges, samples) are made where the model is
-    # (torch.device is a context manager from torch 2.0; the CPU needs none)
-    on_device = device if device.type != 'cpu' else contextlib.nullcontext()
+    device, on_device = training_device(args.device)
     model = Yolact(width=args.width).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, elapsed, n_ckpt = 0, 0.0, 0

@@ -1,0 +1,25 @@
+"""What the training scripts share (models/yolact/train.py, models/maskrcnn/train.py)."""
+from __future__ import annotations
+
+import contextlib
+import signal
+
+import torch
+
+
+def training_device(name: str):
+    """'cpu' or 'cuda' → (device, context). On CUDA: TF32 matrix products and cuDNN
+    autotuning (a few input sizes only). Inside the context, the tensors the losses make
+    (zeros, aranges, random samples) are made on the device; torch.device is a context
+    manager from torch 2.0 on, and the CPU needs none."""
+    device = torch.device(name)
+    if device.type == 'cuda':
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.benchmark = True
+    return device, (device if device.type != 'cpu' else contextlib.nullcontext())
+
+
+def ignore_sigterm(_worker_id: int):
+    """DataLoader workers leave SIGTERM to the main process, which checkpoints and stops."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
