@@ -101,7 +101,7 @@ test('Evaluate: every pane over the samples, near npm run eval (other JPEG decod
   await expect.poll(async () => (await getState(page)).panes[0]!.evaluation).toBeNull();
 });
 
-test('a COCO JSON dropped with its images: the same AP as npm run eval on the same pixels; a bad JSON gets a message', async ({ page }) => {
+test('a COCO JSON dropped with its images: the same AP as npm run eval on the same pixels; a bad JSON gets a message; Stop', async ({ page }) => {
   test.setTimeout(2 * TIMEOUT);
   test.skip(!bundledManifests().some((m) => m.id === YOLACT), 'needs the bundled YOLACT-550');
   // PNG copies of the samples (jpeg-js's pixels), and their ground truth renamed to match.
@@ -131,7 +131,7 @@ test('a COCO JSON dropped with its images: the same AP as npm run eval on the sa
   const state = await getState(page);
   const e = state.panes[0]!.evaluation!;
   console.log(`dropped PNGs: in the browser mask AP ${e.maskAP.toFixed(4)}, npm run eval ${nodeY.mask.summary.ap.toFixed(4)}`);
-  expect(e).toMatchObject({ source: 'samples-png.json', images: dropped.length, modelId: YOLACT, path: 'wasm' });
+  expect(e).toMatchObject({ source: 'samples-png.json', images: dropped.length, of: dropped.length, modelId: YOLACT, path: 'wasm' });
   expect(nodeY.images).toBe(dropped.length);
   expect(e.maskAP).toBeCloseTo(nodeY.mask.summary.ap, 6);
   expect(e.maskAP50).toBeCloseTo(nodeY.mask.summary.ap50, 6);
@@ -144,6 +144,19 @@ test('a COCO JSON dropped with its images: the same AP as npm run eval on the sa
   await dropFiles(page, [{ name: 'broken.json', mimeType: 'application/json', base64: Buffer.from('{"images": 3}').toString('base64') }]);
   await expect(page.getByTestId(ids.notice).filter({ hasText: 'broken.json' })).toContainText('Not a COCO instances file');
   expect((await getState(page)).panes[0]!.evaluation).toEqual(e);
+
+  // Stop: the image in progress finishes, the images done so far are scored. (A dispatched
+  // click: the page's main thread is busy with inference between images, so Playwright's
+  // actionability wait for a stable button would only land after the last image.)
+  await page.getByTestId('evaluate').click();
+  await page.getByTestId('evaluate-stop').dispatchEvent('click');
+  await waitForEvaluation(page, 1);
+  await expect(page.getByTestId('evaluate-stop')).toHaveCount(0);
+  const stopped = (await getState(page)).panes[0]!.evaluation!;
+  expect(stopped).toMatchObject({ source: 'samples', of: gt.images.length });
+  expect(stopped.images).toBeGreaterThanOrEqual(1);
+  expect(stopped.images).toBeLessThan(gt.images.length);
+  await expect(pane(page, 0).getByTestId('pane-evaluation')).toContainText(`samples (${stopped.images} of ${gt.images.length} images)`);
 });
 
 /** Drops several files at once on the drop zone, as a multi-file drag from a file manager. */

@@ -47,6 +47,11 @@ export class EvalSession {
     return this.seen.size;
   }
 
+  /** Ids of the images added so far. */
+  get imageIds(): ReadonlySet<number> {
+    return this.seen;
+  }
+
   /** Evaluate over the images added so far (all three types unless told otherwise). */
   evaluate(iouTypes: IouType[] = ['segm', 'bbox', 'boundary']): EvalSessionResult {
     const images = this.dataset.images.filter((im) => this.seen.has(im.id));

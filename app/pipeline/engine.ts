@@ -608,6 +608,14 @@ export class Engine {
 
   // ---------------------------------------------------------------- evaluation
 
+  /** Set by stopEvaluation: the evaluation ends after the image in progress. */
+  private evalStopAsked = false;
+
+  /** Stops a running evaluation after the current image; the images done so far are scored. */
+  stopEvaluation(): void {
+    if (useStore.getState().evalRun) this.evalStopAsked = true;
+  }
+
   /** The bundled samples with their ground truth, through every pane. */
   async evaluateSamples(): Promise<void> {
     let source: EvalSource;
@@ -654,9 +662,11 @@ export class Engine {
     const sessions = new Map(panes.map((p) => [p.key, new EvalSession(source.dataset)] as const));
     for (const p of panes) updatePane(p.key, { settings: evaluationSettings(p.settings, getModel(p.modelId)!), evaluation: null });
     useStore.setState({ evalRun: { source: source.name, done: 0, total: source.images.length } });
+    this.evalStopAsked = false;
     const skipped: string[] = [];
     try {
       for (const [i, image] of source.images.entries()) {
+        if (this.evalStopAsked) break;
         await this.openImage(await image.load(), image.fileName);
         const frameId = useStore.getState().frameId;
         await this.panesDone(frameId, panes.map((p) => p.key));
@@ -680,11 +690,12 @@ export class Engine {
         const session = sessions.get(p.key)!;
         if (!pane || pane.modelId !== p.modelId || session.imagesDone === 0) continue;
         const r = session.evaluate();
-        const images = new Set(source.dataset.images.map((im) => im.id));
+        const images = session.imageIds;
         updatePane(p.key, {
           evaluation: {
             source: source.name,
             images: r.imagesEvaluated,
+            of: source.images.length,
             instances: source.dataset.gts.filter((g) => images.has(g.imageId) && !g.iscrowd).length,
             modelId: p.modelId,
             path: pane.activePath ?? pane.path,

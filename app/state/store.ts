@@ -84,7 +84,10 @@ export interface SourceSlice {
 export interface PaneEvaluation {
   /** "samples" or the dropped ground-truth file's name. */
   source: string;
+  /** Images scored, of `of` in the source (fewer when the evaluation was stopped or an image failed). */
   images: number;
+  of: number;
+  /** Ground-truth instances (not crowd) on the images scored. */
   instances: number;
   /** What ran: the figures belong to this model, path and NMS. */
   modelId: string;

@@ -1,7 +1,7 @@
 import { getModel } from '../models/registry';
 import { useStore, type PaneEvaluation } from '../state/store';
 import type { StageTimings } from '../types';
-import { apText, bytesText, fpsText, ms, STAGES } from './format';
+import { apText, bytesText, evaluatedImagesText, fpsText, ms, STAGES } from './format';
 
 type StageColumn = { key: keyof Omit<StageTimings, 'source'>; label: string; title?: string };
 
@@ -39,7 +39,7 @@ function EvaluationCells({ evaluation: e }: { evaluation: PaneEvaluation | null 
       <td data-testid="eval-mask-ap50">{apText(e.maskAP50)}</td>
       <td data-testid="eval-box-ap">{apText(e.boxAP)}</td>
       <td title={`${e.instances} instances; ${e.path}, ${e.nmsKind} NMS, scores ≥ ${e.scoreThreshold}`}>
-        {e.source} ({e.images} {e.images === 1 ? 'image' : 'images'})
+        {e.source} ({evaluatedImagesText(e)})
       </td>
     </>
   );

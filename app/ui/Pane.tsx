@@ -3,7 +3,7 @@ import { classColorCss } from '../pipeline/palette';
 import { getModel, listModels } from '../models/registry';
 import { useStore } from '../state/store';
 import type { ExecutionPath, NmsKind } from '../types';
-import { apText, bytesText, fpsText, ms } from './format';
+import { apText, bytesText, evaluatedImagesText, fpsText, ms } from './format';
 import { stageColumns } from './MetricsTable';
 import { Overlay } from './Overlay';
 import { roiReadbackNote } from '../families/maskRcnn/manifest';
@@ -193,7 +193,7 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
 
       {pane.evaluation && (
         <p className="path-note evaluation" data-testid="pane-evaluation" title={`${pane.evaluation.instances} instances; ${pane.evaluation.path}, ${pane.evaluation.nmsKind} NMS, scores ≥ ${pane.evaluation.scoreThreshold}`}>
-          Evaluated on {pane.evaluation.source} ({pane.evaluation.images} {pane.evaluation.images === 1 ? 'image' : 'images'}): mask AP{' '}
+          Evaluated on {pane.evaluation.source} ({evaluatedImagesText(pane.evaluation)}): mask AP{' '}
           <b>{apText(pane.evaluation.maskAP)}</b> · AP50 <b>{apText(pane.evaluation.maskAP50)}</b> · AP75 {apText(pane.evaluation.maskAP75)} · box AP{' '}
           {apText(pane.evaluation.boxAP)} · Boundary AP {apText(pane.evaluation.boundaryAP)}
         </p>

@@ -79,7 +79,7 @@ export function SourceBar() {
           </select>
         </label>
         <button
-          className="btn"
+          className="btn evaluate"
           data-testid="evaluate"
           disabled={evalRun !== null || samples.length === 0}
           title="Run every pane over the samples and score it against their ground truth (COCO mask / box / Boundary AP). Or drop a COCO ground-truth .json together with its images."
@@ -87,6 +87,11 @@ export function SourceBar() {
         >
           {evalRun ? `Evaluating ${evalRun.done}/${evalRun.total}…` : 'Evaluate'}
         </button>
+        {evalRun && (
+          <button className="btn danger" data-testid="evaluate-stop" title="Stop after the current image; the images done so far are scored" onClick={() => engine.stopEvaluation()}>
+            ■ Stop
+          </button>
+        )}
         </div>
         <span className="sep" />
         <div className="group" role="group" aria-label="Webcam">

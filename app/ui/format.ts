@@ -35,3 +35,9 @@ export function bytesText(n: number): string {
 export function apText(ap: number): string {
   return ap < 0 ? 'n/a' : ap.toFixed(3);
 }
+
+/** "4 images", or "1 of 4 images" for an evaluation that was stopped (or lost images). */
+export function evaluatedImagesText(e: { images: number; of: number }): string {
+  const unit = e.of === 1 ? 'image' : 'images';
+  return e.images === e.of ? `${e.images} ${unit}` : `${e.images} of ${e.of} ${unit}`;
+}
