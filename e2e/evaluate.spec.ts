@@ -63,6 +63,12 @@ test('Evaluate: every pane over the samples, near npm run eval (other JPEG decod
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm+gpu');
   const shownThreshold = (await getState(page)).panes[1]!.settings.scoreThreshold;
 
+  // Before any evaluation here: the bundled model's recorded figures (npm run eval --record).
+  const records = JSON.parse(readFileSync(path.join(FIXTURE_PATHS.repoRoot, 'models', 'yolact', 'accuracy.json'), 'utf8')) as Record<string, { maskAP: number; images: number }>;
+  await expect(pane(page, 0).getByTestId('recorded-accuracy')).toContainText(
+    `Recorded on ${records[YOLACT]!.images} val images: mask AP ${records[YOLACT]!.maskAP.toFixed(3)}`,
+  );
+
   await page.getByTestId('evaluate').click();
   await expect(page.getByTestId('evaluate')).toContainText('Evaluating');
   await waitForEvaluation(page, 2);

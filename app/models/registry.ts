@@ -41,6 +41,36 @@ function loadBundled(): ModelManifest[] {
 const manifests = new Map<string, ModelManifest>(loadBundled().map((m) => [m.id, m]));
 const bundledIds = new Set(manifests.keys());
 
+/**
+ * What `npm run eval -- --record` measured for a bundled model (`models/<family>/accuracy.json`,
+ * keyed by model id; scripts/eval.ts writes it, app/models/recordedAccuracy.test.ts keeps it
+ * in step with the ONNX files).
+ */
+export interface RecordedAccuracy {
+  onnxSha256: string;
+  split: string;
+  images: number;
+  maskAP: number;
+  maskAP50: number;
+  maskAP75: number;
+  boxAP: number;
+  boundaryAP?: number;
+  nms: string;
+  command: string;
+  date: string;
+}
+
+const recorded = new Map<string, RecordedAccuracy>();
+for (const [file, mod] of Object.entries(bundledModules)) {
+  if (!file.endsWith('/accuracy.json') || typeof mod.default !== 'object' || mod.default === null) continue;
+  for (const [id, entry] of Object.entries(mod.default as Record<string, RecordedAccuracy>)) recorded.set(id, entry);
+}
+
+/** The recorded accuracy of a bundled model (none for dropped or remote ones). */
+export function recordedAccuracy(id: string): RecordedAccuracy | undefined {
+  return bundledIds.has(id) ? recorded.get(id) : undefined;
+}
+
 export function listModels(): ModelManifest[] {
   return [...manifests.values()];
 }

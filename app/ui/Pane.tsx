@@ -1,6 +1,6 @@
 import { engine, EXECUTION_PATHS } from '../pipeline/engine';
 import { classColorCss } from '../pipeline/palette';
-import { getModel, listModels } from '../models/registry';
+import { getModel, listModels, recordedAccuracy } from '../models/registry';
 import { useStore } from '../state/store';
 import type { ExecutionPath, NmsKind } from '../types';
 import { apText, bytesText, evaluatedImagesText, fpsText, ms } from './format';
@@ -22,6 +22,7 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
   useStore((s) => s.modelsVersion);
   if (!pane) return null;
   const manifest = getModel(pane.modelId);
+  const recorded = recordedAccuracy(pane.modelId);
   const result = pane.result;
   const detections = result?.detections ?? [];
   const visible = detections.map((d, i) => ({ d, i })).filter(({ d }) => !pane.hiddenClasses.includes(d.classIndex));
@@ -188,6 +189,13 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
       {manifest && isExportedMaskRcnn(manifest) && (
         <p className="path-note" data-testid="model-cpu-note" title="torchvision / ONNX-zoo export: its NonMaxSuppression and RoiAlign ops have no WebGPU kernels in onnxruntime-web">
           {EXPORTED_CPU_NOTE}
+        </p>
+      )}
+
+      {recorded && (
+        <p className="path-note" data-testid="recorded-accuracy" title={`${recorded.command} (${recorded.date.slice(0, 10)})`}>
+          Recorded on {recorded.images} {recorded.split} images: mask AP {apText(recorded.maskAP)} · AP50 {apText(recorded.maskAP50)} · box AP{' '}
+          {apText(recorded.boxAP)}
         </p>
       )}
 
