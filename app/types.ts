@@ -183,3 +183,27 @@ export interface TwoStageConfig {
   boxPool: number;
   maskPool: number;
 }
+
+/**
+ * What `npm run eval -- --record` measured for a bundled model (`<manifest dir>/accuracy.json`,
+ * keyed by model id): written by scripts/eval.ts, shown by the app (models/registry.ts).
+ */
+export interface RecordedAccuracy {
+  /** `modelSha256`: the ONNX file's sha256; for a two-stage model, one hash over its three parts. */
+  onnxSha256: string;
+  /** Two-stage models only: each part's sha256, by its url (backbone, box head, mask head). */
+  partsSha256?: Record<string, string>;
+  split: string;
+  images: number;
+  maskAP: number;
+  maskAP50: number;
+  maskAP75: number;
+  boxAP: number;
+  boundaryAP?: number;
+  nms: string;
+  /** Two-stage models only: 'align' (RoIAlign) or 'pool' (RoIPool), and the score threshold used. */
+  pooler?: 'align' | 'pool';
+  scoreThreshold?: number;
+  command: string;
+  date: string;
+}

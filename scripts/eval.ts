@@ -43,7 +43,7 @@ import { evaluateCoco, type DetectionResult, type EvalResult, type IouType } fro
 import { loadCocoGroundTruth, type CocoDataset } from '../app/eval/dataset';
 import { toCocoRle } from '../app/eval/rle';
 import { preprocessReference } from '../app/reference/preprocess';
-import type { Detection, FrameResult, InstanceMasks, ModelManifest, NmsKind, PostprocessSettings, StageTimings } from '../app/types';
+import type { Detection, FrameResult, InstanceMasks, ModelManifest, NmsKind, PostprocessSettings, RecordedAccuracy, StageTimings } from '../app/types';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -512,26 +512,7 @@ function parseArgs(argv: string[]): EvalOptions {
   };
 }
 
-/** Recorded accuracy of a bundled model (`<manifest dir>/accuracy.json`, keyed by model id). */
-export interface RecordedAccuracy {
-  /** `modelSha256`: the ONNX file's sha256; for a two-stage model, one hash over its three parts. */
-  onnxSha256: string;
-  /** Two-stage models only: each part's sha256, by its url (backbone, box head, mask head). */
-  partsSha256?: Record<string, string>;
-  split: string;
-  images: number;
-  maskAP: number;
-  maskAP50: number;
-  maskAP75: number;
-  boxAP: number;
-  boundaryAP?: number;
-  nms: string;
-  /** Two-stage models only: 'align' (RoIAlign) or 'pool' (RoIPool), and the score threshold used. */
-  pooler?: 'align' | 'pool';
-  scoreThreshold?: number;
-  command: string;
-  date: string;
-}
+export type { RecordedAccuracy };
 
 /** Writes the report's figures into `accuracy.json` beside the manifest (keyed by model id); returns the entry. */
 export function recordAccuracy(manifestPath: string, report: EvalReport, argv: string[], log: (line: string) => void = console.log): RecordedAccuracy {

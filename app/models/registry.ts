@@ -3,7 +3,9 @@
  * the app), plus manifests added at run time (`?manifest=`, dropped ONNX files saved in
  * IndexedDB: models/fromOnnx.ts). Ids are unique.
  */
-import type { ModelManifest } from '../types';
+import type { ModelManifest, RecordedAccuracy } from '../types';
+
+export type { RecordedAccuracy };
 
 const bundledModules = import.meta.glob<{ default: unknown }>(
   ['../../models/**/*.json', '!../../models/data/**', '!../../models/**/runs/**'],
@@ -41,25 +43,7 @@ function loadBundled(): ModelManifest[] {
 const manifests = new Map<string, ModelManifest>(loadBundled().map((m) => [m.id, m]));
 const bundledIds = new Set(manifests.keys());
 
-/**
- * What `npm run eval -- --record` measured for a bundled model (`models/<family>/accuracy.json`,
- * keyed by model id; scripts/eval.ts writes it, app/models/recordedAccuracy.test.ts keeps it
- * in step with the ONNX files).
- */
-export interface RecordedAccuracy {
-  onnxSha256: string;
-  split: string;
-  images: number;
-  maskAP: number;
-  maskAP50: number;
-  maskAP75: number;
-  boxAP: number;
-  boundaryAP?: number;
-  nms: string;
-  command: string;
-  date: string;
-}
-
+/** Bundled models' `accuracy.json` entries by model id (app/models/recordedAccuracy.test.ts keeps them in step with the ONNX files). */
 const recorded = new Map<string, RecordedAccuracy>();
 for (const [file, mod] of Object.entries(bundledModules)) {
   if (!file.endsWith('/accuracy.json') || typeof mod.default !== 'object' || mod.default === null) continue;
