@@ -33,10 +33,16 @@ function medianOf(xs: number[]): number {
   return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
-/** "step N" from a manifest's notes ("… for 1941 steps of batch 8 …"), else ''. */
+/**
+ * The training steps a manifest's notes state: "step 1941" ("… for 1941 steps of batch 8 …"),
+ * "steps 4483 + 3213" for a model trained in phases ("4483 steps of batch 8 …, then 3213
+ * steps of batch 32 …"), else ''.
+ */
 export function trainingStep(notes: string): string {
-  const m = /(\d+)\s+(?:training\s+)?steps?\b/i.exec(notes) ?? /\bstep\s+(\d+)/i.exec(notes);
-  return m ? `step ${m[1]}` : '';
+  const phases = [...notes.matchAll(/(\d+)\s+(?:training\s+)?steps?\b/gi)].map((m) => m[1]!);
+  if (phases.length > 1) return `steps ${phases.join(' + ')}`;
+  const m = phases.length ? phases[0] : /\bstep\s+(\d+)/i.exec(notes)?.[1];
+  return m ? `step ${m}` : '';
 }
 
 type PathSummaryLike = BenchResults['paths'][number]['paths']['gpu-fast'];

@@ -86,5 +86,6 @@ describe('bench report', () => {
     expect(trainingStep('trained from scratch on synthetic emoji-COCO (train split) for 1941 steps of batch 8 (80 min)')).toBe('step 1941');
     expect(trainingStep('weights from training step 681')).toBe('step 681');
     expect(trainingStep('no figure here')).toBe('');
+    expect(trainingStep('from scratch: 4483 steps of batch 8 on 2 CPU cores, then 3213 steps of batch 32 on one GPU')).toBe('steps 4483 + 3213');
   });
 });
