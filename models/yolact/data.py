@@ -15,7 +15,7 @@ cv2.setNumThreads(1)  # data loading runs beside training on 2 shared cores
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'dataset'))
-from generate import rle_decode, load_categories  # noqa: E402
+from generate import load_categories, rle_decompress  # noqa: E402
 
 from model import MEAN_RGB, STD_RGB, level_sizes  # noqa: E402
 
@@ -70,42 +70,74 @@ class EmojiCoco(torch.utils.data.Dataset):
         n = len(anns)
         boxes = np.zeros((n, 4), np.float32)
         labels = np.zeros((n,), np.int64)
-        masks = np.zeros((n, proto, proto), np.uint8)
-        semantic = np.zeros((80, p3, p3), np.uint8)
         for k, a in enumerate(anns):
-            m = rle_decode(a['segmentation'])
             bx, by, bw, bh = a['bbox']
             x1, x2 = bx / w, (bx + bw) / w
             if flip:
-                m = m[:, ::-1]
                 x1, x2 = 1 - x2, 1 - x1
             boxes[k] = (x1, by / h, x2, (by + bh) / h)
             labels[k] = self.cls[a['category_id']]
-            mf = m.astype(np.float32)
-            masks[k] = cv2.resize(mf, (proto, proto), interpolation=cv2.INTER_AREA) > 0.5
-            semantic[labels[k] - 1] |= (cv2.resize(mf, (p3, p3), interpolation=cv2.INTER_AREA) > 0.5)
+        masks = np.zeros((n, proto, proto), np.uint8)
+        semantic = np.zeros((80, p3, p3), np.uint8)
+        for k, a in enumerate(anns):
+            # COCO RLE runs down the columns, so the mask decodes contiguously as its
+            # transpose; area resizing commutes with transposing and with flipping, so both
+            # are done on the small masks
+            m_t = rle_decode_transposed(a['segmentation'])
+            mk = cv2.resize(m_t, (proto, proto), interpolation=cv2.INTER_AREA).T > 127
+            sk = cv2.resize(m_t, (p3, p3), interpolation=cv2.INTER_AREA).T > 127
+            if flip:
+                mk, sk = mk[:, ::-1], sk[:, ::-1]
+            masks[k] = mk
+            semantic[labels[k] - 1] |= sk
         return (x, torch.from_numpy(boxes), torch.from_numpy(labels), torch.from_numpy(masks),
                 torch.from_numpy(semantic))
 
 
-class SizedBatchSampler(torch.utils.data.Sampler):
-    """Shuffled batches; every batch draws one input size (multi-scale training)."""
+def rle_decode_transposed(seg: dict) -> np.ndarray:
+    """COCO RLE → the mask's transpose [w, h], 0/255 uint8 (rle_decode(seg).T * 255)."""
+    h, w = seg['size']
+    counts = seg['counts']
+    if isinstance(counts, str):
+        counts = rle_decompress(counts)
+    vals = np.zeros(len(counts), dtype=np.uint8)
+    vals[1::2] = 255
+    return np.repeat(vals, counts).reshape(w, h)
 
-    def __init__(self, n: int, batch: int, sizes: list[int], weights: list[float], seed: int):
-        self.n, self.batch, self.sizes = n, batch, sizes
+
+class SizedBatchSampler(torch.utils.data.Sampler):
+    """Shuffled batches; every batch draws one input size (multi-scale training). With
+    repeat, epoch after epoch without end (one DataLoader for a whole run)."""
+
+    def __init__(self, n: int, batch: int, sizes: list[int], weights: list[float], seed: int,
+                 repeat: bool = False):
+        self.n, self.batch, self.sizes, self.repeat = n, batch, sizes, repeat
         self.p = np.array(weights, np.float64) / sum(weights)
         self.rng = np.random.default_rng(seed)
 
     def __iter__(self):
-        order = self.rng.permutation(self.n)
-        for b in range(len(self)):
-            size = int(self.rng.choice(self.sizes, p=self.p))
-            yield [(int(i), size) for i in order[b * self.batch:(b + 1) * self.batch]]
+        while True:
+            order = self.rng.permutation(self.n)
+            for b in range(self.n // self.batch):
+                size = int(self.rng.choice(self.sizes, p=self.p))
+                yield [(int(i), size) for i in order[b * self.batch:(b + 1) * self.batch]]
+            if not self.repeat:
+                return
 
     def __len__(self):
         return self.n // self.batch
 
 
 def collate(batch):
+    """→ x [B, 3, S, S], then the ground truth padded to the most objects G of an image in
+    the batch: boxes [B, G, 4], labels [B, G] (0 on padding), masks [B, G, P, P],
+    valid [B, G]; and semantic [B, 80, S3, S3]."""
     xs, boxes, labels, masks, semantic = zip(*batch)
-    return torch.stack(xs), list(boxes), list(labels), list(masks), torch.stack(semantic)
+    B, G, P = len(batch), max(len(b) for b in boxes), masks[0].shape[-1]
+    box_t = torch.zeros(B, G, 4)
+    label_t = torch.zeros(B, G, dtype=torch.long)
+    mask_t = torch.zeros(B, G, P, P, dtype=torch.uint8)
+    valid = torch.zeros(B, G, dtype=torch.bool)
+    for b, n in enumerate(len(x) for x in boxes):
+        box_t[b, :n], label_t[b, :n], mask_t[b, :n], valid[b, :n] = boxes[b], labels[b], masks[b], True
+    return torch.stack(xs), box_t, label_t, mask_t, valid, torch.stack(semantic)

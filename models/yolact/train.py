@@ -161,11 +161,16 @@ def main():
     sizes = [int(s) for s in args.sizes.split(',')]
     weights = [float(w) for w in args.size_weights.split(',')] if args.size_weights else [1.0] * len(sizes)
     priors = {s: make_priors(s).to(device) for s in sizes}
+    columns = ['step', 'minutes', 'lr', 'size', 'B', 'C', 'M', 'S', 'total', 'num_pos', 'sec_per_step',
+               'data_wait_s']
     new_csv = not os.path.exists(csv_path) or not args.resume
+    if not new_csv:  # a run's CSV keeps its header (older runs have no data_wait_s)
+        with open(csv_path) as f:
+            columns = f.readline().strip().split(',')
     log = open(csv_path, 'w' if new_csv else 'a', newline='')
     writer = csv.writer(log)
     if new_csv:
-        writer.writerow(['step', 'minutes', 'lr', 'size', 'B', 'C', 'M', 'S', 'total', 'num_pos', 'sec_per_step'])
+        writer.writerow(columns)
 
     def checkpoint(eval_now: bool):
         nonlocal n_ckpt
@@ -206,46 +211,48 @@ def main():
     stop_signal: list[int] = []
     signal.signal(signal.SIGTERM, lambda *_: stop_signal.append(1))
     wall_end = time.time() + args.wall_minutes * 60 if args.wall_minutes else float('inf')
-    epoch = 0
-    done = False
-    while not done:
-        sampler = SizedBatchSampler(len(ds), args.batch, sizes, weights, seed=args.seed * 1000 + epoch + step)
-        loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate,
-                                             num_workers=args.workers, persistent_workers=False,
-                                             pin_memory=device.type == 'cuda', worker_init_fn=ignore_sigterm)
-        for x, boxes, labels, masks, semantic in loader:
-            t0 = time.time()
-            lr = lr_at(args, elapsed, step)
-            for g in opt.param_groups:
-                g['lr'] = lr
-            size = x.shape[-1]
-            x, semantic = x.to(device, non_blocking=True), semantic.to(device, non_blocking=True)
-            boxes, labels, masks = ([t.to(device, non_blocking=True) for t in ts] for ts in (boxes, labels, masks))
-            with on_device:
-                out = model(x)
-                losses, num_pos = yolact_loss(out, priors[size], boxes, labels, masks, semantic)
-                total = sum(losses.values())
-                opt.zero_grad(set_to_none=True)
-                total.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-                opt.step()
-            step += 1
-            dt = time.time() - t0
-            elapsed += dt
-            writer.writerow([step, f'{elapsed / 60:.2f}', f'{lr:.6f}', size] +
-                            [f'{losses[k].item():.4f}' for k in 'BCMS'] + [f'{total.item():.4f}', num_pos, f'{dt:.2f}'])
-            if step % 10 == 0:
-                log.flush()
-                print(f'step {step} {elapsed / 60:.1f}min lr {lr:.5f} size {size} ' +
-                      ' '.join(f'{k} {v.item():.3f}' for k, v in losses.items()) + f' ({dt:.2f}s/step)', flush=True)
-            stop = elapsed >= args.stop_minutes * 60 or bool(stop_signal) or time.time() >= wall_end
-            if elapsed - last_ckpt >= args.ckpt_minutes * 60 or stop:
-                last_ckpt = elapsed
-                checkpoint(args.eval_every > 0 and (n_ckpt + 1) % args.eval_every == 0)
-            if stop:
-                done = True
-                break
-        epoch += 1
+    # one loader for the whole run: its sampler goes on epoch after epoch, so the workers
+    # are not restarted (and their prefetched batches lost) at each epoch's end
+    sampler = SizedBatchSampler(len(ds), args.batch, sizes, weights, seed=args.seed * 1000 + step, repeat=True)
+    loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate, num_workers=args.workers,
+                                         pin_memory=device.type == 'cuda', worker_init_fn=ignore_sigterm)
+    t_ready = time.time()
+    for x, boxes, labels, masks, valid, semantic in loader:
+        t0 = time.time()
+        wait = t0 - t_ready  # time the step waited for this batch (data loading)
+        lr = lr_at(args, elapsed, step)
+        for g in opt.param_groups:
+            g['lr'] = lr
+        size = x.shape[-1]
+        x, boxes, labels, masks, valid, semantic = (t.to(device, non_blocking=True)
+                                                    for t in (x, boxes, labels, masks, valid, semantic))
+        with on_device:
+            out = model(x)
+            losses, num_pos = yolact_loss(out, priors[size], boxes, labels, masks, valid, semantic)
+            total = sum(losses.values())
+            opt.zero_grad(set_to_none=True)
+            total.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            opt.step()
+        step += 1
+        values = {k: v.item() for k, v in losses.items()}  # waits for the step to finish
+        dt = time.time() - t0
+        elapsed += dt
+        row = ([step, f'{elapsed / 60:.2f}', f'{lr:.6f}', size] + [f'{values[k]:.4f}' for k in 'BCMS']
+               + [f'{sum(values.values()):.4f}', num_pos, f'{dt:.3f}', f'{wait:.3f}'])
+        writer.writerow(row[:len(columns)])
+        if step % 10 == 0:
+            log.flush()
+            print(f'step {step} {elapsed / 60:.1f}min lr {lr:.5f} size {size} ' +
+                  ' '.join(f'{k} {v:.3f}' for k, v in values.items()) + f' ({dt:.2f}s/step, waited {wait:.2f}s)',
+                  flush=True)
+        stop = elapsed >= args.stop_minutes * 60 or bool(stop_signal) or time.time() >= wall_end
+        if elapsed - last_ckpt >= args.ckpt_minutes * 60 or stop:
+            last_ckpt = elapsed
+            checkpoint(args.eval_every > 0 and (n_ckpt + 1) % args.eval_every == 0)
+        if stop:
+            break
+        t_ready = time.time()
     log.close()
 
 
