@@ -56,7 +56,7 @@ for m in $MODELS; do [ -f /tmp/cpu-$m-latest.pt ] || cp models/$m/checkpoints/la
 #    fails before the long steps
 if [ ! -f "$DATA/annotations/instances_train.json" ]; then
   rm -rf /tmp/gpu-smoke
-  $PY models/dataset/generate.py --train 32 --val 4 --out /tmp/gpu-smoke --workers 16
+  timeout 120 $PY models/dataset/generate.py --train 32 --val 4 --out /tmp/gpu-smoke --workers 16
   ! has yolact || $PY models/yolact/train.py --device "${GPU_DEVICE:-cuda}" --data /tmp/gpu-smoke --run gpu-smoke \
     --init /tmp/cpu-yolact-latest.pt --batch 8 --sizes 384,550 --stop-minutes 0.03 --eval-every 0 --no-export \
     --workers 2 --threads 2
@@ -66,7 +66,7 @@ if [ ! -f "$DATA/annotations/instances_train.json" ]; then
   rm -rf models/*/runs/gpu-smoke models/maskrcnn/checkpoints/gpu-smoke.pt
 
   # 3. the dataset: the same 6000 training images as on the CPU (same seeds)
-  time $PY models/dataset/generate.py --train 6000 --val 8 --workers "$(nproc)"
+  time timeout 300 $PY models/dataset/generate.py --train 6000 --val 8 --workers "$(nproc)"
 fi
 
 # 4. both trainings at once, each resuming its GPU run if this machine has it

@@ -30,7 +30,7 @@ import math
 import os
 import sys
 import time
-from multiprocessing import Pool
+from multiprocessing import get_context
 
 import cv2
 import numpy as np
@@ -464,9 +464,11 @@ def coco_json(images, anns_per_image, categories, description):
 
 
 def single_threaded_opencv():
-    """Pool workers: one OpenCV thread each, not OpenCV's default of a thread per core in
-    every worker. Without it, 16 workers on a 16-core GPU machine took 326 s for the 6000
-    training images, about 10x what one core's 75 ms an image predicts."""
+    """A worker's set-up: one OpenCV thread, not one a core in each of the workers. The
+    workers are spawned, not forked: a forked worker inherits the parent's OpenCV thread
+    pool, and on the 16-core GPU machine (OpenCV 5.0) setting the thread count in such a
+    worker hung. With forked workers and OpenCV's default threads, 16 workers there took
+    326 s for the 6000 training images, about 10x what 75 ms an image on one core predicts."""
     cv2.setNumThreads(1)
 
 
@@ -476,7 +478,7 @@ def generate_split(split: str, count: int, out_dir: str, workers: int):
     jobs = [(split, i, SPLIT_SEEDS[split], out_dir) for i in range(count)]
     t0 = time.time()
     if workers > 1:
-        with Pool(workers, initializer=single_threaded_opencv) as pool:
+        with get_context('spawn').Pool(workers, initializer=single_threaded_opencv) as pool:
             results = pool.map(make_image, jobs, chunksize=16)
     else:
         results = [make_image(j) for j in jobs]
