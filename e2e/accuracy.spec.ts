@@ -10,7 +10,7 @@ import { FIXTURE_PATHS } from './paths';
  * The bundled model against the samples' ground truth (public/samples/annotations.json),
  * through the whole app: drop the image, export the COCO results, decode the RLE masks
  * here and match them to the ground truth. Thresholds are well below the model's recorded
- * accuracy (goal: mask AP50 ≥ 0.6 on val) so that only a broken pipeline fails them.
+ * accuracy (mask AP50 ≈ 0.59 on the val split) so that only a broken pipeline fails them.
  */
 
 const ANNOTATIONS = path.join(FIXTURE_PATHS.samples, 'annotations.json');
@@ -20,11 +20,12 @@ const MIN_RECALL = 0.5;
 /** Of those, the share whose mask IoU is ≥ 0.5. */
 const MIN_MASK_OK = 0.8;
 /**
- * The training goal of the bundled YOLACT-550 (mask AP50 on the val split). Below it the
- * model is an early checkpoint and a ground-truth check on 3 images would test the
- * training, not the pipeline; the pipeline itself is covered by the parity tests.
+ * The recorded mask AP50 below which the bundled YOLACT-550 counts as an early checkpoint
+ * (those of the first sessions reached 0.06–0.25): with such a model a ground-truth check on
+ * 3 images would test the training, not the pipeline, which the parity tests cover. Every
+ * model bundled since the GPU training (0.59–0.62) is far above it, so the check runs.
  */
-const TRAINED_MASK_AP50 = 0.6;
+const TRAINED_MASK_AP50 = 0.5;
 
 /**
  * The accuracy `npm run eval -- --record` measured for the bundled ONNX file as it is now
@@ -33,7 +34,7 @@ const TRAINED_MASK_AP50 = 0.6;
  */
 function recordedAccuracy(model: { id: string; url: string }): { maskAP50: number; images: number; command: string } {
   const file = path.join(FIXTURE_PATHS.repoRoot, path.dirname(model.url), 'accuracy.json');
-  const hint = `run: npm run eval -- --model ${path.dirname(model.url)}/${model.id}.json --limit 100 --record`;
+  const hint = `run: npm run eval -- --model ${path.dirname(model.url)}/${model.id}.json --record`;
   if (!existsSync(file)) throw new Error(`no ${file}: ${hint}`);
   const entry = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { onnxSha256: string; maskAP50: number; images: number; command: string }>)[model.id];
   if (!entry) throw new Error(`no recorded accuracy for ${model.id} in ${file}: ${hint}`);
@@ -66,7 +67,7 @@ test('detections match the samples ground truth (class, box IoU, mask IoU)', asy
   test.skip(
     recorded.maskAP50 < TRAINED_MASK_AP50,
     `${model.id} is an early checkpoint: mask AP50 ${recorded.maskAP50.toFixed(3)} on ${recorded.images} val images ` +
-      `(goal ${TRAINED_MASK_AP50}, "${recorded.command}"); the ground-truth check waits for the trained model`,
+      `(trained: ≥ ${TRAINED_MASK_AP50}, "${recorded.command}"); the ground-truth check waits for a trained model`,
   );
   test.setTimeout(360_000);
   const gt = JSON.parse(readFileSync(ANNOTATIONS, 'utf8')) as CocoGroundTruth;

@@ -7,6 +7,7 @@
 # until:SECONDS trains for what is left of SECONDS after this script started, less a
 # minute to save and copy the results: the form for a device call with a fixed limit,
 # whatever the set-up before the training took.
+#
 # This is the recipe the bundled models' GPU phases ran with (models/yolact/README.md,
 # models/maskrcnn/README.md). Each call trains for MINUTES of wall time and can be called
 # again: it resumes runs/$GPU_RUN/state.pt of each model when the machine still has it.
@@ -17,10 +18,12 @@
 #
 # Settings (environment): MODELS (default "yolact maskrcnn"), GPU_RUN (the run folder,
 # default gpu), YOLACT_BATCH (32), YOLACT_LR (2e-3), YOLACT_WORKERS (9),
-# YOLACT_SIZE_WEIGHTS (equal). The phases so far:
-#   phase 1: bash models/train_gpu.sh 8 17.5     (3 calls; both models)
-#   phase 2: MODELS=yolact GPU_RUN=gpu2 YOLACT_BATCH=64 YOLACT_LR=1.5e-3 YOLACT_WORKERS=15 \
-#            bash models/train_gpu.sh MINUTES 23   (3 calls; YOLACT alone)
+# YOLACT_SIZE_WEIGHTS (equal).
+#
+# The bundled models' GPU phase 1 was `bash models/train_gpu.sh 8 17.5`, three calls.
+# YOLACT's phase 2 did not run through this script: generating the dataset on the GPU
+# machine did not finish in 300 s (see models/yolact/README.md, "Training"), so it ran
+# train.py on the first 2150 training images, carried to the machine.
 #
 # What it needs beside the repo: python3 with torch (CUDA), torchvision, OpenCV, Pillow;
 # ../shared/emoji-coco.json, Noto Color Emoji and the Debian photos the dataset generator
@@ -35,7 +38,9 @@ SCHEDULE=${2:-20}
 ASSETS=${GPU_ASSETS_DIR:-.gpu}
 INIT_DIR=${GPU_INIT_DIR:-$ASSETS}
 OUT=${OUT:-/tmp/gpu-out}
-DATA=models/data/emoji-coco
+# the dataset on the machine's own disk, not in the repository's copy: an untested guess at
+# why writing it was slow there (see step 3)
+DATA=${GPU_DATA_DIR:-/tmp/emoji-coco}
 PY=${PYTHON:-python3}  # one with torch
 MODELS=${MODELS:-yolact maskrcnn}
 RUN=${GPU_RUN:-gpu}
@@ -66,7 +71,9 @@ if [ ! -f "$DATA/annotations/instances_train.json" ]; then
   rm -rf models/*/runs/gpu-smoke models/maskrcnn/checkpoints/gpu-smoke.pt
 
   # 3. the dataset: the same 6000 training images as on the CPU (same seeds)
-  time timeout 300 $PY models/dataset/generate.py --train 6000 --val 8 --workers "$(nproc)"
+  #    (it took 326 s with 16 workers on the GPU machine once, and did not finish in 300 s
+  #    another time; 75 ms an image on one core here predicts 30 s: the cause is not found)
+  time timeout 900 $PY models/dataset/generate.py --train 6000 --val 8 --workers "$(nproc)" --out "$DATA"
 fi
 
 # 4. both trainings at once, each resuming its GPU run if this machine has it
@@ -80,7 +87,7 @@ if [[ $MINUTES == until:* ]]; then
   echo "training for $MINUTES minutes"
 fi
 SECS=$($PY -c "print(int($MINUTES * 60) + 45)")  # a backstop: --wall-minutes stops each run
-common="--device ${GPU_DEVICE:-cuda} --wall-minutes $MINUTES --run $RUN --minutes $SCHEDULE --ckpt-minutes 1 --eval-every 0 --no-export --threads 2"
+common="--data $DATA --device ${GPU_DEVICE:-cuda} --wall-minutes $MINUTES --run $RUN --minutes $SCHEDULE --ckpt-minutes 1 --eval-every 0 --no-export --threads 2"
 pids=()
 if has yolact; then
   timeout -s TERM -k 60 "$SECS" $PY models/yolact/train.py $common $(start_arg yolact) \

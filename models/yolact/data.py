@@ -36,14 +36,16 @@ def preprocess(rgb: np.ndarray, size: int) -> torch.Tensor:
 
 
 class EmojiCoco(torch.utils.data.Dataset):
-    def __init__(self, root: str, split: str, flip: bool = True):
+    def __init__(self, root: str, split: str, flip: bool = True, limit: int = 0):
+        """limit: only the split's first `limit` images (0: all)."""
         with open(os.path.join(root, 'annotations', f'instances_{split}.json')) as f:
             coco = json.load(f)
         self.dir = os.path.join(root, split)
-        self.images = coco['images']
+        self.images = coco['images'][:limit] if limit else coco['images']
         self.anns: dict[int, list] = {im['id']: [] for im in self.images}
         for a in coco['annotations']:
-            self.anns[a['image_id']].append(a)
+            if a['image_id'] in self.anns:
+                self.anns[a['image_id']].append(a)
         self.cls = class_index_of_category()
         self.flip = flip
         self.size = 384  # set per batch by the sampler (see SizedBatchSampler)

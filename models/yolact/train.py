@@ -87,6 +87,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'emoji-coco'))
     ap.add_argument('--split', default='train')
+    ap.add_argument('--images', type=int, default=0,
+                    help="train on the split's first N images only (0: all); the second GPU phase used 2150, "
+                         'the most that fit in a device call\'s 64 MiB of carried files')
     ap.add_argument('--run', default='main')
     ap.add_argument('--resume', action='store_true')
     ap.add_argument('--width', type=int, default=64)
@@ -157,7 +160,7 @@ def main():
         model.backbone.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bb['backbone'].items()})
         print(f'backbone from {args.backbone_init} (crop accuracy {bb.get("val_accuracy")})', flush=True)
 
-    ds = EmojiCoco(args.data, args.split)
+    ds = EmojiCoco(args.data, args.split, limit=args.images)
     sizes = [int(s) for s in args.sizes.split(',')]
     weights = [float(w) for w in args.size_weights.split(',')] if args.size_weights else [1.0] * len(sizes)
     priors = {s: make_priors(s).to(device) for s in sizes}
@@ -178,7 +181,9 @@ def main():
         atomic_save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step,
                      'elapsed': elapsed, 'n_ckpt': n_ckpt, 'prior_steps': prior_steps, 'args': vars(args)}, state_path)
         notes = (f'YOLACT, MobileNetV2-lite + FPN (width {args.width}), k=32 prototypes, trained from '
-                 f'scratch on synthetic emoji-COCO ({args.split} split): '
+                 f'scratch on synthetic emoji-COCO ('
+                 + (f'the first {args.images} images of the {args.split} split' if args.images else f'{args.split} split')
+                 + '): '
                  + (f'{prior_steps} steps of earlier runs, then ' if prior_steps else '')
                  + f'{step} steps of batch {args.batch} ({elapsed / 60:.0f} min on {where}).')
         res = None
