@@ -23,3 +23,14 @@ def training_device(name: str):
 def ignore_sigterm(_worker_id: int):
     """DataLoader workers leave SIGTERM to the main process, which checkpoints and stops."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def optimiser_step(opt, losses: dict, params, max_grad_norm: float = 10.0):
+    """One step on the sum of the losses, gradients clipped to max_grad_norm (every training
+    script here uses 10). Returns the total (a tensor)."""
+    total = sum(losses.values())
+    opt.zero_grad(set_to_none=True)
+    total.backward()
+    torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    opt.step()
+    return total

@@ -113,16 +113,21 @@ def rle_decompress(s: str) -> list[int]:
     return counts
 
 
-def rle_decode(seg: dict) -> np.ndarray:
-    """COCO RLE {size: [h, w], counts: str | list} → binary mask [h, w] uint8."""
+def rle_decode_transposed(seg: dict, on: int = 1) -> np.ndarray:
+    """COCO RLE {size: [h, w], counts: str | list} → the mask's transpose [w, h] uint8, `on`
+    inside (COCO runs go down the columns, so this layout decodes contiguously)."""
     h, w = seg['size']
     counts = seg['counts']
     if isinstance(counts, str):
         counts = rle_decompress(counts)
     vals = np.zeros(len(counts), dtype=np.uint8)
-    vals[1::2] = 1
-    flat = np.repeat(vals, counts)
-    return flat.reshape((w, h)).T
+    vals[1::2] = on
+    return np.repeat(vals, counts).reshape(w, h)
+
+
+def rle_decode(seg: dict) -> np.ndarray:
+    """COCO RLE {size: [h, w], counts: str | list} → binary mask [h, w] uint8."""
+    return rle_decode_transposed(seg).T
 
 
 def mask_to_annotation(mask: np.ndarray) -> dict:

@@ -38,7 +38,7 @@ import torch  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'common'))
-from training import ignore_sigterm, training_device  # noqa: E402
+from training import ignore_sigterm, optimiser_step, training_device  # noqa: E402
 from model import MaskRCNN, make_anchors  # noqa: E402
 from loss import level_counts_of, maskrcnn_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
@@ -257,11 +257,7 @@ def main():
                                               pooler=args.pooler, pre_nms=args.rpn_pre_nms,
                                               post_nms=args.rpn_post_nms, roi_batch=args.roi_batch,
                                               mask_rois=args.mask_rois, heads_only=args.heads_only)
-                total = sum(losses.values())
-                opt.zero_grad(set_to_none=True)
-                total.backward()
-                torch.nn.utils.clip_grad_norm_(params, 10.0)
-                opt.step()
+                total = optimiser_step(opt, losses, params)
             step += 1
             dt = time.time() - t0
             elapsed += dt

@@ -15,7 +15,7 @@ cv2.setNumThreads(1)  # data loading runs beside training on 2 shared cores
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'dataset'))
-from generate import load_categories, rle_decompress  # noqa: E402
+from generate import load_categories, rle_decode_transposed  # noqa: E402
 
 from model import MEAN_RGB, STD_RGB, level_sizes  # noqa: E402
 
@@ -85,7 +85,7 @@ class EmojiCoco(torch.utils.data.Dataset):
             # COCO RLE runs down the columns, so the mask decodes contiguously as its
             # transpose; area resizing commutes with transposing and with flipping, so both
             # are done on the small masks
-            m_t = rle_decode_transposed(a['segmentation'])
+            m_t = rle_decode_transposed(a['segmentation'], on=255)
             mk = cv2.resize(m_t, (proto, proto), interpolation=cv2.INTER_AREA).T > 127
             sk = cv2.resize(m_t, (p3, p3), interpolation=cv2.INTER_AREA).T > 127
             if flip:
@@ -94,17 +94,6 @@ class EmojiCoco(torch.utils.data.Dataset):
             semantic[labels[k] - 1] |= sk
         return (x, torch.from_numpy(boxes), torch.from_numpy(labels), torch.from_numpy(masks),
                 torch.from_numpy(semantic))
-
-
-def rle_decode_transposed(seg: dict) -> np.ndarray:
-    """COCO RLE → the mask's transpose [w, h], 0/255 uint8 (rle_decode(seg).T * 255)."""
-    h, w = seg['size']
-    counts = seg['counts']
-    if isinstance(counts, str):
-        counts = rle_decompress(counts)
-    vals = np.zeros(len(counts), dtype=np.uint8)
-    vals[1::2] = 255
-    return np.repeat(vals, counts).reshape(w, h)
 
 
 class SizedBatchSampler(torch.utils.data.Sampler):

@@ -40,7 +40,7 @@ import torch  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'common'))
-from training import ignore_sigterm, training_device  # noqa: E402
+from training import ignore_sigterm, optimiser_step, training_device  # noqa: E402
 from model import Yolact, make_priors  # noqa: E402
 from loss import yolact_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
@@ -234,11 +234,7 @@ def main():
         with on_device:
             out = model(x)
             losses, num_pos = yolact_loss(out, priors[size], boxes, labels, masks, valid, semantic)
-            total = sum(losses.values())
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-            opt.step()
+            optimiser_step(opt, losses, model.parameters())
         step += 1
         values = {k: v.item() for k, v in losses.items()}  # waits for the step to finish
         dt = time.time() - t0

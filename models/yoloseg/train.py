@@ -35,6 +35,8 @@ import torch  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(HERE, '..', 'common'))
+from training import optimiser_step  # noqa: E402
 from model import YoloSeg, count_parameters  # noqa: E402
 from loss import yoloseg_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
@@ -186,11 +188,7 @@ def main():
                 g['lr'] = lr
             size = x.shape[-1]
             losses, num_pos = yoloseg_loss(model(x), gt_boxes, gt_labels, gt_masks, size, model.reg_max)
-            total = sum(losses.values())
-            opt.zero_grad(set_to_none=True)
-            total.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
-            opt.step()
+            total = optimiser_step(opt, losses, model.parameters())
             step += 1
             dt = time.time() - t0
             elapsed += dt
