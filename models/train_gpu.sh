@@ -18,7 +18,8 @@
 #
 # Settings (environment): MODELS (default "yolact maskrcnn"), GPU_RUN (the run folder,
 # default gpu), YOLACT_BATCH (32), YOLACT_LR (2e-3), YOLACT_WORKERS (9),
-# YOLACT_SIZE_WEIGHTS (equal).
+# YOLACT_SIZE_WEIGHTS (equal), GPU_TRAIN_IMAGES (6000: how many training images to generate;
+# the first 6000 of any count are the CPU's 6000).
 #
 # The bundled models' GPU phase 1 was `bash models/train_gpu.sh 8 17.5`, three calls.
 # YOLACT's phase 2 did not run through this script: generating the dataset on the GPU
@@ -38,8 +39,7 @@ SCHEDULE=${2:-20}
 ASSETS=${GPU_ASSETS_DIR:-.gpu}
 INIT_DIR=${GPU_INIT_DIR:-$ASSETS}
 OUT=${OUT:-/tmp/gpu-out}
-# the dataset on the machine's own disk, not in the repository's copy: an untested guess at
-# why writing it was slow there (see step 3)
+# the dataset on the machine's own disk, not in the repository's copy
 DATA=${GPU_DATA_DIR:-/tmp/emoji-coco}
 PY=${PYTHON:-python3}  # one with torch
 MODELS=${MODELS:-yolact maskrcnn}
@@ -70,10 +70,12 @@ if [ ! -f "$DATA/annotations/instances_train.json" ]; then
     --workers 2 --threads 2 --ckpt-name gpu-smoke
   rm -rf models/*/runs/gpu-smoke models/maskrcnn/checkpoints/gpu-smoke.pt
 
-  # 3. the dataset: the same 6000 training images as on the CPU (same seeds)
-  #    (it took 326 s with 16 workers on the GPU machine once, and did not finish in 300 s
-  #    another time; 75 ms an image on one core here predicts 30 s: the cause is not found)
-  time timeout 900 $PY models/dataset/generate.py --train 6000 --val 8 --workers "$(nproc)" --out "$DATA"
+  # 3. the dataset: the CPU's training images (same seeds), GPU_TRAIN_IMAGES of them
+  #    (326 s on the GPU machine in session 3, over 300 s in session 4: generate.py capped
+  #    --workers at 2, this machine's cores, whatever was asked; the cap is now the core
+  #    count, so 16 workers at 75 ms an image should take about 30 s: not yet run there)
+  time OMP_NUM_THREADS=1 timeout 900 $PY models/dataset/generate.py --train "${GPU_TRAIN_IMAGES:-6000}" --val 8 \
+    --workers "$(nproc)" --out "$DATA"
 fi
 
 # 4. both trainings at once, each resuming its GPU run if this machine has it

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import signal
 
 import torch
@@ -34,3 +35,24 @@ def optimiser_step(opt, losses: dict, params, max_grad_norm: float = 10.0):
     torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
     opt.step()
     return total
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights and BatchNorm statistics, updated
+    after every optimiser step: avg = decay * avg + (1 - decay) * weights. Late in a
+    schedule it smooths out the last steps' noise; `decay` 0.998 averages over the last
+    ≈500 steps. The average is a second copy of the model (`.model`), kept in eval mode."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module):
+        for avg, now in zip(self.model.state_dict().values(), model.state_dict().values()):
+            if avg.is_floating_point():
+                avg.mul_(self.decay).add_(now.detach(), alpha=1 - self.decay)
+            else:  # BatchNorm's batch counter
+                avg.copy_(now)

@@ -44,7 +44,8 @@ EMOJI_FONT = '/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf'
 EMOJI_BITMAP_SIZE = 109
 ALPHA_ON = 127  # glyph alpha above this is object
 
-SPLIT_SEEDS = {'train': 1_000_003, 'val': 2_000_029, 'samples': 3_000_017}
+# dev: a held-out split for choosing between checkpoints, so that val only reports
+SPLIT_SEEDS = {'train': 1_000_003, 'val': 2_000_029, 'samples': 3_000_017, 'dev': 4_000_037}
 
 # (width, height) of generated images: several sizes and aspect ratios.
 IMAGE_SIZES = [(640, 480), (480, 640), (512, 512), (640, 360), (360, 640), (550, 550),
@@ -472,30 +473,51 @@ def single_threaded_opencv():
     """A worker's set-up: one OpenCV thread, not one a core in each of the workers. The
     workers are spawned, not forked: a forked worker inherits the parent's OpenCV thread
     pool, and on the 16-core GPU machine (OpenCV 5.0) setting the thread count in such a
-    worker hung. With forked workers and OpenCV's default threads, 16 workers there took
-    326 s for the 6000 training images, about 10x what 75 ms an image on one core predicts."""
+    worker hung."""
     cv2.setNumThreads(1)
 
 
 def generate_split(split: str, count: int, out_dir: str, workers: int):
+    """Images 0..count-1 of the split. Where out_dir already holds the split's first K
+    images (a smaller run of the same generator), only K..count-1 are rendered: every image
+    is a pure function of (seed, index), so the result is the same as a run from scratch."""
     os.makedirs(os.path.join(out_dir, split), exist_ok=True)
     os.makedirs(os.path.join(out_dir, 'annotations'), exist_ok=True)
-    jobs = [(split, i, SPLIT_SEEDS[split], out_dir) for i in range(count)]
+    path = os.path.join(out_dir, 'annotations', f'instances_{split}.json')
+    images, anns = kept_records(path, split, count)
+    jobs = [(split, i, SPLIT_SEEDS[split], out_dir) for i in range(len(images), count)]
     t0 = time.time()
-    if workers > 1:
+    if workers > 1 and jobs:
         with get_context('spawn').Pool(workers, initializer=single_threaded_opencv) as pool:
             results = pool.map(make_image, jobs, chunksize=16)
     else:
         results = [make_image(j) for j in jobs]
-    images = [r[0] for r in results]
-    anns = [r[1] for r in results]
+    images += [r[0] for r in results]
+    anns += [r[1] for r in results]
     coco = coco_json(images, anns, assets()['categories'], f'synthetic emoji-COCO {split}')
-    path = os.path.join(out_dir, 'annotations', f'instances_{split}.json')
     with open(path + '.tmp', 'w') as f:
         json.dump(coco, f)
     os.replace(path + '.tmp', path)
     n_inst = sum(len(x) for x in anns)
-    print(f'{split}: {count} images, {n_inst} instances, {time.time() - t0:.1f}s -> {path}')
+    print(f'{split}: {count} images ({len(jobs)} rendered now), {n_inst} instances, {time.time() - t0:.1f}s -> {path}')
+
+
+def kept_records(path: str, split: str, count: int) -> tuple[list, list]:
+    """The (image, annotations) records of an earlier run's first images that this run
+    keeps: all of them up to `count`, or none where the file is not such a run's output."""
+    if not os.path.exists(path):
+        return [], []
+    with open(path) as f:
+        old = json.load(f)
+    names = [im['file_name'] for im in old['images']]
+    if names != [f'{split}_{i:06d}.jpg' for i in range(len(names))]:
+        return [], []
+    by_image: dict[int, list] = {im['id']: [] for im in old['images']}
+    for a in old['annotations']:
+        by_image[a['image_id']].append({k: v for k, v in a.items() if k not in ('id', 'image_id')})
+    kept = old['images'][:count]
+    return ([{k: v for k, v in im.items() if k != 'id'} for im in kept],
+            [by_image[im['id']] for im in kept])
 
 
 def generate_samples(out_dir: str):
@@ -531,16 +553,20 @@ def main():
     ap.add_argument('--out', default=os.path.join(REPO, 'models', 'data', 'emoji-coco'))
     ap.add_argument('--train', type=int, default=6000)
     ap.add_argument('--val', type=int, default=300)
-    ap.add_argument('--workers', type=int, default=2, help='at most 2 on the shared machine')
+    ap.add_argument('--dev', type=int, default=0, help='images of the dev split (held out for choosing checkpoints)')
+    ap.add_argument('--workers', type=int, default=2,
+                    help='processes (default 2: the shared CPU machine has 2 cores); at most the core count')
     ap.add_argument('--samples', action='store_true', help='write public/samples/ instead')
     ap.add_argument('--samples-out', default=os.path.join(REPO, 'public', 'samples'))
     args = ap.parse_args()
     if args.samples:
         generate_samples(args.samples_out)
         return
-    workers = max(1, min(args.workers, 2))
+    workers = max(1, min(args.workers, os.cpu_count() or 1))
     if args.val:
         generate_split('val', args.val, args.out, workers)
+    if args.dev:
+        generate_split('dev', args.dev, args.out, workers)
     if args.train:
         generate_split('train', args.train, args.out, workers)
 

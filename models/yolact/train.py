@@ -40,7 +40,7 @@ import torch  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'common'))
-from training import ignore_sigterm, optimiser_step, training_device  # noqa: E402
+from training import WeightAverage, ignore_sigterm, optimiser_step, training_device  # noqa: E402
 from model import Yolact, make_priors  # noqa: E402
 from loss import yolact_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
@@ -113,6 +113,9 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--wall-minutes', type=float, default=0,
                     help='stop (after a checkpoint) once this process has run this long (0: no limit)')
+    ap.add_argument('--ema', type=float, default=0,
+                    help='decay of a moving average of the weights, updated every step (0: none); where set, '
+                         'checkpoints/latest.pt, the exports and the AP estimates hold the average')
     ap.add_argument('--device', default='cpu', help="'cuda' where a GPU is at hand (models/train_gpu.sh)")
     ap.add_argument('--init', default='',
                     help='start a new run from these fp16 weights (checkpoints/latest.pt): fresh optimiser, '
@@ -155,6 +158,10 @@ def main():
         prior_steps = ck.get('step', 0) + ck.get('prior_steps', 0)
         print(f'initialised from {args.init} (step {ck.get("step", 0)}); new schedule', flush=True)
 
+    average = WeightAverage(model, args.ema) if args.ema else None
+    if average and args.resume and os.path.exists(state_path) and 'ema' in st:
+        average.model.load_state_dict(st['ema'])
+
     if args.backbone_init:
         bb = torch.load(args.backbone_init, map_location='cpu', weights_only=False)
         model.backbone.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bb['backbone'].items()})
@@ -179,32 +186,37 @@ def main():
         nonlocal n_ckpt
         n_ckpt += 1
         atomic_save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step,
-                     'elapsed': elapsed, 'n_ckpt': n_ckpt, 'prior_steps': prior_steps, 'args': vars(args)}, state_path)
+                     'elapsed': elapsed, 'n_ckpt': n_ckpt, 'prior_steps': prior_steps, 'args': vars(args),
+                     **({'ema': average.model.state_dict()} if average else {})}, state_path)
+        shipped = average.model if average else model  # what latest.pt, the exports and the estimate hold
         notes = (f'YOLACT, MobileNetV2-lite + FPN (width {args.width}), k=32 prototypes, trained from '
                  f'scratch on synthetic emoji-COCO ('
                  + (f'the first {args.images} images of the {args.split} split' if args.images else f'{args.split} split')
                  + '): '
                  + (f'{prior_steps} steps of earlier runs, then ' if prior_steps else '')
-                 + f'{step} steps of batch {args.batch} ({elapsed / 60:.0f} min on {where}).')
+                 + f'{step} steps of batch {args.batch} ({elapsed / 60:.0f} min on {where})'
+                 + (f', weights averaged over the steps (decay {args.ema}).' if average else '.'))
         res = None
         if eval_now:
             t0 = time.time()
-            res = evaluate_mod.evaluate(model.cpu(), args.data, 550, limit=args.eval_images)
-            model.to(device).train()
+            res = evaluate_mod.evaluate(shipped.cpu(), args.data, 550, limit=args.eval_images)
+            shipped.to(device)
+            model.train()
             res.update(step=step, minutes=round(elapsed / 60, 1), eval_seconds=round(time.time() - t0))
             with open(os.path.join(run_dir, 'eval.jsonl'), 'a') as f:
                 f.write(json.dumps(res) + '\n')
             print('eval', json.dumps(res), flush=True)
             notes += (f' Python estimate on {res["images"]} val images at 550: mask AP {res["mask_AP"]:.3f},'
                       f' mask AP50 {res["mask_AP50"]:.3f}, box AP {res["box_AP"]:.3f}.')
-        half = {k: v.half().cpu() if v.is_floating_point() else v.cpu() for k, v in model.state_dict().items()}
+        half = {k: v.half().cpu() if v.is_floating_point() else v.cpu() for k, v in shipped.state_dict().items()}
         atomic_save({'model': half, 'width': args.width, 'step': step, 'elapsed': elapsed, 'prior_steps': prior_steps,
                      'notes': notes, 'eval': res}, latest_path)
         if not args.no_export:
-            model.cpu().eval()
+            shipped.cpu().eval()
             for v in args.variants.split(','):
-                export_variant(model, int(v), HERE, notes)
-            model.to(device).train()
+                export_variant(shipped, int(v), HERE, notes)
+            shipped.to(device)
+            model.train()
         print(f'checkpoint step {step} ({elapsed / 60:.1f} min) saved' + ('' if args.no_export else ' + exported'), flush=True)
         if args.commit_every and not args.no_export and n_ckpt % args.commit_every == 0:
             git_commit_models(f'yolact: bundled models from training step {step} ({elapsed / 60:.0f} min)'
@@ -235,6 +247,8 @@ def main():
             out = model(x)
             losses, num_pos = yolact_loss(out, priors[size], boxes, labels, masks, valid, semantic)
             optimiser_step(opt, losses, model.parameters())
+            if average:
+                average.update(model)
         step += 1
         values = {k: v.item() for k, v in losses.items()}  # waits for the step to finish
         dt = time.time() - t0
