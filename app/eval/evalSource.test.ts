@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { droppedSource, evaluationSettings, samplesSource } from './evalSource';
+import { droppedSource, evaluationSettings, loadSamples, samplesSource } from './evalSource';
 
 const GT = {
   images: [
@@ -54,6 +54,29 @@ describe('samplesSource', () => {
   it('fails with the HTTP status when there are no annotations', async () => {
     const fetcher = (async () => new Response('', { status: 404 })) as unknown as typeof fetch;
     await expect(samplesSource('/', fetcher)).rejects.toThrow('HTTP 404');
+  });
+});
+
+describe('loadSamples', () => {
+  it('fetches annotations.json once for every caller of a page', async () => {
+    let asked = 0;
+    const fetcher = (async () => {
+      asked++;
+      return new Response(JSON.stringify(GT));
+    }) as unknown as typeof fetch;
+    const [a, b] = await Promise.all([loadSamples('/', fetcher), loadSamples('/', fetcher)]);
+    await samplesSource('/', fetcher);
+    expect(asked).toBe(1);
+    expect(a).toBe(b);
+    expect([...a.imageIdByFileName.values()].sort()).toEqual([3, 7, 9]);
+  });
+
+  it('tries again after a failed load', async () => {
+    let status = 503;
+    const fetcher = (async () => new Response(status === 200 ? JSON.stringify(GT) : '', { status })) as unknown as typeof fetch;
+    await expect(loadSamples('/', fetcher)).rejects.toThrow('HTTP 503');
+    status = 200;
+    expect((await loadSamples('/', fetcher)).images).toHaveLength(3);
   });
 });
 

@@ -42,11 +42,33 @@ export function evaluationSettings(settings: PostprocessSettings, manifest: Pick
   return { ...settings, scoreThreshold: manifest.twoStage ? (manifest.defaults.confThreshold ?? 0.05) : 0 };
 }
 
+/** Each fetcher's loads of the samples' ground truth, by base URL (tests bring their own fetcher). */
+const samplesLoads = new WeakMap<typeof fetch, Map<string, Promise<CocoDataset>>>();
+
+/**
+ * The bundled samples' ground truth (public/samples/annotations.json), fetched once a page:
+ * the sample picker lists its images, exports take their COCO ids from it, the evaluation
+ * scores against it. A failed load is forgotten, so the next call tries again.
+ */
+export function loadSamples(baseUrl: string, fetcher: typeof fetch = fetch): Promise<CocoDataset> {
+  let loads = samplesLoads.get(fetcher);
+  if (!loads) samplesLoads.set(fetcher, (loads = new Map()));
+  let load = loads.get(baseUrl);
+  if (!load) {
+    load = (async () => {
+      const response = await fetcher(`${baseUrl}samples/annotations.json`);
+      if (!response.ok) throw new Error(`samples/annotations.json: HTTP ${response.status}`);
+      return loadCocoGroundTruth(await response.json());
+    })();
+    loads.set(baseUrl, load);
+    load.catch(() => loads!.delete(baseUrl));
+  }
+  return load;
+}
+
 /** The bundled samples and their ground truth (public/samples/). */
 export async function samplesSource(baseUrl: string, fetcher: typeof fetch = fetch): Promise<EvalSource> {
-  const response = await fetcher(`${baseUrl}samples/annotations.json`);
-  if (!response.ok) throw new Error(`samples/annotations.json: HTTP ${response.status}`);
-  const dataset = loadCocoGroundTruth(await response.json());
+  const dataset = await loadSamples(baseUrl, fetcher);
   const images = [...dataset.images]
     .sort((a, b) => a.id - b.id)
     .filter((im) => im.fileName)

@@ -21,7 +21,7 @@ import { createRunner, gpuPostprocessingAvailable } from './runners';
 import { ModelLoadError, type OverlayView, type PaneRunner, type RunnerContext } from './runner';
 import { dropWebGpuSessions, forgetModel } from './sessions';
 import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam } from './sources';
-import { droppedSource, evaluationSettings, samplesSource, type EvalSource } from '../eval/evalSource';
+import { droppedSource, evaluationSettings, loadSamples, samplesSource, type EvalSource } from '../eval/evalSource';
 import { EvalSession } from '../eval/session';
 
 export const EXECUTION_PATHS: readonly ExecutionPath[] = ['webgpu', 'wasm+gpu', 'wasm'];
@@ -510,15 +510,11 @@ export class Engine {
     }
   }
 
-  /** COCO image ids of the samples (public/samples/annotations.json), for exports. */
-  private sampleIds: Promise<Map<string, number>> | null = null;
-
+  /** COCO image ids of the samples (public/samples/annotations.json), for exports; none where it is missing. */
   private loadSampleIds(): Promise<Map<string, number>> {
-    this.sampleIds ??= fetch(`${import.meta.env.BASE_URL}samples/annotations.json`)
-      .then((r) => (r.ok ? r.json() : { images: [] }))
-      .then((gt: { images?: { id: number; file_name: string }[] }) => new Map((gt.images ?? []).map((i) => [i.file_name, i.id])))
+    return loadSamples(import.meta.env.BASE_URL)
+      .then((gt) => gt.imageIdByFileName)
       .catch(() => new Map<string, number>());
-    return this.sampleIds;
   }
 
   async openSample(fileName: string): Promise<void> {

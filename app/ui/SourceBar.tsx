@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { loadSamples } from '../eval/evalSource';
 import { engine } from '../pipeline/engine';
 import { useStore } from '../state/store';
 import { ModelLibrary } from './ModelLibrary';
@@ -8,10 +9,9 @@ function useSamples(): string[] {
   const [samples, setSamples] = useState<string[]>([]);
   useEffect(() => {
     let alive = true;
-    fetch(`${import.meta.env.BASE_URL}samples/annotations.json`)
-      .then((r) => (r.ok ? r.json() : null))
-      .then((gt: { images?: { file_name: string }[] } | null) => {
-        if (alive && gt?.images) setSamples(gt.images.map((i) => i.file_name));
+    loadSamples(import.meta.env.BASE_URL)
+      .then((gt) => {
+        if (alive) setSamples(gt.images.flatMap((i) => (i.fileName ? [i.fileName] : [])));
       })
       .catch(() => undefined);
     return () => {

@@ -202,19 +202,22 @@ def main():
     ap.add_argument('--ckpt', default=os.path.join(HERE, 'checkpoints', 'latest.pt'))
     ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'emoji-coco'))
     ap.add_argument('--size', type=int, default=550)
-    ap.add_argument('--limit', type=int, default=None, help='first N val images; 0 = no AP, picture only')
+    ap.add_argument('--limit', type=int, default=None, help='first N images; 0 = no AP, picture only')
+    ap.add_argument('--split', default='val', help="'dev' (generate.py --dev) for choosing between checkpoints")
+    ap.add_argument('--weights', default='model', choices=['model', 'ema'],
+                    help="a run's state.pt: its last weights or their moving average (train.py --ema)")
     ap.add_argument('--picture', default=None)
     args = ap.parse_args()
     torch.set_num_threads(2)
     from export import load_checkpoint
-    model, ck = load_checkpoint(args.ckpt)
+    model, ck = load_checkpoint(args.ckpt, args.weights)
     if args.picture:
         predictions_picture(model, args.data, args.size, args.picture)
         print('wrote', args.picture)
     if args.limit == 0:
         return
-    res = evaluate(model, args.data, args.size, args.limit)
-    res['step'] = ck.get('step')
+    res = evaluate(model, args.data, args.size, args.limit, split=args.split)
+    res.update(step=ck.get('step'), split=args.split, weights=args.weights)
     print(json.dumps(res))
 
 

@@ -29,10 +29,12 @@ NAMES = {550: 'YOLACT-550 (emoji-COCO, MobileNetV2-lite FPN)',
          384: 'YOLACT-384 (emoji-COCO, MobileNetV2-lite FPN, faster)'}
 
 
-def load_checkpoint(path: str) -> tuple[Yolact, dict]:
+def load_checkpoint(path: str, weights: str = 'model') -> tuple[Yolact, dict]:
+    """checkpoints/latest.pt, or a run's state.pt; weights='ema': a state.pt's moving average
+    (train.py --ema) instead of its last weights."""
     ck = torch.load(path, map_location='cpu', weights_only=False)
     model = Yolact(width=ck.get('width', 64))
-    state = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}
+    state = {k: v.float() if v.is_floating_point() else v for k, v in ck[weights].items()}
     model.load_state_dict(state)
     model.eval()
     return model, ck
