@@ -29,22 +29,8 @@ struct Params {
   _pad2: u32,           // 28
 }
 
-// Mirrors app/gpu/layout.ts (DetectionRecords).
-struct Record {
-  box: vec4<f32>,
-  score: f32,
-  classIndex: u32,
-  sourceIndex: u32,
-  maskArea: u32,
-}
-
-struct Records {
-  count: u32,
-  candidateCount: u32,
-  _pad0: u32,
-  _pad1: u32,
-  items: array<Record>,
-}
+//!include record
+//!include records
 
 @group(0) @binding(0) var<storage, read> boxes: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> topIndices: array<u32>;

@@ -35,22 +35,8 @@ struct Params {
   inputHeight: f32,
 }
 
-// mirrors app/gpu/layout.ts (DetectionRecords)
-struct Record {
-  box: vec4<f32>,
-  score: f32,
-  classIndex: u32,
-  sourceIndex: u32,
-  maskArea: u32,
-}
-
-struct Records {
-  count: u32,
-  candidateCount: u32,
-  _pad0: u32,
-  _pad1: u32,
-  items: array<Record>,
-}
+//!include record
+//!include records
 
 const WORKGROUP = 256u;
 const LABELS_F32 = 0u;

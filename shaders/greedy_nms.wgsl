@@ -38,17 +38,7 @@ const MASK_WORDS: u32 = 16u;
 
 var<workgroup> classBoxes: array<vec4<f32>, MAX_TOP_K>;
 
-fn area(b: vec4<f32>) -> f32 {
-  return max(b.z - b.x, 0.0) * max(b.w - b.y, 0.0);
-}
-
-fn iou(a: vec4<f32>, b: vec4<f32>) -> f32 {
-  let iw = max(min(a.z, b.z) - max(a.x, b.x), 0.0);
-  let ih = max(min(a.w, b.w) - max(a.y, b.y), 0.0);
-  let inter = iw * ih;
-  let unionArea = (area(a) + area(b)) - inter;
-  return select(0.0, inter / unionArea, unionArea > 0.0);
-}
+//!include box_iou
 
 @compute @workgroup_size(WORKGROUP, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {

@@ -45,22 +45,8 @@ struct Params {
   _pad3: u32,
 }
 
-// mirrors app/gpu/layout.ts (DetectionRecords), maskArea accumulated atomically
-struct Record {
-  box: vec4<f32>,
-  score: f32,
-  classIndex: u32,
-  sourceIndex: u32,
-  maskArea: atomic<u32>,
-}
-
-struct Records {
-  count: u32,
-  candidateCount: u32,
-  _pad0: u32,
-  _pad1: u32,
-  items: array<Record>,
-}
+//!include record_atomic_area
+//!include records
 
 const WORKGROUP = 64u;
 const BITS_PER_WORD = 32u;

@@ -21,22 +21,8 @@ struct Params {
   inputHeight: f32,     // 28
 }
 
-// Mirrors app/gpu/layout.ts (DetectionRecords).
-struct Record {
-  box: vec4<f32>,
-  score: f32,
-  classIndex: u32,
-  sourceIndex: u32,
-  maskArea: u32,
-}
-
-struct Records {
-  count: u32,
-  candidateCount: u32,
-  _pad0: u32,
-  _pad1: u32,
-  items: array<Record>,
-}
+//!include record
+//!include records
 
 @group(0) @binding(0) var<storage, read> detections: array<f32>;
 @group(0) @binding(1) var<storage, read_write> records: Records;

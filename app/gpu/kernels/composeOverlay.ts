@@ -6,9 +6,12 @@
  * Cheap to re-run alone: a hover or a class toggle changes only the params uniform (and the
  * hidden-classes buffer), never the masks.
  */
-import shaderSource from '../../../shaders/compose_overlay.wgsl?raw';
+import shaderSourceRaw from '../../../shaders/compose_overlay.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { DEFAULT_OVERLAY_STYLE, NO_HIGHLIGHT, type OverlayStyle } from '../../reference/composeOverlay';
 import { wordsPerRowFor } from '../../reference/maskAssembly';
+
+const shaderSource = withIncludes(shaderSourceRaw);
 
 export interface ComposeOverlayInputs {
   records: GPUBuffer;

@@ -7,9 +7,12 @@
  * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
  * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
-import shaderCode from '../../../shaders/detection_cap.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/detection_cap.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { RECORD_HEADER_BYTES } from '../layout';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /**
  * Params struct of detection_cap.wgsl: 0 numClasses, 4 topK, 8 maxDetections,

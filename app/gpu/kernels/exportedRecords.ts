@@ -9,8 +9,11 @@
  * `run` writes its params with queue.writeBuffer at encode time: one kernel object per
  * chain and at most one `run` per submitted command buffer.
  */
-import shaderCode from '../../../shaders/exported_records.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/exported_records.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /** How the labels buffer holds its values. */
 export type LabelEncoding = 'f32' | 'i64' | 'i32';

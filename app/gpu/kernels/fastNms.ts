@@ -7,9 +7,12 @@
  * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
  * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
-import shaderCode from '../../../shaders/fast_nms.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/fast_nms.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { MAX_TOP_K } from './classTopK';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /** Params struct of fast_nms.wgsl / greedy_nms.wgsl: 0 numClasses, 4 topK, 8 nmsIou f32, 12 boxClassStride. */
 const PARAMS_BYTES = 16;

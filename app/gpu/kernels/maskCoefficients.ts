@@ -3,8 +3,11 @@
  * from the prototypes, the raw coefficients and the DetectionRecords of the NMS stage.
  * Reference: `maskCoefficientsReference` in app/reference/maskAssembly.ts.
  */
-import shaderSource from '../../../shaders/mask_coefficients.wgsl?raw';
+import shaderSourceRaw from '../../../shaders/mask_coefficients.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { MAX_PROTOTYPES, type MaskAssemblySpec } from '../../reference/maskAssembly';
+
+const shaderSource = withIncludes(shaderSourceRaw);
 
 export interface MaskCoefficientsInputs {
   /** DetectionRecords (app/gpu/layout.ts); maskArea of each kept record is reset to 0. */

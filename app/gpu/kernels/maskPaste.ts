@@ -19,11 +19,14 @@
  * `run` writes its params with queue.writeBuffer at encode time: one kernel object per chain
  * (pane), at most one `run` of it per submitted command buffer.
  */
-import shaderSource from '../../../shaders/mask_paste.wgsl?raw';
+import shaderSourceRaw from '../../../shaders/mask_paste.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import type { InputTransform } from '../layout';
 import { wordsPerRowFor } from '../../reference/maskAssembly';
 import { PASTE_PADDING, PASTE_THRESHOLD, pasteMapping } from '../../reference/maskPaste';
 import { createUniformBuffer } from '../buffers';
+
+const shaderSource = withIncludes(shaderSourceRaw);
 
 export interface MaskPasteInputs {
   /** DetectionRecords from detectionCap; maskArea is reset and accumulated here. */

@@ -3,7 +3,8 @@
  * mask resolution `[maxDetections, maskH, ceil(maskW / 32)]` u32, and each record's maskArea.
  * Reference: `maskUpsampleReference` in app/reference/maskAssembly.ts.
  */
-import shaderSource from '../../../shaders/mask_upsample.wgsl?raw';
+import shaderSourceRaw from '../../../shaders/mask_upsample.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import {
   maskThreshold,
   upsampleMapping,
@@ -11,6 +12,8 @@ import {
   type MaskAssemblySpec,
 } from '../../reference/maskAssembly';
 import type { InputTransform } from '../layout';
+
+const shaderSource = withIncludes(shaderSourceRaw);
 
 export interface MaskUpsampleInputs {
   /** DetectionRecords; maskArea must be 0 beforehand (maskCoefficients resets it). */

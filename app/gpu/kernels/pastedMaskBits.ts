@@ -17,11 +17,14 @@
  *
  *   createPastedMaskBits(device) → { run(encoder, inputs, params, pass?), destroy() }
  */
-import shaderCode from '../../../shaders/pasted_mask_bits.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/pasted_mask_bits.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { upsampleMapping, wordsPerRowFor } from '../../reference/maskAssembly';
 import { createUniformBuffer } from '../buffers';
 import type { InputTransform } from '../layout';
 import { maskToBoxScale, MASK_THRESHOLD, ROI_MASK_SIDE } from '../../reference/pastedMaskBits';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /** 'pasted': torchvision [N,1,H,W] at the input size; 'roi': ONNX-zoo [N,1,28,28]. */
 export type PastedMaskMode = 'pasted' | 'roi';

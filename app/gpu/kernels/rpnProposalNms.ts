@@ -9,9 +9,12 @@
  * Params are written with queue.writeBuffer at encode time: one kernel object per chain, at
  * most one `run` of it per submitted command buffer.
  */
-import shaderCode from '../../../shaders/rpn_proposal_nms.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/rpn_proposal_nms.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { MAX_TOP_N } from './rpnTopN';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /** Params struct of rpn_proposal_nms.wgsl: 0 numLevels, 4 topN, 8 numRois (u32), 12 nmsIou (f32). */
 const PARAMS_BYTES = 16;

@@ -6,8 +6,11 @@
  * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
  * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
-import shaderCode from '../../../shaders/yolo_seg_end_to_end.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/yolo_seg_end_to_end.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /** Params: 0 numRows, 4 rowStride, 8 numClasses, 12 maxDetections (u32), 16 confThreshold,
  * 20 scoreThreshold, 24 inputWidth, 28 inputHeight (f32). */

@@ -1,0 +1,25 @@
+/**
+ * WGSL has no includes. A kernel names the shared declarations it uses with a line
+ * `//!include NAME`, and `withIncludes` puts shaders/common/NAME.wgsl in its place before
+ * the kernel is compiled: the DetectionRecords structs (record or record_atomic_area, then
+ * records) and the box IoU (box_iou).
+ */
+import boxIou from '../../shaders/common/box_iou.wgsl?raw';
+import record from '../../shaders/common/record.wgsl?raw';
+import recordAtomicArea from '../../shaders/common/record_atomic_area.wgsl?raw';
+import records from '../../shaders/common/records.wgsl?raw';
+
+const PARTS: { [name: string]: string } = {
+  box_iou: boxIou,
+  record,
+  record_atomic_area: recordAtomicArea,
+  records,
+};
+
+export function withIncludes(code: string): string {
+  return code.replace(/^\/\/!include (\w+)[ \t]*$/gm, (_line, name: string) => {
+    const part = PARTS[name];
+    if (part === undefined) throw new Error(`WGSL: no shaders/common/${name}.wgsl to include`);
+    return part.trimEnd();
+  });
+}
