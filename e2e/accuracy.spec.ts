@@ -10,7 +10,7 @@ import { FIXTURE_PATHS } from './paths';
  * The bundled model against the samples' ground truth (public/samples/annotations.json),
  * through the whole app: drop the image, export the COCO results, decode the RLE masks
  * here and match them to the ground truth. Thresholds are well below the model's recorded
- * accuracy (mask AP50 ≈ 0.59 on the val split) so that only a broken pipeline fails them.
+ * accuracy (models/yolact/accuracy.json) so that only a broken pipeline fails them.
  */
 
 const ANNOTATIONS = path.join(FIXTURE_PATHS.samples, 'annotations.json');

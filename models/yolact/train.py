@@ -140,9 +140,11 @@ def main():
     step, elapsed, n_ckpt = 0, 0.0, 0
     prior_steps = 0  # steps of the run whose weights --init started from
     where = 'one GPU' if device.type == 'cuda' else '2 shared CPU cores'
+    resumed_average = None  # a resumed run's moving average (--ema), where it kept one
     if args.resume and os.path.exists(state_path):
         st = torch.load(state_path, map_location='cpu', weights_only=False)
         model.load_state_dict(st['model'])
+        resumed_average = st.get('ema')
         opt.load_state_dict(st['opt'])
         step, elapsed, n_ckpt = st['step'], st['elapsed'], st.get('n_ckpt', 0)
         prior_steps = st.get('prior_steps', 0)
@@ -158,14 +160,15 @@ def main():
         prior_steps = ck.get('step', 0) + ck.get('prior_steps', 0)
         print(f'initialised from {args.init} (step {ck.get("step", 0)}); new schedule', flush=True)
 
-    average = WeightAverage(model, args.ema) if args.ema else None
-    if average and args.resume and os.path.exists(state_path) and 'ema' in st:
-        average.model.load_state_dict(st['ema'])
-
     if args.backbone_init:
         bb = torch.load(args.backbone_init, map_location='cpu', weights_only=False)
         model.backbone.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bb['backbone'].items()})
         print(f'backbone from {args.backbone_init} (crop accuracy {bb.get("val_accuracy")})', flush=True)
+
+    # made after every load above, so that it starts from the weights the run starts from
+    average = WeightAverage(model, args.ema) if args.ema else None
+    if average and resumed_average is not None:
+        average.model.load_state_dict(resumed_average)
 
     ds = EmojiCoco(args.data, args.split, limit=args.images)
     sizes = [int(s) for s in args.sizes.split(',')]
