@@ -15,6 +15,23 @@ import os
 import torch
 
 
+def mean_state(states: list[dict]) -> dict:
+    """Equal-weight mean of state dicts of one model, in fp32: floating-point tensors averaged,
+    the others (BatchNorm's batch counters) taken from the last."""
+    total = {}
+    for i, state in enumerate(states):
+        if i and state.keys() != total.keys():
+            raise ValueError(f'state {i}: not the same model')
+        for k, v in state.items():
+            if not v.is_floating_point():
+                total[k] = v.clone()
+            elif k in total:
+                total[k] += v.float()
+            else:
+                total[k] = v.float().clone()
+    return {k: v / len(states) if v.is_floating_point() else v for k, v in total.items()}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('inputs', nargs='+')
@@ -24,29 +41,15 @@ def main():
     ap.add_argument('--notes', default=None, help='the notes the exports carry')
     args = ap.parse_args()
 
-    total, last = None, None
-    for path in args.inputs:
-        ck = torch.load(path, map_location='cpu', weights_only=False)
-        state = ck[args.weights] if args.weights in ck else ck['model']
-        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-        if total is None:
-            total = {k: v.clone() for k, v in state.items()}
-        else:
-            assert state.keys() == total.keys(), f'{path}: not the same model'
-            for k, v in state.items():
-                if v.is_floating_point():
-                    total[k] += v
-                else:
-                    total[k] = v
-        last = ck
-    n = len(args.inputs)
-    half = {k: (v / n).half() if v.is_floating_point() else v for k, v in total.items()}
-    step = last.get('step')
+    checkpoints = [torch.load(p, map_location='cpu', weights_only=False) for p in args.inputs]
+    mean = mean_state([ck[args.weights] if args.weights in ck else ck['model'] for ck in checkpoints])
+    last, n = checkpoints[-1], len(checkpoints)
+    half = {k: v.half() if v.is_floating_point() else v for k, v in mean.items()}
     notes = args.notes or (f'{last.get("notes", "")} Weights: the mean of {n} checkpoints of the run.').strip()
     torch.save({'model': half, 'width': last.get('width', last.get('args', {}).get('width', 64)),
-                'step': step, 'elapsed': last.get('elapsed'), 'prior_steps': last.get('prior_steps'),
+                'step': last.get('step'), 'elapsed': last.get('elapsed'), 'prior_steps': last.get('prior_steps'),
                 'notes': notes, 'averaged_from': [os.path.basename(p) for p in args.inputs]}, args.out)
-    print(f'{args.out}: mean of {n} ({args.weights}), step {step}')
+    print(f'{args.out}: mean of {n} ({args.weights}), step {last.get("step")}')
 
 
 if __name__ == '__main__':

@@ -20,6 +20,7 @@ import loss as L  # noqa: E402
 from data import collate  # noqa: E402
 from loss import crop_mask, decode, encode, match, point_form, yolact_loss  # noqa: E402
 from model import Yolact, level_sizes, make_priors  # noqa: E402
+from average import mean_state  # noqa: E402
 
 
 def check(cond, what):
@@ -119,6 +120,13 @@ def main():
         assert rle_decompress(s) == rle_counts(mm)
         assert (rle_decode({'size': list(mm.shape), 'counts': s}) == mm).all()
     check(True, 'RLE round trips on 20 random masks')
+    # checkpoint mean (average.py): floats averaged in fp32 (fp16 inputs too), counters from the last
+    a = {'w': torch.tensor([1.0, 2.0]), 'n': torch.tensor(3)}
+    b = {'w': torch.tensor([3.0, 6.0], dtype=torch.float16), 'n': torch.tensor(5)}
+    ab = mean_state([a, b])
+    check(ab['w'].tolist() == [2.0, 4.0] and ab['w'].dtype == torch.float32 and int(ab['n']) == 5,
+          'mean of two checkpoints')
+    check(mean_state([a])['w'].tolist() == [1.0, 2.0], 'mean of one checkpoint is itself')
     # model output shapes at 550
     out = Yolact(64).eval()(torch.zeros(1, 3, 550, 550))
     check([tuple(o.shape) for o in out[:4]] == [(1, 19248, 4), (1, 19248, 81), (1, 19248, 32), (1, 138, 138, 32)],
