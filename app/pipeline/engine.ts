@@ -459,9 +459,10 @@ export class Engine {
       delete updated.categoryIds;
       if (userModels && manifest.url.startsWith('user-model:')) updated = (await userModels.setClasses(manifest.id, names)).manifest;
       addModel(updated);
-      useStore.setState({ classNamesRequest: null });
       await this.refreshSavedModels();
       this.useDroppedModel(updated.id);
+      // Closed last: once the dialog is gone, the model is saved, listed and in pane 1.
+      useStore.setState({ classNamesRequest: null });
     } catch (err) {
       useStore.setState({ classNamesRequest: { ...request, error: errorText(err) } });
     }
