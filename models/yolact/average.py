@@ -37,15 +37,20 @@ def main():
     ap.add_argument('inputs', nargs='+')
     ap.add_argument('--out', required=True)
     ap.add_argument('--weights', choices=['model', 'ema'], default='ema',
-                    help="which weights of a state.pt (latest.pt files hold only 'model')")
+                    help="which weights of a state.pt (a latest.pt holds only 'model')")
     ap.add_argument('--notes', default=None, help='the notes the exports carry')
     args = ap.parse_args()
 
     checkpoints = [torch.load(p, map_location='cpu', weights_only=False) for p in args.inputs]
-    mean = mean_state([ck[args.weights] if args.weights in ck else ck['model'] for ck in checkpoints])
+    for path, ck in zip(args.inputs, checkpoints):
+        if args.weights not in ck:
+            raise SystemExit(f"{path} holds no '{args.weights}' weights (a latest.pt holds 'model' only)")
+    mean = mean_state([ck[args.weights] for ck in checkpoints])
     last, n = checkpoints[-1], len(checkpoints)
     half = {k: v.half() if v.is_floating_point() else v for k, v in mean.items()}
-    notes = args.notes or (f'{last.get("notes", "")} Weights: the mean of {n} checkpoints of the run.').strip()
+    notes = args.notes or last.get('notes', '')
+    if n > 1 and not args.notes:
+        notes = f'{notes} Weights: the mean of {n} checkpoints of the run.'.strip()
     torch.save({'model': half, 'width': last.get('width', last.get('args', {}).get('width', 64)),
                 'step': last.get('step'), 'elapsed': last.get('elapsed'), 'prior_steps': last.get('prior_steps'),
                 'notes': notes, 'averaged_from': [os.path.basename(p) for p in args.inputs]}, args.out)
