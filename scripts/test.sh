@@ -8,9 +8,12 @@ cd "$(dirname "$0")/.."
 # Chromium: the browser for the end-to-end tests, and its SwiftShader Vulkan driver is what
 # gives Dawn-in-Node an adapter on a machine without a GPU. A machine where Playwright's own
 # browser is installed can set CHROMIUM_PATH instead.
+# libvulkan1: the Vulkan loader (libvulkan.so.1) that Dawn-in-Node dlopens to reach that
+# driver; chromium keeps its own copy off the loader path, so without this package every
+# kernel test fails with "No WebGPU adapter".
 # python3-pil, python3-numpy, python3-opencv and the emoji font: the fake-webcam video of
 # synthetic scenes is rendered at test time by models/dataset/make_y4m.py.
-apt_packages=(python3-pil python3-numpy python3-opencv fonts-noto-color-emoji)
+apt_packages=(libvulkan1 python3-pil python3-numpy python3-opencv fonts-noto-color-emoji)
 [ -n "${CHROMIUM_PATH:-}" ] || apt_packages+=(chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -25,6 +28,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
 fi
+
+# Every system piece the suite needs, checked by name before any test runs, so a missing
+# one is one clear line here rather than dozens of failed tests.
+bash scripts/preflight.sh
 
 # Node packages, exactly as locked. Playwright must not try to download its own browser.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
