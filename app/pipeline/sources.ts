@@ -108,6 +108,14 @@ export function cameraErrorMessage(err: unknown): string {
   return `The camera could not be started: ${err instanceof Error ? err.message : String(err)}`;
 }
 
+/** A webcam start that was overtaken by stop() (Stop pressed, another camera picked): not an error to show. */
+export class WebcamCancelled extends Error {
+  override name = 'WebcamCancelled';
+  constructor() {
+    super('the webcam was stopped while it was starting');
+  }
+}
+
 /**
  * A running webcam: a hidden <video> fed by getUserMedia; `onFrame` is called from
  * requestVideoFrameCallback for every presented frame.
@@ -128,10 +136,17 @@ export class Webcam {
     if (!navigator.mediaDevices?.getUserMedia) {
       throw new DOMException('getUserMedia is not available', 'NotFoundError');
     }
-    this.stream = await navigator.mediaDevices.getUserMedia({
+    const stream = await navigator.mediaDevices.getUserMedia({
       video: deviceId ? { deviceId: { exact: deviceId }, width: { ideal: 640 }, height: { ideal: 480 } } : { width: { ideal: 640 }, height: { ideal: 480 } },
       audio: false,
     });
+    // Stop may have been pressed while the permission prompt or the device was pending:
+    // the stream granted now must not stay live with nothing to turn it off.
+    if (this.stopped) {
+      for (const track of stream.getTracks()) track.stop();
+      throw new WebcamCancelled();
+    }
+    this.stream = stream;
     for (const track of this.stream.getVideoTracks()) {
       track.addEventListener('ended', () => {
         if (!this.stopped) this.onEnded();
@@ -139,6 +154,7 @@ export class Webcam {
     }
     this.video.srcObject = this.stream;
     await this.video.play();
+    if (this.stopped) throw new WebcamCancelled(); // stop() has released the stream already
     const tick = () => {
       if (this.stopped) return;
       if (this.video.videoWidth > 0) this.onFrame(this.video);
