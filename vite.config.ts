@@ -75,11 +75,30 @@ function serveStaticTree(name: string, urlPrefix: string, dir: string, accept: (
 }
 
 /**
- * Content-Security-Policy meta: no remote origins at all. wasm needs 'wasm-unsafe-eval'.
- * The dev server's React refresh preamble is an inline script and HMR uses a websocket, so
- * the dev policy adds 'unsafe-inline' for scripts and ws: for connections; the built app
- * gets the strict policy.
+ * Content-Security-Policy meta. wasm needs 'wasm-unsafe-eval'. Connections: this origin, and
+ * https: for remote models (app/models/catalog.ts: checked by size and sha256). The dev
+ * server's React refresh preamble is an inline script, HMR uses a websocket, and the e2e
+ * model host listens on http://127.0.0.1, so the dev policy adds 'unsafe-inline' for
+ * scripts and the local origins for connections; the built app gets neither (a page served
+ * to users must not reach services on their own machine).
  */
+export function contentSecurityPolicyText(dev: boolean): string {
+  const script = dev ? "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'" : "script-src 'self' 'wasm-unsafe-eval'";
+  const connect = dev ? "connect-src 'self' data: blob: ws://localhost:* ws://127.0.0.1:* http://127.0.0.1:* http://localhost:* https:" : "connect-src 'self' data: blob: https:";
+  return [
+    "default-src 'self'",
+    script,
+    "worker-src 'self' blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob: mediastream:",
+    connect,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
 function contentSecurityPolicy(): Plugin {
   let dev = false;
   return {
@@ -88,21 +107,7 @@ function contentSecurityPolicy(): Plugin {
       dev = config.command === 'serve';
     },
     transformIndexHtml() {
-      const script = dev ? "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'" : "script-src 'self' 'wasm-unsafe-eval'";
-      const connect = dev ? "connect-src 'self' data: blob: ws://localhost:* ws://127.0.0.1:* http://127.0.0.1:* http://localhost:* https:" : "connect-src 'self' data: blob: http://127.0.0.1:* http://localhost:* https:";
-      const policy = [
-        "default-src 'self'",
-        script,
-        "worker-src 'self' blob:",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob: mediastream:",
-        connect,
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'none'",
-      ].join('; ');
-      return [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: policy }, injectTo: 'head-prepend' }];
+      return [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicyText(dev) }, injectTo: 'head-prepend' }];
     },
   };
 }

@@ -3,6 +3,7 @@ import { engine } from './pipeline/engine';
 import { useStore } from './state/store';
 import { CatalogPanel } from './ui/CatalogPanel';
 import { ClassNamesDialog } from './ui/ClassNamesDialog';
+import { PaneBoundary, SectionBoundary } from './ui/ErrorBoundary';
 import { MetricsTable } from './ui/MetricsTable';
 import { Notices } from './ui/Notices';
 import { Pane } from './ui/Pane';
@@ -50,16 +51,26 @@ export function App() {
       }}
       onDrop={onDrop}
     >
-      <SourceBar />
+      <SectionBoundary name="source bar">
+        <SourceBar />
+      </SectionBoundary>
       <Notices />
-      <CatalogPanel />
+      <SectionBoundary name="model catalog">
+        <CatalogPanel />
+      </SectionBoundary>
       <main className="panes" style={{ gridTemplateColumns: `repeat(${Math.min(Math.max(keys.length, 1), 3)}, minmax(0, 1fr))` }}>
         {keys.map((key, index) => (
-          <Pane key={key} paneKey={key} index={index} />
+          <PaneBoundary key={key} paneKey={key} index={index}>
+            <Pane paneKey={key} index={index} />
+          </PaneBoundary>
         ))}
       </main>
-      <MetricsTable />
-      <ClassNamesDialog />
+      <SectionBoundary name="comparison table">
+        <MetricsTable />
+      </SectionBoundary>
+      <SectionBoundary name="class-names dialog">
+        <ClassNamesDialog />
+      </SectionBoundary>
       {dragging && <div className="drop-hint">Drop an image to segment it, an .onnx model to add it, or a COCO ground-truth .json with its images to evaluate the panes</div>}
     </div>
   );

@@ -151,6 +151,11 @@ export interface ModelManifest {
 export interface TwoStageConfig {
   boxHeadUrl: string;
   maskHeadUrl: string;
+  /** Size and sha256 of each head file: checked when it is fetched, required for remote heads; the digests also key the recorded accuracy. */
+  boxHeadBytes?: number;
+  boxHeadSha256?: string;
+  maskHeadBytes?: number;
+  maskHeadSha256?: string;
   /** FPN channels C of P2..P5. */
   channels: number;
   /** Feature strides of P2..P6 in input pixels, e.g. [4, 8, 16, 32, 64]. */

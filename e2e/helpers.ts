@@ -432,3 +432,15 @@ export function collectPageErrors(page: Page): string[] {
   });
   return errors;
 }
+
+/**
+ * Sets pane `index`'s score threshold and waits for the re-run it causes; when the pane is
+ * already at that threshold there is no re-run to wait for, so nothing is done.
+ */
+export async function setScoreThreshold(page: Page, index: number, value: number): Promise<void> {
+  const current = (await getState(page)).panes[index]!.settings.scoreThreshold;
+  if (Math.abs(current - value) < 1e-9) return;
+  const p = pane(page, index);
+  await rerun(page, () => setNumberInput(p.getByTestId(ids.scoreThreshold), value), { panes: [index] });
+  expect((await getState(page)).panes[index]!.settings.scoreThreshold).toBeCloseTo(value, 6);
+}

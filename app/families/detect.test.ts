@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectModel, manifestFromOnnx, parseClassNames, readOnnxInfo, UnrecognisedModelError, type OnnxInfo } from './detect';
+import { ClassNamesError, detectModel, manifestFromOnnx, parseClassNames, readClassNames, readOnnxInfo, UnrecognisedModelError, type OnnxInfo } from './detect';
 import { yoloSegLayout } from './yoloSeg/manifest';
 import { validateManifest } from '../models/manifestSchema';
 import { yolactLayout } from './yolact/manifest';
@@ -122,6 +122,122 @@ describe('parseClassNames', () => {
     expect(parseClassNames("names: ['a', 'b']")).toEqual(['a', 'b']);
     expect(parseClassNames("{0: 'person', 2: 'car'}")).toEqual(['person', 'class1', 'car']);
     expect(parseClassNames('  ')).toEqual([]);
+  });
+
+  it('YAML comments are comments, not parts of names', () => {
+    const dataYaml = ['# Ultralytics data.yaml', 'path: ../datasets/pets  # root', 'names:', '  0: cat   # the first class', '  1: dog', '# end'].join('\n');
+    expect(parseClassNames(dataYaml)).toEqual(['cat', 'dog']);
+    expect(parseClassNames('names:\n  - cat # small\n  # - not a class\n  - dog\n')).toEqual(['cat', 'dog']);
+    expect(parseClassNames("names: ['a', 'b'] # two")).toEqual(['a', 'b']);
+  });
+
+  it('quoted names keep their commas (flow lists, maps, one-line comma lists)', () => {
+    expect(parseClassNames(`names: ['a, b', "c"]`)).toEqual(['a, b', 'c']);
+    expect(parseClassNames(`['hot dog, with mustard', plain]`)).toEqual(['hot dog, with mustard', 'plain']);
+    expect(parseClassNames(`{0: 'person, adult', 1: "it's"}`)).toEqual(['person, adult', "it's"]);
+    expect(parseClassNames(`'a, b', c`)).toEqual(['a, b', 'c']);
+    expect(parseClassNames('names:\n  - "x, y"\n  - z\n')).toEqual(['x, y', 'z']);
+  });
+
+  it('both Ultralytics forms of names (a map of indices, a list), block and flow style', () => {
+    expect(parseClassNames('names:\n  0: person\n  1: bicycle\n  2: traffic light\n')).toEqual(['person', 'bicycle', 'traffic light']);
+    expect(parseClassNames('names:\n  - person\n  - bicycle\n')).toEqual(['person', 'bicycle']);
+    expect(parseClassNames('names: {0: person, 1: bicycle}')).toEqual(['person', 'bicycle']);
+    expect(parseClassNames('names: [person, bicycle]')).toEqual(['person', 'bicycle']);
+    expect(parseClassNames('nc: 2\nnames: [person, bicycle]\n')).toEqual(['person', 'bicycle']);
+    // Every scalar is a name (no YAML 1.1 booleans, numbers or nulls).
+    expect(parseClassNames('names: [yes, no, null, 1e3, on]')).toEqual(['yes', 'no', 'null', '1e3', 'on']);
+    // A YAML document without names (a data.yaml missing them) has none.
+    expect(parseClassNames('path: data\nnc: 2\n')).toEqual([]);
+  });
+
+  it('plain text stays plain: one name a line (YAML would fold them), one comma line', () => {
+    expect(parseClassNames('traffic light\nstop sign\nfire hydrant\n')).toEqual(['traffic light', 'stop sign', 'fire hydrant']);
+    expect(parseClassNames('"quoted one"\nplain\n')).toEqual(['quoted one', 'plain']);
+    expect(parseClassNames('person: a human\ncar\n')).toEqual(['person: a human', 'car']); // not YAML: taken line by line
+    expect(parseClassNames('a,b,c')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('hostile texts give no names rather than a huge list; readClassNames says why', () => {
+    expect(parseClassNames('{99999999: "x"}')).toEqual([]);
+    expect(() => readClassNames('{99999999: "x"}')).toThrow(/class index 99999999 is past the 2048 classes/);
+    expect(() => readClassNames("{0: 'a', 2: 'c'}", { dense: true })).toThrow(ClassNamesError);
+    expect(() => readClassNames("{0: 'a', 2: 'c'}", { dense: true })).toThrow(/not 0 to 1/);
+    expect(() => readClassNames(Array.from({ length: 3000 }, (_, i) => `c${i}`).join('\n'))).toThrow(/at most 2048 classes/);
+    expect(() => readClassNames('names: [a, [b]]')).toThrow(/class 1 is not a name/);
+    expect(() => readClassNames('names: [a, b')).toThrow(/not valid YAML/);
+    expect(() => readClassNames('x'.repeat(70000))).toThrow(/at most 64 kB/);
+  });
+});
+
+describe('detectModel: bounds and validation (issue 14)', () => {
+  const yolo = (input: Array<number | string | null>, metadata: Record<string, string> = {}, head: Array<number | string | null> = [1, 39, 2100]): OnnxInfo => ({
+    producer: 'test',
+    inputs: [{ name: 'images', elemType: 1, dims: input }],
+    outputs: [{ name: 'output0', elemType: 1, dims: head }, { name: 'output1', elemType: 1, dims: [1, 32, 80, 80] }],
+    metadata,
+  });
+
+  it('refuses input sides past the validator\'s 8192, from the file, from imgsz or from options', () => {
+    expect(() => detectModel(yolo([1, 3, 100000, 100000]), opts('x.onnx'))).toThrow(/“images” \[1, 3, 100000, 100000\]: the height is 100000; SegArena runs 1 to 8192/);
+    expect(() => detectModel(yolo([1, 3, 'h', 'w']), { ...opts('x.onnx'), inputSize: 100000 })).toThrow(UnrecognisedModelError);
+    // imgsz out of bounds is ignored (noted), the default size is used.
+    const { manifest, notes } = detectModel(yolo([1, 3, 'h', 'w'], { imgsz: '[100000, 100000]' }, [1, 39, 'n']), opts('x.onnx'));
+    expect(manifest.input).toMatchObject({ width: 640, height: 640 });
+    expect(notes.join(' ')).toMatch(/imgsz metadata “\[100000, 100000\]” ignored/);
+  });
+
+  it('refuses class counts past 2048 before sizing anything by them', () => {
+    expect(() => detectModel(yolo([1, 3, 320, 320], {}, [1, 4 + 32 + 100000000, 2100]), opts('x.onnx'))).toThrow(UnrecognisedModelError);
+    const conf = [['loc', [1, 100, 4]], ['conf', [1, 100, 100000001]], ['mask', [1, 100, 32]], ['priors', [100, 4]], ['proto', [1, 96, 96, 32]]] as Array<[string, number[]]>;
+    expect(() => detectModel(fakeInfo(conf), opts('x.onnx'))).toThrow(/YOLACT output “conf” \[1, 100, 100000001\]: 100000000 classes; SegArena runs at most 2048/);
+  });
+
+  it('names metadata with sparse or huge keys is ignored with a note; the model keeps its class count', () => {
+    const { manifest, missing, notes } = detectModel(yolo([1, 3, 320, 320], { names: '{99999999: "x"}' }), opts('x.onnx'));
+    expect(manifest.classes).toEqual(['class0', 'class1', 'class2']);
+    expect(missing).toEqual(['classes']);
+    expect(notes.join(' ')).toMatch(/names metadata ignored: class index 99999999/);
+    const sparse = detectModel(yolo([1, 3, 320, 320], { names: "{0: 'a', 1: 'b', 3: 'd'}" }), opts('x.onnx'));
+    expect(sparse.missing).toEqual(['classes']);
+  });
+
+  it('runs the full manifest validation on what it made, refusing with the validator\'s errors', () => {
+    const unnamed = yolo([1, 3, 320, 320]);
+    unnamed.inputs[0]!.name = '';
+    unnamed.outputs[0]!.name = '';
+    expect(() => detectModel(unnamed, opts('x.onnx'))).toThrow(/the manifest made from it is not valid: input\.name: expected a non-empty string; outputs\.output0: expected a non-empty string/);
+  });
+});
+
+describe('readOnnxInfo: a hostile protobuf is refused, never over-read', () => {
+  const header = () => read(`${TEST_MODELS}/yoloseg-tiny-320-nc3.onnx`);
+
+  it('a length past its parent, and truncation inside the header', () => {
+    // ModelProto field 7 (graph) claiming 2^31 bytes in a small file.
+    const lying = new Uint8Array([0x3a, 0x80, 0x80, 0x80, 0x80, 0x08, 0x00]);
+    expect(() => readOnnxInfo(lying)).toThrow(/a field of 2147483648 bytes runs past its message \(1 bytes left\)/);
+    expect(() => readOnnxInfo(header().subarray(0, 300))).toThrow(UnrecognisedModelError);
+  });
+
+  it('dims that are negative or past int32 are refused, -1 is read as dynamic', () => {
+    // Graph with one output “o” whose one dim has the given varint bytes.
+    const withDim = (varint: number[]) => {
+      const dim = [0x0a, varint.length + 1, 0x08, ...varint];
+      const shape = [0x12, dim.length, ...dim];
+      const tensor = [0x0a, shape.length + 2, 0x08, 0x01, ...shape];
+      const type = [0x12, tensor.length, ...tensor];
+      const output = [0x0a, 0x01, 0x6f, ...type];
+      const graph = [0x62, output.length, ...output];
+      return new Uint8Array([0x3a, graph.length, ...graph]);
+    };
+    const minusOne = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+    expect(readOnnxInfo(withDim(minusOne)).outputs[0]!.dims).toEqual([null]);
+    expect(readOnnxInfo(withDim([0x05])).outputs[0]!.dims).toEqual([5]);
+    expect(() => readOnnxInfo(withDim([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow(/output “o”: a negative dimension \(-2\)/);
+    expect(() => readOnnxInfo(withDim([0x80, 0x80, 0x80, 0x80, 0x08]))).toThrow(/a dimension of 2147483648, past 2147483647/);
+    // 2^53 + 1: exact, not rounded to 2^53.
+    expect(() => readOnnxInfo(withDim([0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10]))).toThrow(/a dimension of 9007199254740993/);
   });
 });
 

@@ -26,8 +26,17 @@
  * 11 input, 12 output; ValueInfoProto 1 name, 2 type; TypeProto 1 tensor_type {1 elem_type,
  * 2 shape}; TensorShapeProto 1 dim {1 dim_value, 2 dim_param}. Other fields are skipped by
  * their wire type, so a 100 MB model is walked without copying its weights.
+ *
+ * A dropped file is untrusted (issue 14): its size, every length, count, name and dim, the
+ * class count, input size, prototype and candidate counts, and the `names` text are bounded
+ * (see "bounds" below) before anything is sized by them; the manifest made is then put
+ * through the full validation (models/manifestSchema.ts). Every refusal is an
+ * UnrecognisedModelError with a message for the user. Fuzzed by hostileOnnx.test.ts.
  */
+import YAML from 'yaml';
 import type { ModelManifest } from '../types';
+import { validateManifest } from '../models/manifestSchema';
+import { MAX_PROTOTYPES } from '../reference/maskAssembly';
 import { anchorCount, END_TO_END_ROWS, PROTO_STRIDE, YOLO_SEG_PROTOTYPES } from './yoloSeg/manifest';
 import { COCO_CATEGORIES, EXPORTED_CPU_NOTE, ROI_MASK_SIDE } from './maskRcnn/exported';
 
@@ -48,6 +57,66 @@ export interface OnnxInfo {
   metadata: Record<string, string>;
 }
 
+// ---------------------------------------------------------------- bounds
+//
+// A dropped file is untrusted: every number it gives that something is sized by is checked
+// against these before use, and every refusal is an UnrecognisedModelError with a message.
+
+/**
+ * Largest .onnx file read. The bytes are held twice while a model loads (the file and ORT's
+ * wasm copy, whose heap is at most 4 GB), and stored models share 1 GiB of IndexedDB; the
+ * largest public export we run (torchvision Mask R-CNN) is 178 MB.
+ */
+export const MAX_ONNX_BYTES = 512 * 2 ** 20;
+/**
+ * Largest input side read from a file: the manifest validator's bound on `input.width` /
+ * `height` when this was written. The validator, run on every manifest made here, has the
+ * last word where it is tighter.
+ */
+export const MAX_INPUT_SIDE = 8192;
+/**
+ * Most classes a model may have. LVIS, the largest instance-segmentation vocabulary in use,
+ * has 1203; per-class GPU buffers (top-k rows, NMS bit masks) and the class list grow with it.
+ */
+export const MAX_CLASSES = 2048;
+/**
+ * Most candidates (priors, anchors, detections) an output may have: YOLACT's 5 levels × 3
+ * priors at an 8192² input are 4,194,048 (YOLO-seg's 3 levels there: 1,376,256).
+ */
+export const MAX_CANDIDATES = 2 ** 22;
+/** Longest class-names text read: 2048 names of ~30 characters (LVIS' 1203 take 24 kB as Ultralytics writes them). */
+export const MAX_CLASS_NAMES_TEXT = 64 * 1024;
+/**
+ * YAML costs some 100–250 bytes a character to parse: before it, the text may hold at most this
+ * many separators (commas, lines: the names and a data.yaml's other keys and comments) …
+ */
+const MAX_YAML_SEPARATORS = 2 * MAX_CLASSES + 256;
+/** … and nest lists / maps at most this deep (names need two levels: a map in a document). */
+const MAX_YAML_NESTING = 8;
+/** Largest dim read at all; past it a file is refused before any family looks at it. */
+const MAX_DIM = 2 ** 31 - 1;
+/** Highest tensor rank read (ONNX tensors in practice have at most 6 axes). */
+const MAX_RANK = 16;
+/** Most inputs + outputs + initializer names read from a graph. */
+const MAX_GRAPH_ENTRIES = 100_000;
+/** Longest tensor name read. */
+const MAX_NAME_BYTES = 4096;
+/** Most metadata_props entries, and their total size (Ultralytics writes ~13 entries, ~3 kB). */
+const MAX_METADATA_ENTRIES = 1024;
+const MAX_METADATA_BYTES = 4 * 2 ** 20;
+/** Deepest message nesting read: the deepest field read (a dim) is 7 messages down. */
+const MAX_DEPTH = 16;
+
+/** A name cut for a message (names may be 4 kB). */
+const clip = (s: string, n = 80) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+/** Refuses a file of more than MAX_ONNX_BYTES (call it with the file's size before reading it). */
+export function checkOnnxSize(bytes: number): void {
+  if (bytes > MAX_ONNX_BYTES) {
+    throw new UnrecognisedModelError(`the file is ${(bytes / 2 ** 20).toFixed(1)} MB; SegArena reads ONNX files of at most ${MAX_ONNX_BYTES / 2 ** 20} MB`);
+  }
+}
+
 // ---------------------------------------------------------------- protobuf reading
 
 const WIRE_VARINT = 0;
@@ -55,9 +124,16 @@ const WIRE_I64 = 1;
 const WIRE_LEN = 2;
 const WIRE_I32 = 5;
 
+const utf8 = new TextDecoder();
+
 class ProtoReader {
   pos: number;
-  constructor(private readonly bytes: Uint8Array, start = 0, readonly end = bytes.length) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    start = 0,
+    readonly end = bytes.length,
+    private readonly depth = 0,
+  ) {
     this.pos = start;
   }
 
@@ -65,7 +141,7 @@ class ProtoReader {
     return this.pos >= this.end;
   }
 
-  /** A varint as a Number (exact below 2^53); negative int64 values (10 bytes) come out ≥ 2^63. */
+  /** A varint as a Number (exact below 2^53; lengths past that run past any message anyway). */
   varint(): number {
     let result = 0;
     let scale = 1;
@@ -79,9 +155,23 @@ class ProtoReader {
     throw new Error('varint longer than 10 bytes');
   }
 
+  /** A varint as a signed int64, exactly (dims: negative values take 10 bytes). */
+  int64(): bigint {
+    let result = 0n;
+    for (let i = 0n; i < 10n; i++) {
+      if (this.pos >= this.end) throw new Error('truncated varint');
+      const b = this.bytes[this.pos++]!;
+      result |= BigInt(b & 0x7f) << (7n * i);
+      if ((b & 0x80) === 0) return BigInt.asIntN(64, result);
+    }
+    throw new Error('varint longer than 10 bytes');
+  }
+
   /** Next field: number and wire type (call `skip`, `varint`, `sub` or `string` after). */
   tag(): { field: number; wire: number } {
     const t = this.varint();
+    // Field numbers are below 2^29: a larger tag is damage, not a field.
+    if (t >= 2 ** 32) throw new Error(`bad field tag ${t}`);
     return { field: Math.floor(t / 8), wire: t % 8 };
   }
 
@@ -89,23 +179,33 @@ class ProtoReader {
   sub(): ProtoReader {
     const len = this.varint();
     const start = this.pos;
-    if (start + len > this.end) throw new Error('length-delimited field runs past its message');
+    if (start + len > this.end) throw new Error(`a field of ${len} bytes runs past its message (${this.end - start} bytes left)`);
+    if (this.depth + 1 > MAX_DEPTH) throw new Error(`messages nested deeper than ${MAX_DEPTH}`);
     this.pos += len;
-    return new ProtoReader(this.bytes, start, start + len);
+    return new ProtoReader(this.bytes, start, start + len, this.depth + 1);
   }
 
-  string(): string {
-    const r = this.sub();
-    return new TextDecoder().decode(this.bytes.subarray(r.pos, r.end));
+  /** A length-delimited field as text, refused past `maxBytes` before it is decoded. */
+  string(maxBytes: number, what: string): string {
+    const len = this.varint();
+    const start = this.pos;
+    if (start + len > this.end) throw new Error(`a field of ${len} bytes runs past its message (${this.end - start} bytes left)`);
+    if (len > maxBytes) throw new Error(`${what} is ${len} bytes long; at most ${maxBytes} are read`);
+    this.pos += len;
+    return utf8.decode(this.bytes.subarray(start, start + len));
   }
 
   skip(wire: number): void {
     if (wire === WIRE_VARINT) this.varint();
     else if (wire === WIRE_I64) this.pos += 8;
-    else if (wire === WIRE_LEN) this.sub();
-    else if (wire === WIRE_I32) this.pos += 4;
+    else if (wire === WIRE_LEN) {
+      // Skipped by its length, never entered: no nesting bound needed.
+      const len = this.varint();
+      if (this.pos + len > this.end) throw new Error(`a field of ${len} bytes runs past its message (${this.end - this.pos} bytes left)`);
+      this.pos += len;
+    } else if (wire === WIRE_I32) this.pos += 4;
     else throw new Error(`unsupported protobuf wire type ${wire}`);
-    if (this.pos > this.end) throw new Error('field runs past its message');
+    if (this.pos > this.end) throw new Error('a field runs past its message');
   }
 
   /** Calls `on(field, wire)` for every field; `on` returns false to skip the field. */
@@ -117,15 +217,19 @@ class ProtoReader {
   }
 }
 
-function dimValue(v: number): number | null {
-  return v >= 2 ** 62 ? null : v;
+/** dim_value: a size in 0..MAX_DIM; -1 (some converters' “dynamic”) is read as dynamic. */
+function dimValue(v: bigint): number | null {
+  if (v === -1n) return null;
+  if (v < 0n) throw new Error(`a negative dimension (${v})`);
+  if (v > BigInt(MAX_DIM)) throw new Error(`a dimension of ${v}, past ${MAX_DIM}`);
+  return Number(v);
 }
 
 function readDim(r: ProtoReader): Dim {
   let dim: Dim = null;
   r.fields((f, w) => {
-    if (f === 1 && w === WIRE_VARINT) dim = dimValue(r.varint());
-    else if (f === 2 && w === WIRE_LEN) dim = r.string();
+    if (f === 1 && w === WIRE_VARINT) dim = dimValue(r.int64());
+    else if (f === 2 && w === WIRE_LEN) dim = r.string(MAX_NAME_BYTES, 'a dimension name');
     else return false;
     return true;
   });
@@ -136,32 +240,37 @@ function readTensorShape(r: ProtoReader): Dim[] {
   const dims: Dim[] = [];
   r.fields((f, w) => {
     if (f !== 1 || w !== WIRE_LEN) return false;
+    if (dims.length === MAX_RANK) throw new Error(`more than ${MAX_RANK} dimensions`);
     dims.push(readDim(r.sub()));
     return true;
   });
   return dims;
 }
 
-function readValueInfo(r: ProtoReader): OnnxTensorInfo {
+function readValueInfo(r: ProtoReader, kind: 'input' | 'output'): OnnxTensorInfo {
   const info: OnnxTensorInfo = { name: '', elemType: 0, dims: [] };
-  r.fields((f, w) => {
-    if (f === 1 && w === WIRE_LEN) info.name = r.string();
-    else if (f === 2 && w === WIRE_LEN) {
-      const type = r.sub();
-      type.fields((tf, tw) => {
-        if (tf !== 1 || tw !== WIRE_LEN) return false; // tensor_type only
-        const tensor = type.sub();
-        tensor.fields((xf, xw) => {
-          if (xf === 1 && xw === WIRE_VARINT) info.elemType = tensor.varint();
-          else if (xf === 2 && xw === WIRE_LEN) info.dims = readTensorShape(tensor.sub());
-          else return false;
+  try {
+    r.fields((f, w) => {
+      if (f === 1 && w === WIRE_LEN) info.name = r.string(MAX_NAME_BYTES, `an ${kind} name`);
+      else if (f === 2 && w === WIRE_LEN) {
+        const type = r.sub();
+        type.fields((tf, tw) => {
+          if (tf !== 1 || tw !== WIRE_LEN) return false; // tensor_type only
+          const tensor = type.sub();
+          tensor.fields((xf, xw) => {
+            if (xf === 1 && xw === WIRE_VARINT) info.elemType = tensor.varint();
+            else if (xf === 2 && xw === WIRE_LEN) info.dims = readTensorShape(tensor.sub());
+            else return false;
+            return true;
+          });
           return true;
         });
-        return true;
-      });
-    } else return false;
-    return true;
-  });
+      } else return false;
+      return true;
+    });
+  } catch (e) {
+    throw new Error(`${kind}${info.name ? ` “${clip(info.name)}”` : ''}: ${(e as Error).message}`);
+  }
   return info;
 }
 
@@ -172,16 +281,25 @@ export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
   try {
     const model = new ProtoReader(bytes);
     const initializers = new Set<string>();
+    let entries = 0;
+    let metadataEntries = 0;
+    let metadataBytes = 0;
+    const count = () => {
+      if (++entries > MAX_GRAPH_ENTRIES) throw new Error(`more than ${MAX_GRAPH_ENTRIES} graph inputs, outputs and initializers`);
+    };
     model.fields((field, wire) => {
-      if (field === 2 && wire === WIRE_LEN) info.producer = model.string();
+      if (field === 2 && wire === WIRE_LEN) info.producer = model.string(MAX_NAME_BYTES, 'producer_name');
       else if (field === 14 && wire === WIRE_LEN) {
+        if (++metadataEntries > MAX_METADATA_ENTRIES) throw new Error(`more than ${MAX_METADATA_ENTRIES} metadata entries`);
         const entry = model.sub();
+        metadataBytes += entry.end - entry.pos;
+        if (metadataBytes > MAX_METADATA_BYTES) throw new Error(`more than ${MAX_METADATA_BYTES / 2 ** 20} MB of metadata`);
         let key = '';
         let value = '';
         entry.fields((f, w) => {
           if (w !== WIRE_LEN || (f !== 1 && f !== 2)) return false;
-          if (f === 1) key = entry.string();
-          else value = entry.string();
+          if (f === 1) key = entry.string(MAX_NAME_BYTES, 'a metadata key');
+          else value = entry.string(MAX_METADATA_BYTES, 'a metadata value');
           return true;
         });
         info.metadata[key] = value;
@@ -190,11 +308,12 @@ export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
         const graph = model.sub();
         graph.fields((f, w) => {
           if (w !== WIRE_LEN) return false;
-          if (f === 11) info.inputs.push(readValueInfo(graph.sub()));
-          else if (f === 12) info.outputs.push(readValueInfo(graph.sub()));
+          if (f === 11) (count(), info.inputs.push(readValueInfo(graph.sub(), 'input')));
+          else if (f === 12) (count(), info.outputs.push(readValueInfo(graph.sub(), 'output')));
           else if (f === 5) {
+            count();
             const tensor = graph.sub();
-            tensor.fields((tf, tw) => (tf === 8 && tw === WIRE_LEN ? (initializers.add(tensor.string()), true) : false));
+            tensor.fields((tf, tw) => (tf === 8 && tw === WIRE_LEN ? (initializers.add(tensor.string(MAX_NAME_BYTES, 'an initializer name')), true) : false));
           } else return false;
           return true;
         });
@@ -212,47 +331,139 @@ export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
 
 // ---------------------------------------------------------------- class names
 
+/** YAML as class names need it: every scalar a string (`yes`, `1e3`, `null` are names too), no aliases (no expansion bombs). */
+const YAML_OPTIONS = { schema: 'failsafe', maxAliasCount: 0 } as const;
+
+/** Why a class-names text could not be read; the message is for the user. */
+export class ClassNamesError extends Error {
+  override name = 'ClassNamesError';
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isIndex = (k: string) => /^\d+$/.test(k);
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+const kB = (n: number) => `${Math.ceil(n / 1024)} kB`;
+
+/** Refuses, before YAML parses it, a text with more entries or deeper nesting than class names have. */
+function checkYamlShape(text: string): void {
+  let depth = 0;
+  let deepest = 0;
+  let separators = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '[' || ch === '{') deepest = Math.max(deepest, ++depth);
+    else if (ch === ']' || ch === '}') depth--;
+    else if (ch === ',' || ch === '\n') separators++;
+  }
+  // `- - - x` nests block lists on one line.
+  if (deepest > MAX_YAML_NESTING || new RegExp(`(?:-[ \t]+){${MAX_YAML_NESTING + 1}}`).test(text)) {
+    throw new ClassNamesError(`lists or maps nested deeper than ${MAX_YAML_NESTING}`);
+  }
+  if (separators > MAX_YAML_SEPARATORS) throw new ClassNamesError(`more than ${MAX_YAML_SEPARATORS} lines or entries; SegArena runs at most ${MAX_CLASSES} classes`);
+}
+
+function tooMany(n: number): never {
+  throw new ClassNamesError(`${n} class names; SegArena runs at most ${MAX_CLASSES} classes`);
+}
+
+/** A YAML list of names; empty entries become placeholders (their index still counts). */
+function namesOfList(list: unknown[]): string[] {
+  if (list.length > MAX_CLASSES) tooMany(list.length);
+  return list.map((v, i) => {
+    if (typeof v !== 'string') throw new ClassNamesError(`class ${i} is not a name (a nested list or map)`);
+    return v || `class${i}`;
+  });
+}
+
 /**
- * Class names from text: Ultralytics' `names` metadata (`{0: 'person', 1: 'bicycle'}`), a
- * YAML `names:` block (list `- person` or map `0: person`) or inline list, or plain text
- * (one name a line, or comma-separated on one line). Empty result when nothing is found.
+ * A YAML map index → name ({0: person, 1: bicycle}). `dense`: the keys must be exactly 0..n-1
+ * (a model's metadata); otherwise gaps get placeholders (a user's list with a class left out).
  */
-export function parseClassNames(text: string): string[] {
-  const unquote = (s: string) => {
-    const t = s.trim();
-    return (t.startsWith("'") && t.endsWith("'")) || (t.startsWith('"') && t.endsWith('"')) ? t.slice(1, -1) : t;
-  };
+function namesOfMap(map: Record<string, unknown>, dense: boolean): string[] {
+  const keys = Object.keys(map);
+  if (keys.length > MAX_CLASSES) tooMany(keys.length);
+  const bad = keys.find((k) => !isIndex(k));
+  if (bad !== undefined) throw new ClassNamesError(`“${clip(bad)}” is not a class index (0, 1, 2, …)`);
+  const past = keys.find((k) => Number(k) >= MAX_CLASSES);
+  if (past !== undefined) throw new ClassNamesError(`class index ${clip(past)} is past the ${MAX_CLASSES} classes SegArena runs`);
+  const top = Math.max(...keys.map(Number));
+  if (dense && top !== keys.length - 1) throw new ClassNamesError(`the class indices are not 0 to ${keys.length - 1} (the highest is ${top})`);
+  return Array.from({ length: top + 1 }, (_, i) => {
+    const v = map[String(i)];
+    if (v !== undefined && typeof v !== 'string') throw new ClassNamesError(`class ${i} is not a name (a nested list or map)`);
+    return v || `class${i}`;
+  });
+}
+
+/** Not YAML: one name a line, or one line of comma-separated names (quoted ones may hold commas). */
+function namesOfPlainText(text: string): string[] {
+  const unquote = (s: string) => (/^(['"]).*\1$/.test(s) ? s.slice(1, -1) : s);
+  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  if (lines.length === 1 && lines[0]!.includes(',')) {
+    let list: unknown;
+    try {
+      list = YAML.parse(`[${lines[0]}]`, YAML_OPTIONS); // `'a, b', c` → ['a, b', 'c']
+    } catch {
+      list = lines[0]!.split(',').map((s) => s.trim());
+    }
+    if (Array.isArray(list)) return namesOfList(list.filter((v) => v !== ''));
+  }
+  if (lines.length > MAX_CLASSES) tooMany(lines.length);
+  return lines.map(unquote);
+}
+
+/**
+ * Class names from text, or a ClassNamesError saying why not. Read as YAML (a maintained
+ * parser: comments, quoting and both collection styles as YAML means them): Ultralytics'
+ * `names` metadata (`{0: 'person', 1: 'bicycle'}`), a data.yaml's `names:` (list or map,
+ * block or flow style), a bare list or map; text that is not YAML collections is one name
+ * a line, or comma-separated on one line. Empty result when nothing is found.
+ * `dense`: map keys must be exactly 0..n-1 (a model's own metadata).
+ */
+export function readClassNames(text: string, { dense = false } = {}): string[] {
+  if (text.length > MAX_CLASS_NAMES_TEXT) throw new ClassNamesError(`the text is ${kB(text.length)}; at most ${kB(MAX_CLASS_NAMES_TEXT)} of class names is read`);
   const trimmed = text.trim();
   if (!trimmed) return [];
-  // Python dict repr: {0: 'a', 1: "b's"}
-  if (trimmed.startsWith('{')) {
-    const entries = [...trimmed.matchAll(/(\d+)\s*:\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,}]+)/g)];
-    const out: string[] = [];
-    for (const m of entries) out[Number(m[1])] = unquote(m[2]!);
-    return Array.from(out, (v, i) => v ?? `class${i}`);
+  // Text that can only be meant as YAML gets YAML's error rather than being taken line by line.
+  const structured = /^[[{-]/.test(trimmed) || /^names\s*:/m.test(trimmed);
+  checkYamlShape(trimmed);
+  let doc: unknown;
+  try {
+    doc = YAML.parse(trimmed, YAML_OPTIONS);
+  } catch (e) {
+    if (structured) throw new ClassNamesError(`not valid YAML: ${firstLine(e)}`);
+    return namesOfPlainText(trimmed);
   }
-  // Inline list: ['a', 'b'] or [a, b]
-  if (trimmed.startsWith('[') && trimmed.endsWith(']')) {
-    return trimmed.slice(1, -1).split(',').map(unquote).filter(Boolean);
+  if (typeof doc === 'string') return namesOfPlainText(trimmed); // plain text: YAML folds its lines into one
+  if (isRecord(doc) && 'names' in doc) {
+    const names = doc.names;
+    if (typeof names === 'string') return namesOfPlainText(names); // names: a, b
+    doc = names;
   }
-  // YAML with a names: key
-  const lines = trimmed.split(/\r?\n/);
-  const at = lines.findIndex((l) => /^names\s*:/.test(l));
-  if (at >= 0) {
-    const rest = lines[at]!.replace(/^names\s*:/, '').trim();
-    if (rest) return parseClassNames(rest);
-    const out: string[] = [];
-    for (const line of lines.slice(at + 1)) {
-      if (!/^\s/.test(line) && line.trim()) break; // next top-level key
-      const item = line.match(/^\s+-\s*(.+)$/);
-      const pair = line.match(/^\s+(\d+)\s*:\s*(.+)$/);
-      if (item) out.push(unquote(item[1]!));
-      else if (pair) out[Number(pair[1])] = unquote(pair[2]!);
-    }
-    return Array.from(out, (v, i) => v ?? `class${i}`);
+  if (Array.isArray(doc)) return namesOfList(doc);
+  if (isRecord(doc) && Object.keys(doc).length > 0) {
+    // A map of indices is class names; any other map (a data.yaml without names) has none.
+    return Object.keys(doc).some(isIndex) ? namesOfMap(doc, dense) : [];
   }
-  if (lines.length === 1 && trimmed.includes(',')) return trimmed.split(',').map(unquote).filter(Boolean);
-  return lines.map(unquote).filter(Boolean);
+  return [];
+}
+
+/** readClassNames for the class-names dialog: never throws; an unreadable text gives no names. */
+export function parseClassNames(text: string): string[] {
+  try {
+    return readClassNames(text);
+  } catch {
+    return [];
+  }
+}
+
+/** Ultralytics' `imgsz` metadata ('[640, 640]' = [h, w], or '640') → [height, width]; null when not that. */
+function metadataImgsz(text: string): [number, number] | null {
+  const m = /^\s*\[?\s*(\d{1,5})\s*(?:,\s*(\d{1,5})\s*)?\]?\s*$/.exec(text);
+  if (!m) return null;
+  const h = Number(m[1]);
+  const w = m[2] === undefined ? h : Number(m[2]);
+  return h >= 1 && w >= 1 && h <= MAX_INPUT_SIDE && w <= MAX_INPUT_SIDE ? [h, w] : null;
 }
 
 // ---------------------------------------------------------------- family recognition
@@ -294,8 +505,39 @@ const EXPECTED = [
   MASK_RCNN_EXPECTED,
 ].join('; ');
 
+/** Tensors for a message: at most 8, names cut (a hostile file may have thousands). */
+function describeTensors(tensors: readonly OnnxTensorInfo[], withShapes = true): string {
+  const shown = tensors.slice(0, 8).map((o) => (withShapes ? `${clip(o.name)} ${shapeText(o.dims)}` : clip(o.name)));
+  return shown.join(', ') + (tensors.length > 8 ? `, … ${tensors.length - 8} more` : '');
+}
+
 function describeOutputs(info: OnnxInfo): string {
-  return info.outputs.map((o) => `${o.name} ${shapeText(o.dims)}`).join(', ');
+  return describeTensors(info.outputs);
+}
+
+/**
+ * Refuses a known dim of `o` outside lo..hi (what is sized by it must not be sized by a
+ * hostile number), naming the tensor and what the axis means.
+ */
+function bound(o: OnnxTensorInfo, axis: number, what: string, lo: number, hi: number): void {
+  const v = o.dims[axis];
+  if (known(v) && !(Number.isInteger(v) && v >= lo && v <= hi)) {
+    throw new UnrecognisedModelError(`“${clip(o.name)}” ${shapeText(o.dims)}: ${what} is ${v}; SegArena runs ${lo} to ${hi}`);
+  }
+}
+
+/** A class count read from an output, refused past MAX_CLASSES before anything is sized by it. */
+function boundClasses(o: OnnxTensorInfo, count: number, family: string): number {
+  if (!(Number.isInteger(count) && count >= 1 && count <= MAX_CLASSES)) {
+    throw new UnrecognisedModelError(`${family} output “${clip(o.name)}” ${shapeText(o.dims)}: ${count} classes; SegArena runs at most ${MAX_CLASSES}`);
+  }
+  return count;
+}
+
+/** A side taken from options or metadata rather than the file's dims. */
+function boundSide(v: number, what: string): number {
+  if (!(Number.isInteger(v) && v >= 1 && v <= MAX_INPUT_SIDE)) throw new UnrecognisedModelError(`${what} ${v}: SegArena runs input sides of 1 to ${MAX_INPUT_SIDE}`);
+  return v;
 }
 
 function baseName(fileName: string): string {
@@ -309,28 +551,38 @@ function slug(s: string): string {
 /** Input [1, 3, H, W] → its name and size (dynamic sides from `imgsz` metadata or the default). */
 function inputOf(info: OnnxInfo, options: DetectOptions, notes: string[]): { name: string; width: number; height: number } {
   if (info.inputs.length !== 1) {
-    throw new UnrecognisedModelError(`the model has ${info.inputs.length} inputs (${info.inputs.map((i) => i.name).join(', ')}); expected one image input [1, 3, H, W]`);
+    throw new UnrecognisedModelError(`the model has ${info.inputs.length} inputs (${describeTensors(info.inputs, false)}); expected one image input [1, 3, H, W]`);
   }
   const input = info.inputs[0]!;
   const d = input.dims;
   if (d.length !== 4 || (known(d[1]!) && d[1] !== 3)) {
-    throw new UnrecognisedModelError(`input “${input.name}” ${shapeText(d)}: expected an image tensor [1, 3, H, W]`);
+    throw new UnrecognisedModelError(`input “${clip(input.name)}” ${shapeText(d)}: expected an image tensor [1, 3, H, W]`);
   }
-  if (input.elemType !== FLOAT32) throw new UnrecognisedModelError(`input “${input.name}” is not float32 (ONNX type ${input.elemType})`);
+  if (input.elemType !== FLOAT32) throw new UnrecognisedModelError(`input “${clip(input.name)}” is not float32 (ONNX type ${input.elemType})`);
+  bound(input, 2, 'the height', 1, MAX_INPUT_SIDE);
+  bound(input, 3, 'the width', 1, MAX_INPUT_SIDE);
   let height = d[2];
   let width = d[3];
   if (!known(height) || !known(width)) {
-    const imgsz = parseClassNames(info.metadata.imgsz ?? '').map(Number).filter((v) => v > 0);
-    const size = options.inputSize ?? imgsz[0] ?? 640;
-    height = known(height) ? height : (imgsz[0] ?? size);
-    width = known(width) ? width : (imgsz[1] ?? imgsz[0] ?? size);
+    const imgsz = info.metadata.imgsz ? metadataImgsz(info.metadata.imgsz) : null;
+    if (info.metadata.imgsz && !imgsz) notes.push(`imgsz metadata “${clip(info.metadata.imgsz)}” ignored: not [height, width] of 1 to ${MAX_INPUT_SIDE}`);
+    const size = options.inputSize !== undefined ? boundSide(options.inputSize, 'input size') : (imgsz?.[0] ?? 640);
+    height = known(height) ? height : (imgsz?.[0] ?? size);
+    width = known(width) ? width : (imgsz?.[1] ?? size);
     notes.push(`dynamic input size: using ${width}x${height}`);
   }
   return { name: input.name, width, height };
 }
 
+/** Class names from the `names` metadata when they fit `count` (bounded by the caller), else placeholders. */
 function classesFrom(info: OnnxInfo, count: number | null, missing: DetectedModel['missing'], notes: string[]): string[] {
-  const names = info.metadata.names ? parseClassNames(info.metadata.names) : [];
+  let names: string[] = [];
+  try {
+    if (info.metadata.names) names = readClassNames(info.metadata.names, { dense: true });
+  } catch (e) {
+    // Unreadable names lose the names, not the model: the user is asked for them.
+    notes.push(`names metadata ignored: ${(e as Error).message}`);
+  }
   if (names.length > 0 && (count === null || names.length === count)) return names;
   if (names.length > 0) notes.push(`metadata lists ${names.length} class names but the outputs hold ${count} classes; names ignored`);
   missing.push('classes');
@@ -394,22 +646,27 @@ function detectMaskRcnn(info: OnnxInfo, options: DetectOptions, id: string, base
   if (!scores) refuse('no output is scores [N] float32');
   const ns = [boxes!, labels!, scores!, masks!].map((o) => o.dims[0]).filter(known);
   if (new Set(ns).size > 1) refuse(`their first dimensions (N) differ: ${ns.join(', ')}`);
+  for (const o of [boxes!, labels!, scores!, masks!]) bound(o, 0, 'the detection count N', 1, MAX_CANDIDATES);
+  bound(masks!, 2, 'the mask height', 1, MAX_INPUT_SIDE);
+  bound(masks!, 3, 'the mask width', 1, MAX_INPUT_SIDE);
   const notes: string[] = [];
   if (labels!.elemType === FLOAT32) notes.push('labels are float32 here (int64 in torchvision and the zoo); taken as the first [N] output');
 
-  if (info.inputs.length !== 1) throw new UnrecognisedModelError(`the model has ${info.inputs.length} inputs (${info.inputs.map((i) => i.name).join(', ')}); a Mask R-CNN export takes one image [3, H, W]`);
+  if (info.inputs.length !== 1) throw new UnrecognisedModelError(`the model has ${info.inputs.length} inputs (${describeTensors(info.inputs, false)}); a Mask R-CNN export takes one image [3, H, W]`);
   const input = info.inputs[0]!;
   const d = input.dims;
   const chw = d.length === 3;
   if (!(chw && fits(d[0], 3)) && !(d.length === 4 && fits(d[0], 1) && fits(d[1], 3))) {
-    throw new UnrecognisedModelError(`input “${input.name}” ${shapeText(d)}: a Mask R-CNN export takes an image [3, H, W]`);
+    throw new UnrecognisedModelError(`input “${clip(input.name)}” ${shapeText(d)}: a Mask R-CNN export takes an image [3, H, W]`);
   }
-  if (input.elemType !== FLOAT32) throw new UnrecognisedModelError(`input “${input.name}” is not float32 (ONNX type ${input.elemType})`);
+  if (input.elemType !== FLOAT32) throw new UnrecognisedModelError(`input “${clip(input.name)}” is not float32 (ONNX type ${input.elemType})`);
+  bound(input, d.length - 2, 'the height', 1, MAX_INPUT_SIDE);
+  bound(input, d.length - 1, 'the width', 1, MAX_INPUT_SIDE);
   const zoo = masks!.dims[2] === ROI_MASK_SIDE && masks!.dims[3] === ROI_MASK_SIDE;
   let height = d[d.length - 2];
   let width = d[d.length - 1];
   if (!known(height) || !known(width)) {
-    const size = options.inputSize ?? MASK_RCNN_DEFAULT_INPUT;
+    const size = options.inputSize !== undefined ? boundSide(options.inputSize, 'input size') : MASK_RCNN_DEFAULT_INPUT;
     height = known(height) ? height : size;
     width = known(width) ? width : size;
     if (zoo) {
@@ -454,8 +711,15 @@ function detectMaskRcnn(info: OnnxInfo, options: DetectOptions, id: string, base
   };
 }
 
-/** Matches the model against the families; throws UnrecognisedModelError naming what was expected. */
+/**
+ * Matches the model against the families and checks the manifest it makes; throws
+ * UnrecognisedModelError naming what was expected, or what is out of bounds.
+ */
 export function detectModel(info: OnnxInfo, options: DetectOptions): DetectedModel {
+  return validated(recognise(info, options));
+}
+
+function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
   const notes: string[] = [];
   const missing: DetectedModel['missing'] = [];
   const base = baseName(options.fileName);
@@ -463,13 +727,20 @@ export function detectModel(info: OnnxInfo, options: DetectOptions): DetectedMod
   const maskRcnn = detectMaskRcnn(info, options, id, base);
   if (maskRcnn) return maskRcnn;
   const nonFloat = info.outputs.find((o) => o.elemType !== FLOAT32);
-  if (nonFloat) throw new UnrecognisedModelError(`output “${nonFloat.name}” is not float32 (ONNX type ${nonFloat.elemType}); SegArena reads float32 outputs`);
+  if (nonFloat) throw new UnrecognisedModelError(`output “${clip(nonFloat.name)}” is not float32 (ONNX type ${nonFloat.elemType}); SegArena reads float32 outputs`);
 
   const yolact = detectYolact(info);
   if (yolact) {
     const input = inputOf(info, options, notes);
-    const c = yolact.conf!.dims[2];
-    if (!known(c) || c < 2) throw new UnrecognisedModelError(`YOLACT conf ${shapeText(yolact.conf!.dims)}: expected [1, N, C + 1] with a known C`);
+    const { loc, conf, mask, priors, proto } = yolact as Record<'loc' | 'conf' | 'mask' | 'priors' | 'proto', OnnxTensorInfo>;
+    const c = conf.dims[2];
+    if (!known(c) || c < 2) throw new UnrecognisedModelError(`YOLACT conf ${shapeText(conf.dims)}: expected [1, N, C + 1] with a known C`);
+    boundClasses(conf, c - 1, 'YOLACT');
+    for (const [o, axis] of [[loc, 1], [conf, 1], [mask, 1], [priors, 0]] as const) bound(o, axis, 'the prior count N', 1, MAX_CANDIDATES);
+    bound(mask, 2, 'the prototype count K', 1, MAX_PROTOTYPES);
+    bound(proto, 3, 'the prototype count K', 1, MAX_PROTOTYPES);
+    bound(proto, 1, 'the prototype height', 1, MAX_INPUT_SIDE);
+    bound(proto, 2, 'the prototype width', 1, MAX_INPUT_SIDE);
     notes.push('YOLACT preprocessing assumed: stretch resize, ImageNet mean/std on 0–255 RGB');
     return {
       manifest: {
@@ -495,6 +766,10 @@ export function detectModel(info: OnnxInfo, options: DetectOptions): DetectedMod
     if (protos && head && k === YOLO_SEG_PROTOTYPES) {
       const input = inputOf(info, options, notes);
       const [, a, b] = head.dims;
+      bound(head, 1, 'the row count', 1, 4 + YOLO_SEG_PROTOTYPES + MAX_CLASSES);
+      bound(head, 2, 'the candidate count', 1, MAX_CANDIDATES);
+      bound(protos, 2, 'the prototype height', 1, MAX_INPUT_SIDE);
+      bound(protos, 3, 'the prototype width', 1, MAX_INPUT_SIDE);
       const [ph, pw] = [protos.dims[2], protos.dims[3]];
       if ((known(ph) && ph !== Math.ceil(input.height / PROTO_STRIDE)) || (known(pw) && pw !== Math.ceil(input.width / PROTO_STRIDE))) {
         notes.push(`protos ${shapeText(protos.dims)} are not at stride ${PROTO_STRIDE} of the ${input.width}x${input.height} input`);
@@ -505,7 +780,7 @@ export function detectModel(info: OnnxInfo, options: DetectOptions): DetectedMod
       const endToEnd = b === 6 + k && !(known(a) && a > 4 + k && b === anchors);
       const rawHead = !endToEnd && known(a) && a > 4 + k;
       if (rawHead && known(b) && b !== anchors) {
-        throw new UnrecognisedModelError(`output0 ${shapeText(head.dims)} has ${b} anchors; a YOLO-seg head at ${input.width}x${input.height} has ${anchors} (strides 8, 16, 32)`);
+        throw new UnrecognisedModelError(`${clip(head.name)} ${shapeText(head.dims)} has ${b} anchors; a YOLO-seg head at ${input.width}x${input.height} has ${anchors} (strides 8, 16, 32)`);
       }
       if (rawHead) {
         if (b !== anchors) notes.push(`output0 has a dynamic anchor count; ${anchors} expected at ${input.width}x${input.height}`);
@@ -517,7 +792,7 @@ export function detectModel(info: OnnxInfo, options: DetectOptions): DetectedMod
             url: options.url,
             input: yoloInput,
             outputs: { output0: head.name, protos: protos.name },
-            classes: classesFrom(info, a - 4 - k, missing, notes),
+            classes: classesFrom(info, boundClasses(head, a - 4 - k, 'YOLO-seg'), missing, notes),
             defaults,
             notes: `Dropped file ${options.fileName} (Ultralytics YOLO-seg layout).`,
           },
@@ -552,7 +827,25 @@ export function detectModel(info: OnnxInfo, options: DetectOptions): DetectedMod
   throw new UnrecognisedModelError(`the model's outputs (${describeOutputs(info)}) match no supported family. Expected ${EXPECTED}`);
 }
 
+/**
+ * The manifest as the app will run it must pass the full validation (models/manifestSchema.ts);
+ * refused with the validator's errors otherwise. Two things are still the caller's to fill in
+ * and are checked as if filled: the url (given once the bytes are stored: fromOnnx.ts,
+ * userModels.ts) and the names of an end-to-end export without them (the dialog asks).
+ */
+function validated(detected: DetectedModel): DetectedModel {
+  const m = detected.manifest;
+  const asRun = { ...m, url: m.url || 'user-model:pending', classes: m.classes.length === 0 && detected.missing.includes('classes') ? ['pending'] : m.classes };
+  const check = validateManifest(asRun);
+  if (!check.ok) {
+    const shown = check.errors.slice(0, 6).join('; ') + (check.errors.length > 6 ? `; … ${check.errors.length - 6} more` : '');
+    throw new UnrecognisedModelError(`the manifest made from it is not valid: ${shown}`);
+  }
+  return detected;
+}
+
 /** Bytes of a dropped .onnx → manifest (readOnnxInfo + detectModel). */
 export function manifestFromOnnx(bytes: Uint8Array, options: DetectOptions): DetectedModel {
+  checkOnnxSize(bytes.byteLength);
   return detectModel(readOnnxInfo(bytes), options);
 }

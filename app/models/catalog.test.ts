@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { checkIntegrity, downloadBytes, IntegrityError, parseContentRange, type Progress } from './catalog';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ModelManifest } from '../types';
+import { contentSecurityPolicyText } from '../../vite.config';
+import { checkIntegrity, downloadBytes, IntegrityError, loadRemoteModel, notCachedMessage, parseContentRange, type Progress } from './catalog';
+import { validateManifest } from './manifestSchema';
 
 /** Deterministic payload: byte i = (i * 7 + 3) mod 251. */
 function payload(n: number): Uint8Array {
@@ -141,5 +146,127 @@ describe('catalog download', () => {
     expect(parseContentRange('bytes 100-199/1000')).toEqual({ start: 100, total: 1000 });
     expect(parseContentRange('bytes 5-9/*')).toEqual({ start: 5, total: null });
     expect(parseContentRange(null)).toBeNull();
+  });
+});
+
+/** A server that sends `chunk`-byte pieces up to `limit` bytes (far past any expected size), counting what it was asked for. */
+function endlessFetch(o: { chunk: number; contentLength?: number; limit?: number }) {
+  const state = { requests: 0, pulls: 0 };
+  const fetchImpl = async (): Promise<Response> => {
+    state.requests++;
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        state.pulls++;
+        if (o.limit !== undefined && sent >= o.limit) return controller.close();
+        controller.enqueue(new Uint8Array(o.chunk));
+        sent += o.chunk;
+      },
+    });
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    if (o.contentLength !== undefined) headers['content-length'] = String(o.contentLength);
+    return new Response(stream, { status: 200, headers });
+  };
+  return { fetchImpl, state };
+}
+
+describe('catalog download: size bounds', () => {
+  it('stops reading as soon as the bytes pass the expected size (a hostile server streams forever)', async () => {
+    const { fetchImpl, state } = endlessFetch({ chunk: 1000, limit: 1_000_000 });
+    const err = await downloadBytes('https://x/m.onnx', { fetchImpl, expectedBytes: 10_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect((err as Error).message).toBe('bytes mismatch: expected 10000, got 11000 or more');
+    // 11 chunks read (plus the stream's own read-ahead), no resume.
+    expect(state.pulls).toBeLessThanOrEqual(13);
+    expect(state.requests).toBe(1);
+  });
+
+  it('refuses a Content-Length above the expected size before reading the body', async () => {
+    const { fetchImpl, state } = endlessFetch({ chunk: 1000, contentLength: 10_001, limit: 1_000_000 });
+    const err = await downloadBytes('https://x/m.onnx', { fetchImpl, expectedBytes: 10_000 }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('bytes mismatch: expected 10000, got 10001 (Content-Length)');
+    expect(state.requests).toBe(1);
+    expect(state.pulls).toBeLessThanOrEqual(1); // at most the stream's start-up pull, never read
+  });
+
+  it('still accepts exactly the expected size', async () => {
+    const { fetchImpl } = endlessFetch({ chunk: 1000, contentLength: 10_000, limit: 10_000 });
+    const got = await downloadBytes('https://x/m.onnx', { fetchImpl, expectedBytes: 10_000 });
+    expect(got.byteLength).toBe(10_000);
+  });
+});
+
+describe('loadRemoteModel', () => {
+  const data = payload(5000);
+  const manifest = (patch: Partial<ModelManifest> = {}): ModelManifest =>
+    ({ ...(JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as ModelManifest), id: 'remote', name: 'Remote', url: 'https://x/r.onnx', bytes: data.length, sha256: sha(data), ...patch });
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('refuses a remote manifest without bytes or sha256, before any request', async () => {
+    let calls = 0;
+    const fetchImpl = async () => {
+      calls++;
+      return new Response(data as Uint8Array<ArrayBuffer>);
+    };
+    await expect(loadRemoteModel(manifest({ bytes: undefined }), fetchImpl)).rejects.toThrow(
+      'the remote model https://x/r.onnx is refused: its manifest must give its size (“bytes”), so the download can be checked',
+    );
+    await expect(loadRemoteModel(manifest({ bytes: undefined, sha256: undefined }), fetchImpl)).rejects.toThrow(
+      'its manifest must give its size (“bytes”) and its digest (“sha256”), so the download can be checked',
+    );
+    expect(calls).toBe(0);
+  });
+
+  it('reports a full cache ("not cached: storage full") and still returns the checked bytes', async () => {
+    const puts: string[] = [];
+    vi.stubGlobal('caches', {
+      open: async () => ({
+        match: async () => undefined,
+        delete: async () => true,
+        put: async (url: string) => {
+          puts.push(url);
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        },
+      }),
+    });
+    const told: string[] = [];
+    const { fetchImpl } = fakeFetch(data);
+    const got = await loadRemoteModel(manifest(), fetchImpl, { onNotCached: (m) => told.push(m) });
+    expect(sha(got)).toBe(sha(data));
+    expect(puts).toEqual(['https://x/r.onnx']);
+    expect(told).toEqual(['not cached: storage full; it will be downloaded again on the next visit']);
+    expect(notCachedMessage(new Error('boom'))).toBe('not cached: boom; it will be downloaded again on the next visit');
+  });
+});
+
+describe('models/catalog/remote-examples.json', () => {
+  const examples = (JSON.parse(readFileSync('models/catalog/remote-examples.json', 'utf8')) as { catalog: ModelManifest[] }).catalog;
+
+  /** The bundled file an example stands for: the ONNX of the same name under models/. */
+  function bundledFile(url: string): string {
+    const name = url.split('/').at(-1)!;
+    const found = readdirSync('models', { recursive: true, encoding: 'utf8' }).filter((p) => p.split(/[\\/]/).at(-1) === name && !p.includes('checkpoints'));
+    expect(found, `one bundled file named ${name}`).toHaveLength(1);
+    return join('models', found[0]!);
+  }
+
+  it.each(examples.map((e) => [e.id, e] as const))('%s: a valid remote manifest whose bytes and sha256 are those of the file it names', (_id, e) => {
+    const check = validateManifest(e);
+    expect(check.ok ? [] : check.errors).toEqual([]);
+    const file = readFileSync(bundledFile(e.url));
+    expect(e.bytes).toBe(file.length);
+    expect(e.sha256).toBe(sha(file));
+  });
+});
+
+describe('production Content-Security-Policy', () => {
+  it('lets the built app reach this origin and https only; the dev server keeps the local origins', () => {
+    const connect = (dev: boolean) => contentSecurityPolicyText(dev).split('; ').find((d) => d.startsWith('connect-src'))!;
+    expect(connect(false)).toBe("connect-src 'self' data: blob: https:");
+    expect(connect(false)).not.toMatch(/localhost|127\.0\.0\.1/);
+    expect(connect(true)).toContain('http://127.0.0.1:*');
+    const script = contentSecurityPolicyText(false).split('; ').find((d) => d.startsWith('script-src'));
+    expect(script).toBe("script-src 'self' 'wasm-unsafe-eval'");
   });
 });

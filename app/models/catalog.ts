@@ -1,8 +1,11 @@
 /**
  * Remote models: a manifest whose `url` is an absolute http(s) URL is downloaded on first
  * use (fetch + streamed reader: progress, cancel, resume with an HTTP Range request after a
- * failure midway), checked against the manifest's `bytes` and `sha256`, then kept in Cache
- * Storage (`segarena-models`, keyed by URL) so later loads need no network.
+ * failure midway), checked against the manifest's `bytes` and `sha256` (both required: a
+ * download stops as soon as it passes `bytes`, so a hostile server cannot fill memory), then
+ * kept in Cache Storage (`segarena-models`, keyed by URL) so later loads need no network.
+ * When the cache refuses it (storage full), the caller is told: the model then downloads
+ * again on every visit.
  *
  * The download logic (`downloadBytes`) is pure apart from `fetch`, which callers (and the
  * tests) can replace. The observable state (`subscribeCatalog`, `catalogSnapshot`) feeds
@@ -18,7 +21,7 @@ export function isRemoteUrl(url: string): boolean {
   return /^https?:\/\//i.test(url);
 }
 
-/** A download refused after it finished: wrong size or wrong digest. Nothing is cached. */
+/** A download refused: wrong size (too long: as soon as it shows) or wrong digest. Nothing is cached. */
 export class IntegrityError extends Error {
   constructor(
     readonly what: 'bytes' | 'sha256',
@@ -129,8 +132,14 @@ export async function downloadBytes(url: string, opts: DownloadOptions = {}): Pr
         if (Number.isFinite(length)) total = length;
       } else if (range.total !== null) total = range.total;
     } else if (Number.isFinite(length)) total = length;
+    // Announced longer than the manifest says: refused before reading a byte of it.
+    if (opts.expectedBytes !== undefined && Number.isFinite(length) && received + length > opts.expectedBytes) {
+      void response.body?.cancel().catch(() => undefined);
+      throw new IntegrityError('bytes', String(opts.expectedBytes), `${received + length} (Content-Length)`);
+    }
     opts.onProgress?.({ received, total, attempt });
     if (!response.body) {
+      // No stream to stop midway (only fake or very old fetches): checked once complete.
       const all = new Uint8Array(await response.arrayBuffer());
       chunks.push(all);
       received += all.byteLength;
@@ -147,13 +156,19 @@ export async function downloadBytes(url: string, opts: DownloadOptions = {}): Pr
           void reader.cancel().catch(() => undefined);
           throw new DownloadCancelledError();
         }
-        chunks.push(value);
         received += value.byteLength;
+        // Longer than the manifest says: stop now rather than hold whatever the server sends.
+        if (opts.expectedBytes !== undefined && received > opts.expectedBytes) {
+          void reader.cancel().catch(() => undefined);
+          throw new IntegrityError('bytes', String(opts.expectedBytes), `${received} or more`);
+        }
+        chunks.push(value);
         opts.onProgress?.({ received, total, attempt });
       }
       lastError = null;
       break;
     } catch (err) {
+      if (err instanceof IntegrityError) throw err; // not a network failure: no resume
       if (err instanceof DownloadCancelledError || aborted(opts.signal)) throw new DownloadCancelledError();
       lastError = err; // resume from `received` on the next attempt
     }
@@ -183,8 +198,9 @@ export async function cachedBytes(url: string): Promise<Uint8Array | null> {
   return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
 }
 
+/** Stores a checked download; throws when it cannot (no Cache Storage, storage full). */
 async function putCached(url: string, name: string, bytes: Uint8Array): Promise<void> {
-  if (!cacheAvailable()) return;
+  if (!cacheAvailable()) throw new Error('this page has no Cache Storage (a secure origin, https or localhost, has one)');
   const cache = await caches.open(MODEL_CACHE);
   await cache.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, {
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength), 'x-model-name': encodeURIComponent(name) },
@@ -257,12 +273,29 @@ export function cancelDownload(url: string): void {
   controllers.get(url)?.abort();
 }
 
+/** Why a checked download was not cached, for an info notice (it works, but downloads again next visit). */
+export function notCachedMessage(err: unknown): string {
+  const quota = (err as { name?: unknown } | null)?.name === 'QuotaExceededError';
+  const why = quota ? 'storage full' : (err as Error)?.message ?? String(err);
+  return `not cached: ${why}; it will be downloaded again on the next visit`;
+}
+
+export interface RemoteLoadOptions {
+  /** Told when the download could not be kept in Cache Storage (notCachedMessage). */
+  onNotCached?: (message: string) => void;
+}
+
 /**
  * The bytes of a remote model: from Cache Storage when there, else downloaded (progress in
- * the catalog state), checked and cached. Errors name the expected and actual values.
+ * the catalog state), checked and cached. Errors name the expected and actual values. A
+ * manifest without `bytes` and `sha256` is refused before any request.
  */
-export async function loadRemoteModel(manifest: ModelManifest, fetchImpl?: FetchLike): Promise<Uint8Array> {
+export async function loadRemoteModel(manifest: ModelManifest, fetchImpl?: FetchLike, options: RemoteLoadOptions = {}): Promise<Uint8Array> {
   const url = manifest.url;
+  const missing = [manifest.bytes === undefined && 'its size (“bytes”)', !manifest.sha256 && 'its digest (“sha256”)'].filter(Boolean);
+  if (missing.length > 0) {
+    throw new Error(`the remote model ${url} is refused: its manifest must give ${missing.join(' and ')}, so the download can be checked`);
+  }
   const hit = await cachedBytes(url).catch(() => null);
   if (hit) {
     // A cached entry is checked too: a stale file under the same URL is dropped.
@@ -289,7 +322,13 @@ export async function loadRemoteModel(manifest: ModelManifest, fetchImpl?: Fetch
       signal: controller.signal,
       onProgress: (p) => update(p),
     });
-    await putCached(url, manifest.name, bytes).catch(() => undefined);
+    try {
+      await putCached(url, manifest.name, bytes);
+    } catch (err) {
+      const message = notCachedMessage(err);
+      console.warn(`${manifest.name}: ${message}`, err);
+      options.onNotCached?.(message);
+    }
     return bytes;
   } finally {
     controllers.delete(url);

@@ -17,10 +17,11 @@
  * 'classes' and the UI asks the user (ui/ClassNamesDialog.tsx).
  */
 import type { ModelManifest } from '../types';
-import { manifestFromOnnx as detectFromOnnx, UnrecognisedModelError, type DetectedModel } from '../families/detect';
+import { checkOnnxSize, manifestFromOnnx as detectFromOnnx, UnrecognisedModelError, type DetectedModel } from '../families/detect';
 import { configureOrt, ort } from '../pipeline/ort';
 import { serializedCreate } from '../pipeline/sessions';
 import { listModels } from './registry';
+import { modelBlobUrl } from './blobUrls';
 import { indexedDbStore, UserModels } from './userModels';
 
 export class UnknownModelError extends Error {}
@@ -42,6 +43,11 @@ export interface ImportedModel {
 }
 
 export async function importOnnx(file: File): Promise<ImportedModel> {
+  try {
+    checkOnnxSize(file.size); // before reading: arrayBuffer() holds the whole file in memory
+  } catch (err) {
+    throw new UnknownModelError(`“${file.name}”: ${(err as Error).message}`);
+  }
   const bytes = new Uint8Array(await file.arrayBuffer());
   let detected: DetectedModel;
   try {
@@ -72,11 +78,11 @@ export async function importOnnx(file: File): Promise<ImportedModel> {
       const entry = await userModels.add(file.name, bytes, borrowed);
       return { manifest: entry.manifest, missing: entry.missing, saved: true };
     } catch (err) {
-      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+      const url = modelBlobUrl(bytes);
       return { ...unsaved(detected, url, borrowed), notSaved: (err as Error).message };
     }
   }
-  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const url = modelBlobUrl(bytes);
   return { ...unsaved(detected, url, borrowed), notSaved: 'this browser has no IndexedDB' };
 }
 

@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { validateManifest } from './manifestSchema';
+import {
+  maskBudgetFits,
+  maskBufferBytes,
+  MAX_DETECTIONS,
+  MAX_MASK_BUFFER_BYTES,
+  MAX_MODEL_BYTES,
+  MAX_TOP_K,
+  validateManifest,
+} from './manifestSchema';
+import { maskBitsBytes } from '../gpu/kernels/maskUpsample';
+import { MAX_TOP_K as KERNEL_MAX_TOP_K } from '../gpu/kernels/classTopK';
+import { maskSize } from '../pipeline/runner';
+import { MAX_FRAME_SIDE } from '../pipeline/sources';
 import { syntheticYoloSegManifest } from '../families/yoloSeg/synthetic';
 
 describe('validateManifest', () => {
@@ -85,5 +97,102 @@ describe('validateManifest: two-stage Mask R-CNN (twoStage)', () => {
     const check = validateManifest(m);
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.errors).toContain('twoStage: only a maskrcnn model can be two-stage, this one is "yolact"');
+  });
+});
+
+describe('validateManifest: every field the pipeline reads', () => {
+  const yolact = () => JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as Record<string, any>;
+
+  it('names each field of an empty defaults block (Pane used to throw on it)', () => {
+    const check = validateManifest({ ...yolact(), defaults: {} });
+    expect(check.ok ? [] : check.errors).toEqual([
+      'defaults.confThreshold: expected a number ≥ 0 and ≤ 1, got undefined',
+      'defaults.scoreThreshold: expected a number ≥ 0 and ≤ 1, got undefined',
+      'defaults.topK: expected an integer ≥ 1 and ≤ 512, got undefined',
+      'defaults.nmsIou: expected a number ≥ 0 and ≤ 1, got undefined',
+      'defaults.nmsKind: expected one of "fast", "greedy", got undefined',
+      'defaults.maxDetections: expected an integer ≥ 1 and ≤ 300, got undefined',
+    ]);
+  });
+
+  it('checks the input layout and the outputs of a one-file Mask R-CNN export', () => {
+    const m = yolact();
+    m.input.layout = 'nhwc';
+    expect(validateManifest(m)).toEqual({ ok: false, errors: ['input.layout: expected one of "nchw", "chw", got "nhwc"'] });
+    const exported = { ...yolact(), family: 'maskrcnn', outputs: { boxes: 'boxes', scores: 'scores' } };
+    const check = validateManifest(exported);
+    expect(check.ok ? [] : check.errors).toEqual([
+      'outputs: a one-file maskrcnn export needs “labels” (or a “twoStage” block)',
+      'outputs: a one-file maskrcnn export needs “pastedMasks” or “roiMasks” (or a “twoStage” block)',
+    ]);
+    expect(validateManifest({ ...exported, outputs: { boxes: 'b', labels: 'l', scores: 's', roiMasks: 'm' } }).ok).toBe(true);
+  });
+
+  it('requires bytes and sha256 of a remote model, and of remote two-stage heads', () => {
+    const remote: Record<string, any> = { ...yolact(), url: 'https://models.example.org/m.onnx' };
+    delete remote.sha256;
+    const check = validateManifest(remote);
+    expect(check.ok ? [] : check.errors).toEqual([
+      'bytes: a remote model (http/https url) must give its size in bytes',
+      'sha256: a remote model (http/https url) must give the sha256 of its ONNX file',
+    ]);
+    expect(validateManifest({ ...remote, bytes: 10, sha256: 'a'.repeat(64) }).ok).toBe(true);
+
+    const two = JSON.parse(readFileSync('models/maskrcnn/maskrcnn-512.json', 'utf8')) as Record<string, any>;
+    two.twoStage.maskHeadUrl = 'https://models.example.org/mask-head.onnx';
+    delete two.twoStage.maskHeadSha256;
+    const headCheck = validateManifest(two);
+    expect(headCheck.ok ? [] : headCheck.errors).toEqual([
+      'twoStage.maskHeadBytes: a remote head (http/https url) must give its size in bytes',
+      'twoStage.maskHeadSha256: a remote head (http/https url) must give the sha256 of its ONNX file',
+    ]);
+    two.twoStage.boxHeadSha256 = 'nope';
+    const bad = validateManifest(two);
+    expect(bad.ok ? [] : bad.errors).toContain('twoStage.boxHeadSha256: expected 64 hex digits');
+  });
+});
+
+describe('validateManifest: bounds on what a manifest may ask the GPU for', () => {
+  const yolact = () => JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as Record<string, any>;
+
+  it('refuses maxDetections 10000, naming the bit-mask buffer it would need', () => {
+    const m = yolact();
+    m.defaults.maxDetections = 10000;
+    const check = validateManifest(m);
+    expect(check.ok ? [] : check.errors).toEqual([
+      'defaults.maxDetections: expected an integer ≥ 1 and ≤ 300, got 10000',
+      'defaults.maxDetections: 10000 masks of the largest frame need 1953 MiB of bit masks, above the 128 MiB one GPU buffer may hold',
+    ]);
+  });
+
+  it('refuses a huge input, topK above the sort capacity, too many classes, an impossible size', () => {
+    const m = yolact();
+    m.input.width = 4096;
+    m.defaults.topK = 513;
+    m.classes = Array.from({ length: 1001 }, (_, i) => `c${i}`);
+    delete m.categoryIds;
+    m.bytes = 2 ** 32;
+    const check = validateManifest(m);
+    expect(check.ok ? [] : check.errors).toEqual([
+      `bytes: expected an integer ≥ 1 and ≤ ${MAX_MODEL_BYTES}, got ${2 ** 32}`,
+      'input.width: expected an integer ≥ 1 and ≤ 2048, got 4096',
+      'classes: at most 1000 classes, got 1001',
+      'defaults.topK: expected an integer ≥ 1 and ≤ 512, got 513',
+    ]);
+  });
+
+  it('sizes the bit masks as the runners do: maskBitsBytes of the runner mask size', () => {
+    // 1280x720: 720 rows of 40 words — the 1.15 GB that 10000 detections asked for.
+    expect(maskBufferBytes(10000, 1280, 720)).toBe(10000 * 720 * 40 * 4);
+    for (const [d, w, h] of [[100, 640, 480], [300, 4096, 4096], [1, 1, 1], [57, 1921, 1079], [300, 4096, 3]] as const) {
+      expect(maskBufferBytes(d, w, h)).toBe(maskBitsBytes(maskSize(w, h), d));
+    }
+    expect(MAX_TOP_K).toBe(KERNEL_MAX_TOP_K);
+  });
+
+  it('keeps the limits consistent: the most detections allowed fit the budget on the largest frame', () => {
+    expect(maskBudgetFits(MAX_DETECTIONS)).toBe(true);
+    expect(maskBufferBytes(MAX_DETECTIONS, MAX_FRAME_SIDE, MAX_FRAME_SIDE)).toBeLessThanOrEqual(MAX_MASK_BUFFER_BYTES);
+    expect(maskBudgetFits(1000)).toBe(false);
   });
 });

@@ -2,9 +2,13 @@
  * Full validation of a ModelManifest (app/types.ts) read from JSON — a bundled manifest, a
  * `?manifest=<url>`, a remote catalogue entry or one stored with a user model — with one
  * readable error per problem, each naming the field's path (`input.mean[2]`).
- * `registry.isModelManifest` is the cheap structural check; this is the one to show users.
+ * Every field the pipeline reads is checked, and what a manifest may ask the GPU for is
+ * bounded (input size, topK, maxDetections, the bit-mask buffer: see the limits below).
+ * `registry.isModelManifest` is this check as a type guard.
  */
-import type { ModelManifest } from '../types';
+import type { ModelManifest, TwoStageConfig } from '../types';
+import { maskSize } from '../pipeline/runner';
+import { MAX_FRAME_SIDE } from '../pipeline/sources';
 
 export type ManifestCheck = { ok: true; manifest: ModelManifest } | { ok: false; errors: string[] };
 
@@ -16,6 +20,49 @@ const REQUIRED_OUTPUTS: Record<(typeof FAMILIES)[number], string[][]> = {
   'yolo-seg': [['output0', 'detections'], ['protos']],
   maskrcnn: [],
 };
+
+// ------------------------------------------------------------------ limits
+
+/**
+ * Input side. The input tensor (3·W·H f32) is one GPU buffer written by `preprocess`:
+ * 2048² is 48 MiB, well inside the 128 MiB binding every adapter allows; real exports stop
+ * at 1280–1344.
+ */
+export const MAX_INPUT_SIDE = 2048;
+/** Per-class candidates: the in-workgroup sort capacity of class_topk.wgsl (MAX_TOP_K in app/gpu/kernels/classTopK.ts). */
+export const MAX_TOP_K = 512;
+/** Kept instances: the most any export asks for (YOLO end-to-end: 300; COCO evaluation: 100). */
+export const MAX_DETECTIONS = 300;
+/** Classes: greedy NMS keeps a 32 KiB suppression matrix per class, 32 MiB at this count. */
+export const MAX_CLASSES = 1000;
+/** One ONNX file: protobuf cannot parse a larger one, so a bigger `bytes` is wrong or hostile. */
+export const MAX_MODEL_BYTES = 2 ** 31;
+/**
+ * The bit-mask buffer (`maskBits`, app/gpu/kernels/maskUpsample.ts) is bound whole as one
+ * storage buffer; above WebGPU's default maxStorageBufferBindingSize (128 MiB, what every
+ * adapter gives) the bind group is invalid and the frame reads back zeros. Manifests are
+ * checked against the largest frame (MAX_FRAME_SIDE square, whose mask is MAX_MASK_SIDE
+ * square): 300 detections need 59 MiB there; 10000 at 1280x720 would need 1.15 GB.
+ */
+export const MAX_MASK_BUFFER_BYTES = 128 * 2 ** 20;
+
+/**
+ * Bytes of the bit masks a runner allocates for `maxDetections` on a `width`×`height` frame:
+ * D · maskH · ceil(maskW / 32) · 4 with the mask size the runners use (runner.ts `maskSize`);
+ * the same as `maskBitsBytes(maskSize(w, h), D)`. The runtime can check user settings with it.
+ */
+export function maskBufferBytes(maxDetections: number, width: number, height: number): number {
+  const mask = maskSize(width, height);
+  return Math.max(4, maxDetections * mask.height * Math.ceil(mask.width / 32) * 4);
+}
+
+/** Whether `maxDetections` fits MAX_MASK_BUFFER_BYTES on every frame the app accepts. */
+export function maskBudgetFits(maxDetections: number): boolean {
+  return maskBufferBytes(maxDetections, MAX_FRAME_SIDE, MAX_FRAME_SIDE) <= MAX_MASK_BUFFER_BYTES;
+}
+
+const isRemote = (url: unknown) => typeof url === 'string' && /^https?:\/\//i.test(url);
+const SHA256 = /^[0-9a-f]{64}$/i;
 
 export function validateManifest(value: unknown): ManifestCheck {
   const errors: string[] = [];
@@ -43,22 +90,28 @@ export function validateManifest(value: unknown): ManifestCheck {
   str(m.name, 'name');
   oneOf(m.family, 'family', FAMILIES);
   str(m.url, 'url');
-  if (m.bytes !== undefined) num(m.bytes, 'bytes', 0, Infinity, true);
-  if (m.sha256 !== undefined && !(typeof m.sha256 === 'string' && /^[0-9a-f]{64}$/i.test(m.sha256))) errors.push('sha256: expected 64 hex digits');
+  if (m.bytes !== undefined) num(m.bytes, 'bytes', 1, MAX_MODEL_BYTES, true);
+  if (m.sha256 !== undefined && !(typeof m.sha256 === 'string' && SHA256.test(m.sha256))) errors.push('sha256: expected 64 hex digits');
+  // A download from another host is only trusted once its size and digest match.
+  if (isRemote(m.url)) {
+    if (m.bytes === undefined) errors.push('bytes: a remote model (http/https url) must give its size in bytes');
+    if (m.sha256 === undefined) errors.push('sha256: a remote model (http/https url) must give the sha256 of its ONNX file');
+  }
   if (m.notes !== undefined) str(m.notes, 'notes', false);
 
   if (!isObject(m.input)) errors.push('input: expected an object');
   else {
     const i = m.input;
     str(i.name, 'input.name');
-    num(i.width, 'input.width', 1, 8192, true);
-    num(i.height, 'input.height', 1, 8192, true);
+    num(i.width, 'input.width', 1, MAX_INPUT_SIDE, true);
+    num(i.height, 'input.height', 1, MAX_INPUT_SIDE, true);
     oneOf(i.resize, 'input.resize', ['stretch', 'letterbox']);
     oneOf(i.channels, 'input.channels', ['rgb', 'bgr']);
     num(i.scale, 'input.scale', 0);
     triple(i.mean, 'input.mean', false);
     triple(i.std, 'input.std', true);
     if (i.padValue !== undefined) num(i.padValue, 'input.padValue', 0, 255);
+    if (i.layout !== undefined) oneOf(i.layout, 'input.layout', ['nchw', 'chw']);
   }
 
   if (!isObject(m.outputs)) errors.push('outputs: expected an object of logical name → ONNX output name');
@@ -70,9 +123,18 @@ export function validateManifest(value: unknown): ManifestCheck {
         errors.push(`outputs: a ${String(m.family)} model needs “${alternatives.join('” or “')}”`);
       }
     }
+    // A one-file Mask R-CNN is a public export (NMS in the graph): app/families/maskRcnn/exported.ts.
+    if (m.family === 'maskrcnn' && m.twoStage === undefined) {
+      for (const alternatives of EXPORTED_MASK_RCNN_OUTPUTS) {
+        if (!alternatives.some((a) => typeof (m.outputs as Record<string, unknown>)[a] === 'string')) {
+          errors.push(`outputs: a one-file maskrcnn export needs “${alternatives.join('” or “')}” (or a “twoStage” block)`);
+        }
+      }
+    }
   }
 
   if (!Array.isArray(m.classes) || m.classes.length === 0) errors.push('classes: expected a non-empty list of class names');
+  else if (m.classes.length > MAX_CLASSES) errors.push(`classes: at most ${MAX_CLASSES} classes, got ${m.classes.length}`);
   else m.classes.forEach((c, i) => str(c, `classes[${i}]`));
   if (m.categoryIds !== undefined) {
     if (!Array.isArray(m.categoryIds) || (Array.isArray(m.classes) && m.categoryIds.length !== m.classes.length)) {
@@ -85,14 +147,29 @@ export function validateManifest(value: unknown): ManifestCheck {
     const d = m.defaults;
     num(d.confThreshold, 'defaults.confThreshold', 0, 1);
     num(d.scoreThreshold, 'defaults.scoreThreshold', 0, 1);
-    num(d.topK, 'defaults.topK', 1, 512, true);
+    num(d.topK, 'defaults.topK', 1, MAX_TOP_K, true);
     num(d.nmsIou, 'defaults.nmsIou', 0, 1);
     oneOf(d.nmsKind, 'defaults.nmsKind', ['fast', 'greedy']);
-    num(d.maxDetections, 'defaults.maxDetections', 1, 10000, true);
+    num(d.maxDetections, 'defaults.maxDetections', 1, MAX_DETECTIONS, true);
+    const max = d.maxDetections;
+    if (typeof max === 'number' && Number.isFinite(max) && max >= 1 && !maskBudgetFits(max)) {
+      const mib = (maskBufferBytes(max, MAX_FRAME_SIDE, MAX_FRAME_SIDE) / 2 ** 20).toFixed(0);
+      errors.push(`defaults.maxDetections: ${max} masks of the largest frame need ${mib} MiB of bit masks, above the ${MAX_MASK_BUFFER_BYTES / 2 ** 20} MiB one GPU buffer may hold`);
+    }
   }
   if (m.twoStage !== undefined) checkTwoStage(m.twoStage, m.family, m.outputs, errors);
   return errors.length === 0 ? { ok: true, manifest: value as unknown as ModelManifest } : { ok: false, errors };
 }
+
+/** Outputs of a one-file Mask R-CNN export (exportedLayout in app/families/maskRcnn/exported.ts). */
+const EXPORTED_MASK_RCNN_OUTPUTS = [['boxes'], ['labels'], ['scores'], ['pastedMasks', 'roiMasks']];
+
+/**
+ * Integrity of the two heads, as `bytes` / `sha256` are for the backbone: checked on download
+ * (required when a head url is remote) and the key of their recorded accuracy
+ * (registry.recordedAccuracy).
+ */
+export type TwoStageIntegrity = Pick<TwoStageConfig, 'boxHeadBytes' | 'boxHeadSha256' | 'maskHeadBytes' | 'maskHeadSha256'>;
 
 /** Backbone outputs a two-stage Mask R-CNN names (TwoStageConfig in app/types.ts). */
 export const TWO_STAGE_OUTPUTS = ['p2', 'p3', 'p4', 'p5', 'objectness', 'rpnDeltas'] as const;
@@ -128,8 +205,19 @@ function checkTwoStage(value: unknown, family: unknown, outputs: unknown, errors
     v.forEach((x, i) => positive(x, `${path}.${key}[${i}]`));
     return v;
   };
-  for (const key of ['boxHeadUrl', 'maskHeadUrl']) {
-    if (typeof t[key] !== 'string' || (t[key] as string).length === 0) errors.push(`${path}.${key}: expected a non-empty string`);
+  for (const head of ['boxHead', 'maskHead']) {
+    const url = t[`${head}Url`];
+    if (typeof url !== 'string' || url.length === 0) errors.push(`${path}.${head}Url: expected a non-empty string`);
+    const bytes = t[`${head}Bytes`];
+    const sha = t[`${head}Sha256`];
+    if (bytes !== undefined && !(typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 1 && bytes <= MAX_MODEL_BYTES)) {
+      errors.push(`${path}.${head}Bytes: expected an integer ≥ 1 and ≤ ${MAX_MODEL_BYTES}, got ${JSON.stringify(bytes)}`);
+    }
+    if (sha !== undefined && !(typeof sha === 'string' && SHA256.test(sha))) errors.push(`${path}.${head}Sha256: expected 64 hex digits`);
+    if (isRemote(url)) {
+      if (bytes === undefined) errors.push(`${path}.${head}Bytes: a remote head (http/https url) must give its size in bytes`);
+      if (sha === undefined) errors.push(`${path}.${head}Sha256: a remote head (http/https url) must give the sha256 of its ONNX file`);
+    }
   }
   int('channels', 1, 4096);
   const strides = list('strides');

@@ -1,9 +1,11 @@
 /**
  * The manifest registry: every `models/**\/*.json` that is a ModelManifest (bundled with
  * the app), plus manifests added at run time (`?manifest=`, dropped ONNX files saved in
- * IndexedDB: models/fromOnnx.ts). Ids are unique.
+ * IndexedDB: models/fromOnnx.ts). Ids are unique; bundled ones cannot be replaced.
  */
+import { revokeModelBlobUrl } from './blobUrls';
 import type { ModelManifest, RecordedAccuracy } from '../types';
+import { validateManifest, type TwoStageIntegrity } from './manifestSchema';
 
 export type { RecordedAccuracy };
 
@@ -12,29 +14,25 @@ const bundledModules = import.meta.glob<{ default: unknown }>(
   { eager: true },
 );
 
-/** Structural check: enough of ModelManifest for the pipeline to run it. */
+/** A ModelManifest that passes the full schema (manifestSchema.ts): every field the pipeline reads, within bounds. */
 export function isModelManifest(value: unknown): value is ModelManifest {
-  if (typeof value !== 'object' || value === null) return false;
-  const m = value as Partial<ModelManifest>;
-  return (
-    typeof m.id === 'string' &&
-    typeof m.url === 'string' &&
-    typeof m.family === 'string' &&
-    typeof m.input === 'object' &&
-    m.input !== null &&
-    typeof m.input.width === 'number' &&
-    typeof m.input.height === 'number' &&
-    Array.isArray(m.classes) &&
-    typeof m.outputs === 'object' &&
-    typeof m.defaults === 'object'
-  );
+  return validateManifest(value).ok;
+}
+
+/** JSON under models/ that means to be a manifest (accuracy.json, test fixtures and the remote catalogue do not). */
+function looksLikeManifest(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'id' in value && 'family' in value && 'url' in value;
 }
 
 function loadBundled(): ModelManifest[] {
   const found: ModelManifest[] = [];
-  for (const mod of Object.values(bundledModules)) {
+  for (const [file, mod] of Object.entries(bundledModules)) {
     const value = mod.default;
-    if (isModelManifest(value) && !found.some((m) => m.id === value.id)) found.push(value);
+    if (!looksLikeManifest(value)) continue;
+    const check = validateManifest(value);
+    // A broken bundled manifest is left out (the others still run); manifestSchema.test.ts fails on it.
+    if (!check.ok) console.error(`${file} is left out: ${check.errors.join('; ')}`);
+    else if (!found.some((m) => m.id === check.manifest.id)) found.push(check.manifest);
   }
   // Bigger input first: the reference model of each family leads the picker.
   return found.sort((a, b) => b.input.width * b.input.height - a.input.width * a.input.height || a.id.localeCompare(b.id));
@@ -43,16 +41,35 @@ function loadBundled(): ModelManifest[] {
 const manifests = new Map<string, ModelManifest>(loadBundled().map((m) => [m.id, m]));
 const bundledIds = new Set(manifests.keys());
 
-/** Bundled models' `accuracy.json` entries by model id (app/models/recordedAccuracy.test.ts keeps them in step with the ONNX files). */
-const recorded = new Map<string, RecordedAccuracy>();
-for (const [file, mod] of Object.entries(bundledModules)) {
-  if (!file.endsWith('/accuracy.json') || typeof mod.default !== 'object' || mod.default === null) continue;
-  for (const [id, entry] of Object.entries(mod.default as Record<string, RecordedAccuracy>)) recorded.set(id, entry);
+/** Whether `id` is a model shipped with the app (those cannot be replaced or removed). */
+export function isBundled(id: string): boolean {
+  return bundledIds.has(id);
 }
 
-/** The recorded accuracy of a bundled model (none for dropped or remote ones). */
-export function recordedAccuracy(id: string): RecordedAccuracy | undefined {
-  return bundledIds.has(id) ? recorded.get(id) : undefined;
+/** Every `accuracy.json` entry of the bundled models (app/models/recordedAccuracy.test.ts keeps them in step with the ONNX files). */
+const recorded: RecordedAccuracy[] = [];
+for (const [file, mod] of Object.entries(bundledModules)) {
+  if (!file.endsWith('/accuracy.json') || typeof mod.default !== 'object' || mod.default === null) continue;
+  recorded.push(...Object.values(mod.default as Record<string, RecordedAccuracy>));
+}
+
+/**
+ * The recorded accuracy of the ONNX bytes a manifest names, keyed by their sha256 (never by
+ * id: a manifest that borrows a bundled id gets nothing, one that names the same bytes gets
+ * their figures). One file: `sha256` = the record's `onnxSha256`. Two-stage: the backbone's
+ * `sha256` and the heads' `twoStage.boxHeadSha256` / `maskHeadSha256` = the record's parts,
+ * in that order. The digests are checked against the bytes when the model loads.
+ */
+export function recordedAccuracy(manifest: ModelManifest): RecordedAccuracy | undefined {
+  const sha = manifest.sha256?.toLowerCase();
+  if (!sha) return undefined;
+  if (!manifest.twoStage) return recorded.find((r) => !r.partsSha256 && r.onnxSha256 === sha);
+  const heads = manifest.twoStage as TwoStageIntegrity;
+  const parts = [sha, heads.boxHeadSha256?.toLowerCase(), heads.maskHeadSha256?.toLowerCase()];
+  return recorded.find((r) => {
+    const got = Object.values(r.partsSha256 ?? {});
+    return got.length === parts.length && got.every((d, i) => d === parts[i]);
+  });
 }
 
 export function listModels(): ModelManifest[] {
@@ -63,14 +80,22 @@ export function getModel(id: string): ModelManifest | undefined {
   return manifests.get(id);
 }
 
+/** Adds a run-time model; a bundled model's id is refused (it would take its place and its record). */
 export function addModel(manifest: ModelManifest): void {
+  if (bundledIds.has(manifest.id)) throw new Error(`the id “${manifest.id}” belongs to a bundled model`);
+  const old = manifests.get(manifest.id);
+  // A replaced unsaved model's bytes behind a blob URL are no longer reachable.
+  if (old && old.url !== manifest.url) revokeModelBlobUrl(old.url);
   manifests.set(manifest.id, manifest);
 }
 
 /** Removes a run-time model (a deleted saved model); bundled ones stay. */
 export function removeModel(id: string): void {
   const m = manifests.get(id);
-  if (m && !bundledIds.has(id)) manifests.delete(id);
+  if (m && !bundledIds.has(id)) {
+    manifests.delete(id);
+    revokeModelBlobUrl(m.url); // only URLs app/models/blobUrls.ts made; others are left alone
+  }
 }
 
 /** The model a new pane gets: `preferred` when known, else the first bundled one. */

@@ -6,6 +6,8 @@
  *
  * Keys: `manifest:<id>` → { manifest, missing, addedAt, bytes } (small, listed at start-up),
  *       `bytes:<id>` → the ONNX file as an ArrayBuffer (read only when a pane loads it).
+ * Both keys of a model are written (and deleted) in one transaction: a save that fails
+ * (storage full) leaves neither, so no unlisted bytes hold on to the quota.
  * A stored manifest's url is `user-model:<id>`; the session layer resolves it with
  * `UserModels.bytes(id)` (see `userModelId`).
  */
@@ -15,8 +17,10 @@ import { validateManifest } from './manifestSchema';
 
 export interface KeyValueStore {
   get(key: string): Promise<unknown>;
-  put(key: string, value: unknown): Promise<void>;
-  delete(key: string): Promise<void>;
+  /** Writes every key of `values`, all or none (one transaction). */
+  put(values: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Deletes the keys, all or none (one transaction). */
+  delete(keys: readonly string[]): Promise<void>;
   keys(): Promise<string[]>;
 }
 
@@ -79,8 +83,7 @@ export class UserModels {
     };
     if (classNames) entry = withClasses(entry, classNames);
     // A copy: the caller's buffer may be a view into something larger, or be transferred.
-    await this.store.put(`bytes:${id}`, bytes.slice().buffer);
-    await this.store.put(`manifest:${id}`, entry);
+    await this.store.put({ [`bytes:${id}`]: bytes.slice().buffer, [`manifest:${id}`]: entry });
     return entry;
   }
 
@@ -99,13 +102,12 @@ export class UserModels {
     const entry = await this.get(id);
     if (!entry) throw new UserModelError(`no stored model “${id}”`);
     const updated = withClasses(entry, classNames);
-    await this.store.put(`manifest:${id}`, updated);
+    await this.store.put({ [`manifest:${id}`]: updated });
     return updated;
   }
 
   async remove(id: string): Promise<void> {
-    await this.store.delete(`manifest:${id}`);
-    await this.store.delete(`bytes:${id}`);
+    await this.store.delete([`manifest:${id}`, `bytes:${id}`]);
   }
 }
 
@@ -133,11 +135,13 @@ export function memoryStore(): KeyValueStore & { readonly size: number } {
     async get(key) {
       return map.has(key) ? structuredClone(map.get(key)) : undefined;
     },
-    async put(key, value) {
-      map.set(key, structuredClone(value));
+    async put(values) {
+      // Cloned first, so a value that cannot be cloned writes nothing.
+      const cloned = Object.entries(values).map(([key, value]) => [key, structuredClone(value)] as const);
+      for (const [key, value] of cloned) map.set(key, value);
     },
-    async delete(key) {
-      map.delete(key);
+    async delete(keys) {
+      for (const key of keys) map.delete(key);
     },
     async keys() {
       return [...map.keys()];
@@ -148,35 +152,76 @@ export function memoryStore(): KeyValueStore & { readonly size: number } {
   };
 }
 
-/** The browser store: one IndexedDB object store with out-of-line string keys. */
-export function indexedDbStore(dbName = 'segarena', storeName = 'userModels'): KeyValueStore {
+/**
+ * The browser store: one IndexedDB object store with out-of-line string keys. A failed
+ * open (an error, or blocked by another tab) is not kept: the next call tries again.
+ * `factory` is the browser's `indexedDB` (a fake in tests).
+ */
+export function indexedDbStore(dbName = 'segarena', storeName = 'userModels', factory: IDBFactory = indexedDB): KeyValueStore {
   let db: Promise<IDBDatabase> | null = null;
-  const open = (): Promise<IDBDatabase> =>
-    (db ??= new Promise((resolve, reject) => {
-      const request = indexedDB.open(dbName, 1);
+  const connect = (): Promise<IDBDatabase> =>
+    new Promise((resolve, reject) => {
+      const request = factory.open(dbName, 1);
+      let failed = false;
       request.onupgradeneeded = () => {
         if (!request.result.objectStoreNames.contains(storeName)) request.result.createObjectStore(storeName);
       };
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error ?? new Error('IndexedDB open failed'));
-    }));
-  const run = async <T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> => {
+      request.onsuccess = () => {
+        const database = request.result;
+        // Opened after we gave up on it (it was blocked): nobody will use this connection.
+        if (failed) return database.close();
+        // Another tab upgrades or deletes the database, or the browser closes the connection
+        // (storage cleared): let go of it, the next call opens a new one.
+        database.onversionchange = () => {
+          database.close();
+          db = null;
+        };
+        database.onclose = () => {
+          db = null;
+        };
+        resolve(database);
+      };
+      request.onerror = () => {
+        failed = true;
+        reject(request.error ?? new Error('IndexedDB open failed'));
+      };
+      request.onblocked = () => {
+        failed = true;
+        reject(new Error('IndexedDB is blocked by another tab of this app; close it and try again'));
+      };
+    });
+  const open = (): Promise<IDBDatabase> => {
+    if (!db) {
+      const opening = connect();
+      db = opening;
+      opening.catch(() => {
+        if (db === opening) db = null;
+      });
+    }
+    return db;
+  };
+  /** One transaction: `op` queues its requests; resolves with the last request's result once committed. */
+  const run = async <T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T> | void): Promise<T> => {
     const database = await open();
     return new Promise<T>((resolve, reject) => {
       const tx = database.transaction(storeName, mode);
       const request = op(tx.objectStore(storeName));
-      tx.oncomplete = () => resolve(request.result);
+      tx.oncomplete = () => resolve(request ? request.result : (undefined as T));
       tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
       tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted (storage full?)'));
     });
   };
   return {
     get: (key) => run('readonly', (s) => s.get(key)),
-    put: async (key, value) => {
-      await run('readwrite', (s) => s.put(value, key));
+    put: async (values) => {
+      await run('readwrite', (s) => {
+        for (const [key, value] of Object.entries(values)) s.put(value, key);
+      });
     },
-    delete: async (key) => {
-      await run('readwrite', (s) => s.delete(key));
+    delete: async (keys) => {
+      await run('readwrite', (s) => {
+        for (const key of keys) s.delete(key);
+      });
     },
     keys: async () => (await run('readonly', (s) => s.getAllKeys())).map(String),
   };

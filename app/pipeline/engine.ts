@@ -9,18 +9,21 @@
  * overlay bitmap. A pane that is still busy when a new frame comes runs once more on the
  * latest frame when it is done (frames in between are dropped, never queued).
  */
-import type { ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
+import type { Detection, ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
 import { importOnnx, userModels } from '../models/fromOnnx';
-import { parseClassNames } from '../families/detect';
-import { addModel, defaultModelId, getModel, isModelManifest, listModels, removeModel } from '../models/registry';
+import { readClassNames } from '../families/detect';
+import { addModel, defaultModelId, getModel, listModels, removeModel } from '../models/registry';
+import { loadManifestFromUrl } from '../models/manifestUrl';
+import { validateManifest } from '../models/manifestSchema';
 import { getPane, newPaneKey, notify, updatePane, useStore, type PaneState } from '../state/store';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { Frame } from './frame';
+import { iou as boxIou } from '../reference/boxes';
 import { downloadBlob, exportCocoJson, exportPng } from './exports';
 import { createRunner, gpuPostprocessingAvailable } from './runners';
 import { ModelLoadError, type OverlayView, type PaneRunner, type RunnerContext } from './runner';
 import { dropWebGpuSessions, forgetModel } from './sessions';
-import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam } from './sources';
+import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam, WebcamCancelled } from './sources';
 import { droppedSource, evaluationSettings, loadSamples, samplesSource, type EvalSource } from '../eval/evalSource';
 import { EvalSession } from '../eval/session';
 
@@ -44,6 +47,15 @@ const SKIPPED_CLASS_COUNT = 80;
 /** Smoothing of the per-pane fps (exponential moving average weight of the newest interval). */
 const FPS_SMOOTHING = 0.3;
 
+/** Re-acquiring a lost GPU device: waits between tries (ms), then the CPU for good. */
+const REACQUIRE_DELAYS_MS = [0, 1000, 3000, 8000];
+/** This many losses within LOSS_WINDOW_MS and the GPU is not asked again until a reload. */
+const MAX_LOSSES_IN_WINDOW = 3;
+const LOSS_WINDOW_MS = 60_000;
+
+/** A highlighted instance follows the object into the next frame when a box of its class overlaps this much. */
+const HIGHLIGHT_FOLLOW_IOU = 0.5;
+
 class PaneController {
   runner: PaneRunner | null = null;
   runnerKey = '';
@@ -52,6 +64,17 @@ class PaneController {
   lastDoneAt = 0;
   recomposing = false;
   recomposePending = false;
+  /** The frame the run in flight works on (its bitmap is not closed under it). */
+  frame: Frame | null = null;
+  /** Runners replaced while a run was in flight: disposed when that run ends, their results and errors dropped. */
+  readonly retired: PaneRunner[] = [];
+  /** The pane was removed: a run in flight ends without a word. */
+  cancelled = false;
+  /**
+   * The last run failed: the pane shows the error and waits for the user (a new image, model,
+   * path or setting) instead of failing again on every webcam frame.
+   */
+  halted = false;
   constructor(readonly key: number) {}
 }
 
@@ -122,14 +145,12 @@ export class Engine {
   /** `?manifest=<url>`: a ModelManifest JSON (this origin, or one `connect-src` allows; its `url` may be remote: see app/models/catalog.ts). */
   async addManifestFromUrl(url: string): Promise<void> {
     try {
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const manifest: unknown = await response.json();
-      if (!isModelManifest(manifest)) throw new Error('not a model manifest');
+      // Fetched, checked with the full schema, refused under a bundled or loaded model's id.
+      const manifest = await loadManifestFromUrl(url);
       addModel(manifest);
       if (!this.params.get('model')) this.params.set('model', manifest.id);
     } catch (err) {
-      notify('error', `Model failed to load: the manifest ${url} could not be read (${errorText(err)})`);
+      notify('error', `Model failed to load: ${errorText(err)}`);
     }
   }
 
@@ -167,24 +188,66 @@ export class Engine {
 
   removePane(key: number): void {
     const ctrl = this.controllers.get(key);
-    ctrl?.runner?.dispose();
+    if (ctrl) {
+      ctrl.cancelled = true;
+      this.dropRunner(ctrl);
+    }
     this.controllers.delete(key);
     useStore.setState((s) => ({ panes: s.panes.filter((p) => p.key !== key) }));
+  }
+
+  /**
+   * Takes a pane's runner out of use. A run in flight keeps it to its end (its result and
+   * any error are then dropped); otherwise it is disposed now.
+   */
+  private dropRunner(ctrl: PaneController): void {
+    const runner = ctrl.runner;
+    ctrl.runner = null;
+    ctrl.runnerKey = '';
+    if (!runner) return;
+    if (ctrl.busy) ctrl.retired.push(runner);
+    else runner.dispose();
+  }
+
+  /** The pane error boundary's Reset: the pane's model (or the default) with its defaults and a fresh runner. */
+  resetPane(key: number): void {
+    const pane = getPane(key);
+    const ctrl = this.controllers.get(key);
+    if (!pane || !ctrl) return;
+    this.dropRunner(ctrl);
+    ctrl.halted = false;
+    const modelId = getModel(pane.modelId) ? pane.modelId : defaultModelId(this.params.get('model')) ?? pane.modelId;
+    const manifest = getModel(modelId);
+    updatePane(key, {
+      modelId,
+      ...(manifest ? { settings: defaultSettings(manifest.defaults) } : {}),
+      status: 'idle', message: '', result: null, overlay: null, overlayOnCanvas: false, hiddenClasses: [], highlight: null, evaluation: null,
+    });
+    void this.pump(key);
+  }
+
+  /** The user changed something about the pane: a halted pane may run again. */
+  private resume(key: number): void {
+    const ctrl = this.controllers.get(key);
+    if (ctrl) ctrl.halted = false;
   }
 
   setModel(key: number, modelId: string): void {
     const manifest = getModel(modelId);
     if (!manifest) return;
+    this.resume(key);
     updatePane(key, { modelId, settings: defaultSettings(manifest.defaults), hiddenClasses: [], highlight: null, result: null, overlay: null, overlayOnCanvas: false, evaluation: null });
     void this.pump(key);
   }
 
   setPath(key: number, path: ExecutionPath): void {
+    this.resume(key);
     updatePane(key, { path, highlight: null });
     void this.pump(key);
   }
 
   setSettings(key: number, patch: Partial<PostprocessSettings>): void {
+    this.resume(key);
     updatePane(key, (p) => ({ settings: { ...p.settings, ...patch }, highlight: null }));
     void this.pump(key);
   }
@@ -224,6 +287,7 @@ export class Engine {
     const { path, note } = this.resolvePath(pane.path, manifest);
     const key = `${pane.modelId}|${path}`;
     if (ctrl.runner && ctrl.runnerKey === key) return ctrl.runner;
+    // Called between two runs of this pane: nothing runs on the old runner.
     ctrl.runner?.dispose();
     ctrl.runner = null;
     updatePane(ctrl.key, { status: 'loading', message: `Loading ${manifest.name}…`, activePath: path, pathNote: note });
@@ -248,36 +312,52 @@ export class Engine {
   /** Runs a pane on the latest frame; coalesces requests that come while it is busy. */
   private async pump(key: number): Promise<void> {
     const ctrl = this.controllers.get(key);
-    if (!ctrl) return;
+    if (!ctrl || ctrl.halted) return;
     if (ctrl.busy) {
       ctrl.pending = true;
       return;
     }
     ctrl.busy = true;
+    let runner: PaneRunner | null = null;
     try {
       do {
         ctrl.pending = false;
-        const frame = this.frame;
         const pane = getPane(key);
-        if (!frame || !pane) break;
-        let runner: PaneRunner;
+        if (!this.frame || !pane) break;
         try {
           runner = await this.ensureRunner(ctrl, pane);
         } catch (err) {
+          if (ctrl.cancelled) break;
           const text = `Model failed to load: ${errorText(err)}`;
           updatePane(key, { status: 'error', message: text, result: null, overlay: null, overlayOnCanvas: false });
           notify('error', text);
           ctrl.runnerKey = '';
+          ctrl.halted = true;
           break;
         }
-        if (!this.controllers.has(key)) break;
+        if (ctrl.cancelled) break;
+        // The latest frame once the model is loaded (a load can take a while and the frame
+        // taken before it may have been replaced, its bitmap closed).
+        const frame = this.frame;
+        if (!frame) break;
+        ctrl.frame = frame;
         updatePane(key, { status: 'running', message: '' });
         const latest = getPane(key)!;
+        const previous = latest.result;
+        const followed = latest.highlight;
         const out = await runner.run(frame, latest.settings, viewOf(latest));
-        if (!this.controllers.has(key)) break;
+        if (ctrl.cancelled) break;
+        if (ctrl.runner !== runner) {
+          // Replaced while running (model deleted, device lost): this result is stale.
+          out.overlay?.close();
+          ctrl.pending = true;
+          continue;
+        }
         const now = performance.now();
         const interval = ctrl.lastDoneAt > 0 && this.webcam ? now - ctrl.lastDoneAt : out.result.timings.total ?? 0;
         ctrl.lastDoneAt = now;
+        // A hovered instance stays highlighted while the webcam runs: it follows its object.
+        const highlight = followHighlight(previous?.detections, followed, out.result.detections);
         updatePane(key, (p) => {
           const instant = interval > 0 ? 1000 / interval : 0;
           const fps = this.webcam && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
@@ -288,25 +368,42 @@ export class Engine {
             overlay: out.overlay,
             overlayOnCanvas: out.onCanvas,
             status: this.webcam ? 'running' : ctrl.pending ? 'running' : 'done',
-            highlight: null,
+            highlight,
             fps,
             frames: p.frames + 1,
             message: '',
           };
         });
+        if (highlight !== null) await this.recomposeNow(ctrl, key);
       } while (ctrl.pending);
     } catch (err) {
-      console.error(err);
-      const text = `Pane ${paneIndex(key) + 1} failed: ${errorText(err)}`;
-      updatePane(key, { status: 'error', message: text });
-      notify('error', text);
-      // A failed run may leave the runner in a bad state (e.g. device lost): make a new one next time.
-      ctrl.runner?.dispose();
-      ctrl.runner = null;
-      ctrl.runnerKey = '';
+      // A run on a runner that was replaced or a pane that was removed meanwhile is not a failure to show.
+      const stale = ctrl.cancelled || (runner !== null && ctrl.runner !== runner);
+      if (!stale) {
+        console.error(err);
+        const text = `Pane ${paneIndex(key) + 1} failed: ${errorText(err)}`;
+        updatePane(key, { status: 'error', message: text });
+        notify('error', text);
+        // A failed run may leave the runner in a bad state: a new one when the user tries again.
+        ctrl.halted = true;
+        this.dropRunner(ctrl);
+      }
     } finally {
       ctrl.busy = false;
+      ctrl.frame = null;
+      for (const r of ctrl.retired.splice(0)) r.dispose();
     }
+  }
+
+  /** Redraws a pane's overlay for its current view, from inside its own pump. */
+  private async recomposeNow(ctrl: PaneController, key: number): Promise<void> {
+    const pane = getPane(key);
+    if (!pane?.result || !ctrl.runner) return;
+    const { overlay, onCanvas } = await ctrl.runner.recompose(viewOf(pane));
+    updatePane(key, (p) => {
+      p.overlay?.close();
+      return { overlay, overlayOnCanvas: onCanvas };
+    });
   }
 
   private async recompose(key: number): Promise<void> {
@@ -341,9 +438,17 @@ export class Engine {
     const prev = useStore.getState();
     const id = prev.frameId + 1;
     this.frame = new Frame(id, bitmap, width, height);
-    // Konva may still draw the previous bitmap this tick: close bitmaps two frames late.
+    // Konva may still draw the previous bitmap this tick: close bitmaps two frames late,
+    // and never one a pane's run in flight still works on.
     if (prev.frameBitmap) this.oldBitmaps.push(prev.frameBitmap);
-    while (this.oldBitmaps.length > 2) this.oldBitmaps.shift()!.close();
+    const inUse = new Set([...this.controllers.values()].map((c) => c.frame?.bitmap));
+    while (this.oldBitmaps.length > 2) {
+      const i = this.oldBitmaps.findIndex((b) => !inUse.has(b));
+      if (i < 0 || i >= this.oldBitmaps.length - 2) break;
+      this.oldBitmaps.splice(i, 1)[0]!.close();
+    }
+    // A new image is the user trying again: panes halted by an error run on it.
+    if (kind === 'image') for (const c of this.controllers.values()) c.halted = false;
     useStore.setState((s) => ({
       sourceKind: kind,
       sourceName: name,
@@ -351,8 +456,9 @@ export class Engine {
       frameHeight: height,
       frameId: id,
       frameBitmap: bitmap,
-      // A highlight refers to the previous result's instance order.
-      panes: s.panes.map((p) => (p.highlight === null ? p : { ...p, highlight: null })),
+      // A highlight refers to the previous result's instance order; on the webcam it
+      // follows its object into the next result instead (followHighlight).
+      panes: kind === 'webcam' ? s.panes : s.panes.map((p) => (p.highlight === null ? p : { ...p, highlight: null })),
     }));
     for (const key of this.controllers.keys()) void this.pump(key);
   }
@@ -384,7 +490,19 @@ export class Engine {
   private async loadSavedModels(): Promise<void> {
     if (!userModels) return;
     try {
-      for (const entry of await userModels.list()) addModel(entry.manifest);
+      // One bad stored entry (an older format, a clashing id) must not hide the others.
+      for (const entry of await userModels.list()) {
+        try {
+          // Stored by an older version, or edited by hand: the full schema before it runs.
+          // An end-to-end export still waiting for its class names has none yet, which is fine.
+          const check = validateManifest(entry.manifest);
+          const awaitingNames = entry.missing.includes('classes') && entry.manifest.classes.length === 0;
+          if (!check.ok && !awaitingNames) throw new Error(check.errors.slice(0, 3).join('; '));
+          addModel(entry.manifest);
+        } catch (err) {
+          notify('error', `The saved model “${entry.manifest.name ?? entry.manifest.id}” could not be loaded (${errorText(err)}).`);
+        }
+      }
       await this.refreshSavedModels();
     } catch (err) {
       notify('error', `Saved models could not be read (${errorText(err)}).`);
@@ -445,7 +563,14 @@ export class Engine {
     }
     // An end-to-end export does not fix the count: skipping gives COCO's 80 placeholders.
     const placeholders = Array.from({ length: request.count ?? SKIPPED_CLASS_COUNT }, (_, i) => `class ${i}`);
-    const names = text === null ? placeholders : parseClassNames(text);
+    let names: string[];
+    try {
+      names = text === null ? placeholders : readClassNames(text);
+    } catch (err) {
+      // Why the text was refused (too many names, unreadable YAML), in the dialog.
+      useStore.setState({ classNamesRequest: { ...request, error: errorText(err) } });
+      return;
+    }
     if (names.length === 0) {
       useStore.setState({ classNamesRequest: { ...request, error: 'No class names found in that text.' } });
       return;
@@ -482,11 +607,8 @@ export class Engine {
     for (const p of useStore.getState().panes) {
       if (p.modelId !== id) continue;
       const ctrl = this.controllers.get(p.key);
-      ctrl?.runner?.dispose();
-      if (ctrl) {
-        ctrl.runner = null;
-        ctrl.runnerKey = '';
-      }
+      // A run in flight on the deleted model finishes on its runner and is dropped, not shown as a failure.
+      if (ctrl) this.dropRunner(ctrl);
       if (fallback) this.setModel(p.key, fallback);
     }
     if (useStore.getState().classNamesRequest?.modelId === id) useStore.setState({ classNamesRequest: null });
@@ -497,6 +619,7 @@ export class Engine {
     try {
       const image = await decodeImage(blob, name);
       if (this.webcam) this.stopWebcam();
+      for (const note of image.notes) notify('info', note);
       if (image.downscaledFrom) {
         notify(
           'info',
@@ -553,6 +676,11 @@ export class Engine {
 
   async startWebcam(): Promise<void> {
     if (this.webcam) return;
+    if (useStore.getState().evalRun) {
+      // The evaluation drives the panes image by image; a webcam would take the frames from under it.
+      notify('info', 'The webcam can start once the evaluation is done (or stopped).');
+      return;
+    }
     const webcam = new Webcam(
       (video) => this.onVideoFrame(video),
       () => {
@@ -570,6 +698,8 @@ export class Engine {
       if (opened) useStore.setState({ cameraId: opened });
     } catch (err) {
       webcam.stop();
+      // Overtaken by Stop or by another camera's start: that one owns the state now.
+      if (err instanceof WebcamCancelled) return;
       if (this.webcam === webcam) this.webcam = null;
       useStore.setState({ webcamActive: false });
       notify('error', cameraErrorMessage(err));
@@ -720,6 +850,9 @@ export class Engine {
   /** Resolves once every pane has a result for this frame, has failed, or is gone. */
   private panesDone(frameId: number, keys: number[]): Promise<void> {
     const done = () =>
+      // A newer frame (another image opened meanwhile) also ends the wait: this one's
+      // results will not come, and the image is left out rather than waited on forever.
+      useStore.getState().frameId !== frameId ||
       keys.every((k) => {
         const p = getPane(k);
         return !p || p.status === 'error' || (p.resultFrameId === frameId && p.status === 'done');
@@ -747,35 +880,65 @@ export class Engine {
     void gpu.device.lost.then((info) => {
       if (info.reason === 'destroyed' && !this.destroyedOwn.has(gpu.device)) this.onDeviceLost(info, gpu.device);
     });
-    gpu.device.addEventListener('uncapturederror', (e) => console.error('WebGPU error:', (e as GPUUncapturedErrorEvent).error.message));
+    gpu.device.addEventListener('uncapturederror', (e) => this.onUncapturedGpuError((e as GPUUncapturedErrorEvent).error.message));
     return gpu;
   }
+
+  /** When the device was lost, most recent last (MAX_LOSSES_IN_WINDOW). */
+  private readonly lossTimes: number[] = [];
 
   private onDeviceLost(info: { reason: GPUDeviceLostReason; message: string }, lostDevice: GPUDevice): void {
     if (this.device !== lostDevice) return; // an older device, already handled
     this.gpuLost = true;
     this.device = null;
-    notify('error', `The GPU device was lost (${info.message || info.reason}). Recovering…`);
+    const now = performance.now();
+    this.lossTimes.push(now);
+    while (this.lossTimes.length && now - this.lossTimes[0]! > LOSS_WINDOW_MS) this.lossTimes.shift();
+    const giveUp = this.lossTimes.length >= MAX_LOSSES_IN_WINDOW;
+    notify(
+      'error',
+      giveUp
+        ? `The GPU device was lost ${this.lossTimes.length} times in a minute (${info.message || info.reason}): panes stay on the CPU. Reload the page to try the GPU again.`
+        : `The GPU device was lost (${info.message || info.reason}). Recovering…`,
+    );
     for (const ctrl of this.controllers.values()) {
-      if (ctrl.runner && ctrl.runner.path !== 'wasm') {
-        ctrl.runner.dispose();
-        ctrl.runner = null;
-        ctrl.runnerKey = '';
-      }
+      ctrl.halted = false;
+      if (ctrl.runner && ctrl.runner.path !== 'wasm') this.dropRunner(ctrl);
     }
     Frame.dropGpu();
     dropWebGpuSessions();
     void (async () => {
+      if (!giveUp) await this.reacquire();
+      for (const key of this.controllers.keys()) void this.pump(key);
+    })();
+  }
+
+  /** New device after a loss, with waits between tries (REACQUIRE_DELAYS_MS); the CPU when none comes. */
+  private async reacquire(): Promise<void> {
+    let last: unknown = null;
+    for (const delay of REACQUIRE_DELAYS_MS) {
+      if (delay) await new Promise((r) => setTimeout(r, delay));
       try {
         const gpu = await this.acquire();
         this.device = gpu.device;
         this.gpuLost = false;
         notify('info', 'The GPU device was recovered; panes run on it again.');
+        return;
       } catch (err) {
-        notify('error', `No GPU device could be acquired again (${errorText(err)}): panes run on the CPU.`);
+        last = err;
       }
-      for (const key of this.controllers.keys()) void this.pump(key);
-    })();
+    }
+    notify('error', `No GPU device could be acquired again after ${REACQUIRE_DELAYS_MS.length} tries (${errorText(last)}): panes run on the CPU.`);
+  }
+
+  /** GPU errors outside our scoped sections (app/gpu/errorScope.ts), e.g. in ORT's own work: shown once per message. */
+  private readonly uncapturedShown = new Set<string>();
+
+  private onUncapturedGpuError(message: string): void {
+    console.error('WebGPU error:', message);
+    if (this.uncapturedShown.has(message)) return;
+    this.uncapturedShown.add(message);
+    notify('error', `A GPU error outside the panes' own checks: ${message}. Results on the GPU paths may be wrong; the wasm path is not affected.`);
   }
 
   /** For tests: simulate a device loss (destroy() reports reason 'destroyed', which
@@ -837,6 +1000,26 @@ function adapterLabel(gpu: GpuContext): string {
 
 function defaultSettings(d: PostprocessSettings & { confThreshold?: number }): PostprocessSettings {
   return { scoreThreshold: d.scoreThreshold, topK: d.topK, nmsIou: d.nmsIou, nmsKind: d.nmsKind, maxDetections: d.maxDetections };
+}
+
+/**
+ * The instance in `next` that continues `before[index]`: the same class and the best box
+ * IoU ≥ HIGHLIGHT_FOLLOW_IOU; null when none does (the object left, or nothing was highlighted).
+ */
+export function followHighlight(before: readonly Detection[] | undefined, index: number | null, next: readonly Detection[]): number | null {
+  const was = index === null ? undefined : before?.[index];
+  if (!was) return null;
+  let best: number | null = null;
+  let bestIou = HIGHLIGHT_FOLLOW_IOU;
+  next.forEach((d, i) => {
+    if (d.classIndex !== was.classIndex) return;
+    const iou = boxIou(...d.box, ...was.box);
+    if (iou >= bestIou) {
+      bestIou = iou;
+      best = i;
+    }
+  });
+  return best;
 }
 
 function viewOf(p: PaneState): OverlayView {

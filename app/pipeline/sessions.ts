@@ -1,8 +1,13 @@
 /**
- * ORT sessions, one per (model, execution provider), shared by the panes that use them.
- * Model bytes are fetched once per model. All `session.run` calls go through one queue:
- * the wasm EP runs on one thread anyway, and the WebGPU EP shares our device's queue.
+ * ORT sessions, one per (model, execution provider, device), shared by the panes that use
+ * them and reference-counted: `acquireSession` hands out a `SessionHandle`; when the last
+ * holder releases, the ORT session is released and the model's bytes are dropped (a model
+ * tried once does not stay in memory). A session in use (`SessionHandle.use`: a pane's
+ * frame in flight) is never released under it: the release waits for the end of the use.
+ * All `session.run` calls go through one queue (`serialized`): the wasm EP runs on one
+ * thread anyway, and the WebGPU EP shares our device's queue.
  */
+import { notify } from '../state/store';
 import type { ModelManifest } from '../types';
 import { modelUrl } from '../models/registry';
 import { userModelId } from '../models/userModels';
@@ -12,11 +17,62 @@ import { ModelLoadError } from './runner';
 
 export type OrtEp = 'wasm' | 'webgpu';
 
+/** A holder's share of a cached session. */
+export interface SessionHandle {
+  readonly session: ort.InferenceSession;
+  /**
+   * Marks the session in use while `fn` runs (a pane's frame): a release asked for
+   * meanwhile (this holder's, `forgetModel`, `dropWebGpuSessions`) waits for its end.
+   * Refused once this handle is released.
+   */
+  use<T>(fn: () => Promise<T>): Promise<T>;
+  /** Gives the session back (again: nothing). The last holder's release frees it. */
+  release(): void;
+}
+
+/** Where bytes come from and how sessions are made; replaced in tests (`setSessionBackend`). */
+export interface SessionBackend {
+  load(manifest: ModelManifest): Promise<Uint8Array>;
+  create(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession>;
+}
+
+interface Entry {
+  readonly key: string;
+  readonly modelId: string;
+  readonly session: Promise<ort.InferenceSession>;
+  /** Handles given out (or being given out) and not released. */
+  holders: number;
+  /** Uses in flight (`SessionHandle.use`). */
+  busy: number;
+  freed: boolean;
+}
+
 const modelBytes = new Map<string, Promise<Uint8Array>>();
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const entries = new Map<string, Entry>();
 /** Distinguishes sessions made for different GPUDevices (a new device after a loss). */
 const deviceIds = new WeakMap<GPUDevice, number>();
 let nextDeviceId = 1;
+
+const ortBackend: SessionBackend = {
+  load: fetchModel,
+  create: (bytes, options) => {
+    configureOrt();
+    return ort.InferenceSession.create(bytes, options);
+  },
+};
+let backend = ortBackend;
+
+/** Test seam: replaces how bytes are loaded and sessions made; returns the previous backend. */
+export function setSessionBackend(next: SessionBackend | null): SessionBackend {
+  const previous = backend;
+  backend = next ?? ortBackend;
+  return previous;
+}
+
+/** What is cached now (tests): session keys and the models whose bytes are held. */
+export function cachedSessions(): { sessions: string[]; bytes: string[] } {
+  return { sessions: [...entries.keys()], bytes: [...modelBytes.keys()] };
+}
 
 async function fetchModel(manifest: ModelManifest): Promise<Uint8Array> {
   // A dropped model saved in IndexedDB (models/fromOnnx.ts).
@@ -33,7 +89,8 @@ async function fetchModel(manifest: ModelManifest): Promise<Uint8Array> {
   // A remote model (absolute http(s) URL): downloaded once, checked, then from Cache Storage.
   if (isRemoteUrl(manifest.url)) {
     try {
-      return await loadRemoteModel(manifest);
+      // Checked bytes that could not be cached (storage full) still run; the user is told why the next visit downloads again.
+      return await loadRemoteModel(manifest, undefined, { onNotCached: (why) => notify('info', `${manifest.name}: ${why}`) });
     } catch (err) {
       throw new ModelLoadError(`${manifest.name}: ${(err as Error).message ?? String(err)}`);
     }
@@ -71,70 +128,134 @@ function checkOutputs(manifest: ModelManifest, session: ort.InferenceSession): v
   }
 }
 
+async function createSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevice | null): Promise<ort.InferenceSession> {
+  let bytes = modelBytes.get(manifest.id);
+  if (!bytes) {
+    bytes = backend.load(manifest);
+    modelBytes.set(manifest.id, bytes);
+    const loading = bytes;
+    loading.catch(() => {
+      if (modelBytes.get(manifest.id) === loading) modelBytes.delete(manifest.id);
+    });
+  }
+  const data = await bytes;
+  let s: ort.InferenceSession;
+  try {
+    // One creation at a time: ORT initialises its wasm runtime on the first one, and two
+    // concurrent first creations fail with "multiple calls to 'initWasm()'".
+    s = await serializedCreate(() => backend.create(data, {
+      executionProviders: ep === 'webgpu' ? [{ name: 'webgpu', device: device! } as ort.InferenceSession.ExecutionProviderConfig] : ['wasm'],
+      graphOptimizationLevel: 'all',
+      ...(ep === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+    }));
+  } catch (err) {
+    throw new ModelLoadError(`${manifest.name}: ${(err as Error).message ?? String(err)}`);
+  }
+  try {
+    checkOutputs(manifest, s);
+  } catch (err) {
+    void s.release().catch(() => undefined);
+    throw err;
+  }
+  return s;
+}
+
+/** Takes an entry out of the cache: new acquires make a new session. */
+function evict(entry: Entry): void {
+  if (entries.get(entry.key) === entry) entries.delete(entry.key);
+  // The bytes go with the model's last cached session (the other EP may still use them).
+  if (![...entries.values()].some((e) => e.modelId === entry.modelId)) modelBytes.delete(entry.modelId);
+}
+
+/** Frees the ORT session once nobody holds or uses it. */
+function freeIfIdle(entry: Entry): void {
+  if (entry.freed || entry.holders > 0 || entry.busy > 0) return;
+  entry.freed = true;
+  evict(entry);
+  entry.session.then((s) => s.release()).catch(() => undefined);
+}
+
 /**
- * The session of a model on an EP. For 'webgpu', `device` is our GPUDevice: the WebGPU EP
- * of onnxruntime-web 1.30 takes it per session (`{ name: 'webgpu', device }`, see
- * app/gpu/device.ts), so ORT's output buffers live on the device our kernels use.
+ * A handle on the session of a model on an EP; `release()` it when done. For 'webgpu',
+ * `device` is our GPUDevice: the WebGPU EP of onnxruntime-web 1.30 takes it per session
+ * (`{ name: 'webgpu', device }`, see app/gpu/device.ts), so ORT's output buffers live on
+ * the device our kernels use. A failed creation leaves nothing cached.
  */
-export function getSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevice | null = null): Promise<ort.InferenceSession> {
-  if (ep === 'webgpu' && !device) return Promise.reject(new ModelLoadError('the webgpu path needs a GPU device'));
+export async function acquireSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevice | null = null): Promise<SessionHandle> {
+  if (ep === 'webgpu' && !device) throw new ModelLoadError('the webgpu path needs a GPU device');
   let deviceId = 0;
-  if (device) {
+  if (ep === 'webgpu' && device) {
     deviceId = deviceIds.get(device) ?? nextDeviceId++;
     deviceIds.set(device, deviceId);
   }
-  const key = `${manifest.id}|${ep}|${ep === 'webgpu' ? deviceId : 0}`;
-  let session = sessions.get(key);
-  if (!session) {
-    session = (async () => {
-      configureOrt();
-      let bytes = modelBytes.get(manifest.id);
-      if (!bytes) {
-        bytes = fetchModel(manifest);
-        modelBytes.set(manifest.id, bytes);
-        bytes.catch(() => modelBytes.delete(manifest.id));
-      }
-      const data = await bytes;
-      let s: ort.InferenceSession;
-      try {
-        // One creation at a time: ORT initialises its wasm runtime on the first one, and two
-        // concurrent first creations fail with "multiple calls to 'initWasm()'".
-        s = await serializedCreate(() => ort.InferenceSession.create(data, {
-          executionProviders: ep === 'webgpu' ? [{ name: 'webgpu', device: device! } as ort.InferenceSession.ExecutionProviderConfig] : ['wasm'],
-          graphOptimizationLevel: 'all',
-          ...(ep === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-        }));
-      } catch (err) {
-        throw new ModelLoadError(`${manifest.name}: ${(err as Error).message ?? String(err)}`);
-      }
-      checkOutputs(manifest, s);
-      return s;
-    })();
-    sessions.set(key, session);
-    session.catch(() => sessions.delete(key));
+  const key = `${manifest.id}|${ep}|${deviceId}`;
+  let entry = entries.get(key);
+  if (!entry) {
+    const created: Entry = { key, modelId: manifest.id, session: createSession(manifest, ep, device), holders: 0, busy: 0, freed: false };
+    // A failed creation is forgotten at once (its bytes too), so the next acquire tries again.
+    created.session.catch(() => {
+      created.freed = true;
+      evict(created);
+    });
+    entries.set(key, created);
+    entry = created;
   }
-  return session;
+  const held = entry;
+  held.holders++;
+  let session: ort.InferenceSession;
+  try {
+    session = await held.session;
+  } catch (err) {
+    held.holders--;
+    throw err;
+  }
+  let released = false;
+  return {
+    session,
+    async use(fn) {
+      if (released) throw new Error(`${manifest.name}: the session was released`);
+      held.busy++;
+      try {
+        return await fn();
+      } finally {
+        held.busy--;
+        freeIfIdle(held);
+      }
+    },
+    release() {
+      if (released) return;
+      released = true;
+      held.holders--;
+      freeIfIdle(held);
+    },
+  };
 }
 
-/** Forgets a model's bytes and sessions (a deleted saved model). */
+/** Runs `fn` with every handle marked in use (`SessionHandle.use`, nested). */
+export function useAll<T>(handles: readonly SessionHandle[], fn: () => Promise<T>): Promise<T> {
+  return handles.reduceRight<() => Promise<T>>((inner, h) => () => h.use(inner), fn)();
+}
+
+/**
+ * A session held for the page's lifetime (the bench, which runs each model once): never
+ * released. Panes use `acquireSession`.
+ */
+export async function getSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevice | null = null): Promise<ort.InferenceSession> {
+  return (await acquireSession(manifest, ep, device)).session;
+}
+
+/**
+ * Forgets a model's bytes and sessions (a deleted saved model): the next acquire loads it
+ * anew. Sessions still held are released by their last holder, never under a run.
+ */
 export function forgetModel(id: string): void {
   modelBytes.delete(id);
-  for (const [key, s] of sessions) {
-    if (key.startsWith(`${id}|`)) {
-      sessions.delete(key);
-      s.then((x) => x.release()).catch(() => undefined);
-    }
-  }
+  for (const entry of [...entries.values()]) if (entry.modelId === id) evict(entry);
 }
 
-/** Drops the WebGPU sessions (device lost). */
+/** Forgets the WebGPU sessions (device lost); their holders release them as for forgetModel. */
 export function dropWebGpuSessions(): void {
-  for (const [key, s] of sessions) {
-    if (key.includes('|webgpu|')) {
-      sessions.delete(key);
-      s.then((x) => x.release()).catch(() => undefined);
-    }
-  }
+  for (const entry of [...entries.values()]) if (entry.key.includes('|webgpu|')) evict(entry);
 }
 
 let createQueue: Promise<unknown> = Promise.resolve();

@@ -1,12 +1,16 @@
 /**
  * Frame sources: image files (open, drop, paste, samples) and the webcam.
  * Images are decoded with createImageBitmap, EXIF orientation honoured; images larger
- * than MAX_FRAME_SIDE are downscaled (the user is told).
+ * than MAX_FRAME_SIDE are downscaled (the user is told). SVG, which createImageBitmap does
+ * not take from a Blob, is drawn through an <img>; an animated GIF gives its first frame.
  */
 
 /** Longest side of a working frame. Above this, a frame is downscaled: masks at full size of a
  * 10000² image would need 12 MB per instance, and the preprocess is a resize anyway. */
 export const MAX_FRAME_SIDE = 4096;
+
+/** Long side an SVG is drawn at when it gives no size of its own (only a viewBox, or nothing). */
+export const SVG_DEFAULT_SIDE = 1024;
 
 export class SourceError extends Error {}
 
@@ -16,6 +20,8 @@ export interface DecodedImage {
   height: number;
   /** Original size when the image was downscaled, else null. */
   downscaledFrom: { width: number; height: number } | null;
+  /** What the user should be told about how the file was taken (info notices). */
+  notes: string[];
 }
 
 /**
@@ -43,10 +49,143 @@ export async function sniffImageSize(blob: Blob): Promise<{ width: number; heigh
   return null;
 }
 
-export async function decodeImage(blob: Blob, name: string): Promise<DecodedImage> {
-  if (blob.type && !blob.type.startsWith('image/')) {
-    throw new SourceError(`This file is not an image: “${name}” (${blob.type}). Drop or open a JPEG, PNG, WebP, GIF or BMP.`);
+/**
+ * The number of frames (image descriptors) in a GIF, or null when the bytes are not a GIF.
+ * Walks the block structure (extensions and image data are chains of sub-blocks) without
+ * decoding; a file cut short gives the frames seen until then.
+ */
+export function gifFrameCount(bytes: Uint8Array): number | null {
+  const ascii = String.fromCharCode(...bytes.subarray(0, 6));
+  if ((ascii !== 'GIF87a' && ascii !== 'GIF89a') || bytes.length < 13) return null;
+  /** Bytes of a colour table announced by a packed field (flag in bit 7, size in bits 0-2). */
+  const table = (packed: number) => (packed & 0x80 ? 3 * (1 << ((packed & 0x07) + 1)) : 0);
+  let p = 13 + table(bytes[10]!);
+  const skipSubBlocks = () => {
+    while (p < bytes.length && bytes[p] !== 0) p += bytes[p]! + 1;
+    p += 1; // the 0 terminator
+  };
+  let frames = 0;
+  while (p < bytes.length) {
+    const introducer = bytes[p]!;
+    if (introducer === 0x2c) {
+      frames++;
+      if (p + 10 > bytes.length) break;
+      p += 10 + table(bytes[p + 9]!) + 1; // descriptor, local colour table, LZW code size
+      skipSubBlocks();
+    } else if (introducer === 0x21) {
+      p += 2; // introducer and label
+      skipSubBlocks();
+    } else {
+      break; // the trailer (0x3B), or damage: what was counted stands
+    }
   }
+  return frames;
+}
+
+/**
+ * True when the bytes look like an SVG document: optional BOM, XML declaration, comments
+ * and doctype, then an <svg> element. Lets an SVG named or typed wrongly still be drawn.
+ */
+export function looksLikeSvg(head: string): boolean {
+  return /^\uFEFF?\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>/]/i.test(head);
+}
+
+/** A length attribute in user units (plain number or px), else null (%, em, mm…: no pixel size of its own). */
+function svgLength(value: string | null): number | null {
+  const m = value?.trim().match(/^(\d*\.?\d+(?:e[+-]?\d+)?)(px)?$/i);
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+/**
+ * The pixel size an SVG is drawn at, from its root's width, height and viewBox: its own size
+ * when it has one; else the viewBox's aspect with SVG_DEFAULT_SIDE on the long side (a square
+ * when there is no viewBox either); scaled down to MAX_FRAME_SIDE on the long side. `viewBox`
+ * is what the root should get so that the drawing scales to that size rather than being cut.
+ */
+export function svgRasterSize(attrs: { width: string | null; height: string | null; viewBox: string | null }): {
+  width: number;
+  height: number;
+  viewBox: string | null;
+  /** The size it gives, when it gives one. */
+  own: { width: number; height: number } | null;
+  bounded: boolean;
+} {
+  const box = attrs.viewBox?.trim().split(/[\s,]+/).map(Number);
+  const viewBox = box && box.length === 4 && box.every(Number.isFinite) && box[2]! > 0 && box[3]! > 0 ? box : null;
+  const aspect = viewBox ? viewBox[2]! / viewBox[3]! : null;
+  let w = svgLength(attrs.width);
+  let h = svgLength(attrs.height);
+  if (w === null && h !== null && aspect) w = h * aspect;
+  if (h === null && w !== null && aspect) h = w / aspect;
+  const own = w !== null && h !== null ? { width: w, height: h } : null;
+  if (w === null || h === null) {
+    const a = aspect ?? 1;
+    w = a >= 1 ? SVG_DEFAULT_SIDE : SVG_DEFAULT_SIDE * a;
+    h = a >= 1 ? SVG_DEFAULT_SIDE / a : SVG_DEFAULT_SIDE;
+  }
+  const scale = Math.min(1, MAX_FRAME_SIDE / Math.max(w, h));
+  return {
+    width: Math.max(1, Math.round(w * scale)),
+    height: Math.max(1, Math.round(h * scale)),
+    viewBox: viewBox ? attrs.viewBox!.trim() : own ? `0 0 ${own.width} ${own.height}` : null,
+    own,
+    bounded: scale < 1,
+  };
+}
+
+/**
+ * Draws an SVG file into a bitmap through an <img> (no scripts run, nothing external is
+ * fetched in that mode), on white: SVGs are mostly transparent and meant to be seen on a page.
+ */
+async function rasteriseSvg(blob: Blob, name: string): Promise<DecodedImage> {
+  const doc = new DOMParser().parseFromString(await blob.text(), 'image/svg+xml');
+  const root = doc.documentElement;
+  if (doc.getElementsByTagName('parsererror').length > 0 || root.localName !== 'svg') {
+    throw new SourceError(`“${name}” is not a valid SVG image: its XML could not be read.`);
+  }
+  const size = svgRasterSize({ width: root.getAttribute('width'), height: root.getAttribute('height'), viewBox: root.getAttribute('viewBox') });
+  if (size.viewBox) root.setAttribute('viewBox', size.viewBox);
+  root.setAttribute('width', String(size.width));
+  root.setAttribute('height', String(size.height));
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(doc)], { type: 'image/svg+xml' }));
+  try {
+    const img = new Image(size.width, size.height);
+    img.src = url;
+    await img.decode().catch(() => {
+      throw new SourceError(`“${name}” is an SVG image that the browser could not draw.`);
+    });
+    const canvas = new OffscreenCanvas(size.width, size.height);
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, size.width, size.height);
+    ctx.drawImage(img, 0, 0, size.width, size.height);
+    const drawn = `${size.width}×${size.height}`;
+    const note = !size.own
+      ? `“${name}” is an SVG (vector) image without a size: it was drawn at ${drawn} for display and inference.`
+      : size.bounded
+        ? `“${name}” is an SVG (vector) image of ${Math.round(size.own.width)}×${Math.round(size.own.height)}: it was drawn at ${drawn} (at most ${MAX_FRAME_SIDE} a side) for display and inference.`
+        : `“${name}” is an SVG (vector) image: it was drawn at ${drawn} for display and inference.`;
+    return { bitmap: canvas.transferToImageBitmap(), width: size.width, height: size.height, downscaledFrom: null, notes: [note] };
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+export async function decodeImage(blob: Blob, name: string): Promise<DecodedImage> {
+  if (blob.size === 0) {
+    throw new SourceError(`“${name}” is empty (0 bytes): there is no image in it.`);
+  }
+  if (blob.type && !blob.type.startsWith('image/')) {
+    throw new SourceError(`This file is not an image: “${name}” (${blob.type}). Drop or open a JPEG, PNG, WebP, GIF, BMP or SVG.`);
+  }
+  const head = new Uint8Array(await blob.slice(0, 4096).arrayBuffer());
+  if (blob.type === 'image/svg+xml' || looksLikeSvg(new TextDecoder().decode(head))) return rasteriseSvg(blob, name);
+  const notes: string[] = [];
+  // createImageBitmap takes a GIF's first frame without a word: say so when there are more.
+  const isGif = gifFrameCount(head) !== null;
+  const frames = isGif ? gifFrameCount(new Uint8Array(await blob.arrayBuffer()))! : 1;
+  if (frames > 1) notes.push(`“${name}” is an animated GIF (${frames} frames): only its first frame is segmented.`);
   let bitmap: ImageBitmap;
   try {
     // A huge image is decoded straight at the reduced size when its header gives the size
@@ -60,7 +199,7 @@ export async function decodeImage(blob: Blob, name: string): Promise<DecodedImag
         resizeHeight: Math.max(1, Math.round(sniffed.height * scale)),
         resizeQuality: 'high',
       });
-      return { bitmap: small, width: small.width, height: small.height, downscaledFrom: sniffed };
+      return { bitmap: small, width: small.width, height: small.height, downscaledFrom: sniffed, notes };
     }
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
   } catch {
@@ -72,13 +211,13 @@ export async function decodeImage(blob: Blob, name: string): Promise<DecodedImag
     throw new SourceError(`This file is not an image, or it is corrupt: “${name}” is empty.`);
   }
   const longest = Math.max(width, height);
-  if (longest <= MAX_FRAME_SIDE) return { bitmap, width, height, downscaledFrom: null };
+  if (longest <= MAX_FRAME_SIDE) return { bitmap, width, height, downscaledFrom: null, notes };
   const scale = MAX_FRAME_SIDE / longest;
   const w = Math.max(1, Math.round(width * scale));
   const h = Math.max(1, Math.round(height * scale));
   const small = await createImageBitmap(bitmap, { resizeWidth: w, resizeHeight: h, resizeQuality: 'high' });
   bitmap.close();
-  return { bitmap: small, width: w, height: h, downscaledFrom: { width, height } };
+  return { bitmap: small, width: w, height: h, downscaledFrom: { width, height }, notes };
 }
 
 export interface CameraDevice {

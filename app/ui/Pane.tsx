@@ -22,7 +22,7 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
   useStore((s) => s.modelsVersion);
   if (!pane) return null;
   const manifest = getModel(pane.modelId);
-  const recorded = recordedAccuracy(pane.modelId);
+  const recorded = manifest ? recordedAccuracy(manifest) : undefined;
   const result = pane.result;
   const detections = result?.detections ?? [];
   const visible = detections.map((d, i) => ({ d, i })).filter(({ d }) => !pane.hiddenClasses.includes(d.classIndex));

@@ -11,9 +11,11 @@ are converted with BT.601 limited range (Y 16-235), what a decoder assumes by de
 
 OUT.json: {width, height, fps, categories: [{id, name}], frames: [{index, objects:
 [{track, category_id, class_index (0-based, emoji-coco.json order), name, bbox [x, y, w, h]
-(visible pixels), area}]}]}. Objects move in straight lines and bounce off the borders;
-the background is a still scene from the dataset generator; objects may overlap (the
-later one is on top) and boxes are those of the visible pixels.
+(visible pixels), area, segmentation}]}]}, segmentation = the visible pixels as an
+uncompressed COCO RLE {size: [h, w], counts: [...]} (column-major runs, 0s first), so a
+test can score masks frame by frame (e2e/webcam.spec.ts). Objects move in straight lines
+and bounce off the borders; the background is a still scene from the dataset generator;
+objects may overlap (the later one is on top) and boxes are those of the visible pixels.
 """
 from __future__ import annotations
 
@@ -44,6 +46,17 @@ def rgb_to_i420(rgb: np.ndarray) -> bytes:
 
     planes = [y, half(cb), half(cr)]
     return b''.join(np.clip(np.rint(p), 0, 255).astype(np.uint8).tobytes() for p in planes)
+
+
+def mask_rle(mask: np.ndarray) -> dict:
+    """Boolean [H, W] → uncompressed COCO RLE: run lengths in column-major order, 0s first."""
+    flat = mask.flatten(order='F').astype(np.int8)
+    edges = np.flatnonzero(np.diff(flat)) + 1
+    bounds = np.concatenate([[0], edges, [flat.size]])
+    runs = np.diff(bounds).tolist()
+    if flat[0]:
+        runs = [0] + runs  # the first run counts 0s
+    return {'size': [int(mask.shape[0]), int(mask.shape[1])], 'counts': [int(r) for r in runs]}
 
 
 def main():
@@ -104,7 +117,8 @@ def main():
                 objects.append({'track': k - 1, 'category_id': cats[tr['ci']]['id'], 'class_index': tr['ci'],
                                 'name': cats[tr['ci']]['name'],
                                 'bbox': [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
-                                         int(ys.max() - ys.min() + 1)], 'area': int(len(xs))})
+                                         int(ys.max() - ys.min() + 1)], 'area': int(len(xs)),
+                                'segmentation': mask_rle(ids == k)})
             meta['frames'].append({'index': n, 'objects': objects})
             f.write(b'FRAME\n')
             f.write(rgb_to_i420(np.clip(img, 0, 255).astype(np.uint8)))

@@ -32,7 +32,9 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'dataset'))
+sys.path.insert(0, os.path.join(HERE, '..', 'common'))
 from generate import load_categories  # noqa: E402
+from integrity import add_digests  # noqa: E402
 from model import (ANCHOR_RATIOS, ANCHOR_SIZES, BOX_POOL, CHANNELS, MASK_POOL, MASK_SIZE, MEAN_RGB,  # noqa: E402
                    NUM_ANCHORS, NUM_CLASSES, STD_RGB, STRIDES, BackboneExport, MaskRCNN, level_sizes)
 
@@ -155,19 +157,20 @@ def export_all(model: MaskRCNN, out_dir: str, notes: str, pool_model: MaskRCNN |
         f'{stem}.onnx': parts['backbone'],
         f'{stem}-box-head.onnx': parts['box'],
         f'{stem}-mask-head.onnx': parts['mask'],
-        f'{stem}.json': json.dumps(manifest('align', notes, f'maskrcnn-{SIZE}'), indent=2) + '\n',
     }
     if pool_model is not None:
         pool_parts = export_parts(pool_model)
         files[f'{stem}-roipool-box-head.onnx'] = pool_parts['box']
         files[f'{stem}-roipool-mask-head.onnx'] = pool_parts['mask']
-        files[f'{stem}-roipool.json'] = json.dumps(manifest('pool', pool_notes or notes, f'maskrcnn-{SIZE}-roipool'),
-                                                   indent=2) + '\n'
+        pool_manifest = manifest('pool', pool_notes or notes, f'maskrcnn-{SIZE}-roipool')
     else:
         # The RoIAlign-trained heads fed RoIPool features: the paper's comparison at test time.
         pool_notes = pool_notes or (notes + ' RoIPool variant: the same RoIAlign-trained heads fed RoIPool features'
                                     ' (no RoIPool fine-tune yet).')
-        files[f'{stem}-roipool.json'] = json.dumps(manifest('pool', pool_notes, f'maskrcnn-{SIZE}'), indent=2) + '\n'
+        pool_manifest = manifest('pool', pool_notes, f'maskrcnn-{SIZE}')
+    # Each manifest carries the digests of the files it names (the app checks them on load).
+    files[f'{stem}.json'] = json.dumps(add_digests(manifest('align', notes, f'maskrcnn-{SIZE}'), files), indent=2) + '\n'
+    files[f'{stem}-roipool.json'] = json.dumps(add_digests(pool_manifest, files), indent=2) + '\n'
     write_atomic(files)
     return list(files)
 

@@ -15,6 +15,7 @@ temporary path, checked, then moved into place, so a reader never sees a half-wr
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
@@ -99,7 +100,8 @@ def export_size(model: YoloSeg, size: int, out_dir: str, notes: str) -> str:
     with open(onnx_path + '.tmp', 'wb') as f:
         f.write(data)
     with open(json_path + '.tmp', 'w') as f:
-        json.dump(manifest(size, notes), f, indent=2)
+        # The digest of the file it names: the app checks it on load and keys recorded accuracy by it.
+        json.dump({**manifest(size, notes), 'sha256': hashlib.sha256(data).hexdigest()}, f, indent=2)
         f.write('\n')
     os.replace(onnx_path + '.tmp', onnx_path)
     os.replace(json_path + '.tmp', json_path)

@@ -28,6 +28,7 @@
  * ../common/maskedDetectionGpu.ts (`spec: null`; encodeMasks ends in `finishFrame`).
  * The CPU oracle of the two-stage chain is `maskRcnnTwoStageReference` (reference.ts).
  */
+import { gpuScoped } from '../../gpu/errorScope';
 import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
@@ -279,10 +280,15 @@ export class MaskRcnnTwoStageGpu extends MaskedDetectionGpuPostprocessor {
     transform: InputTransform,
     image: { width: number; height: number },
   ): Promise<TwoStageReadResult & { featureBytes: number; featureReadMs: number; headsMs: number; submittedAt: number }> {
+    // Each submit in GPU error scopes (app/gpu/errorScope.ts); checked before the result is returned.
+    const checks: Promise<void>[] = [];
     const submit = (label: string, encode: (encoder: GPUCommandEncoder) => void) => {
-      const encoder = this.device.createCommandEncoder({ label: this.label(label) });
-      encode(encoder);
-      this.device.queue.submit([encoder.finish()]);
+      const { checked } = gpuScoped(this.device, this.label(label), () => {
+        const encoder = this.device.createCommandEncoder({ label: this.label(label) });
+        encode(encoder);
+        this.device.queue.submit([encoder.finish()]);
+      });
+      checks.push(checked);
     };
     let headsMs = 0;
     let featureBytes = 0;
@@ -336,6 +342,7 @@ export class MaskRcnnTwoStageGpu extends MaskedDetectionGpuPostprocessor {
     submit('masks', (encoder) => this.encodeMasks(encoder, maskLogits));
     const submittedAt = performance.now();
     const read = await this.readResult();
+    await Promise.all(checks);
     const timings = cpuClock ? { ...read.timings, ...cpuMs } : read.timings;
     // The feature read-backs waited on the GPU stages before them: keep only the copy.
     if (timings.source === 'gpu') {

@@ -139,13 +139,17 @@ export function maskFeatureDims(layout: TwoStageLayout, maxDetections: number): 
 export function headManifests(manifest: ModelManifest): { boxHead: ModelManifest; maskHead: ModelManifest } {
   if (!isTwoStage(manifest)) throw new Error(`${manifest.id}: not a two-stage Mask R-CNN`);
   const t = manifest.twoStage;
-  const part = (suffix: string, name: string, url: string, input: string, outputs: Record<string, string>): ModelManifest => {
+  const part = (
+    suffix: string, name: string, url: string, integrity: { bytes?: number; sha256?: string }, input: string, outputs: Record<string, string>,
+  ): ModelManifest => {
     const { bytes: _bytes, sha256: _sha, twoStage: _t, ...rest } = manifest;
-    return { ...rest, id: `${manifest.id}#${suffix}`, name: `${manifest.name} (${name})`, url, input: { ...manifest.input, name: input }, outputs };
+    // Each head file is checked against its own size and digest when it is fetched.
+    const checks = { ...(integrity.bytes !== undefined ? { bytes: integrity.bytes } : {}), ...(integrity.sha256 ? { sha256: integrity.sha256 } : {}) };
+    return { ...rest, ...checks, id: `${manifest.id}#${suffix}`, name: `${manifest.name} (${name})`, url, input: { ...manifest.input, name: input }, outputs };
   };
   return {
-    boxHead: part('box-head', 'box head', t.boxHeadUrl, BOX_HEAD_INPUT, { ...BOX_HEAD_OUTPUTS }),
-    maskHead: part('mask-head', 'mask head', t.maskHeadUrl, MASK_HEAD_INPUT, { ...MASK_HEAD_OUTPUTS }),
+    boxHead: part('box-head', 'box head', t.boxHeadUrl, { bytes: t.boxHeadBytes, sha256: t.boxHeadSha256 }, BOX_HEAD_INPUT, { ...BOX_HEAD_OUTPUTS }),
+    maskHead: part('mask-head', 'mask head', t.maskHeadUrl, { bytes: t.maskHeadBytes, sha256: t.maskHeadSha256 }, MASK_HEAD_INPUT, { ...MASK_HEAD_OUTPUTS }),
   };
 }
 

@@ -12,6 +12,7 @@
  * mode 'canvas'): it never visits the CPU; only a PNG export reads it back. Overlay mode
  * 'readback' (a fallback) reads it back every frame and hands Konva a bitmap.
  */
+import { gpuScoped } from '../../gpu/errorScope';
 import type { ExecutionPath, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createPreprocess, tensorBytes, type PreprocessKernel } from '../../gpu/kernels/preprocess';
@@ -20,7 +21,7 @@ import { Frame } from '../frame';
 import { gpuFamilyModule } from '../families';
 import { ort } from '../ort';
 import { maskSize, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
-import { getSession, serialized } from '../sessions';
+import { acquireSession, serialized, type SessionHandle } from '../sessions';
 import { GpuOverlay, gpuSerialized, inputDims, OverlayRunner, paneOutput, runOnCpu, writeUpload, type OverlayPostprocessorOptions } from './common';
 
 export { gpuSerialized };
@@ -80,13 +81,17 @@ export class GpuRunner extends OverlayRunner implements PaneRunner {
     readonly path: Exclude<ExecutionPath, 'wasm'>,
     readonly manifest: ModelManifest,
     private readonly device: GPUDevice,
-    private readonly session: ort.InferenceSession,
+    private readonly handle: SessionHandle,
     makePostprocessor: PostprocessorFactory,
     paneKey: number,
     overlayMode: 'canvas' | 'readback',
   ) {
     super();
     this.overlay = new GpuOverlay(device, manifest, paneKey, overlayMode, makePostprocessor);
+  }
+
+  private get session(): ort.InferenceSession {
+    return this.handle.session;
   }
 
   static async create(
@@ -98,8 +103,13 @@ export class GpuRunner extends OverlayRunner implements PaneRunner {
     overlayMode: 'canvas' | 'readback' = 'canvas',
   ): Promise<GpuRunner> {
     const factory = await postprocessorFactory(manifest);
-    const session = await getSession(manifest, path === 'webgpu' ? 'webgpu' : 'wasm', device);
-    return new GpuRunner(path, manifest, device, session, factory, paneKey, overlayMode);
+    const handle = await acquireSession(manifest, path === 'webgpu' ? 'webgpu' : 'wasm', device);
+    try {
+      return new GpuRunner(path, manifest, device, handle, factory, paneKey, overlayMode);
+    } catch (err) {
+      handle.release();
+      throw err;
+    }
   }
 
   private empty: GPUBuffer | null = null;
@@ -116,7 +126,12 @@ export class GpuRunner extends OverlayRunner implements PaneRunner {
     return this.outputBuffers;
   }
 
-  async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+  /** The session stays alive to the end of the frame, even if the runner is disposed meanwhile. */
+  run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+    return this.handle.use(() => this.runFrame(frame, settings, view));
+  }
+
+  private async runFrame(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     const device = this.device;
     const mask = maskSize(frame.width, frame.height);
     const post = this.overlay.postprocessorFor(mask.width, mask.height);
@@ -126,6 +141,8 @@ export class GpuRunner extends OverlayRunner implements PaneRunner {
     const shapes: Record<string, OutputShape> = {};
     let transform: InputTransform;
     let release: () => void = () => undefined;
+    // GPU errors of the sections before post-processing (upload / preprocess), checked with it.
+    let inputChecked: Promise<void> = Promise.resolve();
 
     if (this.path === 'wasm+gpu') {
       const px = frame.pixels();
@@ -134,24 +151,31 @@ export class GpuRunner extends OverlayRunner implements PaneRunner {
       const t1 = performance.now();
       const outputs = await runOnCpu(this.session, this.manifest, pre.tensor);
       const t2 = performance.now();
-      buffers = this.upload(outputs);
+      const uploaded = gpuScoped(device, `${this.manifest.id}.upload`, () => this.upload(outputs));
+      buffers = uploaded.value;
+      inputChecked = uploaded.checked;
       for (const [logical, t] of Object.entries(outputs)) shapes[logical] = { dims: t.dims, type: 'float32' };
       const t3 = performance.now();
       Object.assign(timings, { preprocess: t1 - t0, inference: t2 - t1, upload: t3 - t2 });
     } else {
       const { name } = this.manifest.input;
-      this.preprocess ??= createPreprocess(device);
-      this.inputBuffer ??= device.createBuffer({
-        label: `${this.manifest.id}.input`,
-        size: tensorBytes(this.manifest.input),
-        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      });
-      const texture = frame.texture(device);
       const t1 = performance.now();
-      const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.preprocess` });
-      transform = this.preprocess.run(encoder, { source: texture, tensor: this.inputBuffer }, this.manifest.input);
-      device.queue.submit([encoder.finish()]);
-      const input = ort.Tensor.fromGpuBuffer(this.inputBuffer, { dataType: 'float32', dims: inputDims(this.manifest.input) });
+      const pre = gpuScoped(device, `${this.manifest.id}.preprocess`, () => {
+        this.preprocess ??= createPreprocess(device);
+        this.inputBuffer ??= device.createBuffer({
+          label: `${this.manifest.id}.input`,
+          size: tensorBytes(this.manifest.input),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
+        const texture = frame.texture(device);
+        const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.preprocess` });
+        const t = this.preprocess.run(encoder, { source: texture, tensor: this.inputBuffer }, this.manifest.input);
+        device.queue.submit([encoder.finish()]);
+        return t;
+      });
+      transform = pre.value;
+      inputChecked = pre.checked;
+      const input = ort.Tensor.fromGpuBuffer(this.inputBuffer!, { dataType: 'float32', dims: inputDims(this.manifest.input) });
       const t2 = performance.now();
       const results = await serialized(() => this.session.run({ [name]: input }));
       const t3 = performance.now();
@@ -177,6 +201,7 @@ export class GpuRunner extends OverlayRunner implements PaneRunner {
 
     try {
       const read = await gpuSerialized(() => this.postprocess(post, buffers, shapes, settings, transform, view, frame));
+      await inputChecked;
       const tRead = performance.now();
       const shown = await gpuSerialized(() => this.overlay.show(post, read.detections.length > 0));
       const t4 = performance.now();
@@ -206,12 +231,17 @@ export class GpuRunner extends OverlayRunner implements PaneRunner {
     frame: Frame,
   ) {
     const device = this.device;
-    this.overlay.beginFrame(post, view);
-    const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.postprocess` });
-    post.encode(encoder, buffers, settings, transform, { width: frame.width, height: frame.height }, shapes);
-    device.queue.submit([encoder.finish()]);
+    const { checked } = gpuScoped(device, `${this.manifest.id}.postprocess`, () => {
+      this.overlay.beginFrame(post, view);
+      const encoder = device.createCommandEncoder({ label: `${this.manifest.id}.postprocess` });
+      post.encode(encoder, buffers, settings, transform, { width: frame.width, height: frame.height }, shapes);
+      device.queue.submit([encoder.finish()]);
+    });
     const submittedAt = performance.now();
-    return { ...(await post.readResult()), submittedAt };
+    const read = await post.readResult();
+    // Records read back from a chain that failed on the GPU are zeros, not "no instances".
+    await checked;
+    return { ...read, submittedAt };
   }
 
   dispose(): void {
@@ -224,6 +254,7 @@ export class GpuRunner extends OverlayRunner implements PaneRunner {
     this.empty = null;
     this.preprocess?.destroy();
     this.preprocess = null;
+    this.handle.release();
   }
 }
 

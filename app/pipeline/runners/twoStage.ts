@@ -21,6 +21,7 @@
  * 'timestamp-query' our stages show '–'. The overlay machinery (compose reference; canvas
  * or read-back, recompose, snapshot) is the shared one of runners/common.ts.
  */
+import { gpuScoped } from '../../gpu/errorScope';
 import type { ExecutionPath, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createPreprocess, tensorBytes, type PreprocessKernel } from '../../gpu/kernels/preprocess';
@@ -41,7 +42,7 @@ import { createTwoStageGpu, type MaskRcnnTwoStageGpu, type TwoStageHeadsGpu } fr
 import { Frame } from '../frame';
 import { ort } from '../ort';
 import { maskSize, type OverlayView, type PaneRunner, type RunOutput } from '../runner';
-import { getSession, serialized } from '../sessions';
+import { acquireSession, serialized, useAll, type SessionHandle } from '../sessions';
 import { CpuOverlay, GpuOverlay, gpuSerialized, OverlayRunner, paneOutput, runOnCpu, writeUpload } from './common';
 
 /** Runs a head part on the wasm EP: one f32 input, its outputs by logical name. */
@@ -78,14 +79,37 @@ function cpuHeads(boxHead: ort.InferenceSession, maskHead: ort.InferenceSession,
   };
 }
 
-/** The three sessions of a two-stage model on one EP. */
-async function twoStageSessions(manifest: ModelManifest, ep: 'wasm' | 'webgpu', device: GPUDevice | null = null) {
+/** The three sessions of a two-stage model on one EP, and their handles (released by the runner's dispose). */
+interface TwoStageSessions {
+  backbone: ort.InferenceSession;
+  boxHead: ort.InferenceSession;
+  maskHead: ort.InferenceSession;
+  handles: SessionHandle[];
+}
+
+async function twoStageSessions(manifest: ModelManifest, ep: 'wasm' | 'webgpu', device: GPUDevice | null = null): Promise<TwoStageSessions> {
   const parts = headManifests(manifest);
-  // One after the other: the session cache creates one at a time anyway.
-  const backbone = await getSession(manifest, ep, device);
-  const boxHead = await getSession(parts.boxHead, ep, device);
-  const maskHead = await getSession(parts.maskHead, ep, device);
-  return { backbone, boxHead, maskHead };
+  const handles: SessionHandle[] = [];
+  try {
+    // One after the other: the session cache creates one at a time anyway.
+    for (const part of [manifest, parts.boxHead, parts.maskHead]) handles.push(await acquireSession(part, ep, device));
+  } catch (err) {
+    // A part that fails to load gives back the parts already loaded.
+    for (const h of handles) h.release();
+    throw err;
+  }
+  const [backbone, boxHead, maskHead] = handles.map((h) => h.session) as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
+  return { backbone, boxHead, maskHead, handles };
+}
+
+/** Creates a runner over `sessions`; gives them back when the constructor throws. */
+function holding<T>(sessions: TwoStageSessions, make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    for (const h of sessions.handles) h.release();
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -97,7 +121,7 @@ export class TwoStageWasmRunner extends OverlayRunner implements PaneRunner {
 
   private constructor(
     readonly manifest: ModelManifest,
-    private readonly sessions: Awaited<ReturnType<typeof twoStageSessions>>,
+    private readonly sessions: TwoStageSessions,
     private readonly layout: TwoStageLayout,
   ) {
     super();
@@ -106,10 +130,16 @@ export class TwoStageWasmRunner extends OverlayRunner implements PaneRunner {
 
   static async create(manifest: ModelManifest): Promise<TwoStageWasmRunner> {
     const layout = twoStageLayout(manifest);
-    return new TwoStageWasmRunner(manifest, await twoStageSessions(manifest, 'wasm'), layout);
+    const sessions = await twoStageSessions(manifest, 'wasm');
+    return holding(sessions, () => new TwoStageWasmRunner(manifest, sessions, layout));
   }
 
-  async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+  /** The sessions stay alive to the end of the frame, even if the runner is disposed meanwhile. */
+  run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+    return useAll(this.sessions.handles, () => this.runFrame(frame, settings, view));
+  }
+
+  private async runFrame(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     const t0 = performance.now();
     const px = frame.pixels();
     const { tensor } = preprocessReference(px.data, px.width, px.height, this.manifest.input);
@@ -133,6 +163,7 @@ export class TwoStageWasmRunner extends OverlayRunner implements PaneRunner {
 
   dispose(): void {
     this.overlay.clear();
+    for (const h of this.sessions.handles) h.release();
   }
 }
 
@@ -152,7 +183,7 @@ export class TwoStageGpuRunner extends OverlayRunner implements PaneRunner {
     readonly path: Exclude<ExecutionPath, 'wasm'>,
     readonly manifest: ModelManifest,
     private readonly device: GPUDevice,
-    private readonly sessions: Awaited<ReturnType<typeof twoStageSessions>>,
+    private readonly sessions: TwoStageSessions,
     paneKey: number,
     overlayMode: 'canvas' | 'readback',
   ) {
@@ -170,27 +201,50 @@ export class TwoStageGpuRunner extends OverlayRunner implements PaneRunner {
   ): Promise<TwoStageGpuRunner> {
     twoStageLayout(manifest); // refuses a bad manifest before any download
     const sessions = await twoStageSessions(manifest, path === 'webgpu' ? 'webgpu' : 'wasm', path === 'webgpu' ? device : null);
-    return new TwoStageGpuRunner(path, manifest, device, sessions, paneKey, overlayMode);
+    return holding(sessions, () => new TwoStageGpuRunner(path, manifest, device, sessions, paneKey, overlayMode));
   }
 
   /** 'wasm+gpu': a CPU tensor written into its persistent GPU buffer (made once per size). */
   private upload(name: string, data: Float32Array): GPUBuffer {
-    return writeUpload(this.device, this.uploads, name, `${this.manifest.id}.uploads.${name}`, data);
+    const where = `${this.manifest.id}.uploads.${name}`;
+    const { value, checked } = gpuScoped(this.device, where, () => writeUpload(this.device, this.uploads, name, where, data));
+    this.checks.push(checked);
+    return value;
   }
+
+  /** GPU errors of this frame's submits (app/gpu/errorScope.ts), awaited before its result is used. */
+  private checks: Promise<void>[] = [];
 
   private submit(label: string, encode: (encoder: GPUCommandEncoder) => void): void {
-    const encoder = this.device.createCommandEncoder({ label: `${this.manifest.id}.${label}` });
-    encode(encoder);
-    this.device.queue.submit([encoder.finish()]);
+    const where = `${this.manifest.id}.${label}`;
+    const { checked } = gpuScoped(this.device, where, () => {
+      const encoder = this.device.createCommandEncoder({ label: where });
+      encode(encoder);
+      this.device.queue.submit([encoder.finish()]);
+    });
+    this.checks.push(checked);
   }
 
-  async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+  /** Rejects with the first GPU error of the frame's submits so far. */
+  private async settleChecks(): Promise<void> {
+    const pending = this.checks;
+    this.checks = [];
+    await Promise.all(pending);
+  }
+
+  /** The sessions stay alive to the end of the frame, even if the runner is disposed meanwhile. */
+  run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+    return useAll(this.sessions.handles, () => this.runFrame(frame, settings, view));
+  }
+
+  private async runFrame(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     const mask = maskSize(frame.width, frame.height);
     const post = this.overlay.postprocessorFor(mask.width, mask.height);
     const image = { width: frame.width, height: frame.height };
     const t0 = performance.now();
     const timings: Partial<StageTimings> = {};
     const release: Array<() => void> = [];
+    this.checks = []; // a failed frame's checks are not this frame's
     try {
       let backbone: Record<string, GPUBuffer>;
       let transform: InputTransform;
@@ -233,6 +287,7 @@ export class TwoStageGpuRunner extends OverlayRunner implements PaneRunner {
         Object.assign(timings, { upload: Frame.lastUploadMs(), preprocess: t2 - t1, inference: performance.now() - t2 });
       }
       const out = await gpuSerialized(() => this.twoStages(post, backbone, settings, transform, image, view, release));
+      await this.settleChecks();
       const tRead = performance.now();
       const shown = await gpuSerialized(() => this.overlay.show(post, out.detections.length > 0));
       const t4 = performance.now();
@@ -295,6 +350,7 @@ export class TwoStageGpuRunner extends OverlayRunner implements PaneRunner {
     this.inputBuffer = null;
     this.preprocess?.destroy();
     this.preprocess = null;
+    for (const h of this.sessions.handles) h.release();
   }
 }
 

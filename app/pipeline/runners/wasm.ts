@@ -7,7 +7,7 @@ import type { ModelManifest, PostprocessSettings } from '../../types';
 import { preprocessReference } from '../../reference/preprocess';
 import type { Frame } from '../frame';
 import type { OverlayView, PaneRunner, RunOutput } from '../runner';
-import { getSession } from '../sessions';
+import { acquireSession, type SessionHandle } from '../sessions';
 import type { ort } from '../ort';
 import { cpuFamily, type CpuFamily } from '../families';
 import { CpuOverlay, OverlayRunner, paneOutput, runOnCpu } from './common';
@@ -18,20 +18,29 @@ export class WasmRunner extends OverlayRunner implements PaneRunner {
 
   private constructor(
     readonly manifest: ModelManifest,
-    private readonly session: ort.InferenceSession,
+    private readonly handle: SessionHandle,
     private readonly family: CpuFamily,
   ) {
     super();
     this.overlay = new CpuOverlay(manifest);
   }
 
-  static async create(manifest: ModelManifest): Promise<WasmRunner> {
-    const family = await cpuFamily(manifest.family);
-    const session = await getSession(manifest, 'wasm');
-    return new WasmRunner(manifest, session, family);
+  private get session(): ort.InferenceSession {
+    return this.handle.session;
   }
 
-  async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+  static async create(manifest: ModelManifest): Promise<WasmRunner> {
+    const family = await cpuFamily(manifest.family);
+    const handle = await acquireSession(manifest, 'wasm');
+    return new WasmRunner(manifest, handle, family);
+  }
+
+  /** The session stays alive to the end of the frame, even if the runner is disposed meanwhile. */
+  run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
+    return this.handle.use(() => this.runFrame(frame, settings, view));
+  }
+
+  private async runFrame(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     const t0 = performance.now();
     const px = frame.pixels();
     const { tensor } = preprocessReference(px.data, px.width, px.height, this.manifest.input);
@@ -54,5 +63,6 @@ export class WasmRunner extends OverlayRunner implements PaneRunner {
 
   dispose(): void {
     this.overlay.clear();
+    this.handle.release();
   }
 }
