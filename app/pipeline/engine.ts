@@ -9,7 +9,7 @@
  * overlay bitmap. A pane that is still busy when a new frame comes runs once more on the
  * latest frame when it is done (frames in between are dropped, never queued).
  */
-import type { Detection, ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
+import type { ExecutionPath, ModelManifest, PostprocessSettings } from '../types';
 import { importOnnx, userModels } from '../models/fromOnnx';
 import { readClassNames } from '../families/detect';
 import { addModel, defaultModelId, getModel, listModels, removeModel } from '../models/registry';
@@ -18,7 +18,7 @@ import { validateManifest } from '../models/manifestSchema';
 import { getPane, newPaneKey, notify, updatePane, useStore, type PaneState } from '../state/store';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { Frame } from './frame';
-import { iou as boxIou } from '../reference/boxes';
+import { followHighlight } from './highlight';
 import { downloadBlob, exportCocoJson, exportPng } from './exports';
 import { createRunner, gpuPostprocessingAvailable } from './runners';
 import { ModelLoadError, type OverlayView, type PaneRunner, type RunnerContext } from './runner';
@@ -52,9 +52,6 @@ const REACQUIRE_DELAYS_MS = [0, 1000, 3000, 8000];
 /** This many losses within LOSS_WINDOW_MS and the GPU is not asked again until a reload. */
 const MAX_LOSSES_IN_WINDOW = 3;
 const LOSS_WINDOW_MS = 60_000;
-
-/** A highlighted instance follows the object into the next frame when a box of its class overlaps this much. */
-const HIGHLIGHT_FOLLOW_IOU = 0.5;
 
 class PaneController {
   runner: PaneRunner | null = null;
@@ -343,8 +340,6 @@ export class Engine {
         ctrl.frame = frame;
         updatePane(key, { status: 'running', message: '' });
         const latest = getPane(key)!;
-        const previous = latest.result;
-        const followed = latest.highlight;
         const out = await runner.run(frame, latest.settings, viewOf(latest));
         if (ctrl.cancelled) break;
         if (ctrl.runner !== runner) {
@@ -356,8 +351,10 @@ export class Engine {
         const now = performance.now();
         const interval = ctrl.lastDoneAt > 0 && this.webcam ? now - ctrl.lastDoneAt : out.result.timings.total ?? 0;
         ctrl.lastDoneAt = now;
-        // A hovered instance stays highlighted while the webcam runs: it follows its object.
-        const highlight = followHighlight(previous?.detections, followed, out.result.detections);
+        // A hovered instance stays highlighted while the webcam runs: it follows its object
+        // (the hover may have come during the run: read it now, against the result shown).
+        const shown = getPane(key)!;
+        const highlight = followHighlight(shown.result?.detections, shown.highlight, out.result.detections);
         updatePane(key, (p) => {
           const instant = interval > 0 ? 1000 / interval : 0;
           const fps = this.webcam && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
@@ -1000,26 +997,6 @@ function adapterLabel(gpu: GpuContext): string {
 
 function defaultSettings(d: PostprocessSettings & { confThreshold?: number }): PostprocessSettings {
   return { scoreThreshold: d.scoreThreshold, topK: d.topK, nmsIou: d.nmsIou, nmsKind: d.nmsKind, maxDetections: d.maxDetections };
-}
-
-/**
- * The instance in `next` that continues `before[index]`: the same class and the best box
- * IoU ≥ HIGHLIGHT_FOLLOW_IOU; null when none does (the object left, or nothing was highlighted).
- */
-export function followHighlight(before: readonly Detection[] | undefined, index: number | null, next: readonly Detection[]): number | null {
-  const was = index === null ? undefined : before?.[index];
-  if (!was) return null;
-  let best: number | null = null;
-  let bestIou = HIGHLIGHT_FOLLOW_IOU;
-  next.forEach((d, i) => {
-    if (d.classIndex !== was.classIndex) return;
-    const iou = boxIou(...d.box, ...was.box);
-    if (iou >= bestIou) {
-      bestIou = iou;
-      best = i;
-    }
-  });
-  return best;
 }
 
 function viewOf(p: PaneState): OverlayView {

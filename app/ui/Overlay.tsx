@@ -84,6 +84,15 @@ export function Overlay({ pane }: { pane: PaneState }) {
     }
   }, [result, pane.key]);
 
+  // A pointer resting on the overlay keeps pointing at whatever is under it when a new
+  // result comes (the webcam): the hover is tested again at the same place.
+  const pointer = useRef<{ x: number; y: number } | null>(null);
+  useEffect(() => {
+    if (!result || !pointer.current) return;
+    engine.setHighlight(pane.key, hitTest(pane, pointer.current.x, pointer.current.y));
+    // Only a new result asks for it; hidden classes and the highlight itself do not.
+  }, [result]);
+
   if (!frame || !frameW) {
     return (
       <div ref={container} className="overlay empty" data-testid="overlay">
@@ -107,7 +116,8 @@ export function Overlay({ pane }: { pane: PaneState }) {
   const onMove = (e: Konva.KonvaEventObject<MouseEvent>) => {
     const pos = e.target.getStage()?.getPointerPosition();
     if (!pos) return;
-    engine.setHighlight(pane.key, hitTest(pane, pos.x / scale, pos.y / scale));
+    pointer.current = { x: pos.x / scale, y: pos.y / scale };
+    engine.setHighlight(pane.key, hitTest(pane, pointer.current.x, pointer.current.y));
   };
 
   const gpuPane = pane.activePath !== null && pane.activePath !== 'wasm';
@@ -135,7 +145,10 @@ export function Overlay({ pane }: { pane: PaneState }) {
             style={{ width: stageW, height: stageH, visibility: showResult && pane.overlayOnCanvas ? 'visible' : 'hidden' }}
           />
         )}
-        <Stage className="overlay-shapes" width={stageW} height={stageH} onMouseMove={onMove} onMouseLeave={() => engine.setHighlight(pane.key, null)}>
+        <Stage className="overlay-shapes" width={stageW} height={stageH} onMouseMove={onMove} onMouseLeave={() => {
+            pointer.current = null;
+            engine.setHighlight(pane.key, null);
+          }}>
         <Layer listening={false}>
           {showResult &&
             drawOrder.map((i) => {
