@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ClassNamesError, detectModel, manifestFromOnnx, parseClassNames, readClassNames, readOnnxInfo, UnrecognisedModelError, type OnnxInfo } from './detect';
+import { ClassNamesError, detectModel, MAX_CLASSES, MAX_INPUT_SIDE, manifestFromOnnx, parseClassNames, readClassNames, readOnnxInfo, UnrecognisedModelError, type OnnxInfo } from './detect';
 import { yoloSegLayout } from './yoloSeg/manifest';
 import { validateManifest } from '../models/manifestSchema';
 import { yolactLayout } from './yolact/manifest';
@@ -160,10 +160,10 @@ describe('parseClassNames', () => {
 
   it('hostile texts give no names rather than a huge list; readClassNames says why', () => {
     expect(parseClassNames('{99999999: "x"}')).toEqual([]);
-    expect(() => readClassNames('{99999999: "x"}')).toThrow(/class index 99999999 is past the 2048 classes/);
+    expect(() => readClassNames('{99999999: "x"}')).toThrow(new RegExp(`class index 99999999 is past the ${MAX_CLASSES} classes`));
     expect(() => readClassNames("{0: 'a', 2: 'c'}", { dense: true })).toThrow(ClassNamesError);
     expect(() => readClassNames("{0: 'a', 2: 'c'}", { dense: true })).toThrow(/not 0 to 1/);
-    expect(() => readClassNames(Array.from({ length: 3000 }, (_, i) => `c${i}`).join('\n'))).toThrow(/at most 2048 classes/);
+    expect(() => readClassNames(Array.from({ length: 3000 }, (_, i) => `c${i}`).join('\n'))).toThrow(new RegExp(`at most ${MAX_CLASSES} classes`));
     expect(() => readClassNames('names: [a, [b]]')).toThrow(/class 1 is not a name/);
     expect(() => readClassNames('names: [a, b')).toThrow(/not valid YAML/);
     expect(() => readClassNames('x'.repeat(70000))).toThrow(/at most 64 kB/);
@@ -178,8 +178,8 @@ describe('detectModel: bounds and validation (issue 14)', () => {
     metadata,
   });
 
-  it('refuses input sides past the validator\'s 8192, from the file, from imgsz or from options', () => {
-    expect(() => detectModel(yolo([1, 3, 100000, 100000]), opts('x.onnx'))).toThrow(/“images” \[1, 3, 100000, 100000\]: the height is 100000; SegArena runs 1 to 8192/);
+  it('refuses input sides past the validator\'s MAX_INPUT_SIDE, from the file, from imgsz or from options', () => {
+    expect(() => detectModel(yolo([1, 3, 100000, 100000]), opts('x.onnx'))).toThrow(new RegExp(`“images” \\[1, 3, 100000, 100000\\]: the height is 100000; SegArena runs 1 to ${MAX_INPUT_SIDE}`));
     expect(() => detectModel(yolo([1, 3, 'h', 'w']), { ...opts('x.onnx'), inputSize: 100000 })).toThrow(UnrecognisedModelError);
     // imgsz out of bounds is ignored (noted), the default size is used.
     const { manifest, notes } = detectModel(yolo([1, 3, 'h', 'w'], { imgsz: '[100000, 100000]' }, [1, 39, 'n']), opts('x.onnx'));
@@ -187,10 +187,10 @@ describe('detectModel: bounds and validation (issue 14)', () => {
     expect(notes.join(' ')).toMatch(/imgsz metadata “\[100000, 100000\]” ignored/);
   });
 
-  it('refuses class counts past 2048 before sizing anything by them', () => {
+  it('refuses class counts past MAX_CLASSES before sizing anything by them', () => {
     expect(() => detectModel(yolo([1, 3, 320, 320], {}, [1, 4 + 32 + 100000000, 2100]), opts('x.onnx'))).toThrow(UnrecognisedModelError);
     const conf = [['loc', [1, 100, 4]], ['conf', [1, 100, 100000001]], ['mask', [1, 100, 32]], ['priors', [100, 4]], ['proto', [1, 96, 96, 32]]] as Array<[string, number[]]>;
-    expect(() => detectModel(fakeInfo(conf), opts('x.onnx'))).toThrow(/YOLACT output “conf” \[1, 100, 100000001\]: 100000000 classes; SegArena runs at most 2048/);
+    expect(() => detectModel(fakeInfo(conf), opts('x.onnx'))).toThrow(new RegExp(`YOLACT output “conf” \\[1, 100, 100000001\\]: 100000000 classes; SegArena runs at most ${MAX_CLASSES}`));
   });
 
   it('names metadata with sparse or huge keys is ignored with a note; the model keeps its class count', () => {

@@ -35,7 +35,7 @@
  */
 import YAML from 'yaml';
 import type { ModelManifest } from '../types';
-import { validateManifest } from '../models/manifestSchema';
+import { MAX_CLASSES, MAX_INPUT_SIDE, validateManifest } from '../models/manifestSchema';
 import { MAX_PROTOTYPES } from '../reference/maskAssembly';
 import { anchorCount, END_TO_END_ROWS, PROTO_STRIDE, YOLO_SEG_PROTOTYPES } from './yoloSeg/manifest';
 import { COCO_CATEGORIES, EXPORTED_CPU_NOTE, ROI_MASK_SIDE } from './maskRcnn/exported';
@@ -69,16 +69,10 @@ export interface OnnxInfo {
  */
 export const MAX_ONNX_BYTES = 512 * 2 ** 20;
 /**
- * Largest input side read from a file: the manifest validator's bound on `input.width` /
- * `height` when this was written. The validator, run on every manifest made here, has the
- * last word where it is tighter.
+ * Largest input side and most classes: the manifest schema's bounds (what the GPU buffers
+ * are sized for), applied here already so that nothing is sized by a bigger number.
  */
-export const MAX_INPUT_SIDE = 8192;
-/**
- * Most classes a model may have. LVIS, the largest instance-segmentation vocabulary in use,
- * has 1203; per-class GPU buffers (top-k rows, NMS bit masks) and the class list grow with it.
- */
-export const MAX_CLASSES = 2048;
+export { MAX_CLASSES, MAX_INPUT_SIDE };
 /**
  * Most candidates (priors, anchors, detections) an output may have: YOLACT's 5 levels × 3
  * priors at an 8192² input are 4,194,048 (YOLO-seg's 3 levels there: 1,376,256).
