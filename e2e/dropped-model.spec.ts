@@ -9,8 +9,8 @@ import { dropAndWait, getState, ids, openApp, pane, sampleFile, smallestModel } 
  * Dropped models (app/models/fromOnnx.ts, app/ui/ModelLibrary.tsx, ClassNamesDialog.tsx):
  * a tiny untrained YOLO-seg export (models/yoloseg/test/, 3 classes, raw head) whose
  * `names` metadata is blanked out, so the app must ask for the class names; it then runs
- * in a pane next to a bundled model, is still listed after a reload (IndexedDB), and can
- * be deleted. A file that is not a model gets a notice naming what was expected.
+ * in a new pane next to the bundled ones, is still listed after a reload (IndexedDB), and can
+ * be deleted (after a confirm). A file that is not a model gets a notice naming what was expected.
  */
 
 const YOLO_SEG_FILE = path.join(FIXTURE_PATHS.repoRoot, 'models/yoloseg/test/yoloseg-tiny-320-nc3.onnx');
@@ -64,27 +64,29 @@ test('a dropped YOLO-seg model asks for class names, runs next to a bundled one 
   await page.getByTestId('class-names-ok').click();
   await expect(dialog).toBeHidden();
 
+  // The dropped model runs in a new pane 3; panes 1 and 2 keep the bundled model.
   const state = await getState(page);
-  const id = state.panes[0]!.modelId;
+  expect(state.panes).toHaveLength(3);
+  const id = state.panes[2]!.modelId;
   expect(id).not.toBe(bundled.id);
   expect(state.savedModels.map((m) => m.id)).toEqual([id]);
   expect(state.savedModels[0]!.family).toBe('yolo-seg');
-  await waitForModelResult(page, 0, id);
+  await waitForModelResult(page, 2, id);
   await waitForModelResult(page, 1, bundled.id);
 
   const after = await getState(page);
-  const dropped = after.panes[0]!;
+  const dropped = after.panes[2]!;
   expect(dropped.status).toBe('done');
   expect(dropped.activePath).toBe('wasm+gpu');
   expect(dropped.result!.imageWidth).toBe(after.source.width);
   expect(dropped.result!.path).toBe('wasm+gpu');
   // Every class the untrained model reports is one of the names given.
-  const rows = pane(page, 0).getByTestId(ids.instanceRow);
+  const rows = pane(page, 2).getByTestId(ids.instanceRow);
   const classes = await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-class')));
   for (const c of classes) expect(['alpha', 'beta', 'gamma']).toContain(c);
   expect(after.panes[1]!.modelId).toBe(bundled.id);
   expect(after.panes[1]!.status).toBe('done');
-  // The second pane can pick the dropped model too.
+  // The other panes can pick the dropped model too.
   await expect(pane(page, 1).getByTestId(ids.modelPicker).locator(`option[value="${id}"]`)).toHaveCount(1);
 
   // After a reload the model is still listed (IndexedDB) and still runs.
@@ -98,9 +100,11 @@ test('a dropped YOLO-seg model asks for class names, runs next to a bundled one 
   await waitForModelResult(page, 0, id);
   expect((await getState(page)).panes[0]!.status).toBe('done');
 
-  // Deleting it removes it from the list and the pickers; the pane falls back to a bundled model.
+  // Deleting it (confirmed: pane 1 runs it) removes it from the list and the pickers; the pane falls back to a bundled model.
   await page.locator('.saved-models summary').click();
   await page.getByTestId('delete-saved-model').first().click();
+  await expect(page.getByTestId('delete-confirm')).toContainText('Pane 1 uses it');
+  await page.getByTestId('delete-confirm-yes').click();
   await expect(saved).toHaveCount(0);
   await expect(pane(page, 0).getByTestId(ids.modelPicker).locator(`option[value="${id}"]`)).toHaveCount(0);
   expect((await getState(page)).panes[0]!.modelId).not.toBe(id);
@@ -126,14 +130,14 @@ test('a file that is not a model gets a notice naming what was expected', async 
 
 test('a dropped YOLO-seg model gives the same instances on the wasm, wasm+gpu and webgpu paths', async ({ page }) => {
   test.setTimeout(480_000);
-  await openApp(page, { path: 'wasm', panes: '3' });
-  // The file's own `names` metadata: no dialog.
+  await openApp(page, { path: 'wasm', panes: '2' });
+  // The file's own `names` metadata: no dialog. It opens in a new third pane.
   await addModelFile(page, 'seg e2e.onnx', readFileSync(YOLO_SEG_FILE));
   await expect(page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`).filter({ hasText: /Model added/ })).toBeVisible({ timeout: 60_000 });
-  const id = (await getState(page)).panes[0]!.modelId;
+  const id = (await getState(page)).panes[2]!.modelId;
   const paths = ['wasm', 'wasm+gpu', 'webgpu'] as const;
   for (let i = 0; i < 3; i++) {
-    if (i > 0) await pane(page, i).getByTestId(ids.modelPicker).selectOption(id);
+    if (i < 2) await pane(page, i).getByTestId(ids.modelPicker).selectOption(id);
     await pane(page, i).getByTestId(ids.pathPicker).selectOption(paths[i]!);
     // Untrained weights score low: a low threshold gives instances to compare.
     await pane(page, i).getByTestId(ids.scoreThreshold).fill(String(LOW_THRESHOLD));
@@ -175,11 +179,12 @@ test('a dropped YOLO-seg model gives the same instances on the wasm, wasm+gpu an
 
 test('a dropped end-to-end YOLO-seg export ([1, 300, 38]) gives the same instances on wasm and wasm+gpu', async ({ page }) => {
   test.setTimeout(300_000);
-  await openApp(page, { path: 'wasm', panes: '2' });
+  await openApp(page, { path: 'wasm' });
+  // It opens in a new second pane; the first picks it too.
   await addModelFile(page, 'seg nms.onnx', readFileSync(path.join(FIXTURE_PATHS.repoRoot, 'models/yoloseg/test/yoloseg-tiny-320-nc80-e2e.onnx')));
   await expect(page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`).filter({ hasText: /Model added/ })).toBeVisible({ timeout: 60_000 });
-  const id = (await getState(page)).panes[0]!.modelId;
-  await pane(page, 1).getByTestId(ids.modelPicker).selectOption(id);
+  const id = (await getState(page)).panes[1]!.modelId;
+  await pane(page, 0).getByTestId(ids.modelPicker).selectOption(id);
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm+gpu');
   for (let i = 0; i < 2; i++) await pane(page, i).getByTestId(ids.scoreThreshold).fill('0.05');
   await dropAndWait(page, sampleFile(0), 240_000);

@@ -112,18 +112,20 @@ test('deleting a saved model while a pane runs it switches the pane without a fa
   await dropAndWait(page, sampleFile(0), 180_000);
   const onnx = readFileSync(path.join(FIXTURE_PATHS.repoRoot, testModel().url));
   await dropFile(page, { name: 'to delete.onnx', mimeType: 'application/octet-stream', buffer: onnx });
-  await expect.poll(async () => (await getState(page)).panes[0]!.modelId, { timeout: 180_000 }).toMatch(/to.delete/);
-  await expect.poll(async () => (await getState(page)).panes[0]!.status, { timeout: 180_000 }).toBe('done');
+  // It opens in a new pane 2.
+  await expect.poll(async () => (await getState(page)).panes[1]?.modelId, { timeout: 180_000 }).toMatch(/to.delete/);
+  await expect.poll(async () => (await getState(page)).panes[1]!.status, { timeout: 180_000 }).toBe('done');
   // A run on the dropped model, held at its read-back, and the model deleted under it.
   await holdReadBacks(page, true);
   await dropFile(page, sampleFile(1));
-  await expect.poll(async () => (await getState(page)).panes[0]!.status, { timeout: 60_000 }).toBe('running');
+  await expect.poll(async () => (await getState(page)).panes[1]!.status, { timeout: 60_000 }).toBe('running');
   await page.waitForTimeout(3000);
   await page.locator('.saved-models > summary').click();
   await page.getByTestId('delete-saved-model').first().click();
-  await expect.poll(async () => (await getState(page)).panes[0]!.modelId, { timeout: 60_000 }).not.toMatch(/to.delete/);
+  await page.getByTestId('delete-confirm-yes').click();
+  await expect.poll(async () => (await getState(page)).panes[1]!.modelId, { timeout: 60_000 }).not.toMatch(/to.delete/);
   await holdReadBacks(page, false);
-  await expect.poll(async () => (await getState(page)).panes[0]!.status, { timeout: 180_000 }).toBe('done');
+  await expect.poll(async () => (await getState(page)).panes[1]!.status, { timeout: 180_000 }).toBe('done');
   await page.waitForTimeout(3000);
   await expect(errorNotices(page)).toHaveCount(0);
 });
@@ -148,7 +150,9 @@ test('the webcam asked for during an evaluation says why it waits, and the evalu
   await openApp(page, { path: 'wasm+gpu', model: testModel().id });
   await page.getByTestId('evaluate').click();
   await expect.poll(async () => (await getState(page)).evalRun !== null).toBe(true);
-  await page.getByTestId(ids.webcamStart).click();
+  // Dispatched: between images the main thread is busy, and an actionability wait for a stable
+  // button can last until the info notice has faded (or the evaluation is over).
+  await page.getByTestId(ids.webcamStart).dispatchEvent('click');
   await expect(page.getByTestId(ids.notice).filter({ hasText: /webcam can start once the evaluation is done/ })).toBeVisible();
   expect((await getState(page)).source.webcamActive).toBe(false);
   await page.getByTestId('evaluate-stop').click();

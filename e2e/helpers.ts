@@ -157,10 +157,12 @@ export type AppSnapshot = ReturnType<typeof snapshot>;
 export type PaneSnapshot = AppSnapshot['panes'][number];
 
 /** Opens the app with URL parameters and waits for the test hook's `ready`; on failure the
- * page's errors are in the message (a blank page usually means a module failed to load). */
+ * page's errors are in the message (a blank page usually means a module failed to load).
+ * The app starts empty (`autostart=0`: no first sample), the state the specs begin from;
+ * e2e/first-screen.spec.ts opens the plain address. */
 export async function openApp(page: Page, params: Record<string, string> = {}): Promise<void> {
   const errors = collectPageErrors(page);
-  const query = new URLSearchParams(params).toString();
+  const query = new URLSearchParams({ autostart: '0', ...params }).toString();
   await page.goto(`/${query ? `?${query}` : ''}`);
   await expect(page).toHaveTitle('SegArena');
   try {

@@ -106,7 +106,7 @@ test('export JSON: COCO results matching the instances shown', async () => {
   const downloadPromise = page.waitForEvent('download');
   await p0.getByTestId(ids.exportJson).click();
   const download = await downloadPromise;
-  expect(download.suggestedFilename()).toBe(`segarena-${model.id}-results.json`);
+  expect(download.suggestedFilename()).toBe(`segarena-${file.name.replace(/\.jpe?g$/i, '')}-${model.id}-results.json`);
   const results = JSON.parse(readFileSync((await download.path())!, 'utf8')) as CocoResult[];
   expect(Array.isArray(results)).toBe(true);
   expect(results.length).toBe(rows.length);
@@ -176,7 +176,7 @@ test('export PNG: the image with its overlay, at image size', async () => {
   const downloadPromise = page.waitForEvent('download');
   await p0.getByTestId(ids.exportPng).click();
   const download = await downloadPromise;
-  expect(download.suggestedFilename()).toBe(`segarena-${testModel().id}.png`);
+  expect(download.suggestedFilename()).toBe(`segarena-${file.name.replace(/\.jpe?g$/i, '')}-${testModel().id}.png`);
   const bytes = readFileSync((await download.path())!);
   expect(pngSize(bytes)).toEqual(size);
 

@@ -66,7 +66,7 @@ test('without WebGPU: a notice, the wasm path, and instances still found', async
   await openApp(page, { nowebgpu: '1', model: testModel().id });
   const notice = page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`);
   await expect(notice.filter({ hasText: /WebGPU is not available/i })).toBeVisible();
-  await expect(notice.first()).toHaveAttribute('role', 'alert');
+  await expect(notice.first()).toHaveAttribute('role', 'status');
   await dropAndWait(page, sampleFile(0), 180_000);
   await ensureInstances(page, 0, 1);
   const badge = pane(page, 0).getByTestId(ids.pathBadge);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Detection, FrameResult, InstanceMasks } from '../types';
-import { categoryIdOf, cocoResultsJson, frameToCocoResults, resizeInstanceMasksNearest } from './cocoExport';
+import { categoryIdOf, cocoImagesFile, cocoResultsJson, encodeInstanceMaskAt, frameToCocoResults, resizeInstanceMasksNearest } from './cocoExport';
 import { loadCocoGroundTruth, loadCocoResults } from './dataset';
-import { decodeRle, fromCocoRle } from './rle';
+import { decodeRle, encodeInstanceMask, fromCocoRle } from './rle';
 
 /** Bit-pack row-major 0/1 masks `[N][h·w]`. */
 function pack(masks: number[][], h: number, w: number): InstanceMasks {
@@ -74,24 +74,78 @@ describe('COCO results export', () => {
     expect([...decodeRle(fromCocoRle(out[1]!.segmentation))]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0]);
   });
 
-  it('defaults to index + 1 without categoryIds, and omits image_id when unknown', () => {
+  it('defaults to index + 1 without categoryIds, and always writes the image_id', () => {
     expect(categoryIdOf({}, 0)).toBe(1);
     expect(categoryIdOf({}, 79)).toBe(80);
-    const out = frameToCocoResults(frame(4, 3, 4, 3, dets), masks, {}, { fileName: 'b.png' });
+    const out = frameToCocoResults(frame(4, 3, 4, 3, dets), masks, {}, { fileName: 'b.png', imageId: 3 });
     expect(out[0]!.category_id).toBe(2);
-    expect('image_id' in out[0]!).toBe(false);
+    expect(out.map((e) => e.image_id)).toEqual([3, 3]);
+  });
+
+  it('writes boxes and masks in the original pixels when the app ran on a downscaled copy', () => {
+    // A 4x3 working frame of an 8x6 original: everything doubles.
+    const out = frameToCocoResults(frame(4, 3, 4, 3, dets), masks, manifest, { fileName: 'big.jpg', imageId: 1, original: { width: 8, height: 6 } });
+    expect(out[0]!.bbox).toEqual([2, 0, 4, 4]);
+    expect(out[1]!.bbox).toEqual([0.5, 3, 7.5, 3]);
+    expect(out[0]!.segmentation.size).toEqual([6, 8]);
+    const big = decodeRle(fromCocoRle(out[0]!.segmentation));
+    // Mask 0 has (1, 0), (2, 0), (1, 1): each becomes a 2x2 block.
+    const expected = new Uint8Array(48);
+    for (const [x, y] of [[1, 0], [2, 0], [1, 1]] as const) {
+      for (let k = 0; k < 4; k++) expected[(2 * y + (k >> 1)) * 8 + 2 * x + (k & 1)] = 1;
+    }
+    expect([...big]).toEqual([...expected]);
+  });
+
+  it('encodes a resized mask as the resize then the encoding would (random masks, up and down)', () => {
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    for (let trial = 0; trial < 40; trial++) {
+      const w = 1 + Math.floor(rand() * 70);
+      const h = 1 + Math.floor(rand() * 40);
+      // A blob somewhere (or nothing), so that the extent logic is exercised.
+      const density = trial % 5 === 0 ? 0 : rand();
+      const planes = [0, 1].map(() => Array.from({ length: w * h }, () => (rand() < density ? 1 : 0)));
+      const m = pack(planes, h, w);
+      const W = 1 + Math.floor(rand() * 100);
+      const H = 1 + Math.floor(rand() * 60);
+      const reference = resizeInstanceMasksNearest(m, W, H);
+      for (const n of [0, 1]) expect(encodeInstanceMaskAt(m, n, W, H), `trial ${trial}: ${w}x${h} → ${W}x${H}`).toEqual(encodeInstanceMask(reference, n));
+    }
   });
 
   it('resizes masks held at another resolution to the image size', () => {
     // 2x2 masks for an 4x4 image.
     const small = pack([[1, 0, 0, 0]], 2, 2);
-    const out = frameToCocoResults(frame(4, 4, 2, 2, [dets[0]!]), small, manifest, { fileName: 'c.jpg' });
+    const out = frameToCocoResults(frame(4, 4, 2, 2, [dets[0]!]), small, manifest, { fileName: 'c.jpg', imageId: 1 });
     expect(out[0]!.segmentation.size).toEqual([4, 4]);
     expect([...decodeRle(fromCocoRle(out[0]!.segmentation))]).toEqual([1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
+  it('reads back with the images file beside it: every entry finds its image by id', () => {
+    const image = { fileName: 'webcam-frame-12.png', imageId: 12, width: 4, height: 3 };
+    const entries = frameToCocoResults(frame(4, 3, 4, 3, dets), masks, manifest, image);
+    const names = { categoryIds: [1, 18, 64], classes: ['person', 'dog', 'mouse'] };
+    const imagesFile = JSON.parse(JSON.stringify(cocoImagesFile(image, names))) as unknown;
+    expect(imagesFile).toEqual({
+      images: [{ id: 12, file_name: 'webcam-frame-12.png', width: 4, height: 3 }],
+      categories: [{ id: 1, name: 'person' }, { id: 18, name: 'dog' }, { id: 64, name: 'mouse' }],
+      annotations: [],
+    });
+    // Found by image_id: a file name the images file does not know changes nothing.
+    const renamed = entries.map((e) => ({ ...e, file_name: 'elsewhere.png' }));
+    const { dts, skipped } = loadCocoResults(JSON.parse(cocoResultsJson(renamed)), loadCocoGroundTruth(imagesFile));
+    expect(skipped).toBe(0);
+    expect(dts.map((d) => [d.imageId, d.categoryId])).toEqual([[12, 18], [12, 64]]);
+    // A downscaled image is listed at its original size, the size of its masks.
+    const big = cocoImagesFile({ ...image, original: { width: 8, height: 6 } }, names);
+    expect(big.images[0]).toMatchObject({ width: 8, height: 6 });
+    const bigEntries = frameToCocoResults(frame(4, 3, 4, 3, dets), masks, manifest, { ...image, original: { width: 8, height: 6 } });
+    expect(loadCocoResults(JSON.parse(cocoResultsJson(bigEntries)), loadCocoGroundTruth(big)).dts).toHaveLength(2);
+  });
+
   it('round-trips through JSON and the results loader; an empty frame gives []', () => {
-    const entries = frameToCocoResults(frame(4, 3, 4, 3, dets), masks, manifest, { fileName: 'a.jpg' });
+    const entries = frameToCocoResults(frame(4, 3, 4, 3, dets), masks, manifest, { fileName: 'a.jpg', imageId: 5 });
     const json = JSON.parse(cocoResultsJson(entries)) as unknown;
     const dataset = loadCocoGroundTruth({
       images: [{ id: 5, file_name: 'a.jpg', width: 4, height: 3 }],
@@ -101,7 +155,7 @@ describe('COCO results export', () => {
     const { dts, skipped } = loadCocoResults(json, dataset);
     expect(skipped).toBe(0);
     expect(dts).toHaveLength(2);
-    expect(dts[0]!.imageId).toBe(5); // found by file_name
+    expect(dts[0]!.imageId).toBe(5);
     expect(dts[0]!.segmentation!.counts).toEqual([3, 2, 1, 1, 5]);
     expect(JSON.parse(cocoResultsJson([]))).toEqual([]);
   });

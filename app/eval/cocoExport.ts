@@ -1,19 +1,23 @@
 /**
  * One frame's result → COCO results JSON (the format the COCO tools and our evaluator
- * read): per instance `{file_name, image_id?, category_id, bbox [x, y, w, h], score,
- * segmentation {size: [h, w], counts}}`, boxes and masks in ORIGINAL image pixels.
+ * read): per instance `{file_name, image_id, category_id, bbox [x, y, w, h], score,
+ * segmentation {size: [h, w], counts}}`, boxes and masks in ORIGINAL image pixels: when
+ * the app ran on a downscaled copy (images over MAX_FRAME_SIDE), they are scaled back to
+ * the original's size. Beside it, for an image that no dataset names, a COCO images file
+ * (`cocoImagesJson`) that gives its `image_id` a meaning: pycocotools' `loadRes` and our
+ * `loadCocoResults` read results against such a file.
  *
- * Masks held at a resolution other than the image's (`FrameResult.maskWidth/Height`) are
- * resized nearest-neighbour to the image size first: destination pixel x samples source
- * column min(⌊(x + 0.5) · srcW / dstW⌋, srcW − 1) (pixel centres aligned), same for y.
+ * Masks held at a resolution other than the output's are resized nearest-neighbour:
+ * destination pixel x samples source column min(⌊(x + 0.5) · srcW / dstW⌋, srcW − 1)
+ * (pixel centres aligned), same for y.
  */
 import type { FrameResult, InstanceMasks, ModelManifest } from '../types';
 import type { DetectionResult } from './cocoEval';
-import { encodeInstanceMask, toCocoRle, type CocoRle, type XywhBox } from './rle';
+import { encodeInstanceMask, toCocoRle, type CocoRle, type Rle, type XywhBox } from './rle';
 
 export interface CocoResultEntry {
   file_name: string;
-  image_id?: number;
+  image_id: number;
   category_id: number;
   /** [x, y, w, h] in original image pixels. */
   bbox: XywhBox;
@@ -23,8 +27,10 @@ export interface CocoResultEntry {
 
 export interface ExportImageInfo {
   fileName: string;
-  /** COCO image id when the image comes from a dataset. */
-  imageId?: number;
+  /** The dataset's id when the image comes from one, else an id the export assigns (and lists in its images file). */
+  imageId: number;
+  /** Size of the original image when the result was computed on a downscaled copy; boxes and masks are written at this size. */
+  original?: { width: number; height: number };
 }
 
 /** COCO category id of a class: `manifest.categoryIds[classIndex]`, default index + 1. */
@@ -76,22 +82,106 @@ export function frameToDetectionResults(
   }));
 }
 
-/** COCO results entries of one frame. */
+/** COCO results entries of one frame, in the original image's pixels. */
 export function frameToCocoResults(
   frame: FrameResult,
   masks: InstanceMasks,
   manifest: Pick<ModelManifest, 'categoryIds'>,
   image: ExportImageInfo,
 ): CocoResultEntry[] {
-  const dets = frameToDetectionResults(frame, masks, manifest, image.imageId ?? -1);
-  return dets.map((d) => ({
-    file_name: image.fileName,
-    ...(image.imageId !== undefined ? { image_id: image.imageId } : {}),
-    category_id: d.categoryId,
-    bbox: d.bbox.map(round2) as XywhBox,
-    score: d.score,
-    segmentation: toCocoRle(d.segmentation!),
-  }));
+  const width = image.original?.width ?? frame.imageWidth;
+  const height = image.original?.height ?? frame.imageHeight;
+  const sx = width / frame.imageWidth;
+  const sy = height / frame.imageHeight;
+  return frame.detections.map((det, n) => {
+    const [x1, y1, x2, y2] = det.box;
+    const box: [number, number, number, number] = [
+      clamp(x1 * sx, width),
+      clamp(y1 * sy, height),
+      clamp(x2 * sx, width),
+      clamp(y2 * sy, height),
+    ];
+    return {
+      file_name: image.fileName,
+      image_id: image.imageId,
+      category_id: categoryIdOf(manifest, det.classIndex),
+      bbox: xyxyToXywh(box).map(round2) as XywhBox,
+      score: det.score,
+      // One instance at a time: a full-size copy of all planes of a 6000×4000 photo would take 3 MB each.
+      segmentation: toCocoRle(encodeInstanceMaskAt(masks, n, width, height)),
+    };
+  });
+}
+
+/**
+ * Mask `index` of bit-packed masks, resized nearest-neighbour to `width x height` (the
+ * mapping above) and run-length encoded without making the resized plane: each output
+ * column repeats its source column, and each source row covers a range of output rows.
+ * Only the source rows and columns of the mask's extent are visited.
+ */
+export function encodeInstanceMaskAt(masks: InstanceMasks, index: number, width: number, height: number): Rle {
+  if (masks.width === width && masks.height === height) return encodeInstanceMask(masks, index);
+  const { width: sw, height: sh, wordsPerRow, bits } = masks;
+  const base = index * sh * wordsPerRow;
+  if (base + sh * wordsPerRow > bits.length) throw new Error(`encodeInstanceMaskAt: mask ${index} is outside the bit planes`);
+  const bit = (x: number, y: number) => (bits[base + y * wordsPerRow + (x >>> 5)]! >>> (x & 31)) & 1;
+  // The source extent: rows and columns with any set bit.
+  let sx0 = sw, sx1 = -1, sy0 = sh, sy1 = -1;
+  for (let y = 0; y < sh; y++) {
+    for (let k = 0; k < wordsPerRow; k++) {
+      const w = bits[base + y * wordsPerRow + k]!;
+      if (w === 0) continue;
+      if (y < sy0) sy0 = y;
+      sy1 = y;
+      // Lowest and highest set bit of the word.
+      sx0 = Math.min(sx0, k * 32 + 31 - Math.clz32(w & -w));
+      sx1 = Math.max(sx1, k * 32 + 31 - Math.clz32(w));
+    }
+  }
+  // rowStart[r]: the first output row sampling source row r or below (the mapping is monotone).
+  const rowStart = new Int32Array(sh + 1).fill(height);
+  for (let y = height - 1; y >= 0; y--) rowStart[Math.min(Math.floor(((y + 0.5) * sh) / height), sh - 1)] = y;
+  for (let r = sh - 1; r >= 0; r--) rowStart[r] = Math.min(rowStart[r]!, rowStart[r + 1]!);
+  const counts: number[] = [];
+  let current = 0;
+  let run = 0;
+  const push = (v: number, length: number) => {
+    if (length === 0) return;
+    if (v !== current) {
+      counts.push(run);
+      run = 0;
+      current = v;
+    }
+    run += length;
+  };
+  for (let x = 0; x < width; x++) {
+    const src = Math.min(Math.floor(((x + 0.5) * sw) / width), sw - 1);
+    if (src < sx0 || src > sx1) {
+      push(0, height);
+      continue;
+    }
+    push(0, rowStart[sy0]!);
+    for (let r = sy0; r <= sy1; r++) push(bit(src, r), rowStart[r + 1]! - rowStart[r]!);
+    push(0, height - rowStart[sy1 + 1]!);
+  }
+  counts.push(run);
+  return { height, width, counts };
+}
+
+/** A COCO images file for exported results: the image with its id and size, and the model's categories; no annotations. */
+export interface CocoImagesFile {
+  images: { id: number; file_name: string; width: number; height: number }[];
+  categories: { id: number; name: string }[];
+  annotations: [];
+}
+
+export function cocoImagesFile(image: ExportImageInfo & { width: number; height: number }, manifest: Pick<ModelManifest, 'categoryIds' | 'classes'>): CocoImagesFile {
+  const size = image.original ?? image;
+  return {
+    images: [{ id: image.imageId, file_name: image.fileName, width: size.width, height: size.height }],
+    categories: manifest.classes.map((name, i) => ({ id: categoryIdOf(manifest, i), name })),
+    annotations: [],
+  };
 }
 
 /** The JSON text of a results file (one entry a line, readable in a diff). */
@@ -101,6 +191,10 @@ export function cocoResultsJson(entries: CocoResultEntry[]): string {
 
 function xyxyToXywh(box: [number, number, number, number]): XywhBox {
   return [box[0], box[1], box[2] - box[0], box[3] - box[1]];
+}
+
+function clamp(v: number, max: number): number {
+  return Math.max(0, Math.min(max, v));
 }
 
 function round2(v: number): number {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ModelManifest } from '../types';
 import { contentSecurityPolicyText } from '../../vite.config';
-import { checkIntegrity, downloadBytes, IntegrityError, loadRemoteModel, notCachedMessage, parseContentRange, type Progress } from './catalog';
+import { cachedManifests, checkIntegrity, downloadBytes, freeCached, IntegrityError, loadRemoteModel, MODEL_CACHE, notCachedMessage, parseContentRange, type Progress } from './catalog';
 import { validateManifest } from './manifestSchema';
 
 /** Deterministic payload: byte i = (i * 7 + 3) mod 251. */
@@ -237,6 +237,55 @@ describe('loadRemoteModel', () => {
     expect(puts).toEqual(['https://x/r.onnx']);
     expect(told).toEqual(['not cached: storage full; it will be downloaded again on the next visit']);
     expect(notCachedMessage(new Error('boom'))).toBe('not cached: boom; it will be downloaded again on the next visit');
+  });
+});
+
+/** Cache Storage in memory: named caches of URL → Response, as much of the API as catalog.ts uses. */
+function fakeCaches() {
+  const named = new Map<string, Map<string, Response>>();
+  const open = async (name: string) => {
+    if (!named.has(name)) named.set(name, new Map());
+    const entries = named.get(name)!;
+    return {
+      match: async (url: string | { url: string }) => entries.get(typeof url === 'string' ? url : url.url)?.clone(),
+      put: async (url: string, response: Response) => void entries.set(url, response),
+      delete: async (url: string) => entries.delete(url),
+      keys: async () => [...entries.keys()].map((url) => ({ url })),
+    };
+  };
+  return { open, named };
+}
+
+describe('cached remote models keep their manifest', () => {
+  const data = payload(3000);
+  const manifest = { ...(JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as ModelManifest), id: 'remote-kept', name: 'Remote kept', url: 'https://x/kept.onnx', bytes: data.length, sha256: sha(data) };
+
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('a downloaded model is listed with its manifest until it is freed', async () => {
+    const fake = fakeCaches();
+    vi.stubGlobal('caches', fake);
+    expect(await cachedManifests()).toEqual([]);
+    await loadRemoteModel(manifest, fakeFetch(data).fetchImpl);
+    expect(await cachedManifests()).toEqual([{ url: manifest.url, manifest }]);
+    await freeCached(manifest.url);
+    expect(await cachedManifests()).toEqual([]);
+    expect([...fake.named.values()].map((c) => c.size)).toEqual([0, 0]);
+  });
+
+  it('a model cached without its manifest (an older version) is listed once it is used again', async () => {
+    const fake = fakeCaches();
+    vi.stubGlobal('caches', fake);
+    await (await fake.open(MODEL_CACHE)).put(manifest.url, new Response(data as Uint8Array<ArrayBuffer>));
+    expect(await cachedManifests()).toEqual([]);
+    let requests = 0;
+    const got = await loadRemoteModel(manifest, async () => {
+      requests++;
+      throw new Error('no network');
+    });
+    expect(sha(got)).toBe(manifest.sha256);
+    expect(requests).toBe(0);
+    expect(await cachedManifests()).toEqual([{ url: manifest.url, manifest }]);
   });
 });
 

@@ -228,7 +228,41 @@ export async function freeCached(url: string): Promise<void> {
   if (!cacheAvailable()) return;
   const cache = await caches.open(MODEL_CACHE);
   await cache.delete(url);
+  await (await caches.open(MANIFEST_CACHE)).delete(url);
   changed();
+}
+
+/**
+ * The manifests of cached models, kept next to their bytes (same URL key, MANIFEST_CACHE)
+ * so that a cached model joins the pickers at start-up without its `?manifest=` link.
+ */
+export const MANIFEST_CACHE = 'segarena-model-manifests';
+
+async function rememberManifest(manifest: ModelManifest): Promise<void> {
+  const cache = await caches.open(MANIFEST_CACHE);
+  await cache.put(manifest.url, new Response(JSON.stringify(manifest), { headers: { 'content-type': 'application/json' } }));
+}
+
+/**
+ * The stored manifest of every model whose bytes are cached, as parsed JSON (the caller
+ * checks it with the full schema before it registers it: storage can be edited by hand).
+ * A model cached by an older version has no stored manifest and is left out.
+ */
+export async function cachedManifests(): Promise<Array<{ url: string; manifest: unknown }>> {
+  if (!cacheAvailable()) return [];
+  const models = await caches.open(MODEL_CACHE);
+  const manifests = await caches.open(MANIFEST_CACHE);
+  const out: Array<{ url: string; manifest: unknown }> = [];
+  for (const request of await models.keys()) {
+    const hit = await manifests.match(request.url);
+    if (!hit) continue;
+    try {
+      out.push({ url: request.url, manifest: await hit.json() });
+    } catch {
+      out.push({ url: request.url, manifest: null }); // not JSON: the caller says so
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ observable state
@@ -301,6 +335,8 @@ export async function loadRemoteModel(manifest: ModelManifest, fetchImpl?: Fetch
     // A cached entry is checked too: a stale file under the same URL is dropped.
     try {
       await checkIntegrity(hit, manifest.bytes, manifest.sha256);
+      // Cached before manifests were kept: keep it now, so the next visit lists the model.
+      await rememberManifest(manifest).catch(() => undefined);
       return hit;
     } catch {
       await freeCached(url).catch(() => undefined);
@@ -324,6 +360,8 @@ export async function loadRemoteModel(manifest: ModelManifest, fetchImpl?: Fetch
     });
     try {
       await putCached(url, manifest.name, bytes);
+      // Without its manifest the cached model is only reached through its ?manifest= link again.
+      await rememberManifest(manifest).catch((err) => console.warn(`${manifest.name}: manifest not cached`, err));
     } catch (err) {
       const message = notCachedMessage(err);
       console.warn(`${manifest.name}: ${message}`, err);

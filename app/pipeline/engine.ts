@@ -15,15 +15,18 @@ import { readClassNames } from '../families/detect';
 import { addModel, defaultModelId, getModel, listModels, removeModel } from '../models/registry';
 import { loadManifestFromUrl } from '../models/manifestUrl';
 import { validateManifest } from '../models/manifestSchema';
-import { getPane, newPaneKey, notify, updatePane, useStore, type PaneState } from '../state/store';
+import { getPane, newPaneKey, notify, updatePane, useStore, type PaneState, type ResultFrame } from '../state/store';
+import { layoutOf, layoutSaver, loadLayout, restorePlan, urlGivesLayout, type LayoutStorage } from '../state/persist';
+import { cachedManifests } from '../models/catalog';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { Frame } from './frame';
 import { followHighlight } from './highlight';
-import { downloadBlob, exportCocoJson, exportPng } from './exports';
+import { downloadBlob, exportBaseName, exportCocoJson, exportFileName, exportImagesJson, exportPng, pngFileName, type ExportImage } from './exports';
 import { createRunner, gpuPostprocessingAvailable } from './runners';
 import { ModelLoadError, type OverlayView, type PaneRunner, type RunnerContext } from './runner';
 import { dropWebGpuSessions, forgetModel } from './sessions';
 import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam, WebcamCancelled } from './sources';
+import { useVideoTransport, videoType, VideoFile } from './videoSource';
 import { droppedSource, evaluationSettings, loadSamples, samplesSource, type EvalSource } from '../eval/evalSource';
 import { EvalSession } from '../eval/session';
 
@@ -41,6 +44,9 @@ export const NO_WEBGPU_NOTICE =
  */
 const OVERLAY_READBACK_ON_FALLBACK = true;
 
+/** The most panes the app opens (`?panes=`, a saved layout, dropped models). */
+const MAX_PANES = 6;
+
 /** Placeholder class count when the user skips naming an end-to-end export's classes. */
 const SKIPPED_CLASS_COUNT = 80;
 
@@ -52,6 +58,13 @@ const REACQUIRE_DELAYS_MS = [0, 1000, 3000, 8000];
 /** This many losses within LOSS_WINDOW_MS and the GPU is not asked again until a reload. */
 const MAX_LOSSES_IN_WINDOW = 3;
 const LOSS_WINDOW_MS = 60_000;
+
+/** The source on screen when an evaluation started (Engine.pauseSource), put back when it ends. */
+type PausedSource =
+  | { kind: 'none' }
+  | { kind: 'webcam' }
+  | { kind: 'video'; file: File; time: number }
+  | { kind: 'image'; bitmap: ImageBitmap; width: number; height: number; name: string };
 
 class PaneController {
   runner: PaneRunner | null = null;
@@ -72,7 +85,46 @@ class PaneController {
    * path or setting) instead of failing again on every webcam frame.
    */
   halted = false;
+  /** Exports waiting for or reading the runner's last result: no run starts meanwhile (`hold`). */
+  private holds = 0;
+  private readonly released: Array<() => void> = [];
+  /** Settles once the run in flight has stored its result; null when none is in flight. */
+  private running: Promise<void> | null = null;
+  private settle: (() => void) | null = null;
   constructor(readonly key: number) {}
+
+  /**
+   * The pump, before each run: waits for the exports holding the runner, then marks a run in
+   * flight in the same step (no export can slip in between). When the last run ended without
+   * a result, its mark stays: an export waits on.
+   */
+  async beginRun(): Promise<void> {
+    while (this.holds > 0) await new Promise<void>((r) => this.released.push(r));
+    if (!this.running) this.running = new Promise<void>((r) => (this.settle = r));
+  }
+
+  /** The run's result is in the store (or the pump stopped). */
+  runSettles(): void {
+    this.settle?.();
+    this.settle = null;
+    this.running = null;
+  }
+
+  /**
+   * Runs `take` with the runner at rest: after the run in flight has stored its result and
+   * before the next one starts, so that what the runner reads back (masks, overlay) belongs
+   * to the pane's result and to the frame it was computed on.
+   */
+  async hold<T>(take: () => Promise<T>): Promise<T> {
+    this.holds++;
+    try {
+      while (this.running) await this.running;
+      return await take();
+    } finally {
+      this.holds--;
+      if (this.holds === 0) for (const r of this.released.splice(0)) r();
+    }
+  }
 }
 
 export class Engine {
@@ -80,6 +132,12 @@ export class Engine {
   private gpuLost = false;
   private frame: Frame | null = null;
   private oldBitmaps: ImageBitmap[] = [];
+  /** Where the current frame comes from, kept with each pane's result (PaneState.resultFrame). */
+  private frameSource: Pick<ResultFrame, 'kind' | 'name' | 'original'> | null = null;
+  /** Frame bitmaps the panes showed at the last setFrame (Konva may still draw them this tick). */
+  private shownBefore = new Set<ImageBitmap>();
+  /** file name → image id of the last dropped COCO ground truth, for exports. */
+  private droppedImageIds = new Map<string, number>();
   private webcam: Webcam | null = null;
   private capturing = false;
   private readonly controllers = new Map<number, PaneController>();
@@ -123,20 +181,45 @@ export class Engine {
     const overlayMode: 'canvas' | 'readback' =
       askedOverlay === 'readback' || askedOverlay === 'canvas' ? askedOverlay : fallbackAdapter && OVERLAY_READBACK_ON_FALLBACK ? 'readback' : 'canvas';
     useStore.setState({ webgpu, fallbackAdapter, adapterName, defaultPath, overlayMode, envReady: true });
+    // A software GPU is said in plain words under the top bar (ui/runsOn.ts), not as a notice.
     if (!webgpu) notify('info', NO_WEBGPU_NOTICE);
-    else if (fallbackAdapter && !asked) {
-      notify(
-        'info',
-        `The GPU is a software emulation (${adapterName}): panes run inference on the CPU (ORT wasm) and post-processing in WGSL on the emulated GPU (“wasm+gpu”). Pick “webgpu” to run the whole model on it (slow).`,
-      );
-    }
     await this.loadSavedModels();
     const extra = this.params.get('manifest');
     if (extra) await this.addManifestFromUrl(extra);
+    await this.registerCachedModels();
     if (listModels().length === 0) notify('error', 'No model manifests were found under models/.');
-    const count = Math.max(1, Math.min(6, Number(this.params.get('panes')) || 1));
-    for (let i = 0; i < count; i++) this.addPane();
+    const count = Math.max(1, Math.min(MAX_PANES, Number(this.params.get('panes')) || 1));
+    if (!this.restoreLayout()) for (let i = 0; i < count; i++) this.addPane();
+    this.saveLayoutOnChange();
     void this.refreshCameras();
+    // The first screen shows a model at work: the first sample runs at once (`?autostart=0`:
+    // an empty start, as the e2e specs open the app).
+    if (this.params.get('autostart') !== '0') void this.openFirstSample();
+  }
+
+  /**
+   * The first bundled sample, opened on load unless the user got there first (an image, the
+   * webcam, an evaluation): nothing they opened is replaced. No samples: the empty pane's hint stays.
+   */
+  private async openFirstSample(): Promise<void> {
+    const userFirst = () => useStore.getState().frameId !== 0 || this.webcam !== null || useStore.getState().evalRun !== null;
+    try {
+      const gt = await loadSamples(import.meta.env.BASE_URL);
+      const fileName = gt.images.find((i) => i.fileName)?.fileName;
+      if (!fileName || userFirst()) return;
+      const response = await fetch(`${import.meta.env.BASE_URL}samples/${encodeURIComponent(fileName)}`);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const image = await decodeImage(await response.blob(), fileName);
+      // Checked again after the awaits, right before the frame is set.
+      if (userFirst()) {
+        image.bitmap.close();
+        return;
+      }
+      for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
+      this.setFrame(image.bitmap, image.width, image.height, 'image', fileName);
+    } catch (err) {
+      console.warn('The first sample could not be opened:', err);
+    }
   }
 
   /** `?manifest=<url>`: a ModelManifest JSON (this origin, or one `connect-src` allows; its `url` may be remote: see app/models/catalog.ts). */
@@ -151,12 +234,76 @@ export class Engine {
     }
   }
 
+  /**
+   * Remote models in Cache Storage join the pickers with the manifest stored next to their
+   * bytes (app/models/catalog.ts), so they run without their `?manifest=` link. One given
+   * by `?manifest=` or saved under the same id keeps its place.
+   */
+  private async registerCachedModels(): Promise<void> {
+    try {
+      for (const { url, manifest } of await cachedManifests()) {
+        const check = validateManifest(manifest);
+        if (!check.ok) {
+          notify('error', `The cached model ${url} has an unreadable manifest (${check.errors.slice(0, 3).join('; ')}); free it under “Manage models” and load it again.`);
+          continue;
+        }
+        if (getModel(check.manifest.id)) continue;
+        try {
+          addModel(check.manifest);
+        } catch (err) {
+          notify('error', `The cached model ${url} could not be listed (${errorText(err)}).`);
+        }
+      }
+    } catch (err) {
+      console.warn('cached models could not be listed', err);
+    }
+  }
+
+  /**
+   * The panes of the last visit (app/state/persist.ts), unless the URL describes its own.
+   * False when there is none to restore: the caller opens the default panes.
+   */
+  private restoreLayout(): boolean {
+    if (urlGivesLayout(this.params)) return false;
+    const { layout, problem } = loadLayout(layoutStorage());
+    if (problem) notify('info', `The saved pane layout was not used (${problem}).`);
+    const fallbackId = defaultModelId();
+    if (!layout || !fallbackId) return false;
+    const plan = restorePlan(layout, { classCount: (id) => getModel(id)?.classes.length, fallbackId, modelName: (id) => getModel(id)?.name ?? id });
+    for (const saved of plan.panes) {
+      this.addPane(saved.modelId);
+      const panes = useStore.getState().panes;
+      const manifest = getModel(saved.modelId)!;
+      updatePane(panes[panes.length - 1]!.key, { path: saved.path, settings: saved.settings ?? defaultSettings(manifest.defaults), hiddenClasses: saved.hiddenClasses });
+    }
+    if (plan.notes.length > 0) notify('info', `The saved pane layout was restored, but ${plan.notes.join('; ')}.`);
+    return true;
+  }
+
+  /** Writes the pane layout whenever it changes (debounced; not while an evaluation has swapped the settings). */
+  private saveLayoutOnChange(): void {
+    const storage = layoutStorage();
+    if (!storage) return;
+    const saver = layoutSaver(storage, (message) => notify('info', message));
+    const save = () => {
+      const s = useStore.getState();
+      if (!s.evalRun) saver.update(layoutOf(s.panes));
+    };
+    save();
+    useStore.subscribe((s, prev) => {
+      if (s.panes !== prev.panes || s.evalRun !== prev.evalRun) save();
+    });
+    // A reload right after a change still finds it.
+    addEventListener('pagehide', () => saver.flush());
+  }
+
   // ---------------------------------------------------------------- panes
 
-  addPane(): void {
+  /** A pane at the end, running `wanted` when given, else the last pane's model (or the default). */
+  addPane(wanted?: string): void {
     const s = useStore.getState();
     const last = s.panes[s.panes.length - 1];
-    const modelId = last?.modelId ?? defaultModelId(this.params.get('model')) ?? '';
+    const modelId = (wanted && getModel(wanted) ? wanted : last?.modelId) ?? defaultModelId(this.params.get('model')) ?? '';
     const manifest = getModel(modelId);
     const key = newPaneKey();
     const pane: PaneState = {
@@ -251,9 +398,29 @@ export class Engine {
 
   setHighlight(key: number, highlight: number | null): void {
     const pane = getPane(key);
-    if (!pane || pane.highlight === highlight) return;
-    updatePane(key, { highlight });
+    // A pinned instance stays highlighted whatever the pointer hovers (pinHighlight).
+    if (!pane || (pane.pinned && pane.highlight !== null) || pane.highlight === highlight) return;
+    updatePane(key, { highlight, pinned: false });
     void this.recompose(key);
+  }
+
+  /**
+   * A click on an instance (overlay or instance list) pins its highlight and details against
+   * hover; a click on the pinned one again, or null (Escape, a click beside every instance),
+   * unpins it.
+   */
+  pinHighlight(key: number, index: number | null): void {
+    const pane = getPane(key);
+    if (!pane) return;
+    const unpin = index === null || (pane.pinned && pane.highlight === index);
+    if (unpin && !pane.pinned) return;
+    updatePane(key, unpin ? { pinned: false, highlight: null } : { pinned: true, highlight: index });
+    void this.recompose(key);
+  }
+
+  /** How the pane draws its result: mask opacity, boxes and labels on or off (drawing and PNG export; nothing runs again). */
+  setDisplay(key: number, patch: Partial<Pick<PaneState, 'maskOpacity' | 'hideBoxes' | 'hideLabels'>>): void {
+    updatePane(key, patch);
   }
 
   toggleClass(key: number, classIndex: number): void {
@@ -318,6 +485,8 @@ export class Engine {
     let runner: PaneRunner | null = null;
     try {
       do {
+        // An export reading this pane's last result goes first (PaneController.hold).
+        await ctrl.beginRun();
         ctrl.pending = false;
         const pane = getPane(key);
         if (!this.frame || !pane) break;
@@ -336,7 +505,8 @@ export class Engine {
         // The latest frame once the model is loaded (a load can take a while and the frame
         // taken before it may have been replaced, its bitmap closed).
         const frame = this.frame;
-        if (!frame) break;
+        const source = this.frameSource;
+        if (!frame || !source) break;
         ctrl.frame = frame;
         updatePane(key, { status: 'running', message: '' });
         const latest = getPane(key)!;
@@ -349,7 +519,7 @@ export class Engine {
           continue;
         }
         const now = performance.now();
-        const interval = ctrl.lastDoneAt > 0 && this.webcam ? now - ctrl.lastDoneAt : out.result.timings.total ?? 0;
+        const interval = ctrl.lastDoneAt > 0 && this.streaming() ? now - ctrl.lastDoneAt : out.result.timings.total ?? 0;
         ctrl.lastDoneAt = now;
         // A hovered instance stays highlighted while the webcam runs: it follows its object
         // (the hover may have come during the run: read it now, against the result shown).
@@ -357,14 +527,16 @@ export class Engine {
         const highlight = followHighlight(shown.result?.detections, shown.highlight, out.result.detections);
         updatePane(key, (p) => {
           const instant = interval > 0 ? 1000 / interval : 0;
-          const fps = this.webcam && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
+          const fps = this.streaming() && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
           p.overlay?.close();
           return {
             result: out.result,
             resultFrameId: frame.id,
+            // The pane draws this result on this frame, and exports take the two together.
+            resultFrame: { id: frame.id, bitmap: frame.bitmap, width: frame.width, height: frame.height, ...source },
             overlay: out.overlay,
             overlayOnCanvas: out.onCanvas,
-            status: this.webcam ? 'running' : ctrl.pending ? 'running' : 'done',
+            status: this.streaming() ? 'running' : ctrl.pending ? 'running' : 'done',
             highlight,
             fps,
             frames: p.frames + 1,
@@ -372,6 +544,7 @@ export class Engine {
           };
         });
         if (highlight !== null) await this.recomposeNow(ctrl, key);
+        ctrl.runSettles();
       } while (ctrl.pending);
     } catch (err) {
       // A run on a runner that was replaced or a pane that was removed meanwhile is not a failure to show.
@@ -388,6 +561,7 @@ export class Engine {
     } finally {
       ctrl.busy = false;
       ctrl.frame = null;
+      ctrl.runSettles();
       for (const r of ctrl.retired.splice(0)) r.dispose();
     }
   }
@@ -431,14 +605,26 @@ export class Engine {
 
   // ---------------------------------------------------------------- sources
 
-  private setFrame(bitmap: ImageBitmap, width: number, height: number, kind: 'image' | 'webcam', name: string): void {
+  private setFrame(
+    bitmap: ImageBitmap,
+    width: number,
+    height: number,
+    kind: 'image' | 'webcam' | 'video',
+    name: string,
+    original: ResultFrame['original'] = null,
+  ): void {
     const prev = useStore.getState();
     const id = prev.frameId + 1;
     this.frame = new Frame(id, bitmap, width, height);
+    this.frameSource = { kind, name, original };
     // Konva may still draw the previous bitmap this tick: close bitmaps two frames late,
-    // and never one a pane's run in flight still works on.
+    // and never one a pane's run in flight still works on, nor one a pane shows its result
+    // on (now or at the last frame: it may still be drawn this tick).
     if (prev.frameBitmap) this.oldBitmaps.push(prev.frameBitmap);
+    const shown = new Set(prev.panes.flatMap((p) => (p.resultFrame ? [p.resultFrame.bitmap] : [])));
     const inUse = new Set([...this.controllers.values()].map((c) => c.frame?.bitmap));
+    for (const b of [...shown, ...this.shownBefore]) inUse.add(b);
+    this.shownBefore = shown;
     while (this.oldBitmaps.length > 2) {
       const i = this.oldBitmaps.findIndex((b) => !inUse.has(b));
       if (i < 0 || i >= this.oldBitmaps.length - 2) break;
@@ -453,9 +639,9 @@ export class Engine {
       frameHeight: height,
       frameId: id,
       frameBitmap: bitmap,
-      // A highlight refers to the previous result's instance order; on the webcam it
-      // follows its object into the next result instead (followHighlight).
-      panes: kind === 'webcam' ? s.panes : s.panes.map((p) => (p.highlight === null ? p : { ...p, highlight: null })),
+      // A highlight refers to the previous result's instance order; on the webcam (or a
+      // video) it follows its object into the next result instead (followHighlight).
+      panes: kind === 'webcam' || kind === 'video' ? s.panes : s.panes.map((p) => (p.highlight === null ? p : { ...p, highlight: null })),
     }));
     for (const key of this.controllers.keys()) void this.pump(key);
   }
@@ -475,8 +661,9 @@ export class Engine {
     };
   }
 
-  /** A dropped / opened file: an ONNX model (added to the pickers and run in the first pane) or an image. */
+  /** A dropped / opened file: an ONNX model (added to the pickers and run in the first pane), a video or an image. */
   async openFile(file: File): Promise<void> {
+    if (videoType(file)) return this.openVideo(file);
     if (!/\.onnx$/i.test(file.name)) return this.openImage(file, file.name);
     return this.addOnnxModel(file);
   }
@@ -517,7 +704,7 @@ export class Engine {
   /**
    * A dropped / picked .onnx: recognised, checked with ORT, saved (models/fromOnnx.ts),
    * added to the pickers; when the file does not name its classes the class-names dialog
-   * opens first, and the model runs in pane 1 once it is answered.
+   * opens first, and the model runs in a new pane once it is answered (useDroppedModel).
    */
   async addOnnxModel(file: File): Promise<void> {
     try {
@@ -538,12 +725,24 @@ export class Engine {
     }
   }
 
+  /**
+   * A new model gets a pane of its own, added at the end; with MAX_PANES open it takes the
+   * last pane instead. Either way the notice says which pane runs it (and what it replaced).
+   */
   private useDroppedModel(id: string): void {
     const manifest = getModel(id);
     if (!manifest) return;
-    notify('info', `Model added: ${manifest.name}. It runs in pane 1.`);
-    const first = useStore.getState().panes[0];
-    if (first) this.setModel(first.key, id);
+    const before = useStore.getState().panes;
+    const replaced = before.length >= MAX_PANES ? before[before.length - 1]! : null;
+    if (replaced) this.setModel(replaced.key, id);
+    else this.addPane(id);
+    const n = useStore.getState().panes.length;
+    notify(
+      'info',
+      replaced
+        ? `Model added: ${manifest.name}. It runs in pane ${n}, in place of ${getModel(replaced.modelId)?.name ?? replaced.modelId} (${MAX_PANES} panes is the most; pick that model again in pane ${n}'s menu).`
+        : `Model added: ${manifest.name}. It runs in a new pane, pane ${n}.`,
+    );
   }
 
   /**
@@ -583,15 +782,27 @@ export class Engine {
       addModel(updated);
       await this.refreshSavedModels();
       this.useDroppedModel(updated.id);
-      // Closed last: once the dialog is gone, the model is saved, listed and in pane 1.
+      // Closed last: once the dialog is gone, the model is saved, listed and in its pane.
       useStore.setState({ classNamesRequest: null });
     } catch (err) {
       useStore.setState({ classNamesRequest: { ...request, error: errorText(err) } });
     }
   }
 
-  /** Deletes a saved model; panes that ran it switch to the default model. */
+  /** What deleting a saved model would do: the panes (numbered from 1) that run it, and the model they would switch to. */
+  deleteImpact(id: string): { panes: number[]; fallbackName: string } {
+    const preferred = this.params.get('model');
+    const fallback = defaultModelId(preferred === id ? null : preferred);
+    return {
+      panes: useStore.getState().panes.flatMap((p, i) => (p.modelId === id ? [i + 1] : [])),
+      fallbackName: (fallback && fallback !== id && getModel(fallback)?.name) || 'no model',
+    };
+  }
+
+  /** Deletes a saved model; panes that ran it switch to the default model, and a notice names them. */
   async deleteSavedModel(id: string): Promise<void> {
+    const name = getModel(id)?.name ?? id;
+    const using = this.deleteImpact(id).panes;
     try {
       await userModels?.remove(id);
     } catch (err) {
@@ -610,21 +821,24 @@ export class Engine {
     }
     if (useStore.getState().classNamesRequest?.modelId === id) useStore.setState({ classNamesRequest: null });
     await this.refreshSavedModels();
+    const switched = using.length === 0 ? '' : fallback ? ` ${panesText(using)} now ${using.length > 1 ? 'run' : 'runs'} ${getModel(fallback)?.name ?? fallback}.` : ` ${panesText(using)} ${using.length > 1 ? 'have' : 'has'} no model left.`;
+    notify('info', `Deleted the saved model ${name}.${switched}`);
   }
 
   async openImage(blob: Blob, name: string, restore = this.markPanesRunning()): Promise<void> {
     try {
       const image = await decodeImage(blob, name);
       if (this.webcam) this.stopWebcam();
+      this.closeVideo();
       for (const note of image.notes) notify('info', note);
       if (image.downscaledFrom) {
         notify(
           'info',
-          `“${name}” is ${image.downscaledFrom.width}×${image.downscaledFrom.height}: it was downscaled to ${image.width}×${image.height} for display and inference; boxes are in the downscaled pixels.`,
+          `“${name}” is ${image.downscaledFrom.width}×${image.downscaledFrom.height}: it was downscaled to ${image.width}×${image.height} for display and inference; exported boxes and masks are in the original's pixels.`,
         );
       }
       for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
-      this.setFrame(image.bitmap, image.width, image.height, 'image', name);
+      this.setFrame(image.bitmap, image.width, image.height, 'image', name, image.downscaledFrom);
     } catch (err) {
       restore();
       notify('error', err instanceof SourceError ? err.message : `This file could not be opened: ${errorText(err)}`);
@@ -689,6 +903,8 @@ export class Engine {
     useStore.setState({ webcamActive: true });
     try {
       await webcam.start(useStore.getState().cameraId);
+      // The camera is the source now (a video is closed only once it is: a refused camera keeps it).
+      this.closeVideo();
       for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
       await this.refreshCameras();
       const opened = webcam.deviceId();
@@ -730,6 +946,107 @@ export class Engine {
       });
   }
 
+  // ---------------------------------------------------------------- video file
+
+  private videoFile: VideoFile | null = null;
+  /** Bumped by every video frame capture: one overtaken by a newer capture (a pause, a step) is dropped. */
+  private videoCapture = 0;
+  /** Captures in flight of frames the video stopped on: the panes are not 'done' before those ran. */
+  private videoStills = 0;
+
+  /** More frames are coming (the webcam, a video playing, seeking or being captured): a pane that finishes stays 'running'. */
+  private streaming(): boolean {
+    return this.webcam !== null || this.videoFile?.moving === true || this.videoStills > 0;
+  }
+
+  /**
+   * A dropped / opened video becomes the source, paused on its first frame (the panes run on
+   * it); play, pause, step and seek come from the source bar's transport row. A file the
+   * browser cannot play gets a message and the source so far stays.
+   */
+  async openVideo(file: File): Promise<void> {
+    if (useStore.getState().evalRun) {
+      // The evaluation drives the panes image by image; a video would take the frames from under it.
+      notify('info', 'A video can be opened once the evaluation is done (or stopped).');
+      return;
+    }
+    const video: VideoFile = new VideoFile(
+      file,
+      (_element, still) => this.onVideoFileFrame(video, still),
+      () => {
+        if (this.videoFile === video) useVideoTransport.setState({ transport: video.transport() });
+      },
+    );
+    try {
+      await video.open();
+    } catch (err) {
+      notify('error', err instanceof SourceError ? err.message : `This video could not be opened: ${errorText(err)}`);
+      return;
+    }
+    if (this.webcam) this.stopWebcam();
+    this.closeVideo();
+    this.videoFile = video;
+    // A new source is the user trying again: panes halted by an error run on it.
+    for (const c of this.controllers.values()) c.halted = false;
+    for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
+    useVideoTransport.setState({ transport: video.transport() });
+    this.onVideoFileFrame(video, true);
+  }
+
+  async playVideo(): Promise<void> {
+    try {
+      await this.videoFile?.play();
+    } catch (err) {
+      notify('error', `The video could not be played: ${errorText(err)}`);
+    }
+  }
+
+  pauseVideo(): void {
+    this.videoFile?.pause();
+  }
+
+  stepVideo(): void {
+    this.videoFile?.step();
+  }
+
+  seekVideo(seconds: number): void {
+    this.videoFile?.seek(seconds);
+  }
+
+  private closeVideo(): void {
+    if (!this.videoFile) return;
+    this.videoFile.close();
+    this.videoFile = null;
+    useVideoTransport.setState({ transport: null });
+  }
+
+  private onVideoFileFrame(source: VideoFile, still: boolean): void {
+    if (this.videoFile !== source || this.webcam) return;
+    // While it plays, frames are dropped while any pane is busy (as the webcam's); a frame the
+    // video stopped on is always taken: the panes must end on that one.
+    if (!still && (this.capturing || [...this.controllers.values()].some((c) => c.busy))) return;
+    const capture = ++this.videoCapture;
+    if (still) this.videoStills++;
+    else this.capturing = true;
+    const { width, height } = source;
+    createImageBitmap(source.video)
+      .then((bitmap) => {
+        // Overtaken by a newer capture, or the source changed meanwhile: not this frame.
+        if (this.videoFile === source && capture === this.videoCapture && !this.webcam) this.setFrame(bitmap, width, height, 'video', source.name);
+        else bitmap.close();
+      })
+      .catch((err) => console.warn('video frame capture failed', err))
+      .finally(() => {
+        if (still) this.videoStills--;
+        else this.capturing = false;
+        if (this.streaming()) return;
+        // No frame follows (a failed or dropped capture): panes waiting for one show their last result.
+        for (const p of useStore.getState().panes) {
+          if (p.status === 'running' && !this.controllers.get(p.key)?.busy) updatePane(p.key, { status: p.result ? 'done' : 'idle' });
+        }
+      });
+  }
+
   // ---------------------------------------------------------------- evaluation
 
   /** Set by stopEvaluation: the evaluation ends after the image in progress. */
@@ -764,6 +1081,8 @@ export class Engine {
     if (source.missing.length) {
       notify('info', `${source.missing.length} of the ${source.dataset.images.length} images ${json.name} names were not dropped with it; evaluating the ${source.images.length} that were.`);
     }
+    // Its images, exported later, keep the ids this ground truth gives them.
+    this.droppedImageIds = source.dataset.imageIdByFileName;
     await this.evaluate(source);
   }
 
@@ -779,13 +1098,14 @@ export class Engine {
       notify('info', 'An evaluation is already running.');
       return;
     }
-    if (this.webcam) this.stopWebcam();
     const panes = useStore.getState().panes.filter((p) => getModel(p.modelId));
     if (panes.length === 0) return;
     const saved = new Map(panes.map((p) => [p.key, p.settings] as const));
     const sessions = new Map(panes.map((p) => [p.key, new EvalSession(source.dataset)] as const));
-    for (const p of panes) updatePane(p.key, { settings: evaluationSettings(p.settings, getModel(p.modelId)!), evaluation: null });
     useStore.setState({ evalRun: { source: source.name, done: 0, total: source.images.length } });
+    // The user's image or webcam is set aside and put back at the end (restoreSource).
+    const paused = await this.pauseSource();
+    for (const p of panes) updatePane(p.key, { settings: evaluationSettings(p.settings, getModel(p.modelId)!), evaluation: null });
     this.evalStopAsked = false;
     const skipped: string[] = [];
     try {
@@ -839,9 +1159,56 @@ export class Engine {
     } finally {
       useStore.setState({ evalRun: null });
       for (const [key, settings] of saved) {
-        if (getPane(key)) this.setSettings(key, settings);
+        if (!getPane(key)) continue;
+        // An image coming back runs the panes with their settings: no run on the last evaluation image first.
+        if (paused.kind === 'image') {
+          this.resume(key);
+          updatePane(key, { settings, highlight: null });
+        } else this.setSettings(key, settings);
       }
+      this.restoreSource(paused);
     }
+  }
+
+  /** What was on screen when an evaluation started: the webcam is stopped, an image copied (the evaluation's images replace it). */
+  private async pauseSource(): Promise<PausedSource> {
+    if (this.webcam) {
+      this.stopWebcam();
+      notify('info', 'The webcam is paused during the evaluation; it starts again when the evaluation ends.');
+      return { kind: 'webcam' };
+    }
+    if (this.videoFile) {
+      const { file } = this.videoFile;
+      const time = this.videoFile.transport().time;
+      this.closeVideo();
+      notify('info', `The video “${file.name}” is set aside during the evaluation; it comes back at the same place when the evaluation ends.`);
+      return { kind: 'video', file, time };
+    }
+    const { sourceKind, sourceName } = useStore.getState();
+    if (sourceKind !== 'image' || !this.frame) return { kind: 'none' };
+    const { width, height } = this.frame;
+    try {
+      // A copy of its own: the frame's bitmap is closed once the evaluation's images replace it.
+      const bitmap = await createImageBitmap(this.frame.bitmap);
+      notify('info', `“${sourceName}” is set aside during the evaluation; it comes back when the evaluation ends.`);
+      return { kind: 'image', bitmap, width, height, name: sourceName };
+    } catch (err) {
+      console.warn('the image on screen could not be kept for after the evaluation', err);
+      return { kind: 'none' };
+    }
+  }
+
+  /** Puts back what pauseSource set aside: the image (the panes run on it again) or the webcam. */
+  private restoreSource(paused: PausedSource): void {
+    if (paused.kind === 'webcam') void this.startWebcam();
+    if (paused.kind === 'video') {
+      void this.openVideo(paused.file).then(() => {
+        if (paused.time > 0) this.seekVideo(paused.time);
+      });
+    }
+    if (paused.kind !== 'image') return;
+    for (const p of useStore.getState().panes) updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
+    this.setFrame(paused.bitmap, paused.width, paused.height, 'image', paused.name);
   }
 
   /** Resolves once every pane has a result for this frame, has failed, or is gone. */
@@ -897,6 +1264,7 @@ export class Engine {
       giveUp
         ? `The GPU device was lost ${this.lossTimes.length} times in a minute (${info.message || info.reason}): panes stay on the CPU. Reload the page to try the GPU again.`
         : `The GPU device was lost (${info.message || info.reason}). Recovering…`,
+      { topic: 'gpu-device' }, // one notice for the device's state: "recovered" (or not) replaces it
     );
     for (const ctrl of this.controllers.values()) {
       ctrl.halted = false;
@@ -919,13 +1287,13 @@ export class Engine {
         const gpu = await this.acquire();
         this.device = gpu.device;
         this.gpuLost = false;
-        notify('info', 'The GPU device was recovered; panes run on it again.');
+        notify('info', 'The GPU device was recovered; panes run on it again.', { topic: 'gpu-device' });
         return;
       } catch (err) {
         last = err;
       }
     }
-    notify('error', `No GPU device could be acquired again after ${REACQUIRE_DELAYS_MS.length} tries (${errorText(last)}): panes run on the CPU.`);
+    notify('error', `No GPU device could be acquired again after ${REACQUIRE_DELAYS_MS.length} tries (${errorText(last)}): panes run on the CPU.`, { topic: 'gpu-device' });
   }
 
   /** GPU errors outside our scoped sections (app/gpu/errorScope.ts), e.g. in ORT's own work: shown once per message. */
@@ -950,43 +1318,84 @@ export class Engine {
 
   // ---------------------------------------------------------------- exports
 
+  /**
+   * COCO results of the pane's result, its masks read with the runner at rest (a webcam run
+   * in flight stores its result first, the next waits): one frame's boxes and masks, named by
+   * image or frame and model. An image no dataset names gets the images file beside it.
+   */
   async exportJson(key: number): Promise<void> {
-    const pane = getPane(key);
     const ctrl = this.controllers.get(key);
-    const manifest = pane && getModel(pane.modelId);
-    if (!pane?.result || !ctrl?.runner || !manifest) {
-      notify('info', 'Nothing to export yet: open an image first.');
-      return;
-    }
+    if (!ctrl) return;
     try {
-      const masks = await ctrl.runner.readMasks();
-      const fileName = useStore.getState().sourceName;
-      const imageId = (await this.loadSampleIds()).get(fileName);
-      const json = await exportCocoJson(pane.result, masks, manifest, fileName, imageId);
-      downloadBlob(new Blob([json], { type: 'application/json' }), `segarena-${manifest.id}-results.json`);
+      const taken = await ctrl.hold(async () => {
+        const pane = getPane(key);
+        const manifest = pane && getModel(pane.modelId);
+        if (!pane?.result || !pane.resultFrame || !ctrl.runner || !manifest) return null;
+        return { result: pane.result, frame: pane.resultFrame, manifest, masks: await ctrl.runner.readMasks() };
+      });
+      if (!taken) {
+        notify('info', 'Nothing to export yet: open an image first.');
+        return;
+      }
+      const image = await this.exportImage(taken.frame);
+      const base = exportBaseName(image.fileName, taken.manifest.id);
+      const json = exportCocoJson(taken.result, taken.masks, taken.manifest, image);
+      downloadBlob(new Blob([json], { type: 'application/json' }), `${base}-results.json`);
+      if (!image.fromDataset) {
+        downloadBlob(new Blob([exportImagesJson(image, taken.manifest)], { type: 'application/json' }), `${base}-images.json`);
+      }
     } catch (err) {
       notify('error', `Export failed: ${errorText(err)}`);
     }
   }
 
+  /** The pane's result drawn on the frame it was computed on, as the pane shows it. */
   async exportPng(key: number): Promise<void> {
-    const pane = getPane(key);
     const ctrl = this.controllers.get(key);
-    const manifest = pane && getModel(pane.modelId);
-    const bitmap = useStore.getState().frameBitmap;
-    if (!pane?.result || !manifest || !bitmap) {
-      notify('info', 'Nothing to export yet: open an image first.');
-      return;
-    }
+    if (!ctrl) return;
     try {
-      // The overlay on a WebGPU canvas is read back now, for the export only.
-      const overlay = pane.overlayOnCanvas && ctrl?.runner ? await ctrl.runner.overlaySnapshot() : pane.overlay;
-      const blob = await exportPng(bitmap, pane, manifest, overlay);
-      if (overlay && overlay !== pane.overlay) overlay.close();
-      downloadBlob(blob, `segarena-${manifest.id}.png`);
+      const taken = await ctrl.hold(async () => {
+        const pane = getPane(key);
+        const manifest = pane && getModel(pane.modelId);
+        if (!pane?.result || !pane.resultFrame || !manifest) return null;
+        // The overlay on a WebGPU canvas is read back now, for the export only; drawn before
+        // the hold ends (the next result closes the pane's overlay bitmap).
+        const overlay = pane.overlayOnCanvas && ctrl.runner ? await ctrl.runner.overlaySnapshot() : pane.overlay;
+        const blob = await exportPng(pane.resultFrame.bitmap, pane, manifest, overlay);
+        if (overlay && overlay !== pane.overlay) overlay.close();
+        return { blob, frame: pane.resultFrame, manifest };
+      });
+      if (!taken) {
+        notify('info', 'Nothing to export yet: open an image first.');
+        return;
+      }
+      downloadBlob(taken.blob, pngFileName(await this.exportImage(taken.frame), taken.manifest.id));
     } catch (err) {
       notify('error', `Export failed: ${errorText(err)}`);
     }
+  }
+
+  /** A frame's name and id in the COCO files: the dataset's id (samples, a dropped ground truth), else the frame's own id. */
+  private async exportImage(frame: ResultFrame): Promise<ExportImage> {
+    const fileName = exportFileName(frame);
+    const datasetId = frame.kind === 'image' ? ((await this.loadSampleIds()).get(fileName) ?? this.droppedImageIds.get(fileName)) : undefined;
+    return {
+      fileName,
+      imageId: datasetId ?? frame.id,
+      width: frame.width,
+      height: frame.height,
+      ...(frame.original ? { original: frame.original } : {}),
+      fromDataset: datasetId !== undefined,
+    };
+  }
+}
+
+/** The browser's localStorage, or null where there is none or it is refused (sandboxed frames, privacy settings). */
+function layoutStorage(): LayoutStorage | null {
+  try {
+    return typeof localStorage !== 'undefined' ? localStorage : null;
+  } catch {
+    return null;
   }
 }
 
@@ -1001,6 +1410,12 @@ function defaultSettings(d: PostprocessSettings & { confThreshold?: number }): P
 
 function viewOf(p: PaneState): OverlayView {
   return { highlight: p.highlight, hiddenClasses: p.hiddenClasses };
+}
+
+/** [2] → "Pane 2", [1, 3] → "Panes 1 and 3", [1, 2, 4] → "Panes 1, 2 and 4". */
+function panesText(numbers: number[]): string {
+  if (numbers.length === 1) return `Pane ${numbers[0]}`;
+  return `Panes ${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
 }
 
 function paneIndex(key: number): number {

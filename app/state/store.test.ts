@@ -1,5 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { dismissNotice, newPaneKey, notify, snapshot, updatePane, useStore, type PaneState } from './store';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  dismissNotice, holdNoticeFading, INFO_FADE_MS, newPaneKey, NOTICE_LOG_LENGTH, notify, snapshot, updatePane, useStore, type PaneState,
+} from './store';
 
 function pane(key: number): PaneState {
   return {
@@ -24,7 +26,11 @@ function pane(key: number): PaneState {
 }
 
 describe('store', () => {
-  beforeEach(() => useStore.setState({ panes: [], notices: [] }));
+  beforeEach(() => {
+    // Dismissed one by one, so that no fading is left over from the last test.
+    for (const n of useStore.getState().notices) dismissNotice(n.id);
+    useStore.setState({ panes: [], notices: [], noticeLog: [] });
+  });
 
   it('notices: the same text is shown once, the newest last; dismiss removes one', () => {
     notify('info', 'a');
@@ -33,6 +39,97 @@ describe('store', () => {
     expect(useStore.getState().notices.map((n) => n.text)).toEqual(['b', 'a']);
     dismissNotice(b);
     expect(useStore.getState().notices.map((n) => n.text)).toEqual(['a']);
+  });
+
+  describe('notices', () => {
+    beforeEach(() => vi.useFakeTimers());
+    afterEach(() => {
+      holdNoticeFading(false);
+      vi.useRealTimers();
+    });
+    const shown = () => useStore.getState().notices.map((n) => `${n.kind}:${n.text}×${n.count}`);
+
+    it('repeats (same kind and text) collapse into one with a count, moved to the end; same text of another kind stays apart', () => {
+      const first = notify('error', 'bad file');
+      notify('error', 'other');
+      expect(notify('error', 'bad file')).toBe(first);
+      notify('error', 'bad file');
+      notify('info', 'bad file');
+      expect(shown()).toEqual(['error:other×1', 'error:bad file×3', 'info:bad file×1']);
+      expect(snapshot().notices).toEqual([
+        { kind: 'error', text: 'other', count: 1 },
+        { kind: 'error', text: 'bad file', count: 3 },
+        { kind: 'info', text: 'bad file', count: 1 },
+      ]);
+    });
+
+    it('infos fade after INFO_FADE_MS, errors stay until dismissed; a repeat restarts the fade', () => {
+      const error = notify('error', 'broken');
+      notify('info', 'hello');
+      vi.advanceTimersByTime(INFO_FADE_MS - 1000);
+      notify('info', 'hello');
+      vi.advanceTimersByTime(INFO_FADE_MS - 1);
+      expect(shown()).toEqual(['error:broken×1', 'info:hello×2']);
+      vi.advanceTimersByTime(1);
+      expect(shown()).toEqual(['error:broken×1']);
+      vi.advanceTimersByTime(10 * INFO_FADE_MS);
+      expect(shown()).toEqual(['error:broken×1']);
+      dismissNotice(error);
+      expect(shown()).toEqual([]);
+    });
+
+    it('held (pointer or focus on the notices), infos do not fade; released, they get INFO_FADE_MS again', () => {
+      notify('info', 'before');
+      holdNoticeFading(true);
+      notify('info', 'during');
+      vi.advanceTimersByTime(3 * INFO_FADE_MS);
+      expect(shown()).toEqual(['info:before×1', 'info:during×1']);
+      holdNoticeFading(false);
+      vi.advanceTimersByTime(INFO_FADE_MS - 1);
+      expect(shown()).toHaveLength(2);
+      vi.advanceTimersByTime(1);
+      expect(shown()).toEqual([]);
+    });
+
+    it('a notice with a topic replaces the shown one of that topic (device lost → recovered → lost again)', () => {
+      notify('error', 'unrelated');
+      notify('error', 'device lost', { topic: 'gpu' });
+      notify('info', 'device recovered', { topic: 'gpu' });
+      expect(shown()).toEqual(['error:unrelated×1', 'info:device recovered×1']);
+      notify('error', 'device lost', { topic: 'gpu' });
+      expect(shown()).toEqual(['error:unrelated×1', 'error:device lost×1']);
+      // The replaced info's fade is cancelled: it does not take the new notice with it.
+      vi.advanceTimersByTime(2 * INFO_FADE_MS);
+      expect(shown()).toEqual(['error:unrelated×1', 'error:device lost×1']);
+      // Without a topic nothing is replaced.
+      notify('info', 'device recovered');
+      expect(shown()).toHaveLength(3);
+    });
+
+    it('noticeLog keeps what faded, was dismissed or replaced, with counts, bounded to NOTICE_LOG_LENGTH', () => {
+      const e = notify('error', 'lost', { topic: 'gpu' });
+      notify('info', 'recovered', { topic: 'gpu' });
+      notify('info', 'recovered', { topic: 'gpu' });
+      dismissNotice(e);
+      vi.advanceTimersByTime(INFO_FADE_MS);
+      expect(shown()).toEqual([]);
+      expect(snapshot().noticeLog).toEqual([
+        { kind: 'error', text: 'lost', count: 1 },
+        { kind: 'info', text: 'recovered', count: 2 },
+      ]);
+      for (let i = 0; i < NOTICE_LOG_LENGTH + 5; i++) notify('error', `e${i}`);
+      const log = snapshot().noticeLog;
+      expect(log).toHaveLength(NOTICE_LOG_LENGTH);
+      expect(log.at(-1)!.text).toBe(`e${NOTICE_LOG_LENGTH + 4}`);
+      expect(log[0]!.text).toBe('e5');
+    });
+
+    it('the notices kept are bounded (oldest dropped), however many errors come', () => {
+      for (let i = 0; i < 200; i++) notify('error', `e${i}`);
+      const n = useStore.getState().notices;
+      expect(n.length).toBeLessThan(200);
+      expect(n.at(-1)!.text).toBe('e199');
+    });
   });
 
   it('updatePane changes only the pane with that key', () => {

@@ -66,7 +66,7 @@ export interface CameraInfo {
 }
 
 export interface SourceSlice {
-  sourceKind: 'none' | 'image' | 'webcam';
+  sourceKind: 'none' | 'image' | 'webcam' | 'video';
   sourceName: string;
   /** Size of the working frame (after a downscale of huge images). */
   frameWidth: number;
@@ -109,6 +109,21 @@ export interface EvalRun {
   total: number;
 }
 
+/** One frame as a pane's result keeps it (PaneState.resultFrame). */
+export interface ResultFrame {
+  /** The store's frameId when it was the latest frame. */
+  id: number;
+  bitmap: ImageBitmap;
+  /** The working size (the result's coordinates). */
+  width: number;
+  height: number;
+  kind: Exclude<SourceSlice['sourceKind'], 'none'>;
+  /** The source's name (file name, or the camera's). */
+  name: string;
+  /** Size of the original image when it was downscaled for the app (MAX_FRAME_SIDE), else null. */
+  original: { width: number; height: number } | null;
+}
+
 export interface PaneState {
   /** Stable key (pane index may change when a pane is removed). */
   key: number;
@@ -131,6 +146,15 @@ export interface PaneState {
   hiddenClasses: number[];
   /** Index into result.detections of the hovered instance. */
   highlight: number | null;
+  /** The highlight was pinned by a click (overlay or list): hover leaves it until a click again or Escape. */
+  pinned?: boolean;
+  /** The frame `result` was computed on: the pane draws its result on it, and exports take both together. */
+  resultFrame?: ResultFrame | null;
+  /** How the masks overlay is drawn over the frame, 0–1 (default 1: the overlay's own alpha). */
+  maskOpacity?: number;
+  /** Boxes or labels switched off for this pane (drawing and PNG export). */
+  hideBoxes?: boolean;
+  hideLabels?: boolean;
   fps: number;
   /** Frames processed since the source started. */
   frames: number;
@@ -142,10 +166,25 @@ export interface Notice {
   id: number;
   kind: 'error' | 'info';
   text: string;
+  /** How many times it was notified (repeats collapse into one notice). */
+  count: number;
+  /** A notice with a topic replaces the previous one of that topic (device lost → recovered). */
+  topic?: string;
+}
+
+/** One entry of the notice history: every notice shown, also after it faded or was dismissed. */
+export interface NoticeLogEntry {
+  id: number;
+  kind: Notice['kind'];
+  text: string;
+  count: number;
 }
 
 export interface NoticesSlice {
+  /** On screen, oldest first. */
   notices: Notice[];
+  /** The last NOTICE_LOG_LENGTH notices shown, oldest first. */
+  noticeLog: NoticeLogEntry[];
 }
 
 export type State = EnvSlice & SourceSlice & { panes: PaneState[] } & NoticesSlice & ModelsSlice & { evalRun: EvalRun | null };
@@ -174,6 +213,7 @@ export const useStore = create<State>()(() => ({
 
   panes: [],
   notices: [],
+  noticeLog: [],
   evalRun: null,
 }));
 
@@ -182,14 +222,91 @@ let nextPaneKey = 1;
 
 // ---- actions (plain functions: the engine and the UI call them) ----
 
-export function notify(kind: Notice['kind'], text: string): number {
-  const id = nextNoticeId++;
-  useStore.setState((s) => ({ notices: [...s.notices.filter((n) => n.text !== text), { id, kind, text }].slice(-6) }));
-  return id;
+/** How long an info notice stays (restarted when it repeats, or when the pointer/focus leaves the notices). Errors stay until dismissed. */
+export const INFO_FADE_MS = 8000;
+/** Notices kept at most (oldest dropped first); the UI shows only a few of them at once. */
+const MAX_NOTICES = 30;
+/** Entries kept in `noticeLog`. */
+export const NOTICE_LOG_LENGTH = 50;
+
+/**
+ * Fading counts ticks, not clock time: while the page is blocked (a long wasm inference on the
+ * main thread) no tick comes, and the one after the block counts once, so a busy page does
+ * not use up the time an info is there to be read.
+ */
+const FADE_TICK_MS = 250;
+/** Info id → ms it has left on screen. */
+const fadeLeft = new Map<number, number>();
+let fadeTimer: ReturnType<typeof setTimeout> | null = null;
+/** True while the user points at or focuses the notices: infos do not fade under them. */
+let fadeHeld = false;
+
+function armFadeTick(): void {
+  if (fadeTimer === null && !fadeHeld && fadeLeft.size > 0) fadeTimer = setTimeout(fadeTick, FADE_TICK_MS);
+}
+
+function fadeTick(): void {
+  fadeTimer = null;
+  for (const [id, left] of fadeLeft) {
+    if (left <= FADE_TICK_MS) dismissNotice(id);
+    else fadeLeft.set(id, left - FADE_TICK_MS);
+  }
+  armFadeTick();
+}
+
+function clearFade(id: number): void {
+  fadeLeft.delete(id);
+  // Nothing left to fade: no ticking.
+  if (fadeLeft.size === 0 && fadeTimer !== null) {
+    clearTimeout(fadeTimer);
+    fadeTimer = null;
+  }
+}
+
+function scheduleFade(id: number): void {
+  fadeLeft.set(id, INFO_FADE_MS);
+  armFadeTick();
+}
+
+/**
+ * Shows a notice, newest last. The same kind and text again collapses into the shown one
+ * (its count goes up, it moves to the end); a `topic` replaces the shown notice of that topic.
+ * Returns the notice's id.
+ */
+export function notify(kind: Notice['kind'], text: string, options: { topic?: string } = {}): number {
+  const { topic } = options;
+  const { notices, noticeLog } = useStore.getState();
+  const same = notices.find((n) => n.kind === kind && n.text === text);
+  const notice: Notice = same
+    ? { ...same, count: same.count + 1, topic: topic ?? same.topic }
+    : { id: nextNoticeId++, kind, text, count: 1, topic };
+  const replaced = notices.filter((n) => n.id !== notice.id && topic !== undefined && n.topic === topic);
+  const dropped = new Set([notice.id, ...replaced.map((n) => n.id)]);
+  const kept = [...notices.filter((n) => !dropped.has(n.id)), notice];
+  for (const n of [...replaced, ...kept.slice(0, -MAX_NOTICES)]) clearFade(n.id);
+  const logged = noticeLog.some((e) => e.id === notice.id);
+  useStore.setState({
+    notices: kept.slice(-MAX_NOTICES),
+    noticeLog: logged
+      ? noticeLog.map((e) => (e.id === notice.id ? { ...e, count: notice.count } : e))
+      : [...noticeLog, { id: notice.id, kind, text, count: notice.count }].slice(-NOTICE_LOG_LENGTH),
+  });
+  if (kind === 'info') scheduleFade(notice.id);
+  return notice.id;
 }
 
 export function dismissNotice(id: number): void {
+  clearFade(id);
   useStore.setState((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
+}
+
+/** Holds the infos' fading while the user reads (pointer over or focus in the notices); on release each info gets INFO_FADE_MS again. */
+export function holdNoticeFading(hold: boolean): void {
+  if (hold === fadeHeld) return;
+  fadeHeld = hold;
+  if (fadeTimer !== null) clearTimeout(fadeTimer);
+  fadeTimer = null;
+  if (!hold) for (const id of fadeLeft.keys()) scheduleFade(id);
 }
 
 export function newPaneKey(): number {
@@ -243,7 +360,8 @@ export function snapshot() {
       result: p.result ? JSON.parse(JSON.stringify(p.result)) as FrameResult : null,
       evaluation: p.evaluation ? { ...p.evaluation } : null,
     })),
-    notices: s.notices.map((n) => ({ kind: n.kind, text: n.text })),
+    notices: s.notices.map((n) => ({ kind: n.kind, text: n.text, count: n.count })),
+    noticeLog: s.noticeLog.map((n) => ({ kind: n.kind, text: n.text, count: n.count })),
     evalRun: s.evalRun ? { ...s.evalRun } : null,
   };
 }

@@ -1,6 +1,8 @@
-import { getModel } from '../models/registry';
+import { getModel, recordedAccuracy } from '../models/registry';
+import { downloadBlob } from '../pipeline/exports';
+import { metricsCsv } from './metricsCsv';
 import { useStore, type PaneEvaluation } from '../state/store';
-import type { StageTimings } from '../types';
+import type { RecordedAccuracy, StageTimings } from '../types';
 import { apText, bytesText, evaluatedImagesText, fpsText, ms, STAGES } from './format';
 
 type StageColumn = { key: keyof Omit<StageTimings, 'source'>; label: string; title?: string };
@@ -45,13 +47,41 @@ function EvaluationCells({ evaluation: e }: { evaluation: PaneEvaluation | null 
   );
 }
 
+/** The model's accuracy as `npm run eval -- --record` measured it (models/…/accuracy.json). */
+function recordedOf(modelId: string): RecordedAccuracy | undefined {
+  const manifest = getModel(modelId);
+  return manifest && recordedAccuracy(manifest);
+}
+
+function RecordedCells({ recorded: r }: { recorded: RecordedAccuracy | undefined }) {
+  if (!r) return <><td>–</td><td>–</td></>;
+  const title = `${r.images} ${r.split} images, ${r.nms} NMS (${r.date.slice(0, 10)})`;
+  return (
+    <>
+      <td data-testid="recorded-mask-ap" title={title}>{apText(r.maskAP)}</td>
+      <td data-testid="recorded-box-ap" title={title}>{apText(r.boxAP)}</td>
+    </>
+  );
+}
+
 /** One row per pane: the same numbers as the panes, side by side (and their accuracy once evaluated). */
 export function MetricsTable() {
   const panes = useStore((s) => s.panes);
   const columns = stageColumns(panes.map((p) => p.result?.timings));
   const evaluated = panes.some((p) => p.evaluation);
+  const anyRecorded = panes.some((p) => recordedOf(p.modelId));
+  // The table as it stands, cell for cell (metricsCsv.ts), for a spreadsheet.
+  const exportCsv = () => {
+    const csv = metricsCsv({ panes, columns, modelName: (id) => getModel(id)?.name ?? id, recorded: recordedOf });
+    downloadBlob(new Blob([csv], { type: 'text/csv;charset=utf-8' }), 'segarena-metrics.csv');
+  };
   return (
     <section className="metrics">
+      <div className="metrics-actions">
+        <button className="btn" data-testid="export-metrics-csv" title="Download this table as CSV: one row per pane, the same figures" onClick={exportCsv}>
+          Export CSV
+        </button>
+      </div>
       <table data-testid="metrics-table">
         <thead>
           <tr>
@@ -61,6 +91,12 @@ export function MetricsTable() {
             <th>status</th>
             <th>instances</th>
             <th>fps</th>
+            {anyRecorded && (
+              <>
+                <th title="mask AP recorded for the model by npm run eval (its validation set)">recorded mask AP</th>
+                <th title="box AP recorded for the model by npm run eval">recorded box AP</th>
+              </>
+            )}
             {evaluated && (
               <>
                 <th title="COCO mask AP (IoU .50:.95) of the last evaluation">mask AP</th>
@@ -91,6 +127,7 @@ export function MetricsTable() {
                 <td>{p.status}</td>
                 <td>{p.result ? p.result.detections.filter((d) => !p.hiddenClasses.includes(d.classIndex)).length : '–'}</td>
                 <td>{fpsText(p.fps)}</td>
+                {anyRecorded && <RecordedCells recorded={recordedOf(p.modelId)} />}
                 {evaluated && <EvaluationCells evaluation={p.evaluation} />}
                 {columns.map((s) => (
                   <td key={s.key} data-stage={s.key}>

@@ -4,14 +4,16 @@
  * a WebGPU context into which the engine draws the compose kernel's texture
  * (pipeline/overlayCanvas.ts, no read-back); on the 'wasm' path (or the read-back
  * fallback) the CPU reference's RGBA as a Konva image — and on top a transparent Konva
- * stage with boxes, labels and scores as shapes. Draws only from the store. Hovering an
- * instance highlights it.
+ * stage with boxes, labels and scores as shapes. Draws only from the store: each result on
+ * the frame it was computed on (PaneState.resultFrame), with the pane's mask opacity and
+ * box / label toggles. Hovering an instance highlights it; a click pins it (Escape unpins).
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Group, Image as KonvaImage, Label, Layer, Rect, Stage, Tag, Text } from 'react-konva';
 import type Konva from 'konva';
 import { engine } from '../pipeline/engine';
 import { attachCanvas } from '../pipeline/overlayCanvas';
+import { layoutLabels } from './labelLayout';
 import { classColorCss } from '../pipeline/palette';
 import { getModel } from '../models/registry';
 import { updatePane, useStore, type PaneState } from '../state/store';
@@ -56,7 +58,8 @@ export function Overlay({ pane }: { pane: PaneState }) {
   const frameW = useStore((s) => s.frameWidth);
   const frameH = useStore((s) => s.frameHeight);
   const frameId = useStore((s) => s.frameId);
-  const live = useStore((s) => s.sourceKind === 'webcam');
+  // A stream (webcam, a playing video): each pane shows its last result on the frame it was computed on.
+  const live = useStore((s) => s.sourceKind === 'webcam' || s.sourceKind === 'video');
   const manifest = getModel(pane.modelId);
   const drawStart = useRef(0);
   const overlayMode = useStore((s) => s.overlayMode);
@@ -93,6 +96,16 @@ export function Overlay({ pane }: { pane: PaneState }) {
     // Only a new result asks for it; hidden classes and the highlight itself do not.
   }, [result]);
 
+  // Escape unpins a pinned instance.
+  useEffect(() => {
+    if (!pane.pinned) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') engine.pinHighlight(pane.key, null);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [pane.pinned, pane.key]);
+
   if (!frame || !frameW) {
     return (
       <div ref={container} className="overlay empty" data-testid="overlay">
@@ -107,10 +120,16 @@ export function Overlay({ pane }: { pane: PaneState }) {
   const scale = Math.min(width / frameW, MAX_STAGE_HEIGHT / frameH);
   const stageW = Math.round(frameW * scale);
   const stageH = Math.round(frameH * scale);
-  // An image shows only its own result (never the previous image's boxes while the new one
-  // runs); a webcam frame may show the previous frame's result (one frame late at most).
+  // Each result is drawn on the frame it was computed on (the pane keeps that frame): an image
+  // shows only its own result (never the previous image's boxes while the new one runs); the
+  // webcam shows the last result on its own frame, so masks never sit beside a moving object.
+  const resultFrame = pane.resultFrame;
   const showResult =
-    result && (pane.resultFrameId === frameId || (live && result.imageWidth === frameW && result.imageHeight === frameH));
+    result &&
+    resultFrame &&
+    (pane.resultFrameId === frameId || (live && resultFrame.width === frameW && resultFrame.height === frameH));
+  const picture = showResult ? resultFrame.bitmap : frame;
+  const maskOpacity = pane.maskOpacity ?? 1;
   const label = Math.max(10, Math.min(13, 11 / Math.sqrt(scale)));
 
   const onMove = (e: Konva.KonvaEventObject<MouseEvent>) => {
@@ -120,8 +139,35 @@ export function Overlay({ pane }: { pane: PaneState }) {
     engine.setHighlight(pane.key, hitTest(pane, pointer.current.x, pointer.current.y));
   };
 
+  // A click pins the instance under it (again on it, or beside every instance: unpins).
+  const onClick = (e: Konva.KonvaEventObject<MouseEvent | TouchEvent>) => {
+    const pos = e.target.getStage()?.getPointerPosition();
+    if (!pos || !showResult) return;
+    engine.pinHighlight(pane.key, hitTest(pane, pos.x / scale, pos.y / scale));
+  };
+
   const gpuPane = pane.activePath !== null && pane.activePath !== 'wasm';
-  const labelled = showResult ? labelledInstances(pane) : new Set<number>();
+  const labelled = showResult && !pane.hideLabels ? labelledInstances(pane) : new Set<number>();
+  const labelText = (i: number) => {
+    const d = result!.detections[i]!;
+    return `${manifest?.classes[d.classIndex] ?? d.classIndex} ${d.score.toFixed(2)}`;
+  };
+  // Label spots that never cover each other (labelLayout.ts), highest score first; a label
+  // with no room is left out until its instance is hovered. Width: ~0.6 em a character + padding.
+  const labelSpots = showResult
+    ? layoutLabels(
+        [...labelled]
+          .filter((i) => i < result.detections.length)
+          .sort((a, b) => result.detections[b]!.score - result.detections[a]!.score || a - b)
+          .map((i) => {
+            const [x1, y1, x2, y2] = result.detections[i]!.box;
+            return { id: i, box: [x1 * scale, y1 * scale, x2 * scale, y2 * scale] as const, width: labelText(i).length * 0.6 * label + 4, height: label + 4 };
+          }),
+        stageW,
+        stageH,
+        pane.highlight,
+      )
+    : new Map<number, { x: number; y: number }>();
   const visibleCount = showResult ? result.detections.filter((d) => !pane.hiddenClasses.includes(d.classIndex)).length : 0;
   const readbackNote = gpuPane && overlayMode === 'readback';
   // The highlighted instance is drawn last, so that its box and label sit on top of the others.
@@ -132,8 +178,8 @@ export function Overlay({ pane }: { pane: PaneState }) {
       <div className="overlay-stack" style={{ width: stageW, height: stageH }}>
         <Stage className="overlay-frame" width={stageW} height={stageH} listening={false}>
           <Layer listening={false}>
-            <KonvaImage image={frame} width={stageW} height={stageH} />
-            {showResult && pane.overlay && <KonvaImage image={pane.overlay} width={stageW} height={stageH} />}
+            <KonvaImage image={picture} width={stageW} height={stageH} />
+            {showResult && pane.overlay && <KonvaImage image={pane.overlay} width={stageW} height={stageH} opacity={maskOpacity} />}
           </Layer>
         </Stage>
         {webgpu && overlayMode === 'canvas' && (
@@ -142,10 +188,10 @@ export function Overlay({ pane }: { pane: PaneState }) {
             className="overlay-gpu"
             data-testid="overlay-gpu-canvas"
             data-shown={showResult && pane.overlayOnCanvas ? '1' : '0'}
-            style={{ width: stageW, height: stageH, visibility: showResult && pane.overlayOnCanvas ? 'visible' : 'hidden' }}
+            style={{ width: stageW, height: stageH, opacity: maskOpacity, visibility: showResult && pane.overlayOnCanvas ? 'visible' : 'hidden' }}
           />
         )}
-        <Stage className="overlay-shapes" width={stageW} height={stageH} onMouseMove={onMove} onMouseLeave={() => {
+        <Stage className="overlay-shapes" width={stageW} height={stageH} onMouseMove={onMove} onClick={onClick} onTap={onClick} onMouseLeave={() => {
             pointer.current = null;
             engine.setHighlight(pane.key, null);
           }}>
@@ -158,23 +204,23 @@ export function Overlay({ pane }: { pane: PaneState }) {
               const hot = pane.highlight === i;
               const dim = pane.highlight !== null && !hot;
               const color = classColorCss(d.classIndex);
-              const text = `${manifest?.classes[d.classIndex] ?? d.classIndex} ${d.score.toFixed(2)}`;
-              // Keep the label inside the stage (estimated width: ~0.6 em a character + padding).
-              const labelX = Math.max(0, Math.min(x1 * scale, stageW - (text.length * 0.6 * label + 4)));
+              const spot = labelSpots.get(i);
               return (
                 <Group key={i} opacity={dim ? 0.35 : 1}>
-                  <Rect
-                    x={x1 * scale}
-                    y={y1 * scale}
-                    width={(x2 - x1) * scale}
-                    height={(y2 - y1) * scale}
-                    stroke={color}
-                    strokeWidth={hot ? 3 : 1.5}
-                  />
-                  {labelled.has(i) && (
-                    <Label x={labelX} y={Math.max(0, y1 * scale - label - 4)}>
+                  {!pane.hideBoxes && (
+                    <Rect
+                      x={x1 * scale}
+                      y={y1 * scale}
+                      width={(x2 - x1) * scale}
+                      height={(y2 - y1) * scale}
+                      stroke={color}
+                      strokeWidth={hot ? 3 : 1.5}
+                    />
+                  )}
+                  {spot && (
+                    <Label x={spot.x} y={spot.y}>
                       <Tag fill={color} opacity={0.9} cornerRadius={2} />
-                      <Text text={text} fontSize={label} fontStyle="600" fill="#0b0d10" padding={2} />
+                      <Text text={labelText(i)} fontSize={label} fontStyle="600" fill="#0b0d10" padding={2} />
                     </Label>
                   )}
                 </Group>

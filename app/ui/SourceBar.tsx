@@ -3,6 +3,46 @@ import { loadSamples } from '../eval/evalSource';
 import { engine } from '../pipeline/engine';
 import { useStore } from '../state/store';
 import { ModelLibrary } from './ModelLibrary';
+import { RunsOnLine } from './HelpPanel';
+import { useVideoTransport, videoTimeText } from '../pipeline/videoSource';
+
+/** Play / pause, one frame forward and the position, while a video file is the source. */
+function VideoTransportRow() {
+  const t = useVideoTransport((s) => s.transport);
+  if (!t) return null;
+  const duration = Number.isFinite(t.duration) ? t.duration : 0;
+  return (
+    <div className="group video-transport" role="group" aria-label="Video">
+      {t.playing ? (
+        <button className="btn" data-testid="video-pause" onClick={() => engine.pauseVideo()}>
+          ❚❚ Pause
+        </button>
+      ) : (
+        <button className="btn primary" data-testid="video-play" onClick={() => void engine.playVideo()}>
+          ▶ Play
+        </button>
+      )}
+      <button className="btn" data-testid="video-step" title="One frame forward (pauses)" disabled={t.atEnd} onClick={() => engine.stepVideo()}>
+        ▸❘ Step
+      </button>
+      <input
+        type="range"
+        className="video-position"
+        data-testid="video-position"
+        aria-label="Video position"
+        min={0}
+        max={duration}
+        step="any"
+        value={Math.min(t.time, duration)}
+        aria-valuetext={`${videoTimeText(t.time)} of ${videoTimeText(duration)}`}
+        onChange={(e) => engine.seekVideo(Number(e.currentTarget.value))}
+      />
+      <span className="video-time" data-testid="video-time">
+        {videoTimeText(t.time)} / {videoTimeText(duration)}
+      </span>
+    </div>
+  );
+}
 
 /** Sample images come from public/samples/annotations.json (COCO GT of the samples). */
 function useSamples(): string[] {
@@ -39,6 +79,7 @@ export function SourceBar() {
   const cameraLabel = cameras.find((c) => c.deviceId === cameraId)?.label ?? cameras[0]?.label ?? 'default camera';
 
   return (
+    <>
     <header className="topbar">
       <div className="brand">
         <span className="logo" aria-hidden>
@@ -49,17 +90,20 @@ export function SourceBar() {
       <div className="sources">
         <div className="group" role="group" aria-label="Image">
         <button className="btn primary" onClick={() => input.current?.click()}>
-          Open image
+          Open image or video
         </button>
+        {/* Opened by the button above: out of the tab order and the accessibility tree (no "Choose File" stop). */}
         <input
           ref={input}
           type="file"
-          accept="image/*"
+          accept="image/*,video/*"
           data-testid="image-input"
           className="visually-hidden"
+          tabIndex={-1}
+          aria-hidden
           onChange={(e) => {
             const file = e.currentTarget.files?.[0];
-            if (file) void engine.openImage(file, file.name);
+            if (file) void engine.openFile(file); // an image, or a video (the transport row appears)
             e.currentTarget.value = '';
           }}
         />
@@ -89,7 +133,7 @@ export function SourceBar() {
         </button>
         {evalRun && (
           <button className="btn danger" data-testid="evaluate-stop" title="Stop after the current image; the images done so far are scored" onClick={() => engine.stopEvaluation()}>
-            ■ Stop
+            ■ Stop evaluation
           </button>
         )}
         </div>
@@ -116,8 +160,9 @@ export function SourceBar() {
         <button className="btn" data-testid="webcam-start" disabled={webcamActive} onClick={() => void engine.startWebcam()}>
           ● <span className="wide-only">Start </span>webcam
         </button>
-        <button className="btn danger" data-testid="webcam-stop" disabled={!webcamActive} onClick={() => engine.stopWebcam()}>
-          ■ Stop
+        {/* Named in full even where "webcam" is hidden (narrow windows): it sits near the evaluation's Stop. */}
+        <button className="btn danger" data-testid="webcam-stop" aria-label="Stop webcam" disabled={!webcamActive} onClick={() => engine.stopWebcam()}>
+          ■ Stop<span className="wide-only"> webcam</span>
         </button>
         </div>
         <span className="sep" />
@@ -127,6 +172,7 @@ export function SourceBar() {
         </button>
         <ModelLibrary />
         </div>
+        <VideoTransportRow />
       </div>
       <div className="env">
         {sourceName && (
@@ -141,5 +187,8 @@ export function SourceBar() {
         )}
       </div>
     </header>
+    {/* Under the bar: where the panes run, in one sentence, and the help link. */}
+    <RunsOnLine />
+    </>
   );
 }
