@@ -291,6 +291,8 @@ export async function waitForPanesDone(
         state: el.getAttribute('data-state'),
       }));
       const wanted = only ? rows.filter((r) => only.includes(Number(r.idx))) : rows;
+      // Every pane asked for must exist (a pane being added has no status yet: not done).
+      if (only && wanted.length < only.length) return false;
       if (wanted.some((r) => r.state === 'error')) {
         const watch = w.__e2eWatch;
         if (!watch) return { error: wanted };

@@ -61,42 +61,43 @@ function checkResult(result: FrameResult, classes: string[], width: number, heig
 test('a torchvision Mask R-CNN export runs next to a bundled model (wasm+gpu and wasm), says NMS runs on the CPU, survives a reload', async ({ page }) => {
   test.setTimeout(420_000);
   const bundled = smallestModel();
-  await openApp(page, { path: 'wasm+gpu', panes: '2', model: bundled.id });
+  await openApp(page, { path: 'wasm+gpu', model: bundled.id });
   await dropAndWait(page, sampleFile(0), 240_000);
 
   await addModelFile(page, 'maskrcnn_resnet50_fpn.onnx', readFileSync(path.join(TEST_MODELS, 'maskrcnn-torchvision-tiny.onnx')));
   await expect(page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`).filter({ hasText: /Model added/ })).toBeVisible({ timeout: 60_000 });
   // COCO names come from the labels: no dialog.
   await expect(page.getByTestId('class-names-dialog')).toHaveCount(0);
+  // It opens in a new pane 2; pane 1 keeps the bundled model.
   const state = await getState(page);
-  const id = state.panes[0]!.modelId;
+  const id = state.panes[1]!.modelId;
   expect(id).not.toBe(bundled.id);
   expect(state.savedModels.map((m) => m.id)).toEqual([id]);
   expect(state.savedModels[0]!.family).toBe('maskrcnn');
-  await waitForModelResult(page, 0, id);
-  await waitForModelResult(page, 1, bundled.id);
+  await waitForModelResult(page, 1, id);
+  await waitForModelResult(page, 0, bundled.id);
 
   const after = await getState(page);
-  const dropped = after.panes[0]!;
+  const dropped = after.panes[1]!;
   expect(dropped.status).toBe('done');
   expect(dropped.result!.path).toBe('wasm+gpu');
   const { width, height } = after.source;
   checkResult(dropped.result!, COCO, width, height);
-  expect(after.panes[1]!.status).toBe('done');
+  expect(after.panes[0]!.status).toBe('done');
   // Drawn: one instance row per detection, with its class; the CPU note in the pane.
-  const rows = pane(page, 0).getByTestId(ids.instanceRow);
+  const rows = pane(page, 1).getByTestId(ids.instanceRow);
   await expect(rows).toHaveCount(2);
   expect(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-class')))).toEqual(['person', 'dog']);
-  await expect(pane(page, 0).getByTestId('model-cpu-note')).toHaveText('NMS and RoIAlign inside this model run on the CPU in ORT');
-  await expect(pane(page, 1).getByTestId('model-cpu-note')).toHaveCount(0);
+  await expect(pane(page, 1).getByTestId('model-cpu-note')).toHaveText('NMS and RoIAlign inside this model run on the CPU in ORT');
+  await expect(pane(page, 0).getByTestId('model-cpu-note')).toHaveCount(0);
   await page.screenshot({ path: path.join(test.info().outputDir, 'maskrcnn-torchvision.png'), fullPage: true });
 
-  // The same model on 'wasm' (the TypeScript reference chain) in the second pane: the same instances.
-  await pane(page, 1).getByTestId(ids.modelPicker).selectOption(id);
-  await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
-  await waitForModelResult(page, 1, id);
+  // The same model on 'wasm' (the TypeScript reference chain) in the first pane: the same instances.
+  await pane(page, 0).getByTestId(ids.modelPicker).selectOption(id);
+  await pane(page, 0).getByTestId(ids.pathPicker).selectOption('wasm');
+  await waitForModelResult(page, 0, id);
   const both = await getState(page);
-  const [gpu, cpu] = [both.panes[0]!.result!, both.panes[1]!.result!];
+  const [gpu, cpu] = [both.panes[1]!.result!, both.panes[0]!.result!];
   expect(cpu.path).toBe('wasm');
   expect(cpu.detections.map((d) => [d.classIndex, d.maskArea])).toEqual(gpu.detections.map((d) => [d.classIndex, d.maskArea]));
 
@@ -114,12 +115,13 @@ test('a torchvision Mask R-CNN export runs next to a bundled model (wasm+gpu and
 
 test('an ONNX-zoo MaskRCNN-10 layout (numeric output names, 28x28 masks) is recognised and pasted, on wasm+gpu and webgpu', async ({ page }) => {
   test.setTimeout(420_000);
-  await openApp(page, { path: 'wasm+gpu', panes: '2' });
+  await openApp(page, { path: 'wasm+gpu' });
+  // It opens in a new pane 2 (webgpu there); pane 1 picks it too (wasm+gpu).
   await addModelFile(page, 'MaskRCNN-10.onnx', readFileSync(path.join(TEST_MODELS, 'maskrcnn-zoo-tiny.onnx')));
   await expect(page.locator(`[data-testid="${ids.notice}"][data-kind="info"]`).filter({ hasText: /Model added/ })).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('class-names-dialog')).toHaveCount(0);
-  const id = (await getState(page)).panes[0]!.modelId;
-  await pane(page, 1).getByTestId(ids.modelPicker).selectOption(id);
+  const id = (await getState(page)).panes[1]!.modelId;
+  await pane(page, 0).getByTestId(ids.modelPicker).selectOption(id);
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('webgpu');
   await dropAndWait(page, sampleFile(1), 300_000);
   for (let i = 0; i < 2; i++) await waitForModelResult(page, i, id, 300_000);

@@ -134,5 +134,7 @@ test('the bundled YOLO-seg ONNX, dropped as a file, is recognised as YOLO-seg wi
   // Clean up: the saved model lives in IndexedDB of this browser profile.
   await page.locator('.saved-models summary').click();
   await page.getByTestId('delete-saved-model').first().click();
+  // It runs in the new pane 2 it opened: the delete asks first.
+  await page.getByTestId('delete-confirm-yes').click();
   await expect(page.getByTestId('saved-model-row')).toHaveCount(0);
 });
