@@ -35,7 +35,8 @@ test('a fresh load segments the first sample, says in one sentence where it runs
       'Running on your CPU: this browser’s GPU is a software emulation, so the model runs in WebAssembly and only the post-processing uses the (emulated) GPU.',
     );
   } else await expect(sentence).toHaveText(/^Running on your GPU \(WebGPU\)/);
-  expect(state.notices.filter((n) => /software emulation|ORT wasm/.test(n.text))).toEqual([]);
+  // No jargon notice either (the log holds notices that have faded too).
+  expect(state.noticeLog.filter((n) => /software emulation|ORT wasm/.test(n.text))).toEqual([]);
   await screenshot(page, 'first-screen');
 
   // The help: a dialog named by its title, with the pane, the paths, the timings and AP explained.

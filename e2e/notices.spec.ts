@@ -81,6 +81,7 @@ test('notices: bounded stack, repeats counted, infos fade, errors stay, a device
   await expect(errors(page).filter({ hasText: 'notes.jpg' })).toContainText('×2');
   await dropFile(page, notesJpg);
   await expect(errors(page).filter({ hasText: 'notes.jpg' })).toContainText('×3');
+  await screenshot(page, 'notices-repeat-count');
   await moreButton(page).click();
   await expect(errors(page)).toHaveCount(6);
   await expect(errors(page).filter({ hasText: 'notes.jpg' })).toHaveCount(1);

@@ -5,7 +5,8 @@
  *   the displayed bitmap, the camera list;
  * - panes: one entry per pane: model, requested and running execution path, settings,
  *   status, the last FrameResult and overlay, hover/hidden classes, fps;
- * - notices: messages shown to the user (errors and infos);
+ * - notices: messages shown to the user (errors stay, infos fade; repeats counted) and a
+ *   bounded log of them;
  * - evaluation: the in-browser evaluation in progress (each pane keeps its last figures).
  *
  * The engine (app/pipeline/engine.ts) writes results here; React components subscribe to

@@ -12,8 +12,8 @@ const MAX_SHOWN = 3;
 export function Notices() {
   const notices = useStore((s) => s.notices);
   const [expanded, setExpanded] = useState(false);
-  /** The list is scrolled down: its top edge fades, to say there is more above. */
-  const [scrolled, setScrolled] = useState(false);
+  /** Where the list has more out of view: that edge fades (styles.css), to say so. */
+  const [clipped, setClipped] = useState('');
   const box = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLDivElement>(null);
   const hovered = useRef(false);
@@ -25,9 +25,16 @@ export function Notices() {
     holdNoticeFading(hovered.current || !!box.current?.querySelector(':focus-visible'));
   };
 
+  const updateClipped = () => {
+    const el = list.current;
+    if (!el) return;
+    const above = el.scrollTop > 0;
+    const below = el.scrollTop + el.clientHeight < el.scrollHeight - 1;
+    setClipped(`${above ? ' more-above' : ''}${below ? ' more-below' : ''}`);
+  };
   const scrollList = (to: 'oldest' | 'newest') => {
     list.current?.scrollTo({ top: to === 'oldest' ? 0 : list.current.scrollHeight });
-    setScrolled((list.current?.scrollTop ?? 0) > 0);
+    updateClipped();
   };
 
   const overflow = notices.length > MAX_SHOWN;
@@ -64,7 +71,7 @@ export function Notices() {
           {expanded ? 'Show fewer' : `+${hidden} more ${hidden === 1 ? 'notice' : 'notices'}`}
         </button>
       )}
-      <div ref={list} className={`notices-list${scrolled ? ' scrolled' : ''}`} onScroll={(e) => setScrolled(e.currentTarget.scrollTop > 0)}>
+      <div ref={list} className={`notices-list${clipped}`} onScroll={updateClipped}>
         {notices.slice(hidden).map((n) => (
           // Keyed by the count too: a repeat is a new element, so screen readers announce it again.
           <div
