@@ -274,7 +274,14 @@ export class Engine {
       this.addPane(saved.modelId);
       const panes = useStore.getState().panes;
       const manifest = getModel(saved.modelId)!;
-      updatePane(panes[panes.length - 1]!.key, { path: saved.path, settings: saved.settings ?? defaultSettings(manifest.defaults), hiddenClasses: saved.hiddenClasses });
+      const { maskOpacity, hideBoxes, hideLabels } = saved;
+      updatePane(panes[panes.length - 1]!.key, {
+        path: saved.path, settings: saved.settings ?? defaultSettings(manifest.defaults), hiddenClasses: saved.hiddenClasses,
+        // How the pane draws, when it was saved (older layouts have none: the defaults stay).
+        ...(maskOpacity !== undefined ? { maskOpacity } : {}),
+        ...(hideBoxes !== undefined ? { hideBoxes } : {}),
+        ...(hideLabels !== undefined ? { hideLabels } : {}),
+      });
     }
     if (plan.notes.length > 0) notify('info', `The saved pane layout was restored, but ${plan.notes.join('; ')}.`);
     return true;

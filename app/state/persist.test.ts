@@ -112,4 +112,14 @@ describe('layout persistence', () => {
     expect(urlGivesLayout(new URLSearchParams('overlay=readback'))).toBe(false);
     for (const q of ['model=x', 'panes=2', 'path=wasm', 'manifest=/m.json']) expect(urlGivesLayout(new URLSearchParams(q)), q).toBe(true);
   });
+
+  it('keeps how a pane draws (mask opacity, boxes, labels) and refuses nonsense there', () => {
+    const storage = fakeStorage();
+    const saved = layoutOf([pane({ maskOpacity: 0.4, hideBoxes: true, hideLabels: false }), pane()]);
+    expect(saved.panes[1]).not.toHaveProperty('maskOpacity');
+    storage.setItem(LAYOUT_KEY, JSON.stringify(saved));
+    expect(loadLayout(storage).layout!.panes[0]).toMatchObject({ maskOpacity: 0.4, hideBoxes: true, hideLabels: false });
+    storage.setItem(LAYOUT_KEY, JSON.stringify({ ...saved, panes: [{ ...saved.panes[0], maskOpacity: 7 }] }));
+    expect(loadLayout(storage).layout).toBeNull();
+  });
 });

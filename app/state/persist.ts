@@ -30,6 +30,10 @@ export interface SavedPane {
   path: ExecutionPath;
   settings: PostprocessSettings;
   hiddenClasses: number[];
+  /** How the pane draws (PaneState's display fields); absent = the defaults. */
+  maskOpacity?: number;
+  hideBoxes?: boolean;
+  hideLabels?: boolean;
 }
 
 export interface SavedLayout {
@@ -41,7 +45,12 @@ export interface SavedLayout {
 export function layoutOf(panes: readonly SavedPane[]): SavedLayout {
   return {
     version: LAYOUT_VERSION,
-    panes: panes.map((p) => ({ modelId: p.modelId, path: p.path, settings: { ...p.settings }, hiddenClasses: [...p.hiddenClasses] })),
+    panes: panes.map((p) => ({
+      modelId: p.modelId, path: p.path, settings: { ...p.settings }, hiddenClasses: [...p.hiddenClasses],
+      ...(p.maskOpacity !== undefined ? { maskOpacity: p.maskOpacity } : {}),
+      ...(p.hideBoxes !== undefined ? { hideBoxes: p.hideBoxes } : {}),
+      ...(p.hideLabels !== undefined ? { hideLabels: p.hideLabels } : {}),
+    })),
   };
 }
 
@@ -69,7 +78,10 @@ function isSavedPane(v: unknown): v is SavedPane {
     typeof p.modelId === 'string' &&
     PATHS.includes(p.path as ExecutionPath) &&
     isSettings(p.settings) &&
-    Array.isArray(p.hiddenClasses) && p.hiddenClasses.every((c) => Number.isInteger(c) && c >= 0)
+    Array.isArray(p.hiddenClasses) && p.hiddenClasses.every((c) => Number.isInteger(c) && c >= 0) &&
+    (p.maskOpacity === undefined || (typeof p.maskOpacity === 'number' && p.maskOpacity >= 0 && p.maskOpacity <= 1)) &&
+    (p.hideBoxes === undefined || typeof p.hideBoxes === 'boolean') &&
+    (p.hideLabels === undefined || typeof p.hideLabels === 'boolean')
   );
 }
 
