@@ -95,7 +95,7 @@ test('Tab goes through the page without hidden "Choose File" stops; remove-pane 
     stops.push(f);
   }
   const names = stops.map((s) => s.aria);
-  expect(names, 'the visible buttons are tab stops').toContain('button "Open image"');
+  expect(names, 'the visible buttons are tab stops').toContain('button "Open image or video"');
   expect(stops.filter((s) => s.type === 'file'), `file inputs among the stops: ${names.join(' | ')}`).toEqual([]);
   expect(names.some((n) => /choose file/i.test(n))).toBe(false);
   expect(names).toContain('button "Remove pane 1"');
