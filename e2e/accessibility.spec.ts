@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { dropAndWait, ensureInstances, getState, ids, openApp, pane, sampleFile, screenshot, testModel } from './helpers';
+import { dropAndWait, ensureInstances, getState, ids, openApp, pane, sampleFile, screenshot, testModel, withoutClassNames } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
 /**
@@ -14,15 +14,6 @@ import { FIXTURE_PATHS } from './paths';
 
 const YOLO_SEG_FILE = path.join(FIXTURE_PATHS.repoRoot, 'models/yoloseg/test/yoloseg-tiny-320-nc3.onnx');
 
-/** The test YOLO-seg export with its `names` metadata key renamed (as dropped-model.spec does), so the app asks for names. */
-function withoutClassNames(bytes: Buffer): Buffer {
-  const key = Buffer.from([0x0a, 0x05, ...Buffer.from('names')]);
-  const at = bytes.lastIndexOf(key);
-  if (at < 0) throw new Error('the test model has no names metadata to blank out');
-  const out = Buffer.from(bytes);
-  out[at + 2 + 4] = 'x'.charCodeAt(0);
-  return out;
-}
 
 /** What has focus, in words: tag, type, test id and accessible name (Playwright's aria snapshot of it). */
 async function focused(page: Page): Promise<{ tag: string; type: string; testId: string; inDialog: boolean; aria: string }> {

@@ -120,3 +120,33 @@ export function maskArea(m: Uint8Array): number {
   for (let i = 0; i < m.length; i++) n += m[i]!;
   return n;
 }
+
+/**
+ * Pairs detections with same-class ground-truth objects of one frame, highest mask IoU
+ * first, each used once; pairs below `minIou` are not made (not the same object).
+ */
+export function pairByMaskIou<D extends { name: string; mask: Uint8Array }>(
+  dets: readonly D[],
+  gts: ReadonlyArray<{ name: string; mask: Uint8Array }>,
+  minIou: number,
+): Array<{ det: D; iou: number }> {
+  const candidates: Array<{ d: number; g: number; iou: number }> = [];
+  dets.forEach((d, di) =>
+    gts.forEach((g, gi) => {
+      if (g.name !== d.name) return;
+      const iou = maskIou(d.mask, g.mask);
+      if (iou >= minIou) candidates.push({ d: di, g: gi, iou });
+    }),
+  );
+  candidates.sort((a, b) => b.iou - a.iou);
+  const usedD = new Set<number>();
+  const usedG = new Set<number>();
+  const pairs: Array<{ det: D; iou: number }> = [];
+  for (const c of candidates) {
+    if (usedD.has(c.d) || usedG.has(c.g)) continue;
+    usedD.add(c.d);
+    usedG.add(c.g);
+    pairs.push({ det: dets[c.d]!, iou: c.iou });
+  }
+  return pairs;
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { FrameResult } from '../app/types';
 import { FIXTURE_PATHS } from './paths';
-import { dropAndWait, getState, ids, openApp, pane, sampleFile, smallestModel } from './helpers';
+import { dropAndWait, getState, ids, openApp, pane, sampleFile, smallestModel, withoutClassNames } from './helpers';
 
 /**
  * Dropped models (app/models/fromOnnx.ts, app/ui/ModelLibrary.tsx, ClassNamesDialog.tsx):
@@ -15,18 +15,6 @@ import { dropAndWait, getState, ids, openApp, pane, sampleFile, smallestModel } 
 
 const YOLO_SEG_FILE = path.join(FIXTURE_PATHS.repoRoot, 'models/yoloseg/test/yoloseg-tiny-320-nc3.onnx');
 
-/**
- * The ONNX bytes with the metadata key `names` renamed `namex` (same length, so the
- * protobuf stays valid): StringStringEntryProto.key is field 1, bytes 0x0a 0x05 "names".
- */
-function withoutClassNames(bytes: Buffer): Buffer {
-  const key = Buffer.from([0x0a, 0x05, ...Buffer.from('names')]);
-  const at = bytes.lastIndexOf(key);
-  if (at < 0) throw new Error('the test model has no names metadata to blank out');
-  const out = Buffer.from(bytes);
-  out[at + 2 + 4] = 'x'.charCodeAt(0);
-  return out;
-}
 
 async function addModelFile(page: Page, name: string, buffer: Buffer): Promise<void> {
   await page.getByTestId('model-drop-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer });

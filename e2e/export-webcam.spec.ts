@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test, expect, type Download, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { loadCocoGroundTruth, loadCocoResults } from '../app/eval/dataset';
-import { maskIou, rleToMask, type CocoResult, type CocoRle } from './coco';
+import { maskIou, pairByMaskIou, rleToMask, type CocoResult, type CocoRle } from './coco';
 import { getState, ids, openApp, pane, setNumberInput, testModel } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
@@ -23,6 +23,10 @@ interface WebcamTruth {
 
 /** Below this a detection and a GT object are not the same object. */
 const PAIR_MIN_IOU = 0.1;
+
+/** Same-class pairs of detections and GT objects, highest mask IoU first, each used once. */
+const pairs = (dets: Array<{ name: string; mask: Uint8Array }>, gts: Array<{ name: string; mask: Uint8Array }>) =>
+  pairByMaskIou(dets, gts, PAIR_MIN_IOU).map(({ det, iou }) => ({ name: det.name, iou }));
 /** The bar: the exported mask overlaps the shown frame's ground truth at least this much. */
 const MIN_MASK_IOU = 0.5;
 /** The JSON's best-fitting y4m frame is the PNG's, give or take this many (objects move 1–3 px a frame). */
@@ -80,26 +84,6 @@ function frameShown(png: PNG, video: ReturnType<typeof y4mFramesRgb>): { index: 
   return { index: diffs.indexOf(Math.min(...diffs)), diffs };
 }
 
-/** Same-class pairs of detections and GT objects, highest mask IoU first, each used once. */
-function pairs(dets: Array<{ name: string; mask: Uint8Array }>, gts: Array<{ name: string; mask: Uint8Array }>): Array<{ name: string; iou: number }> {
-  const candidates: Array<{ d: number; g: number; iou: number }> = [];
-  dets.forEach((d, di) => gts.forEach((g, gi) => {
-    if (g.name !== d.name) return;
-    const iou = maskIou(d.mask, g.mask);
-    if (iou >= PAIR_MIN_IOU) candidates.push({ d: di, g: gi, iou });
-  }));
-  candidates.sort((a, b) => b.iou - a.iou);
-  const usedD = new Set<number>();
-  const usedG = new Set<number>();
-  const out: Array<{ name: string; iou: number }> = [];
-  for (const c of candidates) {
-    if (usedD.has(c.d) || usedG.has(c.g)) continue;
-    usedD.add(c.d);
-    usedG.add(c.g);
-    out.push({ name: dets[c.d]!.name, iou: c.iou });
-  }
-  return out;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -448,3 +448,17 @@ export async function setScoreThreshold(page: Page, index: number, value: number
   await rerun(page, () => setNumberInput(p.getByTestId(ids.scoreThreshold), value), { panes: [index] });
   expect((await getState(page)).panes[index]!.settings.scoreThreshold).toBeCloseTo(value, 6);
 }
+
+/**
+ * ONNX bytes with the metadata key `names` renamed `namex` (same length, so the protobuf
+ * stays valid; StringStringEntryProto.key is field 1, bytes 0x0a 0x05 "names"): a YOLO-seg
+ * export the app must ask class names for.
+ */
+export function withoutClassNames(bytes: Buffer): Buffer {
+  const key = Buffer.from([0x0a, 0x05, ...Buffer.from('names')]);
+  const at = bytes.lastIndexOf(key);
+  if (at < 0) throw new Error('the test model has no names metadata to blank out');
+  const out = Buffer.from(bytes);
+  out[at + 2 + 4] = 'x'.charCodeAt(0);
+  return out;
+}

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
 import { dropAndWait, getState, ids, openApp, sampleFile, screenshot, testModel } from './helpers';
+import { parseCsv } from '../test/csv';
 
 /**
  * The comparison table's "Export CSV": two panes on a sample image, evaluated on the
@@ -8,35 +9,6 @@ import { dropAndWait, getState, ids, openApp, sampleFile, screenshot, testModel 
  * table shows (a missing figure, "–" or "n/a" on screen, is an empty field in the file).
  */
 
-/** RFC 4180 text to rows, written here independently of app/ui/metricsCsv.ts. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field || row.length) throw new Error('the CSV does not end with CRLF');
-  return rows;
-}
 
 /** The table as the user reads it: header texts, then each row's cell texts. */
 async function tableCells(page: Page): Promise<string[][]> {

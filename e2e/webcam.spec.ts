@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
-import { maskIou, rleToMask, type CocoResult, type CocoRle } from './coco';
+import { pairByMaskIou, rleToMask, type CocoResult, type CocoRle } from './coco';
 import { getState, ids, LOW_SCORE_THRESHOLD, openApp, pane, screenshot, setNumberInput, testModel } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
@@ -34,31 +34,6 @@ interface Pair {
   iou: number;
 }
 
-/**
- * Pairs detections with same-class GT objects of one frame, highest mask IoU first, each
- * used once; pairs below PAIR_MIN_IOU are not made.
- */
-function pairByMaskIou(dets: Array<{ name: string; score: number; mask: Uint8Array }>, gts: Array<{ name: string; mask: Uint8Array }>): Pair[] {
-  const candidates: Array<{ d: number; g: number; iou: number }> = [];
-  dets.forEach((d, di) =>
-    gts.forEach((g, gi) => {
-      if (g.name !== d.name) return;
-      const iou = maskIou(d.mask, g.mask);
-      if (iou >= PAIR_MIN_IOU) candidates.push({ d: di, g: gi, iou });
-    }),
-  );
-  candidates.sort((a, b) => b.iou - a.iou);
-  const usedD = new Set<number>();
-  const usedG = new Set<number>();
-  const pairs: Pair[] = [];
-  for (const c of candidates) {
-    if (usedD.has(c.d) || usedG.has(c.g)) continue;
-    usedD.add(c.d);
-    usedG.add(c.g);
-    pairs.push({ name: dets[c.d]!.name, score: dets[c.d]!.score, iou: c.iou });
-  }
-  return pairs;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -151,7 +126,7 @@ test('webcam: frames are segmented live, fps shown, and stop stops', async ({ pa
   let best: { index: number; pairs: Pair[]; total: number } | null = null;
   for (const frame of truth.frames) {
     const gts = frame.objects.map((o) => ({ name: o.name, mask: rleToMask(o.segmentation) }));
-    const pairs = pairByMaskIou(dets, gts);
+    const pairs: Pair[] = pairByMaskIou(dets, gts, PAIR_MIN_IOU).map(({ det, iou }) => ({ name: det.name, score: det.score, iou }));
     const total = pairs.reduce((s, p) => s + p.iou, 0);
     if (!best || total > best.total) best = { index: frame.index, pairs, total };
   }

@@ -13,6 +13,7 @@
  *                           wrong element types, truncation at every field boundary, lengths
  *                           past their parent, deep nesting, giant metadata, random damage
  */
+import { seededRandom } from '../util/random';
 
 /** A dim: a number (negative ones are written as protobuf writes int64), a bigint, a symbolic name. */
 export type HostileDim = number | bigint | string;
@@ -195,17 +196,6 @@ export interface HostileCase {
   bytes: Uint8Array;
 }
 
-/** Small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Dims no family allows somewhere: zero, negative, past int32, past 2^53, past int64. */
 export const HOSTILE_DIMS: HostileDim[] = [
@@ -223,7 +213,7 @@ function mapTensors(spec: HeaderSpec, fn: (t: TensorSpec, where: string) => void
 
 /** Every case: name (family, what was done) and bytes. */
 export function hostileCases(seed = 14): HostileCase[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const cases: HostileCase[] = [];
   const add = (name: string, bytes: Uint8Array) => cases.push({ name, bytes });
   const fromSpec = (name: string, spec: HeaderSpec) => add(name, onnxHeader(spec).bytes);

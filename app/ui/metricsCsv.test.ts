@@ -3,37 +3,8 @@ import type { PaneEvaluation, PaneState } from '../state/store';
 import type { FrameResult, RecordedAccuracy } from '../types';
 import { STAGES } from './format';
 import { csvField, metricsCsv, metricsRows, toCsv } from './metricsCsv';
+import { parseCsv } from '../../test/csv';
 
-/** Parses RFC 4180 text back into rows (a second, independent reading of the format). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  expect(field).toBe('');
-  expect(row).toEqual([]);
-  return rows;
-}
 
 function pane(over: Partial<PaneState>): PaneState {
   return {
