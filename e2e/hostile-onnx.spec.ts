@@ -1,6 +1,7 @@
 import { test, expect } from '@playwright/test';
 import { hugeClassCountYolact } from '../app/families/hostileOnnx';
 import { collectPageErrors, dropAndWait, dropFile, ensureInstances, getState, ids, openApp, sampleFile, testModel } from './helpers';
+import { MAX_CLASSES } from '../app/families/detect';
 
 /**
  * A hostile ONNX header (issue 14) dropped on the app: a YOLACT layout whose conf claims
@@ -17,7 +18,7 @@ test('a dropped ONNX claiming 100,000,000 classes gets a notice; the app still s
   const notice = page.locator(`[data-testid="${ids.notice}"][data-kind="error"]`).filter({ hasText: 'hostile.onnx' });
   await expect(notice).toBeVisible({ timeout: 30_000 });
   await expect(notice).toContainText('Model failed to load');
-  await expect(notice).toContainText('YOLACT output “conf” [1, 100, 100000001]: 100000000 classes; SegArena runs at most 2048');
+  await expect(notice).toContainText(`YOLACT output “conf” [1, 100, 100000001]: 100000000 classes; SegArena runs at most ${MAX_CLASSES}`);
 
   // Nothing was added or switched, and a good image is still segmented.
   const after = await getState(page);

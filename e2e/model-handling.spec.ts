@@ -98,8 +98,9 @@ test('with six panes open, a dropped model takes the last one, and the notice sa
 });
 
 test('a saved layout naming a model that is gone: the default model, and a notice naming the pane', async ({ page }) => {
-  await openApp(page, { path: 'wasm', model: bundled.id });
-  await page.evaluate(({ model }) => {
+  // Stored before the app's own scripts run (a page already open would save its own
+  // layout over it, 400 ms after a change or when it is left).
+  await page.addInitScript(({ model }) => {
     const settings = { scoreThreshold: 0.2, topK: 100, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 50 };
     localStorage.setItem('segarena.layout', JSON.stringify({
       version: 1,

@@ -8,7 +8,7 @@ test('the app loads with its controls and test hook', async ({ page }) => {
   await openApp(page, { panes: '2', path: 'wasm+gpu' });
   await expect(page.getByTestId(ids.dropZone)).toBeAttached();
   await expect(page.getByRole('button', { name: /open image/i })).toBeVisible();
-  await expect(page.getByTestId(ids.imageInput)).toHaveAttribute('accept', 'image/*');
+  await expect(page.getByTestId(ids.imageInput)).toHaveAttribute('accept', 'image/*,video/*');
   await expect(page.getByTestId(ids.samplePicker)).toBeVisible();
   await expect(page.getByTestId(ids.webcamStart)).toBeVisible();
   await expect(page.getByTestId(ids.addPane)).toBeVisible();

@@ -832,9 +832,18 @@ export class Engine {
     notify('info', `Deleted the saved model ${name}.${switched}`);
   }
 
+  /** Bumped by every openImage: decodes finish out of order, and only the last image asked for is shown. */
+  private imageRequest = 0;
+
   async openImage(blob: Blob, name: string, restore = this.markPanesRunning()): Promise<void> {
+    const request = ++this.imageRequest;
     try {
       const image = await decodeImage(blob, name);
+      if (request !== this.imageRequest) {
+        // A newer image was opened while this one decoded (a small one can finish first).
+        image.bitmap.close();
+        return;
+      }
       if (this.webcam) this.stopWebcam();
       this.closeVideo();
       for (const note of image.notes) notify('info', note);
