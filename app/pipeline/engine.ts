@@ -297,8 +297,13 @@ export class Engine {
       if (!s.evalRun) saver.update(layoutOf(s.panes));
     };
     save();
+    // Pane state changes several times a frame (results, timings): only a change of what is
+    // saved (the fields layoutOf reads, compared by reference) serialises the layout.
+    const savedFields = (p: PaneState) => [p.key, p.modelId, p.path, p.settings, p.hiddenClasses, p.maskOpacity, p.hideBoxes, p.hideLabels];
+    const layoutChanged = (a: readonly PaneState[], b: readonly PaneState[]) =>
+      a.length !== b.length || a.some((p, i) => savedFields(p).some((v, j) => v !== savedFields(b[i]!)[j]));
     useStore.subscribe((s, prev) => {
-      if (s.panes !== prev.panes || s.evalRun !== prev.evalRun) save();
+      if (s.evalRun !== prev.evalRun || (s.panes !== prev.panes && layoutChanged(s.panes, prev.panes))) save();
     });
     // A reload right after a change still finds it.
     addEventListener('pagehide', () => saver.flush());
