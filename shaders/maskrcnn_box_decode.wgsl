@@ -58,12 +58,12 @@ struct Params {
 const WORKGROUP: u32 = 64u;
 // Sort capacity: a class has at most R candidates; 2 × 1024 × 4 B = 8 KiB of workgroup
 // memory covers torchvision's 1000 test proposals. The host rejects R above it.
-const MAX_ROIS: u32 = 1024u;
+const SORT_CAPACITY: u32 = 1024u;
 // Softmax scores are ≥ 0, so −1 can never be a candidate's score.
 const NOT_CANDIDATE: f32 = -1.0;
 
-var<workgroup> keyHi: array<u32, MAX_ROIS>;
-var<workgroup> keyLo: array<u32, MAX_ROIS>;
+//!include sort_keys
+
 var<workgroup> gathered: atomic<u32>;
 // `gathered` once the gather is done, read with workgroupUniformLoad (a plain u32: the
 // atomic overload of workgroupUniformLoad is not everywhere yet).
@@ -127,16 +127,6 @@ fn decode(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
-// f32 bits → u32 with the same order (as class_topk.wgsl).
-fn orderable(score: f32) -> u32 {
-  let bits = bitcast<u32>(score);
-  return select(bits | 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);
-}
-
-fn scoreFromKey(hi: u32) -> f32 {
-  return bitcast<f32>(select(~hi, hi & 0x7fffffffu, (hi & 0x80000000u) != 0u));
-}
-
 @compute @workgroup_size(WORKGROUP, 1, 1)
 fn selectClass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let c = wid.x;
@@ -161,43 +151,13 @@ fn selectClass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     gatheredCount = atomicLoad(&gathered);
   }
   let count = workgroupUniformLoad(&gatheredCount);
-  var size = 1u;
-  while (size < count) {
-    size <<= 1u;
-  }
   // Padding keys (0, 0) sort last (every candidate's hi has its top bit set).
-  for (var i = count + tid; i < size; i += WORKGROUP) {
-    keyHi[i] = 0u;
-    keyLo[i] = 0u;
-  }
-  workgroupBarrier();
-  // Bitonic sort, descending overall.
-  for (var block = 2u; block <= size; block <<= 1u) {
-    for (var stride = block >> 1u; stride > 0u; stride >>= 1u) {
-      for (var i = tid; i < size; i += WORKGROUP) {
-        let l = i ^ stride;
-        if (l > i) {
-          let a = vec2<u32>(keyHi[i], keyLo[i]);
-          let b = vec2<u32>(keyHi[l], keyLo[l]);
-          let aBelowB = a.x < b.x || (a.x == b.x && a.y < b.y);
-          // Runs with (i & block) == 0 descending (larger key first), the others ascending.
-          let descending = (i & block) == 0u;
-          if (aBelowB == descending) {
-            keyHi[i] = b.x;
-            keyLo[i] = b.y;
-            keyHi[l] = a.x;
-            keyLo[l] = a.y;
-          }
-        }
-      }
-      workgroupBarrier();
-    }
-  }
+  sortKeysDescending(tid, count);
   let kept = min(count, params.topK);
   let row = c * params.topK;
   for (var i = tid; i < kept; i += WORKGROUP) {
     topIndices[row + i] = ~keyLo[i];
-    topScores[row + i] = scoreFromKey(keyHi[i]);
+    topScores[row + i] = valueFromKey(keyHi[i]);
   }
   if (tid == 0u) {
     topCounts[c] = kept;

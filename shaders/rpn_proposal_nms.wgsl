@@ -47,7 +47,7 @@ struct Params {
 @group(0) @binding(11) var<storage, read_write> roiCount: array<u32>;
 
 const WORKGROUP: u32 = 64u;
-// Same capacity as rpn_top_n.wgsl's MAX_TOP_N; a suppression row is MAX_TOP_N bits.
+// Same capacity as rpn_top_n.wgsl's SORT_CAPACITY; a suppression row is MAX_TOP_N bits.
 const MAX_TOP_N: u32 = 1024u;
 const MASK_WORDS: u32 = 32u;
 

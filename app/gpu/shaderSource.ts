@@ -8,12 +8,18 @@ import boxIou from '../../shaders/common/box_iou.wgsl?raw';
 import record from '../../shaders/common/record.wgsl?raw';
 import recordAtomicArea from '../../shaders/common/record_atomic_area.wgsl?raw';
 import records from '../../shaders/common/records.wgsl?raw';
+import radixSelect from '../../shaders/common/radix_select.wgsl?raw';
+import nmsClass from '../../shaders/common/nms_class.wgsl?raw';
+import sortKeys from '../../shaders/common/sort_keys.wgsl?raw';
 
 const PARTS: { [name: string]: string } = {
   box_iou: boxIou,
   record,
   record_atomic_area: recordAtomicArea,
   records,
+  nms_class: nmsClass,
+  radix_select: radixSelect,
+  sort_keys: sortKeys,
 };
 
 export function withIncludes(code: string): string {

@@ -1,6 +1,9 @@
 /**
  * Reference of shaders/class_topk.wgsl: for each foreground class c, among the candidate
- * priors, the top k = min(topK, #candidates) by conf[:, c + 1].
+ * priors whose score conf[p, c + 1] is at least `minScore` (NaN never is), the top
+ * k = min(topK, #those) by that score. With minScore = the display threshold the kept
+ * records of NMS + cap do not change (the cap drops entries below it, and an entry only
+ * suppresses lower-scored ones), while the work follows the entries above it.
  *
  * Order (total, so kernel and reference agree exactly): score descending, then prior index
  * ascending (of two equal scores the lower prior index ranks first). Scores are compared
@@ -18,38 +21,48 @@ export interface ClassTopK {
 /**
  * @param conf [N, numClasses + 1] (column 0 = background)
  * @param candidates candidate prior indices (any order)
+ * @param minScore scores below it are not ranked (compared as f32); default −∞
  */
 export function classTopKReference(
   conf: Float32Array,
   numClasses: number,
   candidates: readonly number[],
   topK: number,
+  minScore = -Infinity,
 ): ClassTopK {
   const stride = numClasses + 1;
-  const m = candidates.length;
-  const k = Math.min(topK, m);
-  // Class-major copy of the candidates' scores: columns[c·M + j] = conf[candidates[j], c + 1].
-  const columns = new Float32Array(numClasses * m);
-  for (let j = 0; j < m; j++) {
-    const row = candidates[j]! * stride + 1;
-    for (let c = 0; c < numClasses; c++) columns[c * m + j] = conf[row + c]!;
+  const threshold = Math.fround(minScore);
+  // Per class, the candidates passing the threshold (as the kernel's compaction): their
+  // prior indices and scores.
+  const listPriors: number[][] = Array.from({ length: numClasses }, () => []);
+  const listScores: number[][] = Array.from({ length: numClasses }, () => []);
+  for (const prior of candidates) {
+    const row = prior * stride + 1;
+    for (let c = 0; c < numClasses; c++) {
+      const s = conf[row + c]!;
+      if (s >= threshold) {
+        listPriors[c]!.push(prior);
+        listScores[c]!.push(s);
+      }
+    }
   }
-  const scratch = new Float32Array(m);
   const indices: number[][] = [];
   const scores: number[][] = [];
   for (let c = 0; c < numClasses; c++) {
-    const column = columns.subarray(c * m, (c + 1) * m);
+    const priors = listPriors[c]!;
+    const column = Float32Array.from(listScores[c]!);
+    const m = priors.length;
+    const k = Math.min(topK, m);
     // Only entries scoring at least the k-th largest score can be in the top k: select that
     // score, then sort the (≈ k) entries at or above it by the full order.
     const pool: number[] = [];
     if (k > 0) {
-      scratch.set(column);
-      const kth = kthLargest(scratch, k);
+      const kth = kthLargest(column.slice(), k);
       for (let j = 0; j < m; j++) if (column[j]! >= kth) pool.push(j);
     }
-    pool.sort((a, b) => (column[a] !== column[b] ? column[b]! - column[a]! : candidates[a]! - candidates[b]!));
+    pool.sort((a, b) => (column[a] !== column[b] ? column[b]! - column[a]! : priors[a]! - priors[b]!));
     const top = pool.slice(0, k);
-    indices.push(top.map((j) => candidates[j]!));
+    indices.push(top.map((j) => priors[j]!));
     scores.push(top.map((j) => column[j]!));
   }
   return { indices, scores };

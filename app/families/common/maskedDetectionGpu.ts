@@ -19,6 +19,7 @@
  * Buffers (labelled `<family>.<model id>.<name>`):
  *   classColours [C] u32, hiddenClasses [ceil(C/32)] u32           fixed
  *   topIndices / topScores [C, topK], topCounts [C], keep [C, topK]  grown with topK
+ *   classLists [4 + 2C] u32 (classes with entries: classTopK → NMS)  fixed
  *   records [16 + 32·D] bytes, protoMasks [D, P_h, P_w] f32,
  *   maskBits [D, H, ceil(W/32)] u32, staging (records + timestamps)  grown with D = maxDetections
  */
@@ -26,7 +27,7 @@ import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings, Stag
 import { decodeRecords, recordsBufferBytes, type DecodedRecord, type InputTransform } from '../../gpu/layout';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
 import { createGpuTimer, type GpuTimer } from '../../gpu/timing';
-import { topKBytes } from '../../gpu/kernels/classTopK';
+import { createClassListsBuffer, topKBytes } from '../../gpu/kernels/classTopK';
 import { keepBytes } from '../../gpu/kernels/fastNms';
 import { createMaskCoefficients, protoMasksBytes, type MaskCoefficientsKernel } from '../../gpu/kernels/maskCoefficients';
 import { createMaskUpsample, maskBitsBytes, type MaskUpsampleKernel } from '../../gpu/kernels/maskUpsample';
@@ -106,6 +107,8 @@ export abstract class MaskedDetectionGpuPostprocessor {
   protected topScores: GPUBuffer | null = null;
   protected topCounts: GPUBuffer | null = null;
   protected keep: GPUBuffer | null = null;
+  /** classTopK's list of the classes with entries, which NMS launches workgroups for. */
+  protected classLists: GPUBuffer | null = null;
   // Kept instances (grown with maxDetections).
   private detectionCapacity = 0;
   protected records: GPUBuffer | null = null;
@@ -167,6 +170,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
     this.topScores = createStorageBuffer(this.device, this.label('topScores'), sizes.rows);
     this.topCounts = createStorageBuffer(this.device, this.label('topCounts'), sizes.counts);
     this.keep = createStorageBuffer(this.device, this.label('keep'), keepBytes(c, topK));
+    this.classLists ??= createClassListsBuffer(this.device, this.label('classLists'), c);
     this.topKCapacity = topK;
   }
 
@@ -359,7 +363,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
   /** Destroys the shared kernels, buffers and the overlay texture; subclasses destroy theirs first. */
   destroy(): void {
     for (const k of [this.coefficients, this.upsample, this.compose, this.timer]) k?.destroy();
-    for (const b of [this.classColours, this.hiddenClasses, this.topIndices, this.topScores, this.topCounts, this.keep, this.records, this.protoMasks, this.maskBits, this.staging]) {
+    for (const b of [this.classColours, this.hiddenClasses, this.topIndices, this.topScores, this.topCounts, this.keep, this.classLists, this.records, this.protoMasks, this.maskBits, this.staging]) {
       b?.destroy();
     }
     this.overlayTexture.destroy();

@@ -4,6 +4,8 @@
  * overlay texture, with ONE small read-back a frame.
  *
  *   yolactDecode → classTopK → fastNms | greedyNms → detectionCap      ('decode', 'nms')
+ *   (classTopK ranks only scores ≥ the display threshold; NMS runs for the classes that
+ *   have any, from classTopK's classLists)
  *   → maskCoefficients → maskUpsample → composeOverlay                  ('masks')
  *   → copy records (+ resolved timestamps) into one staging buffer → readResult()
  *
@@ -100,6 +102,7 @@ export class YolactGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
     this.ensureTopK(topK);
     const { numPriors, numClasses } = this.layout;
     const top = { topIndices: this.topIndices!, topScores: this.topScores!, topCounts: this.topCounts! };
+    const classLists = this.classLists!;
 
     this.decode.run(
       encoder,
@@ -107,11 +110,17 @@ export class YolactGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
       { numPriors, numClasses, confThreshold: confThresholdOf(this.manifest) },
       this.pass('decode', 'decode'),
     );
-    this.topK.run(encoder, { conf: out.conf, candidates: this.candidates, ...top }, { numPriors, numClasses, topK }, this.pass('nms', 'classTopK'));
+    // Only entries at or above the display threshold are ranked (the cap drops the others).
+    this.topK.run(
+      encoder,
+      { conf: out.conf, candidates: this.candidates, ...top, classLists },
+      { numPriors, numClasses, topK, minScore: settings.scoreThreshold },
+      this.pass('nms', 'classTopK'),
+    );
     const nms = settings.nmsKind === 'greedy' ? this.greedyNms : this.fastNms;
     nms.run(
       encoder,
-      { boxes: this.boxes, topIndices: top.topIndices, topCounts: top.topCounts, keep: this.keep! },
+      { boxes: this.boxes, topIndices: top.topIndices, topCounts: top.topCounts, keep: this.keep!, classLists },
       { numClasses, topK, nmsIou: settings.nmsIou },
       this.pass('nms', `${settings.nmsKind}Nms`),
     );
@@ -131,7 +140,7 @@ export class YolactGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
   }
 }
 
-/** The factory the pipeline looks for (app/pipeline/runners/gpu.ts). */
+/** The GPU side of the family's program (./program.ts, ../common/oneStage.ts). */
 export function createGpuPostprocessor(
   device: GPUDevice,
   manifest: ModelManifest,

@@ -2,7 +2,7 @@
  * YOLO-seg post-processing on the GPU: output0 + protos (or an end-to-end export's
  * detections + protos) as GPU buffers → DetectionRecords, bit masks and the overlay
  * texture, with ONE small read-back a frame. The same API as YolactGpuPostprocessor, so
- * the pipeline (app/pipeline/runners/gpu.ts) drives either through `createGpuPostprocessor`.
+ * the family's program (./program.ts) drives either through `createGpuPostprocessor`.
  *
  *   raw head:   yoloSegDecode → classTopK (best class only) → trimTopK → greedyNms | fastNms → detectionCap
  *   end-to-end: yoloSegEndToEnd                                          ('decode', 'nms')
@@ -105,12 +105,19 @@ export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
         { numAnchors, numClasses, confThreshold, inputWidth, inputHeight },
         this.pass('decode', 'decode'),
       );
-      this.topK!.run(encoder, { conf: this.bestConf!, candidates: this.candidates!, ...top }, { numPriors: numAnchors, numClasses, topK }, this.pass('nms', 'classTopK'));
+      const classLists = this.classLists!;
+      // Only entries at or above the display threshold are ranked (the cap drops the others).
+      this.topK!.run(
+        encoder,
+        { conf: this.bestConf!, candidates: this.candidates!, ...top, classLists },
+        { numPriors: numAnchors, numClasses, topK, minScore: scoreThreshold },
+        this.pass('nms', 'classTopK'),
+      );
       this.trimTopK!.run(encoder, { topScores: top.topScores, topCounts: top.topCounts }, { numClasses, topK }, this.pass('nms', 'trimTopK'));
       const nms = settings.nmsKind === 'fast' ? this.fastNms! : this.greedyNms!;
       nms.run(
         encoder,
-        { boxes: this.boxes!, topIndices: top.topIndices, topCounts: top.topCounts, keep: this.keep! },
+        { boxes: this.boxes!, topIndices: top.topIndices, topCounts: top.topCounts, keep: this.keep!, classLists },
         { numClasses, topK, nmsIou: settings.nmsIou },
         this.pass('nms', `${settings.nmsKind}Nms`),
       );
@@ -139,7 +146,7 @@ export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
   }
 }
 
-/** The factory the pipeline looks for (app/pipeline/runners/gpu.ts). */
+/** The GPU side of the family's program (./program.ts, ../common/oneStage.ts). */
 export function createGpuPostprocessor(
   device: GPUDevice,
   manifest: ModelManifest,

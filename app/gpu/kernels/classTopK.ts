@@ -2,22 +2,31 @@
  * Host code of shaders/class_topk.wgsl: per foreground class, the top k candidates by that
  * class's score (descending, ties by lower prior index). Reference: app/reference/classTopK.ts.
  *
+ * Only scores ≥ `minScore` are ranked (the display threshold), and only classes with such
+ * entries get a workgroup (indirect dispatch from `classLists`, which NMS reuses).
+ *
  * Outputs, row c = class c, row stride = topK:
  *   topIndices [C, topK] u32 prior indices, topScores [C, topK] f32, topCounts [C] u32
- *   (entries past topCounts[c] are left as they were).
+ *   (cleared first; entries past topCounts[c] are left as they were); classLists.
  *
  * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
  * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
-import shaderCode from '../../../shaders/class_topk.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/class_topk.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 
-/** Params struct of class_topk.wgsl (u32 each): 0 numPriors, 4 numClasses, 8 confStride,
- * 12 classOffset, 16 topK, 20 indexBits, 24/28 pad. */
+const shaderCode = withIncludes(shaderCodeRaw);
+
+/** Params struct of class_topk.wgsl: 0 numPriors, 4 numClasses, 8 confStride, 12 classOffset,
+ * 16 topK, 20 indexBits (u32), 24 minScore (f32), 28 pad. */
 const PARAMS_BYTES = 32;
 
-/** In-workgroup sort capacity of the kernel (MAX_TOP_K in the WGSL). */
+/** In-workgroup sort capacity of the kernel (SORT_CAPACITY in the WGSL). */
 export const MAX_TOP_K = 512;
+
+/** Words before the per-class counts in classLists: the indirect dispatch (x, y, z, pad). */
+const LISTS_HEADER_WORDS = 4;
 
 export interface ClassTopKInputs {
   /** [N, C + 1] f32 scores, background at column 0. */
@@ -28,6 +37,12 @@ export interface ClassTopKInputs {
   topIndices: GPUBuffer;
   topScores: GPUBuffer;
   topCounts: GPUBuffer;
+  /**
+   * Output: the classes that have entries (`classListsBytes`, usage STORAGE | INDIRECT |
+   * COPY_DST), which NMS can take to launch workgroups only for them. Default: a buffer of
+   * the kernel's own.
+   */
+  classLists?: GPUBuffer;
 }
 
 export interface ClassTopKParams {
@@ -35,11 +50,37 @@ export interface ClassTopKParams {
   numClasses: number;
   /** ≤ MAX_TOP_K (YOLACT: 200). */
   topK: number;
+  /**
+   * Scores below it (and NaN) are not ranked: the display threshold, below which the
+   * cross-class cap drops entries anyway (so the kept records do not change). Default −∞.
+   */
+  minScore?: number;
 }
 
 /** Bytes of topIndices / topScores ([C, topK]) and of topCounts ([C]). */
 export function topKBytes(numClasses: number, topK: number): { rows: number; counts: number } {
   return { rows: 4 * numClasses * Math.max(1, topK), counts: 4 * numClasses };
+}
+
+/**
+ * Bytes of classLists: [4 + 2C] u32 — the indirect dispatch (x = active classes, 1, 1, 0),
+ * the entries of each class [C], the active classes [C] (x of them valid).
+ */
+export function classListsBytes(numClasses: number): number {
+  return 4 * (LISTS_HEADER_WORDS + 2 * numClasses);
+}
+
+/** Word offset in classLists of the active-class list (what NMS reads). */
+export function activeClassesWord(numClasses: number): number {
+  return LISTS_HEADER_WORDS + numClasses;
+}
+
+export function createClassListsBuffer(device: GPUDevice, label: string, numClasses: number): GPUBuffer {
+  return device.createBuffer({
+    label,
+    size: classListsBytes(numClasses),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+  });
 }
 
 export interface ClassTopKKernel {
@@ -51,75 +92,74 @@ const WORKGROUP = 64;
 
 export function createClassTopK(device: GPUDevice): ClassTopKKernel {
   const module = device.createShaderModule({ label: 'classTopK.module', code: shaderCode });
-  const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
-    binding,
-    visibility: GPUShaderStage.COMPUTE,
-    buffer: { type },
-  });
-  // Explicit layout: the two entry points use different subsets of the bindings.
-  const bindGroupLayout = device.createBindGroupLayout({
-    label: 'classTopK.bindGroupLayout',
-    entries: [
-      entry(0, 'read-only-storage'),
-      entry(1, 'read-only-storage'),
-      entry(2, 'storage'),
-      entry(3, 'storage'),
-      entry(4, 'storage'),
-      entry(5, 'uniform'),
-      entry(6, 'storage'),
-    ],
-  });
-  const layout = device.createPipelineLayout({ label: 'classTopK.layout', bindGroupLayouts: [bindGroupLayout] });
-  const gather = device.createComputePipeline({ label: 'classTopK.gatherScores', layout, compute: { module, entryPoint: 'gatherScores' } });
-  const select = device.createComputePipeline({ label: 'classTopK.select', layout, compute: { module, entryPoint: 'main' } });
+  // 'auto' layouts: the two entry points bind different subsets (the scratch lists are
+  // written by one and read, also as the indirect dispatch, by the other).
+  const compact = device.createComputePipeline({ label: 'classTopK.compact', layout: 'auto', compute: { module, entryPoint: 'compact' } });
+  const select = device.createComputePipeline({ label: 'classTopK.selectClass', layout: 'auto', compute: { module, entryPoint: 'selectClass' } });
   const uniform = createUniformBuffer(device, 'classTopK.params', PARAMS_BYTES);
-  let classScores: GPUBuffer | undefined;
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  let classKeys: GPUBuffer | undefined;
+  let ownLists: GPUBuffer | undefined;
+  let cached: { key: GPUBuffer[]; compact: GPUBindGroup; select: GPUBindGroup } | undefined;
 
   return {
     run(encoder, inputs, params, pass) {
       if (params.topK > MAX_TOP_K) throw new Error(`classTopK: topK ${params.topK} exceeds ${MAX_TOP_K}`);
-      if (params.numClasses === 0) return;
+      const c = params.numClasses;
+      if (c === 0) return;
       const indexBits = Math.max(1, Math.ceil(Math.log2(Math.max(1, params.numPriors))));
-      device.queue.writeBuffer(
-        uniform,
-        0,
-        new Uint32Array([params.numPriors, params.numClasses, params.numClasses + 1, 1, params.topK, indexBits, 0, 0]),
-      );
-      // classScores [C, N] f32
-      const scratchBytes = Math.max(16, 4 * params.numClasses * params.numPriors);
-      if (!classScores || classScores.size < scratchBytes) {
-        classScores?.destroy();
-        classScores = device.createBuffer({ label: 'classTopK.classScores', size: scratchBytes, usage: GPUBufferUsage.STORAGE });
+      const data = new ArrayBuffer(PARAMS_BYTES);
+      new Uint32Array(data, 0, 6).set([params.numPriors, c, c + 1, 1, params.topK, indexBits]);
+      new Float32Array(data, 24, 1)[0] = params.minScore ?? -Infinity;
+      device.queue.writeBuffer(uniform, 0, data);
+      // classKeys [C, N] vec2<u32>
+      const keysBytes = Math.max(16, 8 * c * params.numPriors);
+      if (!classKeys || classKeys.size < keysBytes) {
+        classKeys?.destroy();
+        classKeys = device.createBuffer({ label: 'classTopK.classKeys', size: keysBytes, usage: GPUBufferUsage.STORAGE });
       }
-      const key = [inputs.conf, inputs.candidates, inputs.topIndices, inputs.topScores, inputs.topCounts, classScores];
+      let lists = inputs.classLists;
+      if (!lists) {
+        if (!ownLists || ownLists.size < classListsBytes(c)) {
+          ownLists?.destroy();
+          ownLists = createClassListsBuffer(device, 'classTopK.classLists', c);
+        }
+        lists = ownLists;
+      }
+      if (lists.size < classListsBytes(c)) throw new Error(`classTopK: classLists has ${lists.size} bytes, ${c} classes need ${classListsBytes(c)}`);
+      const key = [inputs.conf, inputs.candidates, classKeys, lists, inputs.topIndices, inputs.topScores, inputs.topCounts];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        const at = (binding: number, buffer: GPUBuffer): GPUBindGroupEntry => ({ binding, resource: { buffer } });
         cached = {
           key,
-          group: device.createBindGroup({
-            label: 'classTopK.bindGroup',
-            layout: bindGroupLayout,
-            entries: [
-              ...key.slice(0, 5).map((buffer, binding) => ({ binding, resource: { buffer } })),
-              { binding: 5, resource: { buffer: uniform } },
-              { binding: 6, resource: { buffer: classScores } },
-            ],
+          compact: device.createBindGroup({
+            label: 'classTopK.compact.bindGroup',
+            layout: compact.getBindGroupLayout(0),
+            entries: [at(0, inputs.conf), at(1, inputs.candidates), at(2, uniform), at(3, classKeys), at(4, lists)],
+          }),
+          select: device.createBindGroup({
+            label: 'classTopK.selectClass.bindGroup',
+            layout: select.getBindGroupLayout(0),
+            entries: [at(2, uniform), at(5, classKeys), at(6, lists), at(7, inputs.topIndices), at(8, inputs.topScores), at(9, inputs.topCounts)],
           }),
         };
       }
+      // Classes without entries keep count 0; the lists start empty (x = 0 classes).
+      encoder.clearBuffer(inputs.topCounts, 0, 4 * c);
+      encoder.clearBuffer(lists, 0, 4 * (LISTS_HEADER_WORDS + c));
       const p = encoder.beginComputePass(pass ?? { label: 'classTopK' });
-      p.setBindGroup(0, cached.group);
-      if (params.numPriors > 0) {
-        p.setPipeline(gather);
-        p.dispatchWorkgroups(Math.ceil(params.numPriors / WORKGROUP));
-      }
+      p.setPipeline(compact);
+      p.setBindGroup(0, cached.compact);
+      // At least one workgroup: it writes the dispatch's y and z.
+      p.dispatchWorkgroups(Math.max(1, Math.ceil(params.numPriors / WORKGROUP)));
       p.setPipeline(select);
-      p.dispatchWorkgroups(params.numClasses);
+      p.setBindGroup(0, cached.select);
+      p.dispatchWorkgroupsIndirect(lists, 0);
       p.end();
     },
     destroy() {
       uniform.destroy();
-      classScores?.destroy();
+      classKeys?.destroy();
+      ownLists?.destroy();
     },
   };
 }

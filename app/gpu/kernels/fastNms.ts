@@ -28,6 +28,12 @@ export interface NmsInputs {
   topCounts: GPUBuffer;
   /** Output [C, topK] u32: 1 kept, 0 suppressed (entries < topCounts[c]); see `keepBytes`. */
   keep: GPUBuffer;
+  /**
+   * classTopK's classLists: when given, workgroups run only for the classes listed there
+   * (an indirect dispatch), and keep rows of the others are left as they were (their
+   * topCounts are 0, so nothing reads them). Absent: one workgroup per class.
+   */
+  classLists?: GPUBuffer;
 }
 
 export interface NmsParams {
@@ -61,13 +67,12 @@ const MASK_WORDS = MAX_TOP_K / 32;
  */
 export function createNmsKernel(device: GPUDevice, name: string, code: string, scratchMasks = false): NmsKernel {
   const module = device.createShaderModule({ label: `${name}.module`, code });
-  const pipeline = device.createComputePipeline({
-    label: `${name}.pipeline`,
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
+  const pipelines = {
+    main: device.createComputePipeline({ label: `${name}.pipeline`, layout: 'auto', compute: { module, entryPoint: 'main' } }),
+    listed: device.createComputePipeline({ label: `${name}.listed.pipeline`, layout: 'auto', compute: { module, entryPoint: 'listed' } }),
+  };
   const uniform = createUniformBuffer(device, `${name}.params`, PARAMS_BYTES);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  let cached: { key: (GPUBuffer | undefined)[]; group: GPUBindGroup } | undefined;
   let masks: GPUBuffer | undefined;
   return {
     run(encoder, inputs, params, pass) {
@@ -85,17 +90,20 @@ export function createNmsKernel(device: GPUDevice, name: string, code: string, s
           masks = device.createBuffer({ label: `${name}.masks`, size: bytes, usage: GPUBufferUsage.STORAGE });
         }
       }
-      const key = [inputs.boxes, inputs.topIndices, inputs.topCounts, inputs.keep, ...(masks ? [masks] : [])];
+      const lists = inputs.classLists;
+      const pipeline = lists ? pipelines.listed : pipelines.main;
+      const key = [inputs.boxes, inputs.topIndices, inputs.topCounts, inputs.keep, masks, lists];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {
         cached = {
           key,
           group: device.createBindGroup({
-            label: `${name}.bindGroup`,
+            label: lists ? `${name}.listed.bindGroup` : `${name}.bindGroup`,
             layout: pipeline.getBindGroupLayout(0),
             entries: [
-              ...key.slice(0, 4).map((buffer, binding) => ({ binding, resource: { buffer } })),
+              ...[inputs.boxes, inputs.topIndices, inputs.topCounts, inputs.keep].map((buffer, binding) => ({ binding, resource: { buffer } })),
               { binding: 4, resource: { buffer: uniform } },
               ...(masks ? [{ binding: 5, resource: { buffer: masks } }] : []),
+              ...(lists ? [{ binding: 6, resource: { buffer: lists } }] : []),
             ],
           }),
         };
@@ -103,7 +111,8 @@ export function createNmsKernel(device: GPUDevice, name: string, code: string, s
       const p = encoder.beginComputePass(pass ?? { label: name });
       p.setPipeline(pipeline);
       p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(params.numClasses);
+      if (lists) p.dispatchWorkgroupsIndirect(lists, 0);
+      else p.dispatchWorkgroups(params.numClasses);
       p.end();
     },
     destroy() {

@@ -24,10 +24,13 @@
  * `run` writes its params with queue.writeBuffer at encode time, so use one kernel object
  * per chain (pane) and at most one `run` of it per submitted command buffer.
  */
-import shaderCode from '../../../shaders/maskrcnn_box_decode.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/maskrcnn_box_decode.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { BOX_DELTA_CLIP, MIN_BOX_SIDE } from '../../reference/maskRcnnBoxDecode';
 import { MAX_TOP_K } from './classTopK';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /**
  * Params struct of maskrcnn_box_decode.wgsl (64 bytes):
@@ -38,7 +41,7 @@ import { MAX_TOP_K } from './classTopK';
 const PARAMS_BYTES = 64;
 const WORKGROUP = 64;
 
-/** The most RoIs a class's candidates can be sorted from in workgroup memory (MAX_ROIS in the WGSL). */
+/** The most RoIs a class's candidates can be sorted from in workgroup memory (SORT_CAPACITY in the WGSL). */
 export const MAX_ROIS = 1024;
 /** The candidates buffer: word 0 = candidate (RoI, class) pairs, 3 words pad (detectionCap reads word 0). */
 export const MASK_RCNN_CANDIDATES_BYTES = 16;

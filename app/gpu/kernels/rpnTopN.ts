@@ -9,15 +9,18 @@
  * Params are written with queue.writeBuffer at encode time: one kernel object per chain, at
  * most one `run` of it per submitted command buffer.
  */
-import shaderCode from '../../../shaders/rpn_top_n.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/rpn_top_n.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { RPN_MAX_LEVELS } from './rpnDecode';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /** Params struct of rpn_top_n.wgsl: 0 numLevels, 4 topN, 8 numAnchors, 12 indexBits (u32);
  * 16 levels[8] vec4<u32> (first anchor, anchor count, 0, 0). */
 const PARAMS_BYTES = 144;
 
-/** In-workgroup sort capacity of the kernel (MAX_TOP_N in the WGSL). */
+/** In-workgroup sort capacity of the kernel (SORT_CAPACITY in the WGSL). */
 export const MAX_TOP_N = 1024;
 
 export interface RpnTopNInputs {
