@@ -6,77 +6,10 @@
 // adaptive ceil(size / out); samples with y < −1, y > H, x < −1 or x > W are 0, others
 // clamped into the map). RoIs at or past the count, and rows of a larger capacity, get 0.
 //
-// RoIs are read through a strided view so one kernel serves both the RPN's [R, 4] boxes in
-// input pixels and DetectionRecords (relative boxes, count in the header):
-//   box n = boxes[roiOffset + n·roiStride .. + 4] · (roiScaleX, roiScaleY, roiScaleX, roiScaleY),
-//   count = counts[countWord].
-// Bindings: 0 params, 1 boxes f32 (read), 2 counts u32 (read; may be the same buffer as 1),
-//   3..6 features P2..P5 NCHW [1, C, H_l, W_l] f32 (read; unused levels bind any buffer),
-//   7 output [R, C, out, out] f32.
-// Dispatch: one invocation per output value, R·C·out² of them in workgroups of 64 folded
-//   into (x ≤ 65535, y): linear index (wid.y · num_workgroups.x + wid.x) · 64 + local index.
+// Params, bindings, the RoI's level and the dispatch (one invocation per output value):
+// common/roi_levels.wgsl; here the value of one bin.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/roiAlign.ts (byte offsets); shared with roi_pool.wgsl.
-struct Params {
-  numRois: u32,                      //   0: R, rows of the output
-  channels: u32,                     //   4: C
-  outSize: u32,                      //   8
-  numLevels: u32,                    //  12: feature maps bound (1..4)
-  roiOffset: u32,                    //  16: f32 word of box 0 in `boxes`
-  roiStride: u32,                    //  20: f32 words between boxes
-  countWord: u32,                    //  24: u32 word of the count in `counts`
-  samplingRatio: i32,                //  28: ≤ 0 adaptive
-  aligned: u32,                      //  32: 1 = half-pixel offset
-  minLevel: i32,                     //  36
-  maxLevel: i32,                     //  40
-  _pad0: u32,                        //  44
-  roiScaleX: f32,                    //  48: box → input pixels
-  roiScaleY: f32,                    //  52
-  canonicalScale: f32,               //  56: 224
-  canonicalLevel: f32,               //  60: 4
-  levelSizes: array<vec4<u32>, 4>,   //  64: (height, width, 0, 0) per feature map
-  spatialScales: vec4<f32>,          // 128: 1 / stride per feature map
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> boxes: array<f32>;
-@group(0) @binding(2) var<storage, read> counts: array<u32>;
-@group(0) @binding(3) var<storage, read> p2: array<f32>;
-@group(0) @binding(4) var<storage, read> p3: array<f32>;
-@group(0) @binding(5) var<storage, read> p4: array<f32>;
-@group(0) @binding(6) var<storage, read> p5: array<f32>;
-@group(0) @binding(7) var<storage, read_write> output: array<f32>;
-
-const WORKGROUP: u32 = 64u;
-// Inside the log2 (contract, models/maskrcnn/loss.py): a box of exactly 224·2^j px lands on
-// level 4 + j despite rounding, and an empty box's log2 stays finite.
-const LEVEL_EPS: f32 = 1e-6;
-
-fn feature(level: u32, index: u32) -> f32 {
-  switch level {
-    case 0u: { return p2[index]; }
-    case 1u: { return p3[index]; }
-    case 2u: { return p4[index]; }
-    default: { return p5[index]; }
-  }
-}
-
-fn roiBox(n: u32) -> vec4<f32> {
-  let o = params.roiOffset + n * params.roiStride;
-  let s = vec4<f32>(params.roiScaleX, params.roiScaleY, params.roiScaleX, params.roiScaleY);
-  return vec4<f32>(boxes[o], boxes[o + 1u], boxes[o + 2u], boxes[o + 3u]) * s;
-}
-
-// Feature-map index of a box (k − minLevel), as app/reference/roiAlign.ts roiLevelIndex.
-fn levelIndex(box: vec4<f32>) -> u32 {
-  if (params.numLevels <= 1u) {
-    return 0u;
-  }
-  let area = (box.z - box.x) * (box.w - box.y);
-  let s = sqrt(max(area, 0.0));
-  let k = i32(floor(params.canonicalLevel + log2(s / params.canonicalScale + LEVEL_EPS)));
-  return min(u32(clamp(k, params.minLevel, params.maxLevel) - params.minLevel), params.numLevels - 1u);
-}
+//!include roi_levels
 
 fn bilinear(level: u32, base: u32, height: u32, width: u32, yIn: f32, xIn: f32) -> f32 {
   let h = f32(height);
@@ -111,28 +44,8 @@ fn bilinear(level: u32, base: u32, height: u32, width: u32, yIn: f32, xIn: f32) 
   return (((hy * hx) * v1 + (hy * lx) * v2) + (ly * hx) * v3) + (ly * lx) * v4;
 }
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-  @builtin(local_invocation_index) tid: u32,
-) {
-  let index = (wid.y * groups.x + wid.x) * WORKGROUP + tid;
+fn pooledValue(box: vec4<f32>, level: u32, c: u32, ph: u32, pw: u32) -> f32 {
   let out = params.outSize;
-  let perRoi = params.channels * out * out;
-  if (index >= params.numRois * perRoi) {
-    return;
-  }
-  let n = index / perRoi;
-  let c = (index / (out * out)) % params.channels;
-  let ph = (index / out) % out;
-  let pw = index % out;
-  if (n >= counts[params.countWord]) {
-    output[index] = 0.0;
-    return;
-  }
-  let box = roiBox(n);
-  let level = levelIndex(box);
   let height = params.levelSizes[level].x;
   let width = params.levelSizes[level].y;
   let scale = params.spatialScales[level];
@@ -157,5 +70,5 @@ fn main(
       sum += bilinear(level, base, height, width, y, x);
     }
   }
-  output[index] = sum / samples;
+  return sum / samples;
 }

@@ -10,6 +10,7 @@ import recordAtomicArea from '../../shaders/common/record_atomic_area.wgsl?raw';
 import records from '../../shaders/common/records.wgsl?raw';
 import radixSelect from '../../shaders/common/radix_select.wgsl?raw';
 import nmsClass from '../../shaders/common/nms_class.wgsl?raw';
+import roiLevels from '../../shaders/common/roi_levels.wgsl?raw';
 import sortKeys from '../../shaders/common/sort_keys.wgsl?raw';
 
 const PARTS: { [name: string]: string } = {
@@ -19,6 +20,7 @@ const PARTS: { [name: string]: string } = {
   records,
   nms_class: nmsClass,
   radix_select: radixSelect,
+  roi_levels: roiLevels,
   sort_keys: sortKeys,
 };
 

@@ -10,11 +10,14 @@
  * frame (the box and the mask pooling each need their own), at most one `run` of it per
  * submitted command buffer.
  */
-import shaderCode from '../../../shaders/roi_align.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/roi_align.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES } from '../layout';
 import type { RoiLevelMapping } from '../../reference/roiAlign';
 import { linearDispatch } from './rpnDecode';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /**
  * Params struct of roi_align.wgsl / roi_pool.wgsl:

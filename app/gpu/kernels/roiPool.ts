@@ -3,8 +3,11 @@
  * the same inputs, outputs and params as RoIAlign (roiAlign.ts; samplingRatio and aligned
  * are ignored), selected by `TwoStageConfig.pooler`. Reference: app/reference/roiPool.ts.
  */
-import shaderCode from '../../../shaders/roi_pool.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/roi_pool.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createRoiAlign, createRoiPooler, type RoiPoolerKernel } from './roiAlign';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 export function createRoiPool(device: GPUDevice): RoiPoolerKernel {
   return createRoiPooler(device, 'roiPool', shaderCode);
