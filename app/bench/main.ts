@@ -27,8 +27,8 @@ import { confThresholdOf as yoloSegConfThreshold, yoloSegLayout } from '../famil
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { listModels } from '../models/registry';
 import { Frame } from '../pipeline/frame';
-import { createRunner } from '../pipeline/runners';
-import { runOnCpu } from '../pipeline/runners/common';
+import { createRunner } from '../pipeline/stages/stageRunner';
+import { runOnCpu } from '../pipeline/stages/onnx';
 import { getSession } from '../pipeline/sessions';
 import { maskSize, type PaneRunner } from '../pipeline/runner';
 import { configureOrt, ort } from '../pipeline/ort';

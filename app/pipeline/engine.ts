@@ -22,7 +22,7 @@ import { acquireGpuDevice, type GpuContext } from '../gpu/device';
 import { Frame } from './frame';
 import { followHighlight } from './highlight';
 import { downloadBlob, exportBaseName, exportCocoJson, exportFileName, exportImagesJson, exportPng, pngFileName, type ExportImage } from './exports';
-import { createRunner, gpuPostprocessingAvailable } from './runners';
+import { createRunner } from './stages/stageRunner';
 import { ModelLoadError, type OverlayView, type PaneRunner, type RunnerContext } from './runner';
 import { dropWebGpuSessions, forgetModel } from './sessions';
 import { cameraErrorMessage, decodeImage, listCameras, SourceError, Webcam, WebcamCancelled } from './sources';
@@ -448,9 +448,6 @@ export class Engine {
     if (asked !== 'wasm' && !this.device) {
       return { path: 'wasm', note: this.gpuLost ? 'GPU lost: CPU fallback' : 'no WebGPU: CPU fallback' };
     }
-    if (asked !== 'wasm' && !gpuPostprocessingAvailable(manifest)) {
-      return { path: 'wasm', note: `no WGSL post-processing for ${manifest.family}: CPU fallback` };
-    }
     const state = useStore.getState();
     if (asked === 'wasm+gpu' && state.fallbackAdapter) return { path: asked, note: 'software GPU: inference on CPU' };
     if (asked === 'webgpu' && state.fallbackAdapter) return { path: asked, note: 'software GPU: slow' };
@@ -537,6 +534,17 @@ export class Engine {
         // (the hover may have come during the run: read it now, against the result shown).
         const shown = getPane(key)!;
         const highlight = followHighlight(shown.result?.detections, shown.highlight, out.result.detections);
+        // The followed instance is composed in before the result is stored: the result, its
+        // overlay and its figures are one store write per frame (nothing re-renders twice).
+        let { overlay, onCanvas } = out;
+        if (highlight !== null) {
+          ({ overlay, onCanvas } = await runner.recompose({ ...viewOf(shown), highlight }));
+          if (out.overlay !== overlay) out.overlay?.close();
+          if (ctrl.cancelled) {
+            overlay?.close();
+            break;
+          }
+        }
         updatePane(key, (p) => {
           const instant = interval > 0 ? 1000 / interval : 0;
           const fps = this.streaming() && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
@@ -546,8 +554,8 @@ export class Engine {
             resultFrameId: frame.id,
             // The pane draws this result on this frame, and exports take the two together.
             resultFrame: { id: frame.id, bitmap: frame.bitmap, width: frame.width, height: frame.height, ...source },
-            overlay: out.overlay,
-            overlayOnCanvas: out.onCanvas,
+            overlay,
+            overlayOnCanvas: onCanvas,
             status: this.streaming() ? 'running' : ctrl.pending ? 'running' : 'done',
             highlight,
             fps,
@@ -555,7 +563,6 @@ export class Engine {
             message: '',
           };
         });
-        if (highlight !== null) await this.recomposeNow(ctrl, key);
         ctrl.runSettles();
       } while (ctrl.pending);
     } catch (err) {
@@ -576,17 +583,6 @@ export class Engine {
       ctrl.runSettles();
       for (const r of ctrl.retired.splice(0)) r.dispose();
     }
-  }
-
-  /** Redraws a pane's overlay for its current view, from inside its own pump. */
-  private async recomposeNow(ctrl: PaneController, key: number): Promise<void> {
-    const pane = getPane(key);
-    if (!pane?.result || !ctrl.runner) return;
-    const { overlay, onCanvas } = await ctrl.runner.recompose(viewOf(pane));
-    updatePane(key, (p) => {
-      p.overlay?.close();
-      return { overlay, overlayOnCanvas: onCanvas };
-    });
   }
 
   private async recompose(key: number): Promise<void> {

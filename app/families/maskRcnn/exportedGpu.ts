@@ -2,7 +2,7 @@
  * Public Mask R-CNN exports (torchvision, ONNX zoo; exported.ts) post-processed on the GPU:
  * the graph's boxes / labels / scores / masks as GPU buffers → DetectionRecords, bit masks
  * and the overlay texture, with ONE small read-back a frame. The same API as the other
- * families' post-processors (pipeline/runners/gpu.ts `GpuPostprocessor`):
+ * families' post-processors (../common/oneStage.ts `OneStageGpu`):
  *
  *   exportedRecords (threshold, label → class, rank, cap)               ('decode')
  *   → pastedMaskBits ('pasted': sample the [N,1,H,W] probabilities through the input→image
@@ -19,7 +19,7 @@
  *
  * `shapes` (logical output name → { dims, type }) tells N, which varies per frame, and
  * whether labels are int64 (ORT's own buffers on the 'webgpu' path) or float32 (the
- * 'wasm+gpu' upload of runOnCpu's converted labels); pipeline/runners/gpu.ts passes it.
+ * 'wasm+gpu' upload of the converted labels); the runner passes it.
  * Without it (a caller that does not know), N is taken from the scores buffer's size and
  * labels as float32: right only for buffers that hold exactly N rows.
  * The CPU oracle of this chain is `postprocessExportedReference` (exported.ts).
@@ -36,12 +36,8 @@ import {
 } from '../common/maskedDetectionGpu';
 import { exportedLayout, ROI_MASK_SIDE, type ExportedLayout } from './exported';
 
-/** What ORT said about an output this frame. */
-export interface OutputShape {
-  dims: readonly number[];
-  /** ORT's tensor type ('float32', 'int64', 'int32'). */
-  type?: string;
-}
+import type { OutputShape } from '../common/oneStage';
+export type { OutputShape };
 
 export type ExportedGpuOptions = MaskedDetectionGpuOptions;
 

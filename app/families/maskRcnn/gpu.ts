@@ -2,8 +2,8 @@
  * Mask R-CNN on the GPU. Two kinds of model share the family:
  *
  * - our two-stage models (`manifest.twoStage`): `MaskRcnnTwoStageGpu`, the WGSL between the
- *   three ONNX parts, encoded in three steps with a head run between each (the runner,
- *   pipeline/runners/twoStage.ts, runs the heads):
+ *   three ONNX parts, encoded in three steps with a head run between each (the steps of
+ *   ./program.ts, run by the one runner, app/pipeline/stages/):
  *
  *     encodeProposals(backbone)   rpnDecode → rpnTopN → rpnProposalNms → R RoIs       ('rpn')
  *                                 → RoIAlign / RoIPool 7x7 → boxFeatures [R, C, 7, 7]  ('roi')
@@ -20,15 +20,13 @@
  *   (zero rows) go through the heads and are ignored, so 'webgpu' needs no read-back before
  *   the records. `readBoxFeatures` / `readMaskFeatures` are for 'wasm+gpu' (CPU heads).
  *
- * - public single-file exports (no `twoStage`): `createGpuPostprocessor` hands them to
- *   ./exportedGpu.ts when this build has it.
+ * - public single-file exports (no `twoStage`): ./exportedGpu.ts.
  *
  * Made once per (device, model, mask size); buffers that depend on settings grow on demand.
  * The records, bit masks, compose, read-back and recompose are the shared base,
  * ../common/maskedDetectionGpu.ts (`spec: null`; encodeMasks ends in `finishFrame`).
  * The CPU oracle of the two-stage chain is `maskRcnnTwoStageReference` (reference.ts).
  */
-import { gpuScoped } from '../../gpu/errorScope';
 import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
@@ -45,18 +43,9 @@ import {
   type MaskedDetectionGpuOptions,
 } from '../common/maskedDetectionGpu';
 import { maskBatch, twoStageFloats, twoStageLayout, type TwoStageLayout } from './manifest';
-import { candidateThreshold, effectiveTopK, type TwoStageHeadsCpu } from './reference';
+import { candidateThreshold, effectiveTopK } from './reference';
 
 export type TwoStageGpuOptions = MaskedDetectionGpuOptions;
-
-/** Head parts that read and write GPU buffers (ORT's WebGPU EP on our device). */
-export interface TwoStageHeadsGpu {
-  onGpu: true;
-  /** box_features [R, C, 7, 7] → { classLogits [R, K + 1], boxDeltas [R, (K + 1)·4] }. */
-  boxHead(features: GPUBuffer): Promise<{ classLogits: GPUBuffer; boxDeltas: GPUBuffer }>;
-  /** mask_features [M, C, 14, 14] → mask_logits [M, K + 1, 28, 28]. */
-  maskHead(features: GPUBuffer, count: number): Promise<GPUBuffer>;
-}
 
 /** As the other families' (candidateCount: (RoI, class) pairs above the candidate threshold). */
 export type TwoStageReadResult = GpuReadResult;
@@ -262,102 +251,13 @@ export class MaskRcnnTwoStageGpu extends MaskedDetectionGpuPostprocessor {
     this.step = 'masks';
   }
 
-  /**
-   * One frame after the backbone: the three encode steps, each submitted, with the heads run
-   * between them, then the one read-back of the records.
-   * - GPU heads ('webgpu'): they read our feature buffers and return theirs; nothing is read
-   *   back before the records.
-   * - CPU heads ('wasm+gpu'): the features are read back (`featureBytes`, counted by the
-   *   caller in bytesReadBack), the head outputs uploaded through `heads.upload`.
-   * `headsMs`: wall time of the head runs (ORT); `featureReadMs`: of the feature read-backs
-   * ('wasm+gpu'), less the GPU stages they waited on when those are timestamped. `submittedAt`: when the last step was
-   * submitted (the records read-back's wait starts there).
-   */
-  async runFrame(
-    backbone: Record<string, GPUBuffer>,
-    heads: TwoStageHeadsGpu | (TwoStageHeadsCpu & { upload(name: string, data: Float32Array): GPUBuffer }),
-    settings: PostprocessSettings,
-    transform: InputTransform,
-    image: { width: number; height: number },
-  ): Promise<TwoStageReadResult & { featureBytes: number; featureReadMs: number; headsMs: number; submittedAt: number }> {
-    // Each submit in GPU error scopes (app/gpu/errorScope.ts); checked before the result is returned.
-    const checks: Promise<void>[] = [];
-    const submit = (label: string, encode: (encoder: GPUCommandEncoder) => void) => {
-      const { checked } = gpuScoped(this.device, this.label(label), () => {
-        const encoder = this.device.createCommandEncoder({ label: this.label(label) });
-        encode(encoder);
-        this.device.queue.submit([encoder.finish()]);
-      });
-      checks.push(checked);
-    };
-    let headsMs = 0;
-    let featureBytes = 0;
-    let featureReadMs = 0;
-    const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
-      const t = performance.now();
-      try {
-        return await fn();
-      } finally {
-        headsMs += performance.now() - t;
-      }
-    };
-    const m = maskBatch(settings);
-    // Without timestamp queries: wall time of each step to its GPU completion (a wait, no
-    // data read back). 'rpn' then includes the box RoI pooling, 'nms' the box decode and the
-    // mask RoI pooling; 'roi' and 'decode' stay unknown.
-    const cpuClock = this.timer.source === 'cpu';
-    const cpuMs: Partial<StageTimings> = {};
-    const settle = async (key: 'rpn' | 'nms', t0: number) => {
-      if (!cpuClock) return;
-      await this.device.queue.onSubmittedWorkDone();
-      cpuMs[key] = performance.now() - t0;
-    };
-    let t = performance.now();
-    submit('proposals', (encoder) => this.encodeProposals(encoder, backbone));
-    await settle('rpn', t);
-    let boxOut: Record<string, GPUBuffer>;
-    if ('onGpu' in heads) {
-      boxOut = await timed(() => heads.boxHead(this.boxFeatures));
-    } else {
-      const tr = performance.now();
-      const features = await this.readBoxFeatures();
-      featureReadMs += performance.now() - tr;
-      featureBytes += features.byteLength;
-      const out = await timed(() => heads.boxHead(features));
-      boxOut = { classLogits: heads.upload('classLogits', out.classLogits), boxDeltas: heads.upload('boxDeltas', out.boxDeltas) };
-    }
-    t = performance.now();
-    submit('detections', (encoder) => this.encodeDetections(encoder, boxOut, backbone, settings, transform, image));
-    await settle('nms', t);
-    let maskLogits: GPUBuffer;
-    if ('onGpu' in heads) {
-      maskLogits = await timed(() => heads.maskHead(this.maskFeatures, m));
-    } else {
-      const tr = performance.now();
-      const features = await this.readMaskFeatures();
-      featureReadMs += performance.now() - tr;
-      featureBytes += features.byteLength;
-      maskLogits = heads.upload('maskLogits', await timed(() => heads.maskHead(features, m)));
-    }
-    submit('masks', (encoder) => this.encodeMasks(encoder, maskLogits));
-    const submittedAt = performance.now();
-    const read = await this.readResult();
-    await Promise.all(checks);
-    const timings = cpuClock ? { ...read.timings, ...cpuMs } : read.timings;
-    // The feature read-backs waited on the GPU stages before them: keep only the copy.
-    if (timings.source === 'gpu') {
-      featureReadMs = Math.max(0, featureReadMs - ((timings.rpn ?? 0) + (timings.roi ?? 0) + (timings.decode ?? 0) + (timings.nms ?? 0)));
-    }
-    return { ...read, timings, bytesReadBack: read.bytesReadBack + featureBytes, featureBytes, featureReadMs, headsMs, submittedAt };
-  }
-
-  /** 'wasm+gpu': the box features back on the CPU for the box head (R·C·7·7 f32; counted by the runner). */
+  /** The box head's input read back (parity tests: R·C·7·7 f32). */
   async readBoxFeatures(): Promise<Float32Array> {
     const floats = twoStageFloats(this.layout, 1).boxFeatures;
     return new Float32Array(await readBuffer(this.device, this.rpn.boxFeatures, 0, floats * 4));
   }
 
-  /** 'wasm+gpu': the mask features back on the CPU for the mask head (M·C·14·14 f32). */
+  /** The mask head's input read back (parity tests: M·C·14·14 f32). */
   async readMaskFeatures(): Promise<Float32Array> {
     const floats = twoStageFloats(this.layout, this.maskBatch).maskFeatures;
     return new Float32Array(await readBuffer(this.device, this.rpn.maskFeatures, 0, floats * 4));
@@ -389,7 +289,7 @@ export class MaskRcnnTwoStageGpu extends MaskedDetectionGpuPostprocessor {
   }
 }
 
-/** The two-stage chain of a manifest with `twoStage` (pipeline/runners/twoStage.ts). */
+/** The two-stage chain of a manifest with `twoStage` (./program.ts). */
 export function createTwoStageGpu(
   device: GPUDevice,
   manifest: ModelManifest,
@@ -397,26 +297,4 @@ export function createTwoStageGpu(
   options?: TwoStageGpuOptions,
 ): MaskRcnnTwoStageGpu {
   return new MaskRcnnTwoStageGpu(device, manifest, mask, options);
-}
-
-/** ./exportedGpu.ts when this build has it (eager, so the factory below stays synchronous). */
-const exportedGpuModules = import.meta.glob<Record<string, unknown>>('./exportedGpu.ts', { eager: true });
-
-/**
- * The factory the one-session pipeline looks for (pipeline/runners/gpu.ts): public exports
- * only (their GPU chain lives in ./exportedGpu.ts). Two-stage models are made by
- * `createTwoStageGpu` through the two-stage runner.
- */
-export function createGpuPostprocessor(
-  device: GPUDevice,
-  manifest: ModelManifest,
-  mask: { width: number; height: number },
-  options?: TwoStageGpuOptions,
-): unknown {
-  if (manifest.twoStage) throw new Error(`${manifest.id} is a two-stage model: it runs through the two-stage runner`);
-  const mod = exportedGpuModules['./exportedGpu.ts'];
-  if (!mod) throw new Error(`${manifest.id}: GPU post-processing of exported Mask R-CNN models is not supported in this build`);
-  const make = mod['createExportedGpuPostprocessor'];
-  if (typeof make !== 'function') throw new Error('maskRcnn/exportedGpu.ts exports no createExportedGpuPostprocessor');
-  return make(device, manifest, mask, options);
 }

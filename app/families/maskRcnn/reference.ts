@@ -126,9 +126,121 @@ export function poolRoisReference(
     : roiAlignReference(levels, layout.channels, rois, count, capacity, { ...mapping, outSize, samplingRatio: c.samplingRatio, aligned: c.aligned });
 }
 
+/** What the CPU chain keeps between its steps (one frame). */
+export interface TwoStageCpuFrame {
+  layout: TwoStageLayout;
+  /** The FPN maps P2..P5 of the backbone. */
+  features: Float32Array[];
+  rois: Float32Array;
+  roiCount: number;
+  boxFeatures: Float32Array;
+  classLogits: Float32Array;
+  boxDeltas: Float32Array;
+  candidateCount: number;
+  records: DecodedRecord[];
+  maskFeatures: Float32Array;
+}
+
+type TwoStageCpuTimings = TwoStageReferenceResult['timings'];
+
 /**
- * The whole two-stage CPU chain after the backbone. `mask` is the mask resolution (default:
- * the image size, capped at 1280 on the longer side like the GPU path).
+ * Step 1 after the backbone: the R proposals, then the box head's RoI features
+ * box_features [R, C, boxPool, boxPool].
+ */
+export function twoStageProposalsReference(backbone: Record<string, RawOutput>, layout: TwoStageLayout): { frame: TwoStageCpuFrame; timings: TwoStageCpuTimings } {
+  const features = fpnFeatures(backbone);
+  const t0 = performance.now();
+  const proposals = proposalsReference(backbone, layout);
+  const t1 = performance.now();
+  const boxFeatures = poolRoisReference(features, layout, proposals.rois, proposals.count, layout.numRois, layout.config.boxPool);
+  const t2 = performance.now();
+  const frame: TwoStageCpuFrame = {
+    layout,
+    features,
+    rois: proposals.rois,
+    roiCount: proposals.count,
+    boxFeatures,
+    classLogits: new Float32Array(0),
+    boxDeltas: new Float32Array(0),
+    candidateCount: 0,
+    records: [],
+    maskFeatures: new Float32Array(0),
+  };
+  return { frame, timings: { rpn: t1 - t0, roi: t2 - t1 } };
+}
+
+/**
+ * Step 2, on the box head's outputs: box decode per class, per-class NMS and the cap →
+ * records; then the mask head's RoI features of the kept boxes, mask_features
+ * [capacity, C, maskPool, maskPool] (capacity ≥ the kept count; rows past it are zero).
+ */
+export function twoStageDetectionsReference(
+  frame: TwoStageCpuFrame,
+  classLogits: Float32Array,
+  boxDeltas: Float32Array,
+  manifest: ModelManifest,
+  settings: PostprocessSettings,
+  capacity: (kept: number) => number = (kept) => kept,
+): TwoStageCpuTimings {
+  const { layout } = frame;
+  const c = layout.config;
+  const k = layout.numClasses;
+  if (classLogits.length !== layout.numRois * (k + 1) || boxDeltas.length !== layout.numRois * (k + 1) * 4) {
+    throw new Error(`box head: class_logits ${classLogits.length} / box_deltas ${boxDeltas.length} values, expected [${layout.numRois}, ${k + 1}] / [${layout.numRois}, ${(k + 1) * 4}]`);
+  }
+  const t0 = performance.now();
+  const decoded = maskRcnnBoxDecodeReference(classLogits, boxDeltas, frame.rois, frame.roiCount, {
+    numClasses: k,
+    inputWidth: layout.inputWidth,
+    inputHeight: layout.inputHeight,
+    boxWeights: c.boxWeights,
+    scoreThreshold: candidateThreshold(manifest, settings),
+  });
+  const t1 = performance.now();
+  const records = maskRcnnNmsCapReference(decoded.boxes, decoded.scores, layout.numRois, k, {
+    topK: effectiveTopK(settings, layout),
+    nmsIou: settings.nmsIou,
+    nmsKind: settings.nmsKind,
+    maxDetections: Math.max(1, Math.floor(settings.maxDetections)),
+    displayThreshold: settings.scoreThreshold,
+  });
+  const t2 = performance.now();
+  // Mask RoIs: the kept boxes, relative → input pixels.
+  const n = records.length;
+  const boxes = new Float32Array(4 * n);
+  records.forEach((r, i) => {
+    boxes.set([r.box[0] * layout.inputWidth, r.box[1] * layout.inputHeight, r.box[2] * layout.inputWidth, r.box[3] * layout.inputHeight], 4 * i);
+  });
+  const maskFeatures = poolRoisReference(frame.features, layout, boxes, n, Math.max(n, capacity(n)), c.maskPool);
+  const t3 = performance.now();
+  Object.assign(frame, { classLogits, boxDeltas, candidateCount: decoded.candidateCount, records, maskFeatures });
+  return { decode: t1 - t0, nms: t2 - t1, roi: t3 - t2 };
+}
+
+/**
+ * Step 3, on the mask head's outputs: the predicted class's mask of each kept record pasted
+ * at mask resolution (bit masks + areas) → detections in image pixels.
+ */
+export function twoStageMasksReference(
+  frame: TwoStageCpuFrame,
+  maskLogits: Float32Array,
+  manifest: ModelManifest,
+  imageSize: { width: number; height: number },
+  mask: { width: number; height: number } = maskSizeFor(imageSize.width, imageSize.height),
+): { detections: Detection[]; masks: InstanceMasks; timings: TwoStageCpuTimings } {
+  const { layout, records } = frame;
+  const t0 = performance.now();
+  const transform = resizeGeometry(imageSize.width, imageSize.height, manifest.input).transform;
+  const { masks, areas } = maskPasteReference(records, maskLogits, { numClasses: layout.numClasses, maskSize: layout.config.maskSize }, transform, imageSize, mask);
+  records.forEach((r, i) => (r.maskArea = areas[i]!));
+  return { detections: recordsToDetections(records, transform, imageSize), masks, timings: { masks: performance.now() - t0 } };
+}
+
+/**
+ * The whole two-stage CPU chain after the backbone, with the heads as callbacks (tests, the
+ * eval script): the three steps above. `mask` is the mask resolution (default: the image
+ * size, capped at 1280 on the longer side like the GPU path). The mask head sees only the
+ * kept rows, and is not called when none is kept.
  */
 export async function maskRcnnTwoStageReference(
   backbone: Record<string, RawOutput>,
@@ -139,71 +251,38 @@ export async function maskRcnnTwoStageReference(
   mask: { width: number; height: number } = maskSizeFor(imageSize.width, imageSize.height),
 ): Promise<TwoStageReferenceResult> {
   const layout = twoStageLayout(manifest);
-  const c = layout.config;
-  const features = fpnFeatures(backbone);
-  const t0 = performance.now();
-  const proposals = proposalsReference(backbone, layout);
-  const t1 = performance.now();
-  const boxFeatures = poolRoisReference(features, layout, proposals.rois, proposals.count, layout.numRois, c.boxPool);
-  const t2 = performance.now();
-  const { classLogits, boxDeltas } = await heads.boxHead(boxFeatures);
-  const t3 = performance.now();
-  const k = layout.numClasses;
-  if (classLogits.length !== layout.numRois * (k + 1) || boxDeltas.length !== layout.numRois * (k + 1) * 4) {
-    throw new Error(`box head: class_logits ${classLogits.length} / box_deltas ${boxDeltas.length} values, expected [${layout.numRois}, ${k + 1}] / [${layout.numRois}, ${(k + 1) * 4}]`);
-  }
-  const decoded = maskRcnnBoxDecodeReference(classLogits, boxDeltas, proposals.rois, proposals.count, {
-    numClasses: k,
-    inputWidth: layout.inputWidth,
-    inputHeight: layout.inputHeight,
-    boxWeights: c.boxWeights,
-    scoreThreshold: candidateThreshold(manifest, settings),
-  });
-  const t4 = performance.now();
-  const records = maskRcnnNmsCapReference(decoded.boxes, decoded.scores, layout.numRois, k, {
-    topK: effectiveTopK(settings, layout),
-    nmsIou: settings.nmsIou,
-    nmsKind: settings.nmsKind,
-    maxDetections: Math.max(1, Math.floor(settings.maxDetections)),
-    displayThreshold: settings.scoreThreshold,
-  });
-  const t5 = performance.now();
-  // Mask RoIs: the kept boxes, relative → input pixels.
-  const n = records.length;
-  const boxes = new Float32Array(4 * n);
-  records.forEach((r, i) => {
-    boxes.set([r.box[0] * layout.inputWidth, r.box[1] * layout.inputHeight, r.box[2] * layout.inputWidth, r.box[3] * layout.inputHeight], 4 * i);
-  });
-  const maskFeatures = poolRoisReference(features, layout, boxes, n, n, c.maskPool);
-  const t6 = performance.now();
-  const maskLogits = n > 0 ? await heads.maskHead(maskFeatures, n) : new Float32Array(0);
-  const t7 = performance.now();
-  const transform = resizeGeometry(imageSize.width, imageSize.height, manifest.input).transform;
-  const { masks, areas } = maskPasteReference(records, maskLogits, { numClasses: k, maskSize: c.maskSize }, transform, imageSize, mask);
-  records.forEach((r, i) => (r.maskArea = areas[i]!));
-  const t8 = performance.now();
+  const { frame, timings: t1 } = twoStageProposalsReference(backbone, layout);
+  let t = performance.now();
+  const { classLogits, boxDeltas } = await heads.boxHead(frame.boxFeatures);
+  let headsMs = performance.now() - t;
+  const t2 = twoStageDetectionsReference(frame, classLogits, boxDeltas, manifest, settings);
+  const n = frame.records.length;
+  t = performance.now();
+  const maskLogits = n > 0 ? await heads.maskHead(frame.maskFeatures, n) : new Float32Array(0);
+  headsMs += performance.now() - t;
+  const out = twoStageMasksReference(frame, maskLogits, manifest, imageSize, mask);
   return {
-    detections: recordsToDetections(records, transform, imageSize),
-    masks,
-    records,
+    detections: out.detections,
+    masks: out.masks,
+    records: frame.records,
     stages: {
-      rois: proposals.rois,
-      roiCount: proposals.count,
-      boxFeatures,
+      rois: frame.rois,
+      roiCount: frame.roiCount,
+      boxFeatures: frame.boxFeatures,
       classLogits,
       boxDeltas,
-      candidateCount: decoded.candidateCount,
-      maskFeatures,
+      candidateCount: frame.candidateCount,
+      maskFeatures: frame.maskFeatures,
       maskLogits,
     },
-    timings: { rpn: t1 - t0, roi: t2 - t1 + (t6 - t5), heads: t3 - t2 + (t7 - t6), decode: t4 - t3, nms: t5 - t4, masks: t8 - t7 },
+    timings: { rpn: t1.rpn, roi: (t1.roi ?? 0) + (t2.roi ?? 0), heads: headsMs, decode: t2.decode, nms: t2.nms, masks: out.timings.masks },
   };
 }
 
 /**
  * The family's CPU post-processing as the pipeline's one-session path calls it
- * (pipeline/families.ts): public exports only. Two-stage models need their head sessions
- * between the stages, so they run through pipeline/runners/twoStage.ts instead.
+ * (../common/oneStage.ts): public exports only. Two-stage models are a program of their
+ * own (./program.ts), with these steps between their head parts.
  */
 export function postprocessMaskRcnnReference(
   outputs: Record<string, RawOutput>,
@@ -213,7 +292,7 @@ export function postprocessMaskRcnnReference(
   mask?: { width: number; height: number },
 ) {
   if (isTwoStage(manifest)) {
-    throw new Error(`${manifest.id} is a two-stage model: it runs through the two-stage runner (box and mask heads between the stages)`);
+    throw new Error(`${manifest.id} is a two-stage model: its program runs the box and mask heads between the stages (./program.ts)`);
   }
   return postprocessExportedReference(outputs as Record<string, ExportedRawOutput>, manifest, settings, imageSize, mask);
 }

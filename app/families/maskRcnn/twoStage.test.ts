@@ -1,7 +1,7 @@
 /**
  * Our two-stage Mask R-CNN on real outputs: the bundled ONNX parts run with onnxruntime-web's
- * wasm backend in Node on a sample image; the GPU chain (Dawn, `MaskRcnnTwoStageGpu.runFrame`
- * with CPU heads, as the app's 'wasm+gpu' path) and the reference chain
+ * wasm backend in Node on a sample image; the GPU chain (Dawn: the family's program steps
+ * through the runner's `runStepsOnGpu`, with CPU heads, as the app's 'wasm+gpu' path) and the reference chain
  * (`maskRcnnTwoStageReference`, the 'wasm' path) each run the heads on their own RoI
  * features. They must agree stage by stage: the same RoIs, RoI features to f32 noise, then
  * the same detections (class, box IoU ≥ 0.99, mask IoU ≥ 0.98).
@@ -24,6 +24,10 @@ import { maskSizeFor } from '../../reference/maskAssembly';
 import { boxFeatureDims, headManifests, maskFeatureDims, twoStageLayout, BOX_HEAD_INPUT, MASK_HEAD_INPUT, type TwoStageLayout } from './manifest';
 import { maskRcnnTwoStageReference, type RawOutput, type TwoStageHeadsCpu } from './reference';
 import { createTwoStageGpu } from './gpu';
+import { program as maskRcnnProgram } from './program';
+import { runStepsOnCpu, runStepsOnGpu, type PartRunner } from '../../pipeline/stages/execute';
+import { FrameTensors, UploadBuffers } from '../../pipeline/stages/tensors';
+import type { StageTimings } from '../../types';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const MODELS = ['maskrcnn-512', 'maskrcnn-512-roipool'];
@@ -120,30 +124,58 @@ describe('two-stage Mask R-CNN: GPU chain vs reference chain on real ONNX output
       const ref = await maskRcnnTwoStageReference(backbone, heads, manifest, settings, image);
       const refMs = performance.now() - t0;
 
+      // The 'wasm' path: the program's reference steps through the runner's `runStepsOnCpu`
+      // (the mask head on at least one row) give the reference chain's instances.
+      {
+        const steps = maskRcnnProgram(manifest).steps.slice(1);
+        const cpuSessions: Record<string, Session> = { boxHead: boxSession, maskHead: maskSession };
+        const runPart: PartRunner = async (step, tensors) => {
+          const input = await tensors.onCpu(step.input);
+          const r = await cpuSessions[step.name]!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
+          for (const [logical, name] of Object.entries(step.outputs)) tensors.putCpu(logical, { data: r[name]!.data as Float32Array, dims: r[name]!.dims });
+        };
+        const tensors = new FrameTensors(null, null, (_where, fn) => fn());
+        for (const [name, t] of Object.entries(backbone)) tensors.putCpu(name, t);
+        const cpu = maskRcnnProgram(manifest).createCpu();
+        const transform = preprocessReference(img.data, img.width, img.height, manifest.input).geometry.transform;
+        const timings: Partial<StageTimings> = {};
+        await runStepsOnCpu(steps, cpu, tensors, { manifest, settings, transform, image, mask: maskSizeFor(image.width, image.height) }, runPart, timings);
+        expect(cpu.result!.detections).toEqual(ref.detections);
+        expect(cpu.result!.masks.bits).toEqual(ref.masks.bits);
+        expect(timings.heads).toBeGreaterThan(0);
+        expect(Object.keys(cpu.timings).sort()).toEqual(['decode', 'masks', 'nms', 'roi', 'rpn']);
+      }
+
       await withDevice(async (device) => {
         const mask = maskSizeFor(image.width, image.height);
         const post = createTwoStageGpu(device, manifest, mask);
-        const buffers: Record<string, GPUBuffer> = {};
-        for (const [name, t] of Object.entries(backbone)) {
-          buffers[name] = device.createBuffer({ label: `test.${name}`, size: t.data.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-          device.queue.writeBuffer(buffers[name]!, 0, t.data.buffer, t.data.byteOffset, t.data.byteLength);
-        }
-        const uploads: GPUBuffer[] = [];
-        const upload = (name: string, data: Float32Array) => {
-          const b = device.createBuffer({ label: `test.upload.${name}`, size: Math.max(16, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-          device.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
-          uploads.push(b);
-          return b;
+        // The steps after the backbone, as the runner runs them on 'wasm+gpu': the backbone's
+        // outputs uploaded, the heads on ORT wasm with their RoI features read back.
+        const steps = maskRcnnProgram(manifest).steps.slice(1);
+        const sessions: Record<string, Session> = { boxHead: boxSession, maskHead: maskSession };
+        const runPart: PartRunner = async (step, tensors) => {
+          const input = await tensors.onCpu(step.input);
+          const r = await sessions[step.name]!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
+          for (const [logical, name] of Object.entries(step.outputs)) tensors.putCpu(logical, { data: r[name]!.data as Float32Array, dims: r[name]!.dims });
         };
+        const uploads = new UploadBuffers(device, 'test.uploads');
         const transform = preprocessReference(img.data, img.width, img.height, manifest.input).geometry.transform;
+        const frame = { manifest, settings, transform, image, mask };
+        const runFrame = async () => {
+          const tensors = new FrameTensors(device, uploads, (_where, fn) => fn());
+          for (const [name, t] of Object.entries(backbone)) tensors.putCpu(name, t);
+          const timings: Partial<StageTimings> = {};
+          await runStepsOnGpu(steps, post, device, tensors, frame, runPart, timings, (_where, fn) => fn());
+          return { ...(await post.readResult()), featureBytes: tensors.bytesReadBack, headsMs: timings.heads ?? 0 };
+        };
         const t1 = performance.now();
-        const gpu = await post.runFrame(buffers, { ...heads, upload }, settings, transform, image);
+        const gpu = await runFrame();
         const gpuMs = performance.now() - t1;
         if (id === MODELS[0]) {
           // A second frame on the same objects (pipelines compiled, buffers made): the same
           // records, and the warm per-stage GPU times.
           const t2 = performance.now();
-          const again = await post.runFrame(buffers, { ...heads, upload }, settings, transform, image);
+          const again = await runFrame();
           const againMs = performance.now() - t2;
           expect(again.records).toEqual(gpu.records);
           const stageMs = (['rpn', 'roi', 'decode', 'nms', 'masks'] as const).map((k) => `${k} ${again.timings[k]?.toFixed(1)}`).join(', ');
@@ -189,7 +221,7 @@ describe('two-stage Mask R-CNN: GPU chain vs reference chain on real ONNX output
             `${refRecords.length} ref / ${gpuRecords.length} gpu detections (${ref.stages.candidateCount} / ${gpu.candidateCount} candidates), ` +
             `${matches.length} matched, ${maskFeatureRows.length} at the same rank; min box IoU ${minBoxIou.toFixed(4)}, min mask IoU ${minMaskIou.toFixed(4)}, ` +
             `max |Δscore| ${maxScoreDiff.toExponential(2)}; mask pixels ${ref.records.reduce((n, r) => n + r.maskArea, 0)} ref / ${gpuRecords.reduce((n, r) => n + r.maskArea, 0)} gpu; ` +
-            `read back ${gpu.bytesReadBack} B (features ${gpu.featureBytes} B); reference ${refMs.toFixed(0)} ms, gpu chain ${gpuMs.toFixed(0)} ms` +
+            `read back ${gpu.bytesReadBack + gpu.featureBytes} B (features ${gpu.featureBytes} B); reference ${refMs.toFixed(0)} ms, gpu chain ${gpuMs.toFixed(0)} ms` +
             (unmatched.length ? `; unmatched: ${unmatched.join(', ')}` : ''),
         );
         expect(roiError).toBeLessThan(1e-3);
@@ -204,7 +236,7 @@ describe('two-stage Mask R-CNN: GPU chain vs reference chain on real ONNX output
         // 'wasm+gpu' reads back the RoI features for the CPU heads, and they are counted.
         expect(gpu.featureBytes).toBe(4 * (boxFeatureDims(layout).reduce((a, b) => a * b) + maskFeatureDims(layout, settings.maxDetections).reduce((a, b) => a * b)));
         post.destroy();
-        for (const b of [...Object.values(buffers), ...uploads]) b.destroy();
+        uploads.destroy();
       });
       for (const s of [backboneSession, boxSession, maskSession]) await s.release();
     }, 600_000);

@@ -1,55 +1,15 @@
 /**
- * Pieces shared by the runners (wasm.ts, gpu.ts, twoStage.ts): ORT feeds and outputs,
- * 'wasm+gpu' upload buffers, overlay bitmaps, and the overlay plumbing of both kinds of
- * pane — `CpuOverlay` (the 'wasm' runners: the compose reference → ImageBitmap) and
- * `GpuOverlay` (the GPU runners: the post-processor per mask size, hidden classes,
- * canvas or read-back, recompose, snapshot, masks for export).
+ * How a frame's instances reach the screen, for both sides of a program: `CpuOverlay`
+ * ('wasm': the compose reference → ImageBitmap) and `GpuOverlay` (the GPU side per mask
+ * size, hidden classes, the pane's WebGPU canvas or a read-back, recompose, snapshot,
+ * masks for export); the pane's RunOutput.
  */
 import type { Detection, ExecutionPath, InstanceMasks, ModelManifest, StageTimings } from '../../types';
 import { composeOverlayReference, hiddenClassMask } from '../../reference/composeOverlay';
-import { ort } from '../ort';
-import { serialized } from '../sessions';
 import { classColourTable } from '../palette';
 import { presentOverlay } from '../overlayCanvas';
 import type { OverlayUpdate, OverlayView, RunOutput } from '../runner';
-
-/** A raw model output on the CPU, keyed by the family's logical name (`loc`, `conf`, …). */
-export interface CpuTensor {
-  data: Float32Array;
-  dims: readonly number[];
-}
-export type CpuOutputs = Record<string, CpuTensor>;
-
-/** The input tensor's dims: `[1, 3, H, W]`, or `[3, H, W]` when `input.layout` is 'chw' (Mask R-CNN exports). */
-export function inputDims(input: ModelManifest['input']): number[] {
-  return input.layout === 'chw' ? [3, input.height, input.width] : [1, 3, input.height, input.width];
-}
-
-/** Runs a wasm-EP session on a CPU input tensor (`inputDims`); outputs keyed by logical name. */
-export async function runOnCpu(session: ort.InferenceSession, manifest: ModelManifest, tensor: Float32Array): Promise<CpuOutputs> {
-  const input = new ort.Tensor('float32', tensor, inputDims(manifest.input));
-  const { name } = manifest.input;
-  const results = await serialized(() => session.run({ [name]: input }));
-  const outputs: CpuOutputs = {};
-  for (const [logical, tensorName] of Object.entries(manifest.outputs)) {
-    const t = results[tensorName];
-    if (!t) throw new Error(`the model returned no “${tensorName}”`);
-    outputs[logical] = { data: asFloat32(t, tensorName), dims: t.dims };
-  }
-  return outputs;
-}
-
-/**
- * An output's values as f32. Integer outputs (the int64 / int32 labels of public Mask R-CNN
- * exports, class ids far below 2^24) are converted exactly; other types are refused.
- */
-function asFloat32(t: ort.Tensor, name: string): Float32Array {
-  if (t.type === 'float32') return t.data as Float32Array;
-  if (t.type === 'int64' || t.type === 'int32' || t.type === 'float64') {
-    return Float32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
-  }
-  throw new Error(`output “${name}” is ${t.type}, expected float32 (or integer labels)`);
-}
+import type { FamilyGpu, FamilyGpuOptions } from './program';
 
 /** A pane's RunOutput: the frame's result (image and mask sizes, detections, read-back, timings) and its overlay. */
 export function paneOutput(
@@ -93,22 +53,6 @@ export function gpuSerialized<T>(fn: () => Promise<T>): Promise<T> {
   const next = gpuQueue.then(fn, fn);
   gpuQueue = next.catch(() => undefined);
   return next;
-}
-
-/**
- * 'wasm+gpu': a CPU tensor written into its persistent GPU buffer `cache[name]` (labelled
- * `label`), made again only when its size changes (16-byte multiple, at least 16).
- */
-export function writeUpload(device: GPUDevice, cache: Record<string, GPUBuffer>, name: string, label: string, data: Float32Array): GPUBuffer {
-  const bytes = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
-  let buffer = cache[name];
-  if (!buffer || buffer.size !== bytes) {
-    buffer?.destroy();
-    buffer = device.createBuffer({ label, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    cache[name] = buffer;
-  }
-  device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-  return buffer;
 }
 
 /** What a runner's overlay helper (CpuOverlay, GpuOverlay) answers for the PaneRunner. */
@@ -180,28 +124,12 @@ export class CpuOverlay implements PaneOverlay {
   }
 }
 
-/** What the GPU runners need of a family's post-processor for the overlay and exports. */
-export interface OverlayPostprocessor {
-  readonly overlayTexture: GPUTexture;
-  /** The overlay as straight-alpha RGBA bytes `[maskH, maskW, 4]` (one read-back). */
-  readOverlay(): Promise<Uint8ClampedArray<ArrayBuffer>>;
-  recompose(highlight: number | null, hiddenClasses: readonly number[]): void;
-  readMasks(): Promise<InstanceMasks>;
-  destroy(): void;
-}
-
-/** The overlay texture must hold premultiplied alpha: it is shown through a canvas with alphaMode 'premultiplied'. */
-export interface OverlayPostprocessorOptions {
-  classColours: Uint32Array;
-  style: { premultiplied: true };
-}
-
 /**
- * The GPU runners' post-processor (made once per mask size) and its overlay: hidden classes
+ * A program's GPU side (made once per mask size) and its overlay: hidden classes
  * written before a frame's compose, the overlay shown on the pane's WebGPU canvas or read
  * back, recompose on hover / toggles, the PNG snapshot and the masks for export.
  */
-export class GpuOverlay<P extends OverlayPostprocessor> implements PaneOverlay {
+export class GpuOverlay<P extends FamilyGpu> implements PaneOverlay {
   private post: P | null = null;
   private postKey = '';
   /** Hidden classes last written into the post-processor. */
@@ -212,7 +140,7 @@ export class GpuOverlay<P extends OverlayPostprocessor> implements PaneOverlay {
     private readonly manifest: ModelManifest,
     private readonly paneKey: number,
     private readonly overlayMode: 'canvas' | 'readback',
-    private readonly make: (device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }, options: OverlayPostprocessorOptions) => P,
+    private readonly make: (device: GPUDevice, mask: { width: number; height: number }, options: FamilyGpuOptions) => P,
   ) {}
 
   /** The post-processor for a mask size (made once per size). */
@@ -220,7 +148,7 @@ export class GpuOverlay<P extends OverlayPostprocessor> implements PaneOverlay {
     const key = `${width}x${height}`;
     if (!this.post || this.postKey !== key) {
       this.post?.destroy();
-      this.post = this.make(this.device, this.manifest, { width, height }, {
+      this.post = this.make(this.device, { width, height }, {
         classColours: classColourTable(this.manifest.classes.length),
         style: { premultiplied: true },
       });
