@@ -8,8 +8,8 @@
  * composeOverlay) on the benchmark's synthetic outputs (`app/bench/synthetic.ts`
  * `scaledYolactOutputs`: exactly `candidates` priors above the confidence threshold, 10
  * kept instances), 640x480 masks, the settings of the browser bench's scaling section.
- * Per case: median of R runs after W warm-ups of the summed stage spans (decode + nms +
- * masks, GPU timestamps) and of the stages. Prints a Markdown table; `--out` writes it.
+ * Per case: median of R runs after W warm-up rounds (the cases interleaved in each round) of
+ * the summed stage spans (decode + nms + masks, GPU timestamps) and of the stages. Prints a Markdown table; `--out` writes it.
  *
  * The app's modules import WGSL with `?raw`, so they are loaded through Vite's SSR module
  * loader (the same transform the tests use), not by tsx directly.

@@ -37,37 +37,39 @@ export async function measureGrowth(cfg: { reps: number; warmup: number; candida
   const post = createGpuPostprocessor(device, manifest, MASK);
   const input = manifest.input.width;
   const transform: InputTransform = { inputWidth: input, inputHeight: input, gainX: input / MASK.width, gainY: input / MASK.height, offsetX: 0, offsetY: 0 };
-  const rows: GrowthRow[] = [];
+  // All cases uploaded first, then the repetitions interleaved (case after case in each
+  // round), so that load from other jobs on the machine spreads over every case alike.
+  const cases = cfg.candidates.map((n) => ({ n, outputs: uploadOutputs(device, `growth${n}`, scaledYolactOutputs(7 + n + 1000 * KEPT, n, Math.min(KEPT, n))) }));
+  const runs = new Map<number, { decode: number; nms: number; masks: number; instances: number }[]>(cfg.candidates.map((n) => [n, []]));
   try {
-    for (const n of cfg.candidates) {
-      const raw = scaledYolactOutputs(7 + n + 1000 * KEPT, n, Math.min(KEPT, n));
-      const outputs = uploadOutputs(device, `growth${n}`, raw);
-      const runs: { decode: number; nms: number; masks: number; instances: number }[] = [];
-      for (let r = 0; r < cfg.warmup + cfg.reps; r++) {
+    for (let r = 0; r < cfg.warmup + cfg.reps; r++) {
+      for (const { n, outputs } of cases) {
         const encoder = device.createCommandEncoder({ label: `growth.${n}.postprocess` });
         post.encode(encoder, outputs.buffers, SETTINGS, transform, MASK);
         device.queue.submit([encoder.finish()]);
         const read = await post.readResult();
         const t = read.timings;
-        if (r >= cfg.warmup) runs.push({ decode: t.decode ?? NaN, nms: t.nms ?? NaN, masks: t.masks ?? NaN, instances: read.records.length });
+        if (r >= cfg.warmup) runs.get(n)!.push({ decode: t.decode ?? NaN, nms: t.nms ?? NaN, masks: t.masks ?? NaN, instances: read.records.length });
       }
-      destroyOutputs(outputs);
-      const row: GrowthRow = {
-        candidates: n,
-        instances: runs[0]!.instances,
-        decode: median(runs.map((x) => x.decode)),
-        nms: median(runs.map((x) => x.nms)),
-        masks: median(runs.map((x) => x.masks)),
-        total: median(runs.map((x) => x.decode + x.nms + x.masks)),
-      };
-      console.error(`growth: ${n} candidates: ${row.total.toFixed(1)} ms (decode ${row.decode.toFixed(1)}, nms ${row.nms.toFixed(1)}, masks ${row.masks.toFixed(1)}), ${row.instances} kept`);
-      rows.push(row);
     }
   } finally {
+    for (const c of cases) destroyOutputs(c.outputs);
     post.destroy();
     device.destroy();
   }
-  return rows;
+  return cfg.candidates.map((n) => {
+    const rs = runs.get(n)!;
+    const row: GrowthRow = {
+      candidates: n,
+      instances: rs[0]!.instances,
+      decode: median(rs.map((x) => x.decode)),
+      nms: median(rs.map((x) => x.nms)),
+      masks: median(rs.map((x) => x.masks)),
+      total: median(rs.map((x) => x.decode + x.nms + x.masks)),
+    };
+    console.error(`growth: ${n} candidates: ${row.total.toFixed(1)} ms (decode ${row.decode.toFixed(1)}, nms ${row.nms.toFixed(1)}, masks ${row.masks.toFixed(1)}), ${row.instances} kept`);
+    return row;
+  });
 }
 
 export function growthTable(rows: GrowthRow[]): string {

@@ -2,12 +2,9 @@
 //
 // For each kept detection n (n < records.count) and proto pixel (r, c):
 //   m[n, r, c] = act(Σ_k protos[r, c, k] · coefficients[sourceIndex_n, k])
-// inside the instance's crop box, 0 outside. act = sigmoid (YOLACT) or identity (YOLO-seg
-// logits). Crop modes (box relative to the model input; the prototypes cover the input):
-//   0 'yolact-padded': x1' = max(min(x1,x2)·P − 1, 0), x2' = min(max(x1,x2)·P + 1, P)
-//   1 'integer'      : x1' = x1·P, x2' = x2·P (Ultralytics crop_mask)
-//   2 'none'
-// and pixel c is kept when x1' ≤ c < x2' (same for rows). Reference: app/reference/maskAssembly.ts.
+// inside the instance's crop box (common/mask_crop.wgsl: 'yolact-padded', 'integer' or
+// 'none'), 0 outside. act = sigmoid (YOLACT) or identity (YOLO-seg logits).
+// Reference: app/reference/maskAssembly.ts.
 // It also zeroes each record's maskArea, which maskUpsample then accumulates atomically,
 // so the chain can be re-run on the same records buffer.
 //
@@ -44,8 +41,6 @@ struct Params {
 // 8x8 = 64 invocations a workgroup, one proto pixel each.
 const TILE = 8u;
 const LAYOUT_NCHW = 1u;
-const CROP_YOLACT_PADDED = 0u;
-const CROP_INTEGER = 1u;
 const ACTIVATION_SIGMOID = 0u;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -54,18 +49,7 @@ const ACTIVATION_SIGMOID = 0u;
 @group(0) @binding(3) var<storage, read> protos: array<f32>;
 @group(0) @binding(4) var<storage, read_write> protoMasks: array<f32>;
 
-// Half-open kept range [start, end) along one axis of `size` proto pixels.
-fn cropRange(lo: f32, hi: f32, size: f32) -> vec2<f32> {
-  if (params.cropMode == CROP_YOLACT_PADDED) {
-    let a = min(lo, hi) * size;
-    let b = max(lo, hi) * size;
-    return vec2<f32>(max(a - 1.0, 0.0), min(b + 1.0, size));
-  }
-  if (params.cropMode == CROP_INTEGER) {
-    return vec2<f32>(lo * size, hi * size);
-  }
-  return vec2<f32>(0.0, size);
-}
+//!include mask_crop
 
 // Two-branch logistic: exp never overflows.
 fn sigmoid(x: f32) -> f32 {

@@ -51,13 +51,10 @@ struct Params {
 //!include records
 
 // 64 words a workgroup, no workgroup memory, no barriers (as mask_upsample.wgsl).
-const WORKGROUP = 64u;
-const BITS_PER_WORD = 32u;
+//!include mask_words
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> records: Records;
 @group(0) @binding(2) var<storage, read> maskLogits: array<f32>;
-@group(0) @binding(3) var<storage, read_write> maskBits: array<u32>;
 
 fn sigmoid(x: f32) -> f32 {
   if (x >= 0.0) {
@@ -68,21 +65,12 @@ fn sigmoid(x: f32) -> f32 {
 }
 
 // Bilinear taps of output pixel j of a P-pixel axis resized to `size` pixels.
-struct Taps {
-  i0: u32,
-  i1: u32,
-  w1: f32,
+// Taps of pixel j of a paste box side of `size` pixels on the zero-padded grid of `padded`
+// cells (PyTorch align_corners=False: src = (j + 0.5)·padded/size − 0.5).
+fn gridTaps(j: i32, size: i32, padded: u32) -> Taps {
+  return taps(f32(j), f32(padded) / f32(size), -0.5, padded);
 }
 
-fn taps(j: i32, size: i32, padded: u32) -> Taps {
-  let scale = f32(padded) / f32(size);
-  let src = max((f32(j) + 0.5) * scale - 0.5, 0.0);
-  let i0 = min(u32(floor(src)), padded - 1u);
-  let i1 = min(i0 + 1u, padded - 1u);
-  return Taps(i0, i1, src - f32(i0));
-}
-
-// The padded mask's value at (row i, column j): 0 on the border, else the probability.
 fn paddedAt(plane: u32, i: u32, j: u32) -> f32 {
   let s = params.maskSize;
   let p = params.padding;
@@ -99,58 +87,44 @@ fn resetAreas(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let wordsPerRow = params.wordsPerRow;
-  let flat = gid.x;
-  if (flat >= wordsPerRow * params.maskHeight) {
-    return;
-  }
-  let count = min(records.count, params.maxDetections);
-  let y = i32(flat / wordsPerRow);
-  let wordX = flat % wordsPerRow;
-  let firstX = i32(wordX * BITS_PER_WORD);
-  let endX = min(firstX + i32(BITS_PER_WORD), i32(params.maskWidth));
+fn beginWord(y: u32, firstX: u32, lastX: u32) {}
+
+fn maskWord(n: u32, row: u32, first: u32, last: u32) -> u32 {
+  let y = i32(row);
+  let firstX = i32(first);
+  let endX = i32(last) + 1;
   let padded = params.maskSize + 2u * params.padding;
   let s = params.maskSize;
-
-  for (var n = 0u; n < count; n++) {
-    var word = 0u;
-    let rel = records.items[n].box;
-    // Box in mask pixels, expanded by P / S about its centre, truncated toward zero.
-    let x1 = rel.x * params.scaleX + params.biasX;
-    let y1 = rel.y * params.scaleY + params.biasY;
-    let x2 = rel.z * params.scaleX + params.biasX;
-    let y2 = rel.w * params.scaleY + params.biasY;
-    let halfW = ((x2 - x1) * 0.5) * params.expand;
-    let halfH = ((y2 - y1) * 0.5) * params.expand;
-    let cx = (x2 + x1) * 0.5;
-    let cy = (y2 + y1) * 0.5;
-    let bx1 = i32(cx - halfW);
-    let by1 = i32(cy - halfH);
-    let bx2 = i32(cx + halfW);
-    let by2 = i32(cy + halfH);
-    // Inclusive box ∩ this word's pixels (the mask bounds are the word's own).
-    let x0 = max(bx1, firstX);
-    let xEnd = min(bx2 + 1, endX);
-    if (y >= by1 && y <= by2 && x0 < xEnd) {
-      let w = max(bx2 - bx1 + 1, 1);
-      let h = max(by2 - by1 + 1, 1);
-      let plane = (n * (params.numClasses + 1u) + records.items[n].classIndex + 1u) * s * s;
-      let ty = taps(y - by1, h, padded);
-      for (var x = x0; x < xEnd; x++) {
-        let tx = taps(x - bx1, w, padded);
-        let top = (1.0 - tx.w1) * paddedAt(plane, ty.i0, tx.i0) + tx.w1 * paddedAt(plane, ty.i0, tx.i1);
-        let bottom = (1.0 - tx.w1) * paddedAt(plane, ty.i1, tx.i0) + tx.w1 * paddedAt(plane, ty.i1, tx.i1);
-        let value = (1.0 - ty.w1) * top + ty.w1 * bottom;
-        if (value > params.threshold) {
-          word |= 1u << u32(x - firstX);
-        }
+  var word = 0u;
+  let rel = records.items[n].box;
+  // Box in mask pixels, expanded by P / S about its centre, truncated toward zero.
+  let x1 = rel.x * params.scaleX + params.biasX;
+  let y1 = rel.y * params.scaleY + params.biasY;
+  let x2 = rel.z * params.scaleX + params.biasX;
+  let y2 = rel.w * params.scaleY + params.biasY;
+  let halfW = ((x2 - x1) * 0.5) * params.expand;
+  let halfH = ((y2 - y1) * 0.5) * params.expand;
+  let cx = (x2 + x1) * 0.5;
+  let cy = (y2 + y1) * 0.5;
+  let bx1 = i32(cx - halfW);
+  let by1 = i32(cy - halfH);
+  let bx2 = i32(cx + halfW);
+  let by2 = i32(cy + halfH);
+  // Inclusive box ∩ this word's pixels (the mask bounds are the word's own).
+  let x0 = max(bx1, firstX);
+  let xEnd = min(bx2 + 1, endX);
+  if (y >= by1 && y <= by2 && x0 < xEnd) {
+    let w = max(bx2 - bx1 + 1, 1);
+    let h = max(by2 - by1 + 1, 1);
+    let plane = (n * (params.numClasses + 1u) + records.items[n].classIndex + 1u) * s * s;
+    let ty = gridTaps(y - by1, h, padded);
+    for (var x = x0; x < xEnd; x++) {
+      let tx = gridTaps(x - bx1, w, padded);
+      let value = blend(tx, ty, paddedAt(plane, ty.i0, tx.i0), paddedAt(plane, ty.i0, tx.i1), paddedAt(plane, ty.i1, tx.i0), paddedAt(plane, ty.i1, tx.i1));
+      if (value > params.threshold) {
+        word |= 1u << u32(x - firstX);
       }
     }
-    maskBits[(n * params.maskHeight + u32(y)) * wordsPerRow + wordX] = word;
-    if (word != 0u) {
-      atomicAdd(&records.items[n].maskArea, countOneBits(word));
-    }
   }
+  return word;
 }

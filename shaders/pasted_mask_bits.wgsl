@@ -23,8 +23,8 @@
 //   2 masks     storage  read  f32 [N, 1, srcH, srcW]
 //   3 maskBits  storage  read_write  u32 [maxDetections, maskHeight, wordsPerRow]
 // Dispatch: (ceil(maskHeight · wordsPerRow / 64), 1, 1); one invocation per 32-pixel word
-// (a single writer per word, no bit atomics), looping over the kept records. ROI mode skips
-// words outside the paste region without sampling.
+// (a single writer per word, no bit atomics), looping over the kept records
+// (common/mask_words.wgsl). ROI mode skips words outside the paste region without sampling.
 
 struct Params {
   maskWidth: u32,
@@ -48,30 +48,14 @@ struct Params {
 //!include record_atomic_area
 //!include records
 
-const WORKGROUP = 64u;
-const BITS_PER_WORD = 32u;
+//!include mask_words
+
 const MODE_PASTED = 0u;
 // torchvision paste_masks_in_image(padding=1): one zero row / column around the grid.
 const PADDING = 1u;
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read_write> records: Records;
 @group(0) @binding(2) var<storage, read> masks: array<f32>;
-@group(0) @binding(3) var<storage, read_write> maskBits: array<u32>;
-
-// Bilinear taps along one axis: (i0, i1) and the weight of i1.
-struct Taps {
-  i0: u32,
-  i1: u32,
-  w1: f32,
-}
-
-fn taps(dst: f32, scale: f32, bias: f32, size: u32) -> Taps {
-  let src = max((dst + 0.5) * scale + bias, 0.0);
-  let i0 = min(u32(floor(src)), size - 1u);
-  let i1 = min(i0 + 1u, size - 1u);
-  return Taps(i0, i1, src - f32(i0));
-}
 
 fn pastedWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32 {
   let sw = params.srcWidth;
@@ -83,9 +67,7 @@ fn pastedWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32 {
   var word = 0u;
   for (var x = firstX; x <= lastX; x++) {
     let tx = taps(f32(x), params.scaleX, params.biasX, sw);
-    let top = (1.0 - tx.w1) * masks[row0 + tx.i0] + tx.w1 * masks[row0 + tx.i1];
-    let bottom = (1.0 - tx.w1) * masks[row1 + tx.i0] + tx.w1 * masks[row1 + tx.i1];
-    if ((1.0 - ty.w1) * top + ty.w1 * bottom > params.threshold) {
+    if (blend(tx, ty, masks[row0 + tx.i0], masks[row0 + tx.i1], masks[row1 + tx.i0], masks[row1 + tx.i1]) > params.threshold) {
       word |= 1u << (x - firstX);
     }
   }
@@ -138,37 +120,19 @@ fn roiWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32 {
   let xTo = u32(min(i32(lastX), p.x + p.z - 1));
   for (var x = xFrom; x <= xTo; x++) {
     let tx = taps(f32(i32(x) - p.x), xScale, -0.5, grid);
-    let top = (1.0 - tx.w1) * padded(base, side, ty.i0, tx.i0) + tx.w1 * padded(base, side, ty.i0, tx.i1);
-    let bottom = (1.0 - tx.w1) * padded(base, side, ty.i1, tx.i0) + tx.w1 * padded(base, side, ty.i1, tx.i1);
-    if ((1.0 - ty.w1) * top + ty.w1 * bottom > params.threshold) {
+    let value = blend(tx, ty, padded(base, side, ty.i0, tx.i0), padded(base, side, ty.i0, tx.i1), padded(base, side, ty.i1, tx.i0), padded(base, side, ty.i1, tx.i1));
+    if (value > params.threshold) {
       word |= 1u << (x - firstX);
     }
   }
   return word;
 }
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let wordsPerRow = params.wordsPerRow;
-  let flat = gid.x;
-  if (flat >= wordsPerRow * params.maskHeight) {
-    return;
+fn beginWord(y: u32, firstX: u32, lastX: u32) {}
+
+fn maskWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32 {
+  if (params.mode == MODE_PASTED) {
+    return pastedWord(n, y, firstX, lastX);
   }
-  let count = min(records.count, params.maxDetections);
-  let y = flat / wordsPerRow;
-  let wordX = flat % wordsPerRow;
-  let firstX = wordX * BITS_PER_WORD;
-  let lastX = min(firstX + BITS_PER_WORD, params.maskWidth) - 1u;
-  for (var n = 0u; n < count; n++) {
-    var word: u32;
-    if (params.mode == MODE_PASTED) {
-      word = pastedWord(n, y, firstX, lastX);
-    } else {
-      word = roiWord(n, y, firstX, lastX);
-    }
-    maskBits[(n * params.maskHeight + y) * wordsPerRow + wordX] = word;
-    if (word != 0u) {
-      atomicAdd(&records.items[n].maskArea, countOneBits(word));
-    }
-  }
+  return roiWord(n, y, firstX, lastX);
 }

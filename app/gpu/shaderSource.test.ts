@@ -27,6 +27,6 @@ describe('withIncludes', () => {
       expect(new Set(names).size, file).toBe(names.length);
       expect(withIncludes(code), file).not.toMatch(/^\/\/!include/m);
     }
-    expect(includes).toBe(28);
+    expect(includes).toBe(33);
   });
 });

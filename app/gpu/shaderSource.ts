@@ -9,6 +9,8 @@ import record from '../../shaders/common/record.wgsl?raw';
 import recordAtomicArea from '../../shaders/common/record_atomic_area.wgsl?raw';
 import records from '../../shaders/common/records.wgsl?raw';
 import radixSelect from '../../shaders/common/radix_select.wgsl?raw';
+import maskCrop from '../../shaders/common/mask_crop.wgsl?raw';
+import maskWords from '../../shaders/common/mask_words.wgsl?raw';
 import nmsClass from '../../shaders/common/nms_class.wgsl?raw';
 import roiLevels from '../../shaders/common/roi_levels.wgsl?raw';
 import sortKeys from '../../shaders/common/sort_keys.wgsl?raw';
@@ -18,6 +20,8 @@ const PARTS: { [name: string]: string } = {
   record,
   record_atomic_area: recordAtomicArea,
   records,
+  mask_crop: maskCrop,
+  mask_words: maskWords,
   nms_class: nmsClass,
   radix_select: radixSelect,
   roi_levels: roiLevels,
