@@ -1,6 +1,7 @@
 import { useEffect, useState, type DragEvent } from 'react';
 import { engine } from './pipeline/engine';
 import { dismissNotice, notify, useStore } from './state/store';
+import { useRenderCount } from './state/renderCounts';
 import { CatalogPanel } from './ui/CatalogPanel';
 import { ClassNamesDialog } from './ui/ClassNamesDialog';
 import { PaneBoundary, SectionBoundary } from './ui/ErrorBoundary';
@@ -118,6 +119,7 @@ function pastesIntoField(target: EventTarget | null): boolean {
 /** The page: source bar, notices, panes side by side, metrics table. The whole page is a drop zone. */
 export function App() {
   const paneKeys = useStore((s) => s.panes.map((p) => p.key).join(','));
+  useRenderCount('App');
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {

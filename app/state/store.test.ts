@@ -2,6 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   dismissNotice, holdNoticeFading, INFO_FADE_MS, newPaneKey, NOTICE_LOG_LENGTH, notify, snapshot, updatePane, useStore, type PaneState,
 } from './store';
+import { recordDraw } from './drawTimes';
+import { countStoreWrites, renderCounts, resetRenderCounts } from './renderCounts';
+import type { FrameResult } from '../types';
 
 function pane(key: number): PaneState {
   return {
@@ -140,6 +143,54 @@ describe('store', () => {
     const [p1, p2] = useStore.getState().panes;
     expect([p1!.frames, p1!.status]).toEqual([0, 'idle']);
     expect([p2!.frames, p2!.status]).toEqual([3, 'done']);
+  });
+
+  it('updatePane with a patch that changes nothing is no write (no subscriber woken, the pane kept)', () => {
+    const k = newPaneKey();
+    useStore.setState({ panes: [{ ...pane(k), status: 'running' }] });
+    const before = useStore.getState().panes;
+    const listener = vi.fn();
+    const unsubscribe = useStore.subscribe(listener);
+    updatePane(k, { status: 'running', message: '' });
+    updatePane(k, (p) => ({ frames: p.frames }));
+    updatePane(k + 1000, { status: 'done' });
+    expect(listener).not.toHaveBeenCalled();
+    expect(useStore.getState().panes).toBe(before);
+    updatePane(k, { status: 'done', message: '' });
+    expect(listener).toHaveBeenCalledTimes(1);
+    expect(useStore.getState().panes[0]!.status).toBe('done');
+    unsubscribe();
+  });
+
+  it('counts store writes, and per pane the writes that replaced that pane', () => {
+    countStoreWrites(useStore);
+    const [k1, k2] = [newPaneKey(), newPaneKey()];
+    useStore.setState({ panes: [pane(k1), pane(k2)] });
+    resetRenderCounts();
+    updatePane(k1, { frames: 1 });
+    updatePane(k1, { frames: 2 });
+    updatePane(k2, { frames: 1 });
+    updatePane(k2, { frames: 1 }); // no change: no write
+    useStore.setState({ frameId: 7 });
+    expect(renderCounts()).toEqual({ renders: {}, writes: 4, paneWrites: { [k1]: 2, [k2]: 1 } });
+  });
+
+  it('snapshot gives a result its draw time, recorded beside it without a store write', () => {
+    const k = newPaneKey();
+    const result: FrameResult = {
+      imageWidth: 4, imageHeight: 2, detections: [], maskWidth: 4, maskHeight: 2,
+      timings: { inference: 1, source: 'cpu' }, bytesReadBack: 0, path: 'wasm',
+    };
+    useStore.setState({ panes: [{ ...pane(k), result }] });
+    expect(snapshot().panes[0]!.result!.timings.draw).toBeUndefined();
+    const listener = vi.fn();
+    const unsubscribe = useStore.subscribe(listener);
+    recordDraw(k, result, 2.5);
+    expect(listener).not.toHaveBeenCalled();
+    expect(snapshot().panes[0]!.result!.timings).toEqual({ inference: 1, draw: 2.5, source: 'cpu' });
+    // The stored result itself is left as the engine wrote it.
+    expect(result.timings.draw).toBeUndefined();
+    unsubscribe();
   });
 
   it('snapshot is JSON-serialisable, indexes panes and leaves bitmaps out', () => {

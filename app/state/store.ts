@@ -15,6 +15,7 @@
  */
 import { create } from 'zustand';
 import type { ExecutionPath, FrameResult, PostprocessSettings } from '../types';
+import { withDrawTime } from './drawTimes';
 
 export type PaneStatus = 'idle' | 'loading' | 'running' | 'done' | 'error';
 
@@ -314,9 +315,18 @@ export function newPaneKey(): number {
   return nextPaneKey++;
 }
 
+/**
+ * Writes a patch into one pane. A patch that changes nothing (every field already holds that
+ * value) is no write: subscribers are not woken and nothing re-renders (the engine sets a
+ * pane 'running' before each run; on the webcam it already is).
+ */
 export function updatePane(key: number, patch: Partial<PaneState> | ((p: PaneState) => Partial<PaneState>)): void {
+  const current = useStore.getState().panes.find((p) => p.key === key);
+  if (!current) return;
+  const changes = typeof patch === 'function' ? patch(current) : patch;
+  if ((Object.keys(changes) as Array<keyof PaneState>).every((k) => Object.is(current[k], changes[k]))) return;
   useStore.setState((s) => ({
-    panes: s.panes.map((p) => (p.key === key ? { ...p, ...(typeof patch === 'function' ? patch(p) : patch) } : p)),
+    panes: s.panes.map((p) => (p.key === key ? { ...p, ...changes } : p)),
   }));
 }
 
@@ -358,7 +368,8 @@ export function snapshot() {
       frames: p.frames,
       resultFrameId: p.resultFrameId,
       overlayOnCanvas: p.overlayOnCanvas,
-      result: p.result ? JSON.parse(JSON.stringify(p.result)) as FrameResult : null,
+      // With its draw time (measured after the result was stored: state/drawTimes.ts).
+      result: p.result ? JSON.parse(JSON.stringify(withDrawTime(p.result))) as FrameResult : null,
       evaluation: p.evaluation ? { ...p.evaluation } : null,
     })),
     notices: s.notices.map((n) => ({ kind: n.kind, text: n.text, count: n.count })),

@@ -1,11 +1,16 @@
+import { memo, useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { getModel, recordedAccuracy } from '../models/registry';
 import { downloadBlob } from '../pipeline/exports';
 import { metricsCsv } from './metricsCsv';
+import { withDrawTime } from '../state/drawTimes';
+import { useRenderCount } from '../state/renderCounts';
 import { useStore, type PaneEvaluation } from '../state/store';
 import type { RecordedAccuracy, StageTimings } from '../types';
-import { apText, bytesText, evaluatedImagesText, fpsText, ms, STAGES } from './format';
+import { apText, evaluatedImagesText, STAGES } from './format';
+import { figureText, LiveText } from './liveFigures';
 
-type StageColumn = { key: keyof Omit<StageTimings, 'source'>; label: string; title?: string };
+export type StageColumn = { key: keyof Omit<StageTimings, 'source'>; label: string; title?: string };
 
 /**
  * Stages only two-stage models (our Mask R-CNN) have, shown after `inference` (which is then
@@ -17,20 +22,32 @@ export const TWO_STAGE_STAGES: StageColumn[] = [
   { key: 'heads', label: 'heads', title: 'two-stage: box head + mask head inference' },
 ];
 
+/** Whether the timings have two-stage stages (RPN, RoI, heads). */
+export function hasTwoStageTimings(t: StageTimings | undefined): boolean {
+  return !!t && TWO_STAGE_STAGES.some((s) => t[s.key] !== undefined);
+}
+
 /**
  * The stage columns for a set of results: the one-stage stages, plus the two-stage ones
  * (after inference) only when one of the results has them, so a table of one-stage models
  * reads as before.
  */
 export function stageColumns(timings: ReadonlyArray<StageTimings | undefined>): StageColumn[] {
-  const twoStage = timings.some((t) => t && TWO_STAGE_STAGES.some((s) => t[s.key] !== undefined));
-  if (!twoStage) return STAGES;
+  return stageColumnsFor(timings.some(hasTwoStageTimings));
+}
+
+const TWO_STAGE_COLUMNS: StageColumn[] = (() => {
   const at = STAGES.findIndex((s) => s.key === 'inference') + 1;
   return [
     ...STAGES.slice(0, at).map((s) => (s.key === 'inference' ? { ...s, title: 'one-stage: the model; two-stage: the backbone (FPN + RPN head)' } : s)),
     ...TWO_STAGE_STAGES,
     ...STAGES.slice(at),
   ];
+})();
+
+/** The stage columns with or without the two-stage stages (the same array each time). */
+export function stageColumnsFor(twoStage: boolean): StageColumn[] {
+  return twoStage ? TWO_STAGE_COLUMNS : STAGES;
 }
 
 function EvaluationCells({ evaluation: e }: { evaluation: PaneEvaluation | null }) {
@@ -64,14 +81,23 @@ function RecordedCells({ recorded: r }: { recorded: RecordedAccuracy | undefined
   );
 }
 
-/** One row per pane: the same numbers as the panes, side by side (and their accuracy once evaluated). */
+
+/**
+ * One row per pane: the same numbers as the panes, side by side (and their accuracy once
+ * evaluated). The table re-renders when its columns or panes change; each row when its pane's
+ * model, path, status or evaluation does; the per-frame figures are written into their cells.
+ */
 export function MetricsTable() {
-  const panes = useStore((s) => s.panes);
-  const columns = stageColumns(panes.map((p) => p.result?.timings));
-  const evaluated = panes.some((p) => p.evaluation);
-  const anyRecorded = panes.some((p) => recordedOf(p.modelId));
-  // The table as it stands, cell for cell (metricsCsv.ts), for a spreadsheet.
+  useRenderCount('MetricsTable');
+  const keys = useStore((s) => s.panes.map((p) => p.key).join(','));
+  const twoStage = useStore((s) => s.panes.some((p) => hasTwoStageTimings(p.result?.timings)));
+  const evaluated = useStore((s) => s.panes.some((p) => p.evaluation));
+  const anyRecorded = useStore((s) => s.panes.some((p) => recordedOf(p.modelId)));
+  const columns = stageColumnsFor(twoStage);
+  const paneKeys = useMemo(() => (keys ? keys.split(',').map(Number) : []), [keys]);
+  // The table as it stands, cell for cell (metricsCsv.ts), for a spreadsheet: read at the click.
   const exportCsv = () => {
+    const panes = useStore.getState().panes.map((p) => (p.result ? { ...p, result: withDrawTime(p.result) } : p));
     const csv = metricsCsv({ panes, columns, modelName: (id) => getModel(id)?.name ?? id, recorded: recordedOf });
     downloadBlob(new Blob([csv], { type: 'text/csv;charset=utf-8' }), 'segarena-metrics.csv');
   };
@@ -115,32 +141,49 @@ export function MetricsTable() {
           </tr>
         </thead>
         <tbody>
-          {panes.map((p, i) => {
-            const t = p.result?.timings;
-            return (
-              <tr key={p.key} data-testid="metrics-row" data-pane-index={i}>
-                <td>{i + 1}</td>
-                <td className="model" title={getModel(p.modelId)?.name ?? p.modelId}>
-                  {getModel(p.modelId)?.name ?? p.modelId}
-                </td>
-                <td>{p.activePath ?? p.path}</td>
-                <td>{p.status}</td>
-                <td>{p.result ? p.result.detections.filter((d) => !p.hiddenClasses.includes(d.classIndex)).length : '–'}</td>
-                <td>{fpsText(p.fps)}</td>
-                {anyRecorded && <RecordedCells recorded={recordedOf(p.modelId)} />}
-                {evaluated && <EvaluationCells evaluation={p.evaluation} />}
-                {columns.map((s) => (
-                  <td key={s.key} data-stage={s.key}>
-                    {ms(t?.[s.key])}
-                  </td>
-                ))}
-                <td>{ms(t?.total)}</td>
-                <td>{p.result ? bytesText(p.result.bytesReadBack) : '–'}</td>
-              </tr>
-            );
-          })}
+          {paneKeys.map((key, i) => (
+            <MetricsRow key={key} paneKey={key} index={i} columns={columns} anyRecorded={anyRecorded} evaluated={evaluated} />
+          ))}
         </tbody>
       </table>
     </section>
   );
 }
+
+interface RowProps {
+  paneKey: number;
+  index: number;
+  columns: StageColumn[];
+  anyRecorded: boolean;
+  evaluated: boolean;
+}
+
+/** A pane's row: its own cells from narrow selectors, its figures live (liveFigures.tsx). */
+const MetricsRow = memo(function MetricsRow({ paneKey, index, columns, anyRecorded, evaluated }: RowProps) {
+  useRenderCount('MetricsRow');
+  const p = useStore(useShallow((s) => {
+    const pane = s.panes.find((q) => q.key === paneKey);
+    return { modelId: pane?.modelId ?? '', path: pane?.activePath ?? pane?.path ?? '', status: pane?.status ?? '', evaluation: pane?.evaluation ?? null };
+  }));
+  useStore((s) => s.modelsVersion);
+  const name = getModel(p.modelId)?.name ?? p.modelId;
+  return (
+    <tr data-testid="metrics-row" data-pane-index={index}>
+      <td>{index + 1}</td>
+      <td className="model" title={name}>
+        {name}
+      </td>
+      <td>{p.path}</td>
+      <td>{p.status}</td>
+      <LiveText as="td" paneKey={paneKey} text={figureText.instances} />
+      <LiveText as="td" paneKey={paneKey} text={figureText.fps} />
+      {anyRecorded && <RecordedCells recorded={recordedOf(p.modelId)} />}
+      {evaluated && <EvaluationCells evaluation={p.evaluation} />}
+      {columns.map((s) => (
+        <LiveText key={s.key} as="td" paneKey={paneKey} data-stage={s.key} text={(pane) => figureText.stage(pane, s.key)} />
+      ))}
+      <LiveText as="td" paneKey={paneKey} text={figureText.total} />
+      <LiveText as="td" paneKey={paneKey} text={figureText.readBack} />
+    </tr>
+  );
+});

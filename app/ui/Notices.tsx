@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { dismissNotice, holdNoticeFading, useStore } from '../state/store';
+import { useRenderCount } from '../state/renderCounts';
 
 /** Notices shown while collapsed (the newest); the rest wait behind "+N more" so the panes stay on the first screen. */
 const MAX_SHOWN = 3;
@@ -10,6 +11,7 @@ const MAX_SHOWN = 3;
  * while the pointer is over the notices or keyboard focus is in them.
  */
 export function Notices() {
+  useRenderCount('Notices');
   const notices = useStore((s) => s.notices);
   const [expanded, setExpanded] = useState(false);
   /** Where the list has more out of view: that edge fades (styles.css), to say so. */

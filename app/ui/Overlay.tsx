@@ -15,8 +15,12 @@ import { engine } from '../pipeline/engine';
 import { attachCanvas } from '../pipeline/overlayCanvas';
 import { layoutLabels } from './labelLayout';
 import { classColorCss } from '../pipeline/palette';
+import { useShallow } from 'zustand/react/shallow';
 import { getModel } from '../models/registry';
-import { updatePane, useStore, type PaneState } from '../state/store';
+import { recordDraw } from '../state/drawTimes';
+import { useRenderCount } from '../state/renderCounts';
+import { useStore, type PaneState, type State } from '../state/store';
+import type { FrameResult } from '../types';
 
 const MAX_STAGE_HEIGHT = 520;
 /** Labels are drawn for this many instances (highest scores) plus the hovered one; boxes for all. */
@@ -51,21 +55,104 @@ function hitTest(pane: PaneState, x: number, y: number): number | null {
   return best;
 }
 
-export function Overlay({ pane }: { pane: PaneState }) {
+/**
+ * What the overlay shows under the result: the picture (the result's own frame when the
+ * result is shown, else the current frame) and the frame's size. On the webcam a new frame
+ * changes none of it until the pane's result for it comes, so a frame alone does not
+ * re-render the overlay.
+ */
+function frameView(s: State, paneKey: number) {
+  const pane = s.panes.find((p) => p.key === paneKey);
+  // A stream (webcam, a playing video): each pane shows its last result on the frame it was computed on.
+  const live = s.sourceKind === 'webcam' || s.sourceKind === 'video';
+  const resultFrame = pane?.resultFrame;
+  // Each result is drawn on the frame it was computed on (the pane keeps that frame): an image
+  // shows only its own result (never the previous image's boxes while the new one runs); the
+  // webcam shows the last result on its own frame, so masks never sit beside a moving object.
+  const showResult =
+    !!pane?.result &&
+    !!resultFrame &&
+    (pane.resultFrameId === s.frameId || (live && resultFrame.width === s.frameWidth && resultFrame.height === s.frameHeight));
+  return {
+    picture: showResult ? resultFrame!.bitmap : s.frameBitmap,
+    frameW: s.frameWidth,
+    frameH: s.frameHeight,
+    showResult,
+  };
+}
+
+/**
+ * Times Konva's drawing of each result (its `draw` stage): from each layer's `beforeDraw`
+ * to its `draw` event, summed over the layers Konva draws in the animation frame after the
+ * result was committed, and recorded beside the result (state/drawTimes.ts) once that frame's
+ * draws are done. Returns the ref for each layer and `expect(result)`, called when a result
+ * is committed.
+ */
+function useDrawTiming(paneKey: number) {
+  const pending = useRef<{ result: FrameResult | null; ms: number; queued: boolean }>({ result: null, ms: 0, queued: false });
+  const shapesLayer = useRef<Konva.Layer | null>(null);
+  const layerRef = useCallback(
+    (layer: Konva.Layer | null) => {
+      if (!layer) return;
+      let start = 0;
+      layer.on('beforeDraw.drawTime', () => {
+        start = performance.now();
+      });
+      layer.on('draw.drawTime', () => {
+        const t = pending.current;
+        if (!t.result) return;
+        t.ms += performance.now() - start;
+        if (t.queued) return;
+        t.queued = true;
+        // Konva draws every layer waiting for a draw in one animation-frame callback: the
+        // microtask comes after the last of them.
+        queueMicrotask(() => {
+          if (t.result) recordDraw(paneKey, t.result, t.ms);
+          t.result = null;
+          t.ms = 0;
+          t.queued = false;
+        });
+      });
+      return () => {
+        layer.off('.drawTime');
+      };
+    },
+    [paneKey],
+  );
+  const shapesRef = useCallback(
+    (layer: Konva.Layer | null) => {
+      shapesLayer.current = layer;
+      const off = layerRef(layer);
+      return () => {
+        shapesLayer.current = null;
+        off?.();
+      };
+    },
+    [layerRef],
+  );
+  const expect = useCallback((result: FrameResult) => {
+    const t = pending.current;
+    t.result = result;
+    t.ms = 0;
+    // A result that changes nothing on the layers (nothing found, on an unchanged image) is
+    // drawn all the same, so that every result has its draw time.
+    shapesLayer.current?.batchDraw();
+  }, []);
+  return { frameRef: layerRef, shapesRef, expect };
+}
+
+export function Overlay({ paneKey }: { paneKey: number }) {
+  useRenderCount('Overlay');
   const container = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(480);
-  const frame = useStore((s) => s.frameBitmap);
-  const frameW = useStore((s) => s.frameWidth);
-  const frameH = useStore((s) => s.frameHeight);
-  const frameId = useStore((s) => s.frameId);
-  // A stream (webcam, a playing video): each pane shows its last result on the frame it was computed on.
-  const live = useStore((s) => s.sourceKind === 'webcam' || s.sourceKind === 'video');
-  const manifest = getModel(pane.modelId);
-  const drawStart = useRef(0);
+  // The overlay draws the pane's result: it re-renders with each result (and hover, toggles).
+  const pane = useStore((s) => s.panes.find((p) => p.key === paneKey));
+  const { picture, frameW, frameH, showResult } = useStore(useShallow((s) => frameView(s, paneKey)));
   const overlayMode = useStore((s) => s.overlayMode);
   const webgpu = useStore((s) => s.webgpu);
   // The pane's WebGPU canvas, registered with the engine by pane key.
-  const setCanvas = useCallback((el: HTMLCanvasElement | null) => attachCanvas(pane.key, el), [pane.key]);
+  const setCanvas = useCallback((el: HTMLCanvasElement | null) => attachCanvas(paneKey, el), [paneKey]);
+  const drawTiming = useDrawTiming(paneKey);
 
   useEffect(() => {
     const el = container.current;
@@ -76,37 +163,36 @@ export function Overlay({ pane }: { pane: PaneState }) {
     return () => ro.disconnect();
   }, []);
 
-  // Draw time: from the result landing in the store to Konva's layout after the render.
-  drawStart.current = performance.now();
-  const result = pane.result;
+  // Each result shown is timed as Konva draws it (its `draw` stage), once.
+  const result = pane?.result ?? null;
+  const expectDraw = drawTiming.expect;
   useLayoutEffect(() => {
-    if (!result) return;
-    const draw = performance.now() - drawStart.current;
-    if (result.timings.draw === undefined) {
-      updatePane(pane.key, (p) => (p.result === result ? { result: { ...result, timings: { ...result.timings, draw } } } : {}));
-    }
-  }, [result, pane.key]);
+    if (result && showResult) expectDraw(result);
+  }, [result, showResult, expectDraw]);
 
   // A pointer resting on the overlay keeps pointing at whatever is under it when a new
   // result comes (the webcam): the hover is tested again at the same place.
   const pointer = useRef<{ x: number; y: number } | null>(null);
   useEffect(() => {
-    if (!result || !pointer.current) return;
-    engine.setHighlight(pane.key, hitTest(pane, pointer.current.x, pointer.current.y));
+    if (!pane || !result || !pointer.current) return;
+    engine.setHighlight(paneKey, hitTest(pane, pointer.current.x, pointer.current.y));
     // Only a new result asks for it; hidden classes and the highlight itself do not.
   }, [result]);
 
   // Escape unpins a pinned instance.
+  const pinned = !!pane?.pinned;
   useEffect(() => {
-    if (!pane.pinned) return;
+    if (!pinned) return;
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') engine.pinHighlight(pane.key, null);
+      if (e.key === 'Escape') engine.pinHighlight(paneKey, null);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [pane.pinned, pane.key]);
+  }, [pinned, paneKey]);
 
-  if (!frame || !frameW) {
+  if (!pane) return null;
+  const manifest = getModel(pane.modelId);
+  if (!picture || !frameW) {
     return (
       <div ref={container} className="overlay empty" data-testid="overlay">
         <div className="empty-hint">
@@ -117,18 +203,11 @@ export function Overlay({ pane }: { pane: PaneState }) {
     );
   }
 
+  // The result, when it is drawn (on its own frame).
+  const drawn = showResult ? result : null;
   const scale = Math.min(width / frameW, MAX_STAGE_HEIGHT / frameH);
   const stageW = Math.round(frameW * scale);
   const stageH = Math.round(frameH * scale);
-  // Each result is drawn on the frame it was computed on (the pane keeps that frame): an image
-  // shows only its own result (never the previous image's boxes while the new one runs); the
-  // webcam shows the last result on its own frame, so masks never sit beside a moving object.
-  const resultFrame = pane.resultFrame;
-  const showResult =
-    result &&
-    resultFrame &&
-    (pane.resultFrameId === frameId || (live && resultFrame.width === frameW && resultFrame.height === frameH));
-  const picture = showResult ? resultFrame.bitmap : frame;
   const maskOpacity = pane.maskOpacity ?? 1;
   const label = Math.max(10, Math.min(13, 11 / Math.sqrt(scale)));
 
@@ -142,25 +221,25 @@ export function Overlay({ pane }: { pane: PaneState }) {
   // A click pins the instance under it (again on it, or beside every instance: unpins).
   const onClick = (e: Konva.KonvaEventObject<MouseEvent | TouchEvent>) => {
     const pos = e.target.getStage()?.getPointerPosition();
-    if (!pos || !showResult) return;
+    if (!pos || !drawn) return;
     engine.pinHighlight(pane.key, hitTest(pane, pos.x / scale, pos.y / scale));
   };
 
   const gpuPane = pane.activePath !== null && pane.activePath !== 'wasm';
-  const labelled = showResult && !pane.hideLabels ? labelledInstances(pane) : new Set<number>();
+  const labelled = drawn && !pane.hideLabels ? labelledInstances(pane) : new Set<number>();
   const labelText = (i: number) => {
-    const d = result!.detections[i]!;
+    const d = drawn!.detections[i]!;
     return `${manifest?.classes[d.classIndex] ?? d.classIndex} ${d.score.toFixed(2)}`;
   };
   // Label spots that never cover each other (labelLayout.ts), highest score first; a label
   // with no room is left out until its instance is hovered. Width: ~0.6 em a character + padding.
-  const labelSpots = showResult
+  const labelSpots = drawn
     ? layoutLabels(
         [...labelled]
-          .filter((i) => i < result.detections.length)
-          .sort((a, b) => result.detections[b]!.score - result.detections[a]!.score || a - b)
+          .filter((i) => i < drawn.detections.length)
+          .sort((a, b) => drawn.detections[b]!.score - drawn.detections[a]!.score || a - b)
           .map((i) => {
-            const [x1, y1, x2, y2] = result.detections[i]!.box;
+            const [x1, y1, x2, y2] = drawn.detections[i]!.box;
             return { id: i, box: [x1 * scale, y1 * scale, x2 * scale, y2 * scale] as const, width: labelText(i).length * 0.6 * label + 4, height: label + 4 };
           }),
         stageW,
@@ -168,18 +247,18 @@ export function Overlay({ pane }: { pane: PaneState }) {
         pane.highlight,
       )
     : new Map<number, { x: number; y: number }>();
-  const visibleCount = showResult ? result.detections.filter((d) => !pane.hiddenClasses.includes(d.classIndex)).length : 0;
+  const visibleCount = drawn ? drawn.detections.filter((d) => !pane.hiddenClasses.includes(d.classIndex)).length : 0;
   const readbackNote = gpuPane && overlayMode === 'readback';
   // The highlighted instance is drawn last, so that its box and label sit on top of the others.
-  const drawOrder = showResult ? result.detections.map((_, i) => i).filter((i) => i !== pane.highlight) : [];
-  if (showResult && pane.highlight !== null && pane.highlight < result.detections.length) drawOrder.push(pane.highlight);
+  const drawOrder = drawn ? drawn.detections.map((_, i) => i).filter((i) => i !== pane.highlight) : [];
+  if (drawn && pane.highlight !== null && pane.highlight < drawn.detections.length) drawOrder.push(pane.highlight);
   return (
     <div ref={container} className="overlay" data-testid="overlay">
       <div className="overlay-stack" style={{ width: stageW, height: stageH }}>
         <Stage className="overlay-frame" width={stageW} height={stageH} listening={false}>
-          <Layer listening={false}>
+          <Layer listening={false} ref={drawTiming.frameRef}>
             <KonvaImage image={picture} width={stageW} height={stageH} />
-            {showResult && pane.overlay && <KonvaImage image={pane.overlay} width={stageW} height={stageH} opacity={maskOpacity} />}
+            {drawn && pane.overlay && <KonvaImage image={pane.overlay} width={stageW} height={stageH} opacity={maskOpacity} />}
           </Layer>
         </Stage>
         {webgpu && overlayMode === 'canvas' && (
@@ -187,18 +266,18 @@ export function Overlay({ pane }: { pane: PaneState }) {
             ref={setCanvas}
             className="overlay-gpu"
             data-testid="overlay-gpu-canvas"
-            data-shown={showResult && pane.overlayOnCanvas ? '1' : '0'}
-            style={{ width: stageW, height: stageH, opacity: maskOpacity, visibility: showResult && pane.overlayOnCanvas ? 'visible' : 'hidden' }}
+            data-shown={drawn && pane.overlayOnCanvas ? '1' : '0'}
+            style={{ width: stageW, height: stageH, opacity: maskOpacity, visibility: drawn && pane.overlayOnCanvas ? 'visible' : 'hidden' }}
           />
         )}
         <Stage className="overlay-shapes" width={stageW} height={stageH} onMouseMove={onMove} onClick={onClick} onTap={onClick} onMouseLeave={() => {
             pointer.current = null;
             engine.setHighlight(pane.key, null);
           }}>
-        <Layer listening={false}>
-          {showResult &&
+        <Layer listening={false} ref={drawTiming.shapesRef}>
+          {drawn &&
             drawOrder.map((i) => {
-              const d = result.detections[i]!;
+              const d = drawn.detections[i]!;
               if (pane.hiddenClasses.includes(d.classIndex)) return null;
               const [x1, y1, x2, y2] = d.box;
               const hot = pane.highlight === i;

@@ -1,10 +1,14 @@
 import { engine, EXECUTION_PATHS } from '../pipeline/engine';
 import { classColorCss } from '../pipeline/palette';
 import { getModel, listModels, recordedAccuracy } from '../models/registry';
-import { useStore } from '../state/store';
+import { useShallow } from 'zustand/react/shallow';
+import { timingsOf } from '../state/drawTimes';
+import { useRenderCount } from '../state/renderCounts';
+import { useStore, type PaneState } from '../state/store';
 import type { ExecutionPath, NmsKind } from '../types';
-import { apText, bytesText, evaluatedImagesText, fpsText, ms } from './format';
-import { stageColumns } from './MetricsTable';
+import { apText, evaluatedImagesText, ms } from './format';
+import { figureText, LiveText, setText, useLiveFigure, visibleInstances } from './liveFigures';
+import { hasTwoStageTimings, stageColumnsFor, type StageColumn } from './MetricsTable';
 import { Overlay } from './Overlay';
 import { NumberSetting } from './NumberSetting';
 import { roiReadbackNote } from '../families/maskRcnn/manifest';
@@ -16,24 +20,56 @@ const PATH_LABELS: Record<ExecutionPath, string> = {
   wasm: 'wasm — ORT wasm + TypeScript post-processing',
 };
 
+/**
+ * What the pane's own markup shows of its state: none of it changes with a webcam frame, so
+ * a frame does not re-render the pane. The per-frame figures are written into their nodes
+ * (liveFigures.tsx); the result views (Overlay, class toggles, instance details and list)
+ * subscribe to the result themselves.
+ */
+function paneView(p: PaneState) {
+  return {
+    modelId: p.modelId,
+    path: p.path,
+    activePath: p.activePath,
+    pathNote: p.pathNote,
+    settings: p.settings,
+    status: p.status,
+    message: p.message,
+    maskOpacity: p.maskOpacity,
+    hideBoxes: p.hideBoxes,
+    hideLabels: p.hideLabels,
+    evaluation: p.evaluation,
+    hasResult: p.result !== null,
+    resultPath: p.result?.path ?? null,
+    twoStage: hasTwoStageTimings(p.result?.timings),
+  };
+}
+
 export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
-  const pane = useStore((s) => s.panes.find((p) => p.key === paneKey));
+  useRenderCount('Pane');
+  const pane = useStore(useShallow((s) => {
+    const p = s.panes.find((q) => q.key === paneKey);
+    return p ? paneView(p) : null;
+  }));
   const paneCount = useStore((s) => s.panes.length);
   // Re-render the model picker (and class names) when models are added, renamed or deleted.
   useStore((s) => s.modelsVersion);
   const webgpu = useStore((s) => s.webgpu);
-  const webcamActive = useStore((s) => s.webcamActive);
-  const evaluating = useStore((s) => s.evalRun !== null);
+  // The live region's text (on the webcam, the status only: it does not change per frame).
+  const announcement = useStore((s) => {
+    const p = s.panes.find((q) => q.key === paneKey);
+    return p ? paneAnnouncement(index, p.status, p.message, visibleInstances(p) ?? 0, s.webcamActive, s.evalRun !== null) : '';
+  });
+  // The clock the stage times come from, on the list itself.
+  const timingsRef = useLiveFigure<HTMLElement>(paneKey, (el, p) => {
+    const source = p.result?.timings.source ?? '';
+    if (el.dataset.source !== source) el.dataset.source = source;
+  });
   if (!pane) return null;
   const manifest = getModel(pane.modelId);
   const recorded = manifest ? recordedAccuracy(manifest) : undefined;
-  const result = pane.result;
-  const detections = result?.detections ?? [];
-  const visible = detections.map((d, i) => ({ d, i })).filter(({ d }) => !pane.hiddenClasses.includes(d.classIndex));
-  const className = (c: number) => manifest?.classes[c] ?? String(c);
-  const classesShown = [...new Set([...detections.map((d) => d.classIndex), ...pane.hiddenClasses])].sort((a, b) => a - b);
-  const hovered = pane.highlight !== null ? detections[pane.highlight] : undefined;
   const s = pane.settings;
+  const readbackNote = pane.resultPath && manifest ? roiReadbackNote(manifest, pane.resultPath, s.maxDetections) : '';
 
   return (
     <section className="pane" data-testid="pane" data-pane-index={index}>
@@ -64,7 +100,7 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
 
       {/* What a screen reader is told as the pane works: its status and, when done, the count (not per webcam frame). */}
       <p className="visually-hidden" aria-live="polite" data-testid="pane-live">
-        {paneAnnouncement(index, pane.status, pane.message, visible.length, webcamActive, evaluating)}
+        {announcement}
       </p>
 
       <div className="pane-sub">
@@ -172,51 +208,49 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
         </label>
       </div>
 
-      <Overlay pane={pane} />
+      <Overlay paneKey={paneKey} />
 
+      {/* Per-frame figures: written into these nodes as results come (liveFigures.tsx), not rendered. */}
       <div className="stats">
         <div className="stat">
           <span>instances</span>
-          <b data-testid="instance-count">{visible.length}</b>
+          <LiveText as="b" paneKey={paneKey} data-testid="instance-count" text={(p) => figureText.instances(p, '0')} />
         </div>
         <div className="stat">
           <span>fps</span>
-          <b data-testid="fps">{fpsText(pane.fps)}</b>
+          <LiveText as="b" paneKey={paneKey} data-testid="fps" text={figureText.fps} />
         </div>
         <div className="stat">
           <span>total</span>
-          <b>{ms(result?.timings.total)} ms</b>
+          <LiveText as="b" paneKey={paneKey} text={(p) => `${figureText.total(p)} ms`} />
         </div>
         <div className="stat">
           <span>read-back</span>
-          <b>{result ? bytesText(result.bytesReadBack) : '–'}</b>
+          <LiveText as="b" paneKey={paneKey} text={figureText.readBack} />
         </div>
         <div className="actions">
-          <button className="btn small" data-testid="export-json" disabled={!result} onClick={() => void engine.exportJson(paneKey)}>
+          <button className="btn small" data-testid="export-json" disabled={!pane.hasResult} onClick={() => void engine.exportJson(paneKey)}>
             Export JSON
           </button>
-          <button className="btn small" data-testid="export-png" disabled={!result} onClick={() => void engine.exportPng(paneKey)}>
+          <button className="btn small" data-testid="export-png" disabled={!pane.hasResult} onClick={() => void engine.exportPng(paneKey)}>
             Export PNG
           </button>
         </div>
       </div>
 
-      <dl className="timings" data-testid="stage-timings" data-source={result?.timings.source ?? ''}>
-        {stageColumns([result?.timings]).map(({ key, label, title }) => (
-          <div key={key} className={result?.timings[key] === undefined ? 'na' : ''} data-stage={key} title={title}>
-            <dt>{label}</dt>
-            <dd>{ms(result?.timings[key])}</dd>
-          </div>
+      <dl className="timings" data-testid="stage-timings" ref={timingsRef}>
+        {stageColumnsFor(pane.twoStage).map((stage) => (
+          <StageTiming key={stage.key} paneKey={paneKey} stage={stage} />
         ))}
         <div className="timing-source">
           <dt>clock</dt>
-          <dd>{result?.timings.source ?? '–'}</dd>
+          <LiveText as="dd" paneKey={paneKey} text={figureText.clock} />
         </div>
       </dl>
 
-      {result && manifest && roiReadbackNote(manifest, result.path, s.maxDetections) && (
+      {readbackNote && (
         <p className="path-note" data-testid="readback-note">
-          {roiReadbackNote(manifest, result.path, s.maxDetections)}
+          {readbackNote}
         </p>
       )}
 
@@ -243,89 +277,153 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
 
       {pane.status === 'error' && <p className="pane-error">{pane.message}</p>}
 
-      {classesShown.length > 0 && (
-        <div className="class-toggles">
-          {classesShown.map((c) => {
-            const hidden = pane.hiddenClasses.includes(c);
-            return (
-              <button
-                key={c}
-                className={`class-toggle${hidden ? ' off' : ''}`}
-                data-testid="class-toggle"
-                data-class={className(c)}
-                aria-pressed={!hidden}
-                title={hidden ? 'Show this class' : 'Hide this class'}
-                onClick={() => engine.toggleClass(paneKey, c)}
-              >
-                <i style={{ background: classColorCss(c) }} />
-                {className(c)}
-              </button>
-            );
-          })}
-        </div>
-      )}
-
-      <div className="instance-details" data-testid="instance-details" data-pinned={pane.pinned && hovered ? '1' : '0'}>
-        {hovered ? (
-          <>
-            {pane.pinned && (
-              <span className="pinned" title="Click it again, or press Escape, to unpin">
-                pinned ·{' '}
-              </span>
-            )}
-            <i style={{ background: classColorCss(hovered.classIndex) }} />
-            <b>{className(hovered.classIndex)}</b> score {hovered.score.toFixed(3)} · box [{hovered.box.map((v) => v.toFixed(0)).join(', ')}] ·{' '}
-            {(hovered.box[2] - hovered.box[0]).toFixed(0)}×{(hovered.box[3] - hovered.box[1]).toFixed(0)} px · mask {hovered.maskArea} px
-          </>
-        ) : (
-          <span className="muted">Hover or focus an instance for its details; click to pin it</span>
-        )}
-      </div>
-
-      <ol className="instance-list" data-testid="instance-list" onMouseLeave={() => engine.setHighlight(paneKey, null)}>
-        {visible.map(({ d, i }) => (
-          <li
-            key={i}
-            className={`instance-row${pane.highlight === i ? ' hot' : ''}`}
-            data-testid="instance-row"
-            data-pinned={pane.pinned && pane.highlight === i ? '1' : undefined}
-            title={pane.pinned && pane.highlight === i ? 'Pinned: click again or press Escape to unpin' : 'Click to pin'}
-            onClick={() => engine.pinHighlight(paneKey, i)}
-            data-class={className(d.classIndex)}
-            data-score={d.score.toFixed(2)}
-            data-box={d.box.map((v) => v.toFixed(1)).join(',')}
-            data-index={i}
-            // Focusable, with the details on focus as on hover; its name says them to screen readers.
-            tabIndex={0}
-            aria-label={instanceText(className(d.classIndex), d)}
-            onMouseEnter={() => engine.setHighlight(paneKey, i)}
-            onFocus={() => engine.setHighlight(paneKey, i)}
-            onBlur={(e) => {
-              // Moving to another row highlights that one; leaving the list clears.
-              if (!(e.relatedTarget instanceof Node && e.currentTarget.parentElement?.contains(e.relatedTarget))) engine.setHighlight(paneKey, null);
-            }}
-            onKeyDown={(e) => {
-              // Enter or Space pins it, as a click does.
-              if (e.key === 'Enter' || e.key === ' ') {
-                e.preventDefault();
-                engine.pinHighlight(paneKey, i);
-                return;
-              }
-              const next = e.key === 'ArrowDown' ? e.currentTarget.nextElementSibling : e.key === 'ArrowUp' ? e.currentTarget.previousElementSibling : null;
-              if (next instanceof HTMLElement) {
-                e.preventDefault();
-                next.focus();
-              }
-            }}
-          >
-            <i style={{ background: classColorCss(d.classIndex) }} />
-            <span className="cls">{className(d.classIndex)}</span>
-            <span className="score">{d.score.toFixed(2)}</span>
-            <span className="area">{d.maskArea} px</span>
-          </li>
-        ))}
-      </ol>
+      <ClassToggles paneKey={paneKey} />
+      <InstanceDetails paneKey={paneKey} />
+      <InstanceList paneKey={paneKey} />
     </section>
+  );
+}
+
+/** One stage's time: 'na' (greyed) where the stage did not run on this path. */
+function StageTiming({ paneKey, stage }: { paneKey: number; stage: StageColumn }) {
+  const ref = useLiveFigure<HTMLDivElement>(paneKey, (el, p) => {
+    const value = timingsOf(p.result)?.[stage.key];
+    el.classList.toggle('na', value === undefined);
+    setText(el.lastElementChild as HTMLElement, ms(value));
+  });
+  return (
+    <div ref={ref} data-stage={stage.key} title={stage.title}>
+      <dt>{stage.label}</dt>
+      <dd />
+    </div>
+  );
+}
+
+/** A class's name in the pane's model (its index when the model has none for it). */
+function useClassName(modelId: string): (c: number) => string {
+  useStore((s) => s.modelsVersion);
+  const manifest = getModel(modelId);
+  return (c) => manifest?.classes[c] ?? String(c);
+}
+
+/** One toggle per class found or hidden; re-rendered when that set changes, not per frame. */
+function ClassToggles({ paneKey }: { paneKey: number }) {
+  useRenderCount('ClassToggles');
+  const view = useStore(useShallow((s) => {
+    const p = s.panes.find((q) => q.key === paneKey);
+    const found = p?.result?.detections.map((d) => d.classIndex) ?? [];
+    const classes = [...new Set([...found, ...(p?.hiddenClasses ?? [])])].sort((a, b) => a - b);
+    return { classes: classes.join(','), hiddenClasses: p?.hiddenClasses ?? [], modelId: p?.modelId ?? '' };
+  }));
+  const className = useClassName(view.modelId);
+  if (!view.classes) return null;
+  return (
+    <div className="class-toggles">
+      {view.classes.split(',').map(Number).map((c) => {
+        const hidden = view.hiddenClasses.includes(c);
+        return (
+          <button
+            key={c}
+            className={`class-toggle${hidden ? ' off' : ''}`}
+            data-testid="class-toggle"
+            data-class={className(c)}
+            aria-pressed={!hidden}
+            title={hidden ? 'Show this class' : 'Hide this class'}
+            onClick={() => engine.toggleClass(paneKey, c)}
+          >
+            <i style={{ background: classColorCss(c) }} />
+            {className(c)}
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+/** The hovered (or pinned) instance's details; re-rendered when that instance changes. */
+function InstanceDetails({ paneKey }: { paneKey: number }) {
+  useRenderCount('InstanceDetails');
+  const view = useStore(useShallow((s) => {
+    const p = s.panes.find((q) => q.key === paneKey);
+    const hovered = p && p.highlight !== null ? p.result?.detections[p.highlight] : undefined;
+    return { hovered, pinned: !!p?.pinned, modelId: p?.modelId ?? '' };
+  }));
+  const className = useClassName(view.modelId);
+  const { hovered, pinned } = view;
+  return (
+    <div className="instance-details" data-testid="instance-details" data-pinned={pinned && hovered ? '1' : '0'}>
+      {hovered ? (
+        <>
+          {pinned && (
+            <span className="pinned" title="Click it again, or press Escape, to unpin">
+              pinned ·{' '}
+            </span>
+          )}
+          <i style={{ background: classColorCss(hovered.classIndex) }} />
+          <b>{className(hovered.classIndex)}</b> score {hovered.score.toFixed(3)} · box [{hovered.box.map((v) => v.toFixed(0)).join(', ')}] ·{' '}
+          {(hovered.box[2] - hovered.box[0]).toFixed(0)}×{(hovered.box[3] - hovered.box[1]).toFixed(0)} px · mask {hovered.maskArea} px
+        </>
+      ) : (
+        <span className="muted">Hover or focus an instance for its details; click to pin it</span>
+      )}
+    </div>
+  );
+}
+
+/** The result's instances, one focusable row each: a result view, committed once per result. */
+function InstanceList({ paneKey }: { paneKey: number }) {
+  useRenderCount('InstanceList');
+  const view = useStore(useShallow((s) => {
+    const p = s.panes.find((q) => q.key === paneKey);
+    return { detections: p?.result?.detections, hiddenClasses: p?.hiddenClasses ?? [], highlight: p?.highlight ?? null, pinned: !!p?.pinned, modelId: p?.modelId ?? '' };
+  }));
+  const className = useClassName(view.modelId);
+  const { highlight, pinned } = view;
+  const visible = (view.detections ?? []).map((d, i) => ({ d, i })).filter(({ d }) => !view.hiddenClasses.includes(d.classIndex));
+  return (
+    <ol className="instance-list" data-testid="instance-list" onMouseLeave={() => engine.setHighlight(paneKey, null)}>
+      {visible.map(({ d, i }) => (
+        <li
+          key={i}
+          className={`instance-row${highlight === i ? ' hot' : ''}`}
+          data-testid="instance-row"
+          data-pinned={pinned && highlight === i ? '1' : undefined}
+          title={pinned && highlight === i ? 'Pinned: click again or press Escape to unpin' : 'Click to pin'}
+          onClick={() => engine.pinHighlight(paneKey, i)}
+          data-class={className(d.classIndex)}
+          data-score={d.score.toFixed(2)}
+          data-box={d.box.map((v) => v.toFixed(1)).join(',')}
+          data-index={i}
+          // Focusable, with the details on focus as on hover; its name says them to screen readers.
+          tabIndex={0}
+          aria-label={instanceText(className(d.classIndex), d)}
+          onMouseEnter={() => engine.setHighlight(paneKey, i)}
+          onFocus={() => engine.setHighlight(paneKey, i)}
+          onBlur={(e) => {
+            // Moving to another row highlights that one; leaving the list clears.
+            if (!(e.relatedTarget instanceof Node && e.currentTarget.parentElement?.contains(e.relatedTarget))) engine.setHighlight(paneKey, null);
+          }}
+          onKeyDown={(e) => {
+            // Enter or Space pins it, as a click does.
+            if (e.key === 'Enter' || e.key === ' ') {
+              e.preventDefault();
+              engine.pinHighlight(paneKey, i);
+              return;
+            }
+            const next = e.key === 'ArrowDown' ? e.currentTarget.nextElementSibling : e.key === 'ArrowUp' ? e.currentTarget.previousElementSibling : null;
+            if (next instanceof HTMLElement) {
+              e.preventDefault();
+              next.focus();
+            }
+          }}
+        >
+          <i style={{ background: classColorCss(d.classIndex) }} />
+          <span className="cls">{className(d.classIndex)}</span>
+          <span className="score">{d.score.toFixed(2)}</span>
+          <span className="area">{d.maskArea} px</span>
+        </li>
+      ))}
+    </ol>
   );
 }
 

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { loadSamples } from '../eval/evalSource';
 import { engine } from '../pipeline/engine';
 import { useStore } from '../state/store';
+import { useRenderCount } from '../state/renderCounts';
 import { ModelLibrary } from './ModelLibrary';
 import { RunsOnLine } from './HelpPanel';
 import { useVideoTransport, videoTimeText } from '../pipeline/videoSource';
@@ -62,6 +63,7 @@ function useSamples(): string[] {
 }
 
 export function SourceBar() {
+  useRenderCount('SourceBar');
   const input = useRef<HTMLInputElement>(null);
   const samples = useSamples();
   const sourceName = useStore((s) => s.sourceName);
