@@ -18,16 +18,46 @@ const FRAMES = 4;
 interface Reading {
   counts: RenderCounts;
   state: AppSnapshot;
+  /** Store writes that changed a pane's set of classes (found or hidden): the class toggles' reason to re-render. */
+  classSetChanges: number;
+}
+
+type Hook = {
+  getState(): AppSnapshot;
+  renderCounts(): RenderCounts;
+  resetRenderCounts(): void;
+  store: { subscribe(listener: (s: { panes: PaneLike[] }) => void): () => void; getState(): { panes: PaneLike[] } };
+};
+type PaneLike = { key: number; hiddenClasses: number[]; result: { detections: Array<{ classIndex: number }> } | null };
+type Recorder = { classSetChanges: number };
+
+/** Counts, in the page, the store writes that change a pane's class set (from now on). */
+async function watchClassSets(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __segarena: Hook; __classSets: Recorder };
+    const classSet = (p: PaneLike) =>
+      [...new Set([...(p.result?.detections.map((d) => d.classIndex) ?? []), ...p.hiddenClasses])].sort((a, b) => a - b).join(',');
+    const last = new Map(w.__segarena.store.getState().panes.map((p) => [p.key, classSet(p)] as const));
+    w.__classSets = { classSetChanges: 0 };
+    w.__segarena.store.subscribe((s) => {
+      for (const p of s.panes) {
+        const now = classSet(p);
+        if (last.get(p.key) !== now) w.__classSets.classSetChanges++;
+        last.set(p.key, now);
+      }
+    });
+  });
 }
 
 /** The counters and the store, read in one step (no write can fall between them). */
 async function read(page: Page, reset = false): Promise<Reading> {
   return page.evaluate((reset) => {
-    const hook = (window as unknown as {
-      __segarena: { getState(): AppSnapshot; renderCounts(): RenderCounts; resetRenderCounts(): void };
-    }).__segarena;
-    if (reset) hook.resetRenderCounts();
-    return { counts: hook.renderCounts(), state: hook.getState() };
+    const w = window as unknown as { __segarena: Hook; __classSets: Recorder };
+    if (reset) {
+      w.__segarena.resetRenderCounts();
+      w.__classSets.classSetChanges = 0;
+    }
+    return { counts: w.__segarena.renderCounts(), state: w.__segarena.getState(), classSetChanges: w.__classSets.classSetChanges };
   }, reset);
 }
 
@@ -39,6 +69,7 @@ test('a webcam frame is one store write per pane and re-renders no Pane, no tabl
   const framesOf = async () => (await getState(page)).panes.map((p) => p.frames);
   await expect.poll(async () => Math.min(...(await framesOf())), { timeout: 180_000 }).toBeGreaterThanOrEqual(2);
 
+  await watchClassSets(page);
   const before = await read(page, true);
   await expect
     .poll(async () => Math.min(...(await framesOf()).map((f, i) => f - before.state.panes[i]!.frames)), { timeout: 180_000 })
@@ -50,7 +81,7 @@ test('a webcam frame is one store write per pane and re-renders no Pane, no tabl
   const paneFrames = frames.reduce((a, b) => a + b, 0);
   const sourceFrames = after.state.source.frameId - before.state.source.frameId;
   const perFrame = Object.fromEntries(Object.entries(renders).map(([name, n]) => [name, +(n / paneFrames).toFixed(2)]));
-  const report = { frames, sourceFrames, writes, paneWrites, renders, rendersPerPaneFrame: perFrame };
+  const report = { frames, sourceFrames, writes, paneWrites, renders, rendersPerPaneFrame: perFrame, classSetChanges: after.classSetChanges };
   console.log('render budget:', JSON.stringify(report));
   test.info().annotations.push({ type: 'render budget', description: JSON.stringify(report) });
 
@@ -64,13 +95,16 @@ test('a webcam frame is one store write per pane and re-renders no Pane, no tabl
   // Whole-store writes: one per pane result plus one per source frame (setFrame), nothing else.
   expect(writes).toBeLessThanOrEqual(paneFrames + sourceFrames);
   // The panes' own components and the table stay put; figures go straight to the DOM.
-  for (const name of ['App', 'Pane', 'PaneFigures', 'MetricsTable', 'MetricsRow', 'SourceBar', 'Notices']) {
+  for (const name of ['App', 'Pane', 'MetricsTable', 'MetricsRow', 'SourceBar', 'Notices']) {
     expect(renders[name] ?? 0, `${name} commits during ${paneFrames} pane frames`).toBe(0);
   }
   // The result views commit once per result at most (no forced second render for the draw time).
   expect(renders.Overlay ?? 0).toBeGreaterThan(0);
   expect(renders.Overlay ?? 0).toBeLessThanOrEqual(paneFrames);
   expect(renders.InstanceList ?? 0).toBeLessThanOrEqual(paneFrames);
+  // The class toggles only when a pane's set of classes changed; the details line only on hover (none here).
+  expect(renders.ClassToggles ?? 0).toBeLessThanOrEqual(after.classSetChanges);
+  expect(renders.InstanceDetails ?? 0).toBe(0);
 
   // The figures still reach the page: each pane's fps, its draw time (Konva's drawing of the
   // last result) and the table's rows show numbers.
