@@ -126,10 +126,11 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 2000,
+    // Only the app itself. The kernel conformance page (test/kernels/kernel-tests.html) and
+    // bench.html are served by the dev server alone; test/buildBoundary.test.ts checks that
+    // no build input and nothing the app imports reaches into test/.
     rollupOptions: {
-      input: Object.fromEntries(
-        ['index.html', 'kernel-tests.html'].filter((f) => existsSync(join(ROOT, f))).map((f) => [f.replace('.html', ''), join(ROOT, f)]),
-      ),
+      input: { index: join(ROOT, 'index.html') },
     },
   },
 });

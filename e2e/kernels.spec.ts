@@ -1,5 +1,6 @@
 /**
- * Browser conformance: kernel-tests.html runs every kernel's conformance suite (and the
+ * Browser conformance: test/kernels/kernel-tests.html (served by the dev server only, never
+ * built into dist/) runs every kernel's conformance suite (and the
  * YOLACT family's GPU-vs-reference suite) on Chromium's own WebGPU device and writes a
  * JSON summary into <pre id="results">; every case must pass. On SwiftShader this takes a
  * few minutes (compiling ~15 pipelines and the 19248-prior cases), hence the long timeout.
@@ -50,7 +51,7 @@ test('every conformance case passes on the browser’s WebGPU device', async ({ 
   test.setTimeout(900_000);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto('/kernel-tests.html');
+  await page.goto('/test/kernels/kernel-tests.html');
   const results = page.locator('#results');
   await expect(results).toHaveAttribute('data-state', /^(done|error)$/, { timeout: 870_000 });
   const summary = JSON.parse((await results.textContent()) ?? '{}') as Summary;

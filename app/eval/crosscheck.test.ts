@@ -1,10 +1,10 @@
 /**
- * Cross-check against an independent evaluator: fixtures/crosscheck.json holds a small
+ * Cross-check against an independent evaluator: test/eval/fixtures/crosscheck.json holds a small
  * emoji-COCO val subset (some GTs marked crowd), perturbed and false-positive results
  * (shifted and dilated masks, wrong classes, tied scores, one image with > 100
  * detections), and the 12 COCO numbers per iouType computed by a separate numpy
  * implementation (full-frame masks, OpenCV erosion for boundaries, its own RLE codec):
- * fixtures/crosscheck.py, which the last test runs to show that it still reproduces them.
+ * test/eval/fixtures/crosscheck.py, which the last test runs to show that it still reproduces them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
 import { evaluateCoco } from './cocoEval';
 import { loadCocoGroundTruth, loadCocoResults } from './dataset';
 
-const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'crosscheck.json'), 'utf8')) as {
+const FIXTURES = join(__dirname, '..', '..', 'test', 'eval', 'fixtures');
+const fixture = JSON.parse(readFileSync(join(FIXTURES, 'crosscheck.json'), 'utf8')) as {
   gt: unknown;
   results: unknown;
   expected: Record<'segm' | 'bbox' | 'boundary', number[]>;
@@ -39,7 +40,7 @@ describe('COCO evaluation vs an independent implementation', () => {
 /** Debian's Python with numpy and OpenCV (python3-numpy, python3-opencv: scripts/test.sh). */
 const PYTHON = '/usr/bin/python3';
 
-describe('the independent evaluator (fixtures/crosscheck.py)', () => {
+describe('the independent evaluator (test/eval/fixtures/crosscheck.py)', () => {
   it('recomputes the fixture\'s expected numbers from its gt and results', () => {
     if (!existsSync(PYTHON)) {
       throw new Error(`${PYTHON} is missing: install python3, python3-numpy and python3-opencv (scripts/test.sh does)`);
@@ -48,7 +49,7 @@ describe('the independent evaluator (fixtures/crosscheck.py)', () => {
     if (probe.status !== 0) {
       throw new Error(`${PYTHON} lacks numpy or cv2 (apt-get install python3-numpy python3-opencv): ${probe.stderr.trim()}`);
     }
-    const script = join(__dirname, 'fixtures', 'crosscheck.py');
+    const script = join(FIXTURES, 'crosscheck.py');
     let out: string;
     try {
       out = execFileSync(PYTHON, [script, '--check'], { encoding: 'utf8', timeout: 100_000 });

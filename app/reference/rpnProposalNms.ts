@@ -9,7 +9,7 @@
  * torchvision sorts by the f32 sigmoid itself (stable: equal scores by level, then top-k
  * order); near 1 the f32 sigmoid maps many logits to one value, so rows of EQUAL score can
  * come out permuted relative to torchvision — the same proposals, the same scores (checked
- * against torchvision in app/reference/rpnTorchvision.test.ts). The per-level NMS order is
+ * against torchvision in test/kernels/rpnTorchvision.reference.test.ts). The per-level NMS order is
  * torchvision's exactly (its stable sort keeps the top-k's logit order among equal scores).
  * IoU: app/reference/boxes.ts (f32 steps, zero union → 0), suppression when IoU > nmsIou.
  */

@@ -6,7 +6,7 @@ Input 64x64 (N = 84 anchors), 3 classes, protos [1, 32, 16, 16]; conf 0.25, IoU 
 best class only, class offset 7680 into torchvision.ops.nms, masks = crop_mask(C·P in proto
 space with boxes × 16/64) → bilinear (align_corners=False) to 64x64 → > 0.
 
-Writes app/families/yoloSeg/fixtures/ultralytics-64.json:
+Writes test/families/yoloSeg/fixtures/ultralytics-64.json:
   output0 [39·84] and protos [32·16·16] (float32 values), and per detection: box (input
   px), score, class, mask as hex of 64·64 bits (row-major, bit x%32 of word x/32 … packed
   the same as InstanceMasks, one word = 8 hex digits little-endian value).
@@ -96,7 +96,7 @@ def main():
             for d, m in zip(det, masks)
         ],
     }
-    path = os.path.join(os.path.dirname(__file__), '..', '..', 'app', 'families', 'yoloSeg', 'fixtures', 'ultralytics-64.json')
+    path = os.path.join(os.path.dirname(__file__), '..', '..', 'test', 'families', 'yoloSeg', 'fixtures', 'ultralytics-64.json')
     with open(path, 'w') as f:
         json.dump(fixture, f)
     print(path, len(fixture['detections']), 'detections', os.path.getsize(path), 'bytes')

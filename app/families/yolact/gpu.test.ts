@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withDevice } from '../../../test/gpu';
-import { yolactFamilyConformance } from '../conformance';
+import { yolactFamilyConformance } from '../../../test/families/conformance';
 
 describe('YolactGpuPostprocessor vs postprocessYolactReference', () => {
   it('synthetic outputs: same classes, box IoU ≥ 0.99, mask IoU ≥ 0.98, overlays byte-equal', async () => {

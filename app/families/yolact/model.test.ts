@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { withDevice } from '../../../test/gpu';
 import type { ModelManifest, PostprocessSettings } from '../../types';
 import { preprocessReference } from '../../reference/preprocess';
-import { runYolactParity } from '../conformance';
+import { runYolactParity } from '../../../test/families/conformance';
 import type { RawOutput } from './reference';
 
 const ROOT = join(__dirname, '..', '..', '..');

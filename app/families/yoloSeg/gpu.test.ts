@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { withDevice } from '../../../test/gpu';
 import type { GpuPostprocessor } from '../../pipeline/runners/gpu';
 import type { CpuFamily } from '../../pipeline/families';
-import { yoloSegFamilyConformance } from './conformance';
+import { yoloSegFamilyConformance } from '../../../test/families/yoloSeg/conformance';
 import type { YoloSegGpuPostprocessor } from './gpu';
 import type { postprocessYoloSegReference } from './reference';
 

@@ -13,7 +13,7 @@ import { withDevice } from '../../../test/gpu';
 import type { ModelManifest, PostprocessSettings } from '../../types';
 import { preprocessReference } from '../../reference/preprocess';
 import { manifestFromOnnx } from '../detect';
-import { runYoloSegParity } from './conformance';
+import { runYoloSegParity } from '../../../test/families/yoloSeg/conformance';
 import type { RawOutput } from './reference';
 
 const ROOT = join(__dirname, '..', '..', '..');

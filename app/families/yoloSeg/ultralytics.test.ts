@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { withDevice } from '../../../test/gpu';
 import type { InstanceMasks, PostprocessSettings } from '../../types';
-import { maskIou } from '../conformance';
+import { maskIou } from '../../../test/families/conformance';
 import { postprocessYoloSegReference, type RawOutput } from './reference';
 import { syntheticYoloSegManifest } from './synthetic';
-import { runYoloSegParity } from './conformance';
+import { runYoloSegParity } from '../../../test/families/yoloSeg/conformance';
 
 interface Fixture {
   inputSize: number;
@@ -25,7 +25,7 @@ interface Fixture {
   detections: Array<{ box: number[]; score: number; classIndex: number; mask: string }>;
 }
 
-const fixture = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'ultralytics-64.json'), 'utf8')) as Fixture;
+const fixture = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'families', 'yoloSeg', 'fixtures', 'ultralytics-64.json'), 'utf8')) as Fixture;
 const size = fixture.inputSize;
 const outputs: Record<string, RawOutput> = {
   output0: { data: Float32Array.from(fixture.output0), dims: fixture.output0Dims },

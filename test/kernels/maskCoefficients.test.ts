@@ -1,0 +1,12 @@
+import { describe, expect, it } from 'vitest';
+import { withDevice } from '../gpu';
+import { maskCoefficientsConformance } from './conformance/maskCoefficients';
+
+describe('maskCoefficients kernel vs reference', () => {
+  it('passes every conformance case', async () => {
+    const results = await withDevice(maskCoefficientsConformance);
+    for (const r of results) console.log(`${r.pass ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}`);
+    expect(results.filter((r) => !r.pass)).toEqual([]);
+    expect(results.length).toBeGreaterThanOrEqual(8);
+  });
+});
