@@ -10,8 +10,9 @@ chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
 icd="${VK_ICD_FILENAMES:-/usr/lib/chromium/vk_swiftshader_icd.json}"
 [ -f "$icd" ] || problems+=("Vulkan driver for Dawn-in-Node: $icd not found (apt-get install chromium ships SwiftShader, or set VK_ICD_FILENAMES)")
 
-# Dawn dlopens the loader by this exact soname.
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; then
+# Dawn dlopens the loader by this exact soname. (grep reads the whole list: with -q it would
+# stop at the first match, ldconfig would die of SIGPIPE, and pipefail would call it missing.)
+if ! ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1 ' >/dev/null; then
   problems+=("Vulkan loader: libvulkan.so.1 is not on the loader path (apt-get install libvulkan1)")
 fi
 
@@ -22,6 +23,11 @@ else
   for mod in PIL numpy cv2; do
     "$py" -c "import $mod" 2>/dev/null || problems+=("python module $mod for /usr/bin/python3 (apt-get install python3-pil python3-numpy python3-opencv)")
   done
+  # The recipes' self-tests (npm run test:py).
+  for pair in torch:python3-torch torchvision:python3-torchvision onnx:python3-onnx; do
+    mod=${pair%%:*} pkg=${pair#*:}
+    "$py" -c "import $mod" 2>/dev/null || problems+=("python module $mod for /usr/bin/python3, for the recipe self-tests (apt-get install $pkg)")
+  done
 fi
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || problems+=("emoji font for the fake-webcam scenes (apt-get install fonts-noto-color-emoji)")
 
@@ -30,4 +36,4 @@ if [ ${#problems[@]} -gt 0 ]; then
   for p in "${problems[@]}"; do echo "  - $p" >&2; done
   exit 1
 fi
-echo "preflight: browser, Vulkan loader + SwiftShader driver, python modules and font present"
+echo "preflight: browser, Vulkan loader + SwiftShader driver, python modules (incl. torch, torchvision, onnx) and font present"

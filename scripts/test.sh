@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, then runs every test:
-# typecheck, unit + kernel tests (Vitest, WebGPU through Dawn in Node), end-to-end tests
-# (Playwright driving Chromium with WebGPU). Usage: bash scripts/test.sh
+# typecheck, unit + kernel tests (Vitest, WebGPU through Dawn in Node), the training
+# recipes' Python self-tests (models/*/selftest.py), end-to-end tests (Playwright driving
+# Chromium with WebGPU). Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,11 @@ cd "$(dirname "$0")/.."
 # kernel test fails with "No WebGPU adapter".
 # python3-pil, python3-numpy, python3-opencv and the emoji font: the fake-webcam video of
 # synthetic scenes is rendered at test time by models/dataset/make_y4m.py.
-apt_packages=(libvulkan1 python3-pil python3-numpy python3-opencv fonts-noto-color-emoji)
+# python3-torch, python3-torchvision, python3-onnx: the recipes' self-tests (npm run test:py)
+# check the training code against hand-computed values and torchvision's own operators;
+# Debian's builds are seen by /usr/bin/python3 only (scripts/test-py.sh uses it).
+apt_packages=(libvulkan1 python3-pil python3-numpy python3-opencv fonts-noto-color-emoji
+  python3-torch python3-torchvision python3-onnx)
 [ -n "${CHROMIUM_PATH:-}" ] || apt_packages+=(chromium)
 missing=()
 for p in "${apt_packages[@]}"; do
