@@ -58,7 +58,15 @@ export function useLiveFigure<E extends HTMLElement>(paneKey: number, apply: App
       if (!el) return;
       const update = () => {
         const pane = getPane(paneKey);
-        if (pane) latest.current(el, pane);
+        if (!pane) return;
+        try {
+          latest.current(el, pane);
+        } catch (err) {
+          // Called inside the store's write: a malformed pane state must not stop the write's
+          // other subscribers (React's among them, whose render then fails in the pane's error
+          // boundary and says so). The figure keeps its last text.
+          console.warn(`pane ${paneKey}: a figure could not be shown`, err);
+        }
       };
       update();
       return watchPane(paneKey, update);
