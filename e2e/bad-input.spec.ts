@@ -175,7 +175,7 @@ async function expectNothingLost(p: Page): Promise<void> {
 async function refuseCamera(p: Page, name: string): Promise<void> {
   await p.evaluate((errorName) => {
     const media = navigator.mediaDevices;
-    const real = media.getUserMedia;
+    const real = media.getUserMedia.bind(media);
     media.getUserMedia = () => {
       media.getUserMedia = real; // once
       return Promise.reject(new DOMException(`e2e: ${errorName}`, errorName));

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test, expect, type Download, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { loadCocoGroundTruth, loadCocoResults } from '../app/eval/dataset';
-import { maskIou, pairByMaskIou, rleToMask, type CocoResult, type CocoRle } from './coco';
+import { pairByMaskIou, rleToMask, type CocoResult, type CocoRle } from './coco';
 import { getState, ids, openApp, pane, setNumberInput, testModel } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 

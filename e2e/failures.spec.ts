@@ -23,6 +23,7 @@ async function holdableReadBacks(page: Page): Promise<void> {
   await page.addInitScript(() => {
     const w = window as unknown as { __holdReadBacks: boolean };
     w.__holdReadBacks = false;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the patch calls it with `this` (real.apply(this, args))
     const real = GPUBuffer.prototype.mapAsync;
     GPUBuffer.prototype.mapAsync = async function (this: GPUBuffer, ...args: Parameters<GPUBuffer['mapAsync']>) {
       while (w.__holdReadBacks) await new Promise((r) => setTimeout(r, 50));
@@ -73,6 +74,7 @@ test('a stray promise rejection becomes a notice and the app keeps running', asy
 test('a GPU error in a frame is the pane\'s error, not "0 instances"', async ({ page }) => {
   // The bit-mask buffer is asked for at a size no GPU gives: a validation error, the buffer invalid.
   await page.addInitScript(() => {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- the patch calls it with `this` (real.call(this, …))
     const real = GPUDevice.prototype.createBuffer;
     GPUDevice.prototype.createBuffer = function (this: GPUDevice, desc: GPUBufferDescriptor) {
       if (desc.label?.endsWith('.maskBits')) return real.call(this, { ...desc, size: this.limits.maxBufferSize + 256 });

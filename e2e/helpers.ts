@@ -173,7 +173,7 @@ export async function openApp(page: Page, params: Record<string, string> = {}): 
     );
     await page.evaluate(() => (window as unknown as { __segarena: { ready: Promise<void> } }).__segarena.ready);
   } catch (err) {
-    throw new Error(`the app did not become ready: ${String(err)}\npage errors:\n${errors.join('\n')}`);
+    throw new Error(`the app did not become ready: ${String(err)}\npage errors:\n${errors.join('\n')}`, { cause: err });
   }
 }
 
@@ -332,6 +332,8 @@ export async function rerun(page: Page, action: () => Promise<void>, opts: { pan
 export async function setNumberInput(input: Locator, value: number): Promise<void> {
   await input.evaluate((el, v) => {
     const inputEl = el as HTMLInputElement;
+    // The native setter, called on the element: React's own value tracking would swallow a plain assignment.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- called with .call(inputEl)
     const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
     setter.call(inputEl, String(v));
     inputEl.dispatchEvent(new Event('input', { bubbles: true }));

@@ -101,7 +101,6 @@ test('export JSON: COCO results matching the instances shown', async () => {
   const model = testModel();
   const result = (await getState(page)).panes[0]!.result!;
   const detections = result.detections;
-  let nonEmpty = 0;
 
   const downloadPromise = page.waitForEvent('download');
   await p0.getByTestId(ids.exportJson).click();
@@ -160,7 +159,7 @@ test('export JSON: COCO results matching the instances shown', async () => {
     expect(maxX).toBeLessThanOrEqual(x + w + slack);
     expect(maxY).toBeLessThanOrEqual(y + h + slack);
   });
-  nonEmpty = results.filter((r) => maskArea(rleToMask(r.segmentation)) > 0).length;
+  const nonEmpty = results.filter((r) => maskArea(rleToMask(r.segmentation)) > 0).length;
   test.info().annotations.push({ type: 'masks', description: `${nonEmpty} of ${results.length} exported masks non-empty` });
 });
 

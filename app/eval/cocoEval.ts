@@ -238,7 +238,7 @@ export function evaluateCoco(input: EvalInput): EvalResult {
   const dilation = images.map((im) => boundaryWidth(im.height, im.width));
 
   // Stages 1–2: per (category, area, image).
-  const evals: (ImageEval | null)[] = new Array(K * A * I).fill(null);
+  const evals = new Array<ImageEval | null>(K * A * I).fill(null);
   const keys = new Set<number>([...gtGroups.keys(), ...dtGroups.keys()]);
   for (const key of keys) {
     const k = Math.floor(key / I);
@@ -427,8 +427,8 @@ function computeIou(dts: DetectionResult[], gts: GroundTruth[], iouType: IouType
   // Boundary: min(mask IoU, boundary IoU) for non-crowd GTs; boundaries computed only
   // where the mask IoU is non-zero (otherwise the minimum is 0 anyway).
   const G = gts.length;
-  const dBoundary: (Rle | undefined)[] = new Array(dts.length);
-  const gBoundary: (Rle | undefined)[] = new Array(G);
+  const dBoundary = new Array<Rle | undefined>(dts.length);
+  const gBoundary = new Array<Rle | undefined>(G);
   for (let di = 0; di < dts.length; di++) {
     for (let g = 0; g < G; g++) {
       const m = maskIou[di * G + g]!;

@@ -55,7 +55,7 @@ describe('the independent evaluator (test/eval/fixtures/crosscheck.py)', () => {
       out = execFileSync(PYTHON, [script, '--check'], { encoding: 'utf8', timeout: 100_000 });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
-      throw new Error(`crosscheck.py --check failed:\n${e.stdout ?? ''}${e.stderr ?? String(err)}`);
+      throw new Error(`crosscheck.py --check failed:\n${e.stdout ?? ''}${e.stderr ?? String(err)}`, { cause: err });
     }
     console.log(out.trim());
     // Its own verdict is the exit status; the summary line shows it compared all 36 numbers.

@@ -52,7 +52,7 @@ const samplesLoads = new WeakMap<typeof fetch, Map<string, Promise<CocoDataset>>
  */
 export function loadSamples(baseUrl: string, fetcher: typeof fetch = fetch): Promise<CocoDataset> {
   let loads = samplesLoads.get(fetcher);
-  if (!loads) samplesLoads.set(fetcher, (loads = new Map()));
+  if (!loads) samplesLoads.set(fetcher, (loads = new Map<string, Promise<CocoDataset>>()));
   let load = loads.get(baseUrl);
   if (!load) {
     load = (async () => {
@@ -100,7 +100,7 @@ export async function droppedSource(json: NamedBlob, files: ReadonlyArray<NamedB
   try {
     dataset = loadCocoGroundTruth(parsed);
   } catch (err) {
-    throw new Error(`${json.name}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`${json.name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const byName = new Map(files.map((f) => [baseName(f.name), f]));
   const images: EvalSourceImage[] = [];

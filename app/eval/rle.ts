@@ -125,7 +125,6 @@ export function encodeInstanceMask(masks: InstanceMasks, index: number): Rle {
     if (current !== 0) {
       counts.push(run);
       run = 0;
-      current = 0;
     }
     run += tail;
   }

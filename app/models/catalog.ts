@@ -173,7 +173,10 @@ export async function downloadBytes(url: string, opts: DownloadOptions = {}): Pr
       lastError = err; // resume from `received` on the next attempt
     }
   }
-  if (lastError !== null) throw new Error(`${url}: download failed after ${maxAttempts} attempts (${(lastError as Error).message ?? String(lastError)})`);
+  if (lastError !== null) {
+    const why = lastError instanceof Error ? lastError.message : typeof lastError === 'string' ? lastError : JSON.stringify(lastError);
+    throw new Error(`${url}: download failed after ${maxAttempts} attempts (${why})`, { cause: lastError });
+  }
   const bytes = concat(chunks, received);
   await checkIntegrity(bytes, opts.expectedBytes, opts.sha256);
   return bytes;

@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access --
+   the manifests here are parsed JSON broken field by field on purpose: untyped is the point */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {

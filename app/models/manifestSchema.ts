@@ -203,7 +203,7 @@ function checkTwoStage(value: unknown, family: unknown, outputs: unknown, errors
       return null;
     }
     v.forEach((x, i) => positive(x, `${path}.${key}[${i}]`));
-    return v;
+    return v as unknown[];
   };
   for (const head of ['boxHead', 'maskHead']) {
     const url = t[`${head}Url`];

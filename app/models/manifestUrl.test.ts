@@ -7,7 +7,7 @@ import { addModel, getModel, recordedAccuracy } from './registry';
 const URL_ = 'https://models.example.org/m.json';
 
 /** A manifest of our own (a copy of yolact-384 under a new id). */
-function ownManifest(id = 'my-yolact'): Record<string, any> {
+function ownManifest(id = 'my-yolact'): Record<string, unknown> {
   return { ...(JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as Record<string, unknown>), id, name: 'My YOLACT' };
 }
 
@@ -57,7 +57,7 @@ describe('loadManifestFromUrl (?manifest=)', () => {
 
   it('refuses maxDetections beyond the bounds', async () => {
     const m = ownManifest();
-    m.defaults = { ...m.defaults, maxDetections: 10000 };
+    m.defaults = { ...(m.defaults as object), maxDetections: 10000 };
     expect(await refusal(loadManifestFromUrl(URL_, answer(m)))).toMatch(/defaults\.maxDetections: expected an integer ≥ 1 and ≤ 300, got 10000/);
   });
 

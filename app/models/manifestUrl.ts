@@ -21,7 +21,7 @@ export async function loadManifestFromUrl(url: string, fetchImpl: FetchManifest 
   try {
     response = await fetchImpl(url);
   } catch (err) {
-    throw new Error(`${what} could not be fetched (${(err as Error).message ?? String(err)}).`);
+    throw new Error(`${what} could not be fetched (${err instanceof Error ? err.message : String(err)}).`, { cause: err });
   }
   if (!response.ok) throw new Error(`${what} could not be read: the server answered HTTP ${response.status}.`);
   // A dev or preview server answers a missing file with index.html.
@@ -35,7 +35,7 @@ export async function loadManifestFromUrl(url: string, fetchImpl: FetchManifest 
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${what} is not valid JSON (${(err as Error).message}).`);
+    throw new Error(`${what} is not valid JSON (${(err as Error).message}).`, { cause: err });
   }
 
   const check = validateManifest(value);

@@ -49,6 +49,24 @@ describe('UserModels (memory store)', () => {
   });
 });
 
+/** The parts of an IDBOpenDBRequest that userModels.ts sets and the fake calls back. */
+interface FakeRequest {
+  result: unknown;
+  error: unknown;
+  onerror?: () => void;
+  onblocked?: () => void;
+  onupgradeneeded?: () => void;
+  onsuccess?: () => void;
+}
+
+/** The parts of an IDBTransaction that userModels.ts uses. */
+interface FakeTransaction<Store> {
+  error: unknown;
+  objectStore: () => Store;
+  onabort?: () => void;
+  oncomplete?: () => void;
+}
+
 /**
  * A fake IndexedDB, enough for indexedDbStore: one database, transactions applied at
  * commit (a macrotask later) or not at all, a storage quota (ArrayBuffers count their
@@ -68,7 +86,7 @@ class FakeIndexedDb {
 
   private open() {
     this.opens++;
-    const request = { result: null as unknown, error: null as unknown } as Record<string, any>;
+    const request: FakeRequest = { result: null, error: null };
     const failure = this.failOpens.shift();
     setTimeout(() => {
       if (failure === 'error') {
@@ -88,16 +106,15 @@ class FakeIndexedDb {
   }
 
   private connect() {
-    const fake = this;
     const db = {
       closed: false,
       onversionchange: null as (() => void) | null,
-      objectStoreNames: { contains: (name: string) => fake.stores.has(name) },
-      createObjectStore: (name: string) => fake.stores.add(name),
+      objectStoreNames: { contains: (name: string) => this.stores.has(name) },
+      createObjectStore: (name: string) => this.stores.add(name),
       close: () => {
         db.closed = true;
       },
-      transaction: (_name: string, mode: IDBTransactionMode) => fake.transaction(mode),
+      transaction: (_name: string, mode: IDBTransactionMode) => this.transaction(mode),
     };
     this.connections.push(db);
     return db;
@@ -117,7 +134,7 @@ class FakeIndexedDb {
       put: (value: unknown, key: string) => request((d) => d.set(key, structuredClone(value))),
       delete: (key: string) => request((d) => d.delete(key)),
     };
-    const tx = { error: null as unknown, objectStore: () => store } as Record<string, any>;
+    const tx: FakeTransaction<typeof store> = { error: null, objectStore: () => store };
     setTimeout(() => {
       const next = new Map(this.data);
       for (const op of ops) op(next);

@@ -27,7 +27,7 @@ const kernelCache = new WeakMap<GPUDevice, Map<string, unknown>>();
  */
 export function sharedKernel<K>(device: GPUDevice, name: string, create: (device: GPUDevice) => K): K {
   let byName = kernelCache.get(device);
-  if (!byName) kernelCache.set(device, (byName = new Map()));
+  if (!byName) kernelCache.set(device, (byName = new Map<string, unknown>()));
   if (!byName.has(name)) byName.set(name, create(device));
   return byName.get(name) as K;
 }

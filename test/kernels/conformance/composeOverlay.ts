@@ -152,7 +152,7 @@ export async function composeOverlayConformance(device: GPUDevice): Promise<Case
 
   results.push(await runCase(device, K, 'more instances than the tile list tracks (1030 on 16x8)', async () => {
     const count = 1030;
-    const masks = masksFromRows(16, 8, [...Array(count)].map((_, n) =>
+    const masks = masksFromRows(16, 8, Array.from({ length: count }, (_, n) =>
       n === 500 ? (x: number, y: number) => x < 6 && y < 5
         : n === 1027 ? (x: number) => x >= 4
         : n === 1029 ? (x: number, y: number) => y === 7

@@ -181,7 +181,7 @@ export async function preprocessConformance(device: GPUDevice): Promise<CaseResu
       const img = new Uint8ClampedArray([200, 100, 50, 255]);
       const input: InputSpec = { ...PLAIN, width: 8, height: 8, resize: 'stretch' };
       const { tensor, ms } = await runKernel(device, img, 1, 1, input);
-      const expected = [...new Array(64).fill(200), ...new Array(64).fill(100), ...new Array(64).fill(50)];
+      const expected = [...new Array<number>(64).fill(200), ...new Array<number>(64).fill(100), ...new Array<number>(64).fill(50)];
       return { ...compare(tensor, expected, tolerance(1, 1, input)), ms };
     }],
   ]);

@@ -4,7 +4,7 @@
  * cases, random multi-level cases against app/reference/roiAlign.ts / roiPool.ts. No
  * test-runner imports (runs under Vitest + Dawn and in kernel-tests.html).
  */
-import { createStorageBuffer, readF32, uploadStorage } from '../../../app/gpu/buffers';
+import { readF32, uploadStorage } from '../../../app/gpu/buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES } from '../../../app/gpu/layout';
 import { createRoiAlign, pixelRoiSource, recordsRoiSource, roiFeaturesBytes, type RoiPoolerKernel, type RoiPoolerParams, type RoiSource } from '../../../app/gpu/kernels/roiAlign';
 import { createRoiPool } from '../../../app/gpu/kernels/roiPool';
@@ -103,7 +103,7 @@ async function gridCase(device: GPUDevice, kind: RoiKind, box: number[], outSize
   };
   const { values, ms } = await runRoi(device, kind, c);
   const o2 = outSize * outSize;
-  const expected = [...want, ...want.map((v) => 2 * v), ...new Array(2 * o2).fill(0)];
+  const expected = [...want, ...want.map((v) => 2 * v), ...new Array<number>(2 * o2).fill(0)];
   const ref = roiReference(kind, c);
   const err = maxAbsDiff(values, expected);
   const refErr = maxAbsDiff(ref, expected);

@@ -3,7 +3,7 @@
  * random FPN maps on the bundled model's geometry, all steps on the GPU with no read-back in
  * between, against the CPU chain (rpnProposalsReference → roiAlign / roiPool reference).
  */
-import { createStorageBuffer, readF32, readU32, uploadStorage } from '../../../app/gpu/buffers';
+import { readF32, readU32, uploadStorage } from '../../../app/gpu/buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES } from '../../../app/gpu/layout';
 import { createRpnStage, recordsRoiSource, type RpnStageConfig } from '../../../app/gpu/kernels/rpnStage';
 import { rpnProposalsReference } from '../../../app/reference/rpnProposals';
