@@ -43,6 +43,17 @@ function listFiles(dir: string): string[] {
 }
 
 /**
+ * Cross-origin isolation, so that ORT's wasm EP can use threads (SharedArrayBuffer): the
+ * page and everything it loads come from this origin (the CSP above), and remote models are
+ * fetched with CORS, so `require-corp` costs nothing. The same headers are in
+ * public/_headers for a static host serving the build.
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/**
  * Serves `urlPrefix` + file from `dir` in dev, and copies the same files into the build.
  * `accept` filters which files are exposed (relative path → boolean).
  */
@@ -59,6 +70,9 @@ function serveStaticTree(name: string, urlPrefix: string, dir: string, accept: (
           return next();
         }
         const ext = path.slice(path.lastIndexOf('.'));
+        // Vite's `server.headers` do not reach this middleware: ORT's thread workers load
+        // these files, and an isolated page refuses a worker script without them.
+        for (const [name, value] of Object.entries(ISOLATION_HEADERS)) res.setHeader(name, value);
         res.setHeader('Content-Type', MIME[ext] ?? 'application/octet-stream');
         res.setHeader('Content-Length', String(statSync(path).size));
         createReadStream(path).pipe(res);
@@ -119,8 +133,9 @@ export default defineConfig({
     serveStaticTree('segarena-ort-runtime', '/ort/', ORT_DIST, (rel) => ORT_FILES.includes(rel)),
     serveStaticTree('segarena-models', '/models/', join(ROOT, 'models'), isShippedModelFile),
   ],
-  server: { port: 5173, strictPort: false, fs: { allow: ['.'] } },
-  preview: { port: 4173 },
+  server: { port: 5173, strictPort: false, fs: { allow: ['.'] }, headers: ISOLATION_HEADERS },
+  preview: { port: 4173, headers: ISOLATION_HEADERS },
+  worker: { format: 'es' },
   assetsInclude: ['**/*.onnx'],
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {

@@ -4,7 +4,9 @@
  * (`ort-wasm-simd-threaded.{jsep,asyncify}.{mjs,wasm}`) are served under /ort/ by the
  * Vite plugin in vite.config.ts, so `wasmPaths` points there.
  *
- * Threads: the page is not cross-origin isolated (no SharedArrayBuffer), so one thread.
+ * Threads: the page is served cross-origin isolated (vite.config.ts ISOLATION_HEADERS), so
+ * the wasm EP gets up to 4 threads (SharedArrayBuffer); one where a host does not send the
+ * headers. The wasm EP runs in the CPU worker (./cpu/worker.ts); the WebGPU EP on the page.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 

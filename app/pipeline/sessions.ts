@@ -118,17 +118,22 @@ async function fetchModel(manifest: ModelManifest): Promise<Uint8Array> {
   return bytes;
 }
 
-function checkOutputs(manifest: ModelManifest, session: ort.InferenceSession): void {
-  const missing = Object.values(manifest.outputs).filter((name) => !session.outputNames.includes(name));
+/** Refuses a session whose input or outputs are not the ones its manifest names. */
+export function checkPartNames(manifest: ModelManifest, names: { inputNames: readonly string[]; outputNames: readonly string[] }): void {
+  const missing = Object.values(manifest.outputs).filter((name) => !names.outputNames.includes(name));
   if (missing.length > 0) {
-    throw new ModelLoadError(`${manifest.name}: the model has no output named ${missing.join(', ')} (it has ${session.outputNames.join(', ')})`);
+    throw new ModelLoadError(`${manifest.name}: the model has no output named ${missing.join(', ')} (it has ${names.outputNames.join(', ')})`);
   }
-  if (!session.inputNames.includes(manifest.input.name)) {
+  if (!names.inputNames.includes(manifest.input.name)) {
     throw new ModelLoadError(`${manifest.name}: the model has no input named ${manifest.input.name}`);
   }
 }
 
-async function createSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevice | null): Promise<ort.InferenceSession> {
+/**
+ * A model's bytes, loaded once while any session of it is cached (here or in the CPU
+ * worker, ./cpu/client.ts); a failed load is forgotten so that the next one tries again.
+ */
+export function loadModelBytes(manifest: ModelManifest): Promise<Uint8Array> {
   let bytes = modelBytes.get(manifest.id);
   if (!bytes) {
     bytes = backend.load(manifest);
@@ -138,7 +143,16 @@ async function createSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevi
       if (modelBytes.get(manifest.id) === loading) modelBytes.delete(manifest.id);
     });
   }
-  const data = await bytes;
+  return bytes;
+}
+
+/** Drops a model's cached bytes once no session of it is cached here (the CPU worker's have their own copy). */
+export function dropModelBytes(id: string): void {
+  if (![...entries.values()].some((e) => e.modelId === id)) modelBytes.delete(id);
+}
+
+async function createSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevice | null): Promise<ort.InferenceSession> {
+  const data = await loadModelBytes(manifest);
   let s: ort.InferenceSession;
   try {
     // One creation at a time: ORT initialises its wasm runtime on the first one, and two
@@ -152,7 +166,7 @@ async function createSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevi
     throw new ModelLoadError(`${manifest.name}: ${(err as Error).message ?? String(err)}`);
   }
   try {
-    checkOutputs(manifest, s);
+    checkPartNames(manifest, s);
   } catch (err) {
     void s.release().catch(() => undefined);
     throw err;
@@ -250,7 +264,15 @@ export async function getSession(manifest: ModelManifest, ep: OrtEp, device: GPU
  */
 export function forgetModel(id: string): void {
   modelBytes.delete(id);
+  for (const listener of forgetListeners) listener(id);
   for (const entry of [...entries.values()]) if (entry.modelId === id) evict(entry);
+}
+
+const forgetListeners: Array<(id: string) => void> = [];
+
+/** Also told when a model is forgotten (the CPU worker's sessions, ./cpu/client.ts). */
+export function onForgetModel(listener: (id: string) => void): void {
+  forgetListeners.push(listener);
 }
 
 /** Forgets the WebGPU sessions (device lost); their holders release them as for forgetModel. */

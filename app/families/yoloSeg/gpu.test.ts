@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withDevice } from '../../../test/gpu';
-import type { GpuPostprocessor } from '../../pipeline/runners/gpu';
-import type { CpuFamily } from '../../pipeline/families';
+import type { OneStageGpu, OneStageReference } from '../common/oneStage';
 import { yoloSegFamilyConformance } from '../../../test/families/yoloSeg/conformance';
 import type { YoloSegGpuPostprocessor } from './gpu';
 import type { postprocessYoloSegReference } from './reference';
@@ -14,10 +13,10 @@ describe('YoloSegGpuPostprocessor vs postprocessYoloSegReference', () => {
     expect(results.length).toBe(4);
   }, 120_000);
 
-  // Compile-time: the family module fits the pipeline's seams (app/pipeline/families.ts, runners/gpu.ts).
+  // Compile-time: the family module fits the one-stage program's seams (../common/oneStage.ts).
   type Fits<A, B> = A extends B ? true : never;
-  const gpuFits: Fits<YoloSegGpuPostprocessor, GpuPostprocessor> = true;
-  const cpuFits: Fits<typeof postprocessYoloSegReference, CpuFamily['postprocess']> = true;
+  const gpuFits: Fits<YoloSegGpuPostprocessor, OneStageGpu> = true;
+  const cpuFits: Fits<typeof postprocessYoloSegReference, OneStageReference> = true;
   it('fits the pipeline interfaces (checked by tsc)', () => {
     expect(gpuFits && cpuFits).toBe(true);
   });

@@ -1,12 +1,12 @@
 /**
- * How a frame's instances reach the screen, for both sides of a program: `CpuOverlay`
- * ('wasm': the compose reference → ImageBitmap) and `GpuOverlay` (the GPU side per mask
- * size, hidden classes, the pane's WebGPU canvas or a read-back, recompose, snapshot,
- * masks for export); the pane's RunOutput.
+ * How a frame's instances reach the screen on the GPU paths: `GpuOverlay` (the GPU side per
+ * mask size, hidden classes, the pane's WebGPU canvas or a read-back, recompose, snapshot,
+ * masks for export); the pane's RunOutput. The 'wasm' path's overlay is composed in the CPU
+ * worker (../cpu/cpuOverlay.ts).
  */
 import type { Detection, ExecutionPath, InstanceMasks, ModelManifest, StageTimings } from '../../types';
-import { composeOverlayReference, hiddenClassMask } from '../../reference/composeOverlay';
 import { classColourTable } from '../palette';
+import { rgbaToBitmap } from '../cpu/cpuOverlay';
 import { presentOverlay } from '../overlayCanvas';
 import type { OverlayUpdate, OverlayView, RunOutput } from '../runner';
 import type { FamilyGpu, FamilyGpuOptions } from './program';
@@ -35,12 +35,6 @@ export function paneOutput(
     overlay: shown.overlay,
     onCanvas: shown.onCanvas,
   };
-}
-
-/** RGBA bytes (straight alpha) `[height, width, 4]` → an ImageBitmap Konva can draw. */
-export async function rgbaToBitmap(rgba: Uint8ClampedArray<ArrayBuffer>, width: number, height: number): Promise<ImageBitmap | null> {
-  if (width === 0 || height === 0) return null;
-  return createImageBitmap(new ImageData(rgba, width, height), { premultiplyAlpha: 'default' });
 }
 
 /**
@@ -77,50 +71,6 @@ export abstract class OverlayRunner {
 
   readMasks(): Promise<InstanceMasks | null> {
     return this.overlay.readMasks();
-  }
-}
-
-/** The 'wasm' runners' overlay: the last result through the compose reference → ImageBitmap. */
-export class CpuOverlay implements PaneOverlay {
-  private last: { detections: Detection[]; masks: InstanceMasks } | null = null;
-  private lastView: OverlayView = { highlight: null, hiddenClasses: [] };
-
-  constructor(private readonly manifest: ModelManifest) {}
-
-  /** Keeps a frame's result (for recompose, snapshot, export) and composes it with `view`. */
-  show(detections: Detection[], masks: InstanceMasks, view: OverlayView): Promise<ImageBitmap | null> {
-    this.last = { detections, masks };
-    return this.compose(view);
-  }
-
-  private compose(view: OverlayView): Promise<ImageBitmap | null> {
-    this.lastView = view;
-    if (!this.last || this.last.detections.length === 0) return Promise.resolve(null);
-    const { detections, masks } = this.last;
-    const rgba = composeOverlayReference({
-      masks,
-      classIndices: detections.map((d) => d.classIndex),
-      classColours: classColourTable(this.manifest.classes.length),
-      hiddenClasses: hiddenClassMask(view.hiddenClasses, this.manifest.classes.length),
-      highlight: view.highlight,
-    });
-    return rgbaToBitmap(rgba, masks.width, masks.height);
-  }
-
-  async recompose(view: OverlayView): Promise<OverlayUpdate> {
-    return { overlay: await this.compose(view), onCanvas: false };
-  }
-
-  snapshot(): Promise<ImageBitmap | null> {
-    return this.compose(this.lastView);
-  }
-
-  async readMasks(): Promise<InstanceMasks | null> {
-    return this.last?.masks ?? null;
-  }
-
-  clear(): void {
-    this.last = null;
   }
 }
 

@@ -4,17 +4,17 @@
  * it; adding a family adds a program and a registry line (app/families/registry.ts), never
  * a code path here.
  *
- * A frame:
+ * 'wasm' runs the program whole in the CPU worker (../cpu/workerRunner.ts). The GPU paths
+ * run here, a frame at a time:
  *   1. the image tensor: 'webgpu' — the frame texture (one upload a frame, shared by
- *      panes) → our preprocess kernel → the first part's input buffer; the CPU paths — the
- *      frame's pixels → the preprocess reference;
- *   2. the steps in order: ONNX parts on ORT (WebGPU EP with GPU buffers in and out, or the
- *      wasm EP with CPU tensors), kernel steps encoded and submitted (GPU paths) or their
- *      references run ('wasm'); tensors cross between CPU and GPU only where a step needs
- *      them on the other side (./tensors.ts), counted;
- *   3. the instances: the GPU side's one read-back of the records (+ timestamps), the
- *      overlay drawn into the pane's WebGPU canvas (or read back, ./overlay.ts); on 'wasm'
- *      the compose reference → ImageBitmap.
+ *      panes) → our preprocess kernel → the first part's input buffer; 'wasm+gpu' — the
+ *      CPU worker reads the frame's pixels and runs the preprocess reference;
+ *   2. the steps in order (./execute.ts): ONNX parts on ORT's WebGPU EP (GPU buffers in and
+ *      out, on our device) or on its wasm EP in the CPU worker; kernel steps encoded and
+ *      submitted; tensors cross between CPU and GPU only where a step needs them on the
+ *      other side (./tensors.ts), counted;
+ *   3. the GPU side's one read-back of the records (+ timestamps), the overlay drawn into
+ *      the pane's WebGPU canvas (or read back, ./overlay.ts).
  *
  * Every GPU section runs in error scopes (app/gpu/errorScope.ts), checked before the
  * result is trusted. The ONNX parts' times are wall times up to ORT's return (on the WebGPU
@@ -24,76 +24,126 @@
 import { gpuScoped } from '../../gpu/errorScope';
 import type { InputTransform } from '../../gpu/layout';
 import { createPreprocess, tensorBytes, type PreprocessKernel } from '../../gpu/kernels/preprocess';
-import { preprocessReference } from '../../reference/preprocess';
 import { familyProgram } from '../../families/registry';
 import type { ExecutionPath, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import { Frame } from '../frame';
 import { ort } from '../ort';
 import { maskSize, type OverlayView, type PaneRunner, type RunnerContext, type RunOutput } from '../runner';
-import { acquireSession, serialized, useAll, type SessionHandle } from '../sessions';
-import { CpuOverlay, GpuOverlay, gpuSerialized, OverlayRunner, paneOutput, type PaneOverlay } from './overlay';
-import { asFloat32, inputDims } from './onnx';
-import { addTime, runPartTimed, runStepsOnCpu, runStepsOnGpu, type PartRunner } from './execute';
-import { checkProgram, IMAGE, onnxSteps, type FamilyCpu, type FamilyGpu, type FamilyProgram, type FrameContext, type OnnxStep, type StageKey } from './program';
+import { acquireSession, serialized, type SessionHandle } from '../sessions';
+import { acquireWorkerSession, cpuWorker, type WorkerSessionHandle } from '../cpu/client';
+import type { PreprocessAnswer } from '../cpu/protocol';
+import { WorkerRunner } from '../cpu/workerRunner';
+import { GpuOverlay, gpuSerialized, OverlayRunner, paneOutput } from './overlay';
+import { inputDims, type CpuOutputs } from './onnx';
+import { runPartTimed, runStepsOnGpu } from './execute';
+import { checkProgram, IMAGE, onnxSteps, type FamilyGpu, type FamilyProgram, type FrameContext, type OnnxStep } from './program';
 import { FrameTensors, UploadBuffers, type Scoped } from './tensors';
 
 /** Creates the runner of a (path, model). */
 export async function createRunner(path: ExecutionPath, manifest: ModelManifest, ctx: RunnerContext): Promise<PaneRunner> {
-  if (path !== 'wasm' && !ctx.device) throw new Error(`the ${path} path needs a GPU device`);
+  if (path === 'wasm') return WorkerRunner.create(manifest);
+  const device = ctx.device;
+  if (!device) throw new Error(`the ${path} path needs a GPU device`);
   const program = await familyProgram(manifest);
   checkProgram(program, manifest.id);
-  const device = path === 'wasm' ? null : ctx.device;
-  const ep = path === 'webgpu' ? 'webgpu' : 'wasm';
-  const handles: SessionHandle[] = [];
+  const parts: PartSession[] = [];
   try {
-    // One after the other: the session cache creates one at a time anyway.
-    for (const step of onnxSteps(program)) handles.push(await acquireSession(step.part, ep, ep === 'webgpu' ? device : null));
-    return new StageRunner(path, manifest, program, handles, device, ctx);
+    // One after the other: the session caches create one at a time anyway.
+    for (const step of onnxSteps(program)) parts.push(path === 'webgpu' ? await gpuPart(step, device) : await workerPart(step));
+    return new StageRunner(path, manifest, program, parts, device, ctx);
   } catch (err) {
     // A part that fails to load gives back the parts already loaded.
-    for (const h of handles) h.release();
+    for (const p of parts) p.release();
     throw err;
   }
+}
+
+/** An ONNX part's session as the runner uses it. */
+interface PartSession {
+  /** Runs the part: its input from `tensors` where its EP wants it, its outputs put there. */
+  run(step: OnnxStep, tensors: FrameTensors, release: Array<() => void>, placeholder: () => GPUBuffer): Promise<void>;
+  /** Marks the session in use while `fn` runs (never released under a frame). */
+  use<T>(fn: () => Promise<T>): Promise<T>;
+  release(): void;
+}
+
+/** 'webgpu': ORT's WebGPU EP on our device, GPU buffers in and out. */
+async function gpuPart(step: OnnxStep, device: GPUDevice): Promise<PartSession> {
+  const handle: SessionHandle = await acquireSession(step.part, 'webgpu', device);
+  return {
+    async run(step, tensors, release, placeholder) {
+      const input = tensors.onGpu(step.input);
+      const feed = ort.Tensor.fromGpuBuffer(input.buffer, { dataType: 'float32', dims: input.dims });
+      const results = await serialized(() => handle.session.run({ [step.part.input.name]: feed }));
+      release.push(() => Object.values(results).forEach((r) => r.dispose()));
+      for (const [logical, name] of Object.entries(step.outputs)) {
+        const r = results[name];
+        if (!r) throw new Error(`${step.name}: the model returned no “${name}”`);
+        if (r.size === 0) {
+          // No rows this frame (an export with NMS in the graph): nothing to bind; the GPU
+          // side reads the dims and binds this placeholder.
+          tensors.putGpu(logical, { buffer: placeholder(), dims: r.dims, type: r.type });
+          continue;
+        }
+        if (r.location !== 'gpu-buffer') throw new Error(`${step.name} output “${name}” is not on the GPU`);
+        tensors.putGpu(logical, { buffer: r.gpuBuffer as GPUBuffer, dims: r.dims, type: r.type });
+      }
+    },
+    use: (fn) => handle.use(fn),
+    release: () => handle.release(),
+  };
+}
+
+/** 'wasm+gpu': ORT's wasm EP in the CPU worker, CPU tensors in and out. */
+async function workerPart(step: OnnxStep): Promise<PartSession> {
+  const handle: WorkerSessionHandle = await acquireWorkerSession(step.part);
+  return {
+    async run(step, tensors) {
+      // Handed to the worker (transferred, not copied): an ONNX part's input has no other reader.
+      const input = await tensors.takeCpu(step.input);
+      const outputs = await cpuWorker().request<CpuOutputs>(
+        { kind: 'part', key: handle.key, inputName: step.part.input.name, input, outputs: { ...step.outputs } },
+        [input.data.buffer],
+      );
+      for (const [name, t] of Object.entries(outputs)) tensors.putCpu(name, t);
+    },
+    // The worker runs its requests in order: a close never lands under a run.
+    use: (fn) => fn(),
+    release: () => handle.release(),
+  };
 }
 
 /** GPU stages that a read-back's wait includes (all but the CPU-side figures). */
 const GPU_STAGES = ['rpn', 'roi', 'decode', 'nms', 'masks'] as const;
 
 export class StageRunner extends OverlayRunner implements PaneRunner {
-  protected override readonly overlay: PaneOverlay;
-  private readonly cpuOverlay: CpuOverlay | null = null;
-  private readonly gpuOverlay: GpuOverlay<FamilyGpu> | null = null;
-  private readonly sessions = new Map<OnnxStep, ort.InferenceSession>();
+  protected override readonly overlay: GpuOverlay<FamilyGpu>;
+  private readonly parts = new Map<OnnxStep, PartSession>();
   private readonly uploads: UploadBuffers | null = null;
   private preprocess: PreprocessKernel | null = null;
   private inputBuffer: GPUBuffer | null = null;
   private emptyBuffer: GPUBuffer | null = null;
 
   constructor(
-    readonly path: ExecutionPath,
+    readonly path: Exclude<ExecutionPath, 'wasm'>,
     readonly manifest: ModelManifest,
     private readonly program: FamilyProgram,
-    private readonly handles: readonly SessionHandle[],
-    private readonly device: GPUDevice | null,
+    private readonly sessions: readonly PartSession[],
+    private readonly device: GPUDevice,
     ctx: RunnerContext,
   ) {
     super();
-    onnxSteps(program).forEach((step, i) => this.sessions.set(step, handles[i]!.session));
-    if (device) {
-      // Without a pane (bench), there is no canvas: the overlay is read back.
-      this.gpuOverlay = new GpuOverlay(device, manifest, ctx.paneKey, ctx.paneKey < 0 ? 'readback' : ctx.overlayMode, (d, mask, options) =>
-        program.createGpu(d, mask, options),
-      );
-      this.overlay = this.gpuOverlay;
-      if (path === 'wasm+gpu') this.uploads = new UploadBuffers(device, `${manifest.id}.uploads`);
-    } else {
-      this.cpuOverlay = new CpuOverlay(manifest);
-      this.overlay = this.cpuOverlay;
-    }
+    onnxSteps(program).forEach((step, i) => this.parts.set(step, sessions[i]!));
+    // Without a pane (bench), there is no canvas: the overlay is read back.
+    const mode = ctx.paneKey < 0 ? 'readback' : ctx.overlayMode;
+    this.overlay = new GpuOverlay(device, manifest, ctx.paneKey, mode, (d, mask, options) => program.createGpu(d, mask, options));
+    if (path === 'wasm+gpu') this.uploads = new UploadBuffers(device, `${manifest.id}.uploads`);
   }
 
   run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
-    return useAll(this.handles, () => this.runFrame(frame, settings, view));
+    const frameRun = () => this.runFrame(frame, settings, view);
+    // Every part's session marked in use for the whole frame (nested `use`).
+    return this.sessions.reduceRight<() => Promise<RunOutput>>((inner, s) => () => s.use(inner), frameRun)();
   }
 
   private async runFrame(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
@@ -101,8 +151,7 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
     const device = this.device;
     const mask = maskSize(frame.width, frame.height);
     const checks: Promise<void>[] = [];
-    const scoped = <T>(where: string, fn: () => T): T => {
-      if (!device) return fn();
+    const scoped: Scoped = (where, fn) => {
       const { value, checked } = gpuScoped(device, `${this.manifest.id}.${where}`, fn);
       checks.push(checked);
       return value;
@@ -111,34 +160,52 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
     const timings: Partial<StageTimings> = {};
     const release: Array<() => void> = [];
     try {
-      const transform = this.imageTensor(frame, tensors, timings, scoped);
+      const transform = await this.imageTensor(frame, tensors, timings, scoped);
       const ctx: FrameContext = { manifest: this.manifest, settings, transform, image: { width: frame.width, height: frame.height }, mask };
+      const runPart = (step: OnnxStep, t: FrameTensors) => this.parts.get(step)!.run(step, t, release, () => this.placeholder());
       const steps = this.program.steps;
       const firstKernels = steps.findIndex((s) => s.kind === 'kernels');
-      const runPart = (step: OnnxStep, t: FrameTensors) => this.runOnnx(step, t, release);
-      // The ONNX parts before the first kernel step run outside the GPU section (./overlay.ts gpuSerialized).
+      // The ONNX parts before the first kernel step run outside the GPU section (gpuSerialized).
       for (const step of steps.slice(0, firstKernels)) await runPartTimed(step as OnnxStep, tensors, runPart, timings);
-      const rest = steps.slice(firstKernels);
-      return this.gpuOverlay
-        ? await this.finishOnGpu(this.gpuOverlay, rest, tensors, ctx, timings, runPart, checks, scoped, view, frame, t0)
-        : await this.finishOnCpu(this.cpuOverlay!, rest, tensors, ctx, timings, runPart, view, frame, t0);
+      const gpu = this.overlay.postprocessorFor(mask.width, mask.height);
+      const read = await gpuSerialized(async () => {
+        this.overlay.beginFrame(gpu, view);
+        await runStepsOnGpu(steps.slice(firstKernels), gpu, device, tensors, ctx, runPart, timings, scoped);
+        const submittedAt = performance.now();
+        const result = await gpu.readResult();
+        // Records read back from a chain that failed on the GPU are zeros, not "no instances".
+        await Promise.all(checks);
+        return { ...result, submittedAt, readAt: performance.now() };
+      });
+      const shown = await gpuSerialized(() => this.overlay.show(gpu, read.detections.length > 0));
+      const t4 = performance.now();
+      if (this.path === 'wasm+gpu') timings.upload = (timings.upload ?? 0) + tensors.uploadMs;
+      // The read-backs waited on the GPU stages before them: keep only the waiting past those.
+      const gpuMs = read.timings.source === 'gpu' ? GPU_STAGES.reduce((s, k) => s + (read.timings[k] ?? 0), 0) : 0;
+      const waited = read.readAt - read.submittedAt + tensors.readBackMs;
+      return paneOutput(frame, mask, this.path, read.detections, read.bytesReadBack + tensors.bytesReadBack + shown.bytes, {
+        ...timings,
+        ...read.timings,
+        readback: read.timings.readback ?? Math.max(0, waited - gpuMs),
+        total: t4 - t0,
+        source: read.timings.source ?? 'cpu',
+      }, shown);
     } finally {
       for (const r of release) r();
     }
   }
 
   /** Step 1: the image tensor the first ONNX part takes, and the image → input geometry. */
-  private imageTensor(frame: Frame, tensors: FrameTensors, timings: Partial<StageTimings>, scoped: Scoped): InputTransform {
+  private async imageTensor(frame: Frame, tensors: FrameTensors, timings: Partial<StageTimings>, scoped: Scoped): Promise<InputTransform> {
     const input = this.manifest.input;
     const t0 = performance.now();
-    if (this.path !== 'webgpu') {
-      const px = frame.pixels();
-      const pre = preprocessReference(px.data, px.width, px.height, input);
-      tensors.putCpu(IMAGE, { data: pre.tensor, dims: inputDims(input) });
-      timings.preprocess = performance.now() - t0;
-      return pre.geometry.transform;
+    if (this.path === 'wasm+gpu') {
+      const pre = await cpuWorker().request<PreprocessAnswer>({ kind: 'preprocess', bitmap: frame.bitmap, input });
+      tensors.putCpu(IMAGE, pre.tensor);
+      timings.preprocess = pre.ms;
+      return pre.transform;
     }
-    const device = this.device!;
+    const device = this.device;
     const transform = scoped('preprocess', () => {
       this.preprocess ??= createPreprocess(device);
       this.inputBuffer ??= device.createBuffer({
@@ -157,115 +224,14 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
     return transform;
   }
 
-  /** An ONNX part: its input where its EP wants it, its outputs published by logical name. */
-  private async runOnnx(step: OnnxStep, tensors: FrameTensors, release: Array<() => void>): Promise<void> {
-    const session = this.sessions.get(step)!;
-    const inputName = step.part.input.name;
-    if (this.path === 'webgpu') {
-      const input = tensors.onGpu(step.input);
-      const feed = ort.Tensor.fromGpuBuffer(input.buffer, { dataType: 'float32', dims: input.dims });
-      const results = await serialized(() => session.run({ [inputName]: feed }));
-      release.push(() => Object.values(results).forEach((r) => r.dispose()));
-      for (const [logical, name] of Object.entries(step.outputs)) {
-        const r = results[name];
-        if (!r) throw new Error(`${step.name}: the model returned no “${name}”`);
-        if (r.size === 0) {
-          // No rows this frame (an export with NMS in the graph): nothing to bind; the GPU
-          // side reads the dims and binds this placeholder.
-          tensors.putGpu(logical, { buffer: this.placeholder(), dims: r.dims, type: r.type });
-          continue;
-        }
-        if (r.location !== 'gpu-buffer') throw new Error(`${step.name} output “${name}” is not on the GPU`);
-        tensors.putGpu(logical, { buffer: r.gpuBuffer as GPUBuffer, dims: r.dims, type: r.type });
-      }
-      return;
-    }
-    const input = await tensors.onCpu(step.input);
-    const feed = new ort.Tensor('float32', input.data, input.dims);
-    const results = await serialized(() => session.run({ [inputName]: feed }));
-    for (const [logical, name] of Object.entries(step.outputs)) {
-      const r = results[name];
-      if (!r) throw new Error(`${step.name}: the model returned no “${name}”`);
-      tensors.putCpu(logical, { data: asFloat32(r, name), dims: r.dims });
-    }
-  }
-
   /** A 16-byte placeholder bound for an output with no elements (zero-sized bindings are invalid). */
   private placeholder(): GPUBuffer {
-    this.emptyBuffer ??= this.device!.createBuffer({ label: `${this.manifest.id}.outputs.empty`, size: 16, usage: GPUBufferUsage.STORAGE });
+    this.emptyBuffer ??= this.device.createBuffer({ label: `${this.manifest.id}.outputs.empty`, size: 16, usage: GPUBufferUsage.STORAGE });
     return this.emptyBuffer;
   }
 
-  /**
-   * The GPU paths from the first kernel step on: each kernel step encoded and submitted, the
-   * ONNX parts between them, the one read-back of the records, the overlay shown. One such
-   * section in flight at a time across panes (`gpuSerialized`).
-   */
-  private async finishOnGpu(
-    overlay: GpuOverlay<FamilyGpu>,
-    steps: FamilyProgram['steps'],
-    tensors: FrameTensors,
-    ctx: FrameContext,
-    timings: Partial<StageTimings>,
-    runPart: PartRunner,
-    checks: Promise<void>[],
-    scoped: Scoped,
-    view: OverlayView,
-    frame: Frame,
-    t0: number,
-  ): Promise<RunOutput> {
-    const gpu = overlay.postprocessorFor(ctx.mask.width, ctx.mask.height);
-    const read = await gpuSerialized(async () => {
-      overlay.beginFrame(gpu, view);
-      await runStepsOnGpu(steps, gpu, this.device!, tensors, ctx, runPart, timings, scoped);
-      const submittedAt = performance.now();
-      const result = await gpu.readResult();
-      // Records read back from a chain that failed on the GPU are zeros, not "no instances".
-      await Promise.all(checks);
-      return { ...result, submittedAt, readAt: performance.now() };
-    });
-    const shown = await gpuSerialized(() => overlay.show(gpu, read.detections.length > 0));
-    const t4 = performance.now();
-    if (this.path === 'wasm+gpu') timings.upload = (timings.upload ?? 0) + tensors.uploadMs;
-    // The read-backs waited on the GPU stages before them: keep only the waiting past those.
-    const gpuMs = read.timings.source === 'gpu' ? GPU_STAGES.reduce((s, k) => s + (read.timings[k] ?? 0), 0) : 0;
-    const waited = read.readAt - read.submittedAt + tensors.readBackMs;
-    return paneOutput(frame, ctx.mask, this.path, read.detections, read.bytesReadBack + tensors.bytesReadBack + shown.bytes, {
-      ...timings,
-      ...read.timings,
-      readback: read.timings.readback ?? Math.max(0, waited - gpuMs),
-      total: t4 - t0,
-      source: read.timings.source ?? 'cpu',
-    }, shown);
-  }
-
-  /** 'wasm': the references of each kernel step, the ONNX parts between them, the compose reference. */
-  private async finishOnCpu(
-    overlay: CpuOverlay,
-    steps: FamilyProgram['steps'],
-    tensors: FrameTensors,
-    ctx: FrameContext,
-    timings: Partial<StageTimings>,
-    runPart: PartRunner,
-    view: OverlayView,
-    frame: Frame,
-    t0: number,
-  ): Promise<RunOutput> {
-    const cpu: FamilyCpu = this.program.createCpu();
-    await runStepsOnCpu(steps, cpu, tensors, ctx, runPart, timings);
-    const result = cpu.result;
-    if (!result) throw new Error(`${this.manifest.id}: the last step left no instances`);
-    const t3 = performance.now();
-    const bitmap = await overlay.show(result.detections, result.masks, view);
-    const t4 = performance.now();
-    for (const [k, v] of Object.entries(cpu.timings)) if (typeof v === 'number') addTime(timings, k as StageKey, v);
-    addTime(timings, 'masks', t4 - t3);
-    return paneOutput(frame, result.masks, 'wasm', result.detections, 0, { ...timings, total: t4 - t0, source: 'cpu' }, { overlay: bitmap, onCanvas: false });
-  }
-
   dispose(): void {
-    this.gpuOverlay?.dispose();
-    this.cpuOverlay?.clear();
+    this.overlay.dispose();
     this.uploads?.destroy();
     this.inputBuffer?.destroy();
     this.inputBuffer = null;
@@ -273,6 +239,6 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
     this.emptyBuffer = null;
     this.preprocess?.destroy();
     this.preprocess = null;
-    for (const h of this.handles) h.release();
+    for (const s of this.sessions) s.release();
   }
 }

@@ -95,6 +95,17 @@ export class FrameTensors {
     return tensor;
   }
 
+  /**
+   * The tensor on the CPU, handed over: it leaves the table (its buffer may be transferred to
+   * a worker). For a tensor only its one reader needs (an ONNX part's input).
+   */
+  async takeCpu(name: string): Promise<CpuTensor> {
+    const tensor = await this.onCpu(name);
+    this.cpu.delete(name);
+    this.gpu.delete(name);
+    return tensor;
+  }
+
   /** The tensor on the GPU; a CPU-only tensor is uploaded into its persistent buffer (timed). */
   onGpu(name: string): GpuTensor {
     const here = this.gpu.get(name);

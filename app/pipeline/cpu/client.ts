@@ -1,0 +1,126 @@
+/**
+ * The page's side of the CPU worker (./worker.ts): one worker for the page, requests with
+ * ids, the worker's ORT sessions counted by holder like the page's own (../sessions.ts).
+ *
+ * A session is opened from the model's bytes, loaded on the page (bundled, saved, remote:
+ * `loadModelBytes`, with its checks) and copied to the worker; a forgotten model (a deleted
+ * saved one) gets a new key, so its old session closes with its last holder.
+ */
+import type { ModelManifest } from '../../types';
+import { ModelLoadError } from '../runner';
+import { checkPartNames, dropModelBytes, loadModelBytes, onForgetModel } from '../sessions';
+import type { WorkerAnswer, WorkerRequest } from './protocol';
+
+/** A request's answer type, and what it transfers. */
+export class CpuWorker {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly worker: Worker) {
+    worker.onmessage = (event: MessageEvent<WorkerAnswer>) => {
+      const answer = event.data;
+      const p = this.pending.get(answer.id);
+      if (!p) return;
+      this.pending.delete(answer.id);
+      if (answer.ok) p.resolve(answer.value);
+      else p.reject(answer.loadError ? new ModelLoadError(answer.error) : new Error(answer.error));
+    };
+    worker.onerror = (event) => this.fail(new Error(`the CPU worker failed: ${event.message || 'unknown error'}`));
+  }
+
+  request<T>(req: WorkerRequest, transfer: Transferable[] = []): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, req }, { transfer });
+    });
+  }
+
+  private fail(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    if (shared === this) shared = null;
+    this.worker.terminate();
+  }
+}
+
+let shared: CpuWorker | null = null;
+
+/** The page's CPU worker, started on first use (again after a crash). */
+export function cpuWorker(): CpuWorker {
+  shared ??= new CpuWorker(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'segarena-cpu' }));
+  return shared;
+}
+
+/** A holder's share of a worker session. */
+export interface WorkerSessionHandle {
+  readonly key: string;
+  release(): void;
+}
+
+interface Entry {
+  key: string;
+  modelId: string;
+  opened: Promise<void>;
+  holders: number;
+  worker: CpuWorker;
+}
+
+const entries = new Map<string, Entry>();
+let generation = 0;
+
+/** A session of `part` on ORT's wasm EP in the CPU worker; `release()` it when done. */
+export async function acquireWorkerSession(part: ModelManifest): Promise<WorkerSessionHandle> {
+  const worker = cpuWorker();
+  let entry = entries.get(part.id);
+  if (!entry || entry.worker !== worker) {
+    const key = `${part.id}@${++generation}`;
+    const opened = (async () => {
+      const bytes = await loadModelBytes(part);
+      const names = await worker.request<{ inputNames: string[]; outputNames: string[] }>({ kind: 'open', key, part, bytes: bytes.slice().buffer });
+      checkPartNames(part, names);
+    })();
+    const created: Entry = { key, modelId: part.id, opened, holders: 0, worker };
+    entries.set(part.id, created);
+    // A failed open is forgotten at once, so the next acquire tries again.
+    opened.catch(() => {
+      if (entries.get(part.id) === created) entries.delete(part.id);
+      void worker.request({ kind: 'close', key }).catch(() => undefined);
+    });
+    entry = created;
+  }
+  const held = entry;
+  held.holders++;
+  try {
+    await held.opened;
+  } catch (err) {
+    held.holders--;
+    throw err instanceof ModelLoadError ? err : new ModelLoadError(`${part.name}: ${(err as Error).message}`);
+  } finally {
+    // The worker has its copy: the page keeps the bytes only while its own sessions need them.
+    dropModelBytes(part.id);
+  }
+  let released = false;
+  return {
+    key: held.key,
+    release() {
+      if (released) return;
+      released = true;
+      held.holders--;
+      if (held.holders > 0) return;
+      if (entries.get(held.modelId) === held) entries.delete(held.modelId);
+      // Queued behind any run of it in the worker, so never under a run.
+      void held.worker.request({ kind: 'close', key: held.key }).catch(() => undefined);
+    },
+  };
+}
+
+// A forgotten model (a deleted saved one) opens anew next time; holders keep the old session until they let go.
+onForgetModel((id) => {
+  for (const [partId, entry] of [...entries]) if (partId === id || partId.startsWith(`${id}#`)) entries.delete(partId);
+});
+
+/** How many threads ORT's wasm EP has in the worker (several only when the page is cross-origin isolated). */
+export function workerThreads(): Promise<number> {
+  return cpuWorker().request<number>({ kind: 'threads' });
+}
