@@ -85,8 +85,8 @@ function frameView(s: State, paneKey: number) {
  * Times Konva's drawing of each result (its `draw` stage): from each layer's `beforeDraw`
  * to its `draw` event, summed over the layers Konva draws in the animation frame after the
  * result was committed, and recorded beside the result (state/drawTimes.ts) once that frame's
- * draws are done. Returns the ref for each layer and `expect(result)`, called when a result
- * is committed.
+ * draws are done. Returns the callback ref for each layer and `expect(result)`, called when
+ * a result is committed.
  */
 function useDrawTiming(paneKey: number) {
   const pending = useRef<{ result: FrameResult | null; ms: number; queued: boolean }>({ result: null, ms: 0, queued: false });
@@ -138,7 +138,7 @@ function useDrawTiming(paneKey: number) {
     // drawn all the same, so that every result has its draw time.
     shapesLayer.current?.batchDraw();
   }, []);
-  return { frameRef: layerRef, shapesRef, expect };
+  return { timeFrameLayer: layerRef, timeShapesLayer: shapesRef, expect };
 }
 
 export function Overlay({ paneKey }: { paneKey: number }) {
@@ -152,7 +152,7 @@ export function Overlay({ paneKey }: { paneKey: number }) {
   const webgpu = useStore((s) => s.webgpu);
   // The pane's WebGPU canvas, registered with the engine by pane key.
   const setCanvas = useCallback((el: HTMLCanvasElement | null) => attachCanvas(paneKey, el), [paneKey]);
-  const drawTiming = useDrawTiming(paneKey);
+  const { timeFrameLayer, timeShapesLayer, expect: expectDraw } = useDrawTiming(paneKey);
 
   useEffect(() => {
     const el = container.current;
@@ -165,7 +165,6 @@ export function Overlay({ paneKey }: { paneKey: number }) {
 
   // Each result shown is timed as Konva draws it (its `draw` stage), once.
   const result = pane?.result ?? null;
-  const expectDraw = drawTiming.expect;
   useLayoutEffect(() => {
     if (result && showResult) expectDraw(result);
   }, [result, showResult, expectDraw]);
@@ -256,7 +255,7 @@ export function Overlay({ paneKey }: { paneKey: number }) {
     <div ref={container} className="overlay" data-testid="overlay">
       <div className="overlay-stack" style={{ width: stageW, height: stageH }}>
         <Stage className="overlay-frame" width={stageW} height={stageH} listening={false}>
-          <Layer listening={false} ref={drawTiming.frameRef}>
+          <Layer listening={false} ref={timeFrameLayer}>
             <KonvaImage image={picture} width={stageW} height={stageH} />
             {drawn && pane.overlay && <KonvaImage image={pane.overlay} width={stageW} height={stageH} opacity={maskOpacity} />}
           </Layer>
@@ -274,7 +273,7 @@ export function Overlay({ paneKey }: { paneKey: number }) {
             pointer.current = null;
             engine.setHighlight(pane.key, null);
           }}>
-        <Layer listening={false} ref={drawTiming.shapesRef}>
+        <Layer listening={false} ref={timeShapesLayer}>
           {drawn &&
             drawOrder.map((i) => {
               const d = drawn.detections[i]!;

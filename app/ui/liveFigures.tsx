@@ -7,7 +7,7 @@
  * store write that replaced its pane's state and each draw time recorded for the pane
  * (state/drawTimes.ts), only where the text changed.
  */
-import { createElement, useCallback, useRef, type HTMLAttributes, type RefCallback } from 'react';
+import { createElement, useCallback, useLayoutEffect, useRef, type HTMLAttributes, type RefCallback } from 'react';
 import { onDraw, timingsOf } from '../state/drawTimes';
 import { getPane, useStore, type PaneState } from '../state/store';
 import type { StageTimings } from '../types';
@@ -52,7 +52,10 @@ export function watchPane(paneKey: number, listener: () => void): () => void {
  */
 export function useLiveFigure<E extends HTMLElement>(paneKey: number, apply: Apply<E>): RefCallback<E> {
   const latest = useRef(apply);
-  latest.current = apply;
+  // The latest `apply` for the next change (refs are attached before this runs: the first is the initial one).
+  useLayoutEffect(() => {
+    latest.current = apply;
+  });
   return useCallback(
     (el: E | null) => {
       if (!el) return;
