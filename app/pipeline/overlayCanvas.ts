@@ -45,6 +45,28 @@ function pipelineFor(device: GPUDevice, format: GPUTextureFormat): GPURenderPipe
 }
 
 /**
+ * The bind group of an overlay texture, made once per (texture, pipeline): the overlay
+ * texture lives as long as its GPU side, so a frame's present makes no view or bind group
+ * for it. (The canvas's current texture is new every frame; its view cannot be kept.)
+ */
+const overlayGroups = new WeakMap<GPUTexture, Map<GPURenderPipeline, GPUBindGroup>>();
+
+function overlayBindGroup(device: GPUDevice, pipeline: GPURenderPipeline, overlay: GPUTexture, label: string): GPUBindGroup {
+  let byPipeline = overlayGroups.get(overlay);
+  if (!byPipeline) overlayGroups.set(overlay, (byPipeline = new Map()));
+  let group = byPipeline.get(pipeline);
+  if (!group) {
+    group = device.createBindGroup({
+      label: `${label}.presentOverlay.bindGroup`,
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [{ binding: 0, resource: overlay.createView({ label: `${label}.overlayView` }) }],
+    });
+    byPipeline.set(pipeline, group);
+  }
+  return group;
+}
+
+/**
  * Encodes the render pass that draws `overlay` `[H, W]` rgba8unorm into `target` (same
  * size; any colour format: the canvas's, or a test texture), or clears it when `overlay`
  * is null.
@@ -56,13 +78,8 @@ export function encodePresent(device: GPUDevice, encoder: GPUCommandEncoder, ove
   });
   if (overlay) {
     const pipeline = pipelineFor(device, target.format);
-    const bindGroup = device.createBindGroup({
-      label: `${label}.presentOverlay.bindGroup`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [{ binding: 0, resource: overlay.createView({ label: `${label}.overlayView` }) }],
-    });
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, overlayBindGroup(device, pipeline, overlay, label));
     pass.draw(3);
   }
   pass.end();
