@@ -22,23 +22,28 @@
  */
 
 /** What one kernel's pipelines are made of: everything that changes the compiled code. */
-export interface KernelSource {
+export interface KernelSource<E extends string = string> {
   /** Kernel name, the label prefix of its GPU objects ('classTopK'). */
   readonly name: string;
   /** The WGSL after `//!include` (app/gpu/shaderSource.ts). */
   readonly code: string;
   /** One pipeline per entry point. */
-  readonly entryPoints: readonly string[];
+  readonly entryPoints: readonly E[];
   /** Group 0's layout, shared by all entry points; absent: 'auto' (one per pipeline). */
   readonly bindings?: readonly GPUBindGroupLayoutEntry[];
   /** Pipeline-overridable constants (WGSL `override`). */
   readonly constants?: Readonly<Record<string, number>>;
 }
 
+/** A KernelSource whose entry point names are kept in its type (`pipelines.compact`). */
+export function kernelSource<const E extends string>(source: KernelSource<E>): KernelSource<E> {
+  return source;
+}
+
 /** A kernel's pipelines on one device. */
-export interface CompiledKernel {
+export interface CompiledKernel<E extends string = string> {
   /** By entry point. */
-  readonly pipelines: Readonly<Record<string, GPUComputePipeline>>;
+  readonly pipelines: Readonly<Record<E, GPUComputePipeline>>;
   /** Group 0's layout when the source gives `bindings`; null for 'auto' layouts. */
   readonly bindGroupLayout: GPUBindGroupLayout | null;
 }
@@ -100,7 +105,7 @@ function constantsKey(source: KernelSource): string {
 }
 
 /** The cache key of one pipeline (see the file comment for its format). */
-export function pipelineKey(source: KernelSource, entryPoint: string): string {
+export function pipelineKey(source: KernelSource<string>, entryPoint: string): string {
   return [source.name, entryPoint, constantsKey(source), layoutKey(source), source.code].join('\0');
 }
 
@@ -137,9 +142,9 @@ function descriptor(device: GPUDevice, cache: DeviceCache, source: KernelSource,
  * The kernel's pipelines, synchronously: from the cache, or compiled now (counted as
  * `syncCompiles`) if no warm-up made them.
  */
-export function kernelPipelines(device: GPUDevice, source: KernelSource): CompiledKernel {
+export function kernelPipelines<E extends string>(device: GPUDevice, source: KernelSource<E>): CompiledKernel<E> {
   const cache = cacheOf(device);
-  const pipelines: Record<string, GPUComputePipeline> = {};
+  const pipelines = {} as Record<E, GPUComputePipeline>;
   for (const entryPoint of source.entryPoints) {
     const key = pipelineKey(source, entryPoint);
     let pipeline = cache.pipelines.get(key);
@@ -161,7 +166,7 @@ export function kernelPipelines(device: GPUDevice, source: KernelSource): Compil
  * createComputePipelineAsync (in parallel; a pipeline already compiling is awaited, not
  * compiled twice). Rejects with the first compile error.
  */
-export async function warmKernels(device: GPUDevice, sources: readonly KernelSource[]): Promise<void> {
+export async function warmKernels(device: GPUDevice, sources: readonly KernelSource<string>[]): Promise<void> {
   const cache = cacheOf(device);
   const waits: Promise<GPUComputePipeline>[] = [];
   for (const source of sources) {

@@ -199,10 +199,17 @@ function checkUniform(type: WgslType, path: string): void {
   }
 }
 
-/** `structLayout`, checked against the uniform address space's rules. */
+const uniformLayouts = new Map<string, StructLayout>();
+
+/** `structLayout`, checked against the uniform address space's rules (parsed once per shader and struct). */
 export function uniformLayout(code: string, name: string): StructLayout {
-  const layout = structLayout(code, name);
-  checkUniform(layout, name);
+  const key = `${name}\0${code}`;
+  let layout = uniformLayouts.get(key);
+  if (!layout) {
+    layout = structLayout(code, name);
+    checkUniform(layout, name);
+    uniformLayouts.set(key, layout);
+  }
   return layout;
 }
 
@@ -287,6 +294,13 @@ export function setUniforms(target: ArrayBuffer | DataView, layout: StructLayout
   const view = target instanceof DataView ? target : new DataView(target);
   if (byteOffset + layout.size > view.byteLength) throw new Error(`setUniforms: ${layout.name} needs ${layout.size} bytes at ${byteOffset}, the target has ${view.byteLength}`);
   write(view, byteOffset, layout, values, layout.name);
+}
+
+/** A flat list as the elements of an `array<vec4<T>, N>` that packs it four a vector ([i / 4][i % 4]). */
+export function vec4Chunks(flat: ArrayLike<number>): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < flat.length; i += 4) out.push(Array.from({ length: Math.min(4, flat.length - i) }, (_, j) => flat[i + j]!));
+  return out;
 }
 
 /** A fresh ArrayBuffer of the struct's size holding `values`. */

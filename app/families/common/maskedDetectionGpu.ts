@@ -29,9 +29,11 @@ import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
 import { createGpuTimer, type GpuTimer } from '../../gpu/timing';
 import { createClassListsBuffer, topKBytes } from '../../gpu/kernels/classTopK';
 import { keepBytes } from '../../gpu/kernels/fastNms';
-import { createMaskCoefficients, protoMasksBytes, type MaskCoefficientsKernel } from '../../gpu/kernels/maskCoefficients';
-import { createMaskUpsample, maskBitsBytes, type MaskUpsampleKernel } from '../../gpu/kernels/maskUpsample';
-import { createComposeOverlay, createOverlayTexture, readOverlayTexture, type ComposeOverlayKernel } from '../../gpu/kernels/composeOverlay';
+import { createMaskCoefficients, MASK_COEFFICIENTS, protoMasksBytes, type MaskCoefficientsKernel } from '../../gpu/kernels/maskCoefficients';
+import { createMaskUpsample, MASK_UPSAMPLE, maskBitsBytes, type MaskUpsampleKernel } from '../../gpu/kernels/maskUpsample';
+import { COMPOSE_OVERLAY, createComposeOverlay, createOverlayTexture, readOverlayTexture, type ComposeOverlayKernel } from '../../gpu/kernels/composeOverlay';
+import { PREPROCESS } from '../../gpu/kernels/preprocess';
+import type { KernelSource } from '../../gpu/kernelCache';
 import { wordsPerRowFor, type MaskAssemblySpec } from '../../reference/maskAssembly';
 import { defaultClassColours, DEFAULT_OVERLAY_STYLE, hiddenClassMask, NO_HIGHLIGHT, type OverlayStyle } from '../../reference/composeOverlay';
 import { recordsToDetections } from '../yolact/reference';
@@ -55,6 +57,15 @@ export interface MaskedDetectionGpuOptions {
    * bytes either way.
    */
   style?: Partial<OverlayStyle>;
+}
+
+/**
+ * The kernels this base makes (app/gpu/kernelCache.ts): compose always, the prototype-mask
+ * kernels when the family has a mask spec; and the runner's preprocess on 'webgpu'. A
+ * family's warm-up list is these plus its own box chain's.
+ */
+export function sharedGpuKernels(prototypeMasks: boolean): KernelSource[] {
+  return [PREPROCESS, COMPOSE_OVERLAY, ...(prototypeMasks ? [MASK_COEFFICIENTS, MASK_UPSAMPLE] : [])];
 }
 
 /** Timestamp spans of every family's chain. */

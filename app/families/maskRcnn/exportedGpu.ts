@@ -27,10 +27,12 @@
 import type { ModelManifest, PostprocessSettings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createStorageBuffer } from '../../gpu/buffers';
-import { createExportedRecords, type ExportedRecordsKernel, type LabelEncoding } from '../../gpu/kernels/exportedRecords';
-import { createPastedMaskBits, type PastedMaskBitsKernel } from '../../gpu/kernels/pastedMaskBits';
+import { createExportedRecords, EXPORTED_RECORDS, type ExportedRecordsKernel, type LabelEncoding } from '../../gpu/kernels/exportedRecords';
+import { createPastedMaskBits, PASTED_MASK_BITS, type PastedMaskBitsKernel } from '../../gpu/kernels/pastedMaskBits';
+import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import {
   MaskedDetectionGpuPostprocessor,
+  sharedGpuKernels,
   type GpuReadResult,
   type MaskedDetectionGpuOptions,
 } from '../common/maskedDetectionGpu';
@@ -47,6 +49,14 @@ function labelEncoding(type: string | undefined): LabelEncoding {
   if (type === 'int64') return 'i64';
   if (type === 'int32') return 'i32';
   return 'f32';
+}
+
+/** Every kernel an export's GPU side uses (and the runner's preprocess). */
+export const EXPORTED_GPU_KERNELS: readonly KernelSource[] = [EXPORTED_RECORDS, PASTED_MASK_BITS, ...sharedGpuKernels(false)];
+
+/** Compiles the exports' pipelines ahead of the first GPU side (asynchronously; app/gpu/kernelCache.ts). */
+export function warmExportedGpu(device: GPUDevice): Promise<void> {
+  return warmKernels(device, EXPORTED_GPU_KERNELS);
 }
 
 export class ExportedGpuPostprocessor extends MaskedDetectionGpuPostprocessor {

@@ -30,15 +30,17 @@
 import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
-import { createMaskRcnnBoxDecode, maskRcnnBoxDecodeBytes, type MaskRcnnBoxDecodeKernel } from '../../gpu/kernels/maskRcnnBoxDecode';
-import { createFastNms, type NmsKernel } from '../../gpu/kernels/fastNms';
-import { createGreedyNms } from '../../gpu/kernels/greedyNms';
-import { createDetectionCap, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
-import { createMaskPaste, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
-import { createRpnStage, type RpnStage } from '../../gpu/kernels/rpnStage';
+import { createMaskRcnnBoxDecode, MASK_RCNN_BOX_DECODE, maskRcnnBoxDecodeBytes, type MaskRcnnBoxDecodeKernel } from '../../gpu/kernels/maskRcnnBoxDecode';
+import { createFastNms, FAST_NMS, type NmsKernel } from '../../gpu/kernels/fastNms';
+import { createGreedyNms, GREEDY_NMS } from '../../gpu/kernels/greedyNms';
+import { createDetectionCap, DETECTION_CAP, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
+import { createMaskPaste, MASK_PASTE, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
+import { createRpnStage, rpnStageKernels, type RpnStage } from '../../gpu/kernels/rpnStage';
+import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import { recordsRoiSource } from '../../gpu/kernels/roiAlign';
 import {
   MaskedDetectionGpuPostprocessor,
+  sharedGpuKernels,
   type GpuReadResult,
   type MaskedDetectionGpuOptions,
 } from '../common/maskedDetectionGpu';
@@ -59,6 +61,17 @@ export type TwoStageReadResult = GpuReadResult;
 const STAGES = ['rpn', 'boxRoi', 'decode', 'nms', 'maskRoi', 'masks'] as const;
 
 const FPN = ['p2', 'p3', 'p4', 'p5'] as const;
+
+/** Every kernel a two-stage GPU side of this model uses (its pooler; and the runner's preprocess). */
+export function twoStageGpuKernels(manifest: ModelManifest): KernelSource[] {
+  const { config } = twoStageLayout(manifest);
+  return [...rpnStageKernels(config), MASK_RCNN_BOX_DECODE, FAST_NMS, GREEDY_NMS, DETECTION_CAP, MASK_PASTE, ...sharedGpuKernels(false)];
+}
+
+/** Compiles this model's pipelines ahead of its first GPU side (asynchronously; app/gpu/kernelCache.ts). */
+export function warmTwoStageGpu(device: GPUDevice, manifest: ModelManifest): Promise<void> {
+  return warmKernels(device, twoStageGpuKernels(manifest));
+}
 
 export class MaskRcnnTwoStageGpu extends MaskedDetectionGpuPostprocessor {
   readonly layout: TwoStageLayout;

@@ -23,8 +23,8 @@
 import type { ModelManifest } from '../../types';
 import { IMAGE, type CpuTensor, type FamilyCpu, type FamilyProgram, type GpuTensor } from '../../pipeline/stages/program';
 import { oneStageProgram } from '../common/oneStage';
-import { createExportedGpuPostprocessor } from './exportedGpu';
-import { MaskRcnnTwoStageGpu } from './gpu';
+import { createExportedGpuPostprocessor, warmExportedGpu } from './exportedGpu';
+import { MaskRcnnTwoStageGpu, warmTwoStageGpu } from './gpu';
 import {
   BOX_HEAD_OUTPUTS,
   boxFeatureDims,
@@ -121,11 +121,12 @@ function twoStageProgram(manifest: ModelManifest): FamilyProgram<MaskRcnnTwoStag
       },
     ],
     createGpu: (device, mask, options) => new MaskRcnnTwoStageGpu(device, manifest, mask, options),
+    warmGpu: (device) => warmTwoStageGpu(device, manifest),
     createCpu: () => ({ result: null, timings: {}, frame: null }),
   };
 }
 
 export function program(manifest: ModelManifest): FamilyProgram {
   if (isTwoStage(manifest)) return twoStageProgram(manifest);
-  return oneStageProgram(manifest, createExportedGpuPostprocessor, postprocessMaskRcnnReference);
+  return { ...oneStageProgram(manifest, createExportedGpuPostprocessor, postprocessMaskRcnnReference), warmGpu: warmExportedGpu };
 }

@@ -18,18 +18,27 @@
 import type { ModelManifest, PostprocessSettings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createStorageBuffer } from '../../gpu/buffers';
-import { boxesBytes, candidatesBytes, createYolactDecode, type YolactDecodeKernel } from '../../gpu/kernels/yolactDecode';
-import { createClassTopK, MAX_TOP_K, type ClassTopKKernel } from '../../gpu/kernels/classTopK';
-import { createFastNms, type NmsKernel } from '../../gpu/kernels/fastNms';
-import { createGreedyNms } from '../../gpu/kernels/greedyNms';
-import { createDetectionCap, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
+import { boxesBytes, candidatesBytes, createYolactDecode, YOLACT_DECODE, type YolactDecodeKernel } from '../../gpu/kernels/yolactDecode';
+import { CLASS_TOP_K, createClassTopK, MAX_TOP_K, type ClassTopKKernel } from '../../gpu/kernels/classTopK';
+import { createFastNms, FAST_NMS, type NmsKernel } from '../../gpu/kernels/fastNms';
+import { createGreedyNms, GREEDY_NMS } from '../../gpu/kernels/greedyNms';
+import { createDetectionCap, DETECTION_CAP, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
+import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import { yolactMaskSpec } from '../../reference/maskAssembly';
-import { MaskedDetectionGpuPostprocessor, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
+import { MaskedDetectionGpuPostprocessor, sharedGpuKernels, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
 import { confThresholdOf, yolactLayout, yolactOutputFloats, YOLACT_OUTPUTS, type YolactLayout } from './manifest';
 
 export type { GpuReadResult } from '../common/maskedDetectionGpu';
 export type YolactOutputBuffers = Record<(typeof YOLACT_OUTPUTS)[number], GPUBuffer>;
 export type YolactGpuOptions = MaskedDetectionGpuOptions;
+
+/** Every kernel a YOLACT GPU side (and the runner's preprocess) uses: what `warmYolactGpu` compiles. */
+export const YOLACT_GPU_KERNELS: readonly KernelSource[] = [YOLACT_DECODE, CLASS_TOP_K, FAST_NMS, GREEDY_NMS, DETECTION_CAP, ...sharedGpuKernels(true)];
+
+/** Compiles YOLACT's pipelines ahead of its first GPU side (asynchronously; app/gpu/kernelCache.ts). */
+export function warmYolactGpu(device: GPUDevice): Promise<void> {
+  return warmKernels(device, YOLACT_GPU_KERNELS);
+}
 
 export class YolactGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
   readonly layout: YolactLayout;

@@ -17,19 +17,31 @@
 import type { ModelManifest, PostprocessSettings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createStorageBuffer } from '../../gpu/buffers';
-import { bestConfBytes, boxesBytes, candidatesBytes, createYoloSegDecode, type YoloSegDecodeKernel } from '../../gpu/kernels/yoloSegDecode';
-import { createYoloSegEndToEnd, type YoloSegEndToEndKernel } from '../../gpu/kernels/yoloSegEndToEnd';
-import { createYoloSegTrimTopK, type YoloSegTrimTopKKernel } from '../../gpu/kernels/yoloSegTrimTopK';
-import { createClassTopK, type ClassTopKKernel } from '../../gpu/kernels/classTopK';
-import { createFastNms, type NmsKernel } from '../../gpu/kernels/fastNms';
-import { createGreedyNms } from '../../gpu/kernels/greedyNms';
-import { createDetectionCap, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
-import { MaskedDetectionGpuPostprocessor, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
+import { bestConfBytes, boxesBytes, candidatesBytes, createYoloSegDecode, YOLO_SEG_DECODE, type YoloSegDecodeKernel } from '../../gpu/kernels/yoloSegDecode';
+import { createYoloSegEndToEnd, YOLO_SEG_END_TO_END, type YoloSegEndToEndKernel } from '../../gpu/kernels/yoloSegEndToEnd';
+import { createYoloSegTrimTopK, YOLO_SEG_TRIM_TOP_K, type YoloSegTrimTopKKernel } from '../../gpu/kernels/yoloSegTrimTopK';
+import { CLASS_TOP_K, createClassTopK, type ClassTopKKernel } from '../../gpu/kernels/classTopK';
+import { createFastNms, FAST_NMS, type NmsKernel } from '../../gpu/kernels/fastNms';
+import { createGreedyNms, GREEDY_NMS } from '../../gpu/kernels/greedyNms';
+import { createDetectionCap, DETECTION_CAP, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
+import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
+import { MaskedDetectionGpuPostprocessor, sharedGpuKernels, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
 import { confThresholdOf, yoloSegLayout, yoloSegOutputFloats, type YoloSegLayout } from './manifest';
 import { effectiveSettings, yoloSegSpecFor } from './reference';
 
 export type { GpuReadResult } from '../common/maskedDetectionGpu';
 export type YoloSegGpuOptions = MaskedDetectionGpuOptions;
+
+/** Every kernel a YOLO-seg GPU side of this head uses (and the runner's preprocess). */
+export function yoloSegGpuKernels(manifest: ModelManifest): KernelSource[] {
+  const head = yoloSegLayout(manifest).head === 'raw' ? [YOLO_SEG_DECODE, CLASS_TOP_K, YOLO_SEG_TRIM_TOP_K, FAST_NMS, GREEDY_NMS, DETECTION_CAP] : [YOLO_SEG_END_TO_END];
+  return [...head, ...sharedGpuKernels(true)];
+}
+
+/** Compiles the pipelines of this model's head ahead of its first GPU side (asynchronously; app/gpu/kernelCache.ts). */
+export function warmYoloSegGpu(device: GPUDevice, manifest: ModelManifest): Promise<void> {
+  return warmKernels(device, yoloSegGpuKernels(manifest));
+}
 
 export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
   readonly layout: YoloSegLayout;

@@ -15,12 +15,19 @@
 import shaderCodeRaw from '../../../shaders/class_topk.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
-/** Params struct of class_topk.wgsl: 0 numPriors, 4 numClasses, 8 confStride, 12 classOffset,
- * 16 topK, 20 indexBits (u32), 24 minScore (f32), 28 pad. */
-const PARAMS_BYTES = 32;
+/**
+ * The kernel's pipelines (app/gpu/kernelCache.ts). 'auto' layouts: the two entry points
+ * bind different subsets (the scratch lists are written by one and read, also as the
+ * indirect dispatch, by the other).
+ */
+export const CLASS_TOP_K = kernelSource({ name: 'classTopK', code: shaderCode, entryPoints: ['compact', 'selectClass'] });
+/** Params struct of class_topk.wgsl, as the WGSL lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 
 /** In-workgroup sort capacity of the kernel (SORT_CAPACITY in the WGSL). */
 export const MAX_TOP_K = 512;
@@ -91,12 +98,8 @@ export interface ClassTopKKernel {
 const WORKGROUP = 64;
 
 export function createClassTopK(device: GPUDevice): ClassTopKKernel {
-  const module = device.createShaderModule({ label: 'classTopK.module', code: shaderCode });
-  // 'auto' layouts: the two entry points bind different subsets (the scratch lists are
-  // written by one and read, also as the indirect dispatch, by the other).
-  const compact = device.createComputePipeline({ label: 'classTopK.compact', layout: 'auto', compute: { module, entryPoint: 'compact' } });
-  const select = device.createComputePipeline({ label: 'classTopK.selectClass', layout: 'auto', compute: { module, entryPoint: 'selectClass' } });
-  const uniform = createUniformBuffer(device, 'classTopK.params', PARAMS_BYTES);
+  const { compact, selectClass: select } = kernelPipelines(device, CLASS_TOP_K).pipelines;
+  const uniform = createUniformBuffer(device, 'classTopK.params', PARAMS.size);
   let classKeys: GPUBuffer | undefined;
   let ownLists: GPUBuffer | undefined;
   let cached: { key: GPUBuffer[]; compact: GPUBindGroup; select: GPUBindGroup } | undefined;
@@ -107,10 +110,19 @@ export function createClassTopK(device: GPUDevice): ClassTopKKernel {
       const c = params.numClasses;
       if (c === 0) return;
       const indexBits = Math.max(1, Math.ceil(Math.log2(Math.max(1, params.numPriors))));
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      new Uint32Array(data, 0, 6).set([params.numPriors, c, c + 1, 1, params.topK, indexBits]);
-      new Float32Array(data, 24, 1)[0] = params.minScore ?? -Infinity;
-      device.queue.writeBuffer(uniform, 0, data);
+      device.queue.writeBuffer(
+        uniform,
+        0,
+        packUniforms(PARAMS, {
+          numPriors: params.numPriors,
+          numClasses: c,
+          confStride: c + 1,
+          classOffset: 1,
+          topK: params.topK,
+          indexBits,
+          minScore: params.minScore ?? -Infinity,
+        }),
+      );
       // classKeys [C, N] vec2<u32>
       const keysBytes = Math.max(16, 8 * c * params.numPriors);
       if (!classKeys || classKeys.size < keysBytes) {

@@ -8,6 +8,9 @@
  */
 import shaderSourceRaw from '../../../shaders/compose_overlay.wgsl?raw';
 import { withIncludes } from '../shaderSource';
+import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import { DEFAULT_OVERLAY_STYLE, NO_HIGHLIGHT, type OverlayStyle } from '../../reference/composeOverlay';
 import { wordsPerRowFor } from '../../reference/maskAssembly';
 
@@ -58,49 +61,34 @@ export function createOverlayTexture(device: GPUDevice, mask: { width: number; h
   });
 }
 
-/**
- * Params (uniform, 64 bytes), mirrors `struct Params` of the WGSL, all u32:
- *   0 maskWidth, 4 maskHeight, 8 wordsPerRow, 12 maxDetections, 16 highlight (0xffffffff =
- *   none), 20 numColours, 24 hiddenWords, 28 fillAlpha, 32 outlineAlpha, 36 highlightFillAlpha,
- *   40 dimPercent, 44 lightenPercent, 48 premultiplied, 52–63 pad.
- */
-const PARAMS_BYTES = 64;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const COMPOSE_OVERLAY = kernelSource({ name: 'composeOverlay', code: shaderSource, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderSource, 'Params');
 const TILE = 8;
 
-export function packComposeOverlayParams(params: ComposeOverlayParams): Uint32Array<ArrayBuffer> {
+export function packComposeOverlayParams(params: ComposeOverlayParams): ArrayBuffer {
   const s = { ...DEFAULT_OVERLAY_STYLE, ...params.style };
-  return new Uint32Array([
-    params.mask.width,
-    params.mask.height,
-    wordsPerRowFor(params.mask.width),
-    params.maxDetections,
-    params.highlight ?? NO_HIGHLIGHT,
-    Math.max(1, params.numColours),
-    params.hiddenWords,
-    s.fillAlpha,
-    s.outlineAlpha,
-    s.highlightFillAlpha,
-    s.dimPercent,
-    s.lightenPercent,
-    s.premultiplied ? 1 : 0,
-    0,
-    0,
-    0,
-  ]);
+  return packUniforms(PARAMS, {
+    maskWidth: params.mask.width,
+    maskHeight: params.mask.height,
+    wordsPerRow: wordsPerRowFor(params.mask.width),
+    maxDetections: params.maxDetections,
+    highlight: params.highlight ?? NO_HIGHLIGHT,
+    numColours: Math.max(1, params.numColours),
+    hiddenWords: params.hiddenWords,
+    fillAlpha: s.fillAlpha,
+    outlineAlpha: s.outlineAlpha,
+    highlightFillAlpha: s.highlightFillAlpha,
+    dimPercent: s.dimPercent,
+    lightenPercent: s.lightenPercent,
+    premultiplied: s.premultiplied,
+  });
 }
 
 export function createComposeOverlay(device: GPUDevice): ComposeOverlayKernel {
-  const module = device.createShaderModule({ label: 'composeOverlay.shader', code: shaderSource });
-  const pipeline = device.createComputePipeline({
-    label: 'composeOverlay.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const uniform = device.createBuffer({
-    label: 'composeOverlay.params',
-    size: PARAMS_BYTES,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
+  const pipeline = kernelPipelines(device, COMPOSE_OVERLAY).pipelines.main;
+  const uniform = createUniformBuffer(device, 'composeOverlay.params', PARAMS.size);
   let cached: { inputs: ComposeOverlayInputs; bindGroup: GPUBindGroup } | undefined;
 
   function bindGroupFor(inputs: ComposeOverlayInputs): GPUBindGroup {

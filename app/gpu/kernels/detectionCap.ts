@@ -11,14 +11,32 @@ import shaderCodeRaw from '../../../shaders/detection_cap.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { RECORD_HEADER_BYTES } from '../layout';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
+/** GPUShaderStage.COMPUTE, as a literal: this module may be evaluated before WebGPU's globals exist (Node tests). */
+const COMPUTE = 0x4;
+const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: COMPUTE, buffer: { type } });
+
 /**
- * Params struct of detection_cap.wgsl: 0 numClasses, 4 topK, 8 maxDetections,
- * 12 scoreThreshold f32, 16 boxClassStride, 20–31 pad.
+ * The kernel's pipelines (app/gpu/kernelCache.ts): three entry points on one explicit
+ * layout, so that one bind group serves the whole pass.
  */
-const PARAMS_BYTES = 32;
+export const DETECTION_CAP = kernelSource({
+  name: 'detectionCap',
+  code: shaderCode,
+  entryPoints: ['prefixCounts', 'scatter', 'header'],
+  bindings: [
+    ...[0, 1, 2, 3, 4, 5].map((b) => storage(b, 'read-only-storage')),
+    storage(6, 'storage'),
+    storage(7, 'storage'),
+    { binding: 8, visibility: COMPUTE, buffer: { type: 'uniform' } },
+  ],
+});
+/** Params struct of detection_cap.wgsl, as the WGSL lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
 
 export interface DetectionCapInputs {
@@ -54,28 +72,10 @@ export interface DetectionCapKernel {
 }
 
 export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
-  const module = device.createShaderModule({ label: 'detectionCap.module', code: shaderCode });
-  const storage = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
-    binding,
-    visibility: GPUShaderStage.COMPUTE,
-    buffer: { type },
-  });
-  const bindGroupLayout = device.createBindGroupLayout({
-    label: 'detectionCap.bindGroupLayout',
-    entries: [
-      ...[0, 1, 2, 3, 4, 5].map((b) => storage(b, 'read-only-storage')),
-      storage(6, 'storage'),
-      storage(7, 'storage'),
-      { binding: 8, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
-    ],
-  });
-  const layout = device.createPipelineLayout({ label: 'detectionCap.layout', bindGroupLayouts: [bindGroupLayout] });
-  const pipelineFor = (entryPoint: string) =>
-    device.createComputePipeline({ label: `detectionCap.${entryPoint}`, layout, compute: { module, entryPoint } });
-  const prefixCounts = pipelineFor('prefixCounts');
-  const scatter = pipelineFor('scatter');
-  const header = pipelineFor('header');
-  const uniform = createUniformBuffer(device, 'detectionCap.params', PARAMS_BYTES);
+  const compiled = kernelPipelines(device, DETECTION_CAP);
+  const { prefixCounts, scatter, header } = compiled.pipelines;
+  const bindGroupLayout = compiled.bindGroupLayout!;
+  const uniform = createUniformBuffer(device, 'detectionCap.params', PARAMS.size);
   let scratch: GPUBuffer | undefined;
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
 
@@ -88,11 +88,8 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
         encoder.copyBufferToBuffer(inputs.candidates, 0, inputs.records, 4, 4);
         return;
       }
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      new Uint32Array(data, 0, 3).set([params.numClasses, params.topK, params.maxDetections]);
-      new Float32Array(data, 12, 1)[0] = params.scoreThreshold;
-      new Uint32Array(data, 16, 1)[0] = params.boxClassStride ?? 0;
-      device.queue.writeBuffer(uniform, 0, data);
+      const { numClasses, topK, maxDetections, scoreThreshold } = params;
+      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numClasses, topK, maxDetections, scoreThreshold, boxClassStride: params.boxClassStride ?? 0 }));
       // keptPrefix [C, topK + 1] + keptAbove [C]
       const scratchBytes = 4 * (params.numClasses * (params.topK + 1) + params.numClasses);
       if (!scratch || scratch.size < scratchBytes) {

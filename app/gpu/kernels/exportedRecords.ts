@@ -12,6 +12,8 @@
 import shaderCodeRaw from '../../../shaders/exported_records.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
@@ -48,24 +50,27 @@ export interface ExportedRecordsKernel {
   destroy(): void;
 }
 
-/**
- * Params (uniform, 32 bytes), mirrors `struct Params` of the WGSL:
- *   u32: 0 numRows, 4 maxDetections, 8 labelMode (0 f32, 1 i64, 2 i32), 12 numLabels
- *   f32: 16 confThreshold, 20 scoreThreshold, 24 inputWidth, 28 inputHeight
- */
-const PARAMS_BYTES = 32;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const EXPORTED_RECORDS = kernelSource({ name: 'exportedRecords', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 
 export function packExportedRecordsParams(p: ExportedRecordsParams): ArrayBuffer {
-  const bytes = new ArrayBuffer(PARAMS_BYTES);
-  new Uint32Array(bytes, 0, 4).set([p.numRows, p.maxDetections, LABEL_MODES[p.labels], p.numLabels]);
-  new Float32Array(bytes, 16, 4).set([p.confThreshold, Math.max(0, p.scoreThreshold), p.inputWidth, p.inputHeight]);
-  return bytes;
+  return packUniforms(PARAMS, {
+    numRows: p.numRows,
+    maxDetections: p.maxDetections,
+    labelMode: LABEL_MODES[p.labels],
+    numLabels: p.numLabels,
+    confThreshold: p.confThreshold,
+    scoreThreshold: Math.max(0, p.scoreThreshold),
+    inputWidth: p.inputWidth,
+    inputHeight: p.inputHeight,
+  });
 }
 
 export function createExportedRecords(device: GPUDevice): ExportedRecordsKernel {
-  const module = device.createShaderModule({ label: 'exportedRecords.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({ label: 'exportedRecords.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const uniform = createUniformBuffer(device, 'exportedRecords.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, EXPORTED_RECORDS).pipelines.main;
+  const uniform = createUniformBuffer(device, 'exportedRecords.params', PARAMS.size);
   let cached: { inputs: ExportedRecordsInputs; bindGroup: GPUBindGroup } | undefined;
 
   function bindGroupFor(inputs: ExportedRecordsInputs): GPUBindGroup {

@@ -10,12 +10,16 @@
 import shaderCodeRaw from '../../../shaders/fast_nms.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource, type KernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import { MAX_TOP_K } from './classTopK';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
-/** Params struct of fast_nms.wgsl / greedy_nms.wgsl: 0 numClasses, 4 topK, 8 nmsIou f32, 12 boxClassStride. */
-const PARAMS_BYTES = 16;
+/** The kernel's pipelines (app/gpu/kernelCache.ts): one workgroup per class, or per listed class. */
+export const FAST_NMS = kernelSource({ name: 'fastNms', code: shaderCode, entryPoints: ['main', 'listed'] });
+/** What fast_nms.wgsl and greedy_nms.wgsl both have. */
+export type NmsSource = KernelSource<'main' | 'listed'>;
 
 export interface NmsInputs {
   /**
@@ -65,24 +69,20 @@ const MASK_WORDS = MAX_TOP_K / 32;
  * @param scratchMasks the kernel needs a suppression-matrix scratch buffer
  *   [C, MAX_TOP_K, MASK_WORDS] u32 at binding 5 (greedy); owned and grown here.
  */
-export function createNmsKernel(device: GPUDevice, name: string, code: string, scratchMasks = false): NmsKernel {
-  const module = device.createShaderModule({ label: `${name}.module`, code });
-  const pipelines = {
-    main: device.createComputePipeline({ label: `${name}.pipeline`, layout: 'auto', compute: { module, entryPoint: 'main' } }),
-    listed: device.createComputePipeline({ label: `${name}.listed.pipeline`, layout: 'auto', compute: { module, entryPoint: 'listed' } }),
-  };
-  const uniform = createUniformBuffer(device, `${name}.params`, PARAMS_BYTES);
+export function createNmsKernel(device: GPUDevice, source: NmsSource, scratchMasks = false): NmsKernel {
+  const name = source.name;
+  const { pipelines } = kernelPipelines(device, source);
+  // Params struct of fast_nms.wgsl / greedy_nms.wgsl (the same fields), as the WGSL lays it out.
+  const PARAMS = uniformLayout(source.code, 'Params');
+  const uniform = createUniformBuffer(device, `${name}.params`, PARAMS.size);
   let cached: { key: (GPUBuffer | undefined)[]; group: GPUBindGroup } | undefined;
   let masks: GPUBuffer | undefined;
   return {
     run(encoder, inputs, params, pass) {
       if (params.topK > MAX_TOP_K) throw new Error(`${name}: topK ${params.topK} exceeds ${MAX_TOP_K}`);
       if (params.numClasses === 0) return;
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      new Uint32Array(data, 0, 2).set([params.numClasses, params.topK]);
-      new Float32Array(data, 8, 1)[0] = params.nmsIou;
-      new Uint32Array(data, 12, 1)[0] = params.boxClassStride ?? 0;
-      device.queue.writeBuffer(uniform, 0, data);
+      const { numClasses, topK, nmsIou } = params;
+      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numClasses, topK, nmsIou, boxClassStride: params.boxClassStride ?? 0 }));
       if (scratchMasks) {
         const bytes = 4 * params.numClasses * MAX_TOP_K * MASK_WORDS;
         if (!masks || masks.size < bytes) {
@@ -123,5 +123,5 @@ export function createNmsKernel(device: GPUDevice, name: string, code: string, s
 }
 
 export function createFastNms(device: GPUDevice): NmsKernel {
-  return createNmsKernel(device, 'fastNms', shaderCode);
+  return createNmsKernel(device, FAST_NMS);
 }

@@ -4,10 +4,12 @@
  */
 import shaderCodeRaw from '../../../shaders/greedy_nms.wgsl?raw';
 import { withIncludes } from '../shaderSource';
-import { createNmsKernel, type NmsKernel } from './fastNms';
+import { kernelSource } from '../kernelCache';
+import { createNmsKernel, type NmsKernel, type NmsSource } from './fastNms';
 
-const shaderCode = withIncludes(shaderCodeRaw);
+/** The kernel's pipelines (app/gpu/kernelCache.ts), with the same entry points as Fast NMS. */
+export const GREEDY_NMS: NmsSource = kernelSource({ name: 'greedyNms', code: withIncludes(shaderCodeRaw), entryPoints: ['main', 'listed'] });
 
 export function createGreedyNms(device: GPUDevice): NmsKernel {
-  return createNmsKernel(device, 'greedyNms', shaderCode, true);
+  return createNmsKernel(device, GREEDY_NMS, true);
 }

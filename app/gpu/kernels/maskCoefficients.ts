@@ -5,6 +5,9 @@
  */
 import shaderSourceRaw from '../../../shaders/mask_coefficients.wgsl?raw';
 import { withIncludes } from '../shaderSource';
+import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import { MAX_PROTOTYPES, type MaskAssemblySpec } from '../../reference/maskAssembly';
 
 const shaderSource = withIncludes(shaderSourceRaw);
@@ -42,46 +45,32 @@ export function protoMasksBytes(spec: Pick<MaskAssemblySpec, 'protoWidth' | 'pro
   return Math.max(4, maxDetections * spec.protoHeight * spec.protoWidth * 4);
 }
 
-/**
- * Params (uniform, 48 bytes), mirrors `struct Params` of the WGSL; all u32:
- *   0 protoWidth, 4 protoHeight, 8 numPrototypes, 12 maxDetections, 16 protoLayout
- *   (0 NHWC, 1 NCHW), 20 cropMode (0 yolact-padded, 1 integer, 2 none), 24 activation
- *   (0 sigmoid, 1 logit), 28 coeffOffset, 32 coeffIndexStride, 36 coeffKStride, 40/44 pad.
- */
-const PARAMS_BYTES = 48;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const MASK_COEFFICIENTS = kernelSource({ name: 'maskCoefficients', code: shaderSource, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderSource, 'Params');
 const TILE = 8;
 const CROP_CODES = { 'yolact-padded': 0, integer: 1, none: 2 } as const;
 
-export function packMaskCoefficientsParams(params: MaskCoefficientsParams): Uint32Array<ArrayBuffer> {
+export function packMaskCoefficientsParams(params: MaskCoefficientsParams): ArrayBuffer {
   const { spec } = params;
-  return new Uint32Array([
-    spec.protoWidth,
-    spec.protoHeight,
-    spec.numPrototypes,
-    params.maxDetections,
-    spec.protoLayout === 'nchw' ? 1 : 0,
-    CROP_CODES[spec.cropMode],
-    spec.activation === 'sigmoid' ? 0 : 1,
-    spec.coefficients.offset,
-    spec.coefficients.indexStride,
-    spec.coefficients.kStride,
-    0,
-    0,
-  ]);
+  return packUniforms(PARAMS, {
+    protoWidth: spec.protoWidth,
+    protoHeight: spec.protoHeight,
+    numPrototypes: spec.numPrototypes,
+    maxDetections: params.maxDetections,
+    protoLayout: spec.protoLayout === 'nchw' ? 1 : 0,
+    cropMode: CROP_CODES[spec.cropMode],
+    activation: spec.activation === 'sigmoid' ? 0 : 1,
+    coeffOffset: spec.coefficients.offset,
+    coeffIndexStride: spec.coefficients.indexStride,
+    coeffKStride: spec.coefficients.kStride,
+  });
 }
 
 export function createMaskCoefficients(device: GPUDevice): MaskCoefficientsKernel {
-  const module = device.createShaderModule({ label: 'maskCoefficients.shader', code: shaderSource });
-  const pipeline = device.createComputePipeline({
-    label: 'maskCoefficients.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const uniform = device.createBuffer({
-    label: 'maskCoefficients.params',
-    size: PARAMS_BYTES,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
+  const pipeline = kernelPipelines(device, MASK_COEFFICIENTS).pipelines.main;
+  const uniform = createUniformBuffer(device, 'maskCoefficients.params', PARAMS.size);
   let cached: { inputs: MaskCoefficientsInputs; bindGroup: GPUBindGroup } | undefined;
 
   function bindGroupFor(inputs: MaskCoefficientsInputs): GPUBindGroup {

@@ -25,6 +25,8 @@ import type { InputTransform } from '../layout';
 import { wordsPerRowFor } from '../../reference/maskAssembly';
 import { PASTE_PADDING, PASTE_THRESHOLD, pasteMapping } from '../../reference/maskPaste';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 
 const shaderSource = withIncludes(shaderSourceRaw);
 
@@ -56,13 +58,10 @@ export interface MaskPasteKernel {
   destroy(): void;
 }
 
-/**
- * Params (uniform, 64 bytes), mirrors `struct Params` of the WGSL:
- *   u32: 0 maskWidth, 4 maskHeight, 8 wordsPerRow, 12 maxDetections, 16 numClasses,
- *        20 maskSize, 24 padding, 28 pad;
- *   f32: 32 scaleX, 36 biasX, 40 scaleY, 44 biasY, 48 expand, 52 threshold; 56–63 pad.
- */
-const PARAMS_BYTES = 64;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const MASK_PASTE = kernelSource({ name: 'maskPaste', code: shaderSource, entryPoints: ['main', 'resetAreas'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderSource, 'Params');
 const WORKGROUP = 64;
 /** WebGPU's default maxComputeWorkgroupsPerDimension. */
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
@@ -70,41 +69,26 @@ const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 export function packMaskPasteParams(params: MaskPasteParams): ArrayBuffer {
   const padding = params.padding ?? PASTE_PADDING;
   const m = pasteMapping(params.transform, params.image, params.mask);
-  const bytes = new ArrayBuffer(PARAMS_BYTES);
-  new Uint32Array(bytes, 0, 8).set([
-    params.mask.width,
-    params.mask.height,
-    wordsPerRowFor(params.mask.width),
-    params.maxDetections,
-    params.numClasses,
-    params.maskSize,
+  return packUniforms(PARAMS, {
+    maskWidth: params.mask.width,
+    maskHeight: params.mask.height,
+    wordsPerRow: wordsPerRowFor(params.mask.width),
+    maxDetections: params.maxDetections,
+    numClasses: params.numClasses,
+    maskSize: params.maskSize,
     padding,
-    0,
-  ]);
-  new Float32Array(bytes, 32, 6).set([
-    m.scaleX,
-    m.biasX,
-    m.scaleY,
-    m.biasY,
-    (params.maskSize + 2 * padding) / params.maskSize,
-    PASTE_THRESHOLD,
-  ]);
-  return bytes;
+    scaleX: m.scaleX,
+    biasX: m.biasX,
+    scaleY: m.scaleY,
+    biasY: m.biasY,
+    expand: (params.maskSize + 2 * padding) / params.maskSize,
+    threshold: PASTE_THRESHOLD,
+  });
 }
 
 export function createMaskPaste(device: GPUDevice): MaskPasteKernel {
-  const module = device.createShaderModule({ label: 'maskPaste.module', code: shaderSource });
-  const pipeline = device.createComputePipeline({
-    label: 'maskPaste.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const reset = device.createComputePipeline({
-    label: 'maskPaste.resetAreas',
-    layout: 'auto',
-    compute: { module, entryPoint: 'resetAreas' },
-  });
-  const uniform = createUniformBuffer(device, 'maskPaste.params', PARAMS_BYTES);
+  const { main: pipeline, resetAreas: reset } = kernelPipelines(device, MASK_PASTE).pipelines;
+  const uniform = createUniformBuffer(device, 'maskPaste.params', PARAMS.size);
   let cached: { key: GPUBuffer[]; group: GPUBindGroup; reset: GPUBindGroup } | undefined;
 
   return {

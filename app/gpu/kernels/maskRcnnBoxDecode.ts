@@ -27,18 +27,17 @@
 import shaderCodeRaw from '../../../shaders/maskrcnn_box_decode.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import { BOX_DELTA_CLIP, MIN_BOX_SIDE } from '../../reference/maskRcnnBoxDecode';
 import { MAX_TOP_K } from './classTopK';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
-/**
- * Params struct of maskrcnn_box_decode.wgsl (64 bytes):
- *   u32: 0 numRois, 4 numClasses, 8 topK, 12 countWord;
- *   f32: 16 inputWidth, 20 inputHeight, 24 scoreThreshold, 28 minSize,
- *        32 wx, 36 wy, 40 ww, 44 wh, 48 deltaClip; 52–63 pad.
- */
-const PARAMS_BYTES = 64;
+/** The kernel's pipelines (app/gpu/kernelCache.ts); 'auto' layouts: each entry point binds only what it uses (≤ 8 storage buffers each). */
+export const MASK_RCNN_BOX_DECODE = kernelSource({ name: 'maskRcnnBoxDecode', code: shaderCode, entryPoints: ['decode', 'selectClass'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
 
 /** The most RoIs a class's candidates can be sorted from in workgroup memory (SORT_CAPACITY in the WGSL). */
@@ -113,25 +112,23 @@ export function maskRcnnBoxDecodeBytes(numRois: number, numClasses: number, topK
 }
 
 export function packMaskRcnnBoxDecodeParams(params: MaskRcnnBoxDecodeParams, countWord: number): ArrayBuffer {
-  const data = new ArrayBuffer(PARAMS_BYTES);
-  new Uint32Array(data, 0, 4).set([params.numRois, params.numClasses, params.topK, countWord]);
-  new Float32Array(data, 16, 9).set([
-    params.inputWidth,
-    params.inputHeight,
-    params.scoreThreshold,
-    params.minSize ?? MIN_BOX_SIDE,
-    ...params.boxWeights,
-    BOX_DELTA_CLIP,
-  ]);
-  return data;
+  return packUniforms(PARAMS, {
+    numRois: params.numRois,
+    numClasses: params.numClasses,
+    topK: params.topK,
+    countWord,
+    inputWidth: params.inputWidth,
+    inputHeight: params.inputHeight,
+    scoreThreshold: params.scoreThreshold,
+    minSize: params.minSize ?? MIN_BOX_SIDE,
+    weights: params.boxWeights,
+    deltaClip: BOX_DELTA_CLIP,
+  });
 }
 
 export function createMaskRcnnBoxDecode(device: GPUDevice): MaskRcnnBoxDecodeKernel {
-  const module = device.createShaderModule({ label: 'maskRcnnBoxDecode.module', code: shaderCode });
-  // 'auto' layouts: each entry point binds only what it uses (≤ 8 storage buffers each).
-  const decode = device.createComputePipeline({ label: 'maskRcnnBoxDecode.decode', layout: 'auto', compute: { module, entryPoint: 'decode' } });
-  const select = device.createComputePipeline({ label: 'maskRcnnBoxDecode.select', layout: 'auto', compute: { module, entryPoint: 'selectClass' } });
-  const uniform = createUniformBuffer(device, 'maskRcnnBoxDecode.params', PARAMS_BYTES);
+  const { decode, selectClass: select } = kernelPipelines(device, MASK_RCNN_BOX_DECODE).pipelines;
+  const uniform = createUniformBuffer(device, 'maskRcnnBoxDecode.params', PARAMS.size);
   // Stand-in proposal count (= R) when the caller gives none.
   const allValid = device.createBuffer({
     label: 'maskRcnnBoxDecode.allValid',

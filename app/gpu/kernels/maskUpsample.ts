@@ -5,6 +5,9 @@
  */
 import shaderSourceRaw from '../../../shaders/mask_upsample.wgsl?raw';
 import { withIncludes } from '../shaderSource';
+import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import {
   maskThreshold,
   upsampleMapping,
@@ -48,13 +51,10 @@ export function maskBitsBytes(mask: { width: number; height: number }, maxDetect
   return Math.max(4, maxDetections * mask.height * wordsPerRowFor(mask.width) * 4);
 }
 
-/**
- * Params (uniform, 64 bytes), mirrors `struct Params` of the WGSL:
- *   u32: 0 maskWidth, 4 maskHeight, 8 wordsPerRow, 12 maxDetections, 16 protoWidth,
- *        20 protoHeight, 24 cropMode (0 yolact-padded, 1 integer, 2 none), 28 pad
- *   f32: 32 scaleX, 36 biasX, 40 scaleY, 44 biasY, 48 threshold; 52–63 pad.
- */
-const PARAMS_BYTES = 64;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const MASK_UPSAMPLE = kernelSource({ name: 'maskUpsample', code: shaderSource, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderSource, 'Params');
 const WORKGROUP = 64;
 /** WebGPU's default maxComputeWorkgroupsPerDimension. */
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
@@ -66,27 +66,25 @@ export function packMaskUpsampleParams(params: MaskUpsampleParams): ArrayBuffer 
     width: spec.protoWidth,
     height: spec.protoHeight,
   });
-  const bytes = new ArrayBuffer(PARAMS_BYTES);
-  const u32 = new Uint32Array(bytes);
-  const f32 = new Float32Array(bytes);
-  u32.set([mask.width, mask.height, wordsPerRowFor(mask.width), params.maxDetections]);
-  u32.set([spec.protoWidth, spec.protoHeight, CROP_CODES[spec.cropMode], 0], 4);
-  f32.set([mapping.scaleX, mapping.biasX, mapping.scaleY, mapping.biasY, maskThreshold(spec.activation)], 8);
-  return bytes;
+  return packUniforms(PARAMS, {
+    maskWidth: mask.width,
+    maskHeight: mask.height,
+    wordsPerRow: wordsPerRowFor(mask.width),
+    maxDetections: params.maxDetections,
+    protoWidth: spec.protoWidth,
+    protoHeight: spec.protoHeight,
+    cropMode: CROP_CODES[spec.cropMode],
+    scaleX: mapping.scaleX,
+    biasX: mapping.biasX,
+    scaleY: mapping.scaleY,
+    biasY: mapping.biasY,
+    threshold: maskThreshold(spec.activation),
+  });
 }
 
 export function createMaskUpsample(device: GPUDevice): MaskUpsampleKernel {
-  const module = device.createShaderModule({ label: 'maskUpsample.shader', code: shaderSource });
-  const pipeline = device.createComputePipeline({
-    label: 'maskUpsample.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const uniform = device.createBuffer({
-    label: 'maskUpsample.params',
-    size: PARAMS_BYTES,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
+  const pipeline = kernelPipelines(device, MASK_UPSAMPLE).pipelines.main;
+  const uniform = createUniformBuffer(device, 'maskUpsample.params', PARAMS.size);
   let cached: { inputs: MaskUpsampleInputs; bindGroup: GPUBindGroup } | undefined;
 
   function bindGroupFor(inputs: MaskUpsampleInputs): GPUBindGroup {

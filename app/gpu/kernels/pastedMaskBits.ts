@@ -21,6 +21,8 @@ import shaderCodeRaw from '../../../shaders/pasted_mask_bits.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { upsampleMapping, wordsPerRowFor } from '../../reference/maskAssembly';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import type { InputTransform } from '../layout';
 import { maskToBoxScale, MASK_THRESHOLD, ROI_MASK_SIDE } from '../../reference/pastedMaskBits';
 
@@ -55,38 +57,37 @@ export interface PastedMaskBitsKernel {
   destroy(): void;
 }
 
-/**
- * Params (uniform, 64 bytes), mirrors `struct Params` of the WGSL:
- *   u32: 0 maskWidth, 4 maskHeight, 8 wordsPerRow, 12 maxDetections, 16 mode (0 pasted,
- *        1 roi), 20 srcWidth, 24 srcHeight, 28 pad
- *   f32: 32 scaleX, 36 biasX, 40 scaleY, 44 biasY (pasted: mask pixel → input pixel
- *        sampling; roi: relative box → mask pixels), 48 threshold; 52–63 pad.
- */
-const PARAMS_BYTES = 64;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const PASTED_MASK_BITS = kernelSource({ name: 'pastedMaskBits', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
 export function packPastedMaskBitsParams(p: PastedMaskBitsParams): ArrayBuffer {
-  const bytes = new ArrayBuffer(PARAMS_BYTES);
-  const u32 = new Uint32Array(bytes);
-  const f32 = new Float32Array(bytes);
   const { mask } = p;
   const src = p.mode === 'pasted' ? p.input : { width: ROI_MASK_SIDE, height: ROI_MASK_SIDE };
-  u32.set([mask.width, mask.height, wordsPerRowFor(mask.width), p.maxDetections, p.mode === 'pasted' ? 0 : 1, src.width, src.height, 0]);
-  if (p.mode === 'pasted') {
-    const m = upsampleMapping(p.transform, p.image, mask, p.input);
-    f32.set([m.scaleX, m.biasX, m.scaleY, m.biasY, MASK_THRESHOLD], 8);
-  } else {
-    const m = maskToBoxScale(p.transform, p.image, mask);
-    f32.set([m.scaleX, m.biasX, m.scaleY, m.biasY, MASK_THRESHOLD], 8);
-  }
-  return bytes;
+  // pasted: mask pixel → input pixel sampling; roi: relative box → mask pixels.
+  const m = p.mode === 'pasted' ? upsampleMapping(p.transform, p.image, mask, p.input) : maskToBoxScale(p.transform, p.image, mask);
+  return packUniforms(PARAMS, {
+    maskWidth: mask.width,
+    maskHeight: mask.height,
+    wordsPerRow: wordsPerRowFor(mask.width),
+    maxDetections: p.maxDetections,
+    mode: p.mode === 'pasted' ? 0 : 1,
+    srcWidth: src.width,
+    srcHeight: src.height,
+    scaleX: m.scaleX,
+    biasX: m.biasX,
+    scaleY: m.scaleY,
+    biasY: m.biasY,
+    threshold: MASK_THRESHOLD,
+  });
 }
 
 export function createPastedMaskBits(device: GPUDevice): PastedMaskBitsKernel {
-  const module = device.createShaderModule({ label: 'pastedMaskBits.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({ label: 'pastedMaskBits.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const uniform = createUniformBuffer(device, 'pastedMaskBits.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, PASTED_MASK_BITS).pipelines.main;
+  const uniform = createUniformBuffer(device, 'pastedMaskBits.params', PARAMS.size);
   let cached: { inputs: PastedMaskBitsInputs; bindGroup: GPUBindGroup } | undefined;
 
   function bindGroupFor(inputs: PastedMaskBitsInputs): GPUBindGroup {

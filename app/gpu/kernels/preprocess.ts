@@ -10,9 +10,13 @@ import shaderCode from '../../../shaders/preprocess.wgsl?raw';
 import type { InputTransform } from '../layout';
 import { resizeGeometry, type InputSpec } from '../../reference/preprocess';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 
-/** Params struct of preprocess.wgsl: see the offsets there. */
-const PARAMS_BYTES = 80;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const PREPROCESS = kernelSource({ name: 'preprocess', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 8;
 
 export interface PreprocessInputs {
@@ -33,13 +37,8 @@ export function tensorBytes(input: InputSpec): number {
 }
 
 export function createPreprocess(device: GPUDevice): PreprocessKernel {
-  const module = device.createShaderModule({ label: 'preprocess.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({
-    label: 'preprocess.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const params = createUniformBuffer(device, 'preprocess.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, PREPROCESS).pipelines.main;
+  const params = createUniformBuffer(device, 'preprocess.params', PARAMS.size);
   const bindGroups = new WeakMap<GPUTexture, Map<GPUBuffer, GPUBindGroup>>();
   const bindGroupFor = (source: GPUTexture, tensor: GPUBuffer): GPUBindGroup => {
     let byTensor = bindGroups.get(source);
@@ -63,20 +62,16 @@ export function createPreprocess(device: GPUDevice): PreprocessKernel {
   return {
     run(encoder, { source, tensor }, input, pass) {
       const geometry = resizeGeometry(source.width, source.height, input);
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      const u32 = new Uint32Array(data);
-      const f32 = new Float32Array(data);
-      u32[0] = input.width;
-      u32[1] = input.height;
-      u32[2] = geometry.resizedWidth;
-      u32[3] = geometry.resizedHeight;
-      u32[4] = geometry.padLeft;
-      u32[5] = geometry.padTop;
-      u32[6] = input.channels === 'bgr' ? 1 : 0;
-      f32[7] = input.scale;
-      f32.set(input.mean, 8);
-      f32.set(input.std, 12);
-      f32[16] = input.padValue ?? 114;
+      const data = packUniforms(PARAMS, {
+        outSize: [input.width, input.height],
+        resized: [geometry.resizedWidth, geometry.resizedHeight],
+        pad: [geometry.padLeft, geometry.padTop],
+        bgr: input.channels === 'bgr',
+        scale: input.scale,
+        mean: input.mean,
+        stdDev: input.std,
+        padValue: input.padValue ?? 114,
+      });
       // Written at queue time: one preprocess per encoder and kernel object (several panes
       // each own a kernel object, so their params never race).
       device.queue.writeBuffer(params, 0, data);

@@ -14,19 +14,22 @@ import shaderCodeRaw from '../../../shaders/roi_align.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES } from '../layout';
+import { kernelPipelines, kernelSource, type KernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import type { RoiLevelMapping } from '../../reference/roiAlign';
 import { linearDispatch } from './rpnDecode';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const ROI_ALIGN = kernelSource({ name: 'roiAlign', code: shaderCode, entryPoints: ['main'] });
+/** What roi_align.wgsl and roi_pool.wgsl both have. */
+export type RoiPoolerSource = KernelSource<'main'>;
 /**
- * Params struct of roi_align.wgsl / roi_pool.wgsl:
- *   0 numRois, 4 channels, 8 outSize, 12 numLevels, 16 roiOffset, 20 roiStride,
- *   24 countWord (u32), 28 samplingRatio (i32), 32 aligned (u32), 36 minLevel, 40 maxLevel
- *   (i32), 44 pad, 48 roiScaleX, 52 roiScaleY, 56 canonicalScale, 60 canonicalLevel (f32),
- *   64 levelSizes[4] vec4<u32> (height, width, 0, 0), 128 spatialScales vec4<f32>.
+ * Params struct of roi_align.wgsl / roi_pool.wgsl (shaders/common/roi_levels.wgsl), as the
+ * WGSL lays it out.
  */
-const PARAMS_BYTES = 144;
+const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
 /** Feature maps the shader binds (P2..P5). */
 export const ROI_MAX_LEVELS = 4;
@@ -97,26 +100,32 @@ export function roiFeaturesBytes(numRois: number, channels: number, outSize: num
 export function packRoiPoolerParams(p: RoiPoolerParams, rois: RoiSource): ArrayBuffer {
   const numLevels = p.levelSizes.length;
   if (numLevels < 1 || numLevels > ROI_MAX_LEVELS) throw new Error(`roi pooling: ${numLevels} feature maps (1..${ROI_MAX_LEVELS})`);
-  const data = new ArrayBuffer(PARAMS_BYTES);
-  const u32 = new Uint32Array(data);
-  const i32 = new Int32Array(data);
-  const f32 = new Float32Array(data);
-  u32.set([p.numRois, p.channels, p.outSize, numLevels, rois.offsetWords, rois.strideWords, rois.countWord]);
-  i32[7] = p.samplingRatio;
-  u32[8] = p.aligned ? 1 : 0;
-  i32[9] = p.minLevel;
-  i32[10] = p.maxLevel;
-  f32.set([rois.scaleX, rois.scaleY, p.canonicalScale, p.canonicalLevel], 12);
-  p.levelSizes.forEach(([h, w], l) => u32.set([h, w], 16 + 4 * l));
-  f32.set(p.spatialScales, 32);
-  return data;
+  return packUniforms(PARAMS, {
+    numRois: p.numRois,
+    channels: p.channels,
+    outSize: p.outSize,
+    numLevels,
+    roiOffset: rois.offsetWords,
+    roiStride: rois.strideWords,
+    countWord: rois.countWord,
+    samplingRatio: p.samplingRatio,
+    aligned: p.aligned,
+    minLevel: p.minLevel,
+    maxLevel: p.maxLevel,
+    roiScaleX: rois.scaleX,
+    roiScaleY: rois.scaleY,
+    canonicalScale: p.canonicalScale,
+    canonicalLevel: p.canonicalLevel,
+    levelSizes: p.levelSizes.map(([h, w]) => [h, w]),
+    spatialScales: p.spatialScales,
+  });
 }
 
-/** @param name 'roiAlign' | 'roiPool' (labels); @param code its WGSL. */
-export function createRoiPooler(device: GPUDevice, name: string, code: string): RoiPoolerKernel {
-  const module = device.createShaderModule({ label: `${name}.module`, code });
-  const pipeline = device.createComputePipeline({ label: `${name}.pipeline`, layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const uniform = createUniformBuffer(device, `${name}.params`, PARAMS_BYTES);
+/** @param source ROI_ALIGN | ROI_POOL (its name labels the GPU objects). */
+export function createRoiPooler(device: GPUDevice, source: RoiPoolerSource): RoiPoolerKernel {
+  const name = source.name;
+  const pipeline = kernelPipelines(device, source).pipelines.main;
+  const uniform = createUniformBuffer(device, `${name}.params`, PARAMS.size);
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
   return {
     run(encoder, inputs, params, pass) {
@@ -151,5 +160,5 @@ export function createRoiPooler(device: GPUDevice, name: string, code: string): 
 }
 
 export function createRoiAlign(device: GPUDevice): RoiPoolerKernel {
-  return createRoiPooler(device, 'roiAlign', shaderCode);
+  return createRoiPooler(device, ROI_ALIGN);
 }

@@ -5,12 +5,14 @@
  */
 import shaderCodeRaw from '../../../shaders/roi_pool.wgsl?raw';
 import { withIncludes } from '../shaderSource';
-import { createRoiAlign, createRoiPooler, type RoiPoolerKernel } from './roiAlign';
+import { kernelSource } from '../kernelCache';
+import { createRoiAlign, createRoiPooler, type RoiPoolerKernel, type RoiPoolerSource } from './roiAlign';
 
-const shaderCode = withIncludes(shaderCodeRaw);
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const ROI_POOL: RoiPoolerSource = kernelSource({ name: 'roiPool', code: withIncludes(shaderCodeRaw), entryPoints: ['main'] });
 
 export function createRoiPool(device: GPUDevice): RoiPoolerKernel {
-  return createRoiPooler(device, 'roiPool', shaderCode);
+  return createRoiPooler(device, ROI_POOL);
 }
 
 /** The pooler a TwoStageConfig asks for. */

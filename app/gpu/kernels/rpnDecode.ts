@@ -8,12 +8,14 @@
  */
 import shaderCode from '../../../shaders/rpn_decode.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout, vec4Chunks } from '../uniforms';
 import { BBOX_XFORM_CLIP, levelOffsets, RPN_MIN_SIZE, type RpnGeometry } from '../../reference/rpnDecode';
 
-/** Params struct of rpn_decode.wgsl: 0 numLevels, 4 numRatios, 8 numAnchors, 12 pad (u32);
- * 16 inputWidth, 20 inputHeight, 24 clip, 28 minSize (f32); 32 levels[8] vec4<u32>
- * (height, width, first anchor, stride); 160 sizes[2] vec4<f32>; 192 ratios[2] vec4<f32>. */
-const PARAMS_BYTES = 224;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const RPN_DECODE = kernelSource({ name: 'rpnDecode', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of rpn_decode.wgsl, as the WGSL lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 /** Capacity of the params arrays (MAX levels / ratios). */
 export const RPN_MAX_LEVELS = 8;
 export const RPN_MAX_RATIOS = 8;
@@ -55,23 +57,23 @@ export function packRpnDecodeParams(params: RpnDecodeParams): ArrayBuffer {
   if (g.levels.length > RPN_MAX_LEVELS || g.levels.length === 0) throw new Error(`rpnDecode: ${g.levels.length} levels (1..${RPN_MAX_LEVELS})`);
   if (g.ratios.length > RPN_MAX_RATIOS || g.ratios.length === 0) throw new Error(`rpnDecode: ${g.ratios.length} ratios (1..${RPN_MAX_RATIOS})`);
   const { offsets, total } = levelOffsets(g);
-  const data = new ArrayBuffer(PARAMS_BYTES);
-  const u32 = new Uint32Array(data);
-  const f32 = new Float32Array(data);
-  u32.set([g.levels.length, g.ratios.length, total, 0]);
-  f32.set([input.width, input.height, BBOX_XFORM_CLIP, RPN_MIN_SIZE], 4);
-  g.levels.forEach((l, i) => {
-    u32.set([l.height, l.width, offsets[i]!, l.stride], 8 + 4 * i);
-    f32[40 + i] = l.size;
+  return packUniforms(PARAMS, {
+    numLevels: g.levels.length,
+    numRatios: g.ratios.length,
+    numAnchors: total,
+    inputWidth: input.width,
+    inputHeight: input.height,
+    clip: BBOX_XFORM_CLIP,
+    minSize: RPN_MIN_SIZE,
+    levels: g.levels.map((l, i) => [l.height, l.width, offsets[i]!, l.stride]),
+    sizes: vec4Chunks(g.levels.map((l) => l.size)),
+    ratios: vec4Chunks(g.ratios),
   });
-  f32.set(g.ratios, 48);
-  return data;
 }
 
 export function createRpnDecode(device: GPUDevice): RpnDecodeKernel {
-  const module = device.createShaderModule({ label: 'rpnDecode.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({ label: 'rpnDecode.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const uniform = createUniformBuffer(device, 'rpnDecode.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, RPN_DECODE).pipelines.main;
+  const uniform = createUniformBuffer(device, 'rpnDecode.params', PARAMS.size);
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
   return {
     run(encoder, inputs, params, pass) {

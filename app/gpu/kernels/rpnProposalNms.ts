@@ -12,12 +12,14 @@
 import shaderCodeRaw from '../../../shaders/rpn_proposal_nms.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import { MAX_TOP_N } from './rpnTopN';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
-/** Params struct of rpn_proposal_nms.wgsl: 0 numLevels, 4 topN, 8 numRois (u32), 12 nmsIou (f32). */
-const PARAMS_BYTES = 16;
+/** Params struct of rpn_proposal_nms.wgsl, as the WGSL lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 /** u32 words of one suppression-matrix row (MASK_WORDS in the WGSL). */
 const MASK_WORDS = MAX_TOP_N / 32;
 const WORKGROUP = 64;
@@ -65,13 +67,13 @@ const ENTRY_BINDINGS = {
 } as const;
 type Entry = keyof typeof ENTRY_BINDINGS;
 
+/** The kernel's pipelines (app/gpu/kernelCache.ts): 'auto' layouts, one per entry point. */
+export const RPN_PROPOSAL_NMS = kernelSource<Entry>({ name: 'rpnProposalNms', code: shaderCode, entryPoints: ['suppression', 'walk', 'merge'] });
+
 export function createRpnProposalNms(device: GPUDevice): RpnProposalNmsKernel {
-  const module = device.createShaderModule({ label: 'rpnProposalNms.module', code: shaderCode });
-  const entries = Object.keys(ENTRY_BINDINGS) as Entry[];
-  const pipelines = Object.fromEntries(
-    entries.map((e) => [e, device.createComputePipeline({ label: `rpnProposalNms.${e}`, layout: 'auto', compute: { module, entryPoint: e } })]),
-  ) as Record<Entry, GPUComputePipeline>;
-  const uniform = createUniformBuffer(device, 'rpnProposalNms.params', PARAMS_BYTES);
+  const entries = RPN_PROPOSAL_NMS.entryPoints;
+  const { pipelines } = kernelPipelines(device, RPN_PROPOSAL_NMS);
+  const uniform = createUniformBuffer(device, 'rpnProposalNms.params', PARAMS.size);
   let scratch: { masks: GPUBuffer; kept: GPUBuffer; keptCounts: GPUBuffer; levels: number; topN: number } | undefined;
   let cached: { key: GPUBuffer[]; groups: Record<Entry, GPUBindGroup> } | undefined;
 
@@ -98,10 +100,7 @@ export function createRpnProposalNms(device: GPUDevice): RpnProposalNmsKernel {
       const { numLevels, topN, numRois } = params;
       if (topN > MAX_TOP_N) throw new Error(`rpnProposalNms: topN ${topN} exceeds ${MAX_TOP_N}`);
       if (numLevels === 0 || numRois === 0) return;
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      new Uint32Array(data, 0, 3).set([numLevels, topN, numRois]);
-      new Float32Array(data, 12, 1)[0] = params.nmsIou;
-      device.queue.writeBuffer(uniform, 0, data);
+      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numLevels, topN, numRois, nmsIou: params.nmsIou }));
       const s = scratchFor(numLevels, topN);
       const buffers: GPUBuffer[] = [
         uniform, inputs.proposals, inputs.valid, inputs.objectness, inputs.topIndices, inputs.topCounts,

@@ -36,11 +36,12 @@
 import type { TwoStageConfig } from '../../types';
 import { createStorageBuffer } from '../buffers';
 import { levelOffsets, rpnGeometry, type RpnGeometry, type RpnLevel } from '../../reference/rpnDecode';
-import { createRpnDecode } from './rpnDecode';
-import { createRpnTopN, rpnTopNBytes } from './rpnTopN';
-import { createRpnProposalNms, rpnRoiBytes } from './rpnProposalNms';
-import { pixelRoiSource, roiFeaturesBytes, type RoiPoolerKernel, type RoiPoolerParams, type RoiSource } from './roiAlign';
-import { createRoiPoolerFor } from './roiPool';
+import type { KernelSource } from '../kernelCache';
+import { createRpnDecode, RPN_DECODE } from './rpnDecode';
+import { createRpnTopN, RPN_TOP_N, rpnTopNBytes } from './rpnTopN';
+import { createRpnProposalNms, RPN_PROPOSAL_NMS, rpnRoiBytes } from './rpnProposalNms';
+import { pixelRoiSource, ROI_ALIGN, roiFeaturesBytes, type RoiPoolerKernel, type RoiPoolerParams, type RoiSource } from './roiAlign';
+import { createRoiPoolerFor, ROI_POOL } from './roiPool';
 
 export type { RoiSource } from './roiAlign';
 export { recordsRoiSource, pixelRoiSource } from './roiAlign';
@@ -97,6 +98,11 @@ export type RpnStageConfig = Pick<
  * @param levelSizes [H_l, W_l] of P2..P6 (the backbone's real map sizes); default
  *   ceil(input / stride)
  */
+/** The kernels `createRpnStage` makes (what a warm-up compiles, app/gpu/kernelCache.ts). */
+export function rpnStageKernels(config: Pick<RpnStageConfig, 'pooler'>): KernelSource[] {
+  return [RPN_DECODE, RPN_TOP_N, RPN_PROPOSAL_NMS, config.pooler === 'pool' ? ROI_POOL : ROI_ALIGN];
+}
+
 export function createRpnStage(
   device: GPUDevice,
   config: RpnStageConfig,

@@ -12,13 +12,16 @@
 import shaderCodeRaw from '../../../shaders/rpn_top_n.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import { RPN_MAX_LEVELS } from './rpnDecode';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
-/** Params struct of rpn_top_n.wgsl: 0 numLevels, 4 topN, 8 numAnchors, 12 indexBits (u32);
- * 16 levels[8] vec4<u32> (first anchor, anchor count, 0, 0). */
-const PARAMS_BYTES = 144;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const RPN_TOP_N = kernelSource({ name: 'rpnTopN', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of rpn_top_n.wgsl, as the WGSL lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 
 /** In-workgroup sort capacity of the kernel (SORT_CAPACITY in the WGSL). */
 export const MAX_TOP_N = 1024;
@@ -51,9 +54,8 @@ export function rpnTopNBytes(numLevels: number, topN: number): { rows: number; c
 }
 
 export function createRpnTopN(device: GPUDevice): RpnTopNKernel {
-  const module = device.createShaderModule({ label: 'rpnTopN.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({ label: 'rpnTopN.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const uniform = createUniformBuffer(device, 'rpnTopN.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, RPN_TOP_N).pipelines.main;
+  const uniform = createUniformBuffer(device, 'rpnTopN.params', PARAMS.size);
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
   return {
     run(encoder, inputs, params, pass) {
@@ -63,10 +65,8 @@ export function createRpnTopN(device: GPUDevice): RpnTopNKernel {
       if (numLevels === 0) return;
       const numAnchors = params.offsets[numLevels - 1]! + params.counts[numLevels - 1]!;
       const indexBits = Math.max(1, Math.ceil(Math.log2(Math.max(1, numAnchors))));
-      const data = new Uint32Array(PARAMS_BYTES / 4);
-      data.set([numLevels, params.topN, numAnchors, indexBits]);
-      params.offsets.forEach((first, l) => data.set([first, params.counts[l]!], 4 + 4 * l));
-      device.queue.writeBuffer(uniform, 0, data);
+      const levels = params.offsets.map((first, l) => [first, params.counts[l]!]);
+      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numLevels, topN: params.topN, numAnchors, indexBits, levels }));
       const key = [inputs.objectness, inputs.topIndices, inputs.topScores, inputs.topCounts];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {
         cached = {

@@ -8,9 +8,13 @@
  */
 import shaderCode from '../../../shaders/yolact_decode.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 
-/** Params struct of yolact_decode.wgsl: 0 numPriors, 4 numClasses, 8 confThreshold f32, 12 pad. */
-const PARAMS_BYTES = 16;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const YOLACT_DECODE = kernelSource({ name: 'yolactDecode', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of yolact_decode.wgsl, as the WGSL lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
 
 /** Words before the candidate indices in the candidates buffer (word 0 = count). */
@@ -53,21 +57,14 @@ export interface YolactDecodeKernel {
 }
 
 export function createYolactDecode(device: GPUDevice): YolactDecodeKernel {
-  const module = device.createShaderModule({ label: 'yolactDecode.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({
-    label: 'yolactDecode.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const uniform = createUniformBuffer(device, 'yolactDecode.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, YOLACT_DECODE).pipelines.main;
+  const uniform = createUniformBuffer(device, 'yolactDecode.params', PARAMS.size);
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
 
   return {
     run(encoder, inputs, params, pass) {
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      new Uint32Array(data, 0, 2).set([params.numPriors, params.numClasses]);
-      new Float32Array(data, 8, 1)[0] = params.confThreshold;
-      device.queue.writeBuffer(uniform, 0, data);
+      const { numPriors, numClasses, confThreshold } = params;
+      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numPriors, numClasses, confThreshold }));
 
       const key = [inputs.loc, inputs.conf, inputs.priors, inputs.boxes, inputs.candidates];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {

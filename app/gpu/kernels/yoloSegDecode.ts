@@ -9,13 +9,16 @@
  */
 import shaderCode from '../../../shaders/yolo_seg_decode.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 import { CANDIDATES_HEADER_WORDS } from './yolactDecode';
 
 export { boxesBytes, candidatesBytes, CANDIDATES_HEADER_WORDS } from './yolactDecode';
 
-/** Params struct of yolo_seg_decode.wgsl: 0 numAnchors, 4 numClasses, 8 confThreshold f32,
- * 12 inputWidth f32, 16 inputHeight f32, 20–28 pad. */
-const PARAMS_BYTES = 32;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const YOLO_SEG_DECODE = kernelSource({ name: 'yoloSegDecode', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
 
 /** Bytes of the bestConf buffer: [N, C + 1] f32. */
@@ -49,21 +52,14 @@ export interface YoloSegDecodeKernel {
 }
 
 export function createYoloSegDecode(device: GPUDevice): YoloSegDecodeKernel {
-  const module = device.createShaderModule({ label: 'yoloSegDecode.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({
-    label: 'yoloSegDecode.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const uniform = createUniformBuffer(device, 'yoloSegDecode.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, YOLO_SEG_DECODE).pipelines.main;
+  const uniform = createUniformBuffer(device, 'yoloSegDecode.params', PARAMS.size);
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
 
   return {
     run(encoder, inputs, params, pass) {
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      new Uint32Array(data, 0, 2).set([params.numAnchors, params.numClasses]);
-      new Float32Array(data, 8, 3).set([params.confThreshold, params.inputWidth, params.inputHeight]);
-      device.queue.writeBuffer(uniform, 0, data);
+      const { numAnchors, numClasses, confThreshold, inputWidth, inputHeight } = params;
+      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numAnchors, numClasses, confThreshold, inputWidth, inputHeight }));
 
       const key = [inputs.output0, inputs.boxes, inputs.bestConf, inputs.candidates];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {

@@ -9,12 +9,15 @@
 import shaderCodeRaw from '../../../shaders/yolo_seg_end_to_end.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 
 const shaderCode = withIncludes(shaderCodeRaw);
 
-/** Params: 0 numRows, 4 rowStride, 8 numClasses, 12 maxDetections (u32), 16 confThreshold,
- * 20 scoreThreshold, 24 inputWidth, 28 inputHeight (f32). */
-const PARAMS_BYTES = 32;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const YOLO_SEG_END_TO_END = kernelSource({ name: 'yoloSegEndToEnd', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 
 export interface YoloSegEndToEndInputs {
   /** [1, R, 6 + K] f32. */
@@ -40,21 +43,19 @@ export interface YoloSegEndToEndKernel {
 }
 
 export function createYoloSegEndToEnd(device: GPUDevice): YoloSegEndToEndKernel {
-  const module = device.createShaderModule({ label: 'yoloSegEndToEnd.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({
-    label: 'yoloSegEndToEnd.pipeline',
-    layout: 'auto',
-    compute: { module, entryPoint: 'main' },
-  });
-  const uniform = createUniformBuffer(device, 'yoloSegEndToEnd.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, YOLO_SEG_END_TO_END).pipelines.main;
+  const uniform = createUniformBuffer(device, 'yoloSegEndToEnd.params', PARAMS.size);
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
 
   return {
     run(encoder, inputs, params, pass) {
-      const data = new ArrayBuffer(PARAMS_BYTES);
-      new Uint32Array(data, 0, 4).set([params.numRows, 6 + params.numPrototypes, params.numClasses, params.maxDetections]);
-      new Float32Array(data, 16, 4).set([params.confThreshold, params.scoreThreshold, params.inputWidth, params.inputHeight]);
-      device.queue.writeBuffer(uniform, 0, data);
+      const { numRows, numClasses, maxDetections, confThreshold, scoreThreshold, inputWidth, inputHeight } = params;
+      const rowStride = 6 + params.numPrototypes;
+      device.queue.writeBuffer(
+        uniform,
+        0,
+        packUniforms(PARAMS, { numRows, rowStride, numClasses, maxDetections, confThreshold, scoreThreshold, inputWidth, inputHeight }),
+      );
       const key = [inputs.detections, inputs.records];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {
         cached = {

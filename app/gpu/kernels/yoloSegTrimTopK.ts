@@ -7,9 +7,13 @@
  */
 import shaderCode from '../../../shaders/yolo_seg_trim_top_k.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
 
-/** Params: 0 numClasses, 4 topK, 8/12 pad (u32). */
-const PARAMS_BYTES = 16;
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const YOLO_SEG_TRIM_TOP_K = kernelSource({ name: 'yoloSegTrimTopK', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of the WGSL, as it lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
 
 export interface YoloSegTrimTopKInputs {
@@ -25,14 +29,13 @@ export interface YoloSegTrimTopKKernel {
 }
 
 export function createYoloSegTrimTopK(device: GPUDevice): YoloSegTrimTopKKernel {
-  const module = device.createShaderModule({ label: 'yoloSegTrimTopK.module', code: shaderCode });
-  const pipeline = device.createComputePipeline({ label: 'yoloSegTrimTopK.pipeline', layout: 'auto', compute: { module, entryPoint: 'main' } });
-  const uniform = createUniformBuffer(device, 'yoloSegTrimTopK.params', PARAMS_BYTES);
+  const pipeline = kernelPipelines(device, YOLO_SEG_TRIM_TOP_K).pipelines.main;
+  const uniform = createUniformBuffer(device, 'yoloSegTrimTopK.params', PARAMS.size);
   let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
   return {
     run(encoder, inputs, params, pass) {
       if (params.numClasses === 0) return;
-      device.queue.writeBuffer(uniform, 0, new Uint32Array([params.numClasses, params.topK, 0, 0]));
+      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numClasses: params.numClasses, topK: params.topK }));
       const key = [inputs.topScores, inputs.topCounts];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {
         cached = {

@@ -128,6 +128,13 @@ export interface FamilyGpuOptions {
 export interface FamilyProgram<G extends FamilyGpu = FamilyGpu, C extends FamilyCpu = FamilyCpu> {
   steps: readonly Step<G, C>[];
   createGpu(device: GPUDevice, mask: { width: number; height: number }, options: FamilyGpuOptions): G;
+  /**
+   * Compiles, asynchronously, every pipeline `createGpu` (and the runner's preprocess) will
+   * use, into the device's kernel cache (app/gpu/kernelCache.ts): the runner awaits it before
+   * its first GPU side, so a model switch does not block the page and `createGpu` finds
+   * its pipelines compiled.
+   */
+  warmGpu?(device: GPUDevice): Promise<void>;
   createCpu(): C;
 }
 
