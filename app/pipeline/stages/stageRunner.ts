@@ -50,6 +50,8 @@ export async function createRunner(path: ExecutionPath, manifest: ModelManifest,
   try {
     // One after the other: the session caches create one at a time anyway.
     for (const step of onnxSteps(program)) parts.push(path === 'webgpu' ? await gpuPart(step, device) : await workerPart(step));
+    // The family's pipelines, compiled asynchronously before its GPU side is made (app/gpu/kernelCache.ts).
+    await program.warmGpu?.(device);
     return new StageRunner(path, manifest, program, parts, device, ctx);
   } catch (err) {
     // A part that fails to load gives back the parts already loaded.
