@@ -34,7 +34,8 @@
 // Dispatch, in one pass: compact (max(1, ceil(M / WORKGROUP)), 1, 1), then selectClass
 // indirectly from classLists (x active classes) of WORKGROUP invocations.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/classTopK.ts (byte offsets).
+// Params: app/gpu/kernels/classTopK.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numPriors: u32,     //  0: N
   numClasses: u32,    //  4: C foreground classes

@@ -16,7 +16,7 @@
 // was only on par at 100 instances.
 //
 // Bindings (group 0):
-//   0 params         uniform  Params (mirrored in app/gpu/kernels/composeOverlay.ts)
+//   0 params         uniform  Params (written by field name in app/gpu/kernels/composeOverlay.ts)
 //   1 records        storage  read  DetectionRecords (mirrors app/gpu/layout.ts)
 //   2 maskBits       storage  read  u32 [maxDetections, maskHeight, wordsPerRow]
 //   3 classColours   storage  read  u32 [numColours], r | g << 8 | b << 16

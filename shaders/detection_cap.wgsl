@@ -16,7 +16,8 @@
 //   7 scratch: keptPrefix [C, topK + 1] then keptAbove [C] (u32), 8 params.
 // Eight storage buffers: WebGPU's default per-stage limit.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/detectionCap.ts (byte offsets).
+// Params: app/gpu/kernels/detectionCap.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numClasses: u32,      //  0
   topK: u32,            //  4: row stride of the per-class arrays

@@ -15,7 +15,7 @@
 // negative or huge id, i.e. no class) or int32.
 //
 // Bindings (group 0):
-//   0 params        uniform  Params (mirrored in app/gpu/kernels/exportedRecords.ts)
+//   0 params        uniform  Params (written by field name in app/gpu/kernels/exportedRecords.ts)
 //   1 boxes         storage  read  f32 [N, 4]
 //   2 labels        storage  read  u32 words (f32 bits, int64 pairs, or int32)
 //   3 scores        storage  read  f32 [N]

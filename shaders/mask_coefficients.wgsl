@@ -9,7 +9,7 @@
 // so the chain can be re-run on the same records buffer.
 //
 // Bindings (group 0):
-//   0 params       uniform  Params (below; mirrored in app/gpu/kernels/maskCoefficients.ts)
+//   0 params       uniform  Params (below; written by field name in app/gpu/kernels/maskCoefficients.ts)
 //   1 records      storage  read_write  DetectionRecords (mirrors app/gpu/layout.ts)
 //   2 coefficients storage  read  f32, element (i, k) at offset + i·indexStride + k·kStride
 //   3 protos       storage  read  f32 [H, W, K] (layout 0, NHWC) or [K, H, W] (layout 1, NCHW)

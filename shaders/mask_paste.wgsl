@@ -20,7 +20,7 @@
 // the record's pasted box are zero without sampling.
 //
 // Bindings (group 0), as mask_upsample.wgsl:
-//   0 params      uniform  Params (mirrored in app/gpu/kernels/maskPaste.ts)
+//   0 params      uniform  Params (written by field name in app/gpu/kernels/maskPaste.ts)
 //   1 records     storage  read_write  DetectionRecords (mirrors app/gpu/layout.ts)
 //   2 maskLogits  storage  read  f32 [maxDetections, numClasses + 1, maskSize, maskSize]
 //   3 maskBits    storage  read_write  u32 [maxDetections, maskHeight, wordsPerRow]

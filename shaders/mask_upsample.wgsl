@@ -14,7 +14,7 @@
 // mask is zero there), which skips most of the image for small instances.
 //
 // Bindings (group 0):
-//   0 params      uniform  Params (mirrored in app/gpu/kernels/maskUpsample.ts)
+//   0 params      uniform  Params (written by field name in app/gpu/kernels/maskUpsample.ts)
 //   1 records     storage  read_write  DetectionRecords (mirrors app/gpu/layout.ts)
 //   2 protoMasks  storage  read  f32 [maxDetections, protoHeight, protoWidth]
 //   3 maskBits    storage  read_write  u32 [maxDetections, maskHeight, wordsPerRow]

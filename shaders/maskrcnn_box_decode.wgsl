@@ -24,7 +24,8 @@
 //   decode uses 0–5, selectClass 3 and 5–9: each pipeline stays within 8 storage buffers.
 // Dispatch, in one pass: decode (ceil(R / 64), 1, 1), then selectClass (K, 1, 1).
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/maskRcnnBoxDecode.ts (byte offsets).
+// Params: app/gpu/kernels/maskRcnnBoxDecode.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numRois: u32,         //  0: R
   numClasses: u32,      //  4: K foreground classes (logit row stride K + 1)

@@ -17,7 +17,7 @@
 // app/reference/pastedMaskBits.ts.
 //
 // Bindings (group 0):
-//   0 params    uniform  Params (mirrored in app/gpu/kernels/pastedMaskBits.ts)
+//   0 params    uniform  Params (written by field name in app/gpu/kernels/pastedMaskBits.ts)
 //   1 records   storage  read_write  DetectionRecords (maskArea accumulated; reset to 0 by
 //               exported_records.wgsl)
 //   2 masks     storage  read  f32 [N, 1, srcH, srcW]

@@ -8,7 +8,8 @@
 // Bindings: 0 source texture, 1 tensor (storage, [3·H·W] f32), 2 params (uniform).
 // Dispatch: (ceil(W / 8), ceil(H / 8), 1), one invocation per output pixel.
 
-// Mirrors PARAMS_BYTES / writeParams in app/gpu/kernels/preprocess.ts (byte offsets).
+// Params: app/gpu/kernels/preprocess.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   outSize: vec2<u32>,   //  0: model input W, H
   resized: vec2<u32>,   //  8: size of the resized image inside the input

@@ -15,7 +15,8 @@
 // Dispatch: ceil(A_total / 64) workgroups folded into (x ≤ 65535, y); the linear index is
 //   (wid.y · num_workgroups.x + wid.x) · 64 + local index.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/rpnDecode.ts (byte offsets in the comments).
+// Params: app/gpu/kernels/rpnDecode.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numLevels: u32,                     //   0
   numRatios: u32,                     //   4: A anchors per location

@@ -25,7 +25,8 @@
 //   [4] u32. Each entry point uses at most 8 storage buffers (WebGPU's default limit), so
 //   each has its own bind group.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/rpnProposalNms.ts (byte offsets).
+// Params: app/gpu/kernels/rpnProposalNms.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numLevels: u32,    //  0
   topN: u32,         //  4: row stride of the per-level arrays

@@ -13,7 +13,8 @@
 //   4 topCounts [L] u32.
 // Dispatch: (L, 1, 1) workgroups of WORKGROUP invocations, one per level.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/rpnTopN.ts (byte offsets).
+// Params: app/gpu/kernels/rpnTopN.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numLevels: u32,                //   0
   topN: u32,                     //   4: k requested (≤ SORT_CAPACITY); row stride of the outputs

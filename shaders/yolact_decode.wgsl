@@ -11,7 +11,8 @@
 //     words 1–3 unused, then the candidate prior indices; 5 params (uniform).
 // Dispatch: (ceil(N / 64), 1, 1), one invocation per prior.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/yolactDecode.ts (byte offsets).
+// Params: app/gpu/kernels/yolactDecode.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numPriors: u32,       // 0: N
   numClasses: u32,      // 4: C, foreground classes (conf row stride is C + 1)

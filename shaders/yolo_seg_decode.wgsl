@@ -18,7 +18,8 @@
 //   4 params (uniform).
 // Dispatch: (ceil(N / 64), 1, 1), one invocation per anchor.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/yoloSegDecode.ts (byte offsets).
+// Params: app/gpu/kernels/yoloSegDecode.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numAnchors: u32,      //  0: N
   numClasses: u32,      //  4: C

@@ -9,7 +9,8 @@
 // Bindings: 0 detections [R, 6 + K] (read), 1 records (write), 2 params (uniform).
 // Dispatch: (1, 1, 1), one workgroup of 64; rows strided over the invocations.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/yoloSegEndToEnd.ts (byte offsets).
+// Params: app/gpu/kernels/yoloSegEndToEnd.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numRows: u32,         //  0: R
   rowStride: u32,       //  4: 6 + K floats

@@ -6,7 +6,8 @@
 // Bindings: 0 topScores [C, topK] (read), 1 topCounts [C] (read_write), 2 params (uniform).
 // Dispatch: (ceil(C / 64), 1, 1), one invocation per class (a binary search).
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/yoloSegTrimTopK.ts (byte offsets).
+// Params: app/gpu/kernels/yoloSegTrimTopK.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numClasses: u32,  // 0
   topK: u32,        // 4: row stride of topScores

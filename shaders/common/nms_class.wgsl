@@ -11,7 +11,8 @@
 //   1 topIndices [C, topK] u32, 2 topCounts [C] u32, 3 keep [C, topK] u32 (1 kept,
 //   0 suppressed), 4 params, 6 classLists (listed only; layout in class_topk.wgsl).
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/fastNms.ts (byte offsets).
+// Params: app/gpu/kernels/fastNms.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numClasses: u32,   // 0
   topK: u32,         // 4: row stride of topIndices / keep

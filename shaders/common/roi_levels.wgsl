@@ -16,7 +16,8 @@
 // Dispatch: one invocation per output value, R·C·out² of them in workgroups of 64 folded
 //   into (x ≤ 65535, y): linear index (wid.y · num_workgroups.x + wid.x) · 64 + local index.
 
-// Mirrors PARAMS_BYTES in app/gpu/kernels/roiAlign.ts (byte offsets).
+// Params: app/gpu/kernels/roiAlign.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
+// the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
 struct Params {
   numRois: u32,                      //   0: R, rows of the output
   channels: u32,                     //   4: C
