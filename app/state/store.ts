@@ -34,6 +34,11 @@ export interface EnvSlice {
    * canvas, no read-back) or 'readback' (read back every frame, a Konva bitmap).
    */
   overlayMode: 'canvas' | 'readback';
+  /**
+   * Threads ORT's wasm EP got in the CPU worker (app/pipeline/cpu/client.ts): several only
+   * when the page is cross-origin isolated; null until the worker has started.
+   */
+  cpuThreads: number | null;
 }
 
 /** A dropped model saved in IndexedDB (app/models/userModels.ts), as the UI lists it. */
@@ -198,6 +203,7 @@ export const useStore = create<State>()(() => ({
   envReady: false,
   defaultPath: 'wasm',
   overlayMode: 'canvas',
+  cpuThreads: null,
 
   modelsVersion: 0,
   savedModels: [],
@@ -343,6 +349,7 @@ export function snapshot() {
     adapterName: s.adapterName,
     defaultPath: s.defaultPath,
     overlayMode: s.overlayMode,
+    cpuThreads: s.cpuThreads,
     savedModels: s.savedModels.map((m) => ({ ...m })),
     classNamesRequest: s.classNamesRequest ? { ...s.classNamesRequest } : null,
     source: {

@@ -55,6 +55,7 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
   // Re-render the model picker (and class names) when models are added, renamed or deleted.
   useStore((s) => s.modelsVersion);
   const webgpu = useStore((s) => s.webgpu);
+  const cpuThreads = useStore((s) => s.cpuThreads);
   // The live region's text (on the webcam, the status only: it does not change per frame).
   const announcement = useStore((s) => {
     const p = s.panes.find((q) => q.key === paneKey);
@@ -131,6 +132,15 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
         {pane.pathNote && (
           <span className="path-note" title={pane.pathNote}>
             {pane.pathNote}
+          </span>
+        )}
+        {pane.activePath && pane.activePath !== 'webgpu' && cpuThreads !== null && (
+          <span
+            className="path-note"
+            data-testid="cpu-threads"
+            title="ORT's wasm EP runs in a Web Worker, off the page's main thread; it gets several threads only when the page is cross-origin isolated"
+          >
+            CPU worker: {cpuThreads} thread{cpuThreads === 1 ? '' : 's'}
           </span>
         )}
       </div>

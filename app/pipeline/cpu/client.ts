@@ -7,6 +7,7 @@
  * saved one) gets a new key, so its old session closes with its last holder.
  */
 import type { ModelManifest } from '../../types';
+import { useStore } from '../../state/store';
 import { ModelLoadError } from '../runner';
 import { checkPartNames, dropModelBytes, loadModelBytes, onForgetModel } from '../sessions';
 import type { WorkerAnswer, WorkerRequest } from './protocol';
@@ -46,9 +47,16 @@ export class CpuWorker {
 
 let shared: CpuWorker | null = null;
 
-/** The page's CPU worker, started on first use (again after a crash). */
+/** The page's CPU worker, started on first use (again after a crash); its ORT thread count goes to the store (the panes say it). */
 export function cpuWorker(): CpuWorker {
-  shared ??= new CpuWorker(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'segarena-cpu' }));
+  if (!shared) {
+    const started = new CpuWorker(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'segarena-cpu' }));
+    shared = started;
+    started.request<number>({ kind: 'threads' }).then(
+      (threads) => useStore.setState({ cpuThreads: threads }),
+      () => undefined,
+    );
+  }
   return shared;
 }
 
@@ -119,8 +127,3 @@ export async function acquireWorkerSession(part: ModelManifest): Promise<WorkerS
 onForgetModel((id) => {
   for (const [partId, entry] of [...entries]) if (partId === id || partId.startsWith(`${id}#`)) entries.delete(partId);
 });
-
-/** How many threads ORT's wasm EP has in the worker (several only when the page is cross-origin isolated). */
-export function workerThreads(): Promise<number> {
-  return cpuWorker().request<number>({ kind: 'threads' });
-}
