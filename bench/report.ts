@@ -124,11 +124,12 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
 
   // 1. Pipeline stages
   L.push('', '## 1. Where the time goes: the app\'s runners, per model, path and frame', '');
-  L.push('The app\'s own `PaneRunner`s (`app/pipeline/runners`), fed a fresh `Frame` each repetition, settings = the manifest defaults (Fast NMS). Stage figures are `FrameResult.timings` as the app shows them, plus `draw` (frame + overlay + boxes into a 2D canvas, timed on the CPU) and `busy` (main-thread busy time, `app/bench/busy.ts`). `total` = the runner\'s total + draw. Source `gpu` = decode/nms/masks from timestamp queries.', '');
-  L.push(`| model | path | frame | inst. | src | ${STAGES.join(' | ')} | read back |`);
-  L.push(`|${'---|'.repeat(5 + STAGES.length + 1)}`);
+  L.push('The app\'s own runners (`createRunner`, `app/pipeline/stages/`; the \'wasm\' path in the CPU worker, `app/pipeline/cpu/`), fed a fresh `Frame` each repetition, settings = the manifest defaults (Fast NMS). Stage figures are `FrameResult.timings` as the app shows them, plus `draw` (frame + overlay + boxes into a 2D canvas, timed on the CPU) and `busy` (main-thread busy time, `app/bench/busy.ts`). `total` = the runner\'s total + draw. Source `gpu` = decode/nms/masks from timestamp queries. **compiles**: compute pipelines compiled (`app/gpu/kernelCache.ts`) when the runner was made (a model switch; shown on its first frame) + during the frame\'s runs (a new image size: 0 expected).', '');
+  L.push(`| model | path | frame | inst. | src | ${STAGES.join(' | ')} | read back | compiles |`);
+  L.push(`|${'---|'.repeat(5 + STAGES.length + 2)}`);
   for (const p of r.pipeline) {
-    L.push(`| ${p.model} | ${p.path} | ${p.frame} (${p.size.join('x')}) | ${p.instances} | ${p.timingSource} | ${STAGES.map((s) => ms(p.stages[s])).join(' | ')} | ${bytes(p.bytesReadBack)} |`);
+    const compiles = p.compiles ? `${p.compiles.onCreate ?? '–'} + ${p.compiles.onFrame}` : '–';
+    L.push(`| ${p.model} | ${p.path} | ${p.frame} (${p.size.join('x')}) | ${p.instances} | ${p.timingSource} | ${STAGES.map((s) => ms(p.stages[s])).join(' | ')} | ${bytes(p.bytesReadBack)} | ${compiles} |`);
   }
 
   // 2. Paths on real outputs

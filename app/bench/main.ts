@@ -25,6 +25,7 @@ import { manifestFromOnnx } from '../families/detect';
 import { syntheticYoloSegManifest } from '../families/yoloSeg/synthetic';
 import { confThresholdOf as yoloSegConfThreshold, yoloSegLayout } from '../families/yoloSeg/manifest';
 import { acquireGpuDevice, type GpuContext } from '../gpu/device';
+import { kernelCacheStats } from '../gpu/kernelCache';
 import { listModels } from '../models/registry';
 import { Frame } from '../pipeline/frame';
 import { createRunner } from '../pipeline/stages/stageRunner';
@@ -184,6 +185,12 @@ export interface PipelineRow {
   bytesReadBack: number;
   /** Summaries of upload, preprocess, inference, decode, nms, masks, readback, draw, total, busy. */
   stages: Record<string, Summary>;
+  /**
+   * Compute pipelines compiled (app/gpu/kernelCache.ts) when the runner was made (a model
+   * switch: counted on the frame's first row of the runner only) and during this frame's runs
+   * (a new image size: 0 when the kernel cache holds).
+   */
+  compiles: { onCreate: number | null; onFrame: number };
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -196,16 +203,19 @@ async function pipeline(cfg: BenchCommon & { paths: ExecutionPath[] }): Promise<
   for (const manifest of await models(cfg.models)) {
     for (const path of cfg.paths) {
       let runner: PaneRunner;
+      const compiledBefore = kernelCacheStats(device).pipelines;
+      let onCreate: number | null;
       try {
         // The app's own factory: single-stage families and the two-stage Mask R-CNN alike.
         runner = await createRunner(path, manifest, { device: path === 'wasm' ? null : device, paneKey: BENCH_PANE_KEY, overlayMode: 'readback' });
+        onCreate = kernelCacheStats(device).pipelines - compiledBefore;
       } catch (e) {
         skipped.push({ model: manifest.id, family: manifest.family, part: 'pipeline', reason: `${path} runner: ${message(e)}` });
         log(`pipeline ${manifest.id} ${path}: SKIPPED (${message(e)})`);
         continue;
       }
       try {
-        await runPipelineFrames(runner, manifest, path, cfg, canvas, rows);
+        await runPipelineFrames(runner, manifest, path, cfg, canvas, rows, device, onCreate);
       } catch (e) {
         skipped.push({ model: manifest.id, family: manifest.family, part: 'pipeline', reason: `${path} runner failed: ${message(e)}` });
         log(`pipeline ${manifest.id} ${path}: FAILED (${message(e)})`);
@@ -224,9 +234,12 @@ async function runPipelineFrames(
   cfg: BenchCommon,
   canvas: OffscreenCanvas,
   rows: PipelineRow[],
+  device: GPUDevice,
+  onCreate: number | null,
 ): Promise<void> {
   for (const frameId of cfg.frames) {
     const bitmap = await loadFrame(frameId);
+    const compiledBefore = kernelCacheStats(device).pipelines;
     const settings = settingsOf(manifest, 'fast');
     const samples: Record<string, number>[] = [];
     let last = { instances: 0, bytes: 0, source: 'cpu' as 'gpu' | 'cpu' };
@@ -258,6 +271,7 @@ async function runPipelineFrames(
       instances: last.instances,
       bytesReadBack: last.bytes,
       stages: summarizeKeys(samples),
+      compiles: { onCreate: frameId === cfg.frames[0] ? onCreate : null, onFrame: kernelCacheStats(device).pipelines - compiledBefore },
     });
     log(`pipeline ${manifest.id} ${path} ${frameId}: total ${rows.at(-1)!.stages.total?.median.toFixed(1)} ms`);
     bitmap.close();
