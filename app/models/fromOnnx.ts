@@ -19,7 +19,7 @@
 import type { ModelManifest } from '../types';
 import { checkOnnxSize, manifestFromOnnx as detectFromOnnx, UnrecognisedModelError, type DetectedModel } from '../families/detect';
 import { configureOrt, ort } from '../pipeline/ort';
-import { serializedCreate } from '../pipeline/sessions';
+import { serializedCreate } from '../pipeline/ortQueue';
 import { listModels } from './registry';
 import { modelBlobUrl } from './blobUrls';
 import { indexedDbStore, UserModels } from './userModels';

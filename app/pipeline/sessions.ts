@@ -13,6 +13,7 @@ import { modelUrl } from '../models/registry';
 import { userModelId } from '../models/userModels';
 import { isRemoteUrl, loadRemoteModel } from '../models/catalog';
 import { configureOrt, ort } from './ort';
+import { serializedCreate } from './ortQueue';
 import { ModelLoadError } from './runner';
 
 export type OrtEp = 'wasm' | 'webgpu';
@@ -74,14 +75,24 @@ export function cachedSessions(): { sessions: string[]; bytes: string[] } {
   return { sessions: [...entries.keys()], bytes: [...modelBytes.keys()] };
 }
 
+/**
+ * Reads a saved dropped model's bytes (IndexedDB, app/models/userModels.ts) by its id; set by
+ * the engine's wiring (`setSavedModelBytes`), null where saved models cannot be read.
+ */
+let savedModelBytes: ((id: string) => Promise<Uint8Array>) | null = null;
+
+/** Where `user-model:<id>` urls are read from (the engine passes `userModels.bytes`); null: nowhere. */
+export function setSavedModelBytes(read: ((id: string) => Promise<Uint8Array>) | null): void {
+  savedModelBytes = read;
+}
+
 async function fetchModel(manifest: ModelManifest): Promise<Uint8Array> {
   // A dropped model saved in IndexedDB (models/fromOnnx.ts).
   const savedId = userModelId(manifest.url);
   if (savedId !== null) {
-    const { userModels } = await import('../models/fromOnnx');
-    if (!userModels) throw new ModelLoadError(`${manifest.name}: saved models need IndexedDB`);
+    if (!savedModelBytes) throw new ModelLoadError(`${manifest.name}: saved models need IndexedDB`);
     try {
-      return await userModels.bytes(savedId);
+      return await savedModelBytes(savedId);
     } catch (err) {
       throw new ModelLoadError(`${manifest.name}: the saved file could not be read (${(err as Error).message})`);
     }
@@ -278,14 +289,6 @@ export function onForgetModel(listener: (id: string) => void): void {
 /** Forgets the WebGPU sessions (device lost); their holders release them as for forgetModel. */
 export function dropWebGpuSessions(): void {
   for (const entry of [...entries.values()]) if (entry.key.includes('|webgpu|')) evict(entry);
-}
-
-let createQueue: Promise<unknown> = Promise.resolve();
-
-export function serializedCreate<T>(fn: () => Promise<T>): Promise<T> {
-  const next = createQueue.then(fn, fn);
-  createQueue = next.catch(() => undefined);
-  return next;
 }
 
 let queue: Promise<unknown> = Promise.resolve();
