@@ -23,7 +23,7 @@
  *   records [16 + 32·D] bytes, protoMasks [D, P_h, P_w] f32,
  *   maskBits [D, H, ceil(W/32)] u32, staging (records + timestamps)  grown with D = maxDetections
  */
-import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { Detection, InstanceMasks, ModelManifest, StageTimings } from '../../types';
 import { decodeRecords, recordsBufferBytes, type DecodedRecord, type InputTransform } from '../../gpu/layout';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
 import { createGpuTimer, type GpuTimer } from '../../gpu/timing';

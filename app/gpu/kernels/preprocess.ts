@@ -42,7 +42,7 @@ export function createPreprocess(device: GPUDevice): PreprocessKernel {
   const bindGroups = new WeakMap<GPUTexture, Map<GPUBuffer, GPUBindGroup>>();
   const bindGroupFor = (source: GPUTexture, tensor: GPUBuffer): GPUBindGroup => {
     let byTensor = bindGroups.get(source);
-    if (!byTensor) bindGroups.set(source, (byTensor = new Map()));
+    if (!byTensor) bindGroups.set(source, (byTensor = new Map<GPUBuffer, GPUBindGroup>()));
     let group = byTensor.get(tensor);
     if (!group) {
       group = device.createBindGroup({
