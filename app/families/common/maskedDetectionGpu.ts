@@ -95,8 +95,16 @@ interface EncodedFrame {
 }
 
 export abstract class MaskedDetectionGpuPostprocessor {
-  readonly overlayTexture: GPUTexture;
-  readonly mask: { width: number; height: number };
+  /** The composed overlay `[maskH, maskW]` rgba8unorm (remade by `resizeMask`). */
+  get overlayTexture(): GPUTexture {
+    return this.overlay;
+  }
+  /** The mask resolution (changed by `resizeMask`). */
+  get mask(): { readonly width: number; readonly height: number } {
+    return this.maskSize;
+  }
+  private overlay: GPUTexture;
+  private maskSize: { width: number; height: number };
 
   protected readonly spec: MaskAssemblySpec | null;
   protected readonly timer: GpuTimer;
@@ -144,7 +152,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
     this.className = setup.className;
     this.numClasses = setup.numClasses;
     this.spec = setup.spec;
-    this.mask = { width: mask.width, height: mask.height };
+    this.maskSize = { width: mask.width, height: mask.height };
     this.style = { ...DEFAULT_OVERLAY_STYLE, premultiplied: true, ...options.style };
     this.coefficients = setup.spec ? createMaskCoefficients(device) : null;
     this.upsample = setup.spec ? createMaskUpsample(device) : null;
@@ -158,7 +166,26 @@ export abstract class MaskedDetectionGpuPostprocessor {
     this.hiddenWords = hiddenInit.length;
     this.hiddenClasses = createStorageBuffer(device, this.label('hiddenClasses'), hiddenInit.byteLength);
     device.queue.writeBuffer(this.hiddenClasses, 0, hiddenInit);
-    this.overlayTexture = createOverlayTexture(device, this.mask, this.label('overlay'));
+    this.overlay = createOverlayTexture(device, this.mask, this.label('overlay'));
+  }
+
+  /**
+   * A new mask resolution (a frame of another size): only what depends on it is made again —
+   * the overlay texture and the bit masks; kernels, pipelines and every other buffer stay.
+   * The last frame's masks are gone with it.
+   */
+  resizeMask(mask: { width: number; height: number }): void {
+    if (mask.width === this.maskSize.width && mask.height === this.maskSize.height) return;
+    if (this.reading) throw new Error(`${this.className}: cannot resize while a read-back is pending`);
+    this.maskSize = { width: mask.width, height: mask.height };
+    this.overlay.destroy();
+    this.overlay = createOverlayTexture(this.device, this.mask, this.label('overlay'));
+    if (this.maskBits) {
+      this.maskBits.destroy();
+      this.maskBits = createStorageBuffer(this.device, this.label('maskBits'), maskBitsBytes(this.mask, this.detectionCapacity));
+    }
+    this.frame = null;
+    this.lastCount = 0;
   }
 
   /** `<family>.<model id>.<name>`: the label of every GPU object of this post-processor. */
@@ -377,6 +404,6 @@ export abstract class MaskedDetectionGpuPostprocessor {
     for (const b of [this.classColours, this.hiddenClasses, this.topIndices, this.topScores, this.topCounts, this.keep, this.classLists, this.records, this.protoMasks, this.maskBits, this.staging]) {
       b?.destroy();
     }
-    this.overlayTexture.destroy();
+    this.overlay.destroy();
   }
 }

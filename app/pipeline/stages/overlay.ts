@@ -93,9 +93,13 @@ export class GpuOverlay<P extends FamilyGpu> implements PaneOverlay {
     private readonly make: (device: GPUDevice, mask: { width: number; height: number }, options: FamilyGpuOptions) => P,
   ) {}
 
-  /** The post-processor for a mask size (made once per size). */
+  /** The GPU side for a mask size: made once, then resized (only its size-dependent buffers) when the size changes. */
   postprocessorFor(width: number, height: number): P {
     const key = `${width}x${height}`;
+    if (this.post && this.postKey !== key && this.post.resizeMask) {
+      this.post.resizeMask({ width, height });
+      this.postKey = key;
+    }
     if (!this.post || this.postKey !== key) {
       this.post?.destroy();
       this.post = this.make(this.device, { width, height }, {

@@ -107,6 +107,8 @@ export interface FamilyGpu {
   /** Redraws the overlay of the last frame (hover, hidden classes). */
   recompose(highlight: number | null, hiddenClasses: readonly number[]): void;
   readMasks(): Promise<InstanceMasks>;
+  /** A new mask resolution, remaking only what depends on it; absent: a new GPU side is made. */
+  resizeMask?(mask: { width: number; height: number }): void;
   destroy(): void;
 }
 
