@@ -39,7 +39,7 @@ export interface DeviceLoss {
  * the keeper ignores the devices it destroyed itself), `uncaptured` for GPU errors no error
  * scope caught. Tests pass a fake.
  */
-export type DeviceAcquirer = (handlers: { lost(info: DeviceLoss, device: GPUDevice): void; uncaptured(message: string): void }) => Promise<GpuContext>;
+export type DeviceAcquirer = (handlers: { lost: (info: DeviceLoss, device: GPUDevice) => void; uncaptured: (message: string) => void }) => Promise<GpuContext>;
 
 /** The browser's WebGPU (app/gpu/device.ts). */
 export const browserAcquirer: DeviceAcquirer = async (handlers) => {

@@ -17,14 +17,15 @@ function entry(m: ModelManifest): UserModelEntry {
 function rig(opts: { imported?: ImportedModel; saved?: ModelManifest[] } = {}) {
   const models = catalog(manifest('bundled'));
   const stored = new Map((opts.saved ?? []).map((m) => [m.id, entry(m)]));
-  const saved: SavedModelStore & { setClasses: ReturnType<typeof vi.fn> } = {
+  const setClasses = vi.fn((id: string, names: string[]) => {
+    const e = stored.get(id)!;
+    const updated = entry({ ...e.manifest, classes: names });
+    stored.set(id, updated);
+    return Promise.resolve(updated);
+  });
+  const saved: SavedModelStore = {
     list: () => Promise.resolve([...stored.values()]),
-    setClasses: vi.fn((id: string, names: string[]) => {
-      const e = stored.get(id)!;
-      const updated = entry({ ...e.manifest, classes: names });
-      stored.set(id, updated);
-      return Promise.resolve(updated);
-    }),
+    setClasses,
     remove: (id: string) => Promise.resolve(void stored.delete(id)),
     bytes: () => Promise.resolve(new Uint8Array()),
   };
@@ -42,7 +43,7 @@ function rig(opts: { imported?: ImportedModel; saved?: ModelManifest[] } = {}) {
     panes: seats,
     preferredModel: { get: () => preferred, set: (id) => (preferred = id) },
   });
-  return { library, models, saved, stored, seats, forgetModel };
+  return { library, models, setClasses, stored, seats, forgetModel };
 }
 
 const notices = () => appStore.getState().notices.map((n) => n.text);
@@ -68,7 +69,7 @@ describe('ModelLibrary: a dropped model without class names', () => {
     expect(appStore.getState().classNamesRequest).toMatchObject({ modelId: 'yolo-x', error: 'The model has 3 classes; 2 names were given.' });
     await r.library.answerClassNames('   ');
     expect(appStore.getState().classNamesRequest?.error).toBe('No class names found in that text.');
-    expect(r.saved.setClasses).not.toHaveBeenCalled();
+    expect(r.setClasses).not.toHaveBeenCalled();
     expect(r.seats.addPane).not.toHaveBeenCalled();
     expect(r.models.get('yolo-x')!.classes).toEqual(['0', '1', '2']);
   });
@@ -77,7 +78,7 @@ describe('ModelLibrary: a dropped model without class names', () => {
     const r = rig({ imported: { manifest: dropped, missing: ['classes'], saved: true }, saved: [dropped] });
     await r.library.addOnnxModel(new File([], 'yolo-x.onnx'));
     await r.library.answerClassNames('cat\ndog\nbird');
-    expect(r.saved.setClasses).toHaveBeenCalledWith('yolo-x', ['cat', 'dog', 'bird']);
+    expect(r.setClasses).toHaveBeenCalledWith('yolo-x', ['cat', 'dog', 'bird']);
     expect(r.models.get('yolo-x')!.classes).toEqual(['cat', 'dog', 'bird']);
     expect(r.seats.addPane).toHaveBeenCalledWith('yolo-x');
     expect(appStore.getState().classNamesRequest).toBeNull();
