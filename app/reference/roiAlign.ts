@@ -17,7 +17,7 @@
  *   bilinear: 0 if y < −1 or y > H or x < −1 or x > W; y, x clamped ≥ 0; y_low = ⌊y⌋, and if
  *   y_low ≥ H − 1 then y_low = y_high = H − 1, y = y_low; else y_high = y_low + 1 (x likewise);
  *   w = (1 − ly)(1 − lx), (1 − ly)·lx, ly·(1 − lx), ly·lx.
- * RoIs at or past `count` give zeros.
+ * RoIs at or past `count` give zeros. CenterMask's ratio rule (Equation 2): `ratioLevel`.
  */
 
 const f = Math.fround;
@@ -36,6 +36,29 @@ export interface RoiLevelMapping {
   canonicalLevel: number;
   minLevel: number;
   maxLevel: number;
+  /**
+   * 'scale' (default): FPN's Equation 1 above (Mask R-CNN). 'ratio': CenterMask's adaptive
+   * assignment (Equation 2), k = ceil(maxLevel − log2(inputArea / area)) clamped to
+   * [minLevel, maxLevel] (canonicalScale / canonicalLevel unused).
+   */
+  rule?: 'scale' | 'ratio';
+  /** A_input of Equation 2: the input's width · height in pixels² (rule 'ratio'). */
+  inputArea?: number;
+}
+
+/**
+ * CenterMask's Equation 2 on an f32 box area: the smallest k in [minLevel, maxLevel) with
+ * inputArea ≥ 2^(maxLevel − k)·area, else maxLevel. That is ceil(maxLevel − log2(inputArea /
+ * area)) clamped, written as comparisons with powers of two (exact), so boxes of exactly
+ * half / a quarter of the input fall on the same side in the kernel and here (a GPU's log2
+ * may be a few ulp off): half → maxLevel − 1, just above half → maxLevel.
+ */
+export function ratioLevel(area: number, inputArea: number, minLevel: number, maxLevel: number): number {
+  const a = f(Math.max(area, 0));
+  for (let k = minLevel; k < maxLevel; k++) {
+    if (f(inputArea) >= f(2 ** (maxLevel - k) * a)) return k;
+  }
+  return maxLevel;
 }
 
 export interface RoiAlignParams extends RoiLevelMapping {
@@ -50,6 +73,10 @@ export interface RoiAlignParams extends RoiLevelMapping {
 export function roiLevelIndex(x1: number, y1: number, x2: number, y2: number, m: RoiLevelMapping, numLevels: number): number {
   if (numLevels <= 1) return 0;
   const area = f(f(x2 - x1) * f(y2 - y1));
+  if (m.rule === 'ratio') {
+    if (!(m.inputArea !== undefined && m.inputArea > 0)) throw new Error('RoI level rule “ratio” needs the input area');
+    return Math.min(ratioLevel(area, m.inputArea, m.minLevel, m.maxLevel) - m.minLevel, numLevels - 1);
+  }
   const s = f(Math.sqrt(Math.max(area, 0)));
   const k = Math.floor(f(f(f(m.canonicalLevel) + f(Math.log2(f(s / f(m.canonicalScale))))) + f(1e-6)));
   const clamped = Math.min(Math.max(k, m.minLevel), m.maxLevel);

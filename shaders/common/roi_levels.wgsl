@@ -6,6 +6,13 @@
 // pw: u32) -> f32`, the value of bin (ph, pw) of channel c (box in input pixels; `feature`
 // reads the level's map).
 //
+// Level rules (`levelRule`): LEVEL_RULE_SCALE, FPN's Equation 1 (Mask R-CNN): k = floor(
+// canonicalLevel + log2(√area / canonicalScale + 1e-6)); LEVEL_RULE_RATIO, CenterMask's
+// Equation 2: k = ceil(maxLevel − log2(inputArea / area)), i.e. the smallest k with
+// inputArea ≥ 2^(maxLevel − k)·area, found by exact comparisons (powers of two), so a box of
+// exactly half / a quarter of the input lands on the same level as in the reference. Both
+// clamped to [minLevel, maxLevel].
+//
 // RoIs are read through a strided view so one kernel serves both the RPN's [R, 4] boxes in
 // input pixels and DetectionRecords (relative boxes, count in the header):
 //   box n = boxes[roiOffset + n·roiStride .. + 4] · (roiScaleX, roiScaleY, roiScaleX, roiScaleY),
@@ -30,13 +37,14 @@ struct Params {
   aligned: u32,                      //  32: 1 = half-pixel offset (RoIAlign only)
   minLevel: i32,                     //  36
   maxLevel: i32,                     //  40
-  _pad0: u32,                        //  44
+  levelRule: u32,                    //  44: LEVEL_RULE_SCALE (Eq. 1) | LEVEL_RULE_RATIO (Eq. 2)
   roiScaleX: f32,                    //  48: box → input pixels
   roiScaleY: f32,                    //  52
   canonicalScale: f32,               //  56: 224
   canonicalLevel: f32,               //  60: 4
   levelSizes: array<vec4<u32>, 4>,   //  64: (height, width, 0, 0) per feature map
   spatialScales: vec4<f32>,          // 128: 1 / stride per feature map
+  inputArea: f32,                    // 144: A_input of Eq. 2 (input width · height, pixels²)
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -52,6 +60,8 @@ const WORKGROUP: u32 = 64u;
 // Inside the log2 (contract, models/maskrcnn/loss.py): a box of exactly 224·2^j px lands on
 // level 4 + j despite rounding, and an empty box's log2 stays finite.
 const LEVEL_EPS: f32 = 1e-6;
+const LEVEL_RULE_SCALE: u32 = 0u;
+const LEVEL_RULE_RATIO: u32 = 1u;
 
 fn feature(level: u32, index: u32) -> f32 {
   switch level {
@@ -68,12 +78,26 @@ fn roiBox(n: u32) -> vec4<f32> {
   return vec4<f32>(boxes[o], boxes[o + 1u], boxes[o + 2u], boxes[o + 3u]) * s;
 }
 
+// CenterMask's Equation 2: the smallest k in [minLevel, maxLevel) with inputArea ≥
+// 2^(maxLevel − k)·area (⇔ ceil(maxLevel − log2(inputArea / area)) ≤ k), else maxLevel.
+fn ratioLevel(area: f32) -> i32 {
+  for (var k = params.minLevel; k < params.maxLevel; k++) {
+    if (params.inputArea >= f32(1u << u32(params.maxLevel - k)) * max(area, 0.0)) {
+      return k;
+    }
+  }
+  return params.maxLevel;
+}
+
 // Feature-map index of a box (k − minLevel), as app/reference/roiAlign.ts roiLevelIndex.
 fn levelIndex(box: vec4<f32>) -> u32 {
   if (params.numLevels <= 1u) {
     return 0u;
   }
   let area = (box.z - box.x) * (box.w - box.y);
+  if (params.levelRule == LEVEL_RULE_RATIO) {
+    return min(u32(ratioLevel(area) - params.minLevel), params.numLevels - 1u);
+  }
   let s = sqrt(max(area, 0.0));
   let k = i32(floor(params.canonicalLevel + log2(s / params.canonicalScale + LEVEL_EPS)));
   return min(u32(clamp(k, params.minLevel, params.maxLevel) - params.minLevel), params.numLevels - 1u);

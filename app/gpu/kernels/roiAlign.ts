@@ -31,6 +31,9 @@ export type RoiPoolerSource = KernelSource<'main'>;
  */
 const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
+/** `levelRule` values of common/roi_levels.wgsl: FPN's Equation 1, CenterMask's Equation 2. */
+const LEVEL_RULE_SCALE = 0;
+const LEVEL_RULE_RATIO = 1;
 /** Feature maps the shader binds (P2..P5). */
 export const ROI_MAX_LEVELS = 4;
 
@@ -99,6 +102,7 @@ export function roiFeaturesBytes(numRois: number, channels: number, outSize: num
 
 export function packRoiPoolerParams(p: RoiPoolerParams, rois: RoiSource): ArrayBuffer {
   const numLevels = p.levelSizes.length;
+  if (p.rule === 'ratio' && !(p.inputArea !== undefined && p.inputArea > 0)) throw new Error('roi pooling: the “ratio” level rule needs inputArea');
   if (numLevels < 1 || numLevels > ROI_MAX_LEVELS) throw new Error(`roi pooling: ${numLevels} feature maps (1..${ROI_MAX_LEVELS})`);
   return packUniforms(PARAMS, {
     numRois: p.numRois,
@@ -112,12 +116,14 @@ export function packRoiPoolerParams(p: RoiPoolerParams, rois: RoiSource): ArrayB
     aligned: p.aligned,
     minLevel: p.minLevel,
     maxLevel: p.maxLevel,
+    levelRule: p.rule === 'ratio' ? LEVEL_RULE_RATIO : LEVEL_RULE_SCALE,
     roiScaleX: rois.scaleX,
     roiScaleY: rois.scaleY,
     canonicalScale: p.canonicalScale,
     canonicalLevel: p.canonicalLevel,
     levelSizes: p.levelSizes.map(([h, w]) => [h, w]),
     spatialScales: p.spatialScales,
+    inputArea: p.inputArea ?? 0,
   });
 }
 

@@ -13,6 +13,9 @@ import { roiPoolReference } from '../../../app/reference/roiPool';
 import { firstMismatch, maxAbsDiff, rng, runCases, sharedKernel, type CaseResult } from './common';
 import { normals } from './rpnData';
 
+/** CenterMask's adaptive assignment (Equation 2): k_max 5, levels P3..P5 (canonical* unused). */
+export const CENTERMASK_MAPPING = { canonicalScale: 224, canonicalLevel: 4, minLevel: 3, maxLevel: 5, rule: 'ratio' as const };
+
 export type RoiKind = 'align' | 'pool';
 
 /** The FPN mapping of the contract: canonical 224 at level 4, levels 2..5. */
@@ -198,6 +201,39 @@ export async function roiAlignConformance(device: GPUDevice): Promise<CaseResult
       const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
       return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
     }],
+    ['CenterMask level rule (Eq. 2, 512² input, P3..P5): half the input → P4, just above → P5; a quarter → P3, just above → P4', async () => {
+      // P3..P5 of a 512 input (64², 32², 16²), level l filled with l + 3 so each value names its level.
+      const sides = [64, 32, 16];
+      const levels = sides.map((s, l) => ({ data: new Float32Array(2 * s * s).fill(l + 3), height: s, width: s, spatialScale: 1 / (8 << l) }));
+      const boxes = [
+        [0, 0, 512, 256], [0, 0, 512, 256.5], [0, 0, 512, 255.5], // exactly / above / below half
+        [0, 0, 256, 256], [10, 20, 266, 276.5], [0, 0, 256, 255.5], // exactly / above / below a quarter
+        [0, 0, 512, 512], [5, 5, 9, 9], [50, 60, 50, 90], [100, 100, 90, 300], // whole, tiny, empty, inverted
+      ];
+      const want = [4, 5, 4, 3, 4, 3, 5, 3, 3, 3];
+      const mapping = { ...CENTERMASK_MAPPING, inputArea: 512 * 512 };
+      const c: RoiCase = { levels, channels: 2, rois: new Float32Array(boxes.flat()), count: boxes.length, params: { ...mapping, outSize: 1, samplingRatio: 1, aligned: true } };
+      const { values, ms } = await runRoi(device, K, c);
+      const got = boxes.map((_, n) => values[2 * n]!);
+      const refLevels = boxes.map((b) => roiLevelIndex(b[0]!, b[1]!, b[2]!, b[3]!, mapping, 3) + 3);
+      const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
+      return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
+    }],
+    ['CenterMask level rule on a 640x384 input: half = 122880 px² → P4, 122881 → P5', async () => {
+      const sides: Array<[number, number]> = [[48, 80], [24, 40], [12, 20]];
+      const levels = sides.map(([h, w], l) => ({ data: new Float32Array(h * w).fill(l + 3), height: h, width: w, spatialScale: 1 / (8 << l) }));
+      const boxes = [[0, 0, 320, 384], [0, 0, 320.0025, 384.003], [0, 0, 320, 192], [0, 0, 319, 192]];
+      const want = [4, 5, 3, 3];
+      const mapping = { ...CENTERMASK_MAPPING, inputArea: 640 * 384 };
+      const c: RoiCase = { levels, channels: 1, rois: new Float32Array(boxes.flat()), count: boxes.length, params: { ...mapping, outSize: 1, samplingRatio: 1, aligned: true } };
+      const { values, ms } = await runRoi(device, K, c);
+      const got = Array.from(values);
+      const refLevels = boxes.map((b) => roiLevelIndex(b[0]!, b[1]!, b[2]!, b[3]!, mapping, 3) + 3);
+      const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
+      return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
+    }],
+    ['random: CenterMask rule, P3..P5 of a 512 input, 30 RoIs, C 4, 14x14, sampling 2, aligned', () =>
+      randomCase(device, K, { levels: randomLevels(4, 73).slice(1), channels: 4, rois: randomRois(30, 74), count: 30, params: { ...CENTERMASK_MAPPING, inputArea: 512 * 512, outSize: 14, samplingRatio: 2, aligned: true } }, 1e-4)],
     ['random: 4 levels (512 input), 40 of 48 RoIs, C 8, 7x7, sampling 2, unaligned', () =>
       randomCase(device, K, { levels: randomLevels(8, 61), channels: 8, rois: randomRois(48, 62), count: 40, params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 2, aligned: false } }, 1e-4)],
     ['random: 4 levels, C 8, 14x14, sampling 2, aligned (the bundled model)', () =>
