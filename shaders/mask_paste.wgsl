@@ -3,6 +3,7 @@
 // Reference: app/reference/maskPaste.ts.
 //
 // Record n (row n of maskLogits: the mask head ran on the records' boxes in record order):
+//   MODE_TORCHVISION (Mask R-CNN):
 //   probabilities = sigmoid(maskLogits[n, classIndex + 1]) (channel 0 = background), seen
 //   through a zero border of `padding` pixels: a P×P mask, P = S + 2·padding;
 //   box (relative to the model input) → mask pixels: u·scale + bias (the InputTransform and
@@ -16,13 +17,24 @@
 // records.items[n].maskArea += popcount, after `resetAreas` zeroed it (so a re-run on the same
 // records, e.g. a re-encoded frame, does not add up).
 //
+// MODE_DETECTRON2 (CenterMask; detectron2's paste_masks_in_image, /work/shared/MODELS.md §4):
+//   the box in mask pixels (same mapping) clipped to the mask (detectron2 clips the boxes to
+//   the image first); empty after clipping → no pixel. Pixel (x, y) samples the S×S
+//   probabilities bilinearly with zero outside (grid_sample, align_corners=False) at
+//   ((x + 0.5 − x0)/(x1 − x0)·S − 0.5, (y + 0.5 − y0)/(y1 − y0)·S − 0.5); set when ≥ 0.5.
+//   Only pixels in [floor(x0) − 1, ceil(x1)] (rows alike) are sampled: outside, the sample
+//   lies beyond half a cell from the grid, where the zero-padded bilinear value is < 0.5.
+// Rows and channels: `classOffset` is the channel of class 0 (Mask R-CNN 1: background first;
+// CenterMask 0: [M, K, S, S]); `rowFromSource` = 1 reads row records.items[n].sourceIndex
+// instead of n (CenterMask's rescoring reorders the records and keeps the mask-head row there).
+//
 // Gather, one invocation per 32-pixel word: every word has a single writer; words outside
 // the record's pasted box are zero without sampling.
 //
 // Bindings (group 0), as mask_upsample.wgsl:
 //   0 params      uniform  Params (written by field name in app/gpu/kernels/maskPaste.ts)
 //   1 records     storage  read_write  DetectionRecords (mirrors app/gpu/layout.ts)
-//   2 maskLogits  storage  read  f32 [maxDetections, numClasses + 1, maskSize, maskSize]
+//   2 maskLogits  storage  read  f32 [maxDetections, numClasses + classOffset, maskSize, maskSize]
 //   3 maskBits    storage  read_write  u32 [maxDetections, maskHeight, wordsPerRow]
 // Dispatch, in one pass: resetAreas (ceil(maxDetections / 64), 1, 1), then main
 // (ceil(maskHeight · wordsPerRow / 64), 1, 1); each invocation of main loops over the kept
@@ -36,16 +48,19 @@ struct Params {
   numClasses: u32,     // 16: K foreground classes (K + 1 channels)
   maskSize: u32,       // 20: S (28)
   padding: u32,        // 24: zero border (1)
-  _pad0: u32,          // 28
+  mode: u32,           // 28: MODE_TORCHVISION | MODE_DETECTRON2
   scaleX: f32,         // 32: mask x = u · scaleX + biasX (u relative to the input)
   biasX: f32,          // 36
   scaleY: f32,         // 40
   biasY: f32,          // 44
   expand: f32,         // 48: (S + 2·padding) / S
   threshold: f32,      // 52: 0.5
-  _pad1: u32,          // 56
-  _pad2: u32,          // 60
+  classOffset: u32,    // 56: channel of class 0 (1: background first; 0: K channels)
+  rowFromSource: u32,  // 60: 1 = mask row of record n is its sourceIndex, 0 = n
 }
+
+const MODE_TORCHVISION: u32 = 0u;
+const MODE_DETECTRON2: u32 = 1u;
 
 //!include record_atomic_area
 //!include records
@@ -89,12 +104,68 @@ fn resetAreas(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 fn beginWord(y: u32, firstX: u32, lastX: u32) {}
 
+// Logit plane of record n's class: its mask-head row, then the class's channel.
+fn classPlane(n: u32) -> u32 {
+  let s = params.maskSize;
+  let row = select(n, records.items[n].sourceIndex, params.rowFromSource == 1u);
+  return (row * (params.numClasses + params.classOffset) + records.items[n].classIndex + params.classOffset) * s * s;
+}
+
+// grid_sample's zero padding: a tap outside the S×S grid is 0.
+fn cellAt(plane: u32, i: i32, j: i32) -> f32 {
+  let s = i32(params.maskSize);
+  if (i < 0 || j < 0 || i >= s || j >= s) {
+    return 0.0;
+  }
+  return sigmoid(maskLogits[plane + u32(i * s + j)]);
+}
+
+// MODE_DETECTRON2: bits of pixels first … last of mask row `row` for record n.
+fn detectron2Word(n: u32, row: u32, first: u32, last: u32) -> u32 {
+  let rel = records.items[n].box;
+  let mw = f32(params.maskWidth);
+  let mh = f32(params.maskHeight);
+  let x0 = clamp(rel.x * params.scaleX + params.biasX, 0.0, mw);
+  let y0 = clamp(rel.y * params.scaleY + params.biasY, 0.0, mh);
+  let x1 = clamp(rel.z * params.scaleX + params.biasX, 0.0, mw);
+  let y1 = clamp(rel.w * params.scaleY + params.biasY, 0.0, mh);
+  if (!(x1 > x0 && y1 > y0)) {
+    return 0u;
+  }
+  let y = i32(row);
+  let xFrom = max(i32(first), i32(floor(x0)) - 1);
+  let xTo = min(i32(last), i32(ceil(x1)));
+  if (y < i32(floor(y0)) - 1 || y > i32(ceil(y1)) || xFrom > xTo) {
+    return 0u;
+  }
+  let s = f32(params.maskSize);
+  let plane = classPlane(n);
+  let sy = ((f32(y) + 0.5 - y0) / (y1 - y0)) * s - 0.5;
+  let iy = i32(floor(sy));
+  let wy = sy - floor(sy);
+  var word = 0u;
+  for (var x = xFrom; x <= xTo; x++) {
+    let sx = ((f32(x) + 0.5 - x0) / (x1 - x0)) * s - 0.5;
+    let ix = i32(floor(sx));
+    let wx = sx - floor(sx);
+    let top = (1.0 - wx) * cellAt(plane, iy, ix) + wx * cellAt(plane, iy, ix + 1);
+    let bottom = (1.0 - wx) * cellAt(plane, iy + 1, ix) + wx * cellAt(plane, iy + 1, ix + 1);
+    let value = (1.0 - wy) * top + wy * bottom;
+    if (value >= params.threshold) {
+      word |= 1u << u32(x - i32(first));
+    }
+  }
+  return word;
+}
+
 fn maskWord(n: u32, row: u32, first: u32, last: u32) -> u32 {
+  if (params.mode == MODE_DETECTRON2) {
+    return detectron2Word(n, row, first, last);
+  }
   let y = i32(row);
   let firstX = i32(first);
   let endX = i32(last) + 1;
   let padded = params.maskSize + 2u * params.padding;
-  let s = params.maskSize;
   var word = 0u;
   let rel = records.items[n].box;
   // Box in mask pixels, expanded by P / S about its centre, truncated toward zero.
@@ -116,7 +187,7 @@ fn maskWord(n: u32, row: u32, first: u32, last: u32) -> u32 {
   if (y >= by1 && y <= by2 && x0 < xEnd) {
     let w = max(bx2 - bx1 + 1, 1);
     let h = max(by2 - by1 + 1, 1);
-    let plane = (n * (params.numClasses + 1u) + records.items[n].classIndex + 1u) * s * s;
+    let plane = classPlane(n);
     let ty = gridTaps(y - by1, h, padded);
     for (var x = x0; x < xEnd; x++) {
       let tx = gridTaps(x - bx1, w, padded);

@@ -16,6 +16,8 @@
  *     resize P×P → (h, w), align_corners=False (src = max((j + 0.5)·P/w − 0.5, 0), i0 =
  *     floor(src), i1 = min(i0 + 1, P − 1)), at j = x − x1', i = y − y1'; zero elsewhere;
  *  5. set when the value > 0.5.
+ * CenterMask's paste (`mode: 'detectron2'`, MODELS.md §4) is `detectron2PasteRow`, with the
+ * channel offset 0 and the mask row taken from sourceIndex after its rescoring.
  * Float steps are rounded to f32 in the kernel's order, so the integer box and the sample
  * positions agree bit for bit; values can differ from the kernel by the f32 rounding of exp
  * (~1e-7), which can only flip a pixel whose value is that close to 0.5.
@@ -91,22 +93,63 @@ export function pasteTaps(j: number, out: number, padded: number): [number, numb
   return [i0, i1, f(src - i0)];
 }
 
+/** 'torchvision' (Mask R-CNN, above) or 'detectron2' (CenterMask, `detectron2PasteRow`). */
+export type PasteMode = 'torchvision' | 'detectron2';
+
 export interface MaskPasteSpec {
-  /** K foreground classes: mask_logits has K + 1 channels, channel 0 = background. */
+  /** K foreground classes: mask_logits has K + classOffset channels. */
   numClasses: number;
   /** S = 28. */
   maskSize: number;
-  /** Default PASTE_PADDING (1). */
+  /** Default PASTE_PADDING (1; torchvision mode only). */
   padding?: number;
+  /** Default 'torchvision'. */
+  mode?: PasteMode;
+  /** Channel of class 0: 1 (default, channel 0 = background) or 0 (CenterMask's [M, K, S, S]). */
+  classOffset?: number;
+  /** Row of record n in maskLogits: its sourceIndex (true) or n (default). */
+  rowFromSource?: boolean;
+}
+
+/**
+ * detectron2's paste (`_do_paste_mask` via grid_sample, align_corners=False, zeros padding;
+ * CenterMask), one mask row: the box in mask pixels clipped to the mask, x0 … y1 (f32; the
+ * caller skips an empty one). Pixel (x, y) samples the S×S probabilities `probs` at
+ * sx = (x + 0.5 − x0)/(x1 − x0)·S − 0.5 (sy alike), bilinearly, taps outside the grid 0.
+ * Only x in [⌊x0⌋ − 1, ⌈x1⌉] are sampled (outside, the sample is more than half a cell off
+ * the grid and its value < 0.5). Calls `set(x, value)` for each sampled pixel.
+ */
+function detectron2PasteRow(
+  probs: Float32Array,
+  s: number,
+  box: { x0: number; y0: number; x1: number; y1: number },
+  y: number,
+  maskWidth: number,
+  set: (x: number, value: number) => void,
+): void {
+  const { x0, y0, x1, y1 } = box;
+  if (y < Math.floor(y0) - 1 || y > Math.ceil(y1)) return;
+  const cell = (i: number, j: number) => (i < 0 || j < 0 || i >= s || j >= s ? 0 : probs[i * s + j]!);
+  const sy = f(f(f(f(f(y + 0.5) - y0) / f(y1 - y0)) * s) - 0.5);
+  const iy = Math.floor(sy);
+  const wy = f(sy - iy);
+  for (let x = Math.max(Math.floor(x0) - 1, 0); x <= Math.min(Math.ceil(x1), maskWidth - 1); x++) {
+    const sx = f(f(f(f(f(x + 0.5) - x0) / f(x1 - x0)) * s) - 0.5);
+    const ix = Math.floor(sx);
+    const wx = f(sx - ix);
+    const top = f(f(f(1 - wx) * cell(iy, ix)) + f(wx * cell(iy, ix + 1)));
+    const bottom = f(f(f(1 - wx) * cell(iy + 1, ix)) + f(wx * cell(iy + 1, ix + 1)));
+    set(x, f(f(f(1 - wy) * top) + f(wy * bottom)));
+  }
 }
 
 /**
  * @param records the kept records (box relative to the model input, classIndex 0-based)
- * @param maskLogits [M ≥ records.length, K + 1, S, S] f32, row n = record n
+ * @param maskLogits [M ≥ records.length, K + classOffset, S, S] f32, row n = record n (or its sourceIndex)
  * @param keepSoft also return the pasted probabilities [n, maskH, maskW] (tests)
  */
 export function maskPasteReference(
-  records: readonly Pick<DecodedRecord, 'box' | 'classIndex'>[],
+  records: readonly (Pick<DecodedRecord, 'box' | 'classIndex'> & { sourceIndex?: number })[],
   maskLogits: Float32Array,
   spec: MaskPasteSpec,
   transform: InputTransform,
@@ -124,10 +167,43 @@ export function maskPasteReference(
   const mapping = pasteMapping(transform, image, mask);
   const padded = new Float32Array(p * p);
   const areas: number[] = [];
+  const offset = spec.classOffset ?? 1;
+  const planeOf = (rec: { classIndex: number; sourceIndex?: number }, n: number) => {
+    const row = spec.rowFromSource ? rec.sourceIndex ?? n : n;
+    return (row * (spec.numClasses + offset) + rec.classIndex + offset) * s * s;
+  };
+  if (spec.mode === 'detectron2') {
+    const probs = new Float32Array(s * s);
+    records.forEach((rec, n) => {
+      const plane = planeOf(rec, n);
+      for (let i = 0; i < s * s; i++) probs[i] = f(sigmoid(maskLogits[plane + i]!));
+      const clampTo = (v: number, hi: number) => Math.min(Math.max(v, 0), hi);
+      const box = {
+        x0: clampTo(f(f(f(rec.box[0]) * mapping.scaleX) + mapping.biasX), mw),
+        y0: clampTo(f(f(f(rec.box[1]) * mapping.scaleY) + mapping.biasY), mh),
+        x1: clampTo(f(f(f(rec.box[2]) * mapping.scaleX) + mapping.biasX), mw),
+        y1: clampTo(f(f(f(rec.box[3]) * mapping.scaleY) + mapping.biasY), mh),
+      };
+      let area = 0;
+      if (box.x1 > box.x0 && box.y1 > box.y0) {
+        for (let y = Math.max(Math.floor(box.y0) - 1, 0); y <= Math.min(Math.ceil(box.y1), mh - 1); y++) {
+          detectron2PasteRow(probs, s, box, y, mw, (x, v) => {
+            if (soft) soft[(n * mh + y) * mw + x] = v;
+            if (v >= PASTE_THRESHOLD) {
+              bits[(n * mh + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
+              area++;
+            }
+          });
+        }
+      }
+      areas.push(area);
+    });
+    return { masks: { width: mw, height: mh, bits, wordsPerRow }, areas, soft };
+  }
   records.forEach((rec, n) => {
     // 1. Sigmoid of the class's logits, zero border.
     padded.fill(0);
-    const plane = (n * (spec.numClasses + 1) + rec.classIndex + 1) * s * s;
+    const plane = planeOf(rec, n);
     for (let i = 0; i < s; i++) {
       for (let j = 0; j < s; j++) padded[(i + pad) * p + j + pad] = f(sigmoid(maskLogits[plane + i * s + j]!));
     }

@@ -5,6 +5,10 @@
  * Same bindings and outputs as maskUpsample (records, mask bits), so composeOverlay and the
  * read-back code are unchanged. Reference: app/reference/maskPaste.ts (`maskPasteReference`).
  *
+ * CenterMask (app/families/centerMask) uses the same kernel with `mode: 'detectron2'`,
+ * `classOffset: 0` ([M, K, 28, 28], no background channel) and `rowFromSource` (its
+ * rescoring reorders the records and keeps each one's mask-head row in sourceIndex).
+ *
  * Signatures (app/families/maskRcnn codes against these):
  *   createMaskPaste(device): MaskPasteKernel
  *   kernel.run(encoder, { records, maskLogits, maskBits }, { numClasses, maskSize, transform,
@@ -23,7 +27,7 @@ import shaderSourceRaw from '../../../shaders/mask_paste.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import type { InputTransform } from '../layout';
 import { wordsPerRowFor } from '../../reference/maskAssembly';
-import { PASTE_PADDING, PASTE_THRESHOLD, pasteMapping } from '../../reference/maskPaste';
+import { PASTE_PADDING, PASTE_THRESHOLD, pasteMapping, type PasteMode } from '../../reference/maskPaste';
 import { createUniformBuffer } from '../buffers';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
@@ -51,6 +55,15 @@ export interface MaskPasteParams {
   maxDetections: number;
   /** Zero border before resizing; default 1 (torchvision). */
   padding?: number;
+  /**
+   * 'torchvision' (default; Mask R-CNN: expanded integer box, > 0.5) or 'detectron2'
+   * (CenterMask: clipped box, zero-padded grid_sample, ≥ 0.5); app/reference/maskPaste.ts.
+   */
+  mode?: PasteMode;
+  /** Channel of class 0 in a mask-logit row: 1 (default, background first) or 0 ([M, K, S, S]). */
+  classOffset?: number;
+  /** Read record n's mask row at its sourceIndex instead of n (CenterMask after rescoring). */
+  rowFromSource?: boolean;
 }
 
 export interface MaskPasteKernel {
@@ -63,6 +76,9 @@ export const MASK_PASTE = kernelSource({ name: 'maskPaste', code: shaderSource, 
 /** Params struct of the WGSL, as it lays it out. */
 const PARAMS = uniformLayout(shaderSource, 'Params');
 const WORKGROUP = 64;
+/** `mode` values of mask_paste.wgsl. */
+const MODE_TORCHVISION = 0;
+const MODE_DETECTRON2 = 1;
 /** WebGPU's default maxComputeWorkgroupsPerDimension. */
 const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
@@ -83,6 +99,9 @@ export function packMaskPasteParams(params: MaskPasteParams): ArrayBuffer {
     biasY: m.biasY,
     expand: (params.maskSize + 2 * padding) / params.maskSize,
     threshold: PASTE_THRESHOLD,
+    mode: params.mode === 'detectron2' ? MODE_DETECTRON2 : MODE_TORCHVISION,
+    classOffset: params.classOffset ?? 1,
+    rowFromSource: params.rowFromSource ? 1 : 0,
   });
 }
 

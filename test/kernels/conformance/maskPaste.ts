@@ -9,7 +9,7 @@
 import { createStorageBuffer, readBuffer, uploadStorage, writeTyped } from '../../../app/gpu/buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES, type InputTransform } from '../../../app/gpu/layout';
 import { maskBit, wordsPerRowFor } from '../../../app/reference/maskAssembly';
-import { maskPasteReference, PASTE_THRESHOLD } from '../../../app/reference/maskPaste';
+import { maskPasteReference, PASTE_THRESHOLD, type PasteMode } from '../../../app/reference/maskPaste';
 import { createMaskPaste } from '../../../app/gpu/kernels/maskPaste';
 import { maskBitsBytes } from '../../../app/gpu/kernels/maskUpsample';
 import { packRecords, randomNormals, runCase, seededRandom, type CaseResult, type RecordInit } from './maskCoefficients';
@@ -27,14 +27,20 @@ interface PasteCase {
   image: { width: number; height: number };
   mask: { width: number; height: number };
   capacity?: number;
+  /** CenterMask's paste: detectron2 mode, class channel offset, mask row from sourceIndex. */
+  mode?: PasteMode;
+  classOffset?: number;
+  rowFromSource?: boolean;
 }
+
+const offsetOf = (c: PasteCase) => c.classOffset ?? 1;
 
 /** Runs the kernel once: the first `records.length` bit planes and maskAreas. */
 async function runPaste(device: GPUDevice, c: PasteCase, sentinel = 0): Promise<{ bits: Uint32Array; maskAreas: number[]; ms: number }> {
   const capacity = c.capacity ?? Math.max(c.records.length, 1);
   const kernel = createMaskPaste(device);
   const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords(c.records, capacity)));
-  const planeFloats = (c.numClasses + 1) * c.maskSize * c.maskSize;
+  const planeFloats = (c.numClasses + offsetOf(c)) * c.maskSize * c.maskSize;
   const maskLogits = createStorageBuffer(device, 'test.maskLogits', Math.max(capacity * planeFloats * 4, c.maskLogits.byteLength));
   writeTyped(device, maskLogits, c.maskLogits);
   const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(maskBitsBytes(c.mask, capacity) / 4).fill(sentinel));
@@ -42,6 +48,7 @@ async function runPaste(device: GPUDevice, c: PasteCase, sentinel = 0): Promise<
   const encoder = device.createCommandEncoder({ label: 'test.maskPaste' });
   kernel.run(encoder, { records, maskLogits, maskBits }, {
     numClasses: c.numClasses, maskSize: c.maskSize, transform: c.transform, image: c.image, mask: c.mask, maxDetections: capacity,
+    mode: c.mode, classOffset: c.classOffset, rowFromSource: c.rowFromSource,
   });
   device.queue.submit([encoder.finish()]);
   const bits = new Uint32Array(await readBuffer(device, maskBits));
@@ -56,8 +63,8 @@ async function runPaste(device: GPUDevice, c: PasteCase, sentinel = 0): Promise<
 
 /** Kernel bits vs the reference; differences only where the reference value is within NEAR_THRESHOLD of 0.5. */
 function compareWithReference(bits: Uint32Array, maskAreas: number[], c: PasteCase): { pass: boolean; detail: string } {
-  const ref = maskPasteReference(c.records.map((r) => ({ box: r.box, classIndex: r.classIndex ?? 0 })), c.maskLogits,
-    { numClasses: c.numClasses, maskSize: c.maskSize }, c.transform, c.image, c.mask, true);
+  const ref = maskPasteReference(c.records.map((r) => ({ box: r.box, classIndex: r.classIndex ?? 0, sourceIndex: r.sourceIndex })), c.maskLogits,
+    { numClasses: c.numClasses, maskSize: c.maskSize, mode: c.mode, classOffset: c.classOffset, rowFromSource: c.rowFromSource }, c.transform, c.image, c.mask, true);
   const soft = ref.soft!;
   const { width: w, height: h } = c.mask;
   const wpr = wordsPerRowFor(w);
@@ -281,6 +288,113 @@ export async function maskPasteConformance(device: GPUDevice): Promise<CaseResul
       return { ...compareWithReference(bits, maskAreas, c), ms };
     });
 
+  // CenterMask: detectron2's paste (clipped box, zero-padded grid_sample, ≥ 0.5), mask-head
+  // rows [M, K, S, S] without a background channel, the row of a record from its sourceIndex.
+  const d2 = { mode: 'detectron2' as const, classOffset: 0, rowFromSource: true };
+  /** [rows, K, S, S] logits filled with `fill`, plane (row, class) set by `fn`. */
+  const d2Logits = (rows: number, numClasses: number, fill: number, planes: Array<[number, number, (i: number, j: number) => number]>) => {
+    const out = new Float32Array(rows * numClasses * S * S).fill(fill);
+    for (const [row, ch, fn] of planes) {
+      const base = (row * numClasses + ch) * S * S;
+      for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) out[base + i * S + j] = fn(i, j);
+    }
+    return out;
+  };
+
+  results.push(await runCase(device, K, 'detectron2 hand: constant mask in box (2, 3, 12, 9) → pixels x 2..11, y 3..8', async () => {
+    // sx = (x + 0.5 − 2)/10·28 − 0.5: x = 1 → −1.9 (off), x = 2 → 0.9, x = 11 → 26.1 (on), x = 12 → 28.9 (off);
+    // sy = (y + 0.5 − 3)/6·28 − 0.5: y = 2 → −2.8, y = 3 → 1.8, y = 8 → 25.2, y = 9 → 29.8 → 10 × 6 = 60.
+    const image = { width: 20, height: 20 };
+    const c: PasteCase = {
+      records: [{ box: rel([2, 3, 12, 9], image), sourceIndex: 0, classIndex: 0 }],
+      numClasses: 1, maskSize: S, maskLogits: d2Logits(1, 1, 12, []), transform: stretchTransform(20, 20, 20, 20), image, mask: image, ...d2,
+    };
+    const { bits, maskAreas, ms } = await runPaste(device, c, 0xffffffff);
+    const got = setPixels(bits, image, 0);
+    const ref = compareWithReference(bits, maskAreas, c);
+    return { pass: sameSet(got, rectPixels(2, 3, 11, 8)) && maskAreas[0] === 60 && ref.pass, ms, detail: `${got.size} pixels, area ${maskAreas[0]}; reference: ${ref.detail}` };
+  }));
+
+  results.push(await runCase(device, K, 'detectron2 hand: value exactly 0.5 on the border is set (≥), the corners (0.25) are not', async () => {
+    // Mask of ones (sigmoid(20) = 1 in f32), box (0.5, 0.5, 32.5, 32.5): sx = x/32·28 − 0.5, so
+    // x = 0 → −0.5 (half of cell 0: 0.5, set), x = 32 → 27.5 (half of cell 27: 0.5, set),
+    // x = 33 → 28.375 (0). Rows alike; the four corners are 0.5 · 0.5 = 0.25 → 33² − 4 = 1085.
+    const image = { width: 40, height: 40 };
+    const c: PasteCase = {
+      records: [{ box: rel([0.5, 0.5, 32.5, 32.5], image), sourceIndex: 0, classIndex: 0 }],
+      numClasses: 1, maskSize: S, maskLogits: d2Logits(1, 1, 20, []), transform: stretchTransform(40, 40, 40, 40), image, mask: image, ...d2,
+    };
+    const { bits, maskAreas, ms } = await runPaste(device, c);
+    const got = setPixels(bits, image, 0);
+    const want = rectPixels(0, 0, 32, 32);
+    for (const corner of ['0,0', '32,0', '0,32', '32,32']) want.delete(corner);
+    const ref = compareWithReference(bits, maskAreas, c);
+    return { pass: sameSet(got, want) && maskAreas[0] === 1085 && ref.pass, ms, detail: `${got.size} pixels, area ${maskAreas[0]} (want 1085); reference: ${ref.detail}` };
+  }));
+
+  results.push(await runCase(device, K, 'detectron2 hand: box over the left border is clipped first, the mask maps into (0, 5, 10, 15)', async () => {
+    // Ramp: columns j < 14 off (−12), j ≥ 14 on (+12). Clipped box (0, 5, 10, 15): sx = (x + 0.5)·2.8 − 0.5,
+    // x = 4 → 12.1 (off), x = 5 → 14.9 (on), x = 9 → 26.1 (on), x = 10 → 28.9 (off); rows 5..14.
+    // Unclipped (−10 … 10) it would set x 0..9 (100 pixels).
+    const image = { width: 20, height: 20 };
+    const c: PasteCase = {
+      records: [{ box: rel([-10, 5, 10, 15], image), sourceIndex: 0, classIndex: 0 }],
+      numClasses: 1, maskSize: S, maskLogits: d2Logits(1, 1, 0, [[0, 0, (_i, j) => (j < 14 ? -12 : 12)]]), transform: stretchTransform(20, 20, 20, 20), image, mask: image, ...d2,
+    };
+    const { bits, maskAreas, ms } = await runPaste(device, c);
+    const got = setPixels(bits, image, 0);
+    const ref = compareWithReference(bits, maskAreas, c);
+    return { pass: sameSet(got, rectPixels(5, 5, 9, 14)) && maskAreas[0] === 50 && ref.pass, ms, detail: `${got.size} pixels, area ${maskAreas[0]}; reference: ${ref.detail}` };
+  }));
+
+  results.push(await runCase(device, K, 'detectron2 hand: [M, K, S, S] rows read at sourceIndex, channel = class (no background); empty box → nothing', async () => {
+    // Rows 0..2 × 3 classes, all −12 except (row 2, class 1) and (row 0, class 2): record 0 reads
+    // row 2 class 1, record 1 row 0 class 2 → both boxes full; record 2 (row 1) has a zero-width box.
+    const image = { width: 20, height: 20 };
+    const box = rel([2, 3, 12, 9], image);
+    const c: PasteCase = {
+      records: [{ box, sourceIndex: 2, classIndex: 1 }, { box, sourceIndex: 0, classIndex: 2 }, { box: rel([5, 5, 5, 15], image), sourceIndex: 1, classIndex: 0 }],
+      numClasses: 3, maskSize: S, maskLogits: d2Logits(3, 3, -12, [[2, 1, () => 12], [0, 2, () => 12], [1, 0, () => 12]]),
+      transform: stretchTransform(20, 20, 20, 20), image, mask: image, ...d2,
+    };
+    const { bits, maskAreas, ms } = await runPaste(device, c, 0xffffffff);
+    const want = rectPixels(2, 3, 11, 8);
+    const ok = sameSet(setPixels(bits, image, 0), want) && sameSet(setPixels(bits, image, 1), want) && setPixels(bits, image, 2).size === 0;
+    const ref = compareWithReference(bits, maskAreas, c);
+    return { pass: ok && ref.pass, ms, detail: `areas ${maskAreas.join(',')} (want 60,60,0); reference: ${ref.detail}` };
+  }));
+
+  const d2Random = async (name: string, seed: number, numClasses: number, count: number, transform: InputTransform,
+    image: { width: number; height: number }, mask: { width: number; height: number }) =>
+    runCase(device, K, name, async () => {
+      const rand = seededRandom(seed);
+      const boxes: [number, number, number, number][] = [[0, 0, 1, 1], [-0.3, 0.6, 0.35, 1.4], [0.41, 0.52, 0.4101, 0.5202], [0.95, 0.9, 1.2, 1.01], [0.5, 0.5, 0.5, 0.7]];
+      while (boxes.length < count) {
+        const x = rand() * 0.95, y = rand() * 0.95;
+        boxes.push([x, y, x + rand() * (1 - x), y + rand() * (1 - y)]);
+      }
+      const capacity = count + 2;
+      // Rows in a shuffled order, as the rescoring leaves them.
+      const rows = Array.from({ length: capacity }, (_, i) => i).sort(() => rand() - 0.5);
+      const records: RecordInit[] = boxes.map((box, n) => ({ box, sourceIndex: rows[n]!, classIndex: Math.floor(rand() * numClasses) }));
+      const noise = randomNormals(rand, capacity * numClasses * S * S, 0.4);
+      const maskLogits = new Float32Array(noise.length);
+      for (let plane = 0; plane < capacity * numClasses; plane++) {
+        const cx = rand() * S, cy = rand() * S, r = 5 + rand() * 12;
+        for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) {
+          maskLogits[plane * S * S + i * S + j] = (r - Math.hypot(j - cx, i - cy)) / 3 + noise[plane * S * S + i * S + j]!;
+        }
+      }
+      const c: PasteCase = { records, numClasses, maskSize: S, maskLogits, transform, image, mask, capacity, ...d2 };
+      const { bits, maskAreas, ms } = await runPaste(device, c, 0xa5a5a5a5);
+      return { ...compareWithReference(bits, maskAreas, c), ms };
+    });
+  results.push(await d2Random('detectron2 random: 80 classes, 24 records, stretch 512 → 75x53', 81, 80, 24,
+    stretchTransform(512, 512, 75, 53), { width: 75, height: 53 }, { width: 75, height: 53 }));
+  results.push(await d2Random('detectron2 random: 5 classes, 30 records, stretch 512 → 640x480', 82, 5, 30,
+    stretchTransform(512, 512, 640, 480), { width: 640, height: 480 }, { width: 640, height: 480 }));
+  results.push(await d2Random('detectron2 random: capped mask, image 1600x1200 → mask 400x300', 83, 3, 12,
+    stretchTransform(512, 512, 1600, 1200), { width: 1600, height: 1200 }, { width: 400, height: 300 }));
   results.push(await randomCase('random: 80 classes, 24 records, stretch 512 → 75x53 (not word-aligned)', 71, 80, 24,
     stretchTransform(512, 512, 75, 53), { width: 75, height: 53 }, { width: 75, height: 53 }));
   results.push(await randomCase('random: 5 classes, 40 records, stretch 512 → 640x480', 72, 5, 40,
