@@ -31,7 +31,7 @@ import { createClassListsBuffer, topKBytes } from '../../gpu/kernels/classTopK';
 import { keepBytes } from '../../gpu/kernels/fastNms';
 import { createMaskCoefficients, MASK_COEFFICIENTS, protoMasksBytes, type MaskCoefficientsKernel } from '../../gpu/kernels/maskCoefficients';
 import { createMaskUpsample, MASK_UPSAMPLE, maskBitsBytes, type MaskUpsampleKernel } from '../../gpu/kernels/maskUpsample';
-import { COMPOSE_OVERLAY, createComposeOverlay, createOverlayTexture, readOverlayTexture, type ComposeOverlayKernel } from '../../gpu/kernels/composeOverlay';
+import { COMPOSE_OVERLAY, createComposeOverlay, createOverlayTexture, overlayStagingBytes, readOverlayTexture, type ComposeOverlayKernel } from '../../gpu/kernels/composeOverlay';
 import { PREPROCESS } from '../../gpu/kernels/preprocess';
 import type { KernelSource } from '../../gpu/kernelCache';
 import { wordsPerRowFor, type MaskAssemblySpec } from '../../reference/maskAssembly';
@@ -375,12 +375,23 @@ export abstract class MaskedDetectionGpuPostprocessor {
 
   /** The overlay texture's bytes as stored (premultiplied unless the style says otherwise). */
   readOverlayRaw(): Promise<Uint8ClampedArray<ArrayBuffer>> {
-    return readOverlayTexture(this.device, this.overlayTexture);
+    return readOverlayTexture(this.device, this.overlayTexture, this.overlayReadback());
   }
+
+  /** The overlay's staging buffer, kept (the 'readback' overlay mode reads it every frame); remade with the size. */
+  private overlayReadback(): GPUBuffer {
+    const bytes = overlayStagingBytes(this.overlay);
+    if (!this.overlayStaging || this.overlayStaging.size < bytes) {
+      this.overlayStaging?.destroy();
+      this.overlayStaging = this.device.createBuffer({ label: this.label('overlayStaging'), size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    }
+    return this.overlayStaging;
+  }
+  private overlayStaging: GPUBuffer | null = null;
 
   /** The overlay as straight-alpha RGBA bytes [maskH, maskW, 4] (PNG export, Konva). */
   async readOverlay(): Promise<Uint8ClampedArray<ArrayBuffer>> {
-    const rgba = await readOverlayTexture(this.device, this.overlayTexture);
+    const rgba = await readOverlayTexture(this.device, this.overlayTexture, this.overlayReadback());
     if (this.style.premultiplied) {
       for (let i = 0; i < rgba.length; i += 4) {
         const a = rgba[i + 3]!;
@@ -405,5 +416,6 @@ export abstract class MaskedDetectionGpuPostprocessor {
       b?.destroy();
     }
     this.overlay.destroy();
+    this.overlayStaging?.destroy();
   }
 }

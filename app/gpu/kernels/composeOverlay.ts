@@ -140,26 +140,36 @@ export function createComposeOverlay(device: GPUDevice): ComposeOverlayKernel {
   };
 }
 
+/** Bytes of the staging buffer `readOverlayTexture` needs for an overlay (rows padded to 256 bytes). */
+export function overlayStagingBytes(overlay: { width: number; height: number }): number {
+  return Math.ceil((overlay.width * 4) / 256) * 256 * overlay.height;
+}
+
 /**
- * Reads the overlay texture back as RGBA bytes [height, width, 4] (export / tests; not per
- * frame). Rows are copied with WebGPU's 256-byte row alignment and then packed.
+ * Reads the overlay texture back as RGBA bytes [height, width, 4]. Rows are copied with
+ * WebGPU's 256-byte row alignment and then packed. `staging` (MAP_READ | COPY_DST, at least
+ * `overlayStagingBytes`, not mapped) is the caller's to keep, for a read-back every frame
+ * (the 'readback' overlay mode); without it a staging buffer is made for this read (export,
+ * tests).
  */
-export async function readOverlayTexture(device: GPUDevice, overlay: GPUTexture): Promise<Uint8ClampedArray<ArrayBuffer>> {
+export async function readOverlayTexture(device: GPUDevice, overlay: GPUTexture, staging?: GPUBuffer): Promise<Uint8ClampedArray<ArrayBuffer>> {
   const { width, height } = overlay;
   const bytesPerRow = Math.ceil((width * 4) / 256) * 256;
-  const staging = device.createBuffer({
-    label: 'composeOverlay.readback',
-    size: bytesPerRow * height,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
+  const buffer =
+    staging ??
+    device.createBuffer({
+      label: 'composeOverlay.readback',
+      size: overlayStagingBytes(overlay),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
   const encoder = device.createCommandEncoder({ label: 'composeOverlay.readback' });
-  encoder.copyTextureToBuffer({ texture: overlay }, { buffer: staging, bytesPerRow }, { width, height });
+  encoder.copyTextureToBuffer({ texture: overlay }, { buffer, bytesPerRow }, { width, height });
   device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const padded = new Uint8Array(staging.getMappedRange());
+  await buffer.mapAsync(GPUMapMode.READ, 0, bytesPerRow * height);
+  const padded = new Uint8Array(buffer.getMappedRange(0, bytesPerRow * height));
   const out = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) out.set(padded.subarray(y * bytesPerRow, y * bytesPerRow + width * 4), y * width * 4);
-  staging.unmap();
-  staging.destroy();
+  buffer.unmap();
+  if (!staging) buffer.destroy();
   return out;
 }
