@@ -1,0 +1,92 @@
+/**
+ * Host code of shaders/mask_rescore.wgsl: CenterMask's records rescored by the MaskIoU head
+ * (score · maskIou[n, class]), re-sorted, those below the display threshold dropped, and
+ * each record's mask-head row kept in sourceIndex (maskPaste's `rowFromSource`).
+ * Reference: app/reference/maskRescore.ts.
+ *
+ * The kernel reads a copy of the records (its own scratch buffer, copied at the start of
+ * `run`) and writes the records buffer in place. Params are written with queue.writeBuffer
+ * at encode time: one kernel object per chain, at most one `run` of it per submit.
+ */
+import shaderCodeRaw from '../../../shaders/mask_rescore.wgsl?raw';
+import { withIncludes } from '../shaderSource';
+import { createUniformBuffer } from '../buffers';
+import { recordsBufferBytes } from '../layout';
+import { kernelPipelines, kernelSource } from '../kernelCache';
+import { packUniforms, uniformLayout } from '../uniforms';
+
+const shaderCode = withIncludes(shaderCodeRaw);
+
+/** The kernel's pipelines (app/gpu/kernelCache.ts). */
+export const MASK_RESCORE = kernelSource({ name: 'maskRescore', code: shaderCode, entryPoints: ['main'] });
+/** Params struct of mask_rescore.wgsl, as the WGSL lays it out. */
+const PARAMS = uniformLayout(shaderCode, 'Params');
+const WORKGROUP = 64;
+
+export interface MaskRescoreInputs {
+  /** DetectionRecords of the cap (rows of the mask head's batch), rewritten in place. */
+  records: GPUBuffer;
+  /** The MaskIoU head's output f32 [maxDetections, K]. */
+  maskIou: GPUBuffer;
+}
+
+export interface MaskRescoreParams {
+  numClasses: number;
+  maxDetections: number;
+  /** true: score · maskIou; false: the plain score (order unchanged). */
+  useMaskIou: boolean;
+  /** Display threshold; records scoring below it are dropped. */
+  scoreThreshold: number;
+}
+
+export interface MaskRescoreKernel {
+  run(encoder: GPUCommandEncoder, inputs: MaskRescoreInputs, params: MaskRescoreParams, pass?: GPUComputePassDescriptor): void;
+  destroy(): void;
+}
+
+export function createMaskRescore(device: GPUDevice): MaskRescoreKernel {
+  const pipeline = kernelPipelines(device, MASK_RESCORE).pipelines.main;
+  const uniform = createUniformBuffer(device, 'maskRescore.params', PARAMS.size);
+  let recordsIn: GPUBuffer | undefined;
+  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  return {
+    run(encoder, inputs, params, pass) {
+      const d = Math.max(1, Math.floor(params.maxDetections));
+      const bytes = recordsBufferBytes(d);
+      if (inputs.records.size < bytes) throw new Error(`maskRescore: records has ${inputs.records.size} bytes, ${d} detections need ${bytes}`);
+      if (inputs.maskIou.size < 4 * d * params.numClasses) throw new Error(`maskRescore: maskIou has ${inputs.maskIou.size} bytes, [${d}, ${params.numClasses}] f32 needs ${4 * d * params.numClasses}`);
+      if (!recordsIn || recordsIn.size < bytes) {
+        recordsIn?.destroy();
+        recordsIn = device.createBuffer({ label: 'maskRescore.recordsIn', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      }
+      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, {
+        numClasses: params.numClasses,
+        maxDetections: d,
+        useMaskIou: params.useMaskIou ? 1 : 0,
+        scoreThreshold: params.scoreThreshold,
+      }));
+      const key = [recordsIn, inputs.maskIou, inputs.records];
+      if (!cached || cached.key.some((b, i) => b !== key[i])) {
+        cached = {
+          key,
+          group: device.createBindGroup({
+            label: 'maskRescore.bindGroup',
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
+          }),
+        };
+      }
+      encoder.copyBufferToBuffer(inputs.records, 0, recordsIn, 0, bytes);
+      const p = encoder.beginComputePass(pass ?? { label: 'maskRescore' });
+      p.setPipeline(pipeline);
+      p.setBindGroup(0, cached.group);
+      p.dispatchWorkgroups(Math.ceil(d / WORKGROUP));
+      p.end();
+    },
+    destroy() {
+      uniform.destroy();
+      recordsIn?.destroy();
+      cached = undefined;
+    },
+  };
+}
