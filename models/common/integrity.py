@@ -13,8 +13,10 @@ def sha256_hex(data: bytes) -> str:
 
 def add_digests(manifest: dict, files: dict[str, bytes | str]) -> dict:
     """Sets `sha256` (the model's `url`) and, for a two-stage manifest, `boxHeadSha256` /
-    `maskHeadSha256`, from the bytes about to be written (`files`: path → content); a url is
-    matched to its file by name. Returns the manifest."""
+    `maskHeadSha256`, for a CenterMask manifest (`centerMask` block) `maskHeadSha256` and
+    `maskHeadBytes`, from the bytes about to be written (`files`: path → content); a url is
+    matched to its file by name. `bytes` (the model file's size) is set where the manifest
+    has the key. Returns the manifest."""
     by_name = {os.path.basename(path): data for path, data in files.items() if isinstance(data, bytes)}
 
     def digest(url: str) -> str:
@@ -23,7 +25,16 @@ def add_digests(manifest: dict, files: dict[str, bytes | str]) -> dict:
             raise KeyError(f'{url}: not among the files written ({sorted(by_name)})')
         return sha256_hex(by_name[name])
 
+    def size(url: str) -> int:
+        return len(by_name[os.path.basename(url)])
+
     manifest['sha256'] = digest(manifest['url'])
+    if 'bytes' in manifest:
+        manifest['bytes'] = size(manifest['url'])
+    cm = manifest.get('centerMask')
+    if cm:
+        cm['maskHeadSha256'] = digest(cm['maskHeadUrl'])
+        cm['maskHeadBytes'] = size(cm['maskHeadUrl'])
     heads = manifest.get('twoStage')
     if heads:
         heads['boxHeadSha256'] = digest(heads['boxHeadUrl'])

@@ -56,3 +56,37 @@ class WeightAverage:
                 avg.mul_(self.decay).add_(now.detach(), alpha=1 - self.decay)
             else:  # BatchNorm's batch counter
                 avg.copy_(now)
+
+
+def atomic_save(obj, path: str):
+    """torch.save to path + '.tmp', then rename: a reader never sees half a checkpoint."""
+    import os
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    torch.save(obj, path + '.tmp')
+    os.replace(path + '.tmp', path)
+
+
+def git_commit(repo: str, paths: list[str], message: str):
+    """Commit only the given files (`git commit --only`), retried while index.lock is held."""
+    import subprocess
+    import time
+    for attempt in range(10):
+        subprocess.run(['git', 'add', '--'] + paths, cwd=repo, capture_output=True, text=True)
+        r = subprocess.run(['git', 'commit', '--only', '-m', message, '--'] + paths, cwd=repo, capture_output=True, text=True)
+        if r.returncode == 0 or 'nothing to commit' in r.stdout + r.stderr or 'no changes added' in r.stdout:
+            print('git:', (r.stdout + r.stderr).strip().splitlines()[:1], flush=True)
+            return
+        if 'index.lock' not in r.stderr:
+            print('git commit failed:', r.stderr.strip(), flush=True)
+            return
+        time.sleep(5 + 5 * attempt)
+    print('git commit gave up (index.lock)', flush=True)
+
+
+def cosine_lr(base_lr: float, warmup_steps: int, schedule_s: float, elapsed_s: float, step: int) -> float:
+    """Linear warm-up over warmup_steps, then cosine decay over schedule_s seconds of
+    training time down to 5 % of base_lr."""
+    import math
+    warm = min(1.0, (step + 1) / warmup_steps)
+    t = min(1.0, elapsed_s / schedule_s)
+    return base_lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))

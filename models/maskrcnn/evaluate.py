@@ -30,20 +30,21 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.ops import batched_nms, box_iou
+from torchvision.ops import batched_nms
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from model import MASK_POOL, BOX_POOL, BackboneExport, MaskRCNN, make_anchors  # noqa: E402
 from loss import BOX_WEIGHTS, decode, level_counts_of, pool_rois, rpn_proposals  # noqa: E402
 from data import EmojiCoco, class_index_of_category, preprocess, rle_decode, load_categories  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, '..', 'common'))
+from coco_eval import (IOU_THRESHOLDS, RECALL_POINTS, CocoAP, average_precision, greedy_flags,  # noqa: E402,F401
+                       mask_iou)
 
 SIZE = 512
 PRE_NMS, POST_NMS, RPN_NMS = 1000, 500, 0.7
 SCORE_THRESH, MIN_SIDE, NMS_IOU, TOP_K, MAX_DET = 0.05, 0.01, 0.5, 200, 100
 MASK_THRESH = 0.5
-IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
-RECALL_POINTS = np.linspace(0, 1, 101)
 
 
 def paste_mask(mask: torch.Tensor, box: torch.Tensor, im_h: int, im_w: int) -> torch.Tensor:
@@ -104,45 +105,6 @@ def detect(model: MaskRCNN, rgb: np.ndarray, pooler: str = 'align', anchors: tor
     return out
 
 
-def mask_iou(d: np.ndarray, g: np.ndarray) -> np.ndarray:
-    df, gf = d.astype(np.float32), g.astype(np.float32)
-    inter = df @ gf.T
-    return inter / np.maximum(df.sum(1)[:, None] + gf.sum(1)[None, :] - inter, 1)
-
-
-def average_precision(per_class: dict) -> np.ndarray:
-    """per_class[c] = (list of (score, [T] matched flags), n_gt) → AP per IoU threshold [T]."""
-    aps = []
-    for dets, n_gt in per_class.values():
-        if n_gt == 0:
-            continue
-        ap_t = np.zeros(len(IOU_THRESHOLDS))
-        if dets:
-            dets = sorted(dets, key=lambda d: -d[0])
-            tp = np.array([d[1] for d in dets], np.float64)
-            ctp, cfp = np.cumsum(tp, 0), np.cumsum(1 - tp, 0)
-            for t in range(len(IOU_THRESHOLDS)):
-                rec = ctp[:, t] / n_gt
-                prec = np.maximum.accumulate((ctp[:, t] / np.maximum(ctp[:, t] + cfp[:, t], 1e-9))[::-1])[::-1]
-                idx = np.searchsorted(rec, RECALL_POINTS, side='left')
-                ap_t[t] = np.where(idx < len(prec), prec[np.minimum(idx, len(prec) - 1)], 0).mean()
-        aps.append(ap_t)
-    return np.mean(aps, 0) if aps else np.zeros(len(IOU_THRESHOLDS))
-
-
-def greedy_flags(ious: np.ndarray, n_gt: int) -> np.ndarray:
-    """COCO matching of score-sorted detections → [D, T] true-positive flags."""
-    flags = np.zeros((ious.shape[0], len(IOU_THRESHOLDS)))
-    for t, thr in enumerate(IOU_THRESHOLDS):
-        taken = np.zeros(n_gt, bool)
-        for j in range(ious.shape[0]):
-            cand = np.where(~taken & (ious[j] >= thr), ious[j], -1)
-            if cand.max(initial=-1) >= thr:
-                taken[int(cand.argmax())] = True
-                flags[j, t] = 1
-    return flags
-
-
 def evaluate(model: MaskRCNN, data_root: str, limit: int | None = None, pooler: str = 'align',
              split: str = 'val') -> dict:
     model.eval()
@@ -150,36 +112,16 @@ def evaluate(model: MaskRCNN, data_root: str, limit: int | None = None, pooler: 
     cls_of = class_index_of_category()
     anchors = make_anchors(SIZE)
     n = len(ds) if limit is None else min(limit, len(ds))
-    mask_stats = {c: ([], 0) for c in range(80)}
-    box_stats = {c: ([], 0) for c in range(80)}
-    total_dets = 0
+    acc = CocoAP()
     for i in range(n):
         im, rgb = ds.load(i)
         dets = detect(model, np.ascontiguousarray(rgb), pooler, anchors)
-        total_dets += len(dets)
         anns = [a for a in ds.anns[im['id']] if a['iscrowd'] == 0]
-        for c in range(80):
-            g = [a for a in anns if cls_of[a['category_id']] - 1 == c]
-            d = sorted([x for x in dets if x[0] == c], key=lambda x: -x[1])
-            for stats in (mask_stats, box_stats):
-                stats[c] = (stats[c][0], stats[c][1] + len(g))
-            if not d:
-                continue
-            if g:
-                gm = np.stack([rle_decode(a['segmentation']).ravel() > 0 for a in g])
-                ious_m = mask_iou(np.stack([x[3].ravel() for x in d]), gm)
-                gb = torch.tensor([[a['bbox'][0], a['bbox'][1], a['bbox'][0] + a['bbox'][2], a['bbox'][1] + a['bbox'][3]]
-                                   for a in g], dtype=torch.float32)
-                ious_b = box_iou(torch.tensor([x[2] for x in d], dtype=torch.float32), gb).numpy()
-                fm, fb = greedy_flags(ious_m, len(g)), greedy_flags(ious_b, len(g))
-            else:
-                fm = fb = np.zeros((len(d), len(IOU_THRESHOLDS)))
-            mask_stats[c][0].extend((x[1], fm[j]) for j, x in enumerate(d))
-            box_stats[c][0].extend((x[1], fb[j]) for j, x in enumerate(d))
-    m_ap, b_ap = average_precision(mask_stats), average_precision(box_stats)
-    return {'images': n, 'size': SIZE, 'pooler': pooler, 'mask_AP': float(m_ap.mean()), 'mask_AP50': float(m_ap[0]),
-            'mask_AP75': float(m_ap[5]), 'box_AP': float(b_ap.mean()), 'box_AP50': float(b_ap[0]),
-            'detections_per_image': round(total_dets / max(1, n), 1)}
+        gts = [(cls_of[a['category_id']] - 1,
+                [a['bbox'][0], a['bbox'][1], a['bbox'][0] + a['bbox'][2], a['bbox'][1] + a['bbox'][3]],
+                rle_decode(a['segmentation']) > 0) for a in anns]
+        acc.add([(c, s, b, m, s) for c, s, b, m in dets], gts)
+    return {'size': SIZE, 'pooler': pooler, **acc.summary()}
 
 
 def palette(i: int) -> tuple[int, int, int]:

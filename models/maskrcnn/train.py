@@ -23,10 +23,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -38,7 +36,8 @@ import torch  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'common'))
-from training import ignore_sigterm, optimiser_step, training_device  # noqa: E402
+from training import atomic_save, cosine_lr, ignore_sigterm, optimiser_step, training_device  # noqa: E402
+from training import git_commit as common_git_commit  # noqa: E402
 from model import MaskRCNN, make_anchors  # noqa: E402
 from loss import level_counts_of, maskrcnn_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
@@ -46,32 +45,12 @@ from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
 LOSS_KEYS = ['rpn_cls', 'rpn_box', 'cls', 'box', 'mask']
 
 
-def atomic_save(obj, path):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    torch.save(obj, path + '.tmp')
-    os.replace(path + '.tmp', path)
-
-
 def git_commit(paths: list[str], message: str):
-    """Commit only the given files (`git commit --only`), retried while index.lock is held."""
-    repo = os.path.normpath(os.path.join(HERE, '..', '..'))
-    for attempt in range(10):
-        r = subprocess.run(['git', 'add', '--'] + paths, cwd=repo, capture_output=True, text=True)
-        r = subprocess.run(['git', 'commit', '--only', '-m', message, '--'] + paths, cwd=repo, capture_output=True, text=True)
-        if r.returncode == 0 or 'nothing to commit' in r.stdout + r.stderr or 'no changes added' in r.stdout:
-            print('git:', (r.stdout + r.stderr).strip().splitlines()[:1], flush=True)
-            return
-        if 'index.lock' not in r.stderr:
-            print('git commit failed:', r.stderr.strip(), flush=True)
-            return
-        time.sleep(5 + 5 * attempt)
-    print('git commit gave up (index.lock)', flush=True)
+    common_git_commit(os.path.normpath(os.path.join(HERE, '..', '..')), paths, message)
 
 
 def lr_at(args, elapsed_s: float, step: int) -> float:
-    warm = min(1.0, (step + 1) / args.warmup)
-    t = min(1.0, elapsed_s / (args.minutes * 60))
-    return args.lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
+    return cosine_lr(args.lr, args.warmup, args.minutes * 60, elapsed_s, step)
 
 
 def main():

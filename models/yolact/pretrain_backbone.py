@@ -24,7 +24,6 @@ detector from it.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -32,7 +31,6 @@ import time
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
@@ -41,47 +39,14 @@ import torch.nn.functional as F  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from model import Backbone, MEAN_RGB, STD_RGB  # noqa: E402
-from data import class_index_of_category  # noqa: E402
+sys.path.insert(0, os.path.join(HERE, '..', 'common'))
+from crops import build_crops as common_build_crops  # noqa: E402
 
 CROP = 48
 
 
 def build_crops(root: str, split: str, seed: int, limit: int | None = None):
-    """All non-crowd objects of a split → uint8 crops [n, CROP, CROP, 3] RGB, labels 0..79."""
-    with open(os.path.join(root, 'annotations', f'instances_{split}.json')) as f:
-        coco = json.load(f)
-    cls = class_index_of_category()
-    by_image: dict[int, list] = {}
-    for a in coco['annotations']:
-        if not a['iscrowd']:
-            by_image.setdefault(a['image_id'], []).append(a)
-    rng = np.random.default_rng(seed)
-    crops, labels = [], []
-    images = coco['images'][:limit] if limit else coco['images']
-    for im in images:
-        anns = by_image.get(im['id'], [])
-        if not anns:
-            continue
-        bgr = cv2.imread(os.path.join(root, split, im['file_name']), cv2.IMREAD_COLOR)
-        rgb = bgr[..., ::-1]
-        h, w = rgb.shape[:2]
-        for a in anns:
-            bx, by, bw, bh = a['bbox']
-            side = max(bw, bh) / rng.uniform(0.35, 0.9)
-            cx = bx + bw / 2 + rng.uniform(-0.15, 0.15) * side
-            cy = by + bh / 2 + rng.uniform(-0.15, 0.15) * side
-            x1, y1 = int(round(cx - side / 2)), int(round(cy - side / 2))
-            s = max(2, int(round(side)))
-            # pad with the image's mean colour where the crop leaves the image
-            canvas = np.empty((s, s, 3), np.uint8)
-            canvas[:] = rgb.reshape(-1, 3).mean(0).astype(np.uint8)
-            sx1, sy1, sx2, sy2 = max(0, x1), max(0, y1), min(w, x1 + s), min(h, y1 + s)
-            if sx2 > sx1 and sy2 > sy1:
-                canvas[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = rgb[sy1:sy2, sx1:sx2]
-            interp = cv2.INTER_AREA if s > CROP else cv2.INTER_LINEAR
-            crops.append(cv2.resize(canvas, (CROP, CROP), interpolation=interp))
-            labels.append(cls[a['category_id']] - 1)
-    return np.stack(crops), np.array(labels, np.int64)
+    return common_build_crops(root, split, seed, CROP, limit)
 
 
 class CropClassifier(nn.Module):
