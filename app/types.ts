@@ -97,7 +97,7 @@ export interface PostprocessSettings {
 export interface ModelManifest {
   id: string;
   name: string;
-  family: 'yolact' | 'yolo-seg' | 'maskrcnn';
+  family: 'yolact' | 'yolo-seg' | 'maskrcnn' | 'centermask';
   /** URL of the ONNX file, relative to the app root (e.g. `models/yolact/yolact-550.onnx`). */
   url: string;
   /** Optional size in bytes and sha256 (hex) for remote models. */
@@ -134,6 +134,48 @@ export interface ModelManifest {
   notes?: string;
   /** Two-stage models (family 'maskrcnn' split into ONNX parts, our WGSL between them). */
   twoStage?: TwoStageConfig;
+  /** CenterMask (family 'centermask'): its detector part, mask head part and the WGSL between them. */
+  centerMask?: CenterMaskConfig;
+}
+
+/**
+ * A CenterMask split into two ONNX files, our WGSL between them (app/families/centerMask):
+ *   detector (`ModelManifest.url`): input → FPN features p3..p5 [1, C, H_l, W_l] and the FCOS
+ *     head per level P3..P7: cls [1, K, H, W] logits, box [1, 4, H, W] ltrb distances in input
+ *     pixels, ctr [1, 1, H, W] logits (outputs named in `ModelManifest.outputs`: p3, p4, p5,
+ *     clsP3 … clsP7, boxP3 … boxP7, ctrP3 … ctrP7);
+ *   mask head (`maskHeadUrl`): `mask_features [M, C, poolSize, poolSize]` → `mask_logits
+ *     [M, K, maskSize, maskSize]` (no background channel), `mask_iou [M, K]`.
+ */
+export interface CenterMaskConfig {
+  maskHeadUrl: string;
+  /** Size and sha256 of the mask head file (checked when fetched; required for a remote head). */
+  maskHeadBytes?: number;
+  maskHeadSha256?: string;
+  /** FCOS strides of P3..P7 in input pixels: [8, 16, 32, 64, 128]. */
+  strides: number[];
+  /** FPN channels C of p3..p5 (the mask head's input channels). */
+  fpnChannels: number;
+  /** RoIAlign output side (14) and the mask head's output side (28). */
+  poolSize: number;
+  maskSize: number;
+  /** RoI level assignment: 'ratio' (CenterMask's Equation 2) or 'scale' (FPN's Equation 1, canonical 224 at P4). */
+  roiLevels: 'ratio' | 'scale';
+  /** RoI levels pooled from (3..5: the detector's p3..p5). */
+  minLevel: number;
+  maxLevel: number;
+  /** FCOS pairs kept per level before NMS (1000). */
+  preNmsTopN: number;
+  /** sigmoid(cls) above it is a candidate (0.05). */
+  candidateThreshold: number;
+  /** The recipe's NMS IoU (0.6) and cap (50); the pane's settings are what run. */
+  nmsIou: number;
+  maxDetections: number;
+  /** RoIAlign sampling points per bin side (default 2) and half-pixel offset (default true). */
+  samplingRatio?: number;
+  aligned?: boolean;
+  /** Rank instances by score · predicted mask IoU (default true) or by the detection score alone. */
+  rescore?: boolean;
 }
 
 /**

@@ -14,6 +14,7 @@ const FAMILIES: Record<ModelManifest['family'], () => Promise<FamilyModule>> = {
   yolact: () => import('./yolact/program'),
   'yolo-seg': () => import('./yoloSeg/program'),
   maskrcnn: () => import('./maskRcnn/program'),
+  centermask: () => import('./centerMask/program'),
 };
 
 export function isKnownFamily(family: string): family is ModelManifest['family'] {

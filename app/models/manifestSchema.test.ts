@@ -16,6 +16,7 @@ import { MAX_TOP_K as KERNEL_MAX_TOP_K } from '../gpu/kernels/classTopK';
 import { maskSize } from '../pipeline/runner';
 import { MAX_FRAME_SIDE } from '../pipeline/sources';
 import { syntheticYoloSegManifest } from '../families/yoloSeg/synthetic';
+import { syntheticCenterMaskManifest } from '../families/centerMask/synthetic';
 
 describe('validateManifest', () => {
   it('accepts the bundled YOLACT manifests and a YOLO-seg one', () => {
@@ -42,7 +43,7 @@ describe('validateManifest', () => {
     if (check.ok) return;
     expect(check.errors).toEqual([
       'id: expected a non-empty string',
-      'family: expected one of "yolact", "yolo-seg", "maskrcnn", got "yolov99"',
+      'family: expected one of "yolact", "yolo-seg", "maskrcnn", "centermask", got "yolov99"',
       'sha256: expected 64 hex digits',
       'input.resize: expected one of "stretch", "letterbox", got "crop"',
       'input.mean: expected three numbers',
@@ -99,6 +100,70 @@ describe('validateManifest: two-stage Mask R-CNN (twoStage)', () => {
     const check = validateManifest(m);
     expect(check.ok).toBe(false);
     if (!check.ok) expect(check.errors).toContain('twoStage: only a maskrcnn model can be two-stage, this one is "yolact"');
+  });
+});
+
+describe('validateManifest: CenterMask (centerMask)', () => {
+  const centerMask = () => JSON.parse(JSON.stringify(syntheticCenterMaskManifest(20))) as Record<string, any>;
+
+  it('accepts a manifest with the exported model\'s interface', () => {
+    const check = validateManifest(centerMask());
+    expect(check.ok ? [] : check.errors).toEqual([]);
+  });
+
+  it('names each bad centerMask field, and the detector outputs it needs', () => {
+    const m = centerMask();
+    m.centerMask.maskHeadUrl = '';
+    m.centerMask.strides = [8, 16, 24, 64, 128];
+    m.centerMask.roiLevels = 'area';
+    m.centerMask.minLevel = 2;
+    m.centerMask.maxLevel = 6;
+    m.centerMask.preNmsTopN = 2000;
+    m.centerMask.nmsIou = 0;
+    m.centerMask.maxDetections = 301;
+    m.centerMask.rescore = 'yes';
+    delete m.outputs.ctrP7;
+    delete m.outputs.p4;
+    const check = validateManifest(m);
+    expect(check.ok ? [] : check.errors).toEqual([
+      'centerMask.maskHeadUrl: expected a non-empty string',
+      'centerMask.strides[2]: expected a power of two from 1 to 1024, got 24',
+      'centerMask.strides[3]: expected twice the stride before it',
+      'centerMask.roiLevels: expected one of "ratio", "scale", got "area"',
+      'centerMask.minLevel: expected an integer ≥ 3 and ≤ 5, got 2',
+      'centerMask.maxLevel: expected an integer ≥ 3 and ≤ 5, got 6',
+      'centerMask.preNmsTopN: expected an integer ≥ 1 and ≤ 1024, got 2000',
+      'centerMask.nmsIou: expected a number in (0, 1], got 0',
+      'centerMask.maxDetections: expected an integer ≥ 1 and ≤ 300, got 301',
+      'centerMask.rescore: expected true or false, got "yes"',
+      'outputs: a centermask model needs “p4”',
+      'outputs: a centermask model needs “ctrP7”',
+    ]);
+  });
+
+  it('bounds the decode\'s key lists (locations × classes) and requires the block of a centermask model', () => {
+    const big = centerMask();
+    big.input.width = big.input.height = 2048;
+    big.classes = Array.from({ length: 1000 }, (_, i) => `c${i}`);
+    const check = validateManifest(big);
+    expect(check.ok ? [] : check.errors).toEqual(['centerMask: 87296 FCOS locations × 1000 classes need 666 MiB of decode keys, above 128 MiB']);
+    const none = centerMask();
+    delete none.centerMask;
+    const missing = validateManifest(none);
+    expect(missing.ok ? [] : missing.errors).toEqual(['centerMask: a centermask model needs its “centerMask” block (mask head, strides, RoI levels)']);
+  });
+
+  it('refuses centerMask on another family, and a remote head without size and digest', () => {
+    const m = centerMask();
+    m.family = 'maskrcnn';
+    m.outputs = { ...m.outputs, boxes: 'b', labels: 'l', scores: 's', pastedMasks: 'm' };
+    m.centerMask.maskHeadUrl = 'https://example.org/head.onnx';
+    const check = validateManifest(m);
+    expect(check.ok ? [] : check.errors).toEqual([
+      'centerMask: only a centermask model has a centerMask block, this one is "maskrcnn"',
+      'centerMask.maskHeadBytes: a remote head (http/https url) must give its size in bytes',
+      'centerMask.maskHeadSha256: a remote head (http/https url) must give the sha256 of its ONNX file',
+    ]);
   });
 });
 

@@ -6,19 +6,20 @@
  * bounded (input size, topK, maxDetections, the bit-mask buffer: see the limits below).
  * `registry.isModelManifest` is this check as a type guard.
  */
-import type { ModelManifest, TwoStageConfig } from '../types';
+import type { CenterMaskConfig, ModelManifest, TwoStageConfig } from '../types';
 import { maskSize } from '../pipeline/runner';
 import { MAX_FRAME_SIDE } from '../pipeline/sources';
 
 export type ManifestCheck = { ok: true; manifest: ModelManifest } | { ok: false; errors: string[] };
 
-const FAMILIES = ['yolact', 'yolo-seg', 'maskrcnn'] as const;
+const FAMILIES = ['yolact', 'yolo-seg', 'maskrcnn', 'centermask'] as const;
 
 /** Logical outputs each family needs (yolo-seg: one of output0 / detections, and protos). */
 const REQUIRED_OUTPUTS: Record<(typeof FAMILIES)[number], string[][]> = {
   yolact: [['loc'], ['conf'], ['mask'], ['priors'], ['proto']],
   'yolo-seg': [['output0', 'detections'], ['protos']],
   maskrcnn: [],
+  centermask: [],
 };
 
 // ------------------------------------------------------------------ limits
@@ -158,6 +159,8 @@ export function validateManifest(value: unknown): ManifestCheck {
     }
   }
   if (m.twoStage !== undefined) checkTwoStage(m.twoStage, m.family, m.outputs, errors);
+  if (m.centerMask !== undefined) checkCenterMask(m.centerMask, m.family, m.outputs, m.input, Array.isArray(m.classes) ? m.classes.length : 0, errors);
+  else if (m.family === 'centermask') errors.push('centerMask: a centermask model needs its “centerMask” block (mask head, strides, RoI levels)');
   return errors.length === 0 ? { ok: true, manifest: value as unknown as ModelManifest } : { ok: false, errors };
 }
 
@@ -251,6 +254,107 @@ function checkTwoStage(value: unknown, family: unknown, outputs: unknown, errors
   if (typeof outputs === 'object' && outputs !== null) {
     for (const name of TWO_STAGE_OUTPUTS) {
       if (typeof (outputs as Record<string, unknown>)[name] !== 'string') errors.push(`outputs: a two-stage maskrcnn model needs “${name}”`);
+    }
+  }
+}
+
+/** FCOS levels the decode kernel's table holds (FCOS_MAX_LEVELS, app/gpu/kernels/fcosDecode.ts). */
+export const MAX_FCOS_LEVELS = 8;
+/** Pairs kept per level: the decode's gather capacity (FCOS_MAX_TOP_N). */
+export const MAX_FCOS_TOP_N = 1024;
+/**
+ * The FCOS decode's key lists hold 8 bytes per (location, class) pair of the input, bound
+ * whole as one storage buffer: within WebGPU's default 128 MiB binding (a 512 input has 5456
+ * locations, so up to ~3000 classes).
+ */
+export const MAX_FCOS_KEY_BYTES = 128 * 2 ** 20;
+/** The detector parts CenterMask's RoIs are pooled from: p3, p4, p5. */
+export const CENTER_MASK_FPN = ['p3', 'p4', 'p5'] as const;
+/** Logical output names of FCOS level `level` (3 = P3): clsP3, boxP3, ctrP3. */
+export function fcosOutputNames(level: number): [string, string, string] {
+  return [`clsP${level}`, `boxP${level}`, `ctrP${level}`];
+}
+
+export type CenterMaskIntegrity = Pick<CenterMaskConfig, 'maskHeadBytes' | 'maskHeadSha256'>;
+
+/**
+ * `centerMask` (CenterMaskConfig): the mask head part, the FCOS levels (strides: powers of two,
+ * P3 first, one set of cls / box / ctr outputs each), the RoI pooling and the chain's
+ * constants, bounded like `twoStage` and by the decode kernel's limits.
+ */
+function checkCenterMask(value: unknown, family: unknown, outputs: unknown, input: unknown, numClasses: number, errors: string[]): void {
+  const path = 'centerMask';
+  if (family !== 'centermask') errors.push(`${path}: only a centermask model has a centerMask block, this one is ${JSON.stringify(family)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push(`${path}: expected an object`);
+    return;
+  }
+  const t = value as Record<string, unknown>;
+  const int = (key: string, lo: number, hi: number) => {
+    const v = t[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) errors.push(`${path}.${key}: expected an integer ≥ ${lo} and ≤ ${hi}, got ${JSON.stringify(v)}`);
+  };
+  const fraction = (key: string, lo: number, hi: number, open: boolean) => {
+    const v = t[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo)) {
+      errors.push(`${path}.${key}: expected a number in ${open ? '(' : '['}${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    }
+  };
+  const url = t.maskHeadUrl;
+  if (typeof url !== 'string' || url.length === 0) errors.push(`${path}.maskHeadUrl: expected a non-empty string`);
+  const bytes = t.maskHeadBytes;
+  const sha = t.maskHeadSha256;
+  if (bytes !== undefined && !(typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 1 && bytes <= MAX_MODEL_BYTES)) {
+    errors.push(`${path}.maskHeadBytes: expected an integer ≥ 1 and ≤ ${MAX_MODEL_BYTES}, got ${JSON.stringify(bytes)}`);
+  }
+  if (sha !== undefined && !(typeof sha === 'string' && SHA256.test(sha))) errors.push(`${path}.maskHeadSha256: expected 64 hex digits`);
+  if (isRemote(url)) {
+    if (bytes === undefined) errors.push(`${path}.maskHeadBytes: a remote head (http/https url) must give its size in bytes`);
+    if (sha === undefined) errors.push(`${path}.maskHeadSha256: a remote head (http/https url) must give the sha256 of its ONNX file`);
+  }
+  const strides = t.strides;
+  let levels = 0;
+  if (!Array.isArray(strides) || strides.length < 3 || strides.length > MAX_FCOS_LEVELS) {
+    errors.push(`${path}.strides: expected 3 to ${MAX_FCOS_LEVELS} strides (P3 first)`);
+  } else {
+    levels = strides.length;
+    strides.forEach((v, i) => {
+      if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1024 && (v & (v - 1)) === 0)) {
+        errors.push(`${path}.strides[${i}]: expected a power of two from 1 to 1024, got ${JSON.stringify(v)}`);
+      } else if (i > 0 && v !== 2 * (strides[i - 1] as number)) errors.push(`${path}.strides[${i}]: expected twice the stride before it`);
+    });
+  }
+  int('fpnChannels', 1, 4096);
+  int('poolSize', 1, 64);
+  int('maskSize', 1, 256);
+  if (t.roiLevels !== 'ratio' && t.roiLevels !== 'scale') errors.push(`${path}.roiLevels: expected one of "ratio", "scale", got ${JSON.stringify(t.roiLevels)}`);
+  int('minLevel', 3, 5);
+  int('maxLevel', 3, 5);
+  if (typeof t.minLevel === 'number' && typeof t.maxLevel === 'number' && t.minLevel > t.maxLevel) errors.push(`${path}.minLevel: ${t.minLevel} is above maxLevel ${t.maxLevel}`);
+  int('preNmsTopN', 1, MAX_FCOS_TOP_N);
+  fraction('candidateThreshold', 0, 1, false);
+  fraction('nmsIou', 0, 1, true);
+  int('maxDetections', 1, MAX_DETECTIONS);
+  if (t.samplingRatio !== undefined && !(typeof t.samplingRatio === 'number' && Number.isInteger(t.samplingRatio) && t.samplingRatio <= 64)) {
+    errors.push(`${path}.samplingRatio: expected an integer ≤ 64 (≤ 0 = adaptive), got ${JSON.stringify(t.samplingRatio)}`);
+  }
+  if (t.aligned !== undefined && typeof t.aligned !== 'boolean') errors.push(`${path}.aligned: expected true or false, got ${JSON.stringify(t.aligned)}`);
+  if (t.rescore !== undefined && typeof t.rescore !== 'boolean') errors.push(`${path}.rescore: expected true or false, got ${JSON.stringify(t.rescore)}`);
+  if (typeof outputs === 'object' && outputs !== null) {
+    const names = [...CENTER_MASK_FPN, ...Array.from({ length: levels }, (_, i) => fcosOutputNames(3 + i)).flat()];
+    for (const name of names) {
+      if (typeof (outputs as Record<string, unknown>)[name] !== 'string') errors.push(`outputs: a centermask model needs “${name}”`);
+    }
+  }
+  // The decode's key lists: 8 bytes a (location, class) pair over all levels.
+  if (levels > 0 && typeof input === 'object' && input !== null && numClasses > 0) {
+    const { width, height } = input as { width?: unknown; height?: unknown };
+    if (typeof width === 'number' && typeof height === 'number' && width > 0 && height > 0) {
+      let locations = 0;
+      (strides as number[]).forEach((s) => (locations += Math.ceil(width / s) * Math.ceil(height / s)));
+      if (8 * locations * numClasses > MAX_FCOS_KEY_BYTES) {
+        errors.push(`${path}: ${locations} FCOS locations × ${numClasses} classes need ${((8 * locations * numClasses) / 2 ** 20).toFixed(0)} MiB of decode keys, above ${MAX_FCOS_KEY_BYTES / 2 ** 20} MiB`);
+      }
     }
   }
 }
