@@ -263,7 +263,7 @@ function readValueInfo(r: ProtoReader, kind: 'input' | 'output'): OnnxTensorInfo
       return true;
     });
   } catch (e) {
-    throw new Error(`${kind}${info.name ? ` “${clip(info.name)}”` : ''}: ${(e as Error).message}`);
+    throw new Error(`${kind}${info.name ? ` “${clip(info.name)}”` : ''}: ${(e as Error).message}`, { cause: e });
   }
   return info;
 }
@@ -302,8 +302,13 @@ export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
         const graph = model.sub();
         graph.fields((f, w) => {
           if (w !== WIRE_LEN) return false;
-          if (f === 11) (count(), info.inputs.push(readValueInfo(graph.sub(), 'input')));
-          else if (f === 12) (count(), info.outputs.push(readValueInfo(graph.sub(), 'output')));
+          if (f === 11) {
+            count();
+            info.inputs.push(readValueInfo(graph.sub(), 'input'));
+          } else if (f === 12) {
+            count();
+            info.outputs.push(readValueInfo(graph.sub(), 'output'));
+          }
           else if (f === 5) {
             count();
             const tensor = graph.sub();

@@ -75,7 +75,7 @@ describe('hostile ONNX headers', () => {
       const { result, error, grew } = measured(() => manifestFromOnnx(c.bytes, opts));
       if (error !== undefined) {
         refused++;
-        if (!(error instanceof UnrecognisedModelError)) failures.push(`${c.name}: threw ${String(error)}`);
+        if (!(error instanceof UnrecognisedModelError)) failures.push(`${c.name}: threw ${error instanceof Error ? error.message : JSON.stringify(error)}`);
         else if (!error.message.trim()) failures.push(`${c.name}: refused with an empty message`);
         else if (error.message.length > 4000) failures.push(`${c.name}: a ${error.message.length}-character message`);
       } else {

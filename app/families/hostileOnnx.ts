@@ -93,7 +93,10 @@ class Writer {
   bytes(): Uint8Array {
     const out = new Uint8Array(this.length);
     let at = 0;
-    for (const c of this.chunks) (out.set(c, at), (at += c.length));
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
     return out;
   }
 }

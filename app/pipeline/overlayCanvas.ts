@@ -28,7 +28,7 @@ const pipelines = new WeakMap<GPUDevice, Map<GPUTextureFormat, GPURenderPipeline
 /** The present pipeline for a render target format (made once per device and format). */
 function pipelineFor(device: GPUDevice, format: GPUTextureFormat): GPURenderPipeline {
   let byFormat = pipelines.get(device);
-  if (!byFormat) pipelines.set(device, (byFormat = new Map()));
+  if (!byFormat) pipelines.set(device, (byFormat = new Map<GPUTextureFormat, GPURenderPipeline>()));
   let pipeline = byFormat.get(format);
   if (!pipeline) {
     const module = device.createShaderModule({ label: 'presentOverlay.module', code: presentWgsl });
@@ -53,7 +53,7 @@ const overlayGroups = new WeakMap<GPUTexture, Map<GPURenderPipeline, GPUBindGrou
 
 function overlayBindGroup(device: GPUDevice, pipeline: GPURenderPipeline, overlay: GPUTexture, label: string): GPUBindGroup {
   let byPipeline = overlayGroups.get(overlay);
-  if (!byPipeline) overlayGroups.set(overlay, (byPipeline = new Map()));
+  if (!byPipeline) overlayGroups.set(overlay, (byPipeline = new Map<GPURenderPipeline, GPUBindGroup>()));
   let group = byPipeline.get(pipeline);
   if (!group) {
     group = device.createBindGroup({

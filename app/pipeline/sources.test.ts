@@ -57,7 +57,7 @@ describe('sniffImageSize', () => {
  * per frame a graphic control block and an image descriptor (the second with a local table).
  */
 function gif(frames: number, options: { loop?: boolean; trailer?: boolean } = {}): Uint8Array {
-  const out: number[] = [...new TextEncoder().encode('GIF89a'), 8, 0, 8, 0, 0x81, 0, 0, ...Array(12).fill(7)];
+  const out: number[] = [...new TextEncoder().encode('GIF89a'), 8, 0, 8, 0, 0x81, 0, 0, ...new Array<number>(12).fill(7)];
   if (options.loop) out.push(0x21, 0xff, 0x0b, ...new TextEncoder().encode('NETSCAPE2.0'), 3, 1, 0, 0, 0);
   for (let f = 0; f < frames; f++) {
     out.push(0x21, 0xf9, 4, 0, 10, 0, 0, 0);

@@ -215,7 +215,7 @@ describe('store', () => {
       ],
     });
     const snap = snapshot();
-    const round = JSON.parse(JSON.stringify(snap));
+    const round = JSON.parse(JSON.stringify(snap)) as unknown;
     expect(round).toEqual(snap);
     expect(snap.panes[0]!.index).toBe(0);
     expect(snap.panes[0]!.result!.detections[0]!.classIndex).toBe(3);

@@ -12,12 +12,14 @@ const TABBABLE = 'textarea, button:not([disabled]), input:not([tabindex="-1"]), 
 
 export function ClassNamesDialog() {
   const request = useStore((s) => s.classNamesRequest);
-  const [text, setText] = useState('');
+  // The text typed for the model the dialog asks about: a new request starts empty.
+  const [draft, setDraft] = useState<{ modelId: string | undefined; text: string }>({ modelId: undefined, text: '' });
   const file = useRef<HTMLInputElement>(null);
   const dialog = useRef<HTMLDivElement>(null);
   const field = useRef<HTMLTextAreaElement>(null);
   const modelId = request?.modelId;
-  useEffect(() => setText(''), [modelId]);
+  const text = draft.modelId === modelId ? draft.text : '';
+  const setText = (next: string) => setDraft({ modelId, text: next });
 
   // A modal dialog: focus on its field while open, Tab kept inside, Escape skips (as the
   // Skip button does), and focus goes back to where it was when the dialog closes.

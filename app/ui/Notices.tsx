@@ -13,7 +13,8 @@ const MAX_SHOWN = 3;
 export function Notices() {
   useRenderCount('Notices');
   const notices = useStore((s) => s.notices);
-  const [expanded, setExpanded] = useState(false);
+  // Expanded only while there is more than fits: a list that shrank back collapses by itself.
+  const [expandAsked, setExpanded] = useState(false);
   /** Where the list has more out of view: that edge fades (styles.css), to say so. */
   const [clipped, setClipped] = useState('');
   const box = useRef<HTMLDivElement>(null);
@@ -40,10 +41,12 @@ export function Notices() {
   };
 
   const overflow = notices.length > MAX_SHOWN;
+  const expanded = expandAsked && overflow;
+  // The list fits again: the next overflow starts collapsed (state adjusted while rendering, as React advises for a reset).
+  if (!overflow && expandAsked) setExpanded(false);
   // A new notice: the newest is in view.
   useEffect(() => {
     updateHold();
-    if (!overflow) setExpanded(false);
     scrollList('newest');
   }, [notices, overflow]);
   // Expanded, the list starts at the notices that were hidden (the oldest).

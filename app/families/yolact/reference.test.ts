@@ -10,7 +10,7 @@ const manifest = syntheticManifest(64, 3);
 describe('YOLACT layout', () => {
   it('derives the prior count and proto size from the input size', () => {
     expect(levelSizes(550)).toEqual([69, 35, 18, 9, 5]);
-    expect(yolactLayout({ ...manifest, input: { ...manifest.input, width: 550, height: 550 }, classes: Array(80).fill('c') }))
+    expect(yolactLayout({ ...manifest, input: { ...manifest.input, width: 550, height: 550 }, classes: new Array<string>(80).fill('c') }))
       .toEqual({ numPriors: 19248, numClasses: 80, numPrototypes: 32, protoWidth: 138, protoHeight: 138 });
     expect(yolactLayout({ ...manifest, input: { ...manifest.input, width: 384, height: 384 } }).numPriors).toBe(9207);
     expect(yolactPriors(550, 550).length / 4).toBe(19248);

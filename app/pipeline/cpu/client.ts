@@ -125,5 +125,5 @@ export async function acquireWorkerSession(part: ModelManifest): Promise<WorkerS
 
 // A forgotten model (a deleted saved one) opens anew next time; holders keep the old session until they let go.
 onForgetModel((id) => {
-  for (const [partId, entry] of [...entries]) if (partId === id || partId.startsWith(`${id}#`)) entries.delete(partId);
+  for (const partId of [...entries.keys()]) if (partId === id || partId.startsWith(`${id}#`)) entries.delete(partId);
 });
