@@ -55,16 +55,7 @@ export interface TwoStageReferenceResult {
   /** The kept records (boxes relative to the model input), for parity tests. */
   records: DecodedRecord[];
   /** The intermediate tensors, for parity tests of each stage. */
-  stages: {
-    rois: Float32Array;
-    roiCount: number;
-    boxFeatures: Float32Array;
-    classLogits: Float32Array;
-    boxDeltas: Float32Array;
-    candidateCount: number;
-    maskFeatures: Float32Array;
-    maskLogits: Float32Array;
-  };
+  stages: Omit<TwoStageCpuFrame, 'layout' | 'features' | 'records'> & { maskLogits: Float32Array };
   timings: Partial<Pick<StageTimings, 'rpn' | 'roi' | 'heads' | 'decode' | 'nms' | 'masks'>>;
 }
 
