@@ -1,0 +1,160 @@
+/**
+ * CenterMask's program run on both sides: the detector's outputs (synthetic, with the exported
+ * model's interface: quantised logits so that the GPU's exp / sqrt rounding cannot reorder
+ * two keys) go through the program's steps with the runner's `runStepsOnGpu` (the kernels, the
+ * mask head on the CPU as on 'wasm+gpu') and `runStepsOnCpu` (the references, as on 'wasm');
+ * the mask head is a synthetic row-wise function of its features (as a real head is), so
+ * the two sides must give the same instances. (The real exported parts are not in git yet.)
+ */
+import { describe, expect, it } from 'vitest';
+import { withDevice } from '../../../test/gpu';
+import type { InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import { checkProgram, type CpuTensor } from '../../pipeline/stages/program';
+import { runStepsOnCpu, runStepsOnGpu, type PartRunner } from '../../pipeline/stages/execute';
+import { FrameTensors, UploadBuffers } from '../../pipeline/stages/tensors';
+import { resizeGeometry } from '../../reference/preprocess';
+import { maskSizeFor } from '../../reference/maskAssembly';
+import { seededRandom } from '../../util/random';
+import { centerMaskLayout, type CenterMaskLayout } from './manifest';
+import { program } from './program';
+import { syntheticCenterMaskManifest } from './synthetic';
+
+const CLS = [-9, -9, -9, -9, -9, -9, -4, -2.5, -1.5, -0.5, 0.5, 1.5, 3];
+const CTR = [-3, -1, 0, 1, 2];
+
+/** Detector outputs with the exported interface (logical names), deterministic from `seed`. */
+export function syntheticDetectorOutputs(layout: CenterMaskLayout, seed: number): Record<string, CpuTensor> {
+  const r = seededRandom(seed);
+  const pick = (v: number[]) => v[Math.floor(r() * v.length)]!;
+  const out: Record<string, CpuTensor> = {};
+  const k = layout.numClasses;
+  for (const l of layout.levels) {
+    const hw = l.width * l.height;
+    if (l.level <= 5) out[`p${l.level}`] = { data: Float32Array.from({ length: layout.channels * hw }, () => r() * 2 - 1), dims: [1, layout.channels, l.height, l.width] };
+    out[l.cls] = { data: Float32Array.from({ length: k * hw }, () => (r() < 0.9 ? -9 : pick(CLS))), dims: [1, k, l.height, l.width] };
+    out[l.box] = { data: Float32Array.from({ length: 4 * hw }, () => r() * l.stride * 5), dims: [1, 4, l.height, l.width] };
+    out[l.ctr] = { data: Float32Array.from({ length: hw }, () => pick(CTR)), dims: [1, 1, l.height, l.width] };
+  }
+  return out;
+}
+
+/**
+ * A mask head that is a function of each row alone: mask_logits[m, c, i, j] from the row's
+ * channel c % C at (⌊i/2⌋, ⌊j/2⌋), mask_iou[m, c] from the row's mean.
+ */
+export function syntheticMaskHead(layout: CenterMaskLayout, features: CpuTensor): { maskLogits: CpuTensor; maskIou: CpuTensor } {
+  const [m, c, p] = [features.dims[0]!, features.dims[1]!, features.dims[2]!];
+  const k = layout.numClasses;
+  const s = layout.config.maskSize;
+  const logits = new Float32Array(m * k * s * s);
+  const iou = new Float32Array(m * k);
+  for (let row = 0; row < m; row++) {
+    let mean = 0;
+    for (let i = 0; i < c * p * p; i++) mean += features.data[row * c * p * p + i]!;
+    mean /= c * p * p;
+    for (let cls = 0; cls < k; cls++) {
+      iou[row * k + cls] = Math.fround(0.6 + 0.3 * Math.tanh(mean * 4 + cls * 0.1));
+      const base = (row * c + (cls % c)) * p * p;
+      for (let i = 0; i < s; i++) {
+        for (let j = 0; j < s; j++) logits[((row * k + cls) * s + i) * s + j] = 6 * features.data[base + (i >> 1) * p + (j >> 1)]! + 1;
+      }
+    }
+  }
+  return { maskLogits: { data: logits, dims: [m, k, s, s] }, maskIou: { data: iou, dims: [m, k] } };
+}
+
+function maskIouOf(a: InstanceMasks, i: number, b: InstanceMasks, j: number): number {
+  const plane = a.height * a.wordsPerRow;
+  let inter = 0;
+  let union = 0;
+  const pop = (v: number) => {
+    let n = 0;
+    for (; v; v &= v - 1) n++;
+    return n;
+  };
+  for (let w = 0; w < plane; w++) {
+    inter += pop((a.bits[i * plane + w]! & b.bits[j * plane + w]!) >>> 0);
+    union += pop((a.bits[i * plane + w]! | b.bits[j * plane + w]!) >>> 0);
+  }
+  return union === 0 ? 1 : inter / union;
+}
+
+async function runBothSides(manifest: ModelManifest, settings: PostprocessSettings, seed: number) {
+  const layout = centerMaskLayout(manifest);
+  const prog = program(manifest);
+  checkProgram(prog, manifest.id);
+  const steps = prog.steps.slice(1);
+  const detector = syntheticDetectorOutputs(layout, seed);
+  const image = { width: 640, height: 480 };
+  const mask = maskSizeFor(image.width, image.height);
+  const transform = resizeGeometry(image.width, image.height, manifest.input).transform;
+  const frame = { manifest, settings, transform, image, mask };
+  const runPart: PartRunner = async (step, tensors) => {
+    expect(step.name).toBe('maskHead');
+    const head = syntheticMaskHead(layout, await tensors.onCpu(step.input));
+    tensors.putCpu('maskLogits', head.maskLogits);
+    tensors.putCpu('maskIou', head.maskIou);
+  };
+
+  const cpu = prog.createCpu();
+  const cpuTensors = new FrameTensors(null, null, (_w, fn) => fn());
+  for (const [name, t] of Object.entries(detector)) cpuTensors.putCpu(name, t);
+  const cpuTimings: Partial<StageTimings> = {};
+  await runStepsOnCpu(steps, cpu, cpuTensors, frame, runPart, cpuTimings);
+
+  const gpu = await withDevice(async (device) => {
+    await prog.warmGpu!(device);
+    const side = prog.createGpu(device, mask, { classColours: new Uint32Array(layout.numClasses).fill(0xff00ff00), style: { premultiplied: true } });
+    const uploads = new UploadBuffers(device, 'test.uploads');
+    const tensors = new FrameTensors(device, uploads, (_w, fn) => fn());
+    for (const [name, t] of Object.entries(detector)) tensors.putCpu(name, t);
+    const timings: Partial<StageTimings> = {};
+    await runStepsOnGpu(steps, side, device, tensors, frame, runPart, timings, (_w, fn) => fn());
+    const result = await side.readResult();
+    const masks = await side.readMasks();
+    const featureBytes = tensors.bytesReadBack;
+    side.destroy();
+    uploads.destroy();
+    return { result, masks, featureBytes };
+  });
+  return { layout, cpu: cpu.result!, cpuTimings: cpu.timings, gpu };
+}
+
+describe('CenterMask program: GPU steps vs reference steps (synthetic detector and mask head)', () => {
+  for (const [title, nmsKind, rescore] of [['greedy NMS, rescored by mask IoU', 'greedy', true], ['fast NMS, plain scores', 'fast', false]] as const) {
+    it(title, async () => {
+      const manifest = syntheticCenterMaskManifest(4, 512, 8);
+      manifest.centerMask!.rescore = rescore;
+      const settings: PostprocessSettings = { ...manifest.defaults, nmsKind, scoreThreshold: 0.2, maxDetections: 40 };
+      const { layout, cpu, cpuTimings, gpu } = await runBothSides(manifest, settings, nmsKind === 'greedy' ? 11 : 12);
+      const ref = cpu.detections;
+      const got = gpu.result.detections;
+      console.log(`${title}: ${ref.length} reference / ${got.length} GPU instances, ${gpu.result.candidateCount} candidate locations; ` +
+        `mask IoU min ${Math.min(1, ...ref.map((_, i) => maskIouOf(gpu.masks, i, cpu.masks, i))).toFixed(4)}; read back ${gpu.featureBytes} B of mask features`);
+      expect(ref.length).toBeGreaterThan(3);
+      expect(got.length).toBe(ref.length);
+      got.forEach((d, i) => {
+        const r = ref[i]!;
+        expect(d.classIndex).toBe(r.classIndex);
+        expect(Math.abs(d.score - r.score)).toBeLessThan(1e-5);
+        d.box.forEach((v, k) => expect(Math.abs(v - r.box[k]!)).toBeLessThan(1e-3));
+        expect(Math.abs(d.maskArea - r.maskArea)).toBeLessThanOrEqual(Math.max(2, r.maskArea * 0.01));
+        expect(maskIouOf(gpu.masks, i, cpu.masks, i)).toBeGreaterThanOrEqual(0.99);
+      });
+      // Sorted by the score the switch picks; with rescoring off the scores are sqrt(cls·ctr) of the decode.
+      for (let i = 1; i < got.length; i++) expect(got[i]!.score).toBeLessThanOrEqual(got[i - 1]!.score);
+      if (!rescore) expect(ref.every((d) => d.score >= settings.scoreThreshold)).toBe(true);
+      expect(Object.keys(cpuTimings).sort()).toEqual(['decode', 'masks', 'nms', 'roi']);
+      // 'wasm+gpu': the mask features [M = maxDetections, C, 14, 14] come back for the CPU head.
+      expect(gpu.featureBytes).toBe(4 * settings.maxDetections * layout.channels * 14 * 14);
+    }, 300_000);
+  }
+
+  it('no detections (every class logit low): both sides give none', async () => {
+    const manifest = syntheticCenterMaskManifest(3, 128, 4);
+    const settings: PostprocessSettings = { ...manifest.defaults, scoreThreshold: 0.99 };
+    const { cpu, gpu } = await runBothSides(manifest, settings, 13);
+    expect(cpu.detections).toEqual([]);
+    expect(gpu.result.detections).toEqual([]);
+  }, 120_000);
+});
