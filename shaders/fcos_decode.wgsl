@@ -5,8 +5,8 @@
 //
 // Level l (stride s, H_l × W_l), location p = (x, y), global location g = first_l + p:
 //   point (x·s + s/2, y·s + s/2) (integer halving: s//2); box = (px − l, py − t, px + r, py + b)
-//   from box_p [4, H, W] (ltrb distances in input pixels), written relative to the input
-//   (× 1/width, × 1/height): boxes[g];
+//   from box_p [4, H, W] (ltrb distances in input pixels), clipped to the input (as our
+//   model's evaluate.py), written relative to it (× 1/width, × 1/height): boxes[g];
 //   pair (g, c) is a candidate when sigmoid(cls[c, p]) > candidateThreshold; its rank key is
 //   cls·ctr (ctr = sigmoid(ctr[p])).
 // Per level, the top min(candidates, topN) pairs by cls·ctr (ties: the lower pair index
@@ -44,9 +44,9 @@ struct Params {
   invInputWidth: f32,            // 24: 1 / input width (boxes relative to the input)
   invInputHeight: f32,           // 28
   candidateThreshold: f32,       // 32: 0.05
-  _pad0: u32,                    // 36
-  _pad1: u32,                    // 40
-  _pad2: u32,                    // 44
+  inputWidth: f32,               // 36: boxes are clipped to the input (models/centermask/evaluate.py)
+  inputHeight: f32,              // 40
+  _pad0: u32,                    // 44
   levels: array<vec4<u32>, 8>,   // 48: (first location, width, height, stride) per level
 }
 
@@ -97,11 +97,13 @@ fn locations(@builtin(global_invocation_id) gid: vec3<u32>) {
   let s = lv.w;
   let px = f32((p % lv.y) * s + s / 2u);
   let py = f32((p / lv.y) * s + s / 2u);
+  let w = params.inputWidth;
+  let h = params.inputHeight;
   boxes[g] = vec4<f32>(
-    (px - box[p]) * params.invInputWidth,
-    (py - box[hw + p]) * params.invInputHeight,
-    (px + box[2u * hw + p]) * params.invInputWidth,
-    (py + box[3u * hw + p]) * params.invInputHeight,
+    clamp(px - box[p], 0.0, w) * params.invInputWidth,
+    clamp(py - box[hw + p], 0.0, h) * params.invInputHeight,
+    clamp(px + box[2u * hw + p], 0.0, w) * params.invInputWidth,
+    clamp(py + box[3u * hw + p], 0.0, h) * params.invInputHeight,
   );
   flags[g] = 0u;
   let k = params.numClasses;

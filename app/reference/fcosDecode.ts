@@ -4,8 +4,8 @@
  * /work/shared/MODELS.md §4), as the inputs of the shared chain (classTopK → NMS → cap):
  *
  *   level l (stride s, H × W), location p = (x, y), global location g = first_l + p:
- *     point (x·s + ⌊s/2⌋, y·s + ⌊s/2⌋); box (px − l, py − t, px + r, py + b) × (1/width,
- *     1/height) of the input → boxes [N, 4] relative;
+ *     point (x·s + ⌊s/2⌋, y·s + ⌊s/2⌋); box (px − l, py − t, px + r, py + b) clipped to the
+ *     input (models/centermask/evaluate.py), × (1/width, 1/height) → boxes [N, 4] relative;
  *     pair (g, c) a candidate when sigmoid(cls[c, p]) > candidateThreshold, keyed by cls·ctr;
  *   per level the top min(candidates, topN) pairs by (cls·ctr desc, q = g·K + c asc) kept:
  *     conf[g, c + 1] = sqrt(cls·ctr); every other entry (and column 0) NOT_RANKED (−1);
@@ -86,10 +86,11 @@ export function fcosDecodeReference(levels: readonly FcosLevel[], p: FcosDecodeP
       const g = starts[l]! + i;
       const px = (i % lv.width) * s + Math.floor(s / 2);
       const py = Math.floor(i / lv.width) * s + Math.floor(s / 2);
-      boxes[4 * g] = f(f(px - lv.box[i]!) * invW);
-      boxes[4 * g + 1] = f(f(py - lv.box[hw + i]!) * invH);
-      boxes[4 * g + 2] = f(f(px + lv.box[2 * hw + i]!) * invW);
-      boxes[4 * g + 3] = f(f(py + lv.box[3 * hw + i]!) * invH);
+      const clip = (v: number, hi: number) => Math.min(Math.max(f(v), 0), hi);
+      boxes[4 * g] = f(clip(px - lv.box[i]!, p.input.width) * invW);
+      boxes[4 * g + 1] = f(clip(py - lv.box[hw + i]!, p.input.height) * invH);
+      boxes[4 * g + 2] = f(clip(px + lv.box[2 * hw + i]!, p.input.width) * invW);
+      boxes[4 * g + 3] = f(clip(py + lv.box[3 * hw + i]!, p.input.height) * invH);
       const centerness = sigmoidF32(lv.ctr[i]!);
       for (let c = 0; c < k; c++) {
         const score = sigmoidF32(lv.cls[c * hw + i]!);

@@ -123,6 +123,8 @@ export function createFcosDecode(device: GPUDevice): FcosDecodeKernel {
           numLevels,
           invInputWidth: Math.fround(1 / params.input.width),
           invInputHeight: Math.fround(1 / params.input.height),
+          inputWidth: params.input.width,
+          inputHeight: params.input.height,
           candidateThreshold: params.candidateThreshold,
           levels: table,
         }));
