@@ -166,6 +166,8 @@ def main():
     ap.add_argument('--picture', default=None)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--out', default=None, help='append the JSON results to this file')
+    ap.add_argument('--record', action='store_true',
+                    help='write accuracy.json (keyed by the ONNX parts\' sha256s; the checkpoint must be the one exported)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from export import load_checkpoint
@@ -181,6 +183,41 @@ def main():
     if args.out:
         with open(args.out, 'a') as f:
             f.write(json.dumps(res) + '\n')
+    if args.record:
+        record(model, res, ' '.join(['/usr/bin/python3', 'models/centermask/evaluate.py'] + sys.argv[1:]))
+
+
+def record(model: CenterMask, res: dict, command: str):
+    """accuracy.json in the format of scripts/eval.ts --record: onnxSha256 = sha256 of the parts'
+    hex digests joined (detector, mask head), partsSha256 by url. Only when the ONNX files on
+    disk are exactly this checkpoint's export."""
+    import datetime
+    import hashlib
+    from export import STEM, export_parts
+    parts = export_parts(model)
+    urls = [f'models/centermask/{STEM}.onnx', f'models/centermask/{STEM}-mask-head.onnx']
+    digests = {}
+    for url, data in zip(urls, (parts['detector'], parts['mask'])):
+        with open(os.path.join(HERE, os.path.basename(url)), 'rb') as f:
+            on_disk = hashlib.sha256(f.read()).hexdigest()
+        if on_disk != hashlib.sha256(data).hexdigest():
+            raise SystemExit(f'{url} is not the export of this checkpoint: run export.py first')
+        digests[url] = on_disk
+    entry = {
+        'onnxSha256': hashlib.sha256(''.join(digests.values()).encode()).hexdigest(),
+        'partsSha256': digests,
+        'split': res['split'], 'images': res['images'],
+        'maskAP': res['mask_AP'], 'maskAP50': res['mask_AP50'], 'maskAP75': res['mask_AP75'], 'boxAP': res['box_AP'],
+        'nms': 'greedy', 'scoreThreshold': CANDIDATE_THRESH,
+        'evaluator': 'models/centermask/evaluate.py (Python reference of the interface, torch ops)',
+        'step': res.get('step'),
+        'command': command,
+        'date': datetime.datetime.utcnow().isoformat(timespec='milliseconds') + 'Z',
+    }
+    with open(os.path.join(HERE, 'accuracy.json'), 'w') as f:
+        json.dump({STEM: entry}, f, indent=1)
+        f.write('\n')
+    print('wrote', os.path.join(HERE, 'accuracy.json'))
 
 
 if __name__ == '__main__':
