@@ -5,8 +5,8 @@
  * Vite plugin in vite.config.ts, so `wasmPaths` points there.
  *
  * Threads: the page is served cross-origin isolated (vite.config.ts ISOLATION_HEADERS), so
- * the wasm EP gets up to 4 threads (SharedArrayBuffer); one where a host does not send the
- * headers. The wasm EP runs in the CPU worker (./cpu/worker.ts); the WebGPU EP on the page.
+ * the wasm EP gets up to 4 threads (SharedArrayBuffer), one core fewer than the machine has;
+ * one where a host does not send the headers. The wasm EP runs in the CPU worker (./cpu/worker.ts); the WebGPU EP on the page.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 
@@ -15,7 +15,10 @@ let configured = false;
 export function configureOrt(): typeof ort {
   if (!configured) {
     ort.env.wasm.wasmPaths = `${import.meta.env.BASE_URL}ort/`;
-    ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    // One core is left to the page's main thread (the worker runs the wasm EP beside it):
+    // on a 2-core machine, two ORT threads starved the page (bench: main-thread busy ≈ the
+    // whole inference).
+    ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'warning';
     configured = true;
