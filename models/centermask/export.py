@@ -53,7 +53,9 @@ CENTER_MASK = {
     'samplingRatio': 2,
     'aligned': True,
 }
-DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.5, 'topK': 1000, 'nmsIou': 0.6,
+# topK: candidates a class keeps before NMS in the app (its kernels hold at most 512; the
+# per-level pre-NMS top 1000 is preNmsTopN above).
+DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.5, 'topK': 500, 'nmsIou': 0.6,
             'nmsKind': 'greedy', 'maxDetections': 50}
 
 
