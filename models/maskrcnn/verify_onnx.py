@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Check the exported ONNX parts against PyTorch: each part runs in onnxruntime-web (wasm,
-in Node: ort_run.mjs) on an input, the same input goes through the checkpoint in torch,
+in Node: models/common/ort_run.mjs) on an input, the same input goes through the checkpoint in torch,
 and the max abs difference of every output is printed (and must be < --tol).
 
     /usr/bin/python3 models/maskrcnn/verify_onnx.py [--ckpt models/maskrcnn/checkpoints/latest.pt | --random]
@@ -11,11 +11,8 @@ RoIs (R = rpnPostNmsTopN) of random features; mask head: 100 RoIs (M = maxDetect
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import torch
@@ -25,36 +22,8 @@ REPO = os.path.normpath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, HERE)
 from export import SIZE, load_checkpoint  # noqa: E402
 from model import BackboneExport, MaskRCNN  # noqa: E402
-
-
-def run_ort(onnx_path: str, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    with tempfile.TemporaryDirectory() as d:
-        spec = {}
-        for name, arr in feeds.items():
-            arr.astype('<f4').tofile(os.path.join(d, f'{name}.f32'))
-            spec[name] = {'dims': list(arr.shape), 'file': f'{name}.f32'}
-        with open(os.path.join(d, 'feeds.json'), 'w') as f:
-            json.dump(spec, f)
-        subprocess.run(['node', os.path.join(HERE, 'ort_run.mjs'), onnx_path, d], check=True, cwd=REPO)
-        with open(os.path.join(d, 'outputs.json')) as f:
-            dims = json.load(f)
-        return {k: np.fromfile(os.path.join(d, f'out-{k}.f32'), '<f4').reshape(v) for k, v in dims.items()}
-
-
-def compare(label: str, ort_out: dict, torch_out: dict, tol: float) -> bool:
-    ok = True
-    for name, ref in torch_out.items():
-        got = ort_out[name]
-        if got.shape != ref.shape:
-            print(f'FAIL {label}.{name}: shape {got.shape} vs torch {ref.shape}')
-            ok = False
-            continue
-        err = float(np.abs(got - ref).max())
-        scale = float(np.abs(ref).max())
-        good = err <= tol * max(1.0, scale)
-        ok &= good
-        print(f'{"ok  " if good else "FAIL"} {label}.{name} {list(got.shape)}: max abs diff {err:.2e} (max |torch| {scale:.2e})')
-    return ok
+sys.path.insert(0, os.path.join(HERE, '..', 'common'))
+from onnx_check import compare, run_ort  # noqa: E402
 
 
 def main():

@@ -1,6 +1,6 @@
 // Runs one ONNX file with onnxruntime-web's wasm backend in Node (no onnxruntime for
-// Python here), for models/maskrcnn/verify_onnx.py.
-//   node models/maskrcnn/ort_run.mjs MODEL.onnx DIR
+// Python here), for models/*/verify_onnx.py (models/common/onnx_check.py).
+//   node models/common/ort_run.mjs MODEL.onnx DIR
 // DIR/feeds.json: { name: { dims: [..], file: 'x.f32' } }; raw little-endian float32 inputs.
 // Writes DIR/out-<name>.f32 for every output and DIR/outputs.json { name: dims }.
 import { readFileSync, writeFileSync } from 'node:fs';
