@@ -29,7 +29,7 @@ import { createMaskRescore, MASK_RESCORE, type MaskRescoreKernel } from '../../g
 import { createMaskPaste, MASK_PASTE, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
 import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import { MaskedDetectionGpuPostprocessor, sharedGpuKernels, type GpuReadResult, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
-import { centerMaskFloats, centerMaskLayout, CENTER_MASK_FPN, effectiveTopK, maskBatch, type CenterMaskLayout } from './manifest';
+import { candidateThresholdOf, centerMaskFloats, centerMaskLayout, CENTER_MASK_FPN, effectiveTopK, maskBatch, type CenterMaskLayout } from './manifest';
 
 /** Timestamp spans of the chain (a span must not straddle the mask head's submit). */
 const STAGES = ['decode', 'nms', 'roi', 'masks'] as const;
@@ -128,7 +128,7 @@ export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
         numClasses,
         levels: layout.levels,
         input: { width: layout.inputWidth, height: layout.inputHeight },
-        candidateThreshold: layout.config.candidateThreshold,
+        candidateThreshold: candidateThresholdOf(layout, settings),
         topN: layout.config.preNmsTopN,
       },
       this.pass('decode', 'fcosDecode'),

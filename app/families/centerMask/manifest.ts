@@ -98,6 +98,15 @@ export function maskBatch(settings: Pick<PostprocessSettings, 'maxDetections'>):
 }
 
 /** Per-class candidates kept before NMS: the pane's topK, at most the kernels' limit. */
+/**
+ * The decode's candidate test on sigmoid(cls): the manifest's (0.05), or the pane's score
+ * threshold when the user lowers it below that, so the "score ≥" slider reaches weak
+ * detections too (as Mask R-CNN's candidate test does).
+ */
+export function candidateThresholdOf(layout: CenterMaskLayout, settings: Pick<PostprocessSettings, 'scoreThreshold'>): number {
+  return Math.max(0, Math.min(layout.config.candidateThreshold, settings.scoreThreshold));
+}
+
 export function effectiveTopK(settings: Pick<PostprocessSettings, 'topK'>): number {
   return Math.max(1, Math.min(MAX_TOP_K, Math.floor(settings.topK)));
 }

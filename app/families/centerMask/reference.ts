@@ -23,7 +23,7 @@ import { roiAlignReference, type FeatureLevel } from '../../reference/roiAlign';
 import { maskRescoreReference } from '../../reference/maskRescore';
 import { maskPasteReference } from '../../reference/maskPaste';
 import { recordsToDetections } from '../yolact/reference';
-import { centerMaskLayout, effectiveTopK, type CenterMaskLayout } from './manifest';
+import { candidateThresholdOf, centerMaskLayout, effectiveTopK, type CenterMaskLayout } from './manifest';
 
 /** A raw output on the CPU (ORT's `Tensor.data` and `dims`). */
 export interface RawOutput {
@@ -85,7 +85,7 @@ export function centerMaskDetectionsReference(
   const decoded = fcosDecodeReference(fcosLevels(outputs, layout), {
     numClasses: k,
     input: { width: layout.inputWidth, height: layout.inputHeight },
-    candidateThreshold: layout.config.candidateThreshold,
+    candidateThreshold: candidateThresholdOf(layout, settings),
     topN: layout.config.preNmsTopN,
   });
   const t1 = performance.now();

@@ -1,0 +1,114 @@
+import { test, expect, type Page } from '@playwright/test';
+import { boxIou, bundledManifests, dropAndWait, getState, ids, instanceCount, openApp, pane, rerun, sampleFile, screenshot, setNumberInput } from './helpers';
+
+/**
+ * CenterMask (FCOS detector ONNX → our FCOS decode, per-class NMS, RoIAlign with the
+ * paper's Equation 2 → mask-head ONNX → mask-IoU rescoring and paste) in the app: next to
+ * YOLACT and Mask R-CNN on one image, its own stages in the table; the 'wasm' path against
+ * 'wasm+gpu' (same instances).
+ *
+ * The bundled weights may be barely trained: when a pane finds nothing at the default
+ * threshold, the score threshold goes down to WEAK (the decode's candidate test follows it,
+ * app/families/centerMask/manifest.ts `candidateThresholdOf`), so there is something to
+ * compare either way.
+ */
+
+const CENTERMASK = 'centermask-lite-512';
+const MASKRCNN = 'maskrcnn-512';
+const WEAK = 0.001;
+const TIMEOUT = 240_000;
+
+test.skip(() => !bundledManifests().some((m) => m.id === CENTERMASK), `${CENTERMASK} is not bundled`);
+
+async function selectModel(page: Page, index: number, id: string): Promise<void> {
+  await rerun(page, () => pane(page, index).getByTestId(ids.modelPicker).selectOption(id).then(() => undefined), { panes: [index], timeout: TIMEOUT });
+}
+
+async function ensureWeakInstances(page: Page, index: number): Promise<void> {
+  if ((await instanceCount(pane(page, index))) > 0) return;
+  await rerun(page, () => setNumberInput(pane(page, index).getByTestId(ids.scoreThreshold), WEAK), { panes: [index], timeout: TIMEOUT });
+  expect(await instanceCount(pane(page, index)), `pane ${index + 1}: instances at score ≥ ${WEAK}`).toBeGreaterThan(0);
+}
+
+test('CenterMask next to YOLACT and Mask R-CNN on wasm+gpu: all segment, its stages in the pane and the table', async ({ page }) => {
+  test.setTimeout(3 * TIMEOUT);
+  const yolact = bundledManifests().find((m) => m.family === 'yolact');
+  test.skip(!yolact || !bundledManifests().some((m) => m.id === MASKRCNN), 'YOLACT or Mask R-CNN not bundled');
+  await openApp(page, { path: 'wasm+gpu', panes: '3', model: yolact!.id });
+  await dropAndWait(page, sampleFile(0), TIMEOUT);
+  await selectModel(page, 1, MASKRCNN);
+  await selectModel(page, 2, CENTERMASK);
+  for (const i of [0, 1, 2]) await ensureWeakInstances(page, i);
+
+  const state = await getState(page);
+  expect(state.panes.map((p) => p.modelId)).toEqual([yolact!.id, MASKRCNN, CENTERMASK]);
+  expect(state.panes.map((p) => p.activePath)).toEqual(['wasm+gpu', 'wasm+gpu', 'wasm+gpu']);
+  const c = state.panes[2]!.result!;
+  // CenterMask: detector, decode (FCOS + top-k), NMS, RoI (Equation 2), mask head, paste.
+  for (const key of ['inference', 'decode', 'nms', 'roi', 'heads', 'masks'] as const) expect(c.timings[key], `CenterMask ${key}`).toBeGreaterThan(0);
+  // No RPN: one-stage detector.
+  expect(c.timings.rpn).toBeUndefined();
+  // The CPU mask head needs the RoI features back (M·C·14·14 f32), counted.
+  expect(c.bytesReadBack).toBeGreaterThan(4 * 14 * 14);
+  const table = page.getByTestId(ids.metricsTable);
+  const rows = table.getByTestId('metrics-row');
+  await expect(rows).toHaveCount(3);
+  for (const key of ['roi', 'heads']) await expect(rows.nth(2).locator(`td[data-stage="${key}"]`)).toHaveText(/^\d/);
+  await expect(rows.nth(2).locator('td[data-stage="rpn"]')).toHaveText('–');
+  for (const d of c.detections) {
+    expect(d.box[2]).toBeGreaterThanOrEqual(d.box[0]);
+    expect(d.box[3]).toBeGreaterThanOrEqual(d.box[1]);
+    expect(d.box[2]).toBeLessThanOrEqual(state.source.width + 1);
+  }
+  const summary = `CenterMask: ${c.detections.length} instances, ` +
+    (['inference', 'decode', 'nms', 'roi', 'heads', 'masks', 'total'] as const).map((k) => `${k} ${c.timings[k]?.toFixed(1)}`).join(', ') +
+    ` ms (${c.timings.source}); YOLACT ${state.panes[0]!.result!.detections.length}, Mask R-CNN ${state.panes[1]!.result!.detections.length} instances`;
+  console.log(summary);
+  test.info().annotations.push({ type: 'timings', description: summary });
+  await screenshot(page, 'centermask-next-to-yolact-maskrcnn');
+
+  // Hover recomposes the CenterMask pane's overlay (no inference).
+  await pane(page, 2).getByTestId(ids.instanceRow).first().hover();
+  await expect.poll(async () => (await getState(page)).panes[2]!.highlight).toBe(0);
+  expect((await getState(page)).panes[2]!.status).not.toBe('error');
+});
+
+test('CenterMask on wasm finds what wasm+gpu finds', async ({ page }) => {
+  test.setTimeout(3 * TIMEOUT);
+  await openApp(page, { path: 'wasm+gpu', panes: '2', model: CENTERMASK });
+  await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
+  await dropAndWait(page, sampleFile(1), TIMEOUT);
+  for (const i of [0, 1]) {
+    if ((await instanceCount(pane(page, i))) === 0) await rerun(page, () => setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), WEAK), { panes: [i], timeout: TIMEOUT });
+  }
+  const state = await getState(page);
+  expect(state.panes.map((p) => p.activePath)).toEqual(['wasm+gpu', 'wasm']);
+  const gpu = state.panes[0]!.result!;
+  const cpu = state.panes[1]!.result!;
+  expect(cpu.bytesReadBack).toBe(0);
+  expect(gpu.detections.length).toBeGreaterThan(0);
+  // Matched by class and box: near-tied scores (weak weights) may swap ranks.
+  const used = new Set<number>();
+  let matched = 0;
+  let maxAreaDiff = 0;
+  for (const g of gpu.detections) {
+    let best = -1;
+    let bestIou = 0;
+    cpu.detections.forEach((d, j) => {
+      if (used.has(j) || d.classIndex !== g.classIndex) return;
+      const iou = boxIou(g.box, d.box);
+      if (iou > bestIou) [best, bestIou] = [j, iou];
+    });
+    if (best < 0 || bestIou < 0.99) continue;
+    used.add(best);
+    matched++;
+    expect(Math.abs(g.score - cpu.detections[best]!.score)).toBeLessThanOrEqual(2e-3);
+    maxAreaDiff = Math.max(maxAreaDiff, Math.abs(g.maskArea - cpu.detections[best]!.maskArea) / Math.max(1, cpu.detections[best]!.maskArea));
+  }
+  const summary = `CenterMask wasm+gpu ${gpu.detections.length} vs wasm ${cpu.detections.length} instances, ${matched} matched, max rel. mask-area diff ${maxAreaDiff.toFixed(4)}`;
+  console.log(summary);
+  test.info().annotations.push({ type: 'parity', description: summary });
+  expect(gpu.detections.length).toBe(cpu.detections.length);
+  expect(matched).toBeGreaterThanOrEqual(gpu.detections.length - 2);
+  expect(maxAreaDiff).toBeLessThanOrEqual(0.02);
+});
