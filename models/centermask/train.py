@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, '..', '..'))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'common'))
-from training import atomic_save, cosine_lr, git_commit, ignore_sigterm, optimiser_step  # noqa: E402
+from training import atomic_save, cosine_lr, git_commit, ignore_sigterm, optimiser_step, training_device  # noqa: E402
 from emoji_coco import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
 from model import CenterMask  # noqa: E402
 from loss import centermask_loss  # noqa: E402
@@ -73,6 +73,7 @@ def main():
     ap.add_argument('--workers', type=int, default=1)
     ap.add_argument('--max-steps', type=int, default=0, help='stop after this many steps (timing)')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--device', default='cpu', help="'cuda' where a GPU is at hand (untested here: no GPU was lent)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -85,6 +86,7 @@ def main():
     csv_path = os.path.join(run_dir, 'losses.csv')
     eval_path = os.path.join(run_dir, 'eval.jsonl')
 
+    device, on_device = training_device(args.device)
     model = CenterMask()
     step, elapsed, n_ckpt = 0, 0.0, 0
 
@@ -101,10 +103,11 @@ def main():
         bb = torch.load(args.backbone_init, map_location='cpu', weights_only=False)
         model.backbone.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bb['backbone'].items()})
         print(f'backbone from {args.backbone_init} ({bb.get("steps")} steps, val crop accuracy {bb.get("val_accuracy")})')
+    model.to(device)
     params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
     if not fresh:
-        st = torch.load(state_path, map_location='cpu', weights_only=False)
+        st = torch.load(state_path, map_location=device, weights_only=False)
         model.load_state_dict(st['model'])
         opt.load_state_dict(st['opt'])
         step, elapsed, n_ckpt = st['step'], st['elapsed'], st.get('n_ckpt', 0)
@@ -146,7 +149,8 @@ def main():
         if eval_now:
             t0 = time.time()
             model.eval()
-            res = evaluate_mod.evaluate(model, args.data, limit=args.eval_images)
+            res = evaluate_mod.evaluate(model.cpu(), args.data, limit=args.eval_images)
+            model.to(device)
             model.train()
             res.update(step=step, minutes=round(elapsed / 60, 1), eval_seconds=round(time.time() - t0))
             with open(eval_path, 'a') as f:
@@ -158,7 +162,7 @@ def main():
             e = last_eval
             notes += (f' Python estimate (evaluate.py) on {e["images"]} val images at step {e["step"]}:'
                       f' mask AP {e["mask_AP"]:.3f}, mask AP50 {e["mask_AP50"]:.3f}, box AP {e["box_AP"]:.3f}.')
-        half = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+        half = {k: v.half().cpu() if v.is_floating_point() else v.cpu() for k, v in model.state_dict().items()}
         atomic_save({'model': half, 'step': step, 'elapsed': elapsed, 'notes': notes, 'eval': res}, latest_path)
         paths = [os.path.relpath(latest_path, REPO)]
         if not args.no_export:
@@ -180,12 +184,15 @@ def main():
         loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate, num_workers=args.workers,
                                              persistent_workers=False, worker_init_fn=ignore_sigterm)
         for x, boxes, labels, masks in loader:
+            x = x.to(device, non_blocking=True)
+            boxes, labels, masks = ([t.to(device, non_blocking=True) for t in ts] for ts in (boxes, labels, masks))
             t0 = time.time()
             lr = cosine_lr(args.lr, args.warmup, args.minutes * 60, elapsed, step)
             for g in opt.param_groups:
                 g['lr'] = lr
-            losses, stats = centermask_loss(model, x, boxes, labels, masks, mask_rois=args.mask_rois)
-            total = optimiser_step(opt, losses, params)
+            with on_device:
+                losses, stats = centermask_loss(model, x, boxes, labels, masks, mask_rois=args.mask_rois)
+                total = optimiser_step(opt, losses, params)
             step += 1
             dt = time.time() - t0
             elapsed += dt
