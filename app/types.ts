@@ -238,7 +238,7 @@ export interface TwoStageConfig {
 export interface RecordedAccuracy {
   /** `modelSha256`: the ONNX file's sha256; for a two-stage model, one hash over its three parts. */
   onnxSha256: string;
-  /** Two-stage models only: each part's sha256, by its url (backbone, box head, mask head). */
+  /** Models of several ONNX parts only: each part's sha256, by its url (backbone, box head, mask head; detector, mask head). */
   partsSha256?: Record<string, string>;
   split: string;
   images: number;
@@ -250,6 +250,8 @@ export interface RecordedAccuracy {
   nms: string;
   /** Two-stage models only: 'align' (RoIAlign) or 'pool' (RoIPool), and the score threshold used. */
   pooler?: 'align' | 'pool';
+  /** CenterMask only: the RoI level rule the figures were measured with (Equation 2 'ratio', Equation 1 'scale'). */
+  roiLevels?: 'ratio' | 'scale';
   scoreThreshold?: number;
   command: string;
   date: string;

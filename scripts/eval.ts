@@ -23,9 +23,10 @@
  * which is 0 unless `--score` is given (COCO evaluation takes every detection ≤ 100, as
  * YOLACT's own evaluation does).
  *
- * Two-stage Mask R-CNNs (`manifest.twoStage`: backbone, box head, mask head): three ORT wasm
- * sessions, `maskRcnnTwoStageReference` between them (the app's 'wasm' path) with the heads
- * as callbacks. Their default score threshold is the manifest's `confThreshold` (0.05, the
+ * Models of several ONNX parts (two-stage Mask R-CNNs, `manifest.twoStage`: backbone, box
+ * head, mask head; CenterMask, `manifest.centerMask`: detector, mask head): ORT wasm sessions
+ * of the parts, the family program's reference steps between them (`runStepsOnCpu`, the
+ * app's 'wasm' path). Their default score threshold is the manifest's `confThreshold` (0.05, the
  * box head's candidate test, as torchvision and Detectron evaluate a Mask R-CNN, and as
  * models/maskrcnn/evaluate.py does); `--score 0` takes every candidate. Public single-file
  * Mask R-CNN exports go through `postprocessMaskRcnnReference` like a one-session family
@@ -158,14 +159,16 @@ export function decodeImage(path: string): { data: Uint8Array; width: number; he
   return { data: img.data, width: img.width, height: img.height };
 }
 
-/** A manifest of our two-stage Mask R-CNN (three ONNX parts). Same test as app/families/maskRcnn/manifest.ts. */
+/** A model of several ONNX parts (our two-stage Mask R-CNN, CenterMask): its heads run between our steps. */
 export function isTwoStageManifest(manifest: ModelManifest): boolean {
-  return manifest.family === 'maskrcnn' && manifest.twoStage !== undefined;
+  return modelFiles(manifest).length > 1;
 }
 
-/** The ONNX files of a model, relative to the app root: the one file, or backbone, box head, mask head. */
-export function modelFiles(manifest: Pick<ModelManifest, 'url' | 'twoStage'> & { family?: string }): string[] {
-  return manifest.twoStage ? [manifest.url, manifest.twoStage.boxHeadUrl, manifest.twoStage.maskHeadUrl] : [manifest.url];
+/** The ONNX files of a model, relative to the app root: the one file; backbone, box head, mask head; or detector, mask head. */
+export function modelFiles(manifest: Pick<ModelManifest, 'url' | 'twoStage' | 'centerMask'> & { family?: string }): string[] {
+  if (manifest.twoStage) return [manifest.url, manifest.twoStage.boxHeadUrl, manifest.twoStage.maskHeadUrl];
+  if (manifest.centerMask) return [manifest.url, manifest.centerMask.maskHeadUrl];
+  return [manifest.url];
 }
 
 /** An ONNX file of a manifest: `url` is relative to the app root (the repository root), else the manifest's folder. */
@@ -181,7 +184,7 @@ export function locateOnnx(url: string, manifestPath: string): string {
  * model): sha256 of the parts' hex digests joined in `modelFiles` order (backbone, box head,
  * mask head), so a change to any part changes it.
  */
-export function modelSha256(manifest: Pick<ModelManifest, 'url' | 'twoStage'>, manifestPath: string): { sha256: string; parts: Record<string, string> } {
+export function modelSha256(manifest: Pick<ModelManifest, 'url' | 'twoStage' | 'centerMask'>, manifestPath: string): { sha256: string; parts: Record<string, string> } {
   const parts: Record<string, string> = {};
   for (const url of modelFiles(manifest)) parts[url] = createHash('sha256').update(readFileSync(locateOnnx(url, manifestPath))).digest('hex');
   const digests = Object.values(parts);
@@ -272,37 +275,44 @@ async function familyPostprocess(family: string): Promise<PostprocessFn> {
 }
 
 /**
- * The CPU chain of a two-stage Mask R-CNN after its backbone: ORT wasm sessions of the box
- * head and the mask head as the callbacks of `maskRcnnTwoStageReference` (the heads see
- * R = rpnPostNmsTopN rows and the kept detections' rows).
+ * The CPU steps of a model of several ONNX parts (our two-stage Mask R-CNN, CenterMask)
+ * after its first part, exactly as the app's 'wasm' path runs them: the family's program
+ * (app/families/<family>/program.ts) through `runStepsOnCpu`, its later parts on ORT wasm
+ * sessions here (a Mask R-CNN mask head sees at least one row; a row depends on its own
+ * features alone).
  */
-async function twoStagePostprocess(manifest: ModelManifest, manifestPath: string): Promise<PostprocessFn> {
+async function programPostprocess(manifest: ModelManifest, manifestPath: string): Promise<PostprocessFn> {
   enableRawImports();
-  const ref = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'families', 'maskRcnn', 'reference.ts')).href)) as typeof import('../app/families/maskRcnn/reference');
-  const mf = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'families', 'maskRcnn', 'manifest.ts')).href)) as typeof import('../app/families/maskRcnn/manifest');
-  const layout = mf.twoStageLayout(manifest);
+  const { familyProgram } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'families', 'registry.ts')).href)) as typeof import('../app/families/registry');
+  const { runStepsOnCpu } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'pipeline', 'stages', 'execute.ts')).href)) as typeof import('../app/pipeline/stages/execute');
+  const { FrameTensors } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'pipeline', 'stages', 'tensors.ts')).href)) as typeof import('../app/pipeline/stages/tensors');
+  const { resizeGeometry } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'reference', 'preprocess.ts')).href)) as typeof import('../app/reference/preprocess');
+  const { maskSizeFor } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'reference', 'maskAssembly.ts')).href)) as typeof import('../app/reference/maskAssembly');
+  const program = await familyProgram(manifest);
+  const steps = program.steps.slice(1);
   const ort = await loadOrt();
-  const open = async (url: string) => ort.InferenceSession.create(readFileSync(locateOnnx(url, manifestPath)), { executionProviders: ['wasm'] });
-  const boxHead = await open(manifest.twoStage!.boxHeadUrl);
-  const maskHead = await open(manifest.twoStage!.maskHeadUrl);
-  const output = (results: Record<string, import('onnxruntime-web').Tensor>, name: string): Float32Array => {
-    const t = results[name];
-    if (!t) throw new Error(`the head returned no "${name}"`);
-    return outputAsFloat32(t, name);
-  };
-  const heads: import('../app/families/maskRcnn/reference').TwoStageHeadsCpu = {
-    async boxHead(features) {
-      const r = await boxHead.run({ [mf.BOX_HEAD_INPUT]: new ort.Tensor('float32', features, mf.boxFeatureDims(layout)) });
-      return { classLogits: output(r, mf.BOX_HEAD_OUTPUTS.classLogits), boxDeltas: output(r, mf.BOX_HEAD_OUTPUTS.boxDeltas) };
-    },
-    async maskHead(features, count) {
-      const r = await maskHead.run({ [mf.MASK_HEAD_INPUT]: new ort.Tensor('float32', features, mf.maskFeatureDims(layout, count)) });
-      return output(r, mf.MASK_HEAD_OUTPUTS.maskLogits);
-    },
-  };
+  const sessions = new Map<string, import('onnxruntime-web').InferenceSession>();
+  for (const step of steps) {
+    if (step.kind === 'onnx') sessions.set(step.name, await ort.InferenceSession.create(readFileSync(locateOnnx(step.part.url, manifestPath)), { executionProviders: ['wasm'] }));
+  }
   return async (outputs, m, settings, imageSize) => {
-    const r = await ref.maskRcnnTwoStageReference(outputs, heads, m, settings, imageSize);
-    return { detections: r.detections, masks: r.masks, timings: r.timings };
+    const tensors = new FrameTensors(null, null, (_where, fn) => fn());
+    for (const [name, t] of Object.entries(outputs)) tensors.putCpu(name, t);
+    const timings: Partial<StageTimings> = {};
+    const cpu = program.createCpu();
+    const frame = { manifest: m, settings, transform: resizeGeometry(imageSize.width, imageSize.height, m.input).transform, image: imageSize, mask: maskSizeFor(imageSize.width, imageSize.height) };
+    await runStepsOnCpu(steps, cpu, tensors, frame, async (step, t) => {
+      const input = await t.takeCpu(step.input);
+      const r = await sessions.get(step.name)!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
+      for (const [logical, name] of Object.entries(step.outputs)) {
+        const out = r[name];
+        if (!out) throw new Error(`${step.name} returned no "${name}"`);
+        t.putCpu(logical, { data: outputAsFloat32(out, name), dims: out.dims });
+      }
+    }, timings);
+    if (!cpu.result) throw new Error(`${m.id}: the last step left no instances`);
+    for (const [k, v] of Object.entries(cpu.timings)) if (typeof v === 'number') timings[k as PostStage] = (timings[k as PostStage] ?? 0) + v;
+    return { detections: cpu.result.detections, masks: cpu.result.masks, timings };
   };
 }
 
@@ -345,10 +355,11 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     maxDetections: manifest.defaults.maxDetections,
   };
   const runner = await (deps.createRunner ?? ortRunner)(manifest, manifestPath);
-  const postprocess = deps.postprocess ?? (twoStage ? await twoStagePostprocess(manifest, manifestPath) : await familyPostprocess(manifest.family));
+  const postprocess = deps.postprocess ?? (twoStage ? await programPostprocess(manifest, manifestPath) : await familyPostprocess(manifest.family));
   log(
     `${manifest.id}: ${images.length} ${opts.split} images, ${gts.length} instances, nms ${settings.nmsKind}` +
-      (twoStage ? `, two-stage (${manifest.twoStage!.pooler === 'pool' ? 'RoIPool' : 'RoIAlign'}), score > ${settings.scoreThreshold}` : ''),
+      (manifest.twoStage ? `, two-stage (${manifest.twoStage.pooler === 'pool' ? 'RoIPool' : 'RoIAlign'}), score > ${settings.scoreThreshold}` : '') +
+      (manifest.centerMask ? `, detector + mask head (RoI levels: ${manifest.centerMask.roiLevels}), score > ${settings.scoreThreshold}` : ''),
   );
 
   const totals = { decode: 0, preprocess: 0, inference: 0, postprocess: 0, encode: 0 };
@@ -419,7 +430,7 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     detections: dts.length,
     settings,
     path: twoStage
-      ? 'wasm (ORT wasm EP for backbone, box head and mask head + TypeScript reference RoI steps between them)'
+      ? `wasm (ORT wasm EP for ${manifest.twoStage ? 'backbone, box head and mask head' : 'detector and mask head'} + TypeScript reference steps between them)`
       : 'wasm (ORT wasm EP + TypeScript reference post-processing)',
     timings,
     date: new Date().toISOString(),
@@ -524,7 +535,7 @@ export function recordAccuracy(manifestPath: string, report: EvalReport, argv: s
   const twoStage = manifest.twoStage;
   const entry: RecordedAccuracy = {
     onnxSha256: sha256,
-    ...(twoStage ? { partsSha256: parts } : {}),
+    ...(Object.keys(parts).length > 1 ? { partsSha256: parts } : {}),
     split: report.split,
     images: report.images,
     maskAP: report.mask.summary.ap,
@@ -534,6 +545,7 @@ export function recordAccuracy(manifestPath: string, report: EvalReport, argv: s
     ...(report.boundary ? { boundaryAP: report.boundary.summary.ap } : {}),
     nms: report.settings.nmsKind,
     ...(twoStage ? { pooler: twoStage.pooler, scoreThreshold: report.settings.scoreThreshold } : {}),
+    ...(manifest.centerMask ? { roiLevels: manifest.centerMask.roiLevels, scoreThreshold: report.settings.scoreThreshold } : {}),
     command: `npm run eval -- ${argv.join(' ')}`,
     date: report.date,
   };

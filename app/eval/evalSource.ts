@@ -35,11 +35,12 @@ function baseName(path: string): string {
 /**
  * The settings a pane is evaluated with: its own (NMS kind, IoU, top-k, cap), but the
  * display threshold at the candidate threshold, as `npm run eval` does — one-stage models
- * keep every candidate (0), two-stage ones torchvision's box-score test (confThreshold).
+ * keep every candidate (0), two-stage ones torchvision's box-score test (confThreshold), CenterMask
+ * its FCOS candidate test (confThreshold; a lower display threshold would lower it too).
  * AP needs the low-score detections; the display threshold is only for drawing.
  */
-export function evaluationSettings(settings: PostprocessSettings, manifest: Pick<ModelManifest, 'defaults' | 'twoStage'>): PostprocessSettings {
-  return { ...settings, scoreThreshold: manifest.twoStage ? (manifest.defaults.confThreshold ?? 0.05) : 0 };
+export function evaluationSettings(settings: PostprocessSettings, manifest: Pick<ModelManifest, 'defaults' | 'twoStage' | 'centerMask'>): PostprocessSettings {
+  return { ...settings, scoreThreshold: manifest.twoStage || manifest.centerMask ? (manifest.defaults.confThreshold ?? 0.05) : 0 };
 }
 
 /** Each fetcher's loads of the samples' ground truth, by base URL (tests bring their own fetcher). */
