@@ -83,11 +83,7 @@ export default defineConfig({
       name: 'webcam',
       testMatch: /webcam\.spec\.ts$/,
       use: {
-        launchOptions: launch([
-          ...FAKE_CAMERA_ARGS,
-          ...AUTO_ACCEPT_ARGS,
-          `--use-file-for-fake-video-capture=${FIXTURE_PATHS.webcamY4m}`,
-        ]),
+        launchOptions: launch([...FAKE_CAMERA_ARGS, ...AUTO_ACCEPT_ARGS, `--use-file-for-fake-video-capture=${FIXTURE_PATHS.webcamY4m}`]),
       },
     },
     {

@@ -98,7 +98,9 @@ function serveStaticTree(name: string, urlPrefix: string, dir: string, accept: (
  */
 export function contentSecurityPolicyText(dev: boolean): string {
   const script = dev ? "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'" : "script-src 'self' 'wasm-unsafe-eval'";
-  const connect = dev ? "connect-src 'self' data: blob: ws://localhost:* ws://127.0.0.1:* http://127.0.0.1:* http://localhost:* https:" : "connect-src 'self' data: blob: https:";
+  const connect = dev
+    ? "connect-src 'self' data: blob: ws://localhost:* ws://127.0.0.1:* http://127.0.0.1:* http://localhost:* https:"
+    : "connect-src 'self' data: blob: https:";
   return [
     "default-src 'self'",
     script,

@@ -71,7 +71,10 @@ async function openImageAddress(address: string): Promise<void> {
   const shown = url.protocol === 'data:' ? 'the dropped data: address' : url.href.length > 120 ? `${url.href.slice(0, 117)}…` : url.href;
   const name = url.protocol === 'data:' ? 'dropped image' : fileNameOf(url);
   if (!allowedByPolicy(url)) {
-    notify('error', `The image at ${shown} could not be loaded: only https:// image addresses can be (a plain http:// one is blocked by this page's security policy); save the image and drop the file.`);
+    notify(
+      'error',
+      `The image at ${shown} could not be loaded: only https:// image addresses can be (a plain http:// one is blocked by this page's security policy); save the image and drop the file.`,
+    );
     return;
   }
   const loading = notify('info', `Loading ${shown}…`);
@@ -89,17 +92,26 @@ async function openImageAddress(address: string): Promise<void> {
       return;
     }
     if (!response.ok) {
-      notify('error', `The image at ${shown} could not be loaded: the site answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`);
+      notify(
+        'error',
+        `The image at ${shown} could not be loaded: the site answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''}.`,
+      );
       return;
     }
     const type = response.headers.get('content-type') ?? '';
     if (/^text\/html/i.test(type)) {
-      notify('error', `${shown} is a web page, not an image: open the image itself (right-click → open image in new tab) and drop that, or save it and drop the file.`);
+      notify(
+        'error',
+        `${shown} is a web page, not an image: open the image itself (right-click → open image in new tab) and drop that, or save it and drop the file.`,
+      );
       return;
     }
     const length = Number(response.headers.get('content-length'));
     if (length > MAX_URL_IMAGE_BYTES) {
-      notify('error', `The image at ${shown} is ${Math.round(length / 1024 / 1024)} MB; addresses are loaded up to ${MAX_URL_IMAGE_BYTES / 1024 / 1024} MB. Save it and drop the file.`);
+      notify(
+        'error',
+        `The image at ${shown} is ${Math.round(length / 1024 / 1024)} MB; addresses are loaded up to ${MAX_URL_IMAGE_BYTES / 1024 / 1024} MB. Save it and drop the file.`,
+      );
       return;
     }
     const blob = await response.blob();
@@ -149,7 +161,10 @@ export function App() {
     // A COCO ground-truth JSON dropped with its images: evaluate every pane on them.
     const json = files.find((f) => /\.json$/i.test(f.name));
     if (json) {
-      void engine.evaluateDropped(json, files.filter((f) => f !== json));
+      void engine.evaluateDropped(
+        json,
+        files.filter((f) => f !== json),
+      );
       return;
     }
     if (files.length > 0) {
@@ -160,7 +175,8 @@ export function App() {
     const text = e.dataTransfer?.getData('text/uri-list') || e.dataTransfer?.getData('text/plain') || '';
     const address = imageAddress(text);
     if (address) void openImageAddress(address);
-    else if (text.trim()) notify('error', 'The dropped text is not an image address: drop an image file, or an image dragged from a page or its http(s) address.');
+    else if (text.trim())
+      notify('error', 'The dropped text is not an image address: drop an image file, or an image dragged from a page or its http(s) address.');
   };
 
   const keys = paneKeys ? paneKeys.split(',').map(Number) : [];
@@ -197,7 +213,11 @@ export function App() {
       <SectionBoundary name="class-names dialog">
         <ClassNamesDialog />
       </SectionBoundary>
-      {dragging && <div className="drop-hint">Drop an image or a video to segment it, an .onnx model to add it, or a COCO ground-truth .json with its images to evaluate the panes</div>}
+      {dragging && (
+        <div className="drop-hint">
+          Drop an image or a video to segment it, an .onnx model to add it, or a COCO ground-truth .json with its images to evaluate the panes
+        </div>
+      )}
     </div>
   );
 }

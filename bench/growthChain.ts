@@ -39,7 +39,10 @@ export async function measureGrowth(cfg: { reps: number; warmup: number; candida
   const transform: InputTransform = { inputWidth: input, inputHeight: input, gainX: input / MASK.width, gainY: input / MASK.height, offsetX: 0, offsetY: 0 };
   // All cases uploaded first, then the repetitions interleaved (case after case in each
   // round), so that load from other jobs on the machine spreads over every case alike.
-  const cases = cfg.candidates.map((n) => ({ n, outputs: uploadOutputs(device, `growth${n}`, scaledYolactOutputs(7 + n + 1000 * KEPT, n, Math.min(KEPT, n))) }));
+  const cases = cfg.candidates.map((n) => ({
+    n,
+    outputs: uploadOutputs(device, `growth${n}`, scaledYolactOutputs(7 + n + 1000 * KEPT, n, Math.min(KEPT, n))),
+  }));
   const runs = new Map<number, { decode: number; nms: number; masks: number; instances: number }[]>(cfg.candidates.map((n) => [n, []]));
   try {
     for (let r = 0; r < cfg.warmup + cfg.reps; r++) {
@@ -67,7 +70,9 @@ export async function measureGrowth(cfg: { reps: number; warmup: number; candida
       masks: median(rs.map((x) => x.masks)),
       total: median(rs.map((x) => x.decode + x.nms + x.masks)),
     };
-    console.error(`growth: ${n} candidates: ${row.total.toFixed(1)} ms (decode ${row.decode.toFixed(1)}, nms ${row.nms.toFixed(1)}, masks ${row.masks.toFixed(1)}), ${row.instances} kept`);
+    console.error(
+      `growth: ${n} candidates: ${row.total.toFixed(1)} ms (decode ${row.decode.toFixed(1)}, nms ${row.nms.toFixed(1)}, masks ${row.masks.toFixed(1)}), ${row.instances} kept`,
+    );
     return row;
   });
 }
@@ -77,7 +82,10 @@ export function growthTable(rows: GrowthRow[]): string {
   const lines = [
     '| candidates | kept | decode ms | nms ms | masks ms | chain ms | chain / first |',
     '|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.candidates} | ${r.instances} | ${r.decode.toFixed(1)} | ${r.nms.toFixed(1)} | ${r.masks.toFixed(1)} | ${r.total.toFixed(1)} | ${(r.total / first.total).toFixed(2)}× |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.candidates} | ${r.instances} | ${r.decode.toFixed(1)} | ${r.nms.toFixed(1)} | ${r.masks.toFixed(1)} | ${r.total.toFixed(1)} | ${(r.total / first.total).toFixed(2)}× |`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -97,12 +97,18 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   const software = a.isFallbackAdapter || /swiftshader/i.test(a.architecture + a.description);
   L.push('# SegArena benchmark');
   L.push('');
-  L.push(`Run ${r.date} on commit \`${r.commit}\`, mode \`${r.plan.mode}\`: ${r.plan.warmup} warm-up run(s) excluded, then R = ${r.plan.reps} repetitions (${r.plan.scalingReps} for sections 3–4); every time is **median [q1–q3] in ms**. Took ${r.elapsedS.toFixed(0)} s.`);
+  L.push(
+    `Run ${r.date} on commit \`${r.commit}\`, mode \`${r.plan.mode}\`: ${r.plan.warmup} warm-up run(s) excluded, then R = ${r.plan.reps} repetitions (${r.plan.scalingReps} for sections 3–4); every time is **median [q1–q3] in ms**. Took ${r.elapsedS.toFixed(0)} s.`,
+  );
   L.push('');
-  L.push(`Adapter: ${a.vendor || '?'} / ${a.architecture || '?'} ${a.description ? `(${a.description})` : ''}, fallback: ${a.isFallbackAdapter}, timestamp-query: ${r.info.timestamps}. ORT wasm EP threads: ${r.info.crossOriginIsolated ? 'several' : '1 (page not cross-origin isolated)'}.`);
+  L.push(
+    `Adapter: ${a.vendor || '?'} / ${a.architecture || '?'} ${a.description ? `(${a.description})` : ''}, fallback: ${a.isFallbackAdapter}, timestamp-query: ${r.info.timestamps}. ORT wasm EP threads: ${r.info.crossOriginIsolated ? 'several' : '1 (page not cross-origin isolated)'}.`,
+  );
   L.push('');
   if (software) {
-    L.push('> **Device = SwiftShader, a CPU emulation of a GPU** (on a 2-core machine shared with other jobs). Absolute GPU times are the emulator\'s, not a real GPU\'s: quote the *ratios* measured within this run, below, not the absolute numbers. On SwiftShader every WGSL dispatch is run by the same CPU cores that run the TypeScript path, so ratios below 1× for time mean "the emulated GPU was slower than plain TypeScript on this CPU", not that the GPU path is slower on a GPU; the bytes read back do not depend on the device.');
+    L.push(
+      '> **Device = SwiftShader, a CPU emulation of a GPU** (on a 2-core machine shared with other jobs). Absolute GPU times are the emulator\'s, not a real GPU\'s: quote the *ratios* measured within this run, below, not the absolute numbers. On SwiftShader every WGSL dispatch is run by the same CPU cores that run the TypeScript path, so ratios below 1× for time mean "the emulated GPU was slower than plain TypeScript on this CPU", not that the GPU path is slower on a GPU; the bytes read back do not depend on the device.',
+    );
   } else {
     L.push(`> Device: ${a.vendor} / ${a.architecture} ${a.description}. Ratios below are measured within this run.`);
   }
@@ -117,25 +123,36 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   if (notes.length) L.push('', ...notes);
   if (r.skipped?.length) {
     L.push('', 'Not benchmarked (reason as the bench printed it):', '');
-    for (const s of r.skipped) L.push(`- \`${s.model}\` (${s.family}), ${s.part === 'peer' ? 'path 4' : s.part === 'paths' ? 'section 2' : 'section 1'}: ${s.reason}`);
+    for (const s of r.skipped)
+      L.push(`- \`${s.model}\` (${s.family}), ${s.part === 'peer' ? 'path 4' : s.part === 'paths' ? 'section 2' : 'section 1'}: ${s.reason}`);
   }
   if (opts.chart) L.push('', `![benchmark chart](${opts.chart})`);
   if (opts.note) L.push('', `_${opts.note}_`);
 
   // 1. Pipeline stages
-  L.push('', '## 1. Where the time goes: the app\'s runners, per model, path and frame', '');
-  L.push('The app\'s own runners (`createRunner`, `app/pipeline/stages/`; the \'wasm\' path in the CPU worker, `app/pipeline/cpu/`), fed a fresh `Frame` each repetition, settings = the manifest defaults (Fast NMS). Stage figures are `FrameResult.timings` as the app shows them, plus `draw` (frame + overlay + boxes into a 2D canvas, timed on the CPU) and `busy` (main-thread busy time, `app/bench/busy.ts`). `total` = the runner\'s total + draw. Source `gpu` = decode/nms/masks from timestamp queries. **compiles**: compute pipelines compiled (`app/gpu/kernelCache.ts`) when the runner was made (a model switch; shown on its first frame) + during the frame\'s runs (a new image size: 0 expected).', '');
+  L.push('', "## 1. Where the time goes: the app's runners, per model, path and frame", '');
+  L.push(
+    "The app's own runners (`createRunner`, `app/pipeline/stages/`; the 'wasm' path in the CPU worker, `app/pipeline/cpu/`), fed a fresh `Frame` each repetition, settings = the manifest defaults (Fast NMS). Stage figures are `FrameResult.timings` as the app shows them, plus `draw` (frame + overlay + boxes into a 2D canvas, timed on the CPU) and `busy` (main-thread busy time, `app/bench/busy.ts`). `total` = the runner's total + draw. Source `gpu` = decode/nms/masks from timestamp queries. **compiles**: compute pipelines compiled (`app/gpu/kernelCache.ts`) when the runner was made (a model switch; shown on its first frame) + during the frame's runs (a new image size: 0 expected).",
+    '',
+  );
   L.push(`| model | path | frame | inst. | src | ${STAGES.join(' | ')} | read back | compiles |`);
   L.push(`|${'---|'.repeat(5 + STAGES.length + 2)}`);
   for (const p of r.pipeline) {
     const compiles = p.compiles ? `${p.compiles.onCreate ?? '–'} + ${p.compiles.onFrame}` : '–';
-    L.push(`| ${p.model} | ${p.path} | ${p.frame} (${p.size.join('x')}) | ${p.instances} | ${p.timingSource} | ${STAGES.map((s) => ms(p.stages[s])).join(' | ')} | ${bytes(p.bytesReadBack)} | ${compiles} |`);
+    L.push(
+      `| ${p.model} | ${p.path} | ${p.frame} (${p.size.join('x')}) | ${p.instances} | ${p.timingSource} | ${STAGES.map((s) => ms(p.stages[s])).join(' | ')} | ${bytes(p.bytesReadBack)} | ${compiles} |`,
+    );
   }
 
   // 2. Paths on real outputs
-  L.push('', '## 2. GPU post-processing against the CPU way and a peer\'s, on identical REAL model outputs', '');
-  L.push('ORT (wasm EP) ran each model ONCE per frame on the real frame; its outputs were uploaded once to GPU buffers; then each path starts from those buffers and ends when its result is on the CPU. **1** = ours (WGSL decode → top-k → Fast NMS → cap → masks → overlay; one compact read-back of records + timestamps; masks and overlay stay on the GPU), **2** = ours with greedy NMS, **3** = the CPU way (mapAsync of every raw output tensor, then the family\'s TypeScript decode, greedy NMS, mask assembly and overlay), **4** = YOLO-seg models only: the peer\'s own post-processing (Hyuto/yolov8-seg-onnxruntime-web\'s two ONNX graphs on ORT wasm, read from `../shared/peers` at bench time, never copied into this repository: read back `output0` + prototypes, NMS graph once, mask graph once per kept instance, each returning the whole S×S RGBA overlay). Paths 1–3 use the manifest defaults; path 4 gets the same thresholds as its `config` (top-k = maxDetections, IoU, score = max(conf, score threshold)); its NMS is class-agnostic (ours is per class), so its kept count can differ. "agree": kept instances identical (1 vs the CPU reference with Fast NMS; 2 vs 3, both greedy).', '');
-  L.push('| model | frame | mask | inst. 1 / 4 | 1 gpu-fast | 2 gpu-greedy | 3 cpu | 4 peer | time 3/1 | time 4/1 | bytes 1 | bytes 3 | bytes 4 | bytes 3/1 | bytes 4/1 | busy 1 | busy 3 | busy 4 | agree |');
+  L.push('', "## 2. GPU post-processing against the CPU way and a peer's, on identical REAL model outputs", '');
+  L.push(
+    "ORT (wasm EP) ran each model ONCE per frame on the real frame; its outputs were uploaded once to GPU buffers; then each path starts from those buffers and ends when its result is on the CPU. **1** = ours (WGSL decode → top-k → Fast NMS → cap → masks → overlay; one compact read-back of records + timestamps; masks and overlay stay on the GPU), **2** = ours with greedy NMS, **3** = the CPU way (mapAsync of every raw output tensor, then the family's TypeScript decode, greedy NMS, mask assembly and overlay), **4** = YOLO-seg models only: the peer's own post-processing (Hyuto/yolov8-seg-onnxruntime-web's two ONNX graphs on ORT wasm, read from `../shared/peers` at bench time, never copied into this repository: read back `output0` + prototypes, NMS graph once, mask graph once per kept instance, each returning the whole S×S RGBA overlay). Paths 1–3 use the manifest defaults; path 4 gets the same thresholds as its `config` (top-k = maxDetections, IoU, score = max(conf, score threshold)); its NMS is class-agnostic (ours is per class), so its kept count can differ. \"agree\": kept instances identical (1 vs the CPU reference with Fast NMS; 2 vs 3, both greedy).",
+    '',
+  );
+  L.push(
+    '| model | frame | mask | inst. 1 / 4 | 1 gpu-fast | 2 gpu-greedy | 3 cpu | 4 peer | time 3/1 | time 4/1 | bytes 1 | bytes 3 | bytes 4 | bytes 3/1 | bytes 4/1 | busy 1 | busy 3 | busy 4 | agree |',
+  );
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const p of r.paths) {
     const [f, g, c, d] = [p.paths['gpu-fast'], p.paths['gpu-greedy'], p.paths.cpu, p.peer as PathSummaryLike | undefined];
@@ -143,27 +160,42 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
       `| ${p.model} | ${p.frame} | ${p.mask.join('x')} | ${f.instances} / ${d ? d.instances : '–'} | ${ms(f.ms)} | ${ms(g.ms)} | ${ms(c.ms)} | ${d ? ms(d.ms) : 'n/a'} | **${ratio(c.ms.median, f.ms.median)}** | ${d ? `**${ratio(d.ms.median, f.ms.median)}**` : '–'} | ${bytes(f.bytesReadBack)} | ${bytes(c.bytesReadBack)} | ${d ? bytes(d.bytesReadBack) : '–'} | **${ratio(c.bytesReadBack, f.bytesReadBack)}** | ${d ? `**${ratio(d.bytesReadBack, f.bytesReadBack)}**` : '–'} | ${ms(f.busyMs)} | ${ms(c.busyMs)} | ${d ? ms(d.busyMs) : '–'} | ${agreeText(p.agree)} |`,
     );
   }
-  L.push('', 'Stage split (same runs): path 1 decode / nms / masks from ' + (r.paths[0]?.paths['gpu-fast'].timingSource ?? '?') + ' timers; paths 3 and 4 readback / decode / nms / masks on the CPU (path 4 decodes inside its NMS graph).', '');
+  L.push(
+    '',
+    'Stage split (same runs): path 1 decode / nms / masks from ' +
+      (r.paths[0]?.paths['gpu-fast'].timingSource ?? '?') +
+      ' timers; paths 3 and 4 readback / decode / nms / masks on the CPU (path 4 decodes inside its NMS graph).',
+    '',
+  );
   L.push('| model | frame | 1: decode | 1: nms | 1: masks | 2: nms | 3: readback | 3: decode | 3: nms | 3: masks | 4: readback | 4: nms | 4: masks |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const p of r.paths) {
     const [f, g, c] = [p.paths['gpu-fast'].stages, p.paths['gpu-greedy'].stages, p.paths.cpu.stages];
     const d = p.peer?.stages;
-    L.push(`| ${p.model} | ${p.frame} | ${ms(f.decode)} | ${ms(f.nms)} | ${ms(f.masks)} | ${ms(g.nms)} | ${ms(c.readback)} | ${ms(c.decode)} | ${ms(c.nms)} | ${ms(c.masks)} | ${ms(d?.readback)} | ${ms(d?.nms)} | ${ms(d?.masks)} |`);
+    L.push(
+      `| ${p.model} | ${p.frame} | ${ms(f.decode)} | ${ms(f.nms)} | ${ms(f.masks)} | ${ms(g.nms)} | ${ms(c.readback)} | ${ms(c.decode)} | ${ms(c.nms)} | ${ms(c.masks)} | ${ms(d?.readback)} | ${ms(d?.nms)} | ${ms(d?.masks)} |`,
+    );
   }
 
   // 3. Scaling
   L.push('', '## 3. How cost grows (SYNTHETIC YOLACT-550 outputs, 19248 priors, 80 classes)', '');
-  L.push(`Seeded outputs with exactly N candidates above the confidence threshold and exactly K instances surviving NMS (\`app/bench/synthetic.ts\`); top-k 200 per class, IoU 0.5, score threshold 0.1, max 100 detections. Defaults while another axis varies: ${r.plan.scaling.candidatesAt} candidates, ${r.plan.scaling.keptAt} kept, mask ${r.plan.scaling.maskAt.join('x')}.`, '');
+  L.push(
+    `Seeded outputs with exactly N candidates above the confidence threshold and exactly K instances surviving NMS (\`app/bench/synthetic.ts\`); top-k 200 per class, IoU 0.5, score threshold 0.1, max 100 detections. Defaults while another axis varies: ${r.plan.scaling.candidatesAt} candidates, ${r.plan.scaling.keptAt} kept, mask ${r.plan.scaling.maskAt.join('x')}.`,
+    '',
+  );
   for (const axis of ['candidates', 'kept', 'mask'] as const) {
     const rows = r.scaling.filter((s) => s.axis === axis);
     if (!rows.length) continue;
     L.push(`**Against ${axis === 'mask' ? 'mask (display) resolution' : axis === 'kept' ? 'kept instances' : 'candidates'}**`, '');
-    L.push('| candidates | kept | mask | 1 gpu-fast | 2 gpu-greedy | 3 cpu | time 3/1 | 1: nms | 2: nms | 3: nms | 1: masks | 3: masks | bytes 1 | bytes 3 | agree |');
+    L.push(
+      '| candidates | kept | mask | 1 gpu-fast | 2 gpu-greedy | 3 cpu | time 3/1 | 1: nms | 2: nms | 3: nms | 1: masks | 3: masks | bytes 1 | bytes 3 | agree |',
+    );
     L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const s of rows) {
       const [f, g, c] = [s.paths['gpu-fast'], s.paths['gpu-greedy'], s.paths.cpu];
-      L.push(`| ${s.candidates} | ${f.instances} | ${s.mask.join('x')} | ${ms(f.ms)} | ${ms(g.ms)} | ${ms(c.ms)} | **${ratio(c.ms.median, f.ms.median)}** | ${ms(f.stages.nms)} | ${ms(g.stages.nms)} | ${ms(c.stages.nms)} | ${ms(f.stages.masks)} | ${ms(c.stages.masks)} | ${bytes(f.bytesReadBack)} | ${bytes(c.bytesReadBack)} | ${s.agree.fastVsReference && s.agree.greedyVsCpu ? 'yes' : 'no'} |`);
+      L.push(
+        `| ${s.candidates} | ${f.instances} | ${s.mask.join('x')} | ${ms(f.ms)} | ${ms(g.ms)} | ${ms(c.ms)} | **${ratio(c.ms.median, f.ms.median)}** | ${ms(f.stages.nms)} | ${ms(g.stages.nms)} | ${ms(c.stages.nms)} | ${ms(f.stages.masks)} | ${ms(c.stages.masks)} | ${bytes(f.bytesReadBack)} | ${bytes(c.bytesReadBack)} | ${s.agree.fastVsReference && s.agree.greedyVsCpu ? 'yes' : 'no'} |`,
+      );
     }
     L.push('');
   }
@@ -173,8 +205,15 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   if ('skipped' in r.yoloSeg) {
     L.push(`Skipped: ${r.yoloSeg.skipped}.`);
   } else {
-    L.push('Seeded **synthetic** outputs of the YOLOv8-seg layout at 640x640, 80 classes (`output0` [1, 116, 8400] with K objects × ' + `${r.plan.yoloSeg.duplicates + 1}` + ' anchors each, prototypes [1, 32, 160, 160]; `app/bench/synthetic.ts`): the real-output rows of section 2 are the comparison that counts; these show how each path grows with K. Every path gets the peer\'s defaults (top-k 100, IoU 0.45, score 0.25), so all keep exactly K instances; mask = the 640x640 input.', '');
-    L.push('| objects | candidates | kept 1 / 4 | 1 gpu-fast | 2 gpu-greedy | 3 cpu | 4 peer | time 4/1 | time 3/1 | 4: readback | 4: nms | 4: masks | bytes 1 | bytes 4 | bytes 4/1 | busy 4 | agree |');
+    L.push(
+      'Seeded **synthetic** outputs of the YOLOv8-seg layout at 640x640, 80 classes (`output0` [1, 116, 8400] with K objects × ' +
+        `${r.plan.yoloSeg.duplicates + 1}` +
+        " anchors each, prototypes [1, 32, 160, 160]; `app/bench/synthetic.ts`): the real-output rows of section 2 are the comparison that counts; these show how each path grows with K. Every path gets the peer's defaults (top-k 100, IoU 0.45, score 0.25), so all keep exactly K instances; mask = the 640x640 input.",
+      '',
+    );
+    L.push(
+      '| objects | candidates | kept 1 / 4 | 1 gpu-fast | 2 gpu-greedy | 3 cpu | 4 peer | time 4/1 | time 3/1 | 4: readback | 4: nms | 4: masks | bytes 1 | bytes 4 | bytes 4/1 | busy 4 | agree |',
+    );
     L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const y of r.yoloSeg) {
       const [f, g, c, d] = [y.paths['gpu-fast'], y.paths['gpu-greedy'], y.paths.cpu, y.peer as PathSummaryLike | undefined];
@@ -189,15 +228,27 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   if ('skipped' in r.eval) {
     L.push(`Skipped: ${r.eval.skipped}.`);
   } else {
-    if (r.evalRerun) L.push(`_This section was re-run on its own (\`npm run bench -- --eval-only\`) on ${r.evalRerun.date}, commit \`${r.evalRerun.commit}\`, in ${r.evalRerun.elapsedS.toFixed(0)} s; the sections above are from the run of ${r.date}._`, '');
-    L.push(`\`npm run eval -- --model <manifest> --split val --limit ${r.plan.evalLimit} --nms fast|greedy\` for each model, in this run (Node, ORT wasm, the family's TypeScript reference post-processing; score threshold 0, ≤ 100 detections an image, as COCO evaluation takes them). Both NMS kinds evaluate one frozen copy of the manifest and ONNX file (\`eval-snapshot/\`), taken before the pair: training jobs rewrite them during a run. "NMS ms" is the NMS stage alone (CPU reference), "post ms" decode + NMS + masks, per image. Weights: the ONNX file's sha256 and the training step its manifest states.`, '');
+    if (r.evalRerun)
+      L.push(
+        `_This section was re-run on its own (\`npm run bench -- --eval-only\`) on ${r.evalRerun.date}, commit \`${r.evalRerun.commit}\`, in ${r.evalRerun.elapsedS.toFixed(0)} s; the sections above are from the run of ${r.date}._`,
+        '',
+      );
+    L.push(
+      `\`npm run eval -- --model <manifest> --split val --limit ${r.plan.evalLimit} --nms fast|greedy\` for each model, in this run (Node, ORT wasm, the family's TypeScript reference post-processing; score threshold 0, ≤ 100 detections an image, as COCO evaluation takes them). Both NMS kinds evaluate one frozen copy of the manifest and ONNX file (\`eval-snapshot/\`), taken before the pair: training jobs rewrite them during a run. "NMS ms" is the NMS stage alone (CPU reference), "post ms" decode + NMS + masks, per image. Weights: the ONNX file's sha256 and the training step its manifest states.`,
+      '',
+    );
     L.push('| model | NMS | images | mask AP | mask AP50 | box AP | NMS ms/image | post ms/image | run s | weights |');
     L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const e of r.eval) {
-      const w = e.onnx ? `\`${e.onnx.path}\` sha256 \`${e.onnx.sha256.slice(0, 12)}…\`${trainingStep(e.onnx.notes) ? `, ${trainingStep(e.onnx.notes)}` : ''} (${bytes(e.onnx.bytes)}, modified ${e.onnx.modified})` : '–';
+      const w = e.onnx
+        ? `\`${e.onnx.path}\` sha256 \`${e.onnx.sha256.slice(0, 12)}…\`${trainingStep(e.onnx.notes) ? `, ${trainingStep(e.onnx.notes)}` : ''} (${bytes(e.onnx.bytes)}, modified ${e.onnx.modified})`
+        : '–';
       const model = e.model.replace(/^.*\//, '').replace(/\.json$/, '');
       if (e.error) L.push(`| ${model} | ${e.nms} | – | error: ${e.error.replace(/\|/g, '/')} | | | | | ${e.wallS?.toFixed(0) ?? '–'} | ${w} |`);
-      else L.push(`| ${model} | ${e.nms} | ${e.images} | ${e.maskAp?.toFixed(4) ?? '–'} | ${e.maskAp50?.toFixed(4) ?? '–'} | ${e.boxAp?.toFixed(4) ?? '–'} | ${e.nmsMs?.toFixed(2) ?? '–'} | ${e.postprocessMs?.toFixed(1) ?? '–'} | ${e.wallS?.toFixed(0) ?? '–'} | ${w} |`);
+      else
+        L.push(
+          `| ${model} | ${e.nms} | ${e.images} | ${e.maskAp?.toFixed(4) ?? '–'} | ${e.maskAp50?.toFixed(4) ?? '–'} | ${e.boxAp?.toFixed(4) ?? '–'} | ${e.nmsMs?.toFixed(2) ?? '–'} | ${e.postprocessMs?.toFixed(1) ?? '–'} | ${e.wallS?.toFixed(0) ?? '–'} | ${w} |`,
+        );
     }
     const models = [...new Set(r.eval.map((e) => e.model))];
     const diffs = models.flatMap((m) => {
@@ -205,16 +256,18 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
       const g = (r.eval as EvalFigures[]).find((e) => e.model === m && e.nms === 'greedy' && !e.error);
       if (!f || !g || f.maskAp === undefined || g.maskAp === undefined) return [];
       const nms = f.nmsMs !== undefined && g.nmsMs !== undefined && g.nmsMs > 0 ? `; NMS time fast / greedy = ${ratio(f.nmsMs, g.nmsMs)}` : '';
-      return [`- \`${m.replace(/^.*\//, '').replace(/\.json$/, '')}\`: mask AP fast − greedy = ${(f.maskAp - g.maskAp >= 0 ? '+' : '') + (f.maskAp - g.maskAp).toFixed(4)}, mask AP50 ${((f.maskAp50 ?? 0) - (g.maskAp50 ?? 0) >= 0 ? '+' : '') + ((f.maskAp50 ?? 0) - (g.maskAp50 ?? 0)).toFixed(4)}${nms}.`];
+      return [
+        `- \`${m.replace(/^.*\//, '').replace(/\.json$/, '')}\`: mask AP fast − greedy = ${(f.maskAp - g.maskAp >= 0 ? '+' : '') + (f.maskAp - g.maskAp).toFixed(4)}, mask AP50 ${((f.maskAp50 ?? 0) - (g.maskAp50 ?? 0) >= 0 ? '+' : '') + ((f.maskAp50 ?? 0) - (g.maskAp50 ?? 0)).toFixed(4)}${nms}.`,
+      ];
     });
     if (diffs.length) L.push('', ...diffs);
   }
   for (const s of r.evalSkipped ?? []) L.push('', `Not evaluated: ${s}.`);
-  L.push('', '## Definitions, and how they match the app\'s live figures', '');
+  L.push('', "## Definitions, and how they match the app's live figures", '');
   L.push(
-    '- Section 1 calls the app\'s own runners, so `upload`, `preprocess`, `inference`, `decode`, `nms`, `masks`, `readback` and bytes read back are computed by the same code as the per-pane figures (`FrameResult.timings`).',
-    '- Differences: **draw** in the app runs from the React render to Konva\'s layout effect; here it is a plain 2D-canvas draw of frame + overlay + boxes, flushed with a 1-pixel `getImageData` (no React, no Konva). The app\'s **total** excludes draw; here total = runner total + draw. **busy** (main-thread busy time) exists only here.',
-    '- `upload` is the write of the model outputs into GPU buffers on `wasm+gpu`, the frame texture copy on `webgpu`, absent on `wasm`. GPU `nms` spans top-k + NMS + the cross-class cap; `masks` spans coefficients + upsample + overlay compose. On the GPU paths `readback` is the wall time from submit to mapped records less the GPU stages; the overlay\'s W·H·4 read-back (how the overlay reaches Konva today) is counted in bytes and in total but in no stage. The bench runs the GPU runner with that read-back overlay mode (it has no pane canvas to draw into).',
+    "- Section 1 calls the app's own runners, so `upload`, `preprocess`, `inference`, `decode`, `nms`, `masks`, `readback` and bytes read back are computed by the same code as the per-pane figures (`FrameResult.timings`).",
+    "- Differences: **draw** in the app runs from the React render to Konva's layout effect; here it is a plain 2D-canvas draw of frame + overlay + boxes, flushed with a 1-pixel `getImageData` (no React, no Konva). The app's **total** excludes draw; here total = runner total + draw. **busy** (main-thread busy time) exists only here.",
+    "- `upload` is the write of the model outputs into GPU buffers on `wasm+gpu`, the frame texture copy on `webgpu`, absent on `wasm`. GPU `nms` spans top-k + NMS + the cross-class cap; `masks` spans coefficients + upsample + overlay compose. On the GPU paths `readback` is the wall time from submit to mapped records less the GPU stages; the overlay's W·H·4 read-back (how the overlay reaches Konva today) is counted in bytes and in total but in no stage. The bench runs the GPU runner with that read-back overlay mode (it has no pane canvas to draw into).",
     '- Paths 1–2 in sections 2–4 stop when the records are on the CPU (masks and overlay stay on the GPU); path 3 includes the CPU overlay compose; its `masks` = mask assembly + compose; path 4 stops when its last mask graph has returned the overlay.',
     '- The all-GPU `webgpu` path (ORT WebGPU EP) is not benchmarked: on SwiftShader one inference takes tens of seconds.',
     '- Main-thread busy = sum of gaps > 1 ms in a MessageChannel ping loop during the measured work (a lower bound; work on other threads is not counted).',

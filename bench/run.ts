@@ -69,7 +69,10 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       scaling: {
         candidates: [10, 1000, 19248],
         kept: [1, 10, 100],
-        masks: [[640, 480], [1920, 1080]],
+        masks: [
+          [640, 480],
+          [1920, 1080],
+        ],
         candidatesAt: 1000,
         keptAt: 10,
         maskAt: [640, 480],
@@ -89,7 +92,11 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       scaling: {
         candidates: [10, 100, 1000, 5000, 19248],
         kept: [1, 10, 50, 100],
-        masks: [[640, 480], [1280, 720], [1920, 1080]],
+        masks: [
+          [640, 480],
+          [1280, 720],
+          [1920, 1080],
+        ],
         candidatesAt: 1000,
         keptAt: 10,
         maskAt: [640, 480],
@@ -227,10 +234,32 @@ function snapshotModel(model: string, outDir: string): { manifest: string; onnx:
   return { manifest: manifestCopy, onnx: info && { ...info, path: manifest.url, notes: manifest.notes ?? '' } };
 }
 
-function runEval(plan: BenchPlan, model: string, nms: 'fast' | 'greedy', outDir: string, log: (s: string) => void, snapshot?: { manifest: string; onnx: EvalFigures['onnx'] }): EvalFigures {
+function runEval(
+  plan: BenchPlan,
+  model: string,
+  nms: 'fast' | 'greedy',
+  outDir: string,
+  log: (s: string) => void,
+  snapshot?: { manifest: string; onnx: EvalFigures['onnx'] },
+): EvalFigures {
   const id = model.replace(/^.*\//, '').replace(/\.json$/, '');
   const out = join(outDir, `eval-${id}-${nms}.json`);
-  const args = ['tsx', 'scripts/eval.ts', '--model', snapshot?.manifest ?? model, '--data', 'models/data/emoji-coco', '--split', 'val', '--limit', String(plan.evalLimit), '--nms', nms, '--out', out];
+  const args = [
+    'tsx',
+    'scripts/eval.ts',
+    '--model',
+    snapshot?.manifest ?? model,
+    '--data',
+    'models/data/emoji-coco',
+    '--split',
+    'val',
+    '--limit',
+    String(plan.evalLimit),
+    '--nms',
+    nms,
+    '--out',
+    out,
+  ];
   log(`eval: npx ${args.join(' ')}`);
   const onnx = snapshot?.onnx ?? onnxInfo(model);
   const t0 = Date.now();
@@ -295,12 +324,24 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
   const common = { models: plan.models, frames: plan.frames, warmup: plan.warmup, reps: plan.reps };
 
   const pipeline = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.pipeline(cfg), { ...common, paths: plan.pipelinePaths });
-  const paths = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.paths(cfg), { ...common, ...(peerAvailable ? { peerBase: PEER_ROUTE } : {}) });
+  const paths = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.paths(cfg), {
+    ...common,
+    ...(peerAvailable ? { peerBase: PEER_ROUTE } : {}),
+  });
   const skipped = [...pipeline.skipped, ...paths.skipped];
   for (const s of skipped) log(`skipped: ${s.model} (${s.family}) ${s.part}: ${s.reason}`);
-  const scaling = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.scaling(cfg), { warmup: plan.warmup, reps: plan.scalingReps, ...plan.scaling });
+  const scaling = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.scaling(cfg), {
+    warmup: plan.warmup,
+    reps: plan.scalingReps,
+    ...plan.scaling,
+  });
   const yoloSeg = peerAvailable
-    ? await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.yoloSeg(cfg), { warmup: plan.warmup, reps: plan.scalingReps, ...plan.yoloSeg, peerBase: PEER_ROUTE })
+    ? await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.yoloSeg(cfg), {
+        warmup: plan.warmup,
+        reps: plan.scalingReps,
+        ...plan.yoloSeg,
+        peerBase: PEER_ROUTE,
+      })
     : { skipped: `the peer's graphs are read from ${PEER_DIR} at bench time and it is absent here: path 4 skipped` };
 
   const { eval: evalFigures, evalSkipped } = runEvalPart(plan, outDir, log);
@@ -377,6 +418,8 @@ function writeResults(results: BenchResults, outDir: string, options: RunOptions
   const mdPath = join(outDir, 'README.md');
   writeFileSync(mdPath, renderReport(results, { chart: files.includes(chartPath) ? 'chart.png' : null, note: chartNote }));
   files.push(mdPath);
-  log(`bench: wrote ${files.join(', ')} (bench ${results.elapsedS.toFixed(0)} s${results.evalRerun ? `, section 5 re-run ${results.evalRerun.elapsedS.toFixed(0)} s` : ''})`);
+  log(
+    `bench: wrote ${files.join(', ')} (bench ${results.elapsedS.toFixed(0)} s${results.evalRerun ? `, section 5 re-run ${results.evalRerun.elapsedS.toFixed(0)} s` : ''})`,
+  );
   return files;
 }

@@ -14,7 +14,6 @@ import { FIXTURE_PATHS } from './paths';
 
 const YOLO_SEG_FILE = path.join(FIXTURE_PATHS.repoRoot, 'models/yoloseg/test/yoloseg-tiny-320-nc3.onnx');
 
-
 /** What has focus, in words: tag, type, test id and accessible name (Playwright's aria snapshot of it). */
 async function focused(page: Page): Promise<{ tag: string; type: string; testId: string; inDialog: boolean; aria: string }> {
   const info = await page.evaluate(() => {
@@ -41,7 +40,9 @@ test('the class-names dialog takes focus, keeps Tab inside, closes on Escape (sk
   await openApp(page, { path: 'wasm', model: testModel().id });
   const addPane = page.getByTestId(ids.addPane);
   await addPane.focus();
-  await page.getByTestId('model-drop-input').setInputFiles({ name: 'tiny seg.onnx', mimeType: 'application/octet-stream', buffer: withoutClassNames(readFileSync(YOLO_SEG_FILE)) });
+  await page
+    .getByTestId('model-drop-input')
+    .setInputFiles({ name: 'tiny seg.onnx', mimeType: 'application/octet-stream', buffer: withoutClassNames(readFileSync(YOLO_SEG_FILE)) });
 
   const dialog = page.getByRole('dialog', { name: 'Class names for tiny seg' });
   await expect(dialog).toBeVisible({ timeout: 60_000 });
@@ -87,7 +88,10 @@ test('Tab goes through the page without hidden "Choose File" stops; remove-pane 
   }
   const names = stops.map((s) => s.aria);
   expect(names, 'the visible buttons are tab stops').toContain('button "Open image or video"');
-  expect(stops.filter((s) => s.type === 'file'), `file inputs among the stops: ${names.join(' | ')}`).toEqual([]);
+  expect(
+    stops.filter((s) => s.type === 'file'),
+    `file inputs among the stops: ${names.join(' | ')}`,
+  ).toEqual([]);
   expect(names.some((n) => /choose file/i.test(n))).toBe(false);
   expect(names).toContain('button "Remove pane 1"');
   expect(names).toContain('button "Remove pane 2"');

@@ -38,7 +38,9 @@ function recordedAccuracy(model: { id: string; url: string }): { maskAP50: numbe
   if (!existsSync(file)) throw new Error(`no ${file}: ${hint}`);
   const entry = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { onnxSha256: string; maskAP50: number; images: number; command: string }>)[model.id];
   if (!entry) throw new Error(`no recorded accuracy for ${model.id} in ${file}: ${hint}`);
-  const sha = createHash('sha256').update(readFileSync(path.join(FIXTURE_PATHS.repoRoot, model.url))).digest('hex');
+  const sha = createHash('sha256')
+    .update(readFileSync(path.join(FIXTURE_PATHS.repoRoot, model.url)))
+    .digest('hex');
   if (sha !== entry.onnxSha256) throw new Error(`${file} records another ${model.url} (sha256 differs): ${hint}`);
   return entry;
 }

@@ -4,9 +4,24 @@ import { test, expect, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { hugeClassCountYolact } from '../app/families/hostileOnnx';
 import {
-  armDoneWatch, collectPageErrors, dropAndWait, dropFile, ensureInstances, getState, ids, instanceCount,
-  LOW_SCORE_THRESHOLD, openApp, pane, rerun, sampleFile, setScoreThreshold, testModel, waitForPanesDone,
-  type AppSnapshot, type FilePayload,
+  armDoneWatch,
+  collectPageErrors,
+  dropAndWait,
+  dropFile,
+  ensureInstances,
+  getState,
+  ids,
+  instanceCount,
+  LOW_SCORE_THRESHOLD,
+  openApp,
+  pane,
+  rerun,
+  sampleFile,
+  setScoreThreshold,
+  testModel,
+  waitForPanesDone,
+  type AppSnapshot,
+  type FilePayload,
 } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
@@ -47,21 +62,69 @@ const halfOf = (b: Buffer) => b.subarray(0, Math.floor(b.length / 2));
 const MANIFEST = '/e2e-manifests/';
 
 const rows: Row[] = [
-  { input: 'text bytes named .jpg', deliver: file('notes.jpg', 'image/jpeg', () => Buffer.from('This is not a JPEG, just some text.\n')), error: /“notes\.jpg” could not be decoded/ },
-  { input: 'a JPEG cut in half', deliver: file('truncated.jpg', 'image/jpeg', () => halfOf(sampleFile(0).buffer)), error: /not an image, or it is corrupt: “truncated\.jpg”/ },
+  {
+    input: 'text bytes named .jpg',
+    deliver: file('notes.jpg', 'image/jpeg', () => Buffer.from('This is not a JPEG, just some text.\n')),
+    error: /“notes\.jpg” could not be decoded/,
+  },
+  {
+    input: 'a JPEG cut in half',
+    deliver: file('truncated.jpg', 'image/jpeg', () => halfOf(sampleFile(0).buffer)),
+    error: /not an image, or it is corrupt: “truncated\.jpg”/,
+  },
   { input: 'a 0-byte file', deliver: file('empty.jpg', 'image/jpeg', () => Buffer.alloc(0)), error: /“empty\.jpg” is empty \(0 bytes\)/ },
-  { input: 'a 10000×10000 PNG', deliver: file('huge.png', 'image/png', () => flatPng(10000, 10000)), info: /“huge\.png” is 10000×10000: it was downscaled to 4096×4096/ },
-  { input: 'a 30000×200 PNG', deliver: file('strip.png', 'image/png', () => flatPng(30000, 200)), info: /“strip\.png” is 30000×200: it was downscaled to 4096×27/ },
-  { input: 'an animated GIF', deliver: file('anim.gif', 'image/gif', () => animatedGif(64, 48)), info: /“anim\.gif” is an animated GIF \(2 frames\): only its first frame is segmented/ },
-  { input: 'an SVG without a size', deliver: file('drawing.svg', 'image/svg+xml', () => Buffer.from(SVG)), info: /“drawing\.svg” is an SVG.*drawn at 1024×768/ },
-  { input: 'an ONNX cut after 1000 bytes', deliver: file('cut.onnx', 'application/octet-stream', () => repoFile(testModel().url).subarray(0, 1000)), error: /Model failed to load: “cut\.onnx”.*not a (readable|valid) ONNX/ },
-  { input: 'random bytes named .onnx', deliver: file('noise.onnx', 'application/octet-stream', () => randomBytes(4096)), error: /Model failed to load: “noise\.onnx”.*not (a readable|a valid|an) ONNX/ },
-  { input: 'a valid ONNX of another layout (a Mask R-CNN mask head)', deliver: file('mask-head.onnx', 'application/octet-stream', () => repoFile('models/maskrcnn/maskrcnn-512-mask-head.onnx')), error: /Model failed to load: “mask-head\.onnx”.*[Ee]xpected/ },
-  { input: 'a YOLACT header with conf [1, 100, 100000001]', deliver: file('huge-classes.onnx', 'application/octet-stream', hugeClassCountYolact), error: /Model failed to load: “huge-classes\.onnx”.*(100000001|classes)/ },
+  {
+    input: 'a 10000×10000 PNG',
+    deliver: file('huge.png', 'image/png', () => flatPng(10000, 10000)),
+    info: /“huge\.png” is 10000×10000: it was downscaled to 4096×4096/,
+  },
+  {
+    input: 'a 30000×200 PNG',
+    deliver: file('strip.png', 'image/png', () => flatPng(30000, 200)),
+    info: /“strip\.png” is 30000×200: it was downscaled to 4096×27/,
+  },
+  {
+    input: 'an animated GIF',
+    deliver: file('anim.gif', 'image/gif', () => animatedGif(64, 48)),
+    info: /“anim\.gif” is an animated GIF \(2 frames\): only its first frame is segmented/,
+  },
+  {
+    input: 'an SVG without a size',
+    deliver: file('drawing.svg', 'image/svg+xml', () => Buffer.from(SVG)),
+    info: /“drawing\.svg” is an SVG.*drawn at 1024×768/,
+  },
+  {
+    input: 'an ONNX cut after 1000 bytes',
+    deliver: file('cut.onnx', 'application/octet-stream', () => repoFile(testModel().url).subarray(0, 1000)),
+    error: /Model failed to load: “cut\.onnx”.*not a (readable|valid) ONNX/,
+  },
+  {
+    input: 'random bytes named .onnx',
+    deliver: file('noise.onnx', 'application/octet-stream', () => randomBytes(4096)),
+    error: /Model failed to load: “noise\.onnx”.*not (a readable|a valid|an) ONNX/,
+  },
+  {
+    input: 'a valid ONNX of another layout (a Mask R-CNN mask head)',
+    deliver: file('mask-head.onnx', 'application/octet-stream', () => repoFile('models/maskrcnn/maskrcnn-512-mask-head.onnx')),
+    error: /Model failed to load: “mask-head\.onnx”.*[Ee]xpected/,
+  },
+  {
+    input: 'a YOLACT header with conf [1, 100, 100000001]',
+    deliver: file('huge-classes.onnx', 'application/octet-stream', hugeClassCountYolact),
+    error: /Model failed to load: “huge-classes\.onnx”.*(100000001|classes)/,
+  },
   { input: 'a denied camera', deliver: { camera: 'NotAllowedError' }, error: /Camera access was denied/ },
   { input: 'no camera', deliver: { camera: 'NotFoundError' }, error: /No camera was found/ },
-  { input: '?manifest= that answers 404', deliver: { open: { manifest: `${MANIFEST}missing.json` }, serve: { 'missing.json': null } }, error: /missing\.json (could not be read: the server answered HTTP 404|was not found)/ },
-  { input: '?manifest= that is not JSON', deliver: { open: { manifest: `${MANIFEST}malformed.json` }, serve: { 'malformed.json': '{"id": "broken", "classes": [' } }, error: /malformed\.json is not valid JSON/ },
+  {
+    input: '?manifest= that answers 404',
+    deliver: { open: { manifest: `${MANIFEST}missing.json` }, serve: { 'missing.json': null } },
+    error: /missing\.json (could not be read: the server answered HTTP 404|was not found)/,
+  },
+  {
+    input: '?manifest= that is not JSON',
+    deliver: { open: { manifest: `${MANIFEST}malformed.json` }, serve: { 'malformed.json': '{"id": "broken", "classes": [' } },
+    error: /malformed\.json is not valid JSON/,
+  },
   { input: 'no WebGPU (?nowebgpu=1)', deliver: { open: { nowebgpu: '1', path: 'wasm' } }, info: /WebGPU is not available in this browser: running on the CPU/ },
   { input: 'the GPU device lost', deliver: { loseDevice: true }, error: /The GPU device was lost/, info: /The GPU device was recovered/, errorReplaced: true },
 ];
@@ -96,7 +159,15 @@ test.beforeAll(async ({ browser }) => {
   await setScoreThreshold(page, 1, LOW_SCORE_THRESHOLD);
   // Pane 1 keeps the bundled model, with greedy NMS and the low threshold.
   await setScoreThreshold(page, 0, LOW_SCORE_THRESHOLD);
-  await rerun(page, () => pane(page, 0).getByTestId(ids.nmsKind).selectOption('greedy').then(() => undefined), { panes: [0] });
+  await rerun(
+    page,
+    () =>
+      pane(page, 0)
+        .getByTestId(ids.nmsKind)
+        .selectOption('greedy')
+        .then(() => undefined),
+    { panes: [0] },
+  );
   kept = keptOf(await getState(page));
   expect(kept.map((p) => p.modelId)).toEqual([bundled.id, droppedId]);
   expect(kept[0]!.settings.nmsKind).toBe('greedy');
@@ -149,7 +220,10 @@ async function forgetNotices(p: Page): Promise<void> {
 }
 
 async function expectNotices(p: Page, row: Row): Promise<void> {
-  for (const [kind, text] of [['error', row.error], ['info', row.info]] as const) {
+  for (const [kind, text] of [
+    ['error', row.error],
+    ['info', row.info],
+  ] as const) {
     if (!text) continue;
     if (kind === 'error' && row.errorReplaced) {
       await expect.poll(async () => (await getState(p)).noticeLog.some((n) => n.kind === kind && text.test(n.text)), `${kind} notice ${text} (log)`).toBe(true);
@@ -164,11 +238,17 @@ async function expectNotices(p: Page, row: Row): Promise<void> {
 async function expectNothingLost(p: Page): Promise<void> {
   const s = await getState(p);
   expect(keptOf(s), 'panes, their models and settings').toEqual(kept);
-  expect(s.savedModels.map((m) => m.id), 'saved models').toContain(droppedId);
+  expect(
+    s.savedModels.map((m) => m.id),
+    'saved models',
+  ).toContain(droppedId);
   for (const i of [0, 1]) {
     await expect(pane(p, i).getByTestId(ids.modelPicker).locator(`option[value="${droppedId}"]`)).toHaveCount(1);
   }
-  expect(pageErrors.filter((e) => e.startsWith('pageerror')), 'uncaught page errors').toEqual([]);
+  expect(
+    pageErrors.filter((e) => e.startsWith('pageerror')),
+    'uncaught page errors',
+  ).toEqual([]);
 }
 
 /** getUserMedia rejects as a browser does when the camera is blocked (NotAllowedError) or absent (NotFoundError). */
@@ -205,7 +285,10 @@ async function ownPage(row: Row, d: Extract<Deliver, { open: unknown }>): Promis
     expect((await getState(p)).savedModels.map((m) => m.id)).toContain(droppedId);
     await dropAndWait(p, sampleFile(0), 180_000);
     await ensureInstances(p, 0, 1);
-    expect(errors.filter((e) => e.startsWith('pageerror')), 'uncaught page errors').toEqual([]);
+    expect(
+      errors.filter((e) => e.startsWith('pageerror')),
+      'uncaught page errors',
+    ).toEqual([]);
   } finally {
     await p.close();
   }
@@ -223,14 +306,17 @@ function flatPng(width: number, height: number): Buffer {
 }
 
 /** A viewBox but no width or height: the app must choose a size (its default: 1024 on the long side). */
-const SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300"><rect width="400" height="300" fill="#8ab"/><circle cx="200" cy="150" r="90" fill="#c33"/></svg>';
+const SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300"><rect width="400" height="300" fill="#8ab"/><circle cx="200" cy="150" r="90" fill="#c33"/></svg>';
 
 /** Deterministic noise (xorshift32), not a protobuf. */
 function randomBytes(n: number): Buffer {
   let x = 0x9e3779b9;
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     b[i] = x & 0xff;
   }
   return b;

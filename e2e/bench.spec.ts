@@ -92,7 +92,7 @@ test('npm run bench -- --smoke: every part runs and writes its report', async ({
   // Files: JSON + markdown (+ chart when matplotlib is there); the report says SwiftShader when it is, and quotes ratios.
   expect(files.some((f) => f.endsWith('bench-smoke.json'))).toBe(true);
   const md = readFileSync(path.join(outDir, 'README.md'), 'utf8');
-  expect(md).toContain('## 2. GPU post-processing against the CPU way and a peer\'s, on identical REAL model outputs');
+  expect(md).toContain("## 2. GPU post-processing against the CPU way and a peer's, on identical REAL model outputs");
   expect(md).toContain('## 4. How path 4 grows with the instance count (SYNTHETIC YOLO-seg outputs)');
   expect(md).toMatch(/path 3 \/ path 1 = \*\*[\d.]+×\*\* in time/);
   if (peer) expect(md).toMatch(/path 4 \(peer\) \/ path 1 = \*\*[\d.]+×\*\* in time/);

@@ -30,8 +30,8 @@ test('Stop while getUserMedia is pending leaves no live camera track', async ({ 
   await expect.poll(() => page.evaluate(() => (window as unknown as { __streams: MediaStream[] }).__streams.length), { timeout: 15_000 }).toBe(1);
 
   const live = () =>
-    page.evaluate(() =>
-      (window as unknown as { __streams: MediaStream[] }).__streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length,
+    page.evaluate(
+      () => (window as unknown as { __streams: MediaStream[] }).__streams.flatMap((s) => s.getTracks()).filter((t) => t.readyState === 'live').length,
     );
   await expect.poll(live, { timeout: 30_000 }).toBe(0);
   expect((await getState(page)).source.webcamActive).toBe(false);

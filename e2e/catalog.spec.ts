@@ -77,14 +77,16 @@ test.beforeAll(async () => {
     if (manifest) {
       const [, variant, tag] = manifest;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({
-        ...base,
-        id: `remote-${variant}-${tag}`,
-        name: `Remote ${variant} ${tag}`,
-        url: `${origin}/models/${variant}-${tag}.onnx`,
-        bytes: onnx.length,
-        sha256,
-      }));
+      res.end(
+        JSON.stringify({
+          ...base,
+          id: `remote-${variant}-${tag}`,
+          name: `Remote ${variant} ${tag}`,
+          url: `${origin}/models/${variant}-${tag}.onnx`,
+          bytes: onnx.length,
+          sha256,
+        }),
+      );
       return;
     }
     const model = /^\/models\/(\w+)-(\w+)\.onnx$/.exec(url.pathname);

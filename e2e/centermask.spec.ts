@@ -21,7 +21,15 @@ const TIMEOUT = 240_000;
 test.skip(() => !bundledManifests().some((m) => m.id === CENTERMASK), `${CENTERMASK} is not bundled`);
 
 async function selectModel(page: Page, index: number, id: string): Promise<void> {
-  await rerun(page, () => pane(page, index).getByTestId(ids.modelPicker).selectOption(id).then(() => undefined), { panes: [index], timeout: TIMEOUT });
+  await rerun(
+    page,
+    () =>
+      pane(page, index)
+        .getByTestId(ids.modelPicker)
+        .selectOption(id)
+        .then(() => undefined),
+    { panes: [index], timeout: TIMEOUT },
+  );
 }
 
 async function ensureWeakInstances(page: Page, index: number): Promise<void> {
@@ -60,7 +68,8 @@ test('CenterMask next to YOLACT and Mask R-CNN on wasm+gpu: all segment, its sta
     expect(d.box[3]).toBeGreaterThanOrEqual(d.box[1]);
     expect(d.box[2]).toBeLessThanOrEqual(state.source.width + 1);
   }
-  const summary = `CenterMask: ${c.detections.length} instances, ` +
+  const summary =
+    `CenterMask: ${c.detections.length} instances, ` +
     (['inference', 'decode', 'nms', 'roi', 'heads', 'masks', 'total'] as const).map((k) => `${k} ${c.timings[k]?.toFixed(1)}`).join(', ') +
     ` ms (${c.timings.source}); YOLACT ${state.panes[0]!.result!.detections.length}, Mask R-CNN ${state.panes[1]!.result!.detections.length} instances`;
   console.log(summary);
@@ -79,7 +88,8 @@ test('CenterMask on wasm finds what wasm+gpu finds', async ({ page }) => {
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
   await dropAndWait(page, sampleFile(1), TIMEOUT);
   for (const i of [0, 1]) {
-    if ((await instanceCount(pane(page, i))) === 0) await rerun(page, () => setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), WEAK), { panes: [i], timeout: TIMEOUT });
+    if ((await instanceCount(pane(page, i))) === 0)
+      await rerun(page, () => setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), WEAK), { panes: [i], timeout: TIMEOUT });
   }
   const state = await getState(page);
   expect(state.panes.map((p) => p.activePath)).toEqual(['wasm+gpu', 'wasm']);

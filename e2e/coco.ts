@@ -85,8 +85,8 @@ export function polygonsToMask(polygons: number[][], height: number, width: numb
       for (let i = 0; i < n; i++) {
         const x0 = poly[2 * i]!;
         const y0 = poly[2 * i + 1]!;
-        const x1 = poly[(2 * ((i + 1) % n))]!;
-        const y1 = poly[(2 * ((i + 1) % n)) + 1]!;
+        const x1 = poly[2 * ((i + 1) % n)]!;
+        const y1 = poly[2 * ((i + 1) % n) + 1]!;
         if ((y0 <= py && y1 > py) || (y1 <= py && y0 > py)) xs.push(x0 + ((py - y0) / (y1 - y0)) * (x1 - x0));
       }
       xs.sort((a, b) => a - b);

@@ -24,7 +24,8 @@ test('wasm and wasm+gpu infer in the CPU worker: the page is isolated, the pane 
   const state = await getState(page);
   expect(state.panes.map((p) => p.activePath)).toEqual(['wasm', 'wasm+gpu']);
   expect(state.cpuThreads).toBeGreaterThanOrEqual(1);
-  for (const i of [0, 1]) await expect(pane(page, i).getByTestId('cpu-threads')).toHaveText(`CPU worker: ${state.cpuThreads} thread${state.cpuThreads === 1 ? '' : 's'}`);
+  for (const i of [0, 1])
+    await expect(pane(page, i).getByTestId('cpu-threads')).toHaveText(`CPU worker: ${state.cpuThreads} thread${state.cpuThreads === 1 ? '' : 's'}`);
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
   const blocked = longTasks.reduce((a, b) => a + b, 0);
   const inference = state.panes.reduce((s, p) => s + (p.result?.timings.inference ?? 0), 0);

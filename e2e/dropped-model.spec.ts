@@ -15,7 +15,6 @@ import { dropAndWait, getState, ids, openApp, pane, sampleFile, smallestModel, w
 
 const YOLO_SEG_FILE = path.join(FIXTURE_PATHS.repoRoot, 'models/yoloseg/test/yoloseg-tiny-320-nc3.onnx');
 
-
 async function addModelFile(page: Page, name: string, buffer: Buffer): Promise<void> {
   await page.getByTestId('model-drop-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
 }
@@ -24,9 +23,21 @@ async function addModelFile(page: Page, name: string, buffer: Buffer): Promise<v
 async function waitForModelResult(page: Page, index: number, modelId: string, timeout = 180_000): Promise<void> {
   await page.waitForFunction(
     ({ index, modelId }) => {
-      const s = (window as unknown as { __segarena: { getState(): { source: { frameId: number }; panes: Array<{ modelId: string; status: string; resultFrameId: number; result: unknown }> } } }).__segarena.getState();
+      const s = (
+        window as unknown as {
+          __segarena: {
+            getState(): { source: { frameId: number }; panes: Array<{ modelId: string; status: string; resultFrameId: number; result: unknown }> };
+          };
+        }
+      ).__segarena.getState();
       const p = s.panes[index];
-      return !!p && p.modelId === modelId && (p.status === 'done' || p.status === 'error') && p.resultFrameId === s.source.frameId && (p.result !== null || p.status === 'error');
+      return (
+        !!p &&
+        p.modelId === modelId &&
+        (p.status === 'done' || p.status === 'error') &&
+        p.resultFrameId === s.source.frameId &&
+        (p.result !== null || p.status === 'error')
+      );
     },
     { index, modelId },
     { timeout },
@@ -137,7 +148,15 @@ test('a dropped YOLO-seg model gives the same instances on the wasm, wasm+gpu an
   expect(results.map((r) => r.path)).toEqual([...paths]);
   const counts = results.map((r) => r.detections.length);
   const scores = results[0]!.detections.map((d) => d.score);
-  console.log('instances per path', counts, 'scores', Math.min(...scores), Math.max(...scores), 'bytes read back', results.map((r) => r.bytesReadBack));
+  console.log(
+    'instances per path',
+    counts,
+    'scores',
+    Math.min(...scores),
+    Math.max(...scores),
+    'bytes read back',
+    results.map((r) => r.bytesReadBack),
+  );
   expect(counts[0]).toBeGreaterThan(0);
   // wasm and wasm+gpu share the same ORT wasm outputs: the WGSL chain must give the
   // reference's instances, in order.

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
-import {
-  collectPageErrors, dropAndWait, dropFile, ensureInstances, ids, mainModel, testModel, openApp, sampleFile,
-} from './helpers';
+import { collectPageErrors, dropAndWait, dropFile, ensureInstances, ids, mainModel, testModel, openApp, sampleFile } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
 /** Bad inputs get a clear error notice, and the app keeps working afterwards. */
@@ -59,10 +57,7 @@ test('a non-image file type (text/plain) gives an error notice', async () => {
 
 test('a truncated ONNX file gives "Model failed to load"; images still work', async () => {
   const onnx = readFileSync(path.join(FIXTURE_PATHS.repoRoot, testModel().url));
-  await expectErrorThenRecovery(
-    { name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: onnx.subarray(0, 20_000) },
-    /Model failed to load/i,
-  );
+  await expectErrorThenRecovery({ name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: onnx.subarray(0, 20_000) }, /Model failed to load/i);
   // The pane kept its model.
   await expect(page.getByTestId(ids.modelPicker).first()).toHaveValue(testModel().id);
 });

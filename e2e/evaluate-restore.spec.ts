@@ -23,7 +23,9 @@ test('an image on screen: set aside during Evaluate, then back and segmented as 
   expect(before.length).toBeGreaterThan(0);
 
   await page.getByTestId('evaluate').click();
-  await expect(page.getByTestId(ids.notice).filter({ hasText: '“my-photo.jpg” is set aside during the evaluation; it comes back when the evaluation ends.' })).toBeVisible();
+  await expect(
+    page.getByTestId(ids.notice).filter({ hasText: '“my-photo.jpg” is set aside during the evaluation; it comes back when the evaluation ends.' }),
+  ).toBeVisible();
   // Two stop buttons, two names.
   await expect(page.getByRole('button', { name: 'Stop evaluation' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Stop webcam' })).toHaveCount(1);
@@ -33,10 +35,13 @@ test('an image on screen: set aside during Evaluate, then back and segmented as 
 
   // Back: the user's image, segmented again with the pane's own settings, the figures kept.
   await expect
-    .poll(async () => {
-      const s = await getState(page);
-      return s.source.name === 'my-photo.jpg' && s.panes[0]!.status === 'done' && s.panes[0]!.resultFrameId === s.source.frameId;
-    }, { timeout: 120_000 })
+    .poll(
+      async () => {
+        const s = await getState(page);
+        return s.source.name === 'my-photo.jpg' && s.panes[0]!.status === 'done' && s.panes[0]!.resultFrameId === s.source.frameId;
+      },
+      { timeout: 120_000 },
+    )
     .toBe(true);
   expect(await readInstances(pane(page, 0))).toEqual(before);
   const state = await getState(page);
@@ -51,7 +56,9 @@ test('the webcam running: paused with a notice during Evaluate (stopped early), 
   await expect.poll(async () => (await getState(page)).panes[0]!.frames, { timeout: 120_000 }).toBeGreaterThan(0);
 
   await page.getByTestId('evaluate').click();
-  await expect(page.getByTestId(ids.notice).filter({ hasText: 'The webcam is paused during the evaluation; it starts again when the evaluation ends.' })).toBeVisible();
+  await expect(
+    page.getByTestId(ids.notice).filter({ hasText: 'The webcam is paused during the evaluation; it starts again when the evaluation ends.' }),
+  ).toBeVisible();
   expect((await getState(page)).source.webcamActive).toBe(false);
   await expect(page.getByRole('button', { name: 'Stop webcam' })).toBeDisabled();
   await screenshot(page, 'evaluate-webcam-paused');

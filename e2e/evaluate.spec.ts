@@ -66,7 +66,10 @@ test('Evaluate: every pane over the samples, near npm run eval (other JPEG decod
   const shownThreshold = (await getState(page)).panes[1]!.settings.scoreThreshold;
 
   // Before any evaluation here: the bundled model's recorded figures (npm run eval --record).
-  const records = JSON.parse(readFileSync(path.join(FIXTURE_PATHS.repoRoot, 'models', 'yolact', 'accuracy.json'), 'utf8')) as Record<string, { maskAP: number; images: number }>;
+  const records = JSON.parse(readFileSync(path.join(FIXTURE_PATHS.repoRoot, 'models', 'yolact', 'accuracy.json'), 'utf8')) as Record<
+    string,
+    { maskAP: number; images: number }
+  >;
   await expect(pane(page, 0).getByTestId('recorded-accuracy')).toContainText(
     `Recorded on ${records[YOLACT]!.images} val images: mask AP ${records[YOLACT]!.maskAP.toFixed(3)}`,
   );
@@ -77,8 +80,10 @@ test('Evaluate: every pane over the samples, near npm run eval (other JPEG decod
 
   const state = await getState(page);
   const [y, m] = [state.panes[0]!.evaluation!, state.panes[1]!.evaluation!];
-  console.log(`in the browser: ${YOLACT} (wasm) mask AP ${y.maskAP.toFixed(4)} AP50 ${y.maskAP50.toFixed(4)} box AP ${y.boxAP.toFixed(4)}; ` +
-    `${MASK_RCNN} (wasm+gpu) mask AP ${m.maskAP.toFixed(4)} AP50 ${m.maskAP50.toFixed(4)} box AP ${m.boxAP.toFixed(4)}`);
+  console.log(
+    `in the browser: ${YOLACT} (wasm) mask AP ${y.maskAP.toFixed(4)} AP50 ${y.maskAP50.toFixed(4)} box AP ${y.boxAP.toFixed(4)}; ` +
+      `${MASK_RCNN} (wasm+gpu) mask AP ${m.maskAP.toFixed(4)} AP50 ${m.maskAP50.toFixed(4)} box AP ${m.boxAP.toFixed(4)}`,
+  );
   expect(y).toMatchObject({ source: 'samples', images: sampleNames().length, modelId: YOLACT, path: 'wasm', scoreThreshold: 0 });
   expect(m).toMatchObject({ source: 'samples', images: sampleNames().length, modelId: MASK_RCNN, path: 'wasm+gpu', nmsKind: 'greedy', scoreThreshold: 0.05 });
   // The panes draw at their own thresholds again afterwards.
@@ -181,7 +186,8 @@ async function dropFiles(page: Page, files: { name: string; mimeType: string; ba
         transfer.items.add(new File([bytes], f.name, { type: f.mimeType }));
       }
       const zone = document.querySelector(`[data-testid="${zoneId}"]`)!;
-      for (const type of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
     },
     { files, zoneId: ids.dropZone },
   );

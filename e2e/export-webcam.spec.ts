@@ -84,7 +84,6 @@ function frameShown(png: PNG, video: ReturnType<typeof y4mFramesRgb>): { index: 
   return { index: diffs.indexOf(Math.min(...diffs)), diffs };
 }
 
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -163,7 +162,8 @@ test('webcam: Export PNG and JSON take one frame with its own result', async ({ 
   const bestFit = fit.indexOf(Math.max(...fit));
   const n = truth.frames.length;
   const offset = Math.min((bestFit - shown.index + n) % n, (shown.index - bestFit + n) % n);
-  const report = `PNG shows y4m frame ${shown.index}; the JSON's masks fit frame ${bestFit} best; on frame ${shown.index}: ` +
+  const report =
+    `PNG shows y4m frame ${shown.index}; the JSON's masks fit frame ${bestFit} best; on frame ${shown.index}: ` +
     onShown.map((p) => `${p.name} IoU ${p.iou.toFixed(2)}`).join(', ');
   console.log(report);
   expect(onShown.length, `detections on the shown frame's objects\n${report}`).toBeGreaterThan(0);

@@ -5,8 +5,20 @@ import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { loadCocoGroundTruth, loadCocoResults } from '../app/eval/dataset';
 import {
-  dropAndWait, ensureInstances, getState, ids, jpegSize, openApp, pane, pngSize, readInstances, sampleFile, screenshot,
-  setNumberInput, testModel, type FilePayload,
+  dropAndWait,
+  ensureInstances,
+  getState,
+  ids,
+  jpegSize,
+  openApp,
+  pane,
+  pngSize,
+  readInstances,
+  sampleFile,
+  screenshot,
+  setNumberInput,
+  testModel,
+  type FilePayload,
 } from './helpers';
 import { maskArea, rleToMask, type CocoResult } from './coco';
 import { FIXTURE_PATHS } from './paths';
@@ -151,20 +163,26 @@ test('an image over 4096 px exports boxes and masks in its original pixels', asy
 
 /** RGBA of the pane's bottom Konva stage (the frame and, on the read-back path, the masks overlay). */
 async function frameStagePixels(): Promise<number[]> {
-  return pane(page, 0).locator('.overlay-frame canvas').first().evaluate((c: HTMLCanvasElement) => {
-    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    return Array.from(data);
-  });
+  return pane(page, 0)
+    .locator('.overlay-frame canvas')
+    .first()
+    .evaluate((c: HTMLCanvasElement) => {
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      return Array.from(data);
+    });
 }
 
 /** Whether the shapes stage (boxes, labels) draws anything. */
 async function shapesDrawn(): Promise<number> {
-  return pane(page, 0).locator('.overlay-shapes canvas').first().evaluate((c: HTMLCanvasElement) => {
-    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
-    return n;
-  });
+  return pane(page, 0)
+    .locator('.overlay-shapes canvas')
+    .first()
+    .evaluate((c: HTMLCanvasElement) => {
+      const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) n++;
+      return n;
+    });
 }
 
 function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

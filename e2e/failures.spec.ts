@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
-import {
-  armDoneWatch, collectPageErrors, dropAndWait, dropFile, getState, ids, openApp, pane, sampleFile, testModel, waitForPanesDone,
-} from './helpers';
+import { armDoneWatch, collectPageErrors, dropAndWait, dropFile, getState, ids, openApp, pane, sampleFile, testModel, waitForPanesDone } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
 /**
@@ -32,8 +30,7 @@ async function holdableReadBacks(page: Page): Promise<void> {
   });
 }
 
-const holdReadBacks = (page: Page, hold: boolean) =>
-  page.evaluate((h) => ((window as unknown as { __holdReadBacks: boolean }).__holdReadBacks = h), hold);
+const holdReadBacks = (page: Page, hold: boolean) => page.evaluate((h) => ((window as unknown as { __holdReadBacks: boolean }).__holdReadBacks = h), hold);
 
 test('a render exception in one pane shows in that pane, can be reset, and the other pane goes on', async ({ page }) => {
   const errors = collectPageErrors(page);
@@ -41,7 +38,8 @@ test('a render exception in one pane shows in that pane, can be reset, and the o
   await dropAndWait(page, sampleFile(0), 180_000);
   // A malformed result reaches pane 1's render (a detection that is not one).
   await page.evaluate(() => {
-    const store = (window as unknown as { __segarena: { store: { setState(f: (s: { panes: Array<{ result: unknown }> }) => unknown): void } } }).__segarena.store;
+    const store = (window as unknown as { __segarena: { store: { setState(f: (s: { panes: Array<{ result: unknown }> }) => unknown): void } } }).__segarena
+      .store;
     store.setState((s) => ({
       panes: s.panes.map((p, i) => (i === 0 ? { ...p, result: { ...(p.result as object), detections: [null] } } : p)),
     }));
@@ -140,10 +138,15 @@ test('images opened while a model loads: the pane runs on the last one', async (
   await dropFile(page, sampleFile(2));
   await dropFile(page, sampleFile(3));
   const last = sampleFile(3).name;
-  await expect.poll(async () => {
-    const s = await getState(page);
-    return s.panes[0]!.status === 'done' && s.panes[0]!.resultFrameId === s.source.frameId ? s.source.name : '';
-  }, { timeout: 180_000 }).toBe(last);
+  await expect
+    .poll(
+      async () => {
+        const s = await getState(page);
+        return s.panes[0]!.status === 'done' && s.panes[0]!.resultFrameId === s.source.frameId ? s.source.name : '';
+      },
+      { timeout: 180_000 },
+    )
+    .toBe(last);
   await expect(errorNotices(page)).toHaveCount(0);
   expect(errors.filter((e) => /detached|closed|InvalidState/i.test(e))).toEqual([]);
 });

@@ -10,7 +10,8 @@ import { FIXTURE_PATHS } from './paths';
  * top bar says where the panes run and why, and "What am I looking at?" opens the help.
  */
 
-const FIRST_SAMPLE = (JSON.parse(readFileSync(path.join(FIXTURE_PATHS.samples, 'annotations.json'), 'utf8')) as { images: { file_name: string }[] }).images[0]!.file_name;
+const FIRST_SAMPLE = (JSON.parse(readFileSync(path.join(FIXTURE_PATHS.samples, 'annotations.json'), 'utf8')) as { images: { file_name: string }[] }).images[0]!
+  .file_name;
 
 test('a fresh load segments the first sample, says in one sentence where it runs, and links the help', async ({ page }) => {
   const errors = collectPageErrors(page);

@@ -34,12 +34,10 @@ export default function globalSetup(): void {
 
   if (existsSync(GENERATOR)) {
     try {
-      execFileSync(
-        PYTHON,
-        [GENERATOR, out, '--frames', String(FRAMES), '--width', String(WIDTH),
-          '--height', String(HEIGHT), '--seed', String(SEED)],
-        { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 },
-      );
+      execFileSync(PYTHON, [GENERATOR, out, '--frames', String(FRAMES), '--width', String(WIDTH), '--height', String(HEIGHT), '--seed', String(SEED)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        timeout: 120_000,
+      });
       if (existsSync(out)) return;
     } catch (err) {
       console.warn(`[e2e] ${GENERATOR} failed, drawing simple shapes instead: ${String(err)}`);

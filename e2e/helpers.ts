@@ -166,11 +166,7 @@ export async function openApp(page: Page, params: Record<string, string> = {}): 
   await page.goto(`/${query ? `?${query}` : ''}`);
   await expect(page).toHaveTitle('SegArena');
   try {
-    await page.waitForFunction(
-      () => 'ready' in ((window as unknown as { __segarena?: object }).__segarena ?? {}),
-      null,
-      { timeout: 60_000 },
-    );
+    await page.waitForFunction(() => 'ready' in ((window as unknown as { __segarena?: object }).__segarena ?? {}), null, { timeout: 60_000 });
     await page.evaluate(() => (window as unknown as { __segarena: { ready: Promise<void> } }).__segarena.ready);
   } catch (err) {
     throw new Error(`the app did not become ready: ${String(err)}\npage errors:\n${errors.join('\n')}`, { cause: err });
@@ -178,9 +174,7 @@ export async function openApp(page: Page, params: Record<string, string> = {}): 
 }
 
 export async function getState(page: Page): Promise<AppSnapshot> {
-  return page.evaluate(() =>
-    (window as unknown as { __segarena: { getState(): AppSnapshot } }).__segarena.getState(),
-  );
+  return page.evaluate(() => (window as unknown as { __segarena: { getState(): AppSnapshot } }).__segarena.getState());
 }
 
 export function panes(page: Page): Locator {
@@ -236,8 +230,7 @@ export async function armDoneWatch(page: Page): Promise<void> {
     const w = window as unknown as { __e2eWatch?: Watch };
     w.__e2eWatch?.observer?.disconnect();
     const watch: Watch = { changed: {}, errors: [] };
-    const paneIndexOf = (el: Element) =>
-      el.closest('[data-testid="pane"]')?.getAttribute('data-pane-index') ?? '?';
+    const paneIndexOf = (el: Element) => el.closest('[data-testid="pane"]')?.getAttribute('data-pane-index') ?? '?';
     const note = (el: Element) => {
       const idx = paneIndexOf(el);
       watch.changed[idx] = (watch.changed[idx] ?? 0) + 1;
@@ -245,21 +238,22 @@ export async function armDoneWatch(page: Page): Promise<void> {
     };
     watch.observer = new MutationObserver((records) => {
       for (const r of records) {
-        if (r.type === 'attributes' && r.target instanceof Element &&
-            r.target.getAttribute('data-testid') === statusId) {
+        if (r.type === 'attributes' && r.target instanceof Element && r.target.getAttribute('data-testid') === statusId) {
           note(r.target);
         } else if (r.type === 'childList') {
           for (const n of Array.from(r.addedNodes)) {
             if (!(n instanceof Element)) continue;
-            const found = n.matches(`[data-testid="${statusId}"]`)
-              ? [n] : Array.from(n.querySelectorAll(`[data-testid="${statusId}"]`));
+            const found = n.matches(`[data-testid="${statusId}"]`) ? [n] : Array.from(n.querySelectorAll(`[data-testid="${statusId}"]`));
             found.forEach(note);
           }
         }
       }
     });
     watch.observer.observe(document.body, {
-      subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'],
+      subtree: true,
+      childList: true,
+      attributes: true,
+      attributeFilter: ['data-state'],
     });
     w.__e2eWatch = watch;
   }, ids.paneStatus);
@@ -276,10 +270,7 @@ const ERROR_GRACE_MS = 15_000;
  * Waits until every pane (or the given ones) changed status since `armDoneWatch` and shows
  * `done`. A pane that stays in `error` fails the wait with the page's notices in the message.
  */
-export async function waitForPanesDone(
-  page: Page,
-  options: { panes?: number[]; timeout?: number } = {},
-): Promise<void> {
+export async function waitForPanesDone(page: Page, options: { panes?: number[]; timeout?: number } = {}): Promise<void> {
   const timeout = options.timeout ?? 120_000;
   const handle = await page.waitForFunction(
     ({ statusId, only, graceMs }) => {

@@ -1,7 +1,23 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  armDoneWatch, dropAndWait, getState, ids, instanceCount, jpegSize, testModel, openApp, pane,
-  readInstances, rerun, sampleFile, sampleNames, setNumberInput, waitForPanesDone, collectPageErrors, ensureInstances, pasteFile,
+  armDoneWatch,
+  dropAndWait,
+  getState,
+  ids,
+  instanceCount,
+  jpegSize,
+  testModel,
+  openApp,
+  pane,
+  readInstances,
+  rerun,
+  sampleFile,
+  sampleNames,
+  setNumberInput,
+  waitForPanesDone,
+  collectPageErrors,
+  ensureInstances,
+  pasteFile,
   type Instance,
 } from './helpers';
 
@@ -57,10 +73,13 @@ test('a dropped image is segmented: rows, count, classes, boxes in image pixels'
   // Should the app run the pane again (e.g. after a GPU device loss and recovery), read
   // rows and state once it is done again; the notices say why.
   await expect
-    .poll(async () => {
-      const s = await getState(page);
-      return s.panes[0]!.status === 'done' ? 'done' : `${s.panes[0]!.status} ${JSON.stringify(s.notices)}`;
-    }, { timeout: 120_000 })
+    .poll(
+      async () => {
+        const s = await getState(page);
+        return s.panes[0]!.status === 'done' ? 'done' : `${s.panes[0]!.status} ${JSON.stringify(s.notices)}`;
+      },
+      { timeout: 120_000 },
+    )
     .toBe('done');
   const instances = await readInstances(pane(page, 0));
   await checkInstances(instances, size);
@@ -114,13 +133,13 @@ test('a pasted image is segmented', async () => {
 
 test('the sample picker lists the samples and runs the chosen one', async () => {
   const picker = page.getByTestId(ids.samplePicker);
-  const options = await picker.locator('option').evaluateAll((os) =>
-    os.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent ?? '' })),
-  );
+  const options = await picker.locator('option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, text: o.textContent ?? '' })));
   const names = sampleNames();
   for (const name of names) {
-    expect(options.some((o) => o.value.includes(name) || o.text.includes(name.replace(/\.jpe?g$/i, ''))),
-      `sample ${name} listed`).toBe(true);
+    expect(
+      options.some((o) => o.value.includes(name) || o.text.includes(name.replace(/\.jpe?g$/i, ''))),
+      `sample ${name} listed`,
+    ).toBe(true);
   }
   const target = names[names.length - 1]!;
   const option = options.find((o) => o.value.includes(target) || o.text.includes(target.replace(/\.jpe?g$/i, '')))!;
@@ -189,9 +208,7 @@ test('hiding a class removes its rows and its shapes; showing it brings them bac
   expect(after.length).toBe(before.filter((i) => i.cls !== cls).length);
   await expect.poll(async () => (await getState(page)).panes[0]!.hiddenClasses.length).toBe(1);
   // The canvas changed too (mask, box and label of the hidden class are gone).
-  await expect
-    .poll(async () => (await p.getByTestId(ids.overlay).screenshot()).equals(overlayBefore), { timeout: 20_000 })
-    .toBe(false);
+  await expect.poll(async () => (await p.getByTestId(ids.overlay).screenshot()).equals(overlayBefore), { timeout: 20_000 }).toBe(false);
   await toggle.click();
   await expect.poll(async () => (await readInstances(p)).length).toBe(before.length);
 });
@@ -226,9 +243,7 @@ test('raising the score threshold drops low-scoring instances', async () => {
   const high = Math.min(0.95, Math.max(...before.map((i) => i.score)) - 0.01);
   await setNumberInput(p.getByTestId(ids.scoreThreshold), high);
   await expect.poll(async () => (await getState(page)).panes[0]!.settings.scoreThreshold).toBeCloseTo(high, 2);
-  await expect
-    .poll(async () => (await readInstances(p)).every((i) => i.score >= high - 0.005))
-    .toBe(true);
+  await expect.poll(async () => (await readInstances(p)).every((i) => i.score >= high - 0.005)).toBe(true);
   const after = await readInstances(p);
   // Rows show scores rounded to 0.xx: count within that rounding.
   expect(after.length).toBeGreaterThanOrEqual(before.filter((i) => i.score >= high + 0.006).length);

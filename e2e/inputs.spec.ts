@@ -49,7 +49,8 @@ async function dropFiles(page: Page, files: FilePayload[]): Promise<void> {
         transfer.items.add(new File([bytes], f.name, { type: f.mimeType }));
       }
       const zone = document.querySelector(`[data-testid="${zoneId}"]`)!;
-      for (const type of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
     },
     { files: files.map((f) => ({ name: f.name, mimeType: f.mimeType, base64: f.buffer.toString('base64') })), zoneId: ids.dropZone },
   );
@@ -63,7 +64,8 @@ async function dropAddress(page: Page, address: string): Promise<void> {
       transfer.setData('text/uri-list', address);
       transfer.setData('text/plain', address);
       const zone = document.querySelector(`[data-testid="${zoneId}"]`)!;
-      for (const type of ['dragenter', 'dragover', 'drop']) zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
     },
     { address, zoneId: ids.dropZone },
   );

@@ -46,7 +46,8 @@ const cases: Case[] = [
 async function routeManifests(page: Page): Promise<void> {
   await page.route('**/e2e-manifests/**', async (route) => {
     const file = new URL(route.request().url()).pathname.split('/').at(-1);
-    const served = cases.find((c) => c.file === file)?.body ?? (file === 'valid.json' ? JSON.stringify({ ...other, id: 'from-url', name: 'From a URL' }) : null);
+    const served =
+      cases.find((c) => c.file === file)?.body ?? (file === 'valid.json' ? JSON.stringify({ ...other, id: 'from-url', name: 'From a URL' }) : null);
     if (served === null) return route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' });
     return route.fulfill({ status: 200, contentType: 'application/json', body: served });
   });
@@ -74,7 +75,10 @@ for (const c of cases) {
 
     await dropAndWait(page, sampleFile(0), 180_000);
     await ensureInstances(page, 0, 1);
-    expect(errors.filter((e) => e.startsWith('pageerror')), 'uncaught page errors').toEqual([]);
+    expect(
+      errors.filter((e) => e.startsWith('pageerror')),
+      'uncaught page errors',
+    ).toEqual([]);
   });
 }
 

@@ -28,9 +28,21 @@ async function addModelFile(page: Page, name: string, buffer: Buffer): Promise<v
 async function waitForModelResult(page: Page, index: number, modelId: string, timeout = 180_000): Promise<void> {
   await page.waitForFunction(
     ({ index, modelId }) => {
-      const s = (window as unknown as { __segarena: { getState(): { source: { frameId: number }; panes: Array<{ modelId: string; status: string; resultFrameId: number; result: unknown }> } } }).__segarena.getState();
+      const s = (
+        window as unknown as {
+          __segarena: {
+            getState(): { source: { frameId: number }; panes: Array<{ modelId: string; status: string; resultFrameId: number; result: unknown }> };
+          };
+        }
+      ).__segarena.getState();
       const p = s.panes[index];
-      return !!p && p.modelId === modelId && (p.status === 'done' || p.status === 'error') && p.resultFrameId === s.source.frameId && (p.result !== null || p.status === 'error');
+      return (
+        !!p &&
+        p.modelId === modelId &&
+        (p.status === 'done' || p.status === 'error') &&
+        p.resultFrameId === s.source.frameId &&
+        (p.result !== null || p.status === 'error')
+      );
     },
     { index, modelId },
     { timeout },
@@ -171,6 +183,21 @@ function withMaskChannels(bytes: Buffer, channels: number): Buffer {
 
 /** The first 17 of COCO's 80 names, in id order (class index 16 = dog). */
 const COCO = [
-  'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat', 'traffic light', 'fire hydrant',
-  'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog',
+  'person',
+  'bicycle',
+  'car',
+  'motorcycle',
+  'airplane',
+  'bus',
+  'train',
+  'truck',
+  'boat',
+  'traffic light',
+  'fire hydrant',
+  'stop sign',
+  'parking meter',
+  'bench',
+  'bird',
+  'cat',
+  'dog',
 ];

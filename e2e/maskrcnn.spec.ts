@@ -1,6 +1,18 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
-  boxIou, bundledManifests, dropAndWait, getState, ids, instanceCount, openApp, pane, readInstances, rerun, sampleFile, screenshot, setNumberInput,
+  boxIou,
+  bundledManifests,
+  dropAndWait,
+  getState,
+  ids,
+  instanceCount,
+  openApp,
+  pane,
+  readInstances,
+  rerun,
+  sampleFile,
+  screenshot,
+  setNumberInput,
 } from './helpers';
 
 /**
@@ -30,7 +42,15 @@ const yolact = () => {
 test.skip(() => !bundledManifests().some((m) => m.id === ALIGN), `${ALIGN} is not bundled`);
 
 async function selectModel(page: Page, index: number, id: string): Promise<void> {
-  await rerun(page, () => pane(page, index).getByTestId(ids.modelPicker).selectOption(id).then(() => undefined), { panes: [index], timeout: TIMEOUT });
+  await rerun(
+    page,
+    () =>
+      pane(page, index)
+        .getByTestId(ids.modelPicker)
+        .selectOption(id)
+        .then(() => undefined),
+    { panes: [index], timeout: TIMEOUT },
+  );
 }
 
 async function ensureWeakInstances(page: Page, index: number): Promise<void> {
@@ -65,7 +85,6 @@ test('Mask R-CNN next to YOLACT on wasm+gpu: both segment, the table shows the t
   await expect(pane(page, 1).getByTestId('readback-note')).toContainText('RoI features');
   await expect(pane(page, 0).getByTestId('readback-note')).toHaveCount(0);
 
-
   // The metrics table: two-stage columns, filled for Mask R-CNN, '–' for YOLACT.
   const table = page.getByTestId(ids.metricsTable);
   for (const key of ['rpn', 'roi', 'heads']) await expect(table.locator(`th[data-stage="${key}"]`)).toHaveCount(1);
@@ -76,7 +95,8 @@ test('Mask R-CNN next to YOLACT on wasm+gpu: both segment, the table shows the t
   }
   await expect(pane(page, 1).getByTestId(ids.stageTimings).locator('[data-stage="rpn"] dd')).toHaveText(/^\d/);
   await expect(pane(page, 0).getByTestId(ids.stageTimings).locator('[data-stage="rpn"]')).toHaveCount(0);
-  const summary = `YOLACT ${one!.id}: ${y.detections.length} instances, total ${y.timings.total?.toFixed(0)} ms; Mask R-CNN: ${m.detections.length} instances, ` +
+  const summary =
+    `YOLACT ${one!.id}: ${y.detections.length} instances, total ${y.timings.total?.toFixed(0)} ms; Mask R-CNN: ${m.detections.length} instances, ` +
     (['inference', 'rpn', 'roi', 'heads', 'decode', 'nms', 'masks', 'total'] as const).map((k) => `${k} ${m.timings[k]?.toFixed(1)}`).join(', ') +
     ` ms (${m.timings.source}), read back ${m.bytesReadBack} B, mask pixels ${m.detections.reduce((n, d) => n + d.maskArea, 0)}`;
   console.log(summary);
@@ -106,7 +126,8 @@ test('Mask R-CNN on wasm finds what wasm+gpu finds; the RoIPool variant is in th
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
   await dropAndWait(page, sampleFile(2), TIMEOUT);
   for (const i of [0, 1]) {
-    if ((await instanceCount(pane(page, i))) === 0) await rerun(page, () => setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), WEAK), { panes: [i], timeout: TIMEOUT });
+    if ((await instanceCount(pane(page, i))) === 0)
+      await rerun(page, () => setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), WEAK), { panes: [i], timeout: TIMEOUT });
   }
   let state = await getState(page);
   expect(state.panes.map((p) => p.activePath)).toEqual(['wasm+gpu', 'wasm']);
@@ -142,7 +163,10 @@ test('Mask R-CNN on wasm finds what wasm+gpu finds; the RoIPool variant is in th
   expect(maxAreaDiff).toBeLessThanOrEqual(0.02);
 
   // The RoIPool variant: listed, selectable, runs (on the wasm pane: the reference RoIPool).
-  const options = await pane(page, 1).getByTestId(ids.modelPicker).locator('option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value));
+  const options = await pane(page, 1)
+    .getByTestId(ids.modelPicker)
+    .locator('option')
+    .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value));
   expect(options).toEqual(expect.arrayContaining([ALIGN, POOL]));
   await selectModel(page, 1, POOL);
   state = await getState(page);
@@ -182,8 +206,10 @@ test('the all-GPU webgpu path: three ORT WebGPU parts, our kernels between, no R
       matched++;
     }
   }
-  const summary = `webgpu ${web.detections.length} vs wasm+gpu ${mixed.detections.length} instances, ${matched} matched at box IoU ≥ 0.9; webgpu read back ${web.bytesReadBack} B; ` +
-    (['inference', 'rpn', 'roi', 'heads', 'decode', 'nms', 'masks', 'total'] as const).map((k) => `${k} ${web.timings[k]?.toFixed(1)}`).join(', ') + ' ms';
+  const summary =
+    `webgpu ${web.detections.length} vs wasm+gpu ${mixed.detections.length} instances, ${matched} matched at box IoU ≥ 0.9; webgpu read back ${web.bytesReadBack} B; ` +
+    (['inference', 'rpn', 'roi', 'heads', 'decode', 'nms', 'masks', 'total'] as const).map((k) => `${k} ${web.timings[k]?.toFixed(1)}`).join(', ') +
+    ' ms';
   console.log(summary);
   test.info().annotations.push({ type: 'webgpu', description: summary });
   expect(web.detections.length).toBeGreaterThan(0);

@@ -9,14 +9,13 @@ import { parseCsv } from '../test/csv';
  * table shows (a missing figure, "–" or "n/a" on screen, is an empty field in the file).
  */
 
-
 /** The table as the user reads it: header texts, then each row's cell texts. */
 async function tableCells(page: Page): Promise<string[][]> {
   const table = page.getByTestId(ids.metricsTable);
   const header = (await table.locator('thead th').allInnerTexts()).map((t) => t.trim());
-  const rows = await table.locator('tbody tr').evaluateAll((trs) =>
-    trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td as HTMLElement).innerText.trim())),
-  );
+  const rows = await table
+    .locator('tbody tr')
+    .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td as HTMLElement).innerText.trim())));
   return [header, ...rows];
 }
 
@@ -30,7 +29,9 @@ test('Export CSV downloads the comparison table: a header row and one row per pa
   await page.getByTestId('evaluate').click();
   await page.waitForFunction(
     () => {
-      const s = (window as unknown as { __segarena: { getState(): { evalRun: unknown; panes: { evaluation: unknown; status: string }[] } } }).__segarena.getState();
+      const s = (
+        window as unknown as { __segarena: { getState(): { evalRun: unknown; panes: { evaluation: unknown; status: string }[] } } }
+      ).__segarena.getState();
       return s.evalRun === null && s.panes.every((p) => p.evaluation !== null && p.status === 'done');
     },
     null,

@@ -49,7 +49,15 @@ test('a dropped model opens in a new pane; the layout survives a reload; deletin
   await expect(info(page).filter({ hasText: 'Model added' })).toContainText('It runs in a new pane, pane 2.');
 
   // Pane 1's settings changed, then a reload without any URL parameter: the same panes.
-  await rerun(page, () => pane(page, 0).getByTestId(ids.nmsKind).selectOption('greedy').then(() => undefined), { panes: [0], timeout: 180_000 });
+  await rerun(
+    page,
+    () =>
+      pane(page, 0)
+        .getByTestId(ids.nmsKind)
+        .selectOption('greedy')
+        .then(() => undefined),
+    { panes: [0], timeout: 180_000 },
+  );
   await rerun(page, () => setNumberInput(pane(page, 0).getByTestId(ids.scoreThreshold), 0.3), { panes: [0], timeout: 180_000 });
   const before = await shownLayout(page);
   expect(before[0]!.slice(2)).toEqual(['greedy', '0.3']);
@@ -100,16 +108,22 @@ test('with six panes open, a dropped model takes the last one, and the notice sa
 test('a saved layout naming a model that is gone: the default model, and a notice naming the pane', async ({ page }) => {
   // Stored before the app's own scripts run (a page already open would save its own
   // layout over it, 400 ms after a change or when it is left).
-  await page.addInitScript(({ model }) => {
-    const settings = { scoreThreshold: 0.2, topK: 100, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 50 };
-    localStorage.setItem('segarena.layout', JSON.stringify({
-      version: 1,
-      panes: [
-        { modelId: model, path: 'wasm', settings, hiddenClasses: [] },
-        { modelId: 'a-deleted-model', path: 'wasm', settings, hiddenClasses: [1] },
-      ],
-    }));
-  }, { model: bundled.id });
+  await page.addInitScript(
+    ({ model }) => {
+      const settings = { scoreThreshold: 0.2, topK: 100, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 50 };
+      localStorage.setItem(
+        'segarena.layout',
+        JSON.stringify({
+          version: 1,
+          panes: [
+            { modelId: model, path: 'wasm', settings, hiddenClasses: [] },
+            { modelId: 'a-deleted-model', path: 'wasm', settings, hiddenClasses: [1] },
+          ],
+        }),
+      );
+    },
+    { model: bundled.id },
+  );
   await openApp(page);
   await expect(panes(page)).toHaveCount(2);
   await expect(info(page).filter({ hasText: 'saved pane layout' })).toContainText(`pane 2's model “a-deleted-model” is no longer available: it runs`);

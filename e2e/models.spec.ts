@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, expect } from '@playwright/test';
-import {
-  dropAndWait, dropFile, getState, ids, LOW_SCORE_THRESHOLD, openApp, pane, rerun, sampleFile, setScoreThreshold, testModel,
-} from './helpers';
+import { dropAndWait, dropFile, getState, ids, LOW_SCORE_THRESHOLD, openApp, pane, rerun, sampleFile, setScoreThreshold, testModel } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
 /** A model the user drops (an ONNX in YOLACT's public layout) joins the pickers and runs. */
@@ -23,9 +21,10 @@ test('a dropped YOLACT ONNX becomes a model in the pickers and runs in a new pan
   expect(id).not.toBe(bundled.id);
   expect(id).toMatch(/my.yolact/);
   await expect(pane(page, 1).getByTestId(ids.modelPicker)).toHaveValue(id);
-  const options = await pane(page, 1).getByTestId(ids.modelPicker).locator('option').evaluateAll((os) =>
-    os.map((o) => (o as HTMLOptionElement).value),
-  );
+  const options = await pane(page, 1)
+    .getByTestId(ids.modelPicker)
+    .locator('option')
+    .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
   expect(options).toEqual(expect.arrayContaining([id, bundled.id]));
   // The same weights as the bundled model: the same instances. Choosing a model resets
   // the pane's settings to that model's defaults, so both runs get the same threshold (the
@@ -34,16 +33,27 @@ test('a dropped YOLACT ONNX becomes a model in the pickers and runs in a new pan
   const before = (await getState(page)).panes[1]!;
   const dropped = before.result!.detections;
   expect(dropped.length, `instances of the dropped model at score ≥ ${LOW_SCORE_THRESHOLD}`).toBeGreaterThan(0);
-  await rerun(page, () => pane(page, 1).getByTestId(ids.modelPicker).selectOption(bundled.id).then(() => undefined), {
-    panes: [1],
-    timeout: 180_000,
-  });
+  await rerun(
+    page,
+    () =>
+      pane(page, 1)
+        .getByTestId(ids.modelPicker)
+        .selectOption(bundled.id)
+        .then(() => undefined),
+    {
+      panes: [1],
+      timeout: 180_000,
+    },
+  );
   await setScoreThreshold(page, 1, LOW_SCORE_THRESHOLD);
   const again = (await getState(page)).panes[1]!;
   expect(again.modelId).toBe(bundled.id);
   expect(again.settings).toEqual(before.settings);
   const bundledDets = again.result!.detections;
-  expect(bundledDets.map((d) => d.classIndex), 'classes, in score order').toEqual(dropped.map((d) => d.classIndex));
+  expect(
+    bundledDets.map((d) => d.classIndex),
+    'classes, in score order',
+  ).toEqual(dropped.map((d) => d.classIndex));
   bundledDets.forEach((d, i) => {
     d.box.forEach((v, j) => expect(Math.abs(v - dropped[i]!.box[j]!), `detection ${i} box[${j}]`).toBeLessThanOrEqual(1e-3));
   });

@@ -3,8 +3,19 @@ import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import { INFO_FADE_MS } from '../app/state/store';
 import {
-  armDoneWatch, collectPageErrors, dropAndWait, dropFile, getState, ids, openApp, pane, sampleFile, screenshot, testModel,
-  waitForPanesDone, type FilePayload,
+  armDoneWatch,
+  collectPageErrors,
+  dropAndWait,
+  dropFile,
+  getState,
+  ids,
+  openApp,
+  pane,
+  sampleFile,
+  screenshot,
+  testModel,
+  waitForPanesDone,
+  type FilePayload,
 } from './helpers';
 import { FIXTURE_PATHS } from './paths';
 
@@ -32,7 +43,8 @@ const sixBad = (): FilePayload[] => [
 ];
 
 /** An SVG without a size: taken as an image, with an info notice about the size it was drawn at. */
-const SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300"><rect width="400" height="300" fill="#8ab"/><circle cx="200" cy="150" r="90" fill="#c33"/></svg>';
+const SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300"><rect width="400" height="300" fill="#8ab"/><circle cx="200" cy="150" r="90" fill="#c33"/></svg>';
 
 const notices = (page: Page) => page.getByTestId(ids.notice);
 const errors = (page: Page) => page.locator(`[data-testid="${ids.notice}"][data-kind="error"]`);

@@ -4,8 +4,23 @@ import { test, expect, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import {
-  bundledManifests, dropAndWait, ensureInstances, getState, ids, instanceCount, jpegSize, testModel, openApp, pane,
-  panes, pngSize, readInstances, rerun, sampleFile, screenshot, setNumberInput,
+  bundledManifests,
+  dropAndWait,
+  ensureInstances,
+  getState,
+  ids,
+  instanceCount,
+  jpegSize,
+  testModel,
+  openApp,
+  pane,
+  panes,
+  pngSize,
+  readInstances,
+  rerun,
+  sampleFile,
+  screenshot,
+  setNumberInput,
 } from './helpers';
 import { rleToMask, maskArea, type CocoResult } from './coco';
 import { FIXTURE_PATHS } from './paths';
@@ -138,22 +153,26 @@ test('export JSON: COCO results matching the instances shown', async () => {
     const area = maskArea(mask);
     const det = detections[i]!;
     if (result.maskWidth === size.width && result.maskHeight === size.height) {
-      expect(Math.abs(area - det.maskArea), `instance ${i}: RLE area ${area} vs reported ${det.maskArea}`)
-        .toBeLessThanOrEqual(2 + 0.01 * det.maskArea);
+      expect(Math.abs(area - det.maskArea), `instance ${i}: RLE area ${area} vs reported ${det.maskArea}`).toBeLessThanOrEqual(2 + 0.01 * det.maskArea);
     }
     if (area === 0) return;
-    let minX = Infinity, minY = Infinity, maxX = -1, maxY = -1;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -1,
+      maxY = -1;
     for (let mx = 0; mx < size.width; mx++) {
       for (let my = 0; my < size.height; my++) {
         if (!mask[mx * size.height + my]) continue;
-        minX = Math.min(minX, mx); maxX = Math.max(maxX, mx);
-        minY = Math.min(minY, my); maxY = Math.max(maxY, my);
+        minX = Math.min(minX, mx);
+        maxX = Math.max(maxX, mx);
+        minY = Math.min(minY, my);
+        maxY = Math.max(maxY, my);
       }
     }
     // YOLACT crops in proto space with 1 proto pixel of padding, and the bilinear upsample
     // reaches up to one more: 2 proto pixels (proto side = 2·ceil(input/8), 138 at 550).
     const protoSide = 2 * Math.ceil(model.input.width / 8);
-    const slack = 2 + 2 * Math.max(size.width, size.height) / protoSide;
+    const slack = 2 + (2 * Math.max(size.width, size.height)) / protoSide;
     expect(minX).toBeGreaterThanOrEqual(x - slack);
     expect(minY).toBeGreaterThanOrEqual(y - slack);
     expect(maxX).toBeLessThanOrEqual(x + w + slack);
@@ -192,12 +211,16 @@ test('export PNG: the image with its overlay, at image size', async () => {
     return d > 40;
   };
   const LABEL_MARGIN = 24; // labels sit just above or inside a box
-  let inside = 0, insideChanged = 0, outside = 0, outsideChanged = 0;
+  let inside = 0,
+    insideChanged = 0,
+    outside = 0,
+    outsideChanged = 0;
   for (let y = 0; y < size.height; y++) {
     for (let x = 0; x < size.width; x++) {
       const inFirst = x >= first.box[0] && x < first.box[2] && y >= first.box[1] && y < first.box[3];
-      const nearAny = instances.some((i) => x >= i.box[0] - LABEL_MARGIN && x < i.box[2] + LABEL_MARGIN &&
-        y >= i.box[1] - LABEL_MARGIN && y < i.box[3] + LABEL_MARGIN);
+      const nearAny = instances.some(
+        (i) => x >= i.box[0] - LABEL_MARGIN && x < i.box[2] + LABEL_MARGIN && y >= i.box[1] - LABEL_MARGIN && y < i.box[3] + LABEL_MARGIN,
+      );
       if (inFirst) {
         inside++;
         if (changed(x, y)) insideChanged++;

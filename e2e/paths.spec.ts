@@ -1,7 +1,22 @@
 import { test, expect } from '@playwright/test';
 import {
-  boxIou, dropAndWait, ensureInstances, getState, ids, instanceCount, LOW_SCORE_THRESHOLD, testModel,
-  matchInstances, openApp, pane, readInstances, rerun, sampleFile, setNumberInput, smallestModel, screenshot,
+  boxIou,
+  dropAndWait,
+  ensureInstances,
+  getState,
+  ids,
+  instanceCount,
+  LOW_SCORE_THRESHOLD,
+  testModel,
+  matchInstances,
+  openApp,
+  pane,
+  readInstances,
+  rerun,
+  sampleFile,
+  setNumberInput,
+  smallestModel,
+  screenshot,
 } from './helpers';
 
 /**
@@ -46,7 +61,8 @@ test('wasm and wasm+gpu find the same instances on the same image', async ({ pag
       iou: boxIou(d.box, dc[i]!.box),
       area: Math.abs(d.maskArea - dc[i]!.maskArea) / Math.max(1, dc[i]!.maskArea),
     }));
-    const summary = `image ${image}: ${dg.length} instances, max |Δscore| ${Math.max(0, ...figures.map((f) => f.score)).toExponential(2)}, ` +
+    const summary =
+      `image ${image}: ${dg.length} instances, max |Δscore| ${Math.max(0, ...figures.map((f) => f.score)).toExponential(2)}, ` +
       `min box IoU ${Math.min(1, ...figures.map((f) => f.iou)).toFixed(4)}, max rel. mask-area diff ${Math.max(0, ...figures.map((f) => f.area)).toFixed(4)}, ` +
       `mask pixels ${dg.reduce((n, d) => n + d.maskArea, 0)} vs ${dc.reduce((n, d) => n + d.maskArea, 0)}`;
     console.log(summary);
@@ -109,7 +125,12 @@ test('the all-GPU webgpu path segments one image like wasm+gpu', async ({ page }
 test('a re-run keeps the path the user picked', async ({ page }) => {
   await openApp(page, { path: 'wasm', model: testModel().id });
   await dropAndWait(page, sampleFile(0), 180_000);
-  await rerun(page, () => pane(page, 0).getByTestId(ids.nmsKind).selectOption('greedy').then(() => undefined));
+  await rerun(page, () =>
+    pane(page, 0)
+      .getByTestId(ids.nmsKind)
+      .selectOption('greedy')
+      .then(() => undefined),
+  );
   const state = await getState(page);
   expect(state.panes[0]!.path).toBe('wasm');
   expect(state.panes[0]!.activePath).toBe('wasm');

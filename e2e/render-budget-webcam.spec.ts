@@ -85,7 +85,9 @@ test('a webcam frame is one store write per pane and re-renders no Pane, no tabl
   console.log('render budget:', JSON.stringify(report));
   test.info().annotations.push({ type: 'render budget', description: JSON.stringify(report) });
 
-  const keys = Object.keys(paneWrites).map(Number).sort((a, b) => a - b);
+  const keys = Object.keys(paneWrites)
+    .map(Number)
+    .sort((a, b) => a - b);
   // Pane keys in pane order: the store's panes are in key order here (added one after the other).
   expect(keys.length).toBeLessThanOrEqual(2);
   after.state.panes.forEach((_, i) => {

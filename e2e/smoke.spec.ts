@@ -15,14 +15,31 @@ test('the app loads with its controls and test hook', async ({ page }) => {
   await expect(panes(page)).toHaveCount(2);
   for (let i = 0; i < 2; i++) {
     const p = pane(page, i);
-    for (const id of [ids.modelPicker, ids.pathPicker, ids.pathBadge, ids.scoreThreshold, ids.topK, ids.nmsIou,
-      ids.nmsKind, ids.removePane, ids.exportJson, ids.exportPng, ids.paneStatus]) {
+    for (const id of [
+      ids.modelPicker,
+      ids.pathPicker,
+      ids.pathBadge,
+      ids.scoreThreshold,
+      ids.topK,
+      ids.nmsIou,
+      ids.nmsKind,
+      ids.removePane,
+      ids.exportJson,
+      ids.exportPng,
+      ids.paneStatus,
+    ]) {
       await expect(p.getByTestId(id), `pane ${i} ${id}`).toBeAttached();
     }
     await expect(p.getByTestId(ids.pathPicker)).toHaveValue('wasm+gpu');
-    const paths = await p.getByTestId(ids.pathPicker).locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const paths = await p
+      .getByTestId(ids.pathPicker)
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(paths).toEqual(expect.arrayContaining(['webgpu', 'wasm+gpu', 'wasm']));
-    const kinds = await p.getByTestId(ids.nmsKind).locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    const kinds = await p
+      .getByTestId(ids.nmsKind)
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(kinds).toEqual(expect.arrayContaining(['fast', 'greedy']));
   }
   await expect(page.getByTestId(ids.metricsTable)).toBeVisible();

@@ -34,7 +34,6 @@ interface Pair {
   iou: number;
 }
 
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -47,7 +46,7 @@ function loadTruth(): WebcamTruth {
   if (!existsSync(webcamTruth)) {
     throw new Error(
       `no ${webcamTruth}: models/dataset/make_y4m.py did not write the webcam ground truth ` +
-        '(see the global setup\'s warning; it needs /usr/bin/python3 with Pillow and numpy and the emoji font)',
+        "(see the global setup's warning; it needs /usr/bin/python3 with Pillow and numpy and the emoji font)",
     );
   }
   if (statSync(webcamTruth).mtimeMs < statSync(webcamY4m).mtimeMs) {
@@ -98,9 +97,7 @@ test('webcam: frames are segmented live, fps shown, and stop stops', async ({ pa
   const defaultThreshold = state.panes[0]!.settings.scoreThreshold;
   await setNumberInput(p0.getByTestId(ids.scoreThreshold), LOW_SCORE_THRESHOLD);
   await expect.poll(async () => (await getState(page)).panes[0]!.settings.scoreThreshold).toBeCloseTo(LOW_SCORE_THRESHOLD, 3);
-  await expect
-    .poll(async () => (await getState(page)).panes[0]!.result?.detections.length ?? 0, { timeout: 60_000 })
-    .toBeGreaterThan(0);
+  await expect.poll(async () => (await getState(page)).panes[0]!.result?.detections.length ?? 0, { timeout: 60_000 }).toBeGreaterThan(0);
   await screenshot(page, 'webcam-pane');
 
   await page.getByTestId(ids.webcamStop).click();
@@ -139,6 +136,8 @@ test('webcam: frames are segmented live, fps shown, and stop stops', async ({ pa
   console.log(report);
   const classesFound = [...shown].filter((n) => gtNames.has(n));
   expect(classesFound.length, `GT classes among the detections at the default threshold\n${report}`).toBeGreaterThanOrEqual(MIN_CLASSES_FOUND);
-  expect(best!.pairs.length, `detections paired with a GT object (same class, mask IoU ≥ ${PAIR_MIN_IOU})\n${report}`).toBeGreaterThanOrEqual(MIN_CLASSES_FOUND);
+  expect(best!.pairs.length, `detections paired with a GT object (same class, mask IoU ≥ ${PAIR_MIN_IOU})\n${report}`).toBeGreaterThanOrEqual(
+    MIN_CLASSES_FOUND,
+  );
   expect(median(best!.pairs.map((p) => p.iou)), `median mask IoU of the pairs\n${report}`).toBeGreaterThanOrEqual(MIN_MEDIAN_MASK_IOU);
 });

@@ -5,7 +5,17 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { FrameResult } from '../app/types';
 import {
-  boxIou, bundledManifests, dropAndWait, getState, ids, jpegSize, openApp, pane, readInstances, sampleFile, screenshot,
+  boxIou,
+  bundledManifests,
+  dropAndWait,
+  getState,
+  ids,
+  jpegSize,
+  openApp,
+  pane,
+  readInstances,
+  sampleFile,
+  screenshot,
   setNumberInput,
 } from './helpers';
 import { FIXTURE_PATHS } from './paths';
@@ -62,8 +72,7 @@ test('the bundled YOLO-seg model runs next to YOLACT-550; wasm+gpu and wasm agre
     await expect(pane(page, i).getByTestId(ids.modelPicker)).toHaveValue(YOLO_SEG_ID);
     await setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), FIXED_THRESHOLD);
   }
-  await expect.poll(async () => (await getState(page)).panes.slice(0, 2).map((p) => p.settings.scoreThreshold))
-    .toEqual([FIXED_THRESHOLD, FIXED_THRESHOLD]);
+  await expect.poll(async () => (await getState(page)).panes.slice(0, 2).map((p) => p.settings.scoreThreshold)).toEqual([FIXED_THRESHOLD, FIXED_THRESHOLD]);
 
   const file = sampleFile(1);
   await dropAndWait(page, file, 300_000);
@@ -77,7 +86,8 @@ test('the bundled YOLO-seg model runs next to YOLACT-550; wasm+gpu and wasm agre
   await screenshot(page, 'yoloseg-bundled-vs-yolact');
 
   // Same instances on both paths: count, classes in score order, boxes, scores.
-  const summary = `YOLO-seg at ${FIXED_THRESHOLD}: ${gpu.detections.length} (wasm+gpu) / ${cpu.detections.length} (wasm) instances, ` +
+  const summary =
+    `YOLO-seg at ${FIXED_THRESHOLD}: ${gpu.detections.length} (wasm+gpu) / ${cpu.detections.length} (wasm) instances, ` +
     `classes ${[...new Set(cpu.detections.map((d) => yolo!.classes[d.classIndex]))].slice(0, 8).join(', ')}`;
   console.log(summary);
   test.info().annotations.push({ type: 'yoloseg', description: summary });

@@ -17,7 +17,15 @@ import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { planFor, REPO_ROOT, rerunEval, runBench, type BenchMode } from '../bench/run';
 
-const BROWSER_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,7 +51,12 @@ async function main(): Promise<void> {
     if (publish) publishReport(outDir, files);
     return;
   }
-  const server = await createServer({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, server: { port: 5288, strictPort: false, hmr: false }, logLevel: 'warn' });
+  const server = await createServer({
+    configFile: join(REPO_ROOT, 'vite.config.ts'),
+    root: REPO_ROOT,
+    server: { port: 5288, strictPort: false, hmr: false },
+    logLevel: 'warn',
+  });
   await server.listen();
   const baseURL = server.resolvedUrls?.local[0] ?? 'http://localhost:5288/';
   const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);

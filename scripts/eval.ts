@@ -184,9 +184,15 @@ export function locateOnnx(url: string, manifestPath: string): string {
  * model): sha256 of the parts' hex digests joined in `modelFiles` order (backbone, box head,
  * mask head), so a change to any part changes it.
  */
-export function modelSha256(manifest: Pick<ModelManifest, 'url' | 'twoStage' | 'centerMask'>, manifestPath: string): { sha256: string; parts: Record<string, string> } {
+export function modelSha256(
+  manifest: Pick<ModelManifest, 'url' | 'twoStage' | 'centerMask'>,
+  manifestPath: string,
+): { sha256: string; parts: Record<string, string> } {
   const parts: Record<string, string> = {};
-  for (const url of modelFiles(manifest)) parts[url] = createHash('sha256').update(readFileSync(locateOnnx(url, manifestPath))).digest('hex');
+  for (const url of modelFiles(manifest))
+    parts[url] = createHash('sha256')
+      .update(readFileSync(locateOnnx(url, manifestPath)))
+      .digest('hex');
   const digests = Object.values(parts);
   const sha256 = digests.length === 1 ? digests[0]! : createHash('sha256').update(digests.join('')).digest('hex');
   return { sha256, parts };
@@ -258,7 +264,10 @@ function enableRawImports(): void {
 /** Folder of a family, as app/pipeline/families.ts: camelCase of the name, 'maskrcnn' → maskRcnn/. */
 export function familyFolder(family: string): string {
   if (family === 'maskrcnn') return 'maskRcnn';
-  return family.split('-').map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1))).join('');
+  return family
+    .split('-')
+    .map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1)))
+    .join('');
 }
 
 async function familyPostprocess(family: string): Promise<PostprocessFn> {
@@ -284,32 +293,54 @@ async function familyPostprocess(family: string): Promise<PostprocessFn> {
 async function programPostprocess(manifest: ModelManifest, manifestPath: string): Promise<PostprocessFn> {
   enableRawImports();
   const { familyProgram } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'families', 'registry.ts')).href)) as typeof import('../app/families/registry');
-  const { runStepsOnCpu } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'pipeline', 'stages', 'execute.ts')).href)) as typeof import('../app/pipeline/stages/execute');
-  const { FrameTensors } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'pipeline', 'stages', 'tensors.ts')).href)) as typeof import('../app/pipeline/stages/tensors');
-  const { resizeGeometry } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'reference', 'preprocess.ts')).href)) as typeof import('../app/reference/preprocess');
-  const { maskSizeFor } = (await import(pathToFileURL(join(REPO_ROOT, 'app', 'reference', 'maskAssembly.ts')).href)) as typeof import('../app/reference/maskAssembly');
+  const { runStepsOnCpu } = (await import(
+    pathToFileURL(join(REPO_ROOT, 'app', 'pipeline', 'stages', 'execute.ts')).href
+  )) as typeof import('../app/pipeline/stages/execute');
+  const { FrameTensors } = (await import(
+    pathToFileURL(join(REPO_ROOT, 'app', 'pipeline', 'stages', 'tensors.ts')).href
+  )) as typeof import('../app/pipeline/stages/tensors');
+  const { resizeGeometry } = (await import(
+    pathToFileURL(join(REPO_ROOT, 'app', 'reference', 'preprocess.ts')).href
+  )) as typeof import('../app/reference/preprocess');
+  const { maskSizeFor } = (await import(
+    pathToFileURL(join(REPO_ROOT, 'app', 'reference', 'maskAssembly.ts')).href
+  )) as typeof import('../app/reference/maskAssembly');
   const program = await familyProgram(manifest);
   const steps = program.steps.slice(1);
   const ort = await loadOrt();
   const sessions = new Map<string, import('onnxruntime-web').InferenceSession>();
   for (const step of steps) {
-    if (step.kind === 'onnx') sessions.set(step.name, await ort.InferenceSession.create(readFileSync(locateOnnx(step.part.url, manifestPath)), { executionProviders: ['wasm'] }));
+    if (step.kind === 'onnx')
+      sessions.set(step.name, await ort.InferenceSession.create(readFileSync(locateOnnx(step.part.url, manifestPath)), { executionProviders: ['wasm'] }));
   }
   return async (outputs, m, settings, imageSize) => {
     const tensors = new FrameTensors(null, null, (_where, fn) => fn());
     for (const [name, t] of Object.entries(outputs)) tensors.putCpu(name, t);
     const timings: Partial<StageTimings> = {};
     const cpu = program.createCpu();
-    const frame = { manifest: m, settings, transform: resizeGeometry(imageSize.width, imageSize.height, m.input).transform, image: imageSize, mask: maskSizeFor(imageSize.width, imageSize.height) };
-    await runStepsOnCpu(steps, cpu, tensors, frame, async (step, t) => {
-      const input = await t.takeCpu(step.input);
-      const r = await sessions.get(step.name)!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
-      for (const [logical, name] of Object.entries(step.outputs)) {
-        const out = r[name];
-        if (!out) throw new Error(`${step.name} returned no "${name}"`);
-        t.putCpu(logical, { data: outputAsFloat32(out, name), dims: out.dims });
-      }
-    }, timings);
+    const frame = {
+      manifest: m,
+      settings,
+      transform: resizeGeometry(imageSize.width, imageSize.height, m.input).transform,
+      image: imageSize,
+      mask: maskSizeFor(imageSize.width, imageSize.height),
+    };
+    await runStepsOnCpu(
+      steps,
+      cpu,
+      tensors,
+      frame,
+      async (step, t) => {
+        const input = await t.takeCpu(step.input);
+        const r = await sessions.get(step.name)!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
+        for (const [logical, name] of Object.entries(step.outputs)) {
+          const out = r[name];
+          if (!out) throw new Error(`${step.name} returned no "${name}"`);
+          t.putCpu(logical, { data: outputAsFloat32(out, name), dims: out.dims });
+        }
+      },
+      timings,
+    );
     if (!cpu.result) throw new Error(`${m.id}: the last step left no instances`);
     for (const [k, v] of Object.entries(cpu.timings)) if (typeof v === 'number') timings[k as PostStage] = (timings[k as PostStage] ?? 0) + v;
     return { detections: cpu.result.detections, masks: cpu.result.masks, timings };
@@ -348,7 +379,7 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
 
   const twoStage = isTwoStageManifest(manifest);
   const settings: PostprocessSettings = {
-    scoreThreshold: opts.scoreThreshold ?? (twoStage ? manifest.defaults.confThreshold ?? 0.05 : 0),
+    scoreThreshold: opts.scoreThreshold ?? (twoStage ? (manifest.defaults.confThreshold ?? 0.05) : 0),
     topK: manifest.defaults.topK,
     nmsIou: manifest.defaults.nmsIou,
     nmsKind: opts.nms ?? manifest.defaults.nmsKind,
@@ -470,7 +501,11 @@ export function formatReport(r: EvalReport): string {
     `${r.model} on ${r.data} / ${r.split}: ${r.images} images, ${r.groundTruths} instances, ${r.detections} detections`,
     `            AP     AP50   AP75   APs    APm    APl    AR100`,
   ];
-  for (const [label, s] of [['mask', r.mask], ['box', r.box], ['boundary', r.boundary]] as const) {
+  for (const [label, s] of [
+    ['mask', r.mask],
+    ['box', r.box],
+    ['boundary', r.boundary],
+  ] as const) {
     if (!s) continue;
     const m = s.summary;
     lines.push(`${label.padEnd(9)} ${[m.ap, m.ap50, m.ap75, m.apSmall, m.apMedium, m.apLarge, m.ar100].map(f).join(' ')}`);

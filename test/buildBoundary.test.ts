@@ -57,7 +57,16 @@ describe('the checker itself, on a tree written for the test', () => {
 
   it('follows html scripts, re-exports, dynamic imports, globs (with negations) and ?raw', () => {
     const reached = [...reachableFiles(tmp, [join(tmp, 'index.html')])].map((f) => relative(tmp, f)).sort();
-    expect(reached).toEqual(['app/a.ts', 'app/kernels/one.test.ts', 'app/kernels/one.ts', 'app/lazy.ts', 'app/main.ts', 'index.html', 'shaders/one.wgsl', 'test/helpers.ts']);
+    expect(reached).toEqual([
+      'app/a.ts',
+      'app/kernels/one.test.ts',
+      'app/kernels/one.ts',
+      'app/lazy.ts',
+      'app/main.ts',
+      'index.html',
+      'shaders/one.wgsl',
+      'test/helpers.ts',
+    ]);
   });
 
   it('names test code: under test/, *.test.ts, conformance and fixtures folders', () => {
@@ -88,7 +97,11 @@ describe('the production build holds no test code', () => {
   it('has no app/ source file (tests aside) importing from test/', () => {
     const offenders = listSources(join(ROOT, 'app'))
       .filter((f) => testCodeReason(ROOT, f) === null)
-      .flatMap((f) => directDependencies(ROOT, f).filter((d) => testCodeReason(ROOT, d) !== null).map((d) => `${relative(ROOT, f)} → ${relative(ROOT, d)}`));
+      .flatMap((f) =>
+        directDependencies(ROOT, f)
+          .filter((d) => testCodeReason(ROOT, d) !== null)
+          .map((d) => `${relative(ROOT, f)} → ${relative(ROOT, d)}`),
+      );
     expect(offenders).toEqual([]);
   });
 });

@@ -21,7 +21,7 @@ export async function createTestDevice(): Promise<GPUDevice> {
   const adapter = await gpu.requestAdapter();
   if (!adapter) {
     throw new Error(
-      'No WebGPU adapter in Node. Dawn needs the Vulkan loader libvulkan.so.1 (apt-get install libvulkan1) and a driver: chromium\'s SwiftShader (apt-get install chromium) or VK_ICD_FILENAMES. bash scripts/preflight.sh names what is missing.',
+      "No WebGPU adapter in Node. Dawn needs the Vulkan loader libvulkan.so.1 (apt-get install libvulkan1) and a driver: chromium's SwiftShader (apt-get install chromium) or VK_ICD_FILENAMES. bash scripts/preflight.sh names what is missing.",
     );
   }
   const features: GPUFeatureName[] = [];

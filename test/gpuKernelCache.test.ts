@@ -57,7 +57,13 @@ describe('kernel cache', () => {
         inputSize: 96,
       }).manifest;
       const twoStage = JSON.parse(readFileSync(join(ROOT, 'models', 'maskrcnn', 'maskrcnn-512.json'), 'utf8')) as ModelManifest;
-      const manifests: ModelManifest[] = [syntheticManifest(64, 3), syntheticYoloSegManifest(64, 3, 'raw'), syntheticYoloSegManifest(64, 3, 'end-to-end'), torchvision, twoStage];
+      const manifests: ModelManifest[] = [
+        syntheticManifest(64, 3),
+        syntheticYoloSegManifest(64, 3, 'raw'),
+        syntheticYoloSegManifest(64, 3, 'end-to-end'),
+        torchvision,
+        twoStage,
+      ];
       for (const manifest of manifests) {
         const program = await familyProgram(manifest);
         expect('warmGpu' in program, manifest.id).toBe(true);

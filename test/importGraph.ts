@@ -14,11 +14,7 @@ const RESOLVE_SUFFIXES = ['', '.ts', '.tsx', '.js', '.mjs', '/index.ts', '/index
 /** Source files whose text is read for further imports (the rest — wgsl, json, css — are leaves). */
 const SCRIPT = /\.(ts|tsx|js|mjs)$/;
 
-const IMPORT_SPECIFIERS = [
-  /\bfrom\s*(['"])([^'"]+)\1/g,
-  /\bimport\s*(['"])([^'"]+)\1/g,
-  /\bimport\s*\(\s*(['"])([^'"]+)\1\s*\)/g,
-];
+const IMPORT_SPECIFIERS = [/\bfrom\s*(['"])([^'"]+)\1/g, /\bimport\s*(['"])([^'"]+)\1/g, /\bimport\s*\(\s*(['"])([^'"]+)\1\s*\)/g];
 const GLOB_CALL = /import\.meta\.glob(?:<[^>]*>)?\(\s*(\[[^\]]*\]|'[^']*'|"[^"]*")/g;
 const SCRIPT_SRC = /<script\b[^>]*\bsrc\s*=\s*(['"])([^'"]+)\1/g;
 

@@ -70,8 +70,16 @@ describe('bench YOLO-seg section (paths 1–4 on synthetic outputs)', () => {
   });
 
   it('the peer gets our thresholds: top-k = maxDetections, same IoU, the larger score threshold', () => {
-    expect(peerConfigFor({ scoreThreshold: 0.2, topK: 300, nmsIou: 0.7, nmsKind: 'fast', maxDetections: 100 }, 0.25)).toEqual({ topK: 100, iou: 0.7, score: 0.25 });
-    expect(peerConfigFor({ scoreThreshold: 0.3, topK: 300, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 40 }, 0.05)).toEqual({ topK: 40, iou: 0.5, score: 0.3 });
+    expect(peerConfigFor({ scoreThreshold: 0.2, topK: 300, nmsIou: 0.7, nmsKind: 'fast', maxDetections: 100 }, 0.25)).toEqual({
+      topK: 100,
+      iou: 0.7,
+      score: 0.25,
+    });
+    expect(peerConfigFor({ scoreThreshold: 0.3, topK: 300, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 40 }, 0.05)).toEqual({
+      topK: 40,
+      iou: 0.5,
+      score: 0.3,
+    });
   });
 
   it('paths 1–3 exist for the single-stage families only', () => {

@@ -248,7 +248,12 @@ async function runPipelineFrames(
       const probe = startBusyProbe();
       const out = await runner.run(frame, settings, { highlight: null, hiddenClasses: [] });
       const t0 = performance.now();
-      drawResult(canvas, bitmap, out.overlay, out.result.detections.map((d) => d.box));
+      drawResult(
+        canvas,
+        bitmap,
+        out.overlay,
+        out.result.detections.map((d) => d.box),
+      );
       const draw = performance.now() - t0;
       const busy = probe.stop();
       out.overlay?.close();
@@ -414,8 +419,9 @@ function peerUnfit(manifest: ModelManifest): string | null {
   } catch (e) {
     return message(e);
   }
-  if (layout.head !== 'raw') return 'an end-to-end export (NMS inside the model): the peer\'s NMS graph needs the raw head';
-  if (manifest.input.width !== manifest.input.height) return `the peer's mask graph paints a square S×S overlay; the input is ${manifest.input.width}x${manifest.input.height}`;
+  if (layout.head !== 'raw') return "an end-to-end export (NMS inside the model): the peer's NMS graph needs the raw head";
+  if (manifest.input.width !== manifest.input.height)
+    return `the peer's mask graph paints a square S×S overlay; the input is ${manifest.input.width}x${manifest.input.height}`;
   return null;
 }
 
@@ -434,10 +440,11 @@ async function paths(cfg: BenchCommon & { peerBase?: string }): Promise<{ rows: 
         log(`paths ${manifest.id}: SKIPPED (${reason})`);
         continue;
       }
-      const unfit = manifest.family === 'yolo-seg' ? (peer ? peerUnfit(manifest) : 'the peer\'s graphs are not available here (../shared absent)') : null;
+      const unfit = manifest.family === 'yolo-seg' ? (peer ? peerUnfit(manifest) : "the peer's graphs are not available here (../shared absent)") : null;
       if (unfit) skipped.push({ model: manifest.id, family: manifest.family, part: 'peer', reason: unfit });
       const settings = settingsOf(manifest, 'fast');
-      const peerCase = peer && !unfit && manifest.family === 'yolo-seg' ? { sessions: peer, config: peerConfigFor(settings, yoloSegConfThreshold(manifest)) } : null;
+      const peerCase =
+        peer && !unfit && manifest.family === 'yolo-seg' ? { sessions: peer, config: peerConfigFor(settings, yoloSegConfThreshold(manifest)) } : null;
       try {
         const session = await getSession(manifest, 'wasm');
         for (const frameId of cfg.frames) {
@@ -450,7 +457,9 @@ async function paths(cfg: BenchCommon & { peerBase?: string }): Promise<{ rows: 
           const image = { width: bitmap.width, height: bitmap.height };
           const row = await comparePaths(device, manifest, raw, settings, image, maskSize(image.width, image.height), cfg.warmup, cfg.reps, peerCase);
           rows.push({ model: manifest.id, family: manifest.family, frame: frameId, size: [image.width, image.height], outputs: 'real', ...row });
-          log(`paths ${manifest.id} ${frameId}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms, cpu ${row.paths.cpu.ms.median.toFixed(1)} ms${row.peer ? `, peer ${row.peer.ms.median.toFixed(1)} ms` : ''}`);
+          log(
+            `paths ${manifest.id} ${frameId}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms, cpu ${row.paths.cpu.ms.median.toFixed(1)} ms${row.peer ? `, peer ${row.peer.ms.median.toFixed(1)} ms` : ''}`,
+          );
           bitmap.close();
         }
       } catch (e) {
@@ -505,8 +514,20 @@ async function scaling(cfg: ScalingConfig): Promise<ScalingRow[]> {
       row = await comparePaths(device, manifest, raw, settings, image, image, cfg.warmup, cfg.reps);
       done.set(key, row);
     }
-    rows.push({ axis: c.axis, model: manifest.id, family: manifest.family, frame: 'synthetic', size: c.mask, candidates: c.candidates, kept: c.kept, outputs: 'synthetic', ...row });
-    log(`scaling ${c.axis} candidates=${c.candidates} kept=${c.kept} mask=${c.mask.join('x')}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms (${row.paths['gpu-fast'].instances} inst), cpu ${row.paths.cpu.ms.median.toFixed(1)} ms`);
+    rows.push({
+      axis: c.axis,
+      model: manifest.id,
+      family: manifest.family,
+      frame: 'synthetic',
+      size: c.mask,
+      candidates: c.candidates,
+      kept: c.kept,
+      outputs: 'synthetic',
+      ...row,
+    });
+    log(
+      `scaling ${c.axis} candidates=${c.candidates} kept=${c.kept} mask=${c.mask.join('x')}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms (${row.paths['gpu-fast'].instances} inst), cpu ${row.paths.cpu.ms.median.toFixed(1)} ms`,
+    );
   }
   return rows;
 }
@@ -534,15 +555,36 @@ async function yoloSeg(cfg: YoloSegConfig): Promise<YoloSegRow[]> {
   const { device } = await context();
   const sessions = await peerSessions(cfg.peerBase);
   const manifest = { ...syntheticYoloSegManifest(YOLO_INPUT, YOLO_CLASSES), id: 'synthetic-yolo-seg-640-bench' };
-  const settings: PostprocessSettings = { scoreThreshold: PEER_CONFIG.score, topK: PEER_CONFIG.topK, nmsIou: PEER_CONFIG.iou, nmsKind: 'fast', maxDetections: PEER_CONFIG.topK };
+  const settings: PostprocessSettings = {
+    scoreThreshold: PEER_CONFIG.score,
+    topK: PEER_CONFIG.topK,
+    nmsIou: PEER_CONFIG.iou,
+    nmsKind: 'fast',
+    maxDetections: PEER_CONFIG.topK,
+  };
   const image = { width: YOLO_INPUT, height: YOLO_INPUT };
   const rows: YoloSegRow[] = [];
   try {
     for (const objects of cfg.objects) {
       const raw = syntheticYoloSegOutputs(99 + objects, objects, cfg.duplicates);
-      const row = await comparePaths(device, manifest, { output0: raw.output0, protos: raw.output1 }, settings, image, image, cfg.warmup, cfg.reps, { sessions, config: PEER_CONFIG });
-      rows.push({ synthetic: true, objects, candidates: objects * (cfg.duplicates + 1), model: manifest.id, family: manifest.family, frame: 'synthetic', size: [image.width, image.height], outputs: 'synthetic', ...row });
-      log(`yolo-seg synthetic objects=${objects}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms, peer ${row.peer?.ms.median.toFixed(1)} ms, ${row.peer?.instances} kept`);
+      const row = await comparePaths(device, manifest, { output0: raw.output0, protos: raw.output1 }, settings, image, image, cfg.warmup, cfg.reps, {
+        sessions,
+        config: PEER_CONFIG,
+      });
+      rows.push({
+        synthetic: true,
+        objects,
+        candidates: objects * (cfg.duplicates + 1),
+        model: manifest.id,
+        family: manifest.family,
+        frame: 'synthetic',
+        size: [image.width, image.height],
+        outputs: 'synthetic',
+        ...row,
+      });
+      log(
+        `yolo-seg synthetic objects=${objects}: gpu-fast ${row.paths['gpu-fast'].ms.median.toFixed(1)} ms, peer ${row.peer?.ms.median.toFixed(1)} ms, ${row.peer?.instances} kept`,
+      );
     }
   } finally {
     await releasePeer(sessions);
@@ -558,7 +600,15 @@ async function info() {
     timestamps: ctx.timestamps,
     userAgent: navigator.userAgent,
     crossOriginIsolated: globalThis.crossOriginIsolated,
-    models: list.map((m) => ({ id: m.id, family: m.family, url: m.url, input: [m.input.width, m.input.height], classes: m.classes.length, maxDetections: m.defaults.maxDetections, notes: m.notes ?? '' })),
+    models: list.map((m) => ({
+      id: m.id,
+      family: m.family,
+      url: m.url,
+      input: [m.input.width, m.input.height],
+      classes: m.classes.length,
+      maxDetections: m.defaults.maxDetections,
+      notes: m.notes ?? '',
+    })),
   };
 }
 

@@ -46,7 +46,13 @@ export interface PathRun {
 
 /** What paths 1–2 need of a family's GPU post-processor (YolactGpuPostprocessor, YoloSegGpuPostprocessor). */
 export interface BenchPostprocessor {
-  encode(encoder: GPUCommandEncoder, outputs: Record<string, GPUBuffer>, settings: PostprocessSettings, transform: InputTransform, image: { width: number; height: number }): void;
+  encode(
+    encoder: GPUCommandEncoder,
+    outputs: Record<string, GPUBuffer>,
+    settings: PostprocessSettings,
+    transform: InputTransform,
+    image: { width: number; height: number },
+  ): void;
   readResult(): Promise<GpuReadResult>;
   destroy(): void;
 }
@@ -151,7 +157,11 @@ export class RawReadback {
       let s = this.staging.get(name);
       if (!s || s.size < bytes) {
         s?.destroy();
-        s = this.device.createBuffer({ label: `bench.cpu.staging.${name}`, size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+        s = this.device.createBuffer({
+          label: `bench.cpu.staging.${name}`,
+          size: Math.ceil(bytes / 4) * 4,
+          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+        });
         this.staging.set(name, s);
       }
       encoder.copyBufferToBuffer(outputs.buffers[name]!, 0, s, 0, bytes);
@@ -215,7 +225,6 @@ export async function runCpuPath(
 export function sameRecords(a: readonly DecodedRecord[], b: readonly DecodedRecord[]): boolean {
   return a.length === b.length && a.every((r, i) => r.classIndex === b[i]!.classIndex && r.sourceIndex === b[i]!.sourceIndex);
 }
-
 
 /** The peer's two graphs, as wasm-EP sessions. */
 export interface PeerSessions {

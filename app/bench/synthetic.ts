@@ -100,7 +100,10 @@ export function scaledYolactOutputs(seed: number, candidates: number, kept: numb
     const w = isHead ? head.w : head.w * (0.97 + 0.06 * rand());
     const h = isHead ? head.h : head.h * (0.97 + 0.06 * rand());
     const score = isHead ? HEAD_SCORE : 0.3 + 0.5 * rand();
-    const pcx = priors[4 * i]!, pcy = priors[4 * i + 1]!, pw = priors[4 * i + 2]!, ph = priors[4 * i + 3]!;
+    const pcx = priors[4 * i]!,
+      pcy = priors[4 * i + 1]!,
+      pw = priors[4 * i + 2]!,
+      ph = priors[4 * i + 3]!;
     loc[4 * i] = (cx - pcx) / (v0 * pw);
     loc[4 * i + 1] = (cy - pcy) / (v0 * ph);
     loc[4 * i + 2] = Math.log(w / pw) / v1;
@@ -201,7 +204,9 @@ export async function syntheticFrame(seed: number, width: number, height: number
   ctx.fillRect(0, 0, width, height);
   for (let i = 0; i < 12; i++) {
     ctx.fillStyle = `hsl(${Math.floor(rand() * 360)}, 70%, ${30 + Math.floor(rand() * 40)}%)`;
-    const x = rand() * width, y = rand() * height, r = (0.04 + rand() * 0.12) * Math.min(width, height);
+    const x = rand() * width,
+      y = rand() * height,
+      r = (0.04 + rand() * 0.12) * Math.min(width, height);
     ctx.beginPath();
     if (i % 2) ctx.arc(x, y, r, 0, Math.PI * 2);
     else ctx.rect(x - r, y - r * 0.7, 2 * r, 1.4 * r);

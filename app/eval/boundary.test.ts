@@ -46,7 +46,7 @@ describe('boundary', () => {
 
   it('matches the definition on random masks (full-frame and box-cropped paths)', () => {
     let seed = 42;
-    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let trial = 0; trial < 30; trial++) {
       const h = 5 + Math.floor(rand() * 30);
       const w = 5 + Math.floor(rand() * 30);

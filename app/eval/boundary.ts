@@ -116,15 +116,7 @@ export function rleBoundary(rle: Rle, d = boundaryWidth(rle.height, rle.width)):
 }
 
 /** RLE of a `[height, width]` mask that is 0 outside the box region `crop` `[bh, bw]`. */
-export function encodeRegion(
-  crop: Uint8Array,
-  bx: number,
-  by: number,
-  bw: number,
-  bh: number,
-  height: number,
-  width: number,
-): Rle {
+export function encodeRegion(crop: Uint8Array, bx: number, by: number, bw: number, bh: number, height: number, width: number): Rle {
   const counts: number[] = [];
   let current = 0;
   let run = 0;

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultParams,
-  evaluateCoco,
-  formatSummary,
-  type DetectionResult,
-  type EvalImage,
-  type GroundTruth,
-  type IouType,
-} from './cocoEval';
+import { defaultParams, evaluateCoco, formatSummary, type DetectionResult, type EvalImage, type GroundTruth, type IouType } from './cocoEval';
 import { encodeMask, type Rle, type XywhBox } from './rle';
 
 // Helpers: boxes double as rectangular masks, so the same case runs as 'bbox' and 'segm'.
@@ -47,7 +39,10 @@ function dt(imageId: number, box: XywhBox, score: number, cat = 1): DetectionRes
   return { imageId, categoryId: cat, score, bbox: box, segmentation: rectMask(box) };
 }
 const images = (n: number): EvalImage[] => Array.from({ length: n }, (_, i) => ({ id: i + 1, width: W, height: H }));
-const cats = [{ id: 1, name: 'person' }, { id: 2, name: 'dog' }];
+const cats = [
+  { id: 1, name: 'person' },
+  { id: 2, name: 'dog' },
+];
 
 function run(gts: GroundTruth[], dts: DetectionResult[], iouType: IouType = 'bbox', nImages = 1) {
   return evaluateCoco({ images: images(nImages), categories: cats, gts, dts, iouType });
@@ -233,7 +228,7 @@ describe('COCO evaluation, hand-computed cases', () => {
     const gts: GroundTruth[] = [];
     const dts: DetectionResult[] = [];
     let seed = 1;
-    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const mask = (b: XywhBox): Rle => rectRle(b, h, w);
     expect(rectRle([3, 2, 4, 5], 20, 30).counts).toEqual(rectMask([3, 2, 4, 5], 20, 30).counts);
     for (let i = 1; i <= 300; i++) {

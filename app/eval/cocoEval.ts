@@ -121,8 +121,18 @@ export interface EvalSummary {
 }
 
 export const SUMMARY_KEYS: (keyof EvalSummary)[] = [
-  'ap', 'ap50', 'ap75', 'apSmall', 'apMedium', 'apLarge',
-  'ar1', 'ar10', 'ar100', 'arSmall', 'arMedium', 'arLarge',
+  'ap',
+  'ap50',
+  'ap75',
+  'apSmall',
+  'apMedium',
+  'apLarge',
+  'ar1',
+  'ar10',
+  'ar100',
+  'arSmall',
+  'arMedium',
+  'arLarge',
 ];
 
 export interface CategoryResult {
@@ -382,8 +392,7 @@ export function evaluateCoco(input: EvalInput): EvalResult {
     return out;
   };
   const perCategoryCurves = categories.map((c, k) => ({ categoryId: c.id, iou50: curve(t50, k), iou75: curve(t75, k) }));
-  const meanCurve = (sel: 'iou50' | 'iou75'): number[] =>
-    p.recallThresholds.map((_, r) => meanValid(perCategoryCurves.map((c) => c[sel][r]!)));
+  const meanCurve = (sel: 'iou50' | 'iou75'): number[] => p.recallThresholds.map((_, r) => meanValid(perCategoryCurves.map((c) => c[sel][r]!)));
 
   return {
     iouType,
@@ -419,7 +428,12 @@ export function evaluateCoco(input: EvalInput): EvalResult {
 function computeIou(dts: DetectionResult[], gts: GroundTruth[], iouType: IouType, d: number): Float64Array {
   const crowd = gts.map((g) => g.iscrowd);
   if (dts.length === 0 || gts.length === 0) return new Float64Array(0);
-  if (iouType === 'bbox') return boxIou(dts.map((x) => x.bbox), gts.map((g) => g.bbox), crowd);
+  if (iouType === 'bbox')
+    return boxIou(
+      dts.map((x) => x.bbox),
+      gts.map((g) => g.bbox),
+      crowd,
+    );
   const dMasks = dts.map((x) => x.segmentation!);
   const gMasks = gts.map((g) => g.segmentation!);
   const maskIou = rleIou(dMasks, gMasks, crowd);
@@ -442,14 +456,7 @@ function computeIou(dts: DetectionResult[], gts: GroundTruth[], iouType: IouType
 }
 
 /** Stage 2 for one (image, category, area range). */
-function matchImage(
-  dts: DetectionResult[],
-  dtAreas: number[],
-  gtsIn: GroundTruth[],
-  iousIn: Float64Array,
-  range: AreaRange,
-  thresholds: number[],
-): ImageEval {
+function matchImage(dts: DetectionResult[], dtAreas: number[], gtsIn: GroundTruth[], iousIn: Float64Array, range: AreaRange, thresholds: number[]): ImageEval {
   const T = thresholds.length;
   const D = dts.length;
   const G = gtsIn.length;

@@ -22,8 +22,7 @@ function pack(masks: number[][], h: number, w: number): InstanceMasks {
 function unpack(masks: InstanceMasks, n: number): number[] {
   const out: number[] = [];
   for (let y = 0; y < masks.height; y++)
-    for (let x = 0; x < masks.width; x++)
-      out.push((masks.bits[(n * masks.height + y) * masks.wordsPerRow + (x >>> 5)]! >>> (x & 31)) & 1);
+    for (let x = 0; x < masks.width; x++) out.push((masks.bits[(n * masks.height + y) * masks.wordsPerRow + (x >>> 5)]! >>> (x & 31)) & 1);
   return out;
 }
 
@@ -40,7 +39,14 @@ describe('nearest-neighbour mask resize', () => {
 
   it('3 wide → 2 wide samples source columns 0 and 2 (pixel centres aligned)', () => {
     // dst x = 0 → ⌊0.5·3/2⌋ = 0; x = 1 → ⌊1.5·3/2⌋ = 2.
-    const m = pack([[1, 0, 0], [0, 1, 1]], 1, 3);
+    const m = pack(
+      [
+        [1, 0, 0],
+        [0, 1, 1],
+      ],
+      1,
+      3,
+    );
     const r = resizeInstanceMasksNearest(m, 2, 1);
     expect(unpack(r, 0)).toEqual([1, 0]);
     expect(unpack(r, 1)).toEqual([0, 1]);
@@ -91,7 +97,11 @@ describe('COCO results export', () => {
     const big = decodeRle(fromCocoRle(out[0]!.segmentation));
     // Mask 0 has (1, 0), (2, 0), (1, 1): each becomes a 2x2 block.
     const expected = new Uint8Array(48);
-    for (const [x, y] of [[1, 0], [2, 0], [1, 1]] as const) {
+    for (const [x, y] of [
+      [1, 0],
+      [2, 0],
+      [1, 1],
+    ] as const) {
       for (let k = 0; k < 4; k++) expected[(2 * y + (k >> 1)) * 8 + 2 * x + (k & 1)] = 1;
     }
     expect([...big]).toEqual([...expected]);
@@ -99,7 +109,7 @@ describe('COCO results export', () => {
 
   it('encodes a resized mask as the resize then the encoding would (random masks, up and down)', () => {
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     for (let trial = 0; trial < 40; trial++) {
       const w = 1 + Math.floor(rand() * 70);
       const h = 1 + Math.floor(rand() * 40);
@@ -129,14 +139,21 @@ describe('COCO results export', () => {
     const imagesFile = JSON.parse(JSON.stringify(cocoImagesFile(image, names))) as unknown;
     expect(imagesFile).toEqual({
       images: [{ id: 12, file_name: 'webcam-frame-12.png', width: 4, height: 3 }],
-      categories: [{ id: 1, name: 'person' }, { id: 18, name: 'dog' }, { id: 64, name: 'mouse' }],
+      categories: [
+        { id: 1, name: 'person' },
+        { id: 18, name: 'dog' },
+        { id: 64, name: 'mouse' },
+      ],
       annotations: [],
     });
     // Found by image_id: a file name the images file does not know changes nothing.
     const renamed = entries.map((e) => ({ ...e, file_name: 'elsewhere.png' }));
     const { dts, skipped } = loadCocoResults(JSON.parse(cocoResultsJson(renamed)), loadCocoGroundTruth(imagesFile));
     expect(skipped).toBe(0);
-    expect(dts.map((d) => [d.imageId, d.categoryId])).toEqual([[12, 18], [12, 64]]);
+    expect(dts.map((d) => [d.imageId, d.categoryId])).toEqual([
+      [12, 18],
+      [12, 64],
+    ]);
     // A downscaled image is listed at its original size, the size of its masks.
     const big = cocoImagesFile({ ...image, original: { width: 8, height: 6 } }, names);
     expect(big.images[0]).toMatchObject({ width: 8, height: 6 });

@@ -95,12 +95,7 @@ export function frameToCocoResults(
   const sy = height / frame.imageHeight;
   return frame.detections.map((det, n) => {
     const [x1, y1, x2, y2] = det.box;
-    const box: [number, number, number, number] = [
-      clamp(x1 * sx, width),
-      clamp(y1 * sy, height),
-      clamp(x2 * sx, width),
-      clamp(y2 * sy, height),
-    ];
+    const box: [number, number, number, number] = [clamp(x1 * sx, width), clamp(y1 * sy, height), clamp(x2 * sx, width), clamp(y2 * sy, height)];
     return {
       file_name: image.fileName,
       image_id: image.imageId,
@@ -126,7 +121,10 @@ export function encodeInstanceMaskAt(masks: InstanceMasks, index: number, width:
   if (base + sh * wordsPerRow > bits.length) throw new Error(`encodeInstanceMaskAt: mask ${index} is outside the bit planes`);
   const bit = (x: number, y: number) => (bits[base + y * wordsPerRow + (x >>> 5)]! >>> (x & 31)) & 1;
   // The source extent: rows and columns with any set bit.
-  let sx0 = sw, sx1 = -1, sy0 = sh, sy1 = -1;
+  let sx0 = sw,
+    sx1 = -1,
+    sy0 = sh,
+    sy1 = -1;
   for (let y = 0; y < sh; y++) {
     for (let k = 0; k < wordsPerRow; k++) {
       const w = bits[base + y * wordsPerRow + k]!;
@@ -175,7 +173,10 @@ export interface CocoImagesFile {
   annotations: [];
 }
 
-export function cocoImagesFile(image: ExportImageInfo & { width: number; height: number }, manifest: Pick<ModelManifest, 'categoryIds' | 'classes'>): CocoImagesFile {
+export function cocoImagesFile(
+  image: ExportImageInfo & { width: number; height: number },
+  manifest: Pick<ModelManifest, 'categoryIds' | 'classes'>,
+): CocoImagesFile {
   const size = image.original ?? image;
   return {
     images: [{ id: image.imageId, file_name: image.fileName, width: size.width, height: size.height }],

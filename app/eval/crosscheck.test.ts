@@ -41,7 +41,7 @@ describe('COCO evaluation vs an independent implementation', () => {
 const PYTHON = '/usr/bin/python3';
 
 describe('the independent evaluator (test/eval/fixtures/crosscheck.py)', () => {
-  it('recomputes the fixture\'s expected numbers from its gt and results', () => {
+  it("recomputes the fixture's expected numbers from its gt and results", () => {
     if (!existsSync(PYTHON)) {
       throw new Error(`${PYTHON} is missing: install python3, python3-numpy and python3-opencv (scripts/test.sh does)`);
     }

@@ -8,7 +8,10 @@ const gtJson = {
     { id: 1, file_name: 'val/000001.jpg', width: 4, height: 3 },
     { id: 2, file_name: 'val/000002.jpg', width: 6, height: 5 },
   ],
-  categories: [{ id: 18, name: 'dog' }, { id: 1, name: 'person' }],
+  categories: [
+    { id: 18, name: 'dog' },
+    { id: 1, name: 'person' },
+  ],
   annotations: [
     // compressed RLE, no bbox/area given (taken from the mask): column-major counts
     // [3, 2, 1, 1, 5] → pixels (1,0), (1,1), (2,0).
@@ -35,9 +38,7 @@ describe('COCO ground-truth loading', () => {
 
   it('rejects malformed input with a readable message', () => {
     expect(() => loadCocoGroundTruth({ images: [] })).toThrow(/COCO instances/);
-    expect(() =>
-      loadCocoGroundTruth({ ...gtJson, annotations: [{ id: 1, image_id: 9, category_id: 1, segmentation: [] }] }),
-    ).toThrow(/unknown image 9/);
+    expect(() => loadCocoGroundTruth({ ...gtJson, annotations: [{ id: 1, image_id: 9, category_id: 1, segmentation: [] }] })).toThrow(/unknown image 9/);
     expect(() =>
       loadCocoGroundTruth({ ...gtJson, annotations: [{ id: 1, image_id: 1, category_id: 1, segmentation: { size: [3, 4], counts: '3' } }] }),
     ).toThrow(/sum/);

@@ -51,14 +51,9 @@ export function loadCocoGroundTruth(json: unknown): CocoDataset {
   for (const ann of data.annotations) {
     const im = byId.get(ann.image_id);
     if (!im) throw new Error(`Annotation ${ann.id} refers to unknown image ${ann.image_id}`);
-    const segmentation =
-      ann.segmentation !== undefined ? parseSegmentation(ann.segmentation, im.height, im.width) : undefined;
+    const segmentation = ann.segmentation !== undefined ? parseSegmentation(ann.segmentation, im.height, im.width) : undefined;
     const bbox: XywhBox =
-      Array.isArray(ann.bbox) && ann.bbox.length === 4
-        ? (ann.bbox.slice() as XywhBox)
-        : segmentation
-          ? rleToBbox(segmentation)
-          : [0, 0, 0, 0];
+      Array.isArray(ann.bbox) && ann.bbox.length === 4 ? (ann.bbox.slice() as XywhBox) : segmentation ? rleToBbox(segmentation) : [0, 0, 0, 0];
     const area = ann.area ?? (segmentation ? rleArea(segmentation) : bbox[2] * bbox[3]);
     gts.push({
       id: ann.id,
@@ -121,12 +116,7 @@ export function loadCocoResults(json: unknown, dataset: CocoDataset): { dts: Det
       continue;
     }
     const segmentation = r.segmentation ? parseSegmentation(r.segmentation, im.height, im.width) : undefined;
-    const bbox: XywhBox =
-      Array.isArray(r.bbox) && r.bbox.length === 4
-        ? (r.bbox.slice() as XywhBox)
-        : segmentation
-          ? rleToBbox(segmentation)
-          : [0, 0, 0, 0];
+    const bbox: XywhBox = Array.isArray(r.bbox) && r.bbox.length === 4 ? (r.bbox.slice() as XywhBox) : segmentation ? rleToBbox(segmentation) : [0, 0, 0, 0];
     dts.push({ imageId, categoryId: r.category_id, score: r.score, bbox, ...(segmentation ? { segmentation } : {}) });
   }
   return { dts, skipped };

@@ -26,8 +26,7 @@ function packRects(boxes: XywhBox[], h: number, w: number): InstanceMasks {
   const wordsPerRow = Math.ceil(w / 32);
   const bits = new Uint32Array(boxes.length * h * wordsPerRow);
   boxes.forEach((b, n) => {
-    for (let y = b[1]; y < b[1] + b[3]; y++)
-      for (let x = b[0]; x < b[0] + b[2]; x++) bits[(n * h + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
+    for (let y = b[1]; y < b[1] + b[3]; y++) for (let x = b[0]; x < b[0] + b[2]; x++) bits[(n * h + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
   });
   return { width: w, height: h, wordsPerRow, bits };
 }
@@ -46,7 +45,10 @@ describe('npm run eval (scripts/eval.ts), synthetic end to end', () => {
 
     const gtBoxes: Record<number, { box: XywhBox; cat: number }[]> = {
       1: [{ box: [5, 5, 10, 10], cat: 1 }],
-      2: [{ box: [2, 2, 10, 10], cat: 1 }, { box: [20, 10, 10, 10], cat: 2 }],
+      2: [
+        { box: [2, 2, 10, 10], cat: 1 },
+        { box: [20, 10, 10, 10], cat: 2 },
+      ],
     };
     const size: Record<number, [number, number]> = { 1: [30, 40], 2: [32, 48] };
     let annId = 1;
@@ -55,7 +57,10 @@ describe('npm run eval (scripts/eval.ts), synthetic end to end', () => {
         { id: 1, file_name: 'a.png', width: 40, height: 30 },
         { id: 2, file_name: 'b.jpg', width: 48, height: 32 },
       ],
-      categories: [{ id: 1, name: 'person' }, { id: 2, name: 'bicycle' }],
+      categories: [
+        { id: 1, name: 'person' },
+        { id: 2, name: 'bicycle' },
+      ],
       annotations: Object.entries(gtBoxes).flatMap(([imageId, list]) =>
         list.map(({ box, cat }) => {
           const [h, w] = size[Number(imageId)]!;
@@ -90,7 +95,14 @@ describe('npm run eval (scripts/eval.ts), synthetic end to end', () => {
     // that IoU = 6·10 / 100 = 0.6 (a 6x10 box inside the 10x10 GT) (0.7).
     const planned: { boxes: XywhBox[]; classes: number[]; scores: number[] }[] = [
       { boxes: [[5, 5, 10, 10]], classes: [0], scores: [0.9] },
-      { boxes: [[2, 2, 10, 10], [20, 10, 6, 10]], classes: [0, 1], scores: [0.8, 0.7] },
+      {
+        boxes: [
+          [2, 2, 10, 10],
+          [20, 10, 6, 10],
+        ],
+        classes: [0, 1],
+        scores: [0.8, 0.7],
+      },
     ];
     let call = 0;
     const postprocess: PostprocessFn = (outputs, m, settings, imageSize) => {

@@ -185,12 +185,19 @@ describe('npm run eval on the two-stage Mask R-CNN (bundled parts, ORT wasm in N
     expect(pool.report.detections).toBe(100);
     expectWellFormed(pool.report.mask);
     expect(pool.logs.join('\n')).toMatch(/two-stage \(RoIPool\)/);
-    const top = (rs: ResultEntry[]) => rs.map((r) => r.score).sort((a, b) => b - a).slice(0, 10);
+    const top = (rs: ResultEntry[]) =>
+      rs
+        .map((r) => r.score)
+        .sort((a, b) => b - a)
+        .slice(0, 10);
     expect(top(pool.results)).not.toEqual(top(align.results));
   }, 180_000);
 
   it('records the sha256 of all three parts (and one file as before)', () => {
-    const sha = (p: string) => createHash('sha256').update(readFileSync(join(ROOT, p))).digest('hex');
+    const sha = (p: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(ROOT, p)))
+        .digest('hex');
     const report = align.report as EvalReport;
     // A copy of the manifest in a temporary folder: accuracy.json is written beside it.
     const manifest = readManifest(ALIGN);
@@ -222,7 +229,11 @@ describe('npm run eval on the two-stage Mask R-CNN (bundled parts, ORT wasm in N
 
 describe('npm run eval on a public Mask R-CNN export (one file)', () => {
   it('runs the tiny torchvision-layout export (CHW input, int64 labels) without breaking', async () => {
-    const { manifest } = manifestFromOnnx(new Uint8Array(readFileSync(TINY_EXPORT)), { fileName: 'maskrcnn-torchvision-tiny.onnx', url: TINY_EXPORT, inputSize: 64 });
+    const { manifest } = manifestFromOnnx(new Uint8Array(readFileSync(TINY_EXPORT)), {
+      fileName: 'maskrcnn-torchvision-tiny.onnx',
+      url: TINY_EXPORT,
+      inputSize: 64,
+    });
     expect(manifest.family).toBe('maskrcnn');
     expect(manifest.twoStage).toBeUndefined();
     const dir = mkdtempSync(join(tmpdir(), 'segarena-eval-exp-'));

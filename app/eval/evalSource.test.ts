@@ -21,7 +21,10 @@ describe('droppedSource', () => {
     const a = file('a.png', 'A');
     const src = await droppedSource(file('gt.json', JSON.stringify(GT)), [b, a, file('other.jpg', 'X')]);
     expect(src.name).toBe('gt.json');
-    expect(src.images.map((i) => [i.id, i.fileName])).toEqual([[3, 'a.png'], [7, 'b.jpg']]);
+    expect(src.images.map((i) => [i.id, i.fileName])).toEqual([
+      [3, 'a.png'],
+      [7, 'b.jpg'],
+    ]);
     expect(await src.images[1]!.load()).toBe(b);
     expect(src.missing).toEqual(['c.jpg']);
     expect(src.dataset.gts).toHaveLength(1);

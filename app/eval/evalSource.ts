@@ -116,8 +116,7 @@ export async function droppedSource(json: NamedBlob, files: ReadonlyArray<NamedB
   }
   if (images.length === 0) {
     throw new Error(
-      `none of the ${dataset.images.length} images that ${json.name} names were dropped with it ` +
-        '(drop the JSON and its image files together)',
+      `none of the ${dataset.images.length} images that ${json.name} names were dropped with it ` + '(drop the JSON and its image files together)',
     );
   }
   return { name: json.name, dataset, images, missing };

@@ -85,7 +85,7 @@ export function polygonToRle(xy: readonly number[], height: number, width: numbe
     prev = t;
   }
   const counts: number[] = [diffs[0]!];
-  for (let j = 1; j < diffs.length; ) {
+  for (let j = 1; j < diffs.length;) {
     if (diffs[j]! > 0) {
       counts.push(diffs[j++]!);
     } else {

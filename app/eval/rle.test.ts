@@ -58,9 +58,7 @@ function pack(masks: Uint8Array[], h: number, w: number): InstanceMasks {
   const wordsPerRow = Math.ceil(w / 32);
   const bits = new Uint32Array(masks.length * h * wordsPerRow);
   masks.forEach((m, n) => {
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++)
-        if (m[y * w + x]) bits[(n * h + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (m[y * w + x]) bits[(n * h + y) * wordsPerRow + (x >>> 5)]! |= 1 << (x & 31);
   });
   return { width: w, height: h, wordsPerRow, bits };
 }
@@ -117,11 +115,17 @@ describe('RLE encode/decode', () => {
         expect(encodeInstanceMask(packed, n).counts).toEqual(rle.counts);
         expect(rleArea(rle)).toBe(m.reduce((s, v) => s + v, 0));
         // bbox by brute force
-        let xs = w, ys = h, xe = -1, ye = -1;
+        let xs = w,
+          ys = h,
+          xe = -1,
+          ye = -1;
         for (let y = 0; y < h; y++)
           for (let x = 0; x < w; x++)
             if (m[y * w + x]) {
-              xs = Math.min(xs, x); xe = Math.max(xe, x); ys = Math.min(ys, y); ye = Math.max(ye, y);
+              xs = Math.min(xs, x);
+              xe = Math.max(xe, x);
+              ys = Math.min(ys, y);
+              ye = Math.max(ye, y);
             }
         // COCO's toBbox widens to the full height when a run wraps columns; compare
         // against the brute-force box only for x, and y when the box is 1 column wide
@@ -203,7 +207,9 @@ describe('IoU', () => {
     const iou = rleIou(rles.slice(0, 4), rles.slice(4), crowd);
     for (let d = 0; d < 4; d++)
       for (let g = 0; g < 4; g++) {
-        let i = 0, a = 0, b = 0;
+        let i = 0,
+          a = 0,
+          b = 0;
         for (let p = 0; p < h * w; p++) {
           i += ms[d]![p]! & ms[4 + g]![p]!;
           a += ms[d]![p]!;
@@ -215,7 +221,15 @@ describe('IoU', () => {
   });
 
   it('box IoU (no +1) and crowd boxes', () => {
-    const iou = boxIou([[0, 0, 10, 10]], [[5, 0, 10, 10], [0, 0, 20, 20], [20, 20, 5, 5]], [false, true, false]);
+    const iou = boxIou(
+      [[0, 0, 10, 10]],
+      [
+        [5, 0, 10, 10],
+        [0, 0, 20, 20],
+        [20, 20, 5, 5],
+      ],
+      [false, true, false],
+    );
     expect(iou[0]).toBeCloseTo(50 / 150, 15);
     expect(iou[1]).toBe(1);
     expect(iou[2]).toBe(0);

@@ -8,7 +8,10 @@ import { encodeMask, toCocoRle } from './rle';
 const gtMask = new Uint8Array(32);
 for (let y = 1; y <= 2; y++) for (let x = 1; x <= 3; x++) gtMask[y * 8 + x] = 1;
 const gtJson = {
-  images: [{ id: 3, file_name: 'x.jpg', width: 8, height: 4 }, { id: 4, file_name: 'y.jpg', width: 8, height: 4 }],
+  images: [
+    { id: 3, file_name: 'x.jpg', width: 8, height: 4 },
+    { id: 4, file_name: 'y.jpg', width: 8, height: 4 },
+  ],
   categories: [{ id: 5, name: 'cat' }],
   annotations: [
     { id: 1, image_id: 3, category_id: 5, bbox: [1, 1, 3, 2], area: 6, iscrowd: 0, segmentation: toCocoRle(encodeMask(gtMask, 4, 8)) },
@@ -25,7 +28,13 @@ function frameWith(boxW: number): { frame: FrameResult; masks: InstanceMasks } {
   bits[2] = row;
   return {
     frame: {
-      imageWidth: 8, imageHeight: 4, maskWidth: 8, maskHeight: 4, bytesReadBack: 0, path: 'wasm', timings: { source: 'cpu' },
+      imageWidth: 8,
+      imageHeight: 4,
+      maskWidth: 8,
+      maskHeight: 4,
+      bytesReadBack: 0,
+      path: 'wasm',
+      timings: { source: 'cpu' },
       detections: [{ box: [1, 1, boxW + 1, 3], score: 0.9, classIndex: 0, maskArea: 2 * boxW }],
     },
     masks: { width: 8, height: 4, wordsPerRow: 1, bits },

@@ -1,6 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ClassNamesError, detectModel, MAX_CLASSES, MAX_INPUT_SIDE, manifestFromOnnx, parseClassNames, readClassNames, readOnnxInfo, UnrecognisedModelError, type OnnxInfo } from './detect';
+import {
+  ClassNamesError,
+  detectModel,
+  MAX_CLASSES,
+  MAX_INPUT_SIDE,
+  manifestFromOnnx,
+  parseClassNames,
+  readClassNames,
+  readOnnxInfo,
+  UnrecognisedModelError,
+  type OnnxInfo,
+} from './detect';
 import { yoloSegLayout } from './yoloSeg/manifest';
 import { validateManifest } from '../models/manifestSchema';
 import { yolactLayout } from './yolact/manifest';
@@ -77,7 +88,11 @@ describe('detectModel', () => {
     expect(validateManifest(manifest).ok).toBe(true);
   });
 
-  const fake = (outputs: Array<[string, Array<number | string | null>]>, metadata: Record<string, string> = {}, input: Array<number | string | null> = [1, 3, 640, 640]): OnnxInfo => ({
+  const fake = (
+    outputs: Array<[string, Array<number | string | null>]>,
+    metadata: Record<string, string> = {},
+    input: Array<number | string | null> = [1, 3, 640, 640],
+  ): OnnxInfo => ({
     producer: 'test',
     inputs: [{ name: 'images', elemType: 1, dims: input }],
     outputs: outputs.map(([name, dims]) => ({ name, elemType: 1, dims })),
@@ -85,14 +100,27 @@ describe('detectModel', () => {
   });
 
   it('YOLACT recognised by shapes when its outputs have other names', () => {
-    const outputs: Array<[string, number[]]> = [['a', [1, 19248, 4]], ['b', [19248, 4]], ['c', [1, 19248, 81]], ['d', [1, 19248, 32]], ['e', [1, 138, 138, 32]]];
+    const outputs: Array<[string, number[]]> = [
+      ['a', [1, 19248, 4]],
+      ['b', [19248, 4]],
+      ['c', [1, 19248, 81]],
+      ['d', [1, 19248, 32]],
+      ['e', [1, 138, 138, 32]],
+    ];
     const { manifest } = detectModel(fake(outputs, {}, [1, 3, 550, 550]), opts('x.onnx'));
     expect(manifest.outputs).toEqual({ loc: 'a', priors: 'b', conf: 'c', mask: 'd', proto: 'e' });
   });
 
   it('dynamic input: size from imgsz metadata; COCO-sized head; names in a Python dict with quotes', () => {
     const { manifest, notes } = detectModel(
-      fake([['output0', [1, 38, 'anchors']], ['output1', [1, 32, 160, 160]]], { imgsz: '[640, 640]', names: `{0: "it's", 1: 'b'}` }, [1, 3, 'height', 'width']),
+      fake(
+        [
+          ['output0', [1, 38, 'anchors']],
+          ['output1', [1, 32, 160, 160]],
+        ],
+        { imgsz: '[640, 640]', names: `{0: "it's", 1: 'b'}` },
+        [1, 3, 'height', 'width'],
+      ),
       opts('dyn.onnx'),
     );
     expect(manifest.input).toMatchObject({ width: 640, height: 640 });
@@ -101,15 +129,42 @@ describe('detectModel', () => {
   });
 
   it('a raw head with nc = 2 ([1, 38, 8400]) is not mistaken for an end-to-end export', () => {
-    const { manifest } = detectModel(fake([['output0', [1, 38, 8400]], ['output1', [1, 32, 160, 160]]]), opts('nc2.onnx'));
+    const { manifest } = detectModel(
+      fake([
+        ['output0', [1, 38, 8400]],
+        ['output1', [1, 32, 160, 160]],
+      ]),
+      opts('nc2.onnx'),
+    );
     expect(manifest.outputs).toEqual({ output0: 'output0', protos: 'output1' });
     expect(manifest.classes).toHaveLength(2);
   });
 
   it('unknown layouts name what was expected', () => {
-    expect(() => detectModel(fake([['logits', [1, 1000]]]), opts('resnet.onnx'))).toThrow(/match no supported family.*YOLO-seg \(Ultralytics\): output0 \[1,4\+nc\+32,N\]/);
-    expect(() => detectModel(fake([['output0', [1, 116, 8000]], ['output1', [1, 32, 160, 160]]]), opts('x.onnx'))).toThrow(/8000 anchors; .* has 8400/);
-    expect(() => detectModel({ ...fake([['output0', [1, 116, 8400]], ['output1', [1, 32, 160, 160]]]), inputs: [] }, opts('x.onnx'))).toThrow(/0 inputs/);
+    expect(() => detectModel(fake([['logits', [1, 1000]]]), opts('resnet.onnx'))).toThrow(
+      /match no supported family.*YOLO-seg \(Ultralytics\): output0 \[1,4\+nc\+32,N\]/,
+    );
+    expect(() =>
+      detectModel(
+        fake([
+          ['output0', [1, 116, 8000]],
+          ['output1', [1, 32, 160, 160]],
+        ]),
+        opts('x.onnx'),
+      ),
+    ).toThrow(/8000 anchors; .* has 8400/);
+    expect(() =>
+      detectModel(
+        {
+          ...fake([
+            ['output0', [1, 116, 8400]],
+            ['output1', [1, 32, 160, 160]],
+          ]),
+          inputs: [],
+        },
+        opts('x.onnx'),
+      ),
+    ).toThrow(/0 inputs/);
   });
 });
 
@@ -171,15 +226,24 @@ describe('parseClassNames', () => {
 });
 
 describe('detectModel: bounds and validation (issue 14)', () => {
-  const yolo = (input: Array<number | string | null>, metadata: Record<string, string> = {}, head: Array<number | string | null> = [1, 39, 2100]): OnnxInfo => ({
+  const yolo = (
+    input: Array<number | string | null>,
+    metadata: Record<string, string> = {},
+    head: Array<number | string | null> = [1, 39, 2100],
+  ): OnnxInfo => ({
     producer: 'test',
     inputs: [{ name: 'images', elemType: 1, dims: input }],
-    outputs: [{ name: 'output0', elemType: 1, dims: head }, { name: 'output1', elemType: 1, dims: [1, 32, 80, 80] }],
+    outputs: [
+      { name: 'output0', elemType: 1, dims: head },
+      { name: 'output1', elemType: 1, dims: [1, 32, 80, 80] },
+    ],
     metadata,
   });
 
-  it('refuses input sides past the validator\'s MAX_INPUT_SIDE, from the file, from imgsz or from options', () => {
-    expect(() => detectModel(yolo([1, 3, 100000, 100000]), opts('x.onnx'))).toThrow(new RegExp(`“images” \\[1, 3, 100000, 100000\\]: the height is 100000; SegArena runs 1 to ${MAX_INPUT_SIDE}`));
+  it("refuses input sides past the validator's MAX_INPUT_SIDE, from the file, from imgsz or from options", () => {
+    expect(() => detectModel(yolo([1, 3, 100000, 100000]), opts('x.onnx'))).toThrow(
+      new RegExp(`“images” \\[1, 3, 100000, 100000\\]: the height is 100000; SegArena runs 1 to ${MAX_INPUT_SIDE}`),
+    );
     expect(() => detectModel(yolo([1, 3, 'h', 'w']), { ...opts('x.onnx'), inputSize: 100000 })).toThrow(UnrecognisedModelError);
     // imgsz out of bounds is ignored (noted), the default size is used.
     const { manifest, notes } = detectModel(yolo([1, 3, 'h', 'w'], { imgsz: '[100000, 100000]' }, [1, 39, 'n']), opts('x.onnx'));
@@ -189,8 +253,16 @@ describe('detectModel: bounds and validation (issue 14)', () => {
 
   it('refuses class counts past MAX_CLASSES before sizing anything by them', () => {
     expect(() => detectModel(yolo([1, 3, 320, 320], {}, [1, 4 + 32 + 100000000, 2100]), opts('x.onnx'))).toThrow(UnrecognisedModelError);
-    const conf = [['loc', [1, 100, 4]], ['conf', [1, 100, 100000001]], ['mask', [1, 100, 32]], ['priors', [100, 4]], ['proto', [1, 96, 96, 32]]] as Array<[string, number[]]>;
-    expect(() => detectModel(fakeInfo(conf), opts('x.onnx'))).toThrow(new RegExp(`YOLACT output “conf” \\[1, 100, 100000001\\]: 100000000 classes; SegArena runs at most ${MAX_CLASSES}`));
+    const conf = [
+      ['loc', [1, 100, 4]],
+      ['conf', [1, 100, 100000001]],
+      ['mask', [1, 100, 32]],
+      ['priors', [100, 4]],
+      ['proto', [1, 96, 96, 32]],
+    ] as Array<[string, number[]]>;
+    expect(() => detectModel(fakeInfo(conf), opts('x.onnx'))).toThrow(
+      new RegExp(`YOLACT output “conf” \\[1, 100, 100000001\\]: 100000000 classes; SegArena runs at most ${MAX_CLASSES}`),
+    );
   });
 
   it('names metadata with sparse or huge keys is ignored with a note; the model keeps its class count', () => {
@@ -202,11 +274,13 @@ describe('detectModel: bounds and validation (issue 14)', () => {
     expect(sparse.missing).toEqual(['classes']);
   });
 
-  it('runs the full manifest validation on what it made, refusing with the validator\'s errors', () => {
+  it("runs the full manifest validation on what it made, refusing with the validator's errors", () => {
     const unnamed = yolo([1, 3, 320, 320]);
     unnamed.inputs[0]!.name = '';
     unnamed.outputs[0]!.name = '';
-    expect(() => detectModel(unnamed, opts('x.onnx'))).toThrow(/the manifest made from it is not valid: input\.name: expected a non-empty string; outputs\.output0: expected a non-empty string/);
+    expect(() => detectModel(unnamed, opts('x.onnx'))).toThrow(
+      /the manifest made from it is not valid: input\.name: expected a non-empty string; outputs\.output0: expected a non-empty string/,
+    );
   });
 });
 
@@ -250,12 +324,7 @@ describe('detectModel: public Mask R-CNN exports', () => {
     outputs,
     metadata: {},
   });
-  const zooOutputs = () => [
-    tensor('6568', 1, ['N', 4]),
-    tensor('6570', 7, ['N']),
-    tensor('6572', 1, ['N']),
-    tensor('6887', 1, ['N', 1, 28, 28]),
-  ];
+  const zooOutputs = () => [tensor('6568', 1, ['N', 4]), tensor('6570', 7, ['N']), tensor('6572', 1, ['N']), tensor('6887', 1, ['N', 1, 28, 28])];
 
   it('the tiny torchvision-like export: [3, H, W] input, pasted masks, COCO names, no dialog', () => {
     const { manifest, missing, notes } = manifestFromOnnx(read(`${MRCNN}/maskrcnn-torchvision-tiny.onnx`), opts('maskrcnn-torchvision-tiny.onnx'));
@@ -323,15 +392,24 @@ describe('detectModel: public Mask R-CNN exports', () => {
     expect(() => detectModel(mrcnn([boxes!, labels!, scores!, tensor('m', 1, ['N', 2, 28, 28])]), opts('x.onnx'))).toThrow(/no output is masks \[N, 1, H, W\]/);
     expect(() => detectModel(mrcnn([tensor('b', 1, ['N', 5]), labels!, scores!, masks!]), opts('x.onnx'))).toThrow(/no output is boxes \[N, 4\]/);
     expect(() => detectModel(mrcnn([boxes!, labels!, tensor('s', 7, ['N']), masks!]), opts('x.onnx'))).toThrow(/no output is scores/);
-    expect(() => detectModel(mrcnn([tensor('b', 1, [5, 4]), labels!, tensor('s', 1, [6]), masks!]), opts('x.onnx'))).toThrow(/first dimensions \(N\) differ: 5, 6/);
+    expect(() => detectModel(mrcnn([tensor('b', 1, [5, 4]), labels!, tensor('s', 1, [6]), masks!]), opts('x.onnx'))).toThrow(
+      /first dimensions \(N\) differ: 5, 6/,
+    );
     expect(() => detectModel(mrcnn(zooOutputs(), [1, 4, 'h', 'w']), opts('x.onnx'))).toThrow(/takes an image \[3, H, W\]/);
     expect(() => detectModel({ ...mrcnn(zooOutputs()), inputs: [] }, opts('x.onnx'))).toThrow(/0 inputs/);
     // Not a detection export at all: the general message, which names Mask R-CNN among the families.
-    expect(() => detectModel(fakeInfo([['logits', [1, 1000]]]), opts('resnet.onnx'))).toThrow(/match no supported family.*Mask R-CNN \(torchvision \/ ONNX zoo\)/);
+    expect(() => detectModel(fakeInfo([['logits', [1, 1000]]]), opts('resnet.onnx'))).toThrow(
+      /match no supported family.*Mask R-CNN \(torchvision \/ ONNX zoo\)/,
+    );
   });
 });
 
 const REAL_TORCHVISION = '/tmp/maskrcnn_resnet50_fpn.onnx';
 function fakeInfo(outputs: Array<[string, Array<number | string | null>]>): OnnxInfo {
-  return { producer: 'test', inputs: [{ name: 'images', elemType: 1, dims: [1, 3, 640, 640] }], outputs: outputs.map(([name, dims]) => ({ name, elemType: 1, dims })), metadata: {} };
+  return {
+    producer: 'test',
+    inputs: [{ name: 'images', elemType: 1, dims: [1, 3, 640, 640] }],
+    outputs: outputs.map(([name, dims]) => ({ name, elemType: 1, dims })),
+    metadata: {},
+  };
 }

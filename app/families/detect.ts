@@ -308,8 +308,7 @@ export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
           } else if (f === 12) {
             count();
             info.outputs.push(readValueInfo(graph.sub(), 'output'));
-          }
-          else if (f === 5) {
+          } else if (f === 5) {
             count();
             const tensor = graph.sub();
             tensor.fields((tf, tw) => (tf === 8 && tw === WIRE_LEN ? (initializers.add(tensor.string(MAX_NAME_BYTES, 'an initializer name')), true) : false));
@@ -358,7 +357,8 @@ function checkYamlShape(text: string): void {
   if (deepest > MAX_YAML_NESTING || new RegExp(`(?:-[ \t]+){${MAX_YAML_NESTING + 1}}`).test(text)) {
     throw new ClassNamesError(`lists or maps nested deeper than ${MAX_YAML_NESTING}`);
   }
-  if (separators > MAX_YAML_SEPARATORS) throw new ClassNamesError(`more than ${MAX_YAML_SEPARATORS} lines or entries; SegArena runs at most ${MAX_CLASSES} classes`);
+  if (separators > MAX_YAML_SEPARATORS)
+    throw new ClassNamesError(`more than ${MAX_YAML_SEPARATORS} lines or entries; SegArena runs at most ${MAX_CLASSES} classes`);
 }
 
 function tooMany(n: number): never {
@@ -397,7 +397,10 @@ function namesOfMap(map: Record<string, unknown>, dense: boolean): string[] {
 /** Not YAML: one name a line, or one line of comma-separated names (quoted ones may hold commas). */
 function namesOfPlainText(text: string): string[] {
   const unquote = (s: string) => (/^(['"]).*\1$/.test(s) ? s.slice(1, -1) : s);
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (lines.length === 1 && lines[0]!.includes(',')) {
     let list: unknown;
     try {
@@ -420,7 +423,8 @@ function namesOfPlainText(text: string): string[] {
  * `dense`: map keys must be exactly 0..n-1 (a model's own metadata).
  */
 export function readClassNames(text: string, { dense = false } = {}): string[] {
-  if (text.length > MAX_CLASS_NAMES_TEXT) throw new ClassNamesError(`the text is ${kB(text.length)}; at most ${kB(MAX_CLASS_NAMES_TEXT)} of class names is read`);
+  if (text.length > MAX_CLASS_NAMES_TEXT)
+    throw new ClassNamesError(`the text is ${kB(text.length)}; at most ${kB(MAX_CLASS_NAMES_TEXT)} of class names is read`);
   const trimmed = text.trim();
   if (!trimmed) return [];
   // Text that can only be meant as YAML gets YAML's error rather than being taken line by line.
@@ -535,7 +539,8 @@ function boundClasses(o: OnnxTensorInfo, count: number, family: string): number 
 
 /** A side taken from options or metadata rather than the file's dims. */
 function boundSide(v: number, what: string): number {
-  if (!(Number.isInteger(v) && v >= 1 && v <= MAX_INPUT_SIDE)) throw new UnrecognisedModelError(`${what} ${v}: SegArena runs input sides of 1 to ${MAX_INPUT_SIDE}`);
+  if (!(Number.isInteger(v) && v >= 1 && v <= MAX_INPUT_SIDE))
+    throw new UnrecognisedModelError(`${what} ${v}: SegArena runs input sides of 1 to ${MAX_INPUT_SIDE}`);
   return v;
 }
 
@@ -544,13 +549,20 @@ function baseName(fileName: string): string {
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'model';
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'model'
+  );
 }
 
 /** Input [1, 3, H, W] → its name and size (dynamic sides from `imgsz` metadata or the default). */
 function inputOf(info: OnnxInfo, options: DetectOptions, notes: string[]): { name: string; width: number; height: number } {
   if (info.inputs.length !== 1) {
-    throw new UnrecognisedModelError(`the model has ${info.inputs.length} inputs (${describeTensors(info.inputs, false)}); expected one image input [1, 3, H, W]`);
+    throw new UnrecognisedModelError(
+      `the model has ${info.inputs.length} inputs (${describeTensors(info.inputs, false)}); expected one image input [1, 3, H, W]`,
+    );
   }
   const input = info.inputs[0]!;
   const d = input.dims;
@@ -627,7 +639,9 @@ const fits = (d: Dim | undefined, v: number) => d === undefined || !known(d) || 
 function detectMaskRcnn(info: OnnxInfo, options: DetectOptions, id: string, base: string): DetectedModel | null {
   const outs = info.outputs;
   const rank = (o: OnnxTensorInfo) => o.dims.length;
-  const looksLike = outs.some(isInteger) || (outs.some((o) => rank(o) === 2 && fits(o.dims[1], 4)) && outs.some((o) => rank(o) === 4 && fits(o.dims[1], 1) && known(o.dims[1]!)));
+  const looksLike =
+    outs.some(isInteger) ||
+    (outs.some((o) => rank(o) === 2 && fits(o.dims[1], 4)) && outs.some((o) => rank(o) === 4 && fits(o.dims[1], 1) && known(o.dims[1]!)));
   if (!looksLike) return null;
   const refuse = (why: string): never => {
     throw new UnrecognisedModelError(`the model's outputs (${describeOutputs(info)}) look like a detection export but ${why}. Expected ${MASK_RCNN_EXPECTED}`);
@@ -651,7 +665,10 @@ function detectMaskRcnn(info: OnnxInfo, options: DetectOptions, id: string, base
   const notes: string[] = [];
   if (labels!.elemType === FLOAT32) notes.push('labels are float32 here (int64 in torchvision and the zoo); taken as the first [N] output');
 
-  if (info.inputs.length !== 1) throw new UnrecognisedModelError(`the model has ${info.inputs.length} inputs (${describeTensors(info.inputs, false)}); a Mask R-CNN export takes one image [3, H, W]`);
+  if (info.inputs.length !== 1)
+    throw new UnrecognisedModelError(
+      `the model has ${info.inputs.length} inputs (${describeTensors(info.inputs, false)}); a Mask R-CNN export takes one image [3, H, W]`,
+    );
   const input = info.inputs[0]!;
   const d = input.dims;
   const chw = d.length === 3;
@@ -672,7 +689,9 @@ function detectMaskRcnn(info: OnnxInfo, options: DetectOptions, id: string, base
       height = Math.ceil(height / ZOO_SIDE_MULTIPLE) * ZOO_SIDE_MULTIPLE;
       width = Math.ceil(width / ZOO_SIDE_MULTIPLE) * ZOO_SIDE_MULTIPLE;
     }
-    notes.push(`dynamic input size: using ${width}x${height} (letterboxed)${zoo ? '; the zoo resizes the short side to 800, smaller here for the browser' : '; the graph resizes internally'}`);
+    notes.push(
+      `dynamic input size: using ${width}x${height} (letterboxed)${zoo ? '; the zoo resizes the short side to 800, smaller here for the browser' : '; the graph resizes internally'}`,
+    );
   } else if (zoo && (height % ZOO_SIDE_MULTIPLE !== 0 || width % ZOO_SIDE_MULTIPLE !== 0)) {
     notes.push(`input ${width}x${height} is not a multiple of ${ZOO_SIDE_MULTIPLE} as the zoo's model needs`);
   }
@@ -726,7 +745,8 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
   const maskRcnn = detectMaskRcnn(info, options, id, base);
   if (maskRcnn) return maskRcnn;
   const nonFloat = info.outputs.find((o) => o.elemType !== FLOAT32);
-  if (nonFloat) throw new UnrecognisedModelError(`output “${clip(nonFloat.name)}” is not float32 (ONNX type ${nonFloat.elemType}); SegArena reads float32 outputs`);
+  if (nonFloat)
+    throw new UnrecognisedModelError(`output “${clip(nonFloat.name)}” is not float32 (ONNX type ${nonFloat.elemType}); SegArena reads float32 outputs`);
 
   const yolact = detectYolact(info);
   if (yolact) {
@@ -735,7 +755,13 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
     const c = conf.dims[2];
     if (!known(c) || c < 2) throw new UnrecognisedModelError(`YOLACT conf ${shapeText(conf.dims)}: expected [1, N, C + 1] with a known C`);
     boundClasses(conf, c - 1, 'YOLACT');
-    for (const [o, axis] of [[loc, 1], [conf, 1], [mask, 1], [priors, 0]] as const) bound(o, axis, 'the prior count N', 1, MAX_CANDIDATES);
+    for (const [o, axis] of [
+      [loc, 1],
+      [conf, 1],
+      [mask, 1],
+      [priors, 0],
+    ] as const)
+      bound(o, axis, 'the prior count N', 1, MAX_CANDIDATES);
     bound(mask, 2, 'the prototype count K', 1, MAX_PROTOTYPES);
     bound(proto, 3, 'the prototype count K', 1, MAX_PROTOTYPES);
     bound(proto, 1, 'the prototype height', 1, MAX_INPUT_SIDE);
@@ -747,7 +773,16 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
         name: base,
         family: 'yolact',
         url: options.url,
-        input: { name: input.name, width: input.width, height: input.height, resize: 'stretch', channels: 'rgb', scale: 1, mean: [123.68, 116.78, 103.94], std: [58.4, 57.12, 57.38] },
+        input: {
+          name: input.name,
+          width: input.width,
+          height: input.height,
+          resize: 'stretch',
+          channels: 'rgb',
+          scale: 1,
+          mean: [123.68, 116.78, 103.94],
+          std: [58.4, 57.12, 57.38],
+        },
         outputs: Object.fromEntries(Object.entries(yolact).map(([k, o]) => [k, o.name])),
         classes: classesFrom(info, c - 1, missing, notes),
         defaults: { confThreshold: 0.05, scoreThreshold: 0.15, topK: 200, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 100 },
@@ -775,11 +810,23 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
       }
       const anchors = anchorCount(input.width, input.height);
       const defaults = { confThreshold: 0.25, scoreThreshold: 0.25, topK: 300, nmsIou: 0.7, nmsKind: 'greedy' as const, maxDetections: 300 };
-      const yoloInput = { name: input.name, width: input.width, height: input.height, resize: 'letterbox' as const, channels: 'rgb' as const, scale: 1 / 255, mean: [0, 0, 0] as [number, number, number], std: [1, 1, 1] as [number, number, number], padValue: 114 };
+      const yoloInput = {
+        name: input.name,
+        width: input.width,
+        height: input.height,
+        resize: 'letterbox' as const,
+        channels: 'rgb' as const,
+        scale: 1 / 255,
+        mean: [0, 0, 0] as [number, number, number],
+        std: [1, 1, 1] as [number, number, number],
+        padValue: 114,
+      };
       const endToEnd = b === 6 + k && !(known(a) && a > 4 + k && b === anchors);
       const rawHead = !endToEnd && known(a) && a > 4 + k;
       if (rawHead && known(b) && b !== anchors) {
-        throw new UnrecognisedModelError(`${clip(head.name)} ${shapeText(head.dims)} has ${b} anchors; a YOLO-seg head at ${input.width}x${input.height} has ${anchors} (strides 8, 16, 32)`);
+        throw new UnrecognisedModelError(
+          `${clip(head.name)} ${shapeText(head.dims)} has ${b} anchors; a YOLO-seg head at ${input.width}x${input.height} has ${anchors} (strides 8, 16, 32)`,
+        );
       }
       if (rawHead) {
         if (b !== anchors) notes.push(`output0 has a dynamic anchor count; ${anchors} expected at ${input.width}x${input.height}`);

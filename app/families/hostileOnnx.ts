@@ -36,9 +36,7 @@ export interface HeaderSpec {
 
 /** A field to write: a varint, raw bytes, or a nested message; `lengthDelta` lies about the length. */
 type Field =
-  | { no: number; varint: number | bigint }
-  | { no: number; bytes: Uint8Array; lengthDelta?: number }
-  | { no: number; fields: Field[]; lengthDelta?: number };
+  { no: number; varint: number | bigint } | { no: number; bytes: Uint8Array; lengthDelta?: number } | { no: number; fields: Field[]; lengthDelta?: number };
 
 /** Varint of an unsigned value, or of a negative one as int64 two's complement (10 bytes). */
 export function varintBytes(value: number | bigint): number[] {
@@ -106,8 +104,20 @@ function dimField(d: HostileDim): Field {
 }
 
 function valueInfo(no: number, t: TensorSpec): Field {
-  const tensorType: Field = { no: 1, fields: [{ no: 1, varint: t.elemType }, { no: 2, fields: t.dims.map(dimField) }] };
-  return { no, fields: [{ no: 1, bytes: text(t.name) }, { no: 2, fields: [tensorType] }] };
+  const tensorType: Field = {
+    no: 1,
+    fields: [
+      { no: 1, varint: t.elemType },
+      { no: 2, fields: t.dims.map(dimField) },
+    ],
+  };
+  return {
+    no,
+    fields: [
+      { no: 1, bytes: text(t.name) },
+      { no: 2, fields: [tensorType] },
+    ],
+  };
 }
 
 function modelFields(spec: HeaderSpec): Field[] {
@@ -120,7 +130,13 @@ function modelFields(spec: HeaderSpec): Field[] {
     { no: 1, varint: 8 }, // ir_version
     { no: 2, bytes: text(spec.producer ?? 'hostile') },
     { no: 7, fields: graph },
-    ...(spec.metadata ?? []).map(([k, v]): Field => ({ no: 14, fields: [{ no: 1, bytes: text(k) }, { no: 2, bytes: text(v) }] })),
+    ...(spec.metadata ?? []).map(([k, v]): Field => ({
+      no: 14,
+      fields: [
+        { no: 1, bytes: text(k) },
+        { no: 2, bytes: text(v) },
+      ],
+    })),
   ];
 }
 
@@ -199,11 +215,24 @@ export interface HostileCase {
   bytes: Uint8Array;
 }
 
-
 /** Dims no family allows somewhere: zero, negative, past int32, past 2^53, past int64. */
 export const HOSTILE_DIMS: HostileDim[] = [
-  0, -1, -2, -(2 ** 31), 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 1, 100000001, 8193, 100000,
-  2 ** 53 - 1, 2n ** 53n + 1n, 2n ** 62n, 2n ** 63n - 1n, 2n ** 64n - 2n, 2n ** 70n,
+  0,
+  -1,
+  -2,
+  -(2 ** 31),
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32 + 1,
+  100000001,
+  8193,
+  100000,
+  2 ** 53 - 1,
+  2n ** 53n + 1n,
+  2n ** 62n,
+  2n ** 63n - 1n,
+  2n ** 64n - 2n,
+  2n ** 70n,
 ];
 
 /** Element types other than the float32 / int64 the families use, some not types at all. */
@@ -260,10 +289,11 @@ export function hostileCases(seed = 14): HostileCase[] {
     // Length-delimited fields that claim to run past their parent.
     const fields = modelFields(valid);
     const lengthPaths: number[][] = [];
-    const walk = (fs: Field[], path: number[]) => fs.forEach((f, i) => {
-      if (!('varint' in f)) lengthPaths.push([...path, i]);
-      if ('fields' in f) walk(f.fields, [...path, i]);
-    });
+    const walk = (fs: Field[], path: number[]) =>
+      fs.forEach((f, i) => {
+        if (!('varint' in f)) lengthPaths.push([...path, i]);
+        if ('fields' in f) walk(f.fields, [...path, i]);
+      });
     walk(fields, []);
     for (const path of lengthPaths) {
       for (const delta of [1, 2 ** 31, 2 ** 53]) {
@@ -296,10 +326,18 @@ export function hostileCases(seed = 14): HostileCase[] {
   withMetadata('names with 100000 entries', [['names', `{${Array.from({ length: 100000 }, (_, i) => `${i}: 'c${i}'`).join(', ')}}`]]);
   withMetadata('names as a list of 100000', [['names', `[${Array.from({ length: 100000 }, (_, i) => `'c${i}'`).join(', ')}]`]]);
   withMetadata('names: 2 MB of one name', [['names', `{0: '${'x'.repeat(2 ** 21)}'}`]]);
-  withMetadata('names: YAML alias bomb', [['names', 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nnames: [*c,*c,*c,*c,*c,*c,*c,*c,*c]']]);
+  withMetadata('names: YAML alias bomb', [
+    [
+      'names',
+      'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nnames: [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+    ],
+  ]);
   withMetadata('names: nested 10000 deep', [['names', `${'['.repeat(10000)}${']'.repeat(10000)}`]]);
   withMetadata('names not text', [['names', '{0: [1, 2], 1: {a: b}, 2: c}']]);
-  withMetadata('10000 metadata entries', Array.from({ length: 10000 }, (_, i): [string, string] => [`k${i}`, 'v']));
+  withMetadata(
+    '10000 metadata entries',
+    Array.from({ length: 10000 }, (_, i): [string, string] => [`k${i}`, 'v']),
+  );
   withMetadata('a 3 MB metadata value', [['description', 'd'.repeat(3 * 2 ** 20)]]);
   withMetadata('a 100 kB metadata key', [['k'.repeat(100000), 'v']]);
   for (const imgsz of ['[100000, 100000]', '[0, 0]', '[-1, 640]', '1e300', '[320.5, 320]', `[${'9'.repeat(400)}]`, '[8193]']) {
@@ -320,7 +358,10 @@ export function hostileCases(seed = 14): HostileCase[] {
   // Deep nesting: an unknown field 10000 messages deep, inside the graph and at the top.
   const deep: Field = { no: 99, bytes: nestedBytes(99, 10000, text('x')) };
   add('unknown field nested 10000 deep at the top', serialise([deep, ...modelFields(yolo)]).bytes);
-  add('unknown field nested 10000 deep in the graph', serialise(modelFields(yolo).map((f) => (f.no === 7 && 'fields' in f ? { ...f, fields: [deep, ...f.fields] } : f))).bytes);
+  add(
+    'unknown field nested 10000 deep in the graph',
+    serialise(modelFields(yolo).map((f) => (f.no === 7 && 'fields' in f ? { ...f, fields: [deep, ...f.fields] } : f))).bytes,
+  );
 
   // Malformed varints and wire types.
   const head = onnxHeader(yolo).bytes;

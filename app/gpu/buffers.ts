@@ -19,12 +19,7 @@ export function alignTo(bytes: number, alignment: number): number {
  * upload into it and read it back). Zero-sized requests get 4 bytes: WebGPU rejects
  * zero-sized bindings.
  */
-export function createStorageBuffer(
-  device: GPUDevice,
-  label: string,
-  bytes: number,
-  extraUsage: GPUBufferUsageFlags = 0,
-): GPUBuffer {
+export function createStorageBuffer(device: GPUDevice, label: string, bytes: number, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
   return device.createBuffer({
     label,
     size: Math.max(4, align4(bytes)),
@@ -42,12 +37,7 @@ export function createUniformBuffer(device: GPUDevice, label: string, bytes: num
 }
 
 /** Writes a typed array at `offset` (bytes) of `buffer`; pads the tail to 4 bytes. */
-export function writeTyped(
-  device: GPUDevice,
-  buffer: GPUBuffer,
-  data: ArrayBufferView,
-  offset = 0,
-): void {
+export function writeTyped(device: GPUDevice, buffer: GPUBuffer, data: ArrayBufferView, offset = 0): void {
   const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
   if (bytes.byteLength % 4 === 0) {
     device.queue.writeBuffer(buffer, offset, bytes);
@@ -59,12 +49,7 @@ export function writeTyped(
 }
 
 /** A labelled storage buffer holding `data` (e.g. ORT outputs uploaded on the wasm+gpu path). */
-export function uploadStorage(
-  device: GPUDevice,
-  label: string,
-  data: ArrayBufferView,
-  extraUsage: GPUBufferUsageFlags = 0,
-): GPUBuffer {
+export function uploadStorage(device: GPUDevice, label: string, data: ArrayBufferView, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
   const buffer = createStorageBuffer(device, label, data.byteLength, extraUsage);
   if (data.byteLength > 0) writeTyped(device, buffer, data);
   return buffer;
@@ -83,12 +68,7 @@ export function createReadbackBuffer(device: GPUDevice, label: string, bytes: nu
  * Copies `bytes` bytes of `buffer` (from `offset`) to a fresh staging buffer, submits, maps,
  * and returns a copy of the contents. Test / debug / export helper: it waits for the queue.
  */
-export async function readBuffer(
-  device: GPUDevice,
-  buffer: GPUBuffer,
-  offset = 0,
-  bytes: number = buffer.size - offset,
-): Promise<ArrayBuffer> {
+export async function readBuffer(device: GPUDevice, buffer: GPUBuffer, offset = 0, bytes: number = buffer.size - offset): Promise<ArrayBuffer> {
   const size = align4(bytes);
   const staging = createReadbackBuffer(device, `${buffer.label || 'buffer'}.readback`, size);
   const encoder = device.createCommandEncoder({ label: 'readBuffer' });

@@ -84,9 +84,7 @@ function summarize(info: GPUAdapterInfo | undefined, adapter: GPUAdapter): GpuAd
 export async function acquireGpuDevice(options: AcquireOptions = {}): Promise<GpuContext> {
   const gpu = options.gpu ?? (typeof navigator !== 'undefined' ? navigator.gpu : undefined);
   if (!gpu) throw new WebGpuUnavailableError('This browser has no WebGPU (navigator.gpu is missing).');
-  const adapter = await gpu.requestAdapter(
-    options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
-  );
+  const adapter = await gpu.requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
   if (!adapter) throw new WebGpuUnavailableError('WebGPU is present but no GPU adapter is available.');
 
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
@@ -107,12 +105,7 @@ export async function acquireGpuDevice(options: AcquireOptions = {}): Promise<Gp
  * A GpuContext for a device made elsewhere (e.g. `await ort.env.webgpu.device`).
  * `adapterInfo` defaults to `device.adapterInfo` where the browser has it.
  */
-export function wrapGpuDevice(
-  device: GPUDevice,
-  adapterInfo?: GPUAdapterInfo,
-  adapter?: GPUAdapter,
-  onLost?: AcquireOptions['onLost'],
-): GpuContext {
+export function wrapGpuDevice(device: GPUDevice, adapterInfo?: GPUAdapterInfo, adapter?: GPUAdapter, onLost?: AcquireOptions['onLost']): GpuContext {
   const info = adapterInfo ?? (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   if (onLost) {
     void device.lost.then((lost) => {

@@ -32,7 +32,11 @@ it('a buffer over the device limit is a GpuError naming the section, not a silen
 
 it('a throw inside the section leaves no scope open', async () => {
   const device = await createTestDevice();
-  expect(() => gpuScoped(device, 'throws', () => { throw new Error('boom'); })).toThrow('boom');
+  expect(() =>
+    gpuScoped(device, 'throws', () => {
+      throw new Error('boom');
+    }),
+  ).toThrow('boom');
   // Were a scope left open, this pop would succeed; with none left it rejects.
   await expect(device.popErrorScope()).rejects.toBeTruthy();
   device.destroy();

@@ -110,7 +110,16 @@ describe('setUniforms', () => {
   const l = structLayout(code, 'P');
 
   it('writes each field at its offset, little-endian, with its scalar type; unnamed fields stay 0', () => {
-    const data = packUniforms(l, { n: 7, x: 0.5, flag: true, levels: [[1, 2], [3, 4, 5, 6]], inner: { v: [1.5, -2], k: -3 } });
+    const data = packUniforms(l, {
+      n: 7,
+      x: 0.5,
+      flag: true,
+      levels: [
+        [1, 2],
+        [3, 4, 5, 6],
+      ],
+      inner: { v: [1.5, -2], k: -3 },
+    });
     expect(data.byteLength).toBe(l.size);
     const u32 = new Uint32Array(data);
     const f32 = new Float32Array(data);

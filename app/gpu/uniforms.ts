@@ -192,7 +192,8 @@ function checkUniform(type: WgslType, path: string): void {
       }
       if (f.type.kind === 'struct') {
         const next = type.fields[i + 1];
-        if (next && next.offset - f.offset < roundUp(16, f.type.size)) throw new Error(`WGSL layout: the member after ${at} must start ${roundUp(16, f.type.size)} bytes after it in a uniform`);
+        if (next && next.offset - f.offset < roundUp(16, f.type.size))
+          throw new Error(`WGSL layout: the member after ${at} must start ${roundUp(16, f.type.size)} bytes after it in a uniform`);
       }
       checkUniform(f.type, at);
     });
@@ -274,7 +275,8 @@ function write(view: DataView, offset: number, type: WgslType, value: unknown, p
       return;
     }
     case 'struct': {
-      if (typeof value !== 'object' || value === null || isArrayLike(value)) throw new Error(`setUniforms: ${path} is a struct ${type.name}, given ${typeof value}`);
+      if (typeof value !== 'object' || value === null || isArrayLike(value))
+        throw new Error(`setUniforms: ${path} is a struct ${type.name}, given ${typeof value}`);
       for (const [name, v] of Object.entries(value)) {
         if (v === undefined) continue;
         const field = type.fields.find((f) => f.name === name);
@@ -292,7 +294,8 @@ function write(view: DataView, offset: number, type: WgslType, value: unknown, p
  */
 export function setUniforms(target: ArrayBuffer | DataView, layout: StructLayout, values: UniformValues, byteOffset = 0): void {
   const view = target instanceof DataView ? target : new DataView(target);
-  if (byteOffset + layout.size > view.byteLength) throw new Error(`setUniforms: ${layout.name} needs ${layout.size} bytes at ${byteOffset}, the target has ${view.byteLength}`);
+  if (byteOffset + layout.size > view.byteLength)
+    throw new Error(`setUniforms: ${layout.name} needs ${layout.size} bytes at ${byteOffset}, the target has ${view.byteLength}`);
   write(view, byteOffset, layout, values, layout.name);
 }
 

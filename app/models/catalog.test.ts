@@ -4,7 +4,18 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ModelManifest } from '../types';
 import { contentSecurityPolicyText } from '../../vite.config';
-import { cachedManifests, checkIntegrity, downloadBytes, freeCached, IntegrityError, loadRemoteModel, MODEL_CACHE, notCachedMessage, parseContentRange, type Progress } from './catalog';
+import {
+  cachedManifests,
+  checkIntegrity,
+  downloadBytes,
+  freeCached,
+  IntegrityError,
+  loadRemoteModel,
+  MODEL_CACHE,
+  notCachedMessage,
+  parseContentRange,
+  type Progress,
+} from './catalog';
 import { validateManifest } from './manifestSchema';
 
 /** Deterministic payload: byte i = (i * 7 + 3) mod 251. */
@@ -198,8 +209,15 @@ describe('catalog download: size bounds', () => {
 
 describe('loadRemoteModel', () => {
   const data = payload(5000);
-  const manifest = (patch: Partial<ModelManifest> = {}): ModelManifest =>
-    ({ ...(JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as ModelManifest), id: 'remote', name: 'Remote', url: 'https://x/r.onnx', bytes: data.length, sha256: sha(data), ...patch });
+  const manifest = (patch: Partial<ModelManifest> = {}): ModelManifest => ({
+    ...(JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as ModelManifest),
+    id: 'remote',
+    name: 'Remote',
+    url: 'https://x/r.onnx',
+    bytes: data.length,
+    sha256: sha(data),
+    ...patch,
+  });
 
   afterEach(() => vi.unstubAllGlobals());
 
@@ -258,7 +276,14 @@ function fakeCaches() {
 
 describe('cached remote models keep their manifest', () => {
   const data = payload(3000);
-  const manifest = { ...(JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as ModelManifest), id: 'remote-kept', name: 'Remote kept', url: 'https://x/kept.onnx', bytes: data.length, sha256: sha(data) };
+  const manifest = {
+    ...(JSON.parse(readFileSync('models/yolact/yolact-384.json', 'utf8')) as ModelManifest),
+    id: 'remote-kept',
+    name: 'Remote kept',
+    url: 'https://x/kept.onnx',
+    bytes: data.length,
+    sha256: sha(data),
+  };
 
   afterEach(() => vi.unstubAllGlobals());
 
@@ -311,11 +336,16 @@ describe('models/catalog/remote-examples.json', () => {
 
 describe('production Content-Security-Policy', () => {
   it('lets the built app reach this origin and https only; the dev server keeps the local origins', () => {
-    const connect = (dev: boolean) => contentSecurityPolicyText(dev).split('; ').find((d) => d.startsWith('connect-src'))!;
+    const connect = (dev: boolean) =>
+      contentSecurityPolicyText(dev)
+        .split('; ')
+        .find((d) => d.startsWith('connect-src'))!;
     expect(connect(false)).toBe("connect-src 'self' data: blob: https:");
     expect(connect(false)).not.toMatch(/localhost|127\.0\.0\.1/);
     expect(connect(true)).toContain('http://127.0.0.1:*');
-    const script = contentSecurityPolicyText(false).split('; ').find((d) => d.startsWith('script-src'));
+    const script = contentSecurityPolicyText(false)
+      .split('; ')
+      .find((d) => d.startsWith('script-src'));
     expect(script).toBe("script-src 'self' 'wasm-unsafe-eval'");
   });
 });

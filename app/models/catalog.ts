@@ -205,9 +205,12 @@ export async function cachedBytes(url: string): Promise<Uint8Array | null> {
 async function putCached(url: string, name: string, bytes: Uint8Array): Promise<void> {
   if (!cacheAvailable()) throw new Error('this page has no Cache Storage (a secure origin, https or localhost, has one)');
   const cache = await caches.open(MODEL_CACHE);
-  await cache.put(url, new Response(bytes as Uint8Array<ArrayBuffer>, {
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength), 'x-model-name': encodeURIComponent(name) },
-  }));
+  await cache.put(
+    url,
+    new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.byteLength), 'x-model-name': encodeURIComponent(name) },
+    }),
+  );
 }
 
 export async function listCached(): Promise<CachedModel[]> {
@@ -313,7 +316,7 @@ export function cancelDownload(url: string): void {
 /** Why a checked download was not cached, for an info notice (it works, but downloads again next visit). */
 export function notCachedMessage(err: unknown): string {
   const quota = (err as { name?: unknown } | null)?.name === 'QuotaExceededError';
-  const why = quota ? 'storage full' : (err as Error)?.message ?? String(err);
+  const why = quota ? 'storage full' : ((err as Error)?.message ?? String(err));
   return `not cached: ${why}; it will be downloaded again on the next visit`;
 }
 
@@ -347,8 +350,7 @@ export async function loadRemoteModel(manifest: ModelManifest, fetchImpl?: Fetch
   }
   const controller = new AbortController();
   controllers.set(url, controller);
-  const update = (p: Partial<ActiveDownload>) =>
-    publish({ ...snapshot, downloads: snapshot.downloads.map((d) => (d.url === url ? { ...d, ...p } : d)) });
+  const update = (p: Partial<ActiveDownload>) => publish({ ...snapshot, downloads: snapshot.downloads.map((d) => (d.url === url ? { ...d, ...p } : d)) });
   publish({
     ...snapshot,
     downloads: [...snapshot.downloads.filter((d) => d.url !== url), { url, name: manifest.name, received: 0, total: manifest.bytes ?? null, attempt: 1 }],

@@ -1,16 +1,8 @@
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access --
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
    the manifests here are parsed JSON broken field by field on purpose: untyped is the point */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  maskBudgetFits,
-  maskBufferBytes,
-  MAX_DETECTIONS,
-  MAX_MASK_BUFFER_BYTES,
-  MAX_MODEL_BYTES,
-  MAX_TOP_K,
-  validateManifest,
-} from './manifestSchema';
+import { maskBudgetFits, maskBufferBytes, MAX_DETECTIONS, MAX_MASK_BUFFER_BYTES, MAX_MODEL_BYTES, MAX_TOP_K, validateManifest } from './manifestSchema';
 import { maskBitsBytes } from '../gpu/kernels/maskUpsample';
 import { MAX_TOP_K as KERNEL_MAX_TOP_K } from '../gpu/kernels/classTopK';
 import { maskSize } from '../pipeline/runner';
@@ -86,7 +78,7 @@ describe('validateManifest: two-stage Mask R-CNN (twoStage)', () => {
       'twoStage.boxHeadUrl: expected a non-empty string',
       'twoStage.anchorSizes: expected one size per level (5 strides), got 3',
       'twoStage.rpnNmsIou: expected a number in (0, 1], got 0',
-      'twoStage.maxLevel: levels 2..9 must lie within P2..P5 (the backbone\'s p2..p5)',
+      "twoStage.maxLevel: levels 2..9 must lie within P2..P5 (the backbone's p2..p5)",
       'twoStage.pooler: expected one of "align", "pool", got "warp"',
       'twoStage.aligned: expected true or false, got "yes"',
       'twoStage.boxWeights: expected 4 positive numbers',
@@ -106,7 +98,7 @@ describe('validateManifest: two-stage Mask R-CNN (twoStage)', () => {
 describe('validateManifest: CenterMask (centerMask)', () => {
   const centerMask = () => JSON.parse(JSON.stringify(syntheticCenterMaskManifest(20))) as Record<string, any>;
 
-  it('accepts a manifest with the exported model\'s interface', () => {
+  it("accepts a manifest with the exported model's interface", () => {
     const check = validateManifest(centerMask());
     expect(check.ok ? [] : check.errors).toEqual([]);
   });
@@ -141,7 +133,7 @@ describe('validateManifest: CenterMask (centerMask)', () => {
     ]);
   });
 
-  it('bounds the decode\'s key lists (locations × classes) and requires the block of a centermask model', () => {
+  it("bounds the decode's key lists (locations × classes) and requires the block of a centermask model", () => {
     const big = centerMask();
     big.input.width = big.input.height = 2048;
     big.classes = Array.from({ length: 1000 }, (_, i) => `c${i}`);
@@ -251,7 +243,13 @@ describe('validateManifest: bounds on what a manifest may ask the GPU for', () =
   it('sizes the bit masks as the runners do: maskBitsBytes of the runner mask size', () => {
     // 1280x720: 720 rows of 40 words — the 1.15 GB that 10000 detections asked for.
     expect(maskBufferBytes(10000, 1280, 720)).toBe(10000 * 720 * 40 * 4);
-    for (const [d, w, h] of [[100, 640, 480], [300, 4096, 4096], [1, 1, 1], [57, 1921, 1079], [300, 4096, 3]] as const) {
+    for (const [d, w, h] of [
+      [100, 640, 480],
+      [300, 4096, 4096],
+      [1, 1, 1],
+      [57, 1921, 1079],
+      [300, 4096, 3],
+    ] as const) {
       expect(maskBufferBytes(d, w, h)).toBe(maskBitsBytes(maskSize(w, h), d));
     }
     expect(MAX_TOP_K).toBe(KERNEL_MAX_TOP_K);

@@ -73,16 +73,22 @@ export function validateManifest(value: unknown): ManifestCheck {
   };
   const num = (v: unknown, path: string, lo = -Infinity, hi = Infinity, integer = false) => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-      errors.push(`${path}: expected ${integer ? 'an integer' : 'a number'}${lo > -Infinity ? ` ≥ ${lo}` : ''}${hi < Infinity ? ` and ≤ ${hi}` : ''}, got ${JSON.stringify(v)}`);
+      errors.push(
+        `${path}: expected ${integer ? 'an integer' : 'a number'}${lo > -Infinity ? ` ≥ ${lo}` : ''}${hi < Infinity ? ` and ≤ ${hi}` : ''}, got ${JSON.stringify(v)}`,
+      );
     }
   };
   const oneOf = (v: unknown, path: string, options: readonly string[]) => {
-    if (typeof v !== 'string' || !options.includes(v)) errors.push(`${path}: expected one of ${options.map((o) => `"${o}"`).join(', ')}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'string' || !options.includes(v))
+      errors.push(`${path}: expected one of ${options.map((o) => `"${o}"`).join(', ')}, got ${JSON.stringify(v)}`);
   };
   const triple = (v: unknown, path: string, positive: boolean) => {
     if (!Array.isArray(v) || v.length !== 3) errors.push(`${path}: expected three numbers`);
     else if (!positive) v.forEach((x, i) => num(x, `${path}[${i}]`));
-    else v.forEach((x, i) => !(typeof x === 'number' && x > 0 && Number.isFinite(x)) && errors.push(`${path}[${i}]: expected a positive number, got ${JSON.stringify(x)}`));
+    else
+      v.forEach(
+        (x, i) => !(typeof x === 'number' && x > 0 && Number.isFinite(x)) && errors.push(`${path}[${i}]: expected a positive number, got ${JSON.stringify(x)}`),
+      );
   };
 
   if (!isObject(value)) return { ok: false, errors: ['manifest: expected a JSON object'] };
@@ -155,7 +161,9 @@ export function validateManifest(value: unknown): ManifestCheck {
     const max = d.maxDetections;
     if (typeof max === 'number' && Number.isFinite(max) && max >= 1 && !maskBudgetFits(max)) {
       const mib = (maskBufferBytes(max, MAX_FRAME_SIDE, MAX_FRAME_SIDE) / 2 ** 20).toFixed(0);
-      errors.push(`defaults.maxDetections: ${max} masks of the largest frame need ${mib} MiB of bit masks, above the ${MAX_MASK_BUFFER_BYTES / 2 ** 20} MiB one GPU buffer may hold`);
+      errors.push(
+        `defaults.maxDetections: ${max} masks of the largest frame need ${mib} MiB of bit masks, above the ${MAX_MASK_BUFFER_BYTES / 2 ** 20} MiB one GPU buffer may hold`,
+      );
     }
   }
   if (m.twoStage !== undefined) checkTwoStage(m.twoStage, m.family, m.outputs, errors);
@@ -245,7 +253,8 @@ function checkTwoStage(value: unknown, family: unknown, outputs: unknown, errors
     }
   }
   if (t.pooler !== 'align' && t.pooler !== 'pool') errors.push(`${path}.pooler: expected one of "align", "pool", got ${JSON.stringify(t.pooler)}`);
-  if (typeof t.samplingRatio !== 'number' || !Number.isInteger(t.samplingRatio)) errors.push(`${path}.samplingRatio: expected an integer (≤ 0 = adaptive), got ${JSON.stringify(t.samplingRatio)}`);
+  if (typeof t.samplingRatio !== 'number' || !Number.isInteger(t.samplingRatio))
+    errors.push(`${path}.samplingRatio: expected an integer (≤ 0 = adaptive), got ${JSON.stringify(t.samplingRatio)}`);
   if (typeof t.aligned !== 'boolean') errors.push(`${path}.aligned: expected true or false, got ${JSON.stringify(t.aligned)}`);
   list('boxWeights', 4);
   int('maskSize', 1, 256);
@@ -292,7 +301,8 @@ function checkCenterMask(value: unknown, family: unknown, outputs: unknown, inpu
   const t = value as Record<string, unknown>;
   const int = (key: string, lo: number, hi: number) => {
     const v = t[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) errors.push(`${path}.${key}: expected an integer ≥ ${lo} and ≤ ${hi}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+      errors.push(`${path}.${key}: expected an integer ≥ ${lo} and ≤ ${hi}, got ${JSON.stringify(v)}`);
   };
   const fraction = (key: string, lo: number, hi: number, open: boolean) => {
     const v = t[key];
@@ -327,10 +337,12 @@ function checkCenterMask(value: unknown, family: unknown, outputs: unknown, inpu
   int('fpnChannels', 1, 4096);
   int('poolSize', 1, 64);
   int('maskSize', 1, 256);
-  if (t.roiLevels !== 'ratio' && t.roiLevels !== 'scale') errors.push(`${path}.roiLevels: expected one of "ratio", "scale", got ${JSON.stringify(t.roiLevels)}`);
+  if (t.roiLevels !== 'ratio' && t.roiLevels !== 'scale')
+    errors.push(`${path}.roiLevels: expected one of "ratio", "scale", got ${JSON.stringify(t.roiLevels)}`);
   int('minLevel', 3, 5);
   int('maxLevel', 3, 5);
-  if (typeof t.minLevel === 'number' && typeof t.maxLevel === 'number' && t.minLevel > t.maxLevel) errors.push(`${path}.minLevel: ${t.minLevel} is above maxLevel ${t.maxLevel}`);
+  if (typeof t.minLevel === 'number' && typeof t.maxLevel === 'number' && t.minLevel > t.maxLevel)
+    errors.push(`${path}.minLevel: ${t.minLevel} is above maxLevel ${t.maxLevel}`);
   int('preNmsTopN', 1, MAX_FCOS_TOP_N);
   fraction('candidateThreshold', 0, 1, false);
   fraction('nmsIou', 0, 1, true);
@@ -353,7 +365,9 @@ function checkCenterMask(value: unknown, family: unknown, outputs: unknown, inpu
       let locations = 0;
       (strides as number[]).forEach((s) => (locations += Math.ceil(width / s) * Math.ceil(height / s)));
       if (8 * locations * numClasses > MAX_FCOS_KEY_BYTES) {
-        errors.push(`${path}: ${locations} FCOS locations × ${numClasses} classes need ${((8 * locations * numClasses) / 2 ** 20).toFixed(0)} MiB of decode keys, above ${MAX_FCOS_KEY_BYTES / 2 ** 20} MiB`);
+        errors.push(
+          `${path}: ${locations} FCOS locations × ${numClasses} classes need ${((8 * locations * numClasses) / 2 ** 20).toFixed(0)} MiB of decode keys, above ${MAX_FCOS_KEY_BYTES / 2 ** 20} MiB`,
+        );
       }
     }
   }

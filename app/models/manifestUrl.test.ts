@@ -18,7 +18,10 @@ function answer(body: unknown, init: ResponseInit = {}) {
 }
 
 async function refusal(p: Promise<unknown>): Promise<string> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(Error);
   return (err as Error).message;
 }
@@ -31,7 +34,9 @@ describe('loadManifestFromUrl (?manifest=)', () => {
   });
 
   it('says when the file is missing or unreachable', async () => {
-    expect(await refusal(loadManifestFromUrl(URL_, answer('no', { status: 404 })))).toBe(`The model manifest ${URL_} could not be read: the server answered HTTP 404.`);
+    expect(await refusal(loadManifestFromUrl(URL_, answer('no', { status: 404 })))).toBe(
+      `The model manifest ${URL_} could not be read: the server answered HTTP 404.`,
+    );
     const html = answer('<!doctype html>', { headers: { 'content-type': 'text/html' } });
     expect(await refusal(loadManifestFromUrl(URL_, html))).toBe(`The model manifest ${URL_} was not found (an HTML page came back).`);
     const offline = async () => {

@@ -9,10 +9,7 @@ import { validateManifest, type TwoStageIntegrity } from './manifestSchema';
 
 export type { RecordedAccuracy };
 
-const bundledModules = import.meta.glob<{ default: unknown }>(
-  ['../../models/**/*.json', '!../../models/data/**', '!../../models/**/runs/**'],
-  { eager: true },
-);
+const bundledModules = import.meta.glob<{ default: unknown }>(['../../models/**/*.json', '!../../models/data/**', '!../../models/**/runs/**'], { eager: true });
 
 /** A ModelManifest that passes the full schema (manifestSchema.ts): every field the pipeline reads, within bounds. */
 export function isModelManifest(value: unknown): value is ModelManifest {

@@ -69,7 +69,9 @@ export class UserModels {
   async add(fileName: string, bytes: Uint8Array, classNames?: string[], now = Date.now()): Promise<UserModelEntry> {
     const total = await this.totalBytes();
     if (total + bytes.byteLength > this.maxTotalBytes) {
-      throw new UserModelError(`storing “${fileName}” (${(bytes.byteLength / 1e6).toFixed(1)} MB) would exceed ${(this.maxTotalBytes / 1e6).toFixed(0)} MB of stored models; remove one first`);
+      throw new UserModelError(
+        `storing “${fileName}” (${(bytes.byteLength / 1e6).toFixed(1)} MB) would exceed ${(this.maxTotalBytes / 1e6).toFixed(0)} MB of stored models; remove one first`,
+      );
     }
     const detected = manifestFromOnnx(bytes, { fileName, url: '' });
     const taken = new Set((await this.list()).map((e) => e.manifest.id));

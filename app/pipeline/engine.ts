@@ -41,8 +41,7 @@ import { appModels, appStore, type EngineStore, type ModelCatalog } from './engi
 export { EXECUTION_PATHS } from './engine/device';
 export { errorText } from './engine/ports';
 
-export const NO_WEBGPU_NOTICE =
-  'WebGPU is not available in this browser: running on the CPU (ORT wasm + TypeScript post-processing)';
+export const NO_WEBGPU_NOTICE = 'WebGPU is not available in this browser: running on the CPU (ORT wasm + TypeScript post-processing)';
 
 /** What the engine is made of outside itself; the browser's by default (`browserEngineDeps`). */
 export interface EngineDeps {

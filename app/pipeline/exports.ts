@@ -30,7 +30,11 @@ export function exportFileName(frame: Pick<ResultFrame, 'kind' | 'name' | 'id'>)
 
 /** `segarena-<image or frame>-<model>`: the start of every export's file name. */
 export function exportBaseName(imageFileName: string, modelId: string): string {
-  const stem = imageFileName.replace(/\.[^./\\]*$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'image';
+  const stem =
+    imageFileName
+      .replace(/\.[^./\\]*$/, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(0, 80) || 'image';
   return `segarena-${stem}-${modelId.replace(/[^A-Za-z0-9._-]+/g, '_')}`;
 }
 

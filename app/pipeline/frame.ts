@@ -40,12 +40,7 @@ export class Frame {
 
   /** The frame as a GPU texture `[height, width]` rgba8unorm, uploaded once. */
   texture(device: GPUDevice): GPUTexture {
-    if (
-      !sharedTexture ||
-      sharedTexture.width !== this.width ||
-      sharedTexture.height !== this.height ||
-      sharedTextureDevice !== device
-    ) {
+    if (!sharedTexture || sharedTexture.width !== this.width || sharedTexture.height !== this.height || sharedTextureDevice !== device) {
       if (sharedTextureDevice === device) sharedTexture?.destroy();
       sharedTextureDevice = device;
       sharedTexture = device.createTexture({

@@ -31,7 +31,9 @@ function importGraph(root: string, files: string[], read: (file: string) => stri
   const graph = new Map<string, string[]>();
   for (const file of files) {
     // Comments can name imports (`import('…')` in a doc comment): left out.
-    const text = read(file).replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const text = read(file)
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
     const deps = RUNTIME_IMPORTS.flatMap((re) => [...text.matchAll(re)].map((m) => resolveSpecifier(root, file, m[2]!)));
     graph.set(file, [...new Set(deps.filter((d): d is string => d !== null && inside.has(d)))]);
   }
@@ -69,7 +71,9 @@ describe('import cycles', () => {
       [c]: "import type { Y } from './sessions';\n/* import('./sessions') in a comment */\n",
     };
     const found = cycles(importGraph(root, [a, b, c], (f) => texts[f]!));
-    expect(found.map((cycle) => cycle.map((f) => relative(root, f)))).toEqual([['app/pipeline/sessions.ts', 'app/models/fromOnnx.ts', 'app/pipeline/sessions.ts']]);
+    expect(found.map((cycle) => cycle.map((f) => relative(root, f)))).toEqual([
+      ['app/pipeline/sessions.ts', 'app/models/fromOnnx.ts', 'app/pipeline/sessions.ts'],
+    ]);
   });
 
   it('none among app/pipeline and app/models', () => {

@@ -13,7 +13,7 @@ const H = 23;
 
 function randomPremultiplied(seed: number): Uint8Array<ArrayBuffer> {
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24;
   const px = new Uint8Array(W * H * 4);
   for (let i = 0; i < W * H; i++) {
     const a = i % 7 === 0 ? 0 : next();

@@ -74,7 +74,9 @@ function overlayBindGroup(device: GPUDevice, pipeline: GPURenderPipeline, overla
 export function encodePresent(device: GPUDevice, encoder: GPUCommandEncoder, overlay: GPUTexture | null, target: GPUTexture, label: string): void {
   const pass = encoder.beginRenderPass({
     label: `${label}.presentOverlay.pass`,
-    colorAttachments: [{ view: target.createView({ label: `${label}.targetView` }), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } }],
+    colorAttachments: [
+      { view: target.createView({ label: `${label}.targetView` }), loadOp: 'clear', storeOp: 'store', clearValue: { r: 0, g: 0, b: 0, a: 0 } },
+    ],
   });
   if (overlay) {
     const pipeline = pipelineFor(device, target.format);

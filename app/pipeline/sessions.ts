@@ -168,11 +168,13 @@ async function createSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevi
   try {
     // One creation at a time: ORT initialises its wasm runtime on the first one, and two
     // concurrent first creations fail with "multiple calls to 'initWasm()'".
-    s = await serializedCreate(() => backend.create(data, {
-      executionProviders: ep === 'webgpu' ? [{ name: 'webgpu', device: device! } as ort.InferenceSession.ExecutionProviderConfig] : ['wasm'],
-      graphOptimizationLevel: 'all',
-      ...(ep === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
-    }));
+    s = await serializedCreate(() =>
+      backend.create(data, {
+        executionProviders: ep === 'webgpu' ? [{ name: 'webgpu', device: device! } as ort.InferenceSession.ExecutionProviderConfig] : ['wasm'],
+        graphOptimizationLevel: 'all',
+        ...(ep === 'webgpu' ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+      }),
+    );
   } catch (err) {
     throw new ModelLoadError(`${manifest.name}: ${(err as Error).message ?? String(err)}`);
   }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cameraErrorMessage, decodeImage, gifFrameCount, looksLikeSvg, MAX_FRAME_SIDE, sniffImageSize, SourceError, SVG_DEFAULT_SIDE, svgRasterSize,
+  cameraErrorMessage,
+  decodeImage,
+  gifFrameCount,
+  looksLikeSvg,
+  MAX_FRAME_SIDE,
+  sniffImageSize,
+  SourceError,
+  SVG_DEFAULT_SIDE,
+  svgRasterSize,
 } from './sources';
 import { maskSize, MAX_MASK_SIDE } from './runner';
 
@@ -116,7 +124,13 @@ describe('svgRasterSize', () => {
     expect(size('0', '-5', 'junk')).toMatchObject({ width: SVG_DEFAULT_SIDE, height: SVG_DEFAULT_SIDE, own: null });
   });
   it('bounds the long side by MAX_FRAME_SIDE', () => {
-    expect(size('100000', '1000', null)).toEqual({ width: MAX_FRAME_SIDE, height: 41, viewBox: '0 0 100000 1000', own: { width: 100000, height: 1000 }, bounded: true });
+    expect(size('100000', '1000', null)).toEqual({
+      width: MAX_FRAME_SIDE,
+      height: 41,
+      viewBox: '0 0 100000 1000',
+      own: { width: 100000, height: 1000 },
+      bounded: true,
+    });
     expect(size('1e9', '1e9', null)).toMatchObject({ width: MAX_FRAME_SIDE, height: MAX_FRAME_SIDE, bounded: true });
   });
 });

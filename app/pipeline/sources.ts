@@ -111,7 +111,10 @@ export function svgRasterSize(attrs: { width: string | null; height: string | nu
   own: { width: number; height: number } | null;
   bounded: boolean;
 } {
-  const box = attrs.viewBox?.trim().split(/[\s,]+/).map(Number);
+  const box = attrs.viewBox
+    ?.trim()
+    .split(/[\s,]+/)
+    .map(Number);
   const viewBox = box && box.length === 4 && box.every(Number.isFinite) && box[2]! > 0 && box[3]! > 0 ? box : null;
   const aspect = viewBox ? viewBox[2]! / viewBox[3]! : null;
   let w = svgLength(attrs.width);
@@ -228,9 +231,7 @@ export interface CameraDevice {
 export async function listCameras(): Promise<CameraDevice[]> {
   if (!navigator.mediaDevices?.enumerateDevices) return [];
   const devices = await navigator.mediaDevices.enumerateDevices();
-  return devices
-    .filter((d) => d.kind === 'videoinput')
-    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || `Camera ${i + 1}` }));
+  return devices.filter((d) => d.kind === 'videoinput').map((d, i) => ({ deviceId: d.deviceId, label: d.label || `Camera ${i + 1}` }));
 }
 
 export function cameraErrorMessage(err: unknown): string {
@@ -265,7 +266,10 @@ export class Webcam {
   private handle = 0;
   private stopped = false;
 
-  constructor(private readonly onFrame: (video: HTMLVideoElement) => void, private readonly onEnded: () => void) {
+  constructor(
+    private readonly onFrame: (video: HTMLVideoElement) => void,
+    private readonly onEnded: () => void,
+  ) {
     this.video = document.createElement('video');
     this.video.muted = true;
     this.video.playsInline = true;

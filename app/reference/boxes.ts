@@ -17,16 +17,10 @@ export function boxArea(x1: number, y1: number, x2: number, y2: number): number 
  * Mirrors `iou()` in shaders/fast_nms.wgsl and shaders/greedy_nms.wgsl.
  */
 export function iouAt(boxes: ArrayLike<number>, a: number, b: number): number {
-  return iou(
-    boxes[4 * a]!, boxes[4 * a + 1]!, boxes[4 * a + 2]!, boxes[4 * a + 3]!,
-    boxes[4 * b]!, boxes[4 * b + 1]!, boxes[4 * b + 2]!, boxes[4 * b + 3]!,
-  );
+  return iou(boxes[4 * a]!, boxes[4 * a + 1]!, boxes[4 * a + 2]!, boxes[4 * a + 3]!, boxes[4 * b]!, boxes[4 * b + 1]!, boxes[4 * b + 2]!, boxes[4 * b + 3]!);
 }
 
-export function iou(
-  ax1: number, ay1: number, ax2: number, ay2: number,
-  bx1: number, by1: number, bx2: number, by2: number,
-): number {
+export function iou(ax1: number, ay1: number, ax2: number, ay2: number, bx1: number, by1: number, bx2: number, by2: number): number {
   const iw = Math.max(f(Math.min(ax2, bx2) - Math.max(ax1, bx1)), 0);
   const ih = Math.max(f(Math.min(ay2, by2) - Math.max(ay1, by1)), 0);
   const inter = f(iw * ih);

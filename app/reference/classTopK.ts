@@ -23,13 +23,7 @@ export interface ClassTopK {
  * @param candidates candidate prior indices (any order)
  * @param minScore scores below it are not ranked (compared as f32); default −∞
  */
-export function classTopKReference(
-  conf: Float32Array,
-  numClasses: number,
-  candidates: readonly number[],
-  topK: number,
-  minScore = -Infinity,
-): ClassTopK {
+export function classTopKReference(conf: Float32Array, numClasses: number, candidates: readonly number[], topK: number, minScore = -Infinity): ClassTopK {
   const stride = numClasses + 1;
   const threshold = Math.fround(minScore);
   // Per class, the candidates passing the threshold (as the kernel's compaction): their

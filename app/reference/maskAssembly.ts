@@ -74,13 +74,7 @@ export function yolactMaskSpec(protoWidth: number, protoHeight: number, numProto
  * YOLO-seg: output0 `[1, 4 + nc + 32, N]` (coefficients are rows 4 + nc …), output1
  * `[1, 32, H, W]` NCHW, integer crop, raw logits (threshold 0).
  */
-export function yoloSegMaskSpec(
-  protoWidth: number,
-  protoHeight: number,
-  numClasses: number,
-  numAnchors: number,
-  numPrototypes = 32,
-): MaskAssemblySpec {
+export function yoloSegMaskSpec(protoWidth: number, protoHeight: number, numClasses: number, numAnchors: number, numPrototypes = 32): MaskAssemblySpec {
   return {
     protoWidth,
     protoHeight,

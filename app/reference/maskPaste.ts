@@ -45,11 +45,7 @@ export interface PasteMapping {
  * image x = (u·inputW − offsetX) / gainX; mask x = image x · maskW / imageW. Folded:
  * scale = inputW / gainX · maskW / imageW, bias = −offsetX / gainX · maskW / imageW.
  */
-export function pasteMapping(
-  transform: InputTransform,
-  image: { width: number; height: number },
-  mask: { width: number; height: number },
-): PasteMapping {
+export function pasteMapping(transform: InputTransform, image: { width: number; height: number }, mask: { width: number; height: number }): PasteMapping {
   const rx = mask.width / image.width;
   const ry = mask.height / image.height;
   return {
@@ -169,7 +165,7 @@ export function maskPasteReference(
   const areas: number[] = [];
   const offset = spec.classOffset ?? 1;
   const planeOf = (rec: { classIndex: number; sourceIndex?: number }, n: number) => {
-    const row = spec.rowFromSource ? rec.sourceIndex ?? n : n;
+    const row = spec.rowFromSource ? (rec.sourceIndex ?? n) : n;
     return (row * (spec.numClasses + offset) + rec.classIndex + offset) * s * s;
   };
   if (spec.mode === 'detectron2') {

@@ -166,8 +166,11 @@ export function roiAlignReference(
               }
               const rowLow = base + ty.low * W;
               const rowHigh = base + ty.high * W;
-              const value = f(f(f(f(f(ty.h * tx.h) * plane[rowLow + tx.low]!) + f(f(ty.h * tx.l) * plane[rowLow + tx.high]!))
-                + f(f(ty.l * tx.h) * plane[rowHigh + tx.low]!)) + f(f(ty.l * tx.l) * plane[rowHigh + tx.high]!));
+              const value = f(
+                f(
+                  f(f(f(ty.h * tx.h) * plane[rowLow + tx.low]!) + f(f(ty.h * tx.l) * plane[rowLow + tx.high]!)) + f(f(ty.l * tx.h) * plane[rowHigh + tx.low]!),
+                ) + f(f(ty.l * tx.l) * plane[rowHigh + tx.high]!),
+              );
               sum = f(sum + value);
             }
           }

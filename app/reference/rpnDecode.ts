@@ -128,11 +128,7 @@ export function decodeBox(anchor: ArrayLike<number>, d: ArrayLike<number>, clip 
  * @param rpnDeltas [A_total, 4] (dx, dy, dw, dh)
  * @param input the model input size: proposals are clipped to it
  */
-export function rpnDecodeReference(
-  rpnDeltas: ArrayLike<number>,
-  g: RpnGeometry,
-  input: { width: number; height: number },
-): RpnDecoded {
+export function rpnDecodeReference(rpnDeltas: ArrayLike<number>, g: RpnGeometry, input: { width: number; height: number }): RpnDecoded {
   const anchors = rpnAnchors(g);
   const n = anchors.length / 4;
   const boxes = new Float32Array(n * 4);

@@ -8,10 +8,7 @@ import { levelOffsets, rpnDecodeReference, rpnGeometry, type RpnGeometry } from 
 import { rpnProposalNmsReference, type RpnProposals } from './rpnProposalNms';
 import { rpnTopNReference } from './rpnTopN';
 
-export type RpnConfig = Pick<
-  TwoStageConfig,
-  'strides' | 'anchorSizes' | 'anchorRatios' | 'rpnPreNmsTopN' | 'rpnPostNmsTopN' | 'rpnNmsIou'
->;
+export type RpnConfig = Pick<TwoStageConfig, 'strides' | 'anchorSizes' | 'anchorRatios' | 'rpnPreNmsTopN' | 'rpnPostNmsTopN' | 'rpnNmsIou'>;
 
 /**
  * @param objectness [A_total] logits; rpnDeltas [A_total, 4] (levels P2..P6, (row, col, anchor))

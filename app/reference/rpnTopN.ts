@@ -24,12 +24,7 @@ export function sigmoidF32(x: number): number {
  * @param objectness [A_total] logits, levels concatenated
  * @param offsets first anchor of each level; counts anchors of each level
  */
-export function rpnTopNReference(
-  objectness: Float32Array,
-  offsets: readonly number[],
-  counts: readonly number[],
-  topN: number,
-): RpnTopN {
+export function rpnTopNReference(objectness: Float32Array, offsets: readonly number[], counts: readonly number[], topN: number): RpnTopN {
   const indices: number[][] = [];
   const scores: number[][] = [];
   offsets.forEach((first, l) => {

@@ -38,12 +38,7 @@ export function yoloSegEndToEndReference(
   const ih = f(inputHeight);
   const records = kept.slice(0, maxDetections).map(({ r, s, c }) => {
     const o = r * stride;
-    const box: [number, number, number, number] = [
-      f(detections[o]! / iw),
-      f(detections[o + 1]! / ih),
-      f(detections[o + 2]! / iw),
-      f(detections[o + 3]! / ih),
-    ];
+    const box: [number, number, number, number] = [f(detections[o]! / iw), f(detections[o + 1]! / ih), f(detections[o + 2]! / iw), f(detections[o + 3]! / ih)];
     return { box, score: s, classIndex: c, sourceIndex: r, maskArea: 0 };
   });
   return { records, candidateCount };

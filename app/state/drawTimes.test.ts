@@ -4,8 +4,14 @@ import { onDraw, recordDraw, timingsOf, withDrawTime } from './drawTimes';
 
 function result(): FrameResult {
   return {
-    imageWidth: 4, imageHeight: 2, detections: [], maskWidth: 4, maskHeight: 2,
-    timings: { preprocess: 1, total: 3, source: 'cpu' }, bytesReadBack: 16, path: 'wasm',
+    imageWidth: 4,
+    imageHeight: 2,
+    detections: [],
+    maskWidth: 4,
+    maskHeight: 2,
+    timings: { preprocess: 1, total: 3, source: 'cpu' },
+    bytesReadBack: 16,
+    path: 'wasm',
   };
 }
 

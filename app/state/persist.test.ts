@@ -85,11 +85,18 @@ describe('layout persistence', () => {
     expect(bad(JSON.stringify({ version: 99, panes: [pane()] }))).toEqual({ layout: null, problem: 'it was written by another version of SegArena' });
     expect(bad(JSON.stringify({ version: 1, panes: [] })).problem).toBe('a pane in it is malformed');
     expect(bad(JSON.stringify({ version: 1, panes: [pane({ path: 'cuda' as never })] })).problem).toBe('a pane in it is malformed');
-    expect(bad(JSON.stringify({ version: 1, panes: [{ ...pane(), settings: { ...pane().settings, scoreThreshold: 7 } }] })).problem).toBe('a pane in it is malformed');
+    expect(bad(JSON.stringify({ version: 1, panes: [{ ...pane(), settings: { ...pane().settings, scoreThreshold: 7 } }] })).problem).toBe(
+      'a pane in it is malformed',
+    );
     expect(bad(JSON.stringify({ version: 1, panes: [pane({ hiddenClasses: [-1] })] })).problem).toBe('a pane in it is malformed');
     // More panes than the app opens: the first six.
     expect(bad(JSON.stringify(layoutOf(Array.from({ length: 9 }, () => pane())))).layout!.panes).toHaveLength(6);
-    const throwing = { getItem: () => { throw new Error('denied'); }, setItem: () => undefined };
+    const throwing = {
+      getItem: () => {
+        throw new Error('denied');
+      },
+      setItem: () => undefined,
+    };
     expect(loadLayout(throwing)).toEqual({ layout: null, problem: 'it could not be read (denied)' });
   });
 
@@ -104,7 +111,7 @@ describe('layout persistence', () => {
       ['yolact-384', false, [1]],
       ['yolact-550', true, []],
     ]);
-    expect(plan.notes).toEqual(['pane 2\'s model “deleted-model” is no longer available: it runs YOLACT-550']);
+    expect(plan.notes).toEqual(["pane 2's model “deleted-model” is no longer available: it runs YOLACT-550"]);
   });
 
   it('the URL describes a layout when it names a model, a pane count, a path or a manifest', () => {

@@ -46,7 +46,10 @@ export function layoutOf(panes: readonly SavedPane[]): SavedLayout {
   return {
     version: LAYOUT_VERSION,
     panes: panes.map((p) => ({
-      modelId: p.modelId, path: p.path, settings: { ...p.settings }, hiddenClasses: [...p.hiddenClasses],
+      modelId: p.modelId,
+      path: p.path,
+      settings: { ...p.settings },
+      hiddenClasses: [...p.hiddenClasses],
       ...(p.maskOpacity !== undefined ? { maskOpacity: p.maskOpacity } : {}),
       ...(p.hideBoxes !== undefined ? { hideBoxes: p.hideBoxes } : {}),
       ...(p.hideLabels !== undefined ? { hideLabels: p.hideLabels } : {}),
@@ -63,10 +66,14 @@ function isSettings(v: unknown): v is PostprocessSettings {
   const within = (x: unknown, lo: number, hi: number) => typeof x === 'number' && Number.isFinite(x) && x >= lo && x <= hi;
   // The bounds of the pane's inputs (app/ui/Pane.tsx).
   return (
-    typeof s === 'object' && s !== null &&
-    within(s.scoreThreshold, 0, 1) && within(s.nmsIou, 0, 1) &&
-    within(s.topK, 1, 1000) && Number.isInteger(s.topK) &&
-    within(s.maxDetections, 1, 1000) && Number.isInteger(s.maxDetections) &&
+    typeof s === 'object' &&
+    s !== null &&
+    within(s.scoreThreshold, 0, 1) &&
+    within(s.nmsIou, 0, 1) &&
+    within(s.topK, 1, 1000) &&
+    Number.isInteger(s.topK) &&
+    within(s.maxDetections, 1, 1000) &&
+    Number.isInteger(s.maxDetections) &&
     (s.nmsKind === 'fast' || s.nmsKind === 'greedy')
   );
 }
@@ -74,11 +81,13 @@ function isSettings(v: unknown): v is PostprocessSettings {
 function isSavedPane(v: unknown): v is SavedPane {
   const p = v as Partial<SavedPane> | null;
   return (
-    typeof p === 'object' && p !== null &&
+    typeof p === 'object' &&
+    p !== null &&
     typeof p.modelId === 'string' &&
     PATHS.includes(p.path as ExecutionPath) &&
     isSettings(p.settings) &&
-    Array.isArray(p.hiddenClasses) && p.hiddenClasses.every((c) => Number.isInteger(c) && c >= 0) &&
+    Array.isArray(p.hiddenClasses) &&
+    p.hiddenClasses.every((c) => Number.isInteger(c) && c >= 0) &&
     (p.maskOpacity === undefined || (typeof p.maskOpacity === 'number' && p.maskOpacity >= 0 && p.maskOpacity <= 1)) &&
     (p.hideBoxes === undefined || typeof p.hideBoxes === 'boolean') &&
     (p.hideLabels === undefined || typeof p.hideLabels === 'boolean')
@@ -126,7 +135,10 @@ export interface RestoreContext {
  * (`settings: null`) and a note naming the pane; hidden classes beyond the model's count
  * are dropped.
  */
-export function restorePlan(layout: SavedLayout, ctx: RestoreContext): { panes: Array<Omit<SavedPane, 'settings'> & { settings: PostprocessSettings | null }>; notes: string[] } {
+export function restorePlan(
+  layout: SavedLayout,
+  ctx: RestoreContext,
+): { panes: Array<Omit<SavedPane, 'settings'> & { settings: PostprocessSettings | null }>; notes: string[] } {
   const notes: string[] = [];
   const panes = layout.panes.map((p, i) => {
     const classes = ctx.classCount(p.modelId);

@@ -1,7 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  dismissNotice, holdNoticeFading, INFO_FADE_MS, newPaneKey, NOTICE_LOG_LENGTH, notify, snapshot, updatePane, useStore, type PaneState,
-} from './store';
+import { dismissNotice, holdNoticeFading, INFO_FADE_MS, newPaneKey, NOTICE_LOG_LENGTH, notify, snapshot, updatePane, useStore, type PaneState } from './store';
 import { recordDraw } from './drawTimes';
 import { countStoreWrites, renderCounts, resetRenderCounts } from './renderCounts';
 import type { FrameResult } from '../types';
@@ -178,8 +176,14 @@ describe('store', () => {
   it('snapshot gives a result its draw time, recorded beside it without a store write', () => {
     const k = newPaneKey();
     const result: FrameResult = {
-      imageWidth: 4, imageHeight: 2, detections: [], maskWidth: 4, maskHeight: 2,
-      timings: { inference: 1, source: 'cpu' }, bytesReadBack: 0, path: 'wasm',
+      imageWidth: 4,
+      imageHeight: 2,
+      detections: [],
+      maskWidth: 4,
+      maskHeight: 2,
+      timings: { inference: 1, source: 'cpu' },
+      bytesReadBack: 0,
+      path: 'wasm',
     };
     useStore.setState({ panes: [{ ...pane(k), result }] });
     expect(snapshot().panes[0]!.result!.timings.draw).toBeUndefined();

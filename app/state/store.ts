@@ -285,9 +285,7 @@ export function notify(kind: Notice['kind'], text: string, options: { topic?: st
   const { topic } = options;
   const { notices, noticeLog } = useStore.getState();
   const same = notices.find((n) => n.kind === kind && n.text === text);
-  const notice: Notice = same
-    ? { ...same, count: same.count + 1, topic: topic ?? same.topic }
-    : { id: nextNoticeId++, kind, text, count: 1, topic };
+  const notice: Notice = same ? { ...same, count: same.count + 1, topic: topic ?? same.topic } : { id: nextNoticeId++, kind, text, count: 1, topic };
   const replaced = notices.filter((n) => n.id !== notice.id && topic !== undefined && n.topic === topic);
   const dropped = new Set([notice.id, ...replaced.map((n) => n.id)]);
   const kept = [...notices.filter((n) => !dropped.has(n.id)), notice];
@@ -376,7 +374,7 @@ export function snapshot() {
       resultFrameId: p.resultFrameId,
       overlayOnCanvas: p.overlayOnCanvas,
       // With its draw time (measured after the result was stored: state/drawTimes.ts).
-      result: p.result ? JSON.parse(JSON.stringify(withDrawTime(p.result))) as FrameResult : null,
+      result: p.result ? (JSON.parse(JSON.stringify(withDrawTime(p.result))) as FrameResult) : null,
       evaluation: p.evaluation ? { ...p.evaluation } : null,
     })),
     notices: s.notices.map((n) => ({ kind: n.kind, text: n.text, count: n.count })),

@@ -12,7 +12,9 @@ export function CatalogPanel() {
 
   useEffect(() => {
     let live = true;
-    listCached().then((list) => live && setCached(list)).catch(() => undefined);
+    listCached()
+      .then((list) => live && setCached(list))
+      .catch(() => undefined);
     return () => {
       live = false;
     };
@@ -23,16 +25,18 @@ export function CatalogPanel() {
     <section className="catalog-panel" data-testid="catalog-panel" aria-label="Remote models">
       {snap.downloads.map((d) => (
         <div key={d.url} className="catalog-download">
-          <span>Downloading {d.name}{d.attempt > 1 ? ` (resumed, try ${d.attempt})` : ''}</span>
-          <progress
-            data-testid="download-progress"
-            data-bytes={d.received}
-            data-total={d.total ?? ''}
-            max={d.total ?? undefined}
-            value={d.received}
-          />
-          <span>{megabytes(d.received)}{d.total ? ` / ${megabytes(d.total)}` : ''}</span>
-          <button type="button" data-testid="download-cancel" onClick={() => cancelDownload(d.url)}>Cancel</button>
+          <span>
+            Downloading {d.name}
+            {d.attempt > 1 ? ` (resumed, try ${d.attempt})` : ''}
+          </span>
+          <progress data-testid="download-progress" data-bytes={d.received} data-total={d.total ?? ''} max={d.total ?? undefined} value={d.received} />
+          <span>
+            {megabytes(d.received)}
+            {d.total ? ` / ${megabytes(d.total)}` : ''}
+          </span>
+          <button type="button" data-testid="download-cancel" onClick={() => cancelDownload(d.url)}>
+            Cancel
+          </button>
         </div>
       ))}
       {cached.length > 0 && (
@@ -42,7 +46,9 @@ export function CatalogPanel() {
             {cached.map((m) => (
               <li key={m.url} data-testid="cached-model-row" data-url={m.url} data-bytes={m.bytes}>
                 <span title={m.url}>{m.name}</span> <span>{megabytes(m.bytes)}</span>{' '}
-                <button type="button" data-testid="free-cached-model" onClick={() => void freeCached(m.url)}>Free</button>
+                <button type="button" data-testid="free-cached-model" onClick={() => void freeCached(m.url)}>
+                  Free
+                </button>
               </li>
             ))}
           </ul>

@@ -61,7 +61,15 @@ export function ClassNamesDialog() {
           The file does not name its classes{request.count !== null ? ` (it has ${request.count})` : ''}. Paste them, one a line or comma separated, or load a
           .txt or a .yaml with <code>names</code>.
         </p>
-        <textarea ref={field} aria-label="Class names" data-testid="class-names-text" rows={8} value={text} onChange={(e) => setText(e.currentTarget.value)} placeholder={'person\nbicycle\ncar'} />
+        <textarea
+          ref={field}
+          aria-label="Class names"
+          data-testid="class-names-text"
+          rows={8}
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+          placeholder={'person\nbicycle\ncar'}
+        />
         {request.error && (
           <p className="dialog-error" role="alert" data-testid="class-names-error">
             {request.error}
@@ -86,7 +94,12 @@ export function ClassNamesDialog() {
             }}
           />
           <span className="grow" />
-          <button className="btn" data-testid="class-names-skip" title="Skip (Esc): the classes are named class 0, class 1, …" onClick={() => void engine.answerClassNames(null)}>
+          <button
+            className="btn"
+            data-testid="class-names-skip"
+            title="Skip (Esc): the classes are named class 0, class 1, …"
+            onClick={() => void engine.answerClassNames(null)}
+          >
             Skip (class 0…)
           </button>
           <button className="btn primary" data-testid="class-names-ok" onClick={() => void engine.answerClassNames(text)}>

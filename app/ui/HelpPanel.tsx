@@ -68,8 +68,8 @@ function HelpPanel({ onClose }: { onClose: () => void }) {
         </p>
         <p>
           <strong>AP figures</strong> come from <em>Evaluate</em>: every pane runs over the sample images and is compared with their ground-truth outlines. AP
-          (average precision) goes from 0 (nothing right) to 1 (every object found, outlined exactly); mask AP scores the outlines, box AP the boxes, AP50 counts
-          an object as found when it overlaps the truth by half. The recorded figures under a pane come from a larger validation set.
+          (average precision) goes from 0 (nothing right) to 1 (every object found, outlined exactly); mask AP scores the outlines, box AP the boxes, AP50
+          counts an object as found when it overlaps the truth by half. The recorded figures under a pane come from a larger validation set.
         </p>
         <div className="dialog-actions">
           <span className="grow" />

@@ -51,7 +51,15 @@ export function stageColumnsFor(twoStage: boolean): StageColumn[] {
 }
 
 function EvaluationCells({ evaluation: e }: { evaluation: PaneEvaluation | null }) {
-  if (!e) return <><td>–</td><td>–</td><td>–</td><td>–</td></>;
+  if (!e)
+    return (
+      <>
+        <td>–</td>
+        <td>–</td>
+        <td>–</td>
+        <td>–</td>
+      </>
+    );
   return (
     <>
       <td data-testid="eval-mask-ap">{apText(e.maskAP)}</td>
@@ -71,16 +79,25 @@ function recordedOf(modelId: string): RecordedAccuracy | undefined {
 }
 
 function RecordedCells({ recorded: r }: { recorded: RecordedAccuracy | undefined }) {
-  if (!r) return <><td>–</td><td>–</td></>;
+  if (!r)
+    return (
+      <>
+        <td>–</td>
+        <td>–</td>
+      </>
+    );
   const title = `${r.images} ${r.split} images, ${r.nms} NMS (${r.date.slice(0, 10)})`;
   return (
     <>
-      <td data-testid="recorded-mask-ap" title={title}>{apText(r.maskAP)}</td>
-      <td data-testid="recorded-box-ap" title={title}>{apText(r.boxAP)}</td>
+      <td data-testid="recorded-mask-ap" title={title}>
+        {apText(r.maskAP)}
+      </td>
+      <td data-testid="recorded-box-ap" title={title}>
+        {apText(r.boxAP)}
+      </td>
     </>
   );
 }
-
 
 /**
  * One row per pane: the same numbers as the panes, side by side (and their accuracy once
@@ -161,10 +178,12 @@ interface RowProps {
 /** A pane's row: its own cells from narrow selectors, its figures live (liveFigures.tsx). */
 const MetricsRow = memo(function MetricsRow({ paneKey, index, columns, anyRecorded, evaluated }: RowProps) {
   useRenderCount('MetricsRow');
-  const p = useStore(useShallow((s) => {
-    const pane = s.panes.find((q) => q.key === paneKey);
-    return { modelId: pane?.modelId ?? '', path: pane?.activePath ?? pane?.path ?? '', status: pane?.status ?? '', evaluation: pane?.evaluation ?? null };
-  }));
+  const p = useStore(
+    useShallow((s) => {
+      const pane = s.panes.find((q) => q.key === paneKey);
+      return { modelId: pane?.modelId ?? '', path: pane?.activePath ?? pane?.path ?? '', status: pane?.status ?? '', evaluation: pane?.evaluation ?? null };
+    }),
+  );
   useStore((s) => s.modelsVersion);
   const name = getModel(p.modelId)?.name ?? p.modelId;
   return (

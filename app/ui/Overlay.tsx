@@ -269,42 +269,43 @@ export function Overlay({ paneKey }: { paneKey: number }) {
             style={{ width: stageW, height: stageH, opacity: maskOpacity, visibility: drawn && pane.overlayOnCanvas ? 'visible' : 'hidden' }}
           />
         )}
-        <Stage className="overlay-shapes" width={stageW} height={stageH} onMouseMove={onMove} onClick={onClick} onTap={onClick} onMouseLeave={() => {
+        <Stage
+          className="overlay-shapes"
+          width={stageW}
+          height={stageH}
+          onMouseMove={onMove}
+          onClick={onClick}
+          onTap={onClick}
+          onMouseLeave={() => {
             pointer.current = null;
             engine.setHighlight(pane.key, null);
-          }}>
-        <Layer listening={false} ref={timeShapesLayer}>
-          {drawn &&
-            drawOrder.map((i) => {
-              const d = drawn.detections[i]!;
-              if (pane.hiddenClasses.includes(d.classIndex)) return null;
-              const [x1, y1, x2, y2] = d.box;
-              const hot = pane.highlight === i;
-              const dim = pane.highlight !== null && !hot;
-              const color = classColorCss(d.classIndex);
-              const spot = labelSpots.get(i);
-              return (
-                <Group key={i} opacity={dim ? 0.35 : 1}>
-                  {!pane.hideBoxes && (
-                    <Rect
-                      x={x1 * scale}
-                      y={y1 * scale}
-                      width={(x2 - x1) * scale}
-                      height={(y2 - y1) * scale}
-                      stroke={color}
-                      strokeWidth={hot ? 3 : 1.5}
-                    />
-                  )}
-                  {spot && (
-                    <Label x={spot.x} y={spot.y}>
-                      <Tag fill={color} opacity={0.9} cornerRadius={2} />
-                      <Text text={labelText(i)} fontSize={label} fontStyle="600" fill="#0b0d10" padding={2} />
-                    </Label>
-                  )}
-                </Group>
-              );
-            })}
-        </Layer>
+          }}
+        >
+          <Layer listening={false} ref={timeShapesLayer}>
+            {drawn &&
+              drawOrder.map((i) => {
+                const d = drawn.detections[i]!;
+                if (pane.hiddenClasses.includes(d.classIndex)) return null;
+                const [x1, y1, x2, y2] = d.box;
+                const hot = pane.highlight === i;
+                const dim = pane.highlight !== null && !hot;
+                const color = classColorCss(d.classIndex);
+                const spot = labelSpots.get(i);
+                return (
+                  <Group key={i} opacity={dim ? 0.35 : 1}>
+                    {!pane.hideBoxes && (
+                      <Rect x={x1 * scale} y={y1 * scale} width={(x2 - x1) * scale} height={(y2 - y1) * scale} stroke={color} strokeWidth={hot ? 3 : 1.5} />
+                    )}
+                    {spot && (
+                      <Label x={spot.x} y={spot.y}>
+                        <Tag fill={color} opacity={0.9} cornerRadius={2} />
+                        <Text text={labelText(i)} fontSize={label} fontStyle="600" fill="#0b0d10" padding={2} />
+                      </Label>
+                    )}
+                  </Group>
+                );
+              })}
+          </Layer>
         </Stage>
       </div>
       {(readbackNote || visibleCount > MAX_LABELS) && (

@@ -47,10 +47,12 @@ function paneView(p: PaneState) {
 
 export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
   useRenderCount('Pane');
-  const pane = useStore(useShallow((s) => {
-    const p = s.panes.find((q) => q.key === paneKey);
-    return p ? paneView(p) : null;
-  }));
+  const pane = useStore(
+    useShallow((s) => {
+      const p = s.panes.find((q) => q.key === paneKey);
+      return p ? paneView(p) : null;
+    }),
+  );
   const paneCount = useStore((s) => s.panes.length);
   // Re-render the model picker (and class names) when models are added, renamed or deleted.
   useStore((s) => s.modelsVersion);
@@ -94,7 +96,14 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
         <span className={`status status-${pane.status}`} data-testid="pane-status" data-state={pane.status} title={pane.message}>
           {pane.status}
         </span>
-        <button className="icon-btn" data-testid="remove-pane" title="Remove pane" aria-label={`Remove pane ${index + 1}`} disabled={paneCount <= 1 && false} onClick={() => engine.removePane(paneKey)}>
+        <button
+          className="icon-btn"
+          data-testid="remove-pane"
+          title="Remove pane"
+          aria-label={`Remove pane ${index + 1}`}
+          disabled={paneCount <= 1 && false}
+          onClick={() => engine.removePane(paneKey)}
+        >
           ×
         </button>
       </div>
@@ -116,7 +125,12 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
             // Every path but wasm runs WGSL: without WebGPU it could only fall back to wasm.
             const unavailable = !webgpu && p !== 'wasm';
             return (
-              <option key={p} value={p} title={unavailable ? `${PATH_LABELS[p]}: needs WebGPU, which this browser does not offer` : PATH_LABELS[p]} disabled={unavailable}>
+              <option
+                key={p}
+                value={p}
+                title={unavailable ? `${PATH_LABELS[p]}: needs WebGPU, which this browser does not offer` : PATH_LABELS[p]}
+                disabled={unavailable}
+              >
                 {unavailable ? `${p} (needs WebGPU)` : p}
               </option>
             );
@@ -152,7 +166,9 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
 
       <div className="controls">
         <label className="ctl">
-          <span>score ≥ <b>{s.scoreThreshold.toFixed(2)}</b></span>
+          <span>
+            score ≥ <b>{s.scoreThreshold.toFixed(2)}</b>
+          </span>
           <input
             type="range"
             data-testid="score-threshold"
@@ -196,7 +212,9 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
       {/* How the result is drawn (and exported as PNG); nothing runs again. */}
       <div className="controls view-controls" data-testid="view-controls">
         <label className="ctl">
-          <span>masks <b>{Math.round((pane.maskOpacity ?? 1) * 100)}%</b></span>
+          <span>
+            masks <b>{Math.round((pane.maskOpacity ?? 1) * 100)}%</b>
+          </span>
           <input
             type="range"
             data-testid="mask-opacity"
@@ -209,11 +227,21 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
           />
         </label>
         <label className="ctl">
-          <input type="checkbox" data-testid="show-boxes" checked={!pane.hideBoxes} onChange={(e) => engine.setDisplay(paneKey, { hideBoxes: !e.currentTarget.checked })} />
+          <input
+            type="checkbox"
+            data-testid="show-boxes"
+            checked={!pane.hideBoxes}
+            onChange={(e) => engine.setDisplay(paneKey, { hideBoxes: !e.currentTarget.checked })}
+          />
           <span>boxes</span>
         </label>
         <label className="ctl">
-          <input type="checkbox" data-testid="show-labels" checked={!pane.hideLabels} onChange={(e) => engine.setDisplay(paneKey, { hideLabels: !e.currentTarget.checked })} />
+          <input
+            type="checkbox"
+            data-testid="show-labels"
+            checked={!pane.hideLabels}
+            onChange={(e) => engine.setDisplay(paneKey, { hideLabels: !e.currentTarget.checked })}
+          />
           <span>labels</span>
         </label>
       </div>
@@ -265,7 +293,11 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
       )}
 
       {manifest && isExportedMaskRcnn(manifest) && (
-        <p className="path-note" data-testid="model-cpu-note" title="torchvision / ONNX-zoo export: its NonMaxSuppression and RoiAlign ops have no WebGPU kernels in onnxruntime-web">
+        <p
+          className="path-note"
+          data-testid="model-cpu-note"
+          title="torchvision / ONNX-zoo export: its NonMaxSuppression and RoiAlign ops have no WebGPU kernels in onnxruntime-web"
+        >
           {EXPORTED_CPU_NOTE}
         </p>
       )}
@@ -278,10 +310,14 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
       )}
 
       {pane.evaluation && (
-        <p className="path-note evaluation" data-testid="pane-evaluation" title={`${pane.evaluation.instances} instances; ${pane.evaluation.path}, ${pane.evaluation.nmsKind} NMS, scores ≥ ${pane.evaluation.scoreThreshold}`}>
-          Evaluated on {pane.evaluation.source} ({evaluatedImagesText(pane.evaluation)}): mask AP{' '}
-          <b>{apText(pane.evaluation.maskAP)}</b> · AP50 <b>{apText(pane.evaluation.maskAP50)}</b> · AP75 {apText(pane.evaluation.maskAP75)} · box AP{' '}
-          {apText(pane.evaluation.boxAP)} · Boundary AP {apText(pane.evaluation.boundaryAP)}
+        <p
+          className="path-note evaluation"
+          data-testid="pane-evaluation"
+          title={`${pane.evaluation.instances} instances; ${pane.evaluation.path}, ${pane.evaluation.nmsKind} NMS, scores ≥ ${pane.evaluation.scoreThreshold}`}
+        >
+          Evaluated on {pane.evaluation.source} ({evaluatedImagesText(pane.evaluation)}): mask AP <b>{apText(pane.evaluation.maskAP)}</b> · AP50{' '}
+          <b>{apText(pane.evaluation.maskAP50)}</b> · AP75 {apText(pane.evaluation.maskAP75)} · box AP {apText(pane.evaluation.boxAP)} · Boundary AP{' '}
+          {apText(pane.evaluation.boundaryAP)}
         </p>
       )}
 
@@ -319,33 +355,38 @@ function useClassName(modelId: string): (c: number) => string {
 /** One toggle per class found or hidden; re-rendered when that set changes, not per frame. */
 function ClassToggles({ paneKey }: { paneKey: number }) {
   useRenderCount('ClassToggles');
-  const view = useStore(useShallow((s) => {
-    const p = s.panes.find((q) => q.key === paneKey);
-    const found = p?.result?.detections.map((d) => d.classIndex) ?? [];
-    const classes = [...new Set([...found, ...(p?.hiddenClasses ?? [])])].sort((a, b) => a - b);
-    return { classes: classes.join(','), hiddenClasses: p?.hiddenClasses ?? [], modelId: p?.modelId ?? '' };
-  }));
+  const view = useStore(
+    useShallow((s) => {
+      const p = s.panes.find((q) => q.key === paneKey);
+      const found = p?.result?.detections.map((d) => d.classIndex) ?? [];
+      const classes = [...new Set([...found, ...(p?.hiddenClasses ?? [])])].sort((a, b) => a - b);
+      return { classes: classes.join(','), hiddenClasses: p?.hiddenClasses ?? [], modelId: p?.modelId ?? '' };
+    }),
+  );
   const className = useClassName(view.modelId);
   if (!view.classes) return null;
   return (
     <div className="class-toggles">
-      {view.classes.split(',').map(Number).map((c) => {
-        const hidden = view.hiddenClasses.includes(c);
-        return (
-          <button
-            key={c}
-            className={`class-toggle${hidden ? ' off' : ''}`}
-            data-testid="class-toggle"
-            data-class={className(c)}
-            aria-pressed={!hidden}
-            title={hidden ? 'Show this class' : 'Hide this class'}
-            onClick={() => engine.toggleClass(paneKey, c)}
-          >
-            <i style={{ background: classColorCss(c) }} />
-            {className(c)}
-          </button>
-        );
-      })}
+      {view.classes
+        .split(',')
+        .map(Number)
+        .map((c) => {
+          const hidden = view.hiddenClasses.includes(c);
+          return (
+            <button
+              key={c}
+              className={`class-toggle${hidden ? ' off' : ''}`}
+              data-testid="class-toggle"
+              data-class={className(c)}
+              aria-pressed={!hidden}
+              title={hidden ? 'Show this class' : 'Hide this class'}
+              onClick={() => engine.toggleClass(paneKey, c)}
+            >
+              <i style={{ background: classColorCss(c) }} />
+              {className(c)}
+            </button>
+          );
+        })}
     </div>
   );
 }
@@ -353,11 +394,13 @@ function ClassToggles({ paneKey }: { paneKey: number }) {
 /** The hovered (or pinned) instance's details; re-rendered when that instance changes. */
 function InstanceDetails({ paneKey }: { paneKey: number }) {
   useRenderCount('InstanceDetails');
-  const view = useStore(useShallow((s) => {
-    const p = s.panes.find((q) => q.key === paneKey);
-    const hovered = p && p.highlight !== null ? p.result?.detections[p.highlight] : undefined;
-    return { hovered, pinned: !!p?.pinned, modelId: p?.modelId ?? '' };
-  }));
+  const view = useStore(
+    useShallow((s) => {
+      const p = s.panes.find((q) => q.key === paneKey);
+      const hovered = p && p.highlight !== null ? p.result?.detections[p.highlight] : undefined;
+      return { hovered, pinned: !!p?.pinned, modelId: p?.modelId ?? '' };
+    }),
+  );
   const className = useClassName(view.modelId);
   const { hovered, pinned } = view;
   return (
@@ -383,10 +426,18 @@ function InstanceDetails({ paneKey }: { paneKey: number }) {
 /** The result's instances, one focusable row each: a result view, committed once per result. */
 function InstanceList({ paneKey }: { paneKey: number }) {
   useRenderCount('InstanceList');
-  const view = useStore(useShallow((s) => {
-    const p = s.panes.find((q) => q.key === paneKey);
-    return { detections: p?.result?.detections, hiddenClasses: p?.hiddenClasses ?? [], highlight: p?.highlight ?? null, pinned: !!p?.pinned, modelId: p?.modelId ?? '' };
-  }));
+  const view = useStore(
+    useShallow((s) => {
+      const p = s.panes.find((q) => q.key === paneKey);
+      return {
+        detections: p?.result?.detections,
+        hiddenClasses: p?.hiddenClasses ?? [],
+        highlight: p?.highlight ?? null,
+        pinned: !!p?.pinned,
+        modelId: p?.modelId ?? '',
+      };
+    }),
+  );
   const className = useClassName(view.modelId);
   const { highlight, pinned } = view;
   const visible = (view.detections ?? []).map((d, i) => ({ d, i })).filter(({ d }) => !view.hiddenClasses.includes(d.classIndex));

@@ -82,115 +82,120 @@ export function SourceBar() {
 
   return (
     <>
-    <header className="topbar">
-      <div className="brand">
-        <span className="logo" aria-hidden>
-          ◧
-        </span>
-        <h1>SegArena</h1>
-      </div>
-      <div className="sources">
-        <div className="group" role="group" aria-label="Image">
-        <button className="btn primary" onClick={() => input.current?.click()}>
-          Open image or video
-        </button>
-        {/* Opened by the button above: out of the tab order and the accessibility tree (no "Choose File" stop). */}
-        <input
-          ref={input}
-          type="file"
-          accept="image/*,video/*"
-          data-testid="image-input"
-          className="visually-hidden"
-          tabIndex={-1}
-          aria-hidden
-          onChange={(e) => {
-            const file = e.currentTarget.files?.[0];
-            if (file) void engine.openFile(file); // an image, or a video (the transport row appears)
-            e.currentTarget.value = '';
-          }}
-        />
-        <label className="field">
-          <span>Sample</span>
-          <select
-            data-testid="sample-picker"
-            value={sourceKind === 'image' && samples.includes(sourceName) ? sourceName : ''}
-            onChange={(e) => e.currentTarget.value && void engine.openSample(e.currentTarget.value)}
-          >
-            <option value="">— pick a sample —</option>
-            {samples.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button
-          className="btn evaluate"
-          data-testid="evaluate"
-          disabled={evalRun !== null || samples.length === 0}
-          title="Run every pane over the samples and score it against their ground truth (COCO mask / box / Boundary AP). Or drop a COCO ground-truth .json together with its images."
-          onClick={() => void engine.evaluateSamples()}
-        >
-          {evalRun ? `Evaluating ${evalRun.done}/${evalRun.total}…` : 'Evaluate'}
-        </button>
-        {evalRun && (
-          <button className="btn danger" data-testid="evaluate-stop" title="Stop after the current image; the images done so far are scored" onClick={() => engine.stopEvaluation()}>
-            ■ Stop evaluation
-          </button>
-        )}
-        </div>
-        <span className="sep" />
-        <div className="group" role="group" aria-label="Webcam">
-        <label className="field">
-          <span>Camera</span>
-          <select
-            data-testid="camera-picker"
-            className="camera-select"
-            title={cameraLabel}
-            value={cameraId ?? ''}
-            onChange={(e) => engine.selectCamera(e.currentTarget.value)}
-            onFocus={() => void engine.refreshCameras()}
-          >
-            {cameras.length === 0 && <option value="">default camera</option>}
-            {cameras.map((c) => (
-              <option key={c.deviceId} value={c.deviceId} title={c.label}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <button className="btn" data-testid="webcam-start" disabled={webcamActive} onClick={() => void engine.startWebcam()}>
-          ● <span className="wide-only">Start </span>webcam
-        </button>
-        {/* Named in full even where "webcam" is hidden (narrow windows): it sits near the evaluation's Stop. */}
-        <button className="btn danger" data-testid="webcam-stop" aria-label="Stop webcam" disabled={!webcamActive} onClick={() => engine.stopWebcam()}>
-          ■ Stop<span className="wide-only"> webcam</span>
-        </button>
-        </div>
-        <span className="sep" />
-        <div className="group" role="group" aria-label="Panes and models">
-        <button className="btn" data-testid="add-pane" onClick={() => engine.addPane()}>
-          + Add pane
-        </button>
-        <ModelLibrary />
-        </div>
-        <VideoTransportRow />
-      </div>
-      <div className="env">
-        {sourceName && (
-          <span className="source-name" title={sourceName}>
-            {sourceKind === 'webcam' ? 'webcam' : sourceName} {size && <em>{size}</em>}
+      <header className="topbar">
+        <div className="brand">
+          <span className="logo" aria-hidden>
+            ◧
           </span>
-        )}
-        {envReady && (
-          <span className={`chip ${webgpu ? (fallback ? 'warn' : 'ok') : 'off'}`} title={adapter}>
-            {webgpu ? (fallback ? 'WebGPU · software' : 'WebGPU') : 'no WebGPU'}
-          </span>
-        )}
-      </div>
-    </header>
-    {/* Under the bar: where the panes run, in one sentence, and the help link. */}
-    <RunsOnLine />
+          <h1>SegArena</h1>
+        </div>
+        <div className="sources">
+          <div className="group" role="group" aria-label="Image">
+            <button className="btn primary" onClick={() => input.current?.click()}>
+              Open image or video
+            </button>
+            {/* Opened by the button above: out of the tab order and the accessibility tree (no "Choose File" stop). */}
+            <input
+              ref={input}
+              type="file"
+              accept="image/*,video/*"
+              data-testid="image-input"
+              className="visually-hidden"
+              tabIndex={-1}
+              aria-hidden
+              onChange={(e) => {
+                const file = e.currentTarget.files?.[0];
+                if (file) void engine.openFile(file); // an image, or a video (the transport row appears)
+                e.currentTarget.value = '';
+              }}
+            />
+            <label className="field">
+              <span>Sample</span>
+              <select
+                data-testid="sample-picker"
+                value={sourceKind === 'image' && samples.includes(sourceName) ? sourceName : ''}
+                onChange={(e) => e.currentTarget.value && void engine.openSample(e.currentTarget.value)}
+              >
+                <option value="">— pick a sample —</option>
+                {samples.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button
+              className="btn evaluate"
+              data-testid="evaluate"
+              disabled={evalRun !== null || samples.length === 0}
+              title="Run every pane over the samples and score it against their ground truth (COCO mask / box / Boundary AP). Or drop a COCO ground-truth .json together with its images."
+              onClick={() => void engine.evaluateSamples()}
+            >
+              {evalRun ? `Evaluating ${evalRun.done}/${evalRun.total}…` : 'Evaluate'}
+            </button>
+            {evalRun && (
+              <button
+                className="btn danger"
+                data-testid="evaluate-stop"
+                title="Stop after the current image; the images done so far are scored"
+                onClick={() => engine.stopEvaluation()}
+              >
+                ■ Stop evaluation
+              </button>
+            )}
+          </div>
+          <span className="sep" />
+          <div className="group" role="group" aria-label="Webcam">
+            <label className="field">
+              <span>Camera</span>
+              <select
+                data-testid="camera-picker"
+                className="camera-select"
+                title={cameraLabel}
+                value={cameraId ?? ''}
+                onChange={(e) => engine.selectCamera(e.currentTarget.value)}
+                onFocus={() => void engine.refreshCameras()}
+              >
+                {cameras.length === 0 && <option value="">default camera</option>}
+                {cameras.map((c) => (
+                  <option key={c.deviceId} value={c.deviceId} title={c.label}>
+                    {c.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button className="btn" data-testid="webcam-start" disabled={webcamActive} onClick={() => void engine.startWebcam()}>
+              ● <span className="wide-only">Start </span>webcam
+            </button>
+            {/* Named in full even where "webcam" is hidden (narrow windows): it sits near the evaluation's Stop. */}
+            <button className="btn danger" data-testid="webcam-stop" aria-label="Stop webcam" disabled={!webcamActive} onClick={() => engine.stopWebcam()}>
+              ■ Stop<span className="wide-only"> webcam</span>
+            </button>
+          </div>
+          <span className="sep" />
+          <div className="group" role="group" aria-label="Panes and models">
+            <button className="btn" data-testid="add-pane" onClick={() => engine.addPane()}>
+              + Add pane
+            </button>
+            <ModelLibrary />
+          </div>
+          <VideoTransportRow />
+        </div>
+        <div className="env">
+          {sourceName && (
+            <span className="source-name" title={sourceName}>
+              {sourceKind === 'webcam' ? 'webcam' : sourceName} {size && <em>{size}</em>}
+            </span>
+          )}
+          {envReady && (
+            <span className={`chip ${webgpu ? (fallback ? 'warn' : 'ok') : 'off'}`} title={adapter}>
+              {webgpu ? (fallback ? 'WebGPU · software' : 'WebGPU') : 'no WebGPU'}
+            </span>
+          )}
+        </div>
+      </header>
+      {/* Under the bar: where the panes run, in one sentence, and the help link. */}
+      <RunsOnLine />
     </>
   );
 }

@@ -105,7 +105,12 @@ type LiveTag = 'b' | 'span' | 'dd' | 'td';
  * An element whose text is a per-frame figure of a pane (`text` of the pane's state), kept
  * up to date by the binding above: React renders it once, empty.
  */
-export function LiveText({ paneKey, text, as = 'span', ...attributes }: { paneKey: number; text: (p: PaneState) => string; as?: LiveTag } & HTMLAttributes<HTMLElement> & { [data: `data-${string}`]: string | undefined }) {
+export function LiveText({
+  paneKey,
+  text,
+  as = 'span',
+  ...attributes
+}: { paneKey: number; text: (p: PaneState) => string; as?: LiveTag } & HTMLAttributes<HTMLElement> & { [data: `data-${string}`]: string | undefined }) {
   const ref = useLiveFigure<HTMLElement>(paneKey, (el, p) => setText(el, text(p)));
   return createElement(as, { ...attributes, ref });
 }

@@ -5,19 +5,36 @@ import { STAGES } from './format';
 import { csvField, metricsCsv, metricsRows, toCsv } from './metricsCsv';
 import { parseCsv } from '../../test/csv';
 
-
 function pane(over: Partial<PaneState>): PaneState {
   return {
-    key: 1, modelId: 'm', path: 'wasm', activePath: null, pathNote: '',
+    key: 1,
+    modelId: 'm',
+    path: 'wasm',
+    activePath: null,
+    pathNote: '',
     settings: { scoreThreshold: 0.3, topK: 200, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 100 },
-    status: 'idle', message: '', result: null, resultFrameId: 0, overlay: null, overlayOnCanvas: false,
-    hiddenClasses: [], highlight: null, fps: 0, frames: 0, evaluation: null,
+    status: 'idle',
+    message: '',
+    result: null,
+    resultFrameId: 0,
+    overlay: null,
+    overlayOnCanvas: false,
+    hiddenClasses: [],
+    highlight: null,
+    fps: 0,
+    frames: 0,
+    evaluation: null,
     ...over,
   } as PaneState;
 }
 
 const result: FrameResult = {
-  imageWidth: 100, imageHeight: 80, maskWidth: 100, maskHeight: 80, bytesReadBack: 2048, path: 'wasm+gpu',
+  imageWidth: 100,
+  imageHeight: 80,
+  maskWidth: 100,
+  maskHeight: 80,
+  bytesReadBack: 2048,
+  path: 'wasm+gpu',
   detections: [
     { box: [0, 0, 10, 10], score: 0.9, classIndex: 0, maskArea: 50 },
     { box: [5, 5, 20, 20], score: 0.8, classIndex: 1, maskArea: 60 },
@@ -27,8 +44,19 @@ const result: FrameResult = {
 };
 
 const evaluation: PaneEvaluation = {
-  source: 'samples', images: 3, of: 4, instances: 9, modelId: 'm', path: 'wasm', nmsKind: 'fast', scoreThreshold: 0.05,
-  maskAP: 0.4567, maskAP50: -1, maskAP75: 0.3, boxAP: 0.5, boundaryAP: 0.2,
+  source: 'samples',
+  images: 3,
+  of: 4,
+  instances: 9,
+  modelId: 'm',
+  path: 'wasm',
+  nmsKind: 'fast',
+  scoreThreshold: 0.05,
+  maskAP: 0.4567,
+  maskAP50: -1,
+  maskAP75: 0.3,
+  boxAP: 0.5,
+  boundaryAP: 0.2,
 };
 
 describe('csvField', () => {
@@ -51,11 +79,19 @@ describe('csvField', () => {
 
 describe('toCsv', () => {
   it('ends every row with CRLF and parses back to the same fields', () => {
-    const rows = [['name', 'note'], ['Mask R-CNN, R50', 'a "quoted"\r\nnote'], ['', null]];
+    const rows = [
+      ['name', 'note'],
+      ['Mask R-CNN, R50', 'a "quoted"\r\nnote'],
+      ['', null],
+    ];
     const text = toCsv(rows);
     expect(text.endsWith('\r\n')).toBe(true);
     expect(text.split('\r\n')[0]).toBe('name,note');
-    expect(parseCsv(text)).toEqual([['name', 'note'], ['Mask R-CNN, R50', 'a "quoted"\r\nnote'], ['', '']]);
+    expect(parseCsv(text)).toEqual([
+      ['name', 'note'],
+      ['Mask R-CNN, R50', 'a "quoted"\r\nnote'],
+      ['', ''],
+    ]);
   });
 });
 
@@ -72,9 +108,22 @@ describe('metricsCsv', () => {
     ];
     const rows = parseCsv(metricsCsv({ panes, columns, modelName, recorded: none }));
     expect(rows[0]).toEqual([
-      'pane', 'model', 'path', 'status', 'instances', 'fps',
-      'upload ms', 'preprocess ms', 'inference ms', 'decode ms', 'NMS ms', 'masks ms', 'read-back ms', 'draw ms',
-      'total ms', 'read-back',
+      'pane',
+      'model',
+      'path',
+      'status',
+      'instances',
+      'fps',
+      'upload ms',
+      'preprocess ms',
+      'inference ms',
+      'decode ms',
+      'NMS ms',
+      'masks ms',
+      'read-back ms',
+      'draw ms',
+      'total ms',
+      'read-back',
     ]);
     // Hidden classes do not count as instances, as in the table; readback/draw were not measured: empty.
     expect(rows[1]).toEqual(['1', 'YOLACT, "tiny"', 'wasm+gpu', 'done', '1', '7.3', '1.23', '12.3', '123', '0.50', '0.25', '3.00', '', '', '141', '2.0 KB']);

@@ -47,11 +47,17 @@ export function metricsRows({ panes, columns, modelName, recorded }: MetricsCsvI
   const evaluated = panes.some((p) => p.evaluation);
   const anyRecorded = panes.some((p) => recorded(p.modelId));
   const header: Cell[] = [
-    'pane', 'model', 'path', 'status', 'instances', 'fps',
+    'pane',
+    'model',
+    'path',
+    'status',
+    'instances',
+    'fps',
     ...(anyRecorded ? ['recorded mask AP', 'recorded box AP'] : []),
     ...(evaluated ? ['mask AP', 'AP50', 'box AP', 'evaluated on'] : []),
     ...columns.map((c) => `${c.label} ms`),
-    'total ms', 'read-back',
+    'total ms',
+    'read-back',
   ];
   const rows = panes.map((p, i): Cell[] => {
     const t = p.result?.timings;
@@ -65,7 +71,11 @@ export function metricsRows({ panes, columns, modelName, recorded }: MetricsCsvI
       p.result ? p.result.detections.filter((d) => !p.hiddenClasses.includes(d.classIndex)).length : null,
       figure(fpsText(p.fps)),
       ...(anyRecorded ? (r ? [figure(apText(r.maskAP)), figure(apText(r.boxAP))] : [null, null]) : []),
-      ...(evaluated ? (e ? [figure(apText(e.maskAP)), figure(apText(e.maskAP50)), figure(apText(e.boxAP)), `${e.source} (${evaluatedImagesText(e)})`] : [null, null, null, null]) : []),
+      ...(evaluated
+        ? e
+          ? [figure(apText(e.maskAP)), figure(apText(e.maskAP50)), figure(apText(e.boxAP)), `${e.source} (${evaluatedImagesText(e)})`]
+          : [null, null, null, null]
+        : []),
       ...columns.map((c) => figure(ms(t?.[c.key]))),
       figure(ms(t?.total)),
       p.result ? bytesText(p.result.bytesReadBack) : null,

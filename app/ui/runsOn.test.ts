@@ -3,7 +3,9 @@ import { runsOnSentence } from './runsOn';
 
 describe('runsOnSentence', () => {
   it('a real GPU on the default path: the GPU, in plain words', () => {
-    expect(runsOnSentence({ webgpu: true, fallbackAdapter: false, defaultPath: 'webgpu' })).toBe('Running on your GPU (WebGPU): the model and its post-processing both run there.');
+    expect(runsOnSentence({ webgpu: true, fallbackAdapter: false, defaultPath: 'webgpu' })).toBe(
+      'Running on your GPU (WebGPU): the model and its post-processing both run there.',
+    );
   });
 
   it('a software GPU: the CPU, and why', () => {

@@ -15,7 +15,8 @@ export interface RunsOnInput {
 export function runsOnSentence({ webgpu, fallbackAdapter, defaultPath }: RunsOnInput): string {
   if (!webgpu) return 'Running on your CPU: this browser offers no WebGPU, so the model runs in WebAssembly and the post-processing in JavaScript.';
   if (fallbackAdapter) {
-    if (defaultPath === 'webgpu') return 'Running on an emulated GPU, as asked: this browser’s GPU is a software emulation, so the whole model runs slowly on the CPU through it.';
+    if (defaultPath === 'webgpu')
+      return 'Running on an emulated GPU, as asked: this browser’s GPU is a software emulation, so the whole model runs slowly on the CPU through it.';
     if (defaultPath === 'wasm') return 'Running on your CPU, as asked: the model runs in WebAssembly and the post-processing in JavaScript.';
     return 'Running on your CPU: this browser’s GPU is a software emulation, so the model runs in WebAssembly and only the post-processing uses the (emulated) GPU.';
   }

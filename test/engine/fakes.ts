@@ -54,7 +54,16 @@ export function frame(id: number): Frame {
 }
 
 export function result(path: FrameResult['path'] = 'wasm'): FrameResult {
-  return { imageWidth: 64, imageHeight: 48, detections: [], maskWidth: 64, maskHeight: 48, timings: { total: 5 } as FrameResult['timings'], bytesReadBack: 0, path };
+  return {
+    imageWidth: 64,
+    imageHeight: 48,
+    detections: [],
+    maskWidth: 64,
+    maskHeight: 48,
+    timings: { total: 5 } as FrameResult['timings'],
+    bytesReadBack: 0,
+    path,
+  };
 }
 
 /** A run the test ends: `finish()` with a result, or `fail(err)`. */

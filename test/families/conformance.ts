@@ -143,7 +143,12 @@ export async function runYolactParity(
   const layout = yolactLayoutFromDims(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.dims])));
   // Reference proto-space masks on the GPU's own records, so the float comparison isolates
   // the mask kernels from any (excused) difference upstream.
-  const refProto = maskCoefficientsReference(gpu.records, outputs.mask!.data, outputs.proto!.data, yolactMaskSpec(layout.protoWidth, layout.protoHeight, layout.numPrototypes));
+  const refProto = maskCoefficientsReference(
+    gpu.records,
+    outputs.mask!.data,
+    outputs.proto!.data,
+    yolactMaskSpec(layout.protoWidth, layout.protoHeight, layout.numPrototypes),
+  );
   const figures = compareWithReference(gpu, gpuMasks, gpuProto, ref, refProto);
   if (!keep) {
     post.destroy();
@@ -153,9 +158,11 @@ export async function runYolactParity(
 }
 
 function describe(f: ParityFigures): string {
-  return `${f.instances} instances; min box IoU ${f.minBoxIou.toFixed(4)}, min mask IoU ${f.minMaskIou.toFixed(4)}, `
-    + `max proto-mask error ${f.maxProtoMaskError.toExponential(2)}`
-    + (f.problems.length ? `; problems: ${f.problems.slice(0, 5).join('; ')}` : '');
+  return (
+    `${f.instances} instances; min box IoU ${f.minBoxIou.toFixed(4)}, min mask IoU ${f.minMaskIou.toFixed(4)}, ` +
+    `max proto-mask error ${f.maxProtoMaskError.toExponential(2)}` +
+    (f.problems.length ? `; problems: ${f.problems.slice(0, 5).join('; ')}` : '')
+  );
 }
 
 const BASE_SETTINGS: PostprocessSettings = { scoreThreshold: 0.05, topK: 200, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 100 };
@@ -198,10 +205,22 @@ export function yolactFamilyConformance(heavy = true): (device: GPUDevice) => Pr
           return { pass: got === want && figures.problems.length === 0, detail: `got ${got}, want ${want}; ${describe(figures)}` };
         },
       ],
-      parityCase('synthetic 96 input, 6 classes, Fast NMS, image 160x120', () => syntheticYolactOutputs(7, 96, 6, 5),
-        syntheticManifest(96, 6), BASE_SETTINGS, { width: 160, height: 120 }, 3),
-      parityCase('synthetic, greedy NMS, score ≥ 0.3, at most 5', () => syntheticYolactOutputs(8, 96, 6, 6),
-        syntheticManifest(96, 6), { ...BASE_SETTINGS, nmsKind: 'greedy', scoreThreshold: 0.3, maxDetections: 5 }, { width: 97, height: 203 }, 1),
+      parityCase(
+        'synthetic 96 input, 6 classes, Fast NMS, image 160x120',
+        () => syntheticYolactOutputs(7, 96, 6, 5),
+        syntheticManifest(96, 6),
+        BASE_SETTINGS,
+        { width: 160, height: 120 },
+        3,
+      ),
+      parityCase(
+        'synthetic, greedy NMS, score ≥ 0.3, at most 5',
+        () => syntheticYolactOutputs(8, 96, 6, 6),
+        syntheticManifest(96, 6),
+        { ...BASE_SETTINGS, nmsKind: 'greedy', scoreThreshold: 0.3, maxDetections: 5 },
+        { width: 97, height: 203 },
+        1,
+      ),
       parityCase('no candidates: zero detections', () => handYolactOutputs([]), syntheticManifest(64, 3), BASE_SETTINGS, { width: 50, height: 40 }, 0),
       [
         'recompose: highlight and hidden classes vs compose reference',
@@ -217,8 +236,12 @@ export function yolactFamilyConformance(heavy = true): (device: GPUDevice) => Pr
             run.post.recompose(highlight, hidden);
             const got = await run.post.readOverlayRaw();
             const want = composeOverlayReference({
-              masks, classIndices, classColours: defaultClassColours(manifest.classes.length),
-              hiddenClasses: hiddenClassMask(hidden, manifest.classes.length), highlight, style: { premultiplied: true },
+              masks,
+              classIndices,
+              classColours: defaultClassColours(manifest.classes.length),
+              hiddenClasses: hiddenClassMask(hidden, manifest.classes.length),
+              highlight,
+              style: { premultiplied: true },
             });
             let bad = -1;
             for (let i = 0; i < want.length && bad < 0; i++) if (got[i] !== want[i]) bad = i;
@@ -260,8 +283,10 @@ export function yolactFamilyConformance(heavy = true): (device: GPUDevice) => Pr
           const f = compareWithReference(gpu, masks, new Float32Array(0), ref, new Float32Array(0));
           const recordsBytes = 16 + 32 * settings.maxDetections;
           if (f.problems.length || gpu.bytesReadBack < recordsBytes) pass = false;
-          notes.push(`topK ${settings.topK}/max ${settings.maxDetections}: ${f.instances} instances, ${gpu.bytesReadBack} B read back`
-            + (f.problems.length ? ` (${f.problems.slice(0, 3).join('; ')})` : ''));
+          notes.push(
+            `topK ${settings.topK}/max ${settings.maxDetections}: ${f.instances} instances, ${gpu.bytesReadBack} B read back` +
+              (f.problems.length ? ` (${f.problems.slice(0, 3).join('; ')})` : ''),
+          );
         }
         post.destroy();
         for (const b of Object.values(buffers)) b.destroy();
@@ -269,8 +294,16 @@ export function yolactFamilyConformance(heavy = true): (device: GPUDevice) => Pr
       },
     ]);
     if (heavy) {
-      cases.push(parityCase('synthetic YOLACT-550 shapes (19248 priors, 80 classes), image 320x240',
-        () => syntheticYolactOutputs(10, 550, 80, 8), syntheticManifest(550, 80), BASE_SETTINGS, { width: 320, height: 240 }, 3));
+      cases.push(
+        parityCase(
+          'synthetic YOLACT-550 shapes (19248 priors, 80 classes), image 320x240',
+          () => syntheticYolactOutputs(10, 550, 80, 8),
+          syntheticManifest(550, 80),
+          BASE_SETTINGS,
+          { width: 320, height: 240 },
+          3,
+        ),
+      );
     }
     return runCases('yolactFamily', device, cases);
   };

@@ -30,7 +30,12 @@ it('kthLargest matches a sort, with and without ties', () => {
 
 it('classTopKReference equals the full-sort definition (ties, k > M, k = 0)', () => {
   const r = rng(2);
-  for (const [n, classes, topK, levels] of [[500, 7, 50, 4], [300, 3, 400, 0], [200, 5, 0, 2], [1000, 4, 200, 1000]] as const) {
+  for (const [n, classes, topK, levels] of [
+    [500, 7, 50, 4],
+    [300, 3, 400, 0],
+    [200, 5, 0, 2],
+    [1000, 4, 200, 1000],
+  ] as const) {
     const conf = Float32Array.from({ length: n * (classes + 1) }, () => (levels ? Math.floor(r() * levels) / levels : r()));
     const candidates = [...Array(n).keys()].filter(() => r() < 0.6).sort(() => r() - 0.5);
     expect(classTopKReference(conf, classes, candidates, topK)).toEqual(bruteForce(conf, classes, candidates, topK));

@@ -113,13 +113,20 @@ describe('classTopK with a score threshold', () => {
   it('k larger than N, and k smaller than the entries above the threshold', async () => {
     const big = await withDevice((d) => runTopK(d, conf, 3, [5, 3, 1], 512, 0.1));
     expectSameTopK(big, classTopKReference(conf, 3, [5, 3, 1], 512, 0.1));
-    expect(big.indices).toEqual([[3, 5, 1], [1, 5], [1, 3]]);
+    expect(big.indices).toEqual([
+      [3, 5, 1],
+      [1, 5],
+      [1, 3],
+    ]);
     const small = await withDevice((d) => runTopK(d, conf, 3, [0, 1, 2, 3, 4, 5], 2, 0.3));
     expect(small.indices).toEqual([[0, 2], [1, 4], []]);
   });
 
   it('NaN scores are never ranked (in the kernel and the reference)', async () => {
-    const withNan = confOf([[NaN, 0.5], [0.4, NaN]]);
+    const withNan = confOf([
+      [NaN, 0.5],
+      [0.4, NaN],
+    ]);
     const got = await withDevice((d) => runTopK(d, withNan, 2, [0, 1], 200));
     expect(got.indices).toEqual([[1], [0]]);
     expectSameTopK(got, classTopKReference(withNan, 2, [0, 1], 200));
@@ -148,7 +155,10 @@ describe('NMS over the listed classes only', () => {
     const c = 12;
     const boxes = new Float32Array(4 * n);
     for (let i = 0; i < n; i++) {
-      const x = rand() * 0.8, y = rand() * 0.8, w = 0.05 + rand() * 0.15, h = 0.05 + rand() * 0.15;
+      const x = rand() * 0.8,
+        y = rand() * 0.8,
+        w = 0.05 + rand() * 0.15,
+        h = 0.05 + rand() * 0.15;
       boxes.set([x, y, x + w, y + h], 4 * i);
     }
     // Only classes 2, 5 and 9 score above 0.5 anywhere.
@@ -156,7 +166,10 @@ describe('NMS over the listed classes only', () => {
     const conf = confOf(rows);
     const candidates = Array.from({ length: n }, (_, i) => i);
     const topK = 100;
-    for (const [kind, create, reference] of [['fast', createFastNms, fastNmsReference], ['greedy', createGreedyNms, greedyNmsReference]] as const) {
+    for (const [kind, create, reference] of [
+      ['fast', createFastNms, fastNmsReference],
+      ['greedy', createGreedyNms, greedyNmsReference],
+    ] as const) {
       const result = await withDevice(async (device) => {
         const words = new Uint32Array(candidatesBytes(n) / 4);
         words[0] = n;
@@ -177,7 +190,11 @@ describe('NMS over the listed classes only', () => {
         const nms = create(device);
         const encoder = device.createCommandEncoder({ label: `nmsListed.${kind}.test` });
         topKKernel.run(encoder, bufs, { numPriors: n, numClasses: c, topK, minScore: 0.5 });
-        nms.run(encoder, { boxes: bufs.boxes, topIndices: bufs.topIndices, topCounts: bufs.topCounts, keep: bufs.keep, classLists: bufs.classLists }, { numClasses: c, topK, nmsIou: 0.3 });
+        nms.run(
+          encoder,
+          { boxes: bufs.boxes, topIndices: bufs.topIndices, topCounts: bufs.topCounts, keep: bufs.keep, classLists: bufs.classLists },
+          { numClasses: c, topK, nmsIou: 0.3 },
+        );
         device.queue.submit([encoder.finish()]);
         const keep = await readU32(device, bufs.keep);
         topKKernel.destroy();
@@ -205,7 +222,9 @@ describe('why the threshold is exact (references only)', () => {
       const c = 6;
       const boxes = new Float32Array(4 * n);
       for (let i = 0; i < n; i++) {
-        const x = rand() * 0.7, y = rand() * 0.7, s = 0.1 + rand() * 0.2;
+        const x = rand() * 0.7,
+          y = rand() * 0.7,
+          s = 0.1 + rand() * 0.2;
         boxes.set([x, y, x + s, y + s * (0.5 + rand())], 4 * i);
       }
       const conf = confOf(Array.from({ length: n }, () => Array.from({ length: c }, () => rand())));

@@ -57,15 +57,19 @@ function show(result: CaseResult): void {
   const li = document.createElement('li');
   li.className = result.pass ? 'pass' : 'fail';
   li.dataset.kernel = result.kernel;
-  li.textContent = `${result.pass ? 'PASS' : 'FAIL'} ${result.kernel} / ${result.name}`
-    + (result.maxAbsError === undefined ? '' : ` (max abs error ${result.maxAbsError.toExponential(2)})`)
-    + ` — ${result.detail}`;
+  li.textContent =
+    `${result.pass ? 'PASS' : 'FAIL'} ${result.kernel} / ${result.name}` +
+    (result.maxAbsError === undefined ? '' : ` (max abs error ${result.maxAbsError.toExponential(2)})`) +
+    ` — ${result.detail}`;
   document.getElementById('cases')!.append(li);
 }
 
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
-  const only = (params.get('only') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const only = (params.get('only') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const light = params.get('light') === '1';
   const status = document.getElementById('status')!;
   const pre = document.getElementById('results')!;
@@ -79,9 +83,8 @@ async function main(): Promise<void> {
     pre.textContent = JSON.stringify(summary, null, 2);
     pre.dataset.state = state;
     status.dataset.state = state;
-    status.textContent = state === 'error'
-      ? `error: ${summary.error}`
-      : `${summary.passed} / ${summary.total} cases passed in ${(summary.ms / 1000).toFixed(1)} s`;
+    status.textContent =
+      state === 'error' ? `error: ${summary.error}` : `${summary.passed} / ${summary.total} cases passed in ${(summary.ms / 1000).toFixed(1)} s`;
   };
   try {
     const gpu = await acquireGpuDevice();
@@ -104,9 +107,7 @@ async function main(): Promise<void> {
         // A `…Conformance` export that returns a function is a suite factory (e.g.
         // nmsConformance(kind)); its suites are exported under their own names.
         if (typeof out === 'function') continue;
-        results = Array.isArray(out)
-          ? (out as CaseResult[])
-          : [{ kernel: name, name: 'suite', pass: false, detail: 'did not return a list of cases' }];
+        results = Array.isArray(out) ? (out as CaseResult[]) : [{ kernel: name, name: 'suite', pass: false, detail: 'did not return a list of cases' }];
       } catch (e) {
         results = [{ kernel: name, name: 'suite', pass: false, detail: `threw: ${e instanceof Error ? e.message : String(e)}` }];
       }

@@ -56,7 +56,11 @@ describe('maskPasteReference', () => {
   });
 
   it('expands about the centre by 30/28 and truncates toward zero', () => {
-    const m = pasteMapping({ inputWidth: 32, inputHeight: 32, gainX: 1, gainY: 1, offsetX: 0, offsetY: 0 }, { width: 32, height: 32 }, { width: 32, height: 32 });
+    const m = pasteMapping(
+      { inputWidth: 32, inputHeight: 32, gainX: 1, gainY: 1, offsetX: 0, offsetY: 0 },
+      { width: 32, height: 32 },
+      { width: 32, height: 32 },
+    );
     // (0.6, 28.6): half 15, centre 14.6 → (−0.4, 29.6) → (0, 29) (floor would give −1).
     expect(pasteBox([0.6 / 32, 0.6 / 32, 28.6 / 32, 28.6 / 32], m, 28)).toEqual([0, 0, 29, 29]);
     // (−5, 10): half 8.036, centre 2.5 → (−5.536, 10.536) → (−5, 10).

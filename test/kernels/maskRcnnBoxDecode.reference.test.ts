@@ -44,7 +44,9 @@ describe('maskRcnnDetectionsReference', () => {
       px.forEach((v, i) => (boxErr = Math.max(boxErr, Math.abs(v - fixture.boxes[4 * n + i]!))));
       scoreErr = Math.max(scoreErr, Math.abs(r.score - fixture.scores[n]!));
     });
-    console.log(`maskRcnnBoxDecode reference vs torchvision: ${records.length} detections of ${candidateCount} candidates, max |Δbox| ${boxErr.toExponential(2)} px, max |Δscore| ${scoreErr.toExponential(2)}`);
+    console.log(
+      `maskRcnnBoxDecode reference vs torchvision: ${records.length} detections of ${candidateCount} candidates, max |Δbox| ${boxErr.toExponential(2)} px, max |Δscore| ${scoreErr.toExponential(2)}`,
+    );
     expect(boxErr).toBeLessThan(1e-3);
     expect(scoreErr).toBeLessThan(1e-6);
   });

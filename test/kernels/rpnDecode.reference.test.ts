@@ -12,7 +12,11 @@ describe('rpnDecode reference', () => {
   });
 
   it('cell anchors: size 16 → [−11, −6, 11, 6], ±8, [−6, −11, 6, 11]; size 10 → ±5; size 5 → ±2.5 → ±2 (half to even)', () => {
-    expect(baseAnchors(16, [0.5, 1, 2])).toEqual([[-11, -6, 11, 6], [-8, -8, 8, 8], [-6, -11, 6, 11]]);
+    expect(baseAnchors(16, [0.5, 1, 2])).toEqual([
+      [-11, -6, 11, 6],
+      [-8, -8, 8, 8],
+      [-6, -11, 6, 11],
+    ]);
     expect(baseAnchors(10, [1])).toEqual([[-5, -5, 5, 5]]);
     // size 5, ratio 1: ±2.5 → half to even → ±2
     expect(baseAnchors(5, [1])).toEqual([[-2, -2, 2, 2]]);
@@ -33,8 +37,15 @@ describe('rpnDecode reference', () => {
 describe('FPN level of a RoI (canonical 224 at P4, P2..P5)', () => {
   const m = { canonicalScale: 224, canonicalLevel: 4, minLevel: 2, maxLevel: 5 };
   it.each([
-    [[0, 0, 224, 224], 2], [[0, 0, 223, 224], 1], [[0, 0, 112, 112], 1], [[0, 0, 111.9, 112], 0],
-    [[0, 0, 448, 448], 3], [[0, 0, 1, 1], 0], [[0, 0, 2000, 2000], 3], [[5, 5, 5, 9], 0], [[9, 9, 1, 1], 0], // both sides inverted: area +64 → √ 8 → P2, as the training code's product
+    [[0, 0, 224, 224], 2],
+    [[0, 0, 223, 224], 1],
+    [[0, 0, 112, 112], 1],
+    [[0, 0, 111.9, 112], 0],
+    [[0, 0, 448, 448], 3],
+    [[0, 0, 1, 1], 0],
+    [[0, 0, 2000, 2000], 3],
+    [[5, 5, 5, 9], 0],
+    [[9, 9, 1, 1], 0], // both sides inverted: area +64 → √ 8 → P2, as the training code's product
   ])('%j → index %i', (box, want) => {
     expect(roiLevelIndex(box[0]!, box[1]!, box[2]!, box[3]!, m, 4)).toBe(want);
   });
@@ -50,7 +61,7 @@ describe('linearDispatch', () => {
       const [x, y] = linearDispatch(n, 64);
       expect(x).toBeLessThanOrEqual(65535);
       expect(x * y * 64).toBeGreaterThanOrEqual(n);
-      expect((x * (y - 1)) * 64).toBeLessThan(n);
+      expect(x * (y - 1) * 64).toBeLessThan(n);
     }
   });
 });

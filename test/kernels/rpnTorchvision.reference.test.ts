@@ -22,8 +22,12 @@ describe('references vs torchvision 0.14', () => {
   it.each(RPN_FIXTURE_CASES)('rpnProposalsReference = RegionProposalNetwork.filter_proposals ($input input, top $preNmsTopN, R $postNmsTopN)', (c) => {
     const { objectness, rpnDeltas } = fixtureRpnInputs(c);
     const config = {
-      strides: RPN_GEOMETRY.strides, anchorSizes: RPN_GEOMETRY.sizes, anchorRatios: RPN_GEOMETRY.ratios,
-      rpnPreNmsTopN: c.preNmsTopN, rpnPostNmsTopN: c.postNmsTopN, rpnNmsIou: RPN_GEOMETRY.nmsIou,
+      strides: RPN_GEOMETRY.strides,
+      anchorSizes: RPN_GEOMETRY.sizes,
+      anchorRatios: RPN_GEOMETRY.ratios,
+      rpnPreNmsTopN: c.preNmsTopN,
+      rpnPostNmsTopN: c.postNmsTopN,
+      rpnNmsIou: RPN_GEOMETRY.nmsIou,
     };
     const got = rpnProposalsReference(objectness, rpnDeltas, config, { width: c.input, height: c.input });
     const cmp = compareWithTorchvision(got.rois, got.scores, got.count, c, 1e-4);
@@ -35,7 +39,13 @@ describe('references vs torchvision 0.14', () => {
   it.each(ROI_ALIGN_VARIANTS)('roiAlignReference = roi_align (%s)', (key, aligned, samplingRatio) => {
     const { level, rois } = fixtureRoiInputs();
     const got = roiAlignReference([level], ROI_FIXTURE.channels, rois, ROI_FIXTURE.numRois, ROI_FIXTURE.numRois, {
-      canonicalScale: 224, canonicalLevel: 4, minLevel: 2, maxLevel: 2, outSize: ROI_FIXTURE.outSize, samplingRatio, aligned,
+      canonicalScale: 224,
+      canonicalLevel: 4,
+      minLevel: 2,
+      maxLevel: 2,
+      outSize: ROI_FIXTURE.outSize,
+      samplingRatio,
+      aligned,
     });
     expect(maxAbsDiff(got, ROI_ALIGN_FIXTURE[key]!)).toBeLessThanOrEqual(1e-6);
   });
@@ -43,7 +53,11 @@ describe('references vs torchvision 0.14', () => {
   it('roiPoolReference = roi_pool', () => {
     const { level, rois } = fixtureRoiInputs();
     const got = roiPoolReference([level], ROI_FIXTURE.channels, rois, ROI_FIXTURE.numRois, ROI_FIXTURE.numRois, {
-      canonicalScale: 224, canonicalLevel: 4, minLevel: 2, maxLevel: 2, outSize: ROI_FIXTURE.outSize,
+      canonicalScale: 224,
+      canonicalLevel: 4,
+      minLevel: 2,
+      maxLevel: 2,
+      outSize: ROI_FIXTURE.outSize,
     });
     expect(Array.from(got)).toEqual(ROI_POOL_FIXTURE);
   });

@@ -36,7 +36,15 @@ const STAGES = ['decode', 'nms', 'roi', 'masks'] as const;
 
 /** Every kernel a CenterMask GPU side uses (and the runner's preprocess): what `warmCenterMaskGpu` compiles. */
 export const CENTER_MASK_GPU_KERNELS: KernelSource[] = [
-  FCOS_DECODE, CLASS_TOP_K, FAST_NMS, GREEDY_NMS, DETECTION_CAP, ROI_ALIGN, MASK_RESCORE, MASK_PASTE, ...sharedGpuKernels(false),
+  FCOS_DECODE,
+  CLASS_TOP_K,
+  FAST_NMS,
+  GREEDY_NMS,
+  DETECTION_CAP,
+  ROI_ALIGN,
+  MASK_RESCORE,
+  MASK_PASTE,
+  ...sharedGpuKernels(false),
 ];
 
 export function warmCenterMaskGpu(device: GPUDevice): Promise<void> {
@@ -123,7 +131,12 @@ export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
     const classLists = this.classLists!;
     this.decode.run(
       encoder,
-      { levels: layout.levels.map((l) => ({ cls: detector[l.cls]!, box: detector[l.box]!, ctr: detector[l.ctr]! })), boxes: this.boxes, conf: this.conf, candidates: this.candidates },
+      {
+        levels: layout.levels.map((l) => ({ cls: detector[l.cls]!, box: detector[l.box]!, ctr: detector[l.ctr]! })),
+        boxes: this.boxes,
+        conf: this.conf,
+        candidates: this.candidates,
+      },
       {
         numClasses,
         levels: layout.levels,

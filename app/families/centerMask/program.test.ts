@@ -30,7 +30,8 @@ export function syntheticDetectorOutputs(layout: CenterMaskLayout, seed: number)
   const k = layout.numClasses;
   for (const l of layout.levels) {
     const hw = l.width * l.height;
-    if (l.level <= 5) out[`p${l.level}`] = { data: Float32Array.from({ length: layout.channels * hw }, () => r() * 2 - 1), dims: [1, layout.channels, l.height, l.width] };
+    if (l.level <= 5)
+      out[`p${l.level}`] = { data: Float32Array.from({ length: layout.channels * hw }, () => r() * 2 - 1), dims: [1, layout.channels, l.height, l.width] };
     out[l.cls] = { data: Float32Array.from({ length: k * hw }, () => (r() < 0.9 ? -9 : pick(CLS))), dims: [1, k, l.height, l.width] };
     out[l.box] = { data: Float32Array.from({ length: 4 * hw }, () => r() * l.stride * 5), dims: [1, 4, l.height, l.width] };
     out[l.ctr] = { data: Float32Array.from({ length: hw }, () => pick(CTR)), dims: [1, 1, l.height, l.width] };
@@ -121,33 +122,42 @@ async function runBothSides(manifest: ModelManifest, settings: PostprocessSettin
 }
 
 describe('CenterMask program: GPU steps vs reference steps (synthetic detector and mask head)', () => {
-  for (const [title, nmsKind, rescore] of [['greedy NMS, rescored by mask IoU', 'greedy', true], ['fast NMS, plain scores', 'fast', false]] as const) {
-    it(title, async () => {
-      const manifest = syntheticCenterMaskManifest(4, 512, 8);
-      manifest.centerMask!.rescore = rescore;
-      const settings: PostprocessSettings = { ...manifest.defaults, nmsKind, scoreThreshold: 0.2, maxDetections: 40 };
-      const { layout, cpu, cpuTimings, gpu } = await runBothSides(manifest, settings, nmsKind === 'greedy' ? 11 : 12);
-      const ref = cpu.detections;
-      const got = gpu.result.detections;
-      console.log(`${title}: ${ref.length} reference / ${got.length} GPU instances, ${gpu.result.candidateCount} candidate locations; ` +
-        `mask IoU min ${Math.min(1, ...ref.map((_, i) => maskIouOf(gpu.masks, i, cpu.masks, i))).toFixed(4)}; read back ${gpu.featureBytes} B of mask features`);
-      expect(ref.length).toBeGreaterThan(3);
-      expect(got.length).toBe(ref.length);
-      got.forEach((d, i) => {
-        const r = ref[i]!;
-        expect(d.classIndex).toBe(r.classIndex);
-        expect(Math.abs(d.score - r.score)).toBeLessThan(1e-5);
-        d.box.forEach((v, k) => expect(Math.abs(v - r.box[k]!)).toBeLessThan(1e-3));
-        expect(Math.abs(d.maskArea - r.maskArea)).toBeLessThanOrEqual(Math.max(2, r.maskArea * 0.01));
-        expect(maskIouOf(gpu.masks, i, cpu.masks, i)).toBeGreaterThanOrEqual(0.99);
-      });
-      // Sorted by the score the switch picks; with rescoring off the scores are sqrt(cls·ctr) of the decode.
-      for (let i = 1; i < got.length; i++) expect(got[i]!.score).toBeLessThanOrEqual(got[i - 1]!.score);
-      if (!rescore) expect(ref.every((d) => d.score >= settings.scoreThreshold)).toBe(true);
-      expect(Object.keys(cpuTimings).sort()).toEqual(['decode', 'masks', 'nms', 'roi']);
-      // 'wasm+gpu': the mask features [M = maxDetections, C, 14, 14] come back for the CPU head.
-      expect(gpu.featureBytes).toBe(4 * settings.maxDetections * layout.channels * 14 * 14);
-    }, 300_000);
+  for (const [title, nmsKind, rescore] of [
+    ['greedy NMS, rescored by mask IoU', 'greedy', true],
+    ['fast NMS, plain scores', 'fast', false],
+  ] as const) {
+    it(
+      title,
+      async () => {
+        const manifest = syntheticCenterMaskManifest(4, 512, 8);
+        manifest.centerMask!.rescore = rescore;
+        const settings: PostprocessSettings = { ...manifest.defaults, nmsKind, scoreThreshold: 0.2, maxDetections: 40 };
+        const { layout, cpu, cpuTimings, gpu } = await runBothSides(manifest, settings, nmsKind === 'greedy' ? 11 : 12);
+        const ref = cpu.detections;
+        const got = gpu.result.detections;
+        console.log(
+          `${title}: ${ref.length} reference / ${got.length} GPU instances, ${gpu.result.candidateCount} candidate locations; ` +
+            `mask IoU min ${Math.min(1, ...ref.map((_, i) => maskIouOf(gpu.masks, i, cpu.masks, i))).toFixed(4)}; read back ${gpu.featureBytes} B of mask features`,
+        );
+        expect(ref.length).toBeGreaterThan(3);
+        expect(got.length).toBe(ref.length);
+        got.forEach((d, i) => {
+          const r = ref[i]!;
+          expect(d.classIndex).toBe(r.classIndex);
+          expect(Math.abs(d.score - r.score)).toBeLessThan(1e-5);
+          d.box.forEach((v, k) => expect(Math.abs(v - r.box[k]!)).toBeLessThan(1e-3));
+          expect(Math.abs(d.maskArea - r.maskArea)).toBeLessThanOrEqual(Math.max(2, r.maskArea * 0.01));
+          expect(maskIouOf(gpu.masks, i, cpu.masks, i)).toBeGreaterThanOrEqual(0.99);
+        });
+        // Sorted by the score the switch picks; with rescoring off the scores are sqrt(cls·ctr) of the decode.
+        for (let i = 1; i < got.length; i++) expect(got[i]!.score).toBeLessThanOrEqual(got[i - 1]!.score);
+        if (!rescore) expect(ref.every((d) => d.score >= settings.scoreThreshold)).toBe(true);
+        expect(Object.keys(cpuTimings).sort()).toEqual(['decode', 'masks', 'nms', 'roi']);
+        // 'wasm+gpu': the mask features [M = maxDetections, C, 14, 14] come back for the CPU head.
+        expect(gpu.featureBytes).toBe(4 * settings.maxDetections * layout.channels * 14 * 14);
+      },
+      300_000,
+    );
   }
 
   it('no detections (every class logit low): both sides give none', async () => {

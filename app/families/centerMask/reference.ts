@@ -52,14 +52,28 @@ function output(outputs: Readonly<Record<string, RawOutput>>, name: string): Flo
 
 /** The FCOS levels of the detector's outputs. */
 export function fcosLevels(outputs: Readonly<Record<string, RawOutput>>, layout: CenterMaskLayout): FcosLevel[] {
-  return layout.levels.map((l) => ({ cls: output(outputs, l.cls), box: output(outputs, l.box), ctr: output(outputs, l.ctr), width: l.width, height: l.height, stride: l.stride }));
+  return layout.levels.map((l) => ({
+    cls: output(outputs, l.cls),
+    box: output(outputs, l.box),
+    ctr: output(outputs, l.ctr),
+    width: l.width,
+    height: l.height,
+    stride: l.stride,
+  }));
 }
 
 /** mask_features [capacity, C, pool, pool] of the records (relative boxes), rows ≥ records.length zero. */
-export function poolRecordsReference(features: readonly FeatureLevel[], layout: CenterMaskLayout, records: readonly DecodedRecord[], capacity: number): Float32Array {
+export function poolRecordsReference(
+  features: readonly FeatureLevel[],
+  layout: CenterMaskLayout,
+  records: readonly DecodedRecord[],
+  capacity: number,
+): Float32Array {
   const n = records.length;
   const rois = new Float32Array(4 * n);
-  records.forEach((r, i) => rois.set([r.box[0] * layout.inputWidth, r.box[1] * layout.inputHeight, r.box[2] * layout.inputWidth, r.box[3] * layout.inputHeight], 4 * i));
+  records.forEach((r, i) =>
+    rois.set([r.box[0] * layout.inputWidth, r.box[1] * layout.inputHeight, r.box[2] * layout.inputWidth, r.box[3] * layout.inputHeight], 4 * i),
+  );
   return roiAlignReference(features, layout.channels, rois, n, Math.max(n, capacity), {
     ...layout.mapping,
     outSize: layout.config.poolSize,

@@ -31,7 +31,14 @@ import { createClassListsBuffer, topKBytes } from '../../gpu/kernels/classTopK';
 import { keepBytes } from '../../gpu/kernels/fastNms';
 import { createMaskCoefficients, MASK_COEFFICIENTS, protoMasksBytes, type MaskCoefficientsKernel } from '../../gpu/kernels/maskCoefficients';
 import { createMaskUpsample, MASK_UPSAMPLE, maskBitsBytes, type MaskUpsampleKernel } from '../../gpu/kernels/maskUpsample';
-import { COMPOSE_OVERLAY, createComposeOverlay, createOverlayTexture, overlayStagingBytes, readOverlayTexture, type ComposeOverlayKernel } from '../../gpu/kernels/composeOverlay';
+import {
+  COMPOSE_OVERLAY,
+  createComposeOverlay,
+  createOverlayTexture,
+  overlayStagingBytes,
+  readOverlayTexture,
+  type ComposeOverlayKernel,
+} from '../../gpu/kernels/composeOverlay';
 import { PREPROCESS } from '../../gpu/kernels/preprocess';
 import type { KernelSource } from '../../gpu/kernelCache';
 import { wordsPerRowFor, type MaskAssemblySpec } from '../../reference/maskAssembly';
@@ -383,7 +390,11 @@ export abstract class MaskedDetectionGpuPostprocessor {
     const bytes = overlayStagingBytes(this.overlay);
     if (!this.overlayStaging || this.overlayStaging.size < bytes) {
       this.overlayStaging?.destroy();
-      this.overlayStaging = this.device.createBuffer({ label: this.label('overlayStaging'), size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.overlayStaging = this.device.createBuffer({
+        label: this.label('overlayStaging'),
+        size: bytes,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
     }
     return this.overlayStaging;
   }
@@ -412,7 +423,19 @@ export abstract class MaskedDetectionGpuPostprocessor {
   /** Destroys the shared kernels, buffers and the overlay texture; subclasses destroy theirs first. */
   destroy(): void {
     for (const k of [this.coefficients, this.upsample, this.compose, this.timer]) k?.destroy();
-    for (const b of [this.classColours, this.hiddenClasses, this.topIndices, this.topScores, this.topCounts, this.keep, this.classLists, this.records, this.protoMasks, this.maskBits, this.staging]) {
+    for (const b of [
+      this.classColours,
+      this.hiddenClasses,
+      this.topIndices,
+      this.topScores,
+      this.topCounts,
+      this.keep,
+      this.classLists,
+      this.records,
+      this.protoMasks,
+      this.maskBits,
+      this.staging,
+    ]) {
       b?.destroy();
     }
     this.overlay.destroy();

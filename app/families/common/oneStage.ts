@@ -8,7 +8,15 @@
  */
 import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
-import { IMAGE, type CpuTensor, type FamilyCpu, type FamilyGpu, type FamilyGpuOptions, type FamilyProgram, type GpuTensor } from '../../pipeline/stages/program';
+import {
+  IMAGE,
+  type CpuTensor,
+  type FamilyCpu,
+  type FamilyGpu,
+  type FamilyGpuOptions,
+  type FamilyProgram,
+  type GpuTensor,
+} from '../../pipeline/stages/program';
 
 /** An output's dims and ORT type this frame ('float32', 'int64' …). */
 export interface OutputShape {

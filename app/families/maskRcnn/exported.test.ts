@@ -53,7 +53,9 @@ describe('exportedLayout and label mapping', () => {
   it('torchvision: COCO ids with gaps; zoo: contiguous 1..80', () => {
     const tv = exportedLayout(manifestOf('maskrcnn-torchvision-tiny.onnx'));
     expect(tv).toMatchObject({ masks: 'pasted', labels: 'coco-id', inputWidth: 640, numClasses: 80 });
-    expect([tv.labelToClass[0], tv.labelToClass[1], tv.labelToClass[12], tv.labelToClass[13], tv.labelToClass[18], tv.labelToClass[90]]).toEqual([-1, 0, -1, 11, 16, 79]);
+    expect([tv.labelToClass[0], tv.labelToClass[1], tv.labelToClass[12], tv.labelToClass[13], tv.labelToClass[18], tv.labelToClass[90]]).toEqual([
+      -1, 0, -1, 11, 16, 79,
+    ]);
     const zoo = exportedLayout(manifestOf('maskrcnn-zoo-tiny.onnx'));
     expect(zoo).toMatchObject({ masks: 'roi', labels: 'contiguous' });
     expect([zoo.labelToClass[0], zoo.labelToClass[1], zoo.labelToClass[17], zoo.labelToClass[80], zoo.labelToClass[81]]).toEqual([-1, 0, 16, 79, -1]);
@@ -96,7 +98,9 @@ describe('exportedRecordsFromOutputs', () => {
   it('masks of another size than the input are refused with their shape', () => {
     const out = outputs([1, 1, 1, 1, 1, 1], [0.9, 0.9, 0.9, 0.9, 0.9, 0.9]);
     const wrong = { ...out, pastedMasks: { data: new Float32Array(6 * 640 * 640), dims: [6, 1, 320, 1280] } };
-    expect(() => postprocessExportedReference(wrong, manifest, settings(), { width: 100, height: 100 })).toThrow(/is \[6, 1, 320, 1280\]; expected \[N, 1, 640, 640\]/);
+    expect(() => postprocessExportedReference(wrong, manifest, settings(), { width: 100, height: 100 })).toThrow(
+      /is \[6, 1, 320, 1280\]; expected \[N, 1, 640, 640\]/,
+    );
   });
 
   it('float labels (runOnCpu converts int64) give the same records; no rows gives none', () => {
@@ -120,7 +124,16 @@ describe('pastedMaskBitsReference', () => {
     // x = 64 samples 0.25), every row (y = 0 samples row 15.75 → 0.75, y = 63 → 47.25 → 0.75).
     const input = { width: 64, height: 64 };
     const image = { width: 128, height: 64 };
-    const transform = resizeGeometry(128, 64, { name: 'x', width: 64, height: 64, resize: 'letterbox', channels: 'rgb', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }).transform;
+    const transform = resizeGeometry(128, 64, {
+      name: 'x',
+      width: 64,
+      height: 64,
+      resize: 'letterbox',
+      channels: 'rgb',
+      scale: 1,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    }).transform;
     expect(transform).toMatchObject({ gainX: 0.5, offsetY: 16 });
     const planes = new Float32Array(2 * 64 * 64);
     for (let y = 16; y < 48; y++) for (let x = 0; x < 32; x++) planes[64 * 64 + y * 64 + x] = 1;
@@ -141,7 +154,13 @@ describe('roiMaskBitsReference (paste with padding 1)', () => {
     expect(pasteBox([10, 10, 38, 38])).toEqual({ x1: 9, y1: 9, w: 31, h: 31 });
     const image = { width: 64, height: 64 };
     const identity = { inputWidth: 64, inputHeight: 64, gainX: 1, gainY: 1, offsetX: 0, offsetY: 0 };
-    const { masks, areas } = roiMaskBitsReference([{ box: [10 / 64, 10 / 64, 38 / 64, 38 / 64], sourceIndex: 0 }], new Float32Array(784).fill(1), identity, image, image);
+    const { masks, areas } = roiMaskBitsReference(
+      [{ box: [10 / 64, 10 / 64, 38 / 64, 38 / 64], sourceIndex: 0 }],
+      new Float32Array(784).fill(1),
+      identity,
+      image,
+      image,
+    );
     expect(areas).toEqual([29 * 29]);
     for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) expect(maskBit(masks, 0, x, y)).toBe(x >= 10 && x <= 38 && y >= 10 && y <= 38);
   });
@@ -197,8 +216,25 @@ describe('roiMaskBitsReference vs the two-stage maskPasteReference (a second imp
     });
     const image = { width: 210, height: 130 };
     const mask = { width: 105, height: 65 };
-    const transform = resizeGeometry(image.width, image.height, { name: 'x', width: 96, height: 96, resize: 'letterbox', channels: 'rgb', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }).transform;
-    const mine = roiMaskBitsReference(records.map((r, n) => ({ box: r.box, sourceIndex: n })), probs, transform, image, mask, 28, true);
+    const transform = resizeGeometry(image.width, image.height, {
+      name: 'x',
+      width: 96,
+      height: 96,
+      resize: 'letterbox',
+      channels: 'rgb',
+      scale: 1,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    }).transform;
+    const mine = roiMaskBitsReference(
+      records.map((r, n) => ({ box: r.box, sourceIndex: n })),
+      probs,
+      transform,
+      image,
+      mask,
+      28,
+      true,
+    );
     const theirs = maskPasteReference(records, logits, { numClasses: 1, maskSize: 28 }, transform, image, mask, true);
     let mismatches = 0;
     let total = 0;
@@ -227,7 +263,8 @@ async function runTiny(manifest: ModelManifest, file: string, width: number, hei
   const { tensor } = preprocessReference(rgba, width, height, manifest.input);
   const results = await session.run({ [manifest.input.name]: new ort.Tensor('float32', tensor, [3, manifest.input.height, manifest.input.width]) });
   const outputs: Record<string, ExportedRawOutput> = {};
-  for (const [logical, name] of Object.entries(manifest.outputs)) outputs[logical] = { data: results[name]!.data as ExportedRawOutput['data'], dims: results[name]!.dims };
+  for (const [logical, name] of Object.entries(manifest.outputs))
+    outputs[logical] = { data: results[name]!.data as ExportedRawOutput['data'], dims: results[name]!.dims };
   await session.release();
   return outputs;
 }
@@ -235,7 +272,8 @@ async function runTiny(manifest: ModelManifest, file: string, width: number, hei
 describe('postprocessExportedReference on the tiny exports (ORT wasm in Node)', () => {
   // Image 200x100 letterboxed into 64x64: r = 0.32, resized 64x32, pad top 16. A box at
   // fractions (a, b, c, d) of the INPUT is, in image pixels, x = a·64/0.32 = 200a, y = (64b − 16)/0.32.
-  const toImage = ([a, b, c, d]: number[]) => [200 * a!, (64 * b! - 16) / 0.32, 200 * c!, (64 * d! - 16) / 0.32].map((v, i) => Math.min(Math.max(v, 0), i % 2 ? 100 : 200));
+  const toImage = ([a, b, c, d]: number[]) =>
+    [200 * a!, (64 * b! - 16) / 0.32, 200 * c!, (64 * d! - 16) / 0.32].map((v, i) => Math.min(Math.max(v, 0), i % 2 ? 100 : 200));
 
   it('torchvision-like: person and dog kept, gap id 12 and the 0.03 row dropped, pasted masks mapped back', async () => {
     const manifest = manifestOf('maskrcnn-torchvision-tiny.onnx', 64);
@@ -303,7 +341,8 @@ describe.skipIf(!REAL || !existsSync(REAL))('the real torchvision maskrcnn_resne
     const { tensor } = preprocessReference(rgba, w, h, manifest.input);
     const results = await session.run({ [manifest.input.name]: new ort.Tensor('float32', tensor, [3, 320, 320]) });
     const outputs: Record<string, ExportedRawOutput> = {};
-    for (const [logical, name] of Object.entries(manifest.outputs)) outputs[logical] = { data: results[name]!.data as ExportedRawOutput['data'], dims: results[name]!.dims };
+    for (const [logical, name] of Object.entries(manifest.outputs))
+      outputs[logical] = { data: results[name]!.data as ExportedRawOutput['data'], dims: results[name]!.dims };
     await session.release();
     expect(results[manifest.outputs.labels!]!.type).toBe('int64');
     expect(outputs.pastedMasks!.dims.slice(1)).toEqual([1, 320, 320]);

@@ -61,18 +61,86 @@ export const EXPORTED_CPU_NOTE = 'NMS and RoIAlign inside this model run on the 
 
 /** COCO 2017 category ids and names (/work/shared/emoji-coco.json; checked by the test). */
 export const COCO_CATEGORIES: ReadonlyArray<readonly [number, string]> = [
-  [1, 'person'], [2, 'bicycle'], [3, 'car'], [4, 'motorcycle'], [5, 'airplane'], [6, 'bus'], [7, 'train'], [8, 'truck'],
-  [9, 'boat'], [10, 'traffic light'], [11, 'fire hydrant'], [13, 'stop sign'], [14, 'parking meter'], [15, 'bench'],
-  [16, 'bird'], [17, 'cat'], [18, 'dog'], [19, 'horse'], [20, 'sheep'], [21, 'cow'], [22, 'elephant'], [23, 'bear'],
-  [24, 'zebra'], [25, 'giraffe'], [27, 'backpack'], [28, 'umbrella'], [31, 'handbag'], [32, 'tie'], [33, 'suitcase'],
-  [34, 'frisbee'], [35, 'skis'], [36, 'snowboard'], [37, 'sports ball'], [38, 'kite'], [39, 'baseball bat'],
-  [40, 'baseball glove'], [41, 'skateboard'], [42, 'surfboard'], [43, 'tennis racket'], [44, 'bottle'],
-  [46, 'wine glass'], [47, 'cup'], [48, 'fork'], [49, 'knife'], [50, 'spoon'], [51, 'bowl'], [52, 'banana'],
-  [53, 'apple'], [54, 'sandwich'], [55, 'orange'], [56, 'broccoli'], [57, 'carrot'], [58, 'hot dog'], [59, 'pizza'],
-  [60, 'donut'], [61, 'cake'], [62, 'chair'], [63, 'couch'], [64, 'potted plant'], [65, 'bed'], [67, 'dining table'],
-  [70, 'toilet'], [72, 'tv'], [73, 'laptop'], [74, 'mouse'], [75, 'remote'], [76, 'keyboard'], [77, 'cell phone'],
-  [78, 'microwave'], [79, 'oven'], [80, 'toaster'], [81, 'sink'], [82, 'refrigerator'], [84, 'book'], [85, 'clock'],
-  [86, 'vase'], [87, 'scissors'], [88, 'teddy bear'], [89, 'hair drier'], [90, 'toothbrush'],
+  [1, 'person'],
+  [2, 'bicycle'],
+  [3, 'car'],
+  [4, 'motorcycle'],
+  [5, 'airplane'],
+  [6, 'bus'],
+  [7, 'train'],
+  [8, 'truck'],
+  [9, 'boat'],
+  [10, 'traffic light'],
+  [11, 'fire hydrant'],
+  [13, 'stop sign'],
+  [14, 'parking meter'],
+  [15, 'bench'],
+  [16, 'bird'],
+  [17, 'cat'],
+  [18, 'dog'],
+  [19, 'horse'],
+  [20, 'sheep'],
+  [21, 'cow'],
+  [22, 'elephant'],
+  [23, 'bear'],
+  [24, 'zebra'],
+  [25, 'giraffe'],
+  [27, 'backpack'],
+  [28, 'umbrella'],
+  [31, 'handbag'],
+  [32, 'tie'],
+  [33, 'suitcase'],
+  [34, 'frisbee'],
+  [35, 'skis'],
+  [36, 'snowboard'],
+  [37, 'sports ball'],
+  [38, 'kite'],
+  [39, 'baseball bat'],
+  [40, 'baseball glove'],
+  [41, 'skateboard'],
+  [42, 'surfboard'],
+  [43, 'tennis racket'],
+  [44, 'bottle'],
+  [46, 'wine glass'],
+  [47, 'cup'],
+  [48, 'fork'],
+  [49, 'knife'],
+  [50, 'spoon'],
+  [51, 'bowl'],
+  [52, 'banana'],
+  [53, 'apple'],
+  [54, 'sandwich'],
+  [55, 'orange'],
+  [56, 'broccoli'],
+  [57, 'carrot'],
+  [58, 'hot dog'],
+  [59, 'pizza'],
+  [60, 'donut'],
+  [61, 'cake'],
+  [62, 'chair'],
+  [63, 'couch'],
+  [64, 'potted plant'],
+  [65, 'bed'],
+  [67, 'dining table'],
+  [70, 'toilet'],
+  [72, 'tv'],
+  [73, 'laptop'],
+  [74, 'mouse'],
+  [75, 'remote'],
+  [76, 'keyboard'],
+  [77, 'cell phone'],
+  [78, 'microwave'],
+  [79, 'oven'],
+  [80, 'toaster'],
+  [81, 'sink'],
+  [82, 'refrigerator'],
+  [84, 'book'],
+  [85, 'clock'],
+  [86, 'vase'],
+  [87, 'scissors'],
+  [88, 'teddy bear'],
+  [89, 'hair drier'],
+  [90, 'toothbrush'],
 ];
 
 /** Largest COCO category id (torchvision's class count is 91 = ids 0..90). */
@@ -126,7 +194,6 @@ export interface ExportedRawOutput {
   dims: readonly number[];
 }
 
-
 /** N, the rows of this frame (boxes [N,4]), with the other outputs (and the masks unless told not to) checked against it. */
 export function exportedRowCount(outputs: Record<string, ExportedRawOutput>, layout: ExportedLayout, checkMasks = true): number {
   const boxes = outputs.boxes;
@@ -143,7 +210,9 @@ export function exportedRowCount(outputs: Record<string, ExportedRawOutput>, lay
     if (!t) throw new Error(`exported Mask R-CNN: no “${name}” output`);
     const side = layout.masks === 'pasted' ? [layout.inputHeight, layout.inputWidth] : [ROI_MASK_SIDE, ROI_MASK_SIDE];
     if (name === maskName && n > 0 && t.dims.length === 4 && (t.dims[2] !== side[0] || t.dims[3] !== side[1])) {
-      throw new Error(`exported Mask R-CNN: “${name}” is [${t.dims.join(', ')}]; expected [N, 1, ${layout.masks === 'pasted' ? `${layout.inputHeight}, ${layout.inputWidth}` : `${ROI_MASK_SIDE}, ${ROI_MASK_SIDE}`}]`);
+      throw new Error(
+        `exported Mask R-CNN: “${name}” is [${t.dims.join(', ')}]; expected [N, 1, ${layout.masks === 'pasted' ? `${layout.inputHeight}, ${layout.inputWidth}` : `${ROI_MASK_SIDE}, ${ROI_MASK_SIDE}`}]`,
+      );
     }
     if (t.data.length < n * per) throw new Error(`exported Mask R-CNN: “${name}” holds ${t.data.length} values; ${n} rows need ${n * per}`);
   }
@@ -158,17 +227,13 @@ export function exportedRecordsFromOutputs(
 ): { records: DecodedRecord[]; candidateCount: number; droppedLabels: number } {
   const layout = exportedLayout(manifest);
   const numRows = exportedRowCount(outputs, layout, false);
-  return exportedRecordsReference(
-    { boxes: outputs.boxes!.data, labels: outputs.labels!.data, scores: outputs.scores!.data, numRows },
-    layout.labelToClass,
-    {
-      confThreshold: manifest.defaults.confThreshold,
-      scoreThreshold: settings.scoreThreshold,
-      maxDetections: settings.maxDetections,
-      inputWidth: layout.inputWidth,
-      inputHeight: layout.inputHeight,
-    },
-  );
+  return exportedRecordsReference({ boxes: outputs.boxes!.data, labels: outputs.labels!.data, scores: outputs.scores!.data, numRows }, layout.labelToClass, {
+    confThreshold: manifest.defaults.confThreshold,
+    scoreThreshold: settings.scoreThreshold,
+    maxDetections: settings.maxDetections,
+    inputWidth: layout.inputWidth,
+    inputHeight: layout.inputHeight,
+  });
 }
 
 export interface ExportedReferenceResult {
@@ -199,7 +264,14 @@ export function postprocessExportedReference(
   const transform = resizeGeometry(imageSize.width, imageSize.height, manifest.input).transform;
   const { masks, areas } =
     layout.masks === 'pasted'
-      ? pastedMaskBitsReference(records, toFloat32(outputs.pastedMasks!.data), { width: layout.inputWidth, height: layout.inputHeight }, transform, imageSize, mask)
+      ? pastedMaskBitsReference(
+          records,
+          toFloat32(outputs.pastedMasks!.data),
+          { width: layout.inputWidth, height: layout.inputHeight },
+          transform,
+          imageSize,
+          mask,
+        )
       : roiMaskBitsReference(records, toFloat32(outputs.roiMasks!.data), transform, imageSize, mask);
   records.forEach((r, n) => (r.maskArea = areas[n]!));
   return {

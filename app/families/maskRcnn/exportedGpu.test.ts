@@ -19,7 +19,10 @@ import { createExportedGpuPostprocessor, type OutputShape } from './exportedGpu'
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-async function runTiny(file: string, image: { width: number; height: number }): Promise<{ manifest: ModelManifest; outputs: Record<string, ExportedRawOutput> }> {
+async function runTiny(
+  file: string,
+  image: { width: number; height: number },
+): Promise<{ manifest: ModelManifest; outputs: Record<string, ExportedRawOutput> }> {
   const bytes = new Uint8Array(readFileSync(join(ROOT, 'models', 'maskrcnn', 'test', file)));
   const { manifest } = manifestFromOnnx(bytes, { fileName: file, url: '', inputSize: 96 });
   const ort = await import('onnxruntime-web');
@@ -31,7 +34,8 @@ async function runTiny(file: string, image: { width: number; height: number }): 
   const { tensor } = preprocessReference(rgba, image.width, image.height, manifest.input);
   const results = await session.run({ [manifest.input.name]: new ort.Tensor('float32', tensor, [3, manifest.input.height, manifest.input.width]) });
   const outputs: Record<string, ExportedRawOutput> = {};
-  for (const [logical, name] of Object.entries(manifest.outputs)) outputs[logical] = { data: results[name]!.data as ExportedRawOutput['data'], dims: results[name]!.dims };
+  for (const [logical, name] of Object.entries(manifest.outputs))
+    outputs[logical] = { data: results[name]!.data as ExportedRawOutput['data'], dims: results[name]!.dims };
   await session.release();
   return { manifest, outputs };
 }
@@ -76,12 +80,16 @@ describe('exported Mask R-CNN: GPU chain vs reference chain', () => {
         const ref = postprocessExportedReference(outputs, manifest, settings, image);
         expect(ref.detections.length).toBe(2);
         const { read, masks } = await withDevice((device) => gpuRun(device, manifest, outputs, image, labelsAs));
-        expect(read.records.map((r) => [r.sourceIndex, r.classIndex, r.score, r.maskArea])).toEqual(ref.records.map((r) => [r.sourceIndex, r.classIndex, r.score, r.maskArea]));
+        expect(read.records.map((r) => [r.sourceIndex, r.classIndex, r.score, r.maskArea])).toEqual(
+          ref.records.map((r) => [r.sourceIndex, r.classIndex, r.score, r.maskArea]),
+        );
         read.detections.forEach((d, n) => d.box.forEach((v, k) => expect(v).toBeCloseTo(ref.detections[n]!.box[k]!, 3)));
         expect(masks.width).toBe(ref.masks.width);
         let mismatches = 0;
         for (let i = 0; i < ref.masks.bits.length; i++) if (masks.bits[i] !== ref.masks.bits[i]) mismatches++;
-        console.log(`${file} (${labelsAs} labels): ${read.detections.length} instances, mask areas ${read.records.map((r) => r.maskArea).join(', ')}, ${mismatches} mismatched mask words`);
+        console.log(
+          `${file} (${labelsAs} labels): ${read.detections.length} instances, mask areas ${read.records.map((r) => r.maskArea).join(', ')}, ${mismatches} mismatched mask words`,
+        );
         expect(mismatches).toBe(0);
       }, 60_000);
     }

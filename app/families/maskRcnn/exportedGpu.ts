@@ -30,12 +30,7 @@ import { createStorageBuffer } from '../../gpu/buffers';
 import { createExportedRecords, EXPORTED_RECORDS, type ExportedRecordsKernel, type LabelEncoding } from '../../gpu/kernels/exportedRecords';
 import { createPastedMaskBits, PASTED_MASK_BITS, type PastedMaskBitsKernel } from '../../gpu/kernels/pastedMaskBits';
 import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
-import {
-  MaskedDetectionGpuPostprocessor,
-  sharedGpuKernels,
-  type GpuReadResult,
-  type MaskedDetectionGpuOptions,
-} from '../common/maskedDetectionGpu';
+import { MaskedDetectionGpuPostprocessor, sharedGpuKernels, type GpuReadResult, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
 import { exportedLayout, ROI_MASK_SIDE, type ExportedLayout } from './exported';
 
 import type { OutputShape } from '../common/oneStage';

@@ -38,12 +38,7 @@ import { createMaskPaste, MASK_PASTE, type MaskPasteKernel } from '../../gpu/ker
 import { createRpnStage, rpnStageKernels, type RpnStage } from '../../gpu/kernels/rpnStage';
 import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import { recordsRoiSource } from '../../gpu/kernels/roiAlign';
-import {
-  MaskedDetectionGpuPostprocessor,
-  sharedGpuKernels,
-  type GpuReadResult,
-  type MaskedDetectionGpuOptions,
-} from '../common/maskedDetectionGpu';
+import { MaskedDetectionGpuPostprocessor, sharedGpuKernels, type GpuReadResult, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
 import { maskBatch, twoStageFloats, twoStageLayout, type TwoStageLayout } from './manifest';
 import { candidateThreshold, effectiveTopK } from './reference';
 
@@ -151,13 +146,22 @@ export class MaskRcnnTwoStageGpu extends MaskedDetectionGpuPostprocessor {
     const floats = twoStageFloats(this.layout, 1);
     this.checkBuffers(backbone, ['objectness', 'rpnDeltas', ...FPN], floats, 'backbone');
     const features = FPN.map((n) => backbone[n]!);
-    this.rpn.encode(encoder, { objectness: backbone.objectness!, rpnDeltas: backbone.rpnDeltas!, features }, {
-      decode: this.pass('rpn', 'rpnDecode'),
-      topN: this.pass('rpn', 'rpnTopN'),
-      nms: this.pass('rpn', 'rpnProposalNms'),
-      pool: this.pass('boxRoi', 'boxRoiPool'),
-    });
-    this.current = { transform: this.current?.transform as InputTransform, image: this.current?.image ?? { width: 0, height: 0 }, capacity: this.current?.capacity ?? 0, features };
+    this.rpn.encode(
+      encoder,
+      { objectness: backbone.objectness!, rpnDeltas: backbone.rpnDeltas!, features },
+      {
+        decode: this.pass('rpn', 'rpnDecode'),
+        topN: this.pass('rpn', 'rpnTopN'),
+        nms: this.pass('rpn', 'rpnProposalNms'),
+        pool: this.pass('boxRoi', 'boxRoiPool'),
+      },
+    );
+    this.current = {
+      transform: this.current?.transform as InputTransform,
+      image: this.current?.image ?? { width: 0, height: 0 },
+      capacity: this.current?.capacity ?? 0,
+      features,
+    };
     this.clearFrame();
     this.step = 'proposals';
   }

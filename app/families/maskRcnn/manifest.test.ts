@@ -31,7 +31,9 @@ describe('two-stage Mask R-CNN layout', () => {
     expect(boxFeatureDims(layout)).toEqual([500, 64, 7, 7]);
     expect(maskFeatureDims(layout, 100)).toEqual([100, 64, 14, 14]);
     expect(roiFeatureBytes(layout, 100)).toEqual({ box: 500 * 64 * 49 * 4, mask: 100 * 64 * 196 * 4 });
-    expect(roiReadbackNote(m, 'wasm+gpu', 100)).toBe('read-back includes the RoI features for the CPU heads: 6.0 MB box + 4.8 MB mask a frame (webgpu: records only)');
+    expect(roiReadbackNote(m, 'wasm+gpu', 100)).toBe(
+      'read-back includes the RoI features for the CPU heads: 6.0 MB box + 4.8 MB mask a frame (webgpu: records only)',
+    );
     expect(roiReadbackNote(m, 'webgpu', 100)).toBeNull();
     expect(roiReadbackNote({ ...m, twoStage: undefined }, 'wasm+gpu', 100)).toBeNull();
   });

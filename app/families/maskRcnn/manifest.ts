@@ -75,7 +75,8 @@ export function twoStageLayout(manifest: ModelManifest): TwoStageLayout {
   if (!isTwoStage(manifest)) throw new Error(`${manifest.id}: not a two-stage Mask R-CNN (no twoStage in the manifest)`);
   const config = manifest.twoStage;
   for (const name of TWO_STAGE_OUTPUTS) {
-    if (!manifest.outputs[name]) throw new Error(`${manifest.id}: the manifest names no “${name}” output (a two-stage model needs ${TWO_STAGE_OUTPUTS.join(', ')})`);
+    if (!manifest.outputs[name])
+      throw new Error(`${manifest.id}: the manifest names no “${name}” output (a two-stage model needs ${TWO_STAGE_OUTPUTS.join(', ')})`);
   }
   const n = config.strides.length;
   const ws = levelSides(manifest.input.width, n);
@@ -89,7 +90,15 @@ export function twoStageLayout(manifest: ModelManifest): TwoStageLayout {
       throw new Error(`${manifest.id}: stride ${config.strides[i]} of P${i + 2} does not give a ${ws[i]}-wide level at input width ${manifest.input.width}`);
     }
     const count = ws[i]! * hs[i]! * a;
-    levels.push({ level: i + 2, stride: config.strides[i]!, width: ws[i]!, height: hs[i]!, anchorSize: config.anchorSizes[i]!, anchorOffset: offset, anchorCount: count });
+    levels.push({
+      level: i + 2,
+      stride: config.strides[i]!,
+      width: ws[i]!,
+      height: hs[i]!,
+      anchorSize: config.anchorSizes[i]!,
+      anchorOffset: offset,
+      anchorCount: count,
+    });
     offset += count;
   }
   return {
@@ -140,7 +149,12 @@ export function headManifests(manifest: ModelManifest): { boxHead: ModelManifest
   if (!isTwoStage(manifest)) throw new Error(`${manifest.id}: not a two-stage Mask R-CNN`);
   const t = manifest.twoStage;
   const part = (
-    suffix: string, name: string, url: string, integrity: { bytes?: number; sha256?: string }, input: string, outputs: Record<string, string>,
+    suffix: string,
+    name: string,
+    url: string,
+    integrity: { bytes?: number; sha256?: string },
+    input: string,
+    outputs: Record<string, string>,
   ): ModelManifest => {
     const { bytes: _bytes, sha256: _sha, twoStage: _t, ...rest } = manifest;
     // Each head file is checked against its own size and digest when it is fetched.

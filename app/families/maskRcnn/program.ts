@@ -25,16 +25,7 @@ import { IMAGE, type CpuTensor, type FamilyCpu, type FamilyProgram, type GpuTens
 import { oneStageProgram } from '../common/oneStage';
 import { createExportedGpuPostprocessor, warmExportedGpu } from './exportedGpu';
 import { MaskRcnnTwoStageGpu, warmTwoStageGpu } from './gpu';
-import {
-  BOX_HEAD_OUTPUTS,
-  boxFeatureDims,
-  headManifests,
-  isTwoStage,
-  MASK_HEAD_OUTPUTS,
-  maskBatch,
-  maskFeatureDims,
-  twoStageLayout,
-} from './manifest';
+import { BOX_HEAD_OUTPUTS, boxFeatureDims, headManifests, isTwoStage, MASK_HEAD_OUTPUTS, maskBatch, maskFeatureDims, twoStageLayout } from './manifest';
 import {
   postprocessMaskRcnnReference,
   twoStageDetectionsReference,
@@ -98,7 +89,9 @@ function twoStageProgram(manifest: ModelManifest): FamilyProgram<MaskRcnnTwoStag
         },
         reference(cpu, tensors, frame) {
           const f = frameOf(cpu);
-          const timings = twoStageDetectionsReference(f, tensors.classLogits!.data, tensors.boxDeltas!.data, manifest, frame.settings, (kept) => Math.max(1, kept));
+          const timings = twoStageDetectionsReference(f, tensors.classLogits!.data, tensors.boxDeltas!.data, manifest, frame.settings, (kept) =>
+            Math.max(1, kept),
+          );
           for (const [k, v] of Object.entries(timings)) cpu.timings[k as 'roi'] = (cpu.timings[k as 'roi'] ?? 0) + (v ?? 0);
           return { maskFeatures: cpuTensor(f.maskFeatures, maskFeatureDims(layout, Math.max(1, f.records.length))) };
         },

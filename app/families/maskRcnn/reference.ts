@@ -138,7 +138,10 @@ type TwoStageCpuTimings = TwoStageReferenceResult['timings'];
  * Step 1 after the backbone: the R proposals, then the box head's RoI features
  * box_features [R, C, boxPool, boxPool].
  */
-export function twoStageProposalsReference(backbone: Record<string, RawOutput>, layout: TwoStageLayout): { frame: TwoStageCpuFrame; timings: TwoStageCpuTimings } {
+export function twoStageProposalsReference(
+  backbone: Record<string, RawOutput>,
+  layout: TwoStageLayout,
+): { frame: TwoStageCpuFrame; timings: TwoStageCpuTimings } {
   const features = fpnFeatures(backbone);
   const t0 = performance.now();
   const proposals = proposalsReference(backbone, layout);
@@ -177,7 +180,9 @@ export function twoStageDetectionsReference(
   const c = layout.config;
   const k = layout.numClasses;
   if (classLogits.length !== layout.numRois * (k + 1) || boxDeltas.length !== layout.numRois * (k + 1) * 4) {
-    throw new Error(`box head: class_logits ${classLogits.length} / box_deltas ${boxDeltas.length} values, expected [${layout.numRois}, ${k + 1}] / [${layout.numRois}, ${(k + 1) * 4}]`);
+    throw new Error(
+      `box head: class_logits ${classLogits.length} / box_deltas ${boxDeltas.length} values, expected [${layout.numRois}, ${k + 1}] / [${layout.numRois}, ${(k + 1) * 4}]`,
+    );
   }
   const t0 = performance.now();
   const decoded = maskRcnnBoxDecodeReference(classLogits, boxDeltas, frame.rois, frame.roiCount, {
@@ -222,7 +227,14 @@ export function twoStageMasksReference(
   const { layout, records } = frame;
   const t0 = performance.now();
   const transform = resizeGeometry(imageSize.width, imageSize.height, manifest.input).transform;
-  const { masks, areas } = maskPasteReference(records, maskLogits, { numClasses: layout.numClasses, maskSize: layout.config.maskSize }, transform, imageSize, mask);
+  const { masks, areas } = maskPasteReference(
+    records,
+    maskLogits,
+    { numClasses: layout.numClasses, maskSize: layout.config.maskSize },
+    transform,
+    imageSize,
+    mask,
+  );
   records.forEach((r, i) => (r.maskArea = areas[i]!));
   return { detections: recordsToDetections(records, transform, imageSize), masks, timings: { masks: performance.now() - t0 } };
 }

@@ -107,138 +107,150 @@ describe('two-stage Mask R-CNN: GPU chain vs reference chain on real ONNX output
   for (const id of MODELS) {
     const manifestPath = join(ROOT, 'models', 'maskrcnn', `${id}.json`);
     const present = existsSync(manifestPath);
-    it.skipIf(!present)(`${id} on ${SAMPLE}`, async () => {
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
-      // Untrained weights give near-uniform softmax scores: a threshold below 1/81.
-      const settings: PostprocessSettings = { ...manifest.defaults, scoreThreshold: 0.01 };
-      const layout = twoStageLayout(manifest);
-      const ort = await loadOrt();
-      const parts = headManifests(manifest);
-      const [backboneSession, boxSession, maskSession] = [await open(ort, manifest.url), await open(ort, parts.boxHead.url), await open(ort, parts.maskHead.url)];
-      const img = jpeg.decode(readFileSync(join(ROOT, 'public', 'samples', SAMPLE)), { useTArray: true, formatAsRGBA: true });
-      const image = { width: img.width, height: img.height };
-      const backbone = await runBackbone(ort, backboneSession, manifest, img.data, img.width, img.height);
-      const heads = nodeHeads(ort, boxSession, maskSession, layout);
+    it.skipIf(!present)(
+      `${id} on ${SAMPLE}`,
+      async () => {
+        const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
+        // Untrained weights give near-uniform softmax scores: a threshold below 1/81.
+        const settings: PostprocessSettings = { ...manifest.defaults, scoreThreshold: 0.01 };
+        const layout = twoStageLayout(manifest);
+        const ort = await loadOrt();
+        const parts = headManifests(manifest);
+        const [backboneSession, boxSession, maskSession] = [
+          await open(ort, manifest.url),
+          await open(ort, parts.boxHead.url),
+          await open(ort, parts.maskHead.url),
+        ];
+        const img = jpeg.decode(readFileSync(join(ROOT, 'public', 'samples', SAMPLE)), { useTArray: true, formatAsRGBA: true });
+        const image = { width: img.width, height: img.height };
+        const backbone = await runBackbone(ort, backboneSession, manifest, img.data, img.width, img.height);
+        const heads = nodeHeads(ort, boxSession, maskSession, layout);
 
-      const t0 = performance.now();
-      const ref = await maskRcnnTwoStageReference(backbone, heads, manifest, settings, image);
-      const refMs = performance.now() - t0;
+        const t0 = performance.now();
+        const ref = await maskRcnnTwoStageReference(backbone, heads, manifest, settings, image);
+        const refMs = performance.now() - t0;
 
-      // The 'wasm' path: the program's reference steps through the runner's `runStepsOnCpu`
-      // (the mask head on at least one row) give the reference chain's instances.
-      {
-        const steps = maskRcnnProgram(manifest).steps.slice(1);
-        const cpuSessions: Record<string, Session> = { boxHead: boxSession, maskHead: maskSession };
-        const runPart: PartRunner = async (step, tensors) => {
-          const input = await tensors.onCpu(step.input);
-          const r = await cpuSessions[step.name]!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
-          for (const [logical, name] of Object.entries(step.outputs)) tensors.putCpu(logical, { data: r[name]!.data as Float32Array, dims: r[name]!.dims });
-        };
-        const tensors = new FrameTensors(null, null, (_where, fn) => fn());
-        for (const [name, t] of Object.entries(backbone)) tensors.putCpu(name, t);
-        const cpu = maskRcnnProgram(manifest).createCpu();
-        const transform = preprocessReference(img.data, img.width, img.height, manifest.input).geometry.transform;
-        const timings: Partial<StageTimings> = {};
-        await runStepsOnCpu(steps, cpu, tensors, { manifest, settings, transform, image, mask: maskSizeFor(image.width, image.height) }, runPart, timings);
-        expect(cpu.result!.detections).toEqual(ref.detections);
-        expect(cpu.result!.masks.bits).toEqual(ref.masks.bits);
-        expect(timings.heads).toBeGreaterThan(0);
-        expect(Object.keys(cpu.timings).sort()).toEqual(['decode', 'masks', 'nms', 'roi', 'rpn']);
-      }
-
-      await withDevice(async (device) => {
-        const mask = maskSizeFor(image.width, image.height);
-        const post = createTwoStageGpu(device, manifest, mask);
-        // The steps after the backbone, as the runner runs them on 'wasm+gpu': the backbone's
-        // outputs uploaded, the heads on ORT wasm with their RoI features read back.
-        const steps = maskRcnnProgram(manifest).steps.slice(1);
-        const sessions: Record<string, Session> = { boxHead: boxSession, maskHead: maskSession };
-        const runPart: PartRunner = async (step, tensors) => {
-          const input = await tensors.onCpu(step.input);
-          const r = await sessions[step.name]!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
-          for (const [logical, name] of Object.entries(step.outputs)) tensors.putCpu(logical, { data: r[name]!.data as Float32Array, dims: r[name]!.dims });
-        };
-        const uploads = new UploadBuffers(device, 'test.uploads');
-        const transform = preprocessReference(img.data, img.width, img.height, manifest.input).geometry.transform;
-        const frame = { manifest, settings, transform, image, mask };
-        const runFrame = async () => {
-          const tensors = new FrameTensors(device, uploads, (_where, fn) => fn());
+        // The 'wasm' path: the program's reference steps through the runner's `runStepsOnCpu`
+        // (the mask head on at least one row) give the reference chain's instances.
+        {
+          const steps = maskRcnnProgram(manifest).steps.slice(1);
+          const cpuSessions: Record<string, Session> = { boxHead: boxSession, maskHead: maskSession };
+          const runPart: PartRunner = async (step, tensors) => {
+            const input = await tensors.onCpu(step.input);
+            const r = await cpuSessions[step.name]!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
+            for (const [logical, name] of Object.entries(step.outputs)) tensors.putCpu(logical, { data: r[name]!.data as Float32Array, dims: r[name]!.dims });
+          };
+          const tensors = new FrameTensors(null, null, (_where, fn) => fn());
           for (const [name, t] of Object.entries(backbone)) tensors.putCpu(name, t);
+          const cpu = maskRcnnProgram(manifest).createCpu();
+          const transform = preprocessReference(img.data, img.width, img.height, manifest.input).geometry.transform;
           const timings: Partial<StageTimings> = {};
-          await runStepsOnGpu(steps, post, device, tensors, frame, runPart, timings, (_where, fn) => fn());
-          return { ...(await post.readResult()), featureBytes: tensors.bytesReadBack, headsMs: timings.heads ?? 0 };
-        };
-        const t1 = performance.now();
-        const gpu = await runFrame();
-        const gpuMs = performance.now() - t1;
-        if (id === MODELS[0]) {
-          // A second frame on the same objects (pipelines compiled, buffers made): the same
-          // records, and the warm per-stage GPU times.
-          const t2 = performance.now();
-          const again = await runFrame();
-          const againMs = performance.now() - t2;
-          expect(again.records).toEqual(gpu.records);
-          const stageMs = (['rpn', 'roi', 'decode', 'nms', 'masks'] as const).map((k) => `${k} ${again.timings[k]?.toFixed(1)}`).join(', ');
-          console.log(`${id}: second frame ${againMs.toFixed(0)} ms (heads ${again.headsMs.toFixed(0)} ms on ORT wasm); GPU stages (${again.timings.source ?? 'cpu'}): ${stageMs} ms`);
+          await runStepsOnCpu(steps, cpu, tensors, { manifest, settings, transform, image, mask: maskSizeFor(image.width, image.height) }, runPart, timings);
+          expect(cpu.result!.detections).toEqual(ref.detections);
+          expect(cpu.result!.masks.bits).toEqual(ref.masks.bits);
+          expect(timings.heads).toBeGreaterThan(0);
+          expect(Object.keys(cpu.timings).sort()).toEqual(['decode', 'masks', 'nms', 'roi', 'rpn']);
         }
-        const stages = await post.readStages();
-        const gpuMasks = await post.readMasks();
 
-        // Stage 1: the proposals.
-        expect(stages.roiCount).toBe(ref.stages.roiCount);
-        const roiError = maxAbsDiff(stages.rois.subarray(0, 4 * ref.stages.roiCount), ref.stages.rois.subarray(0, 4 * ref.stages.roiCount));
-        // Stage 2: the RoI features of the box head, and those of the mask head's kept rows.
-        const boxFeatureError = maxAbsDiff(stages.boxFeatures, ref.stages.boxFeatures);
-        // Stage 3: detections, matched by class and box (ranks may swap on near-ties).
-        const refRecords = ref.records;
-        const gpuRecords = gpu.records;
-        const used = new Set<number>();
-        let minBoxIou = 1;
-        let minMaskIou = 1;
-        const unmatched: string[] = [];
-        const matches: Array<[number, number]> = [];
-        gpuRecords.forEach((g: DecodedRecord, i) => {
-          let best = -1;
-          let bestIou = 0;
-          refRecords.forEach((r, j) => {
-            if (used.has(j) || r.classIndex !== g.classIndex || r.sourceIndex !== g.sourceIndex) return;
-            const iou = boxIou(g.box, r.box);
-            if (iou > bestIou) [best, bestIou] = [j, iou];
-          });
-          if (best < 0) {
-            unmatched.push(`gpu #${i} class ${g.classIndex} roi ${g.sourceIndex} score ${g.score.toFixed(6)}`);
-            return;
+        await withDevice(async (device) => {
+          const mask = maskSizeFor(image.width, image.height);
+          const post = createTwoStageGpu(device, manifest, mask);
+          // The steps after the backbone, as the runner runs them on 'wasm+gpu': the backbone's
+          // outputs uploaded, the heads on ORT wasm with their RoI features read back.
+          const steps = maskRcnnProgram(manifest).steps.slice(1);
+          const sessions: Record<string, Session> = { boxHead: boxSession, maskHead: maskSession };
+          const runPart: PartRunner = async (step, tensors) => {
+            const input = await tensors.onCpu(step.input);
+            const r = await sessions[step.name]!.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
+            for (const [logical, name] of Object.entries(step.outputs)) tensors.putCpu(logical, { data: r[name]!.data as Float32Array, dims: r[name]!.dims });
+          };
+          const uploads = new UploadBuffers(device, 'test.uploads');
+          const transform = preprocessReference(img.data, img.width, img.height, manifest.input).geometry.transform;
+          const frame = { manifest, settings, transform, image, mask };
+          const runFrame = async () => {
+            const tensors = new FrameTensors(device, uploads, (_where, fn) => fn());
+            for (const [name, t] of Object.entries(backbone)) tensors.putCpu(name, t);
+            const timings: Partial<StageTimings> = {};
+            await runStepsOnGpu(steps, post, device, tensors, frame, runPart, timings, (_where, fn) => fn());
+            return { ...(await post.readResult()), featureBytes: tensors.bytesReadBack, headsMs: timings.heads ?? 0 };
+          };
+          const t1 = performance.now();
+          const gpu = await runFrame();
+          const gpuMs = performance.now() - t1;
+          if (id === MODELS[0]) {
+            // A second frame on the same objects (pipelines compiled, buffers made): the same
+            // records, and the warm per-stage GPU times.
+            const t2 = performance.now();
+            const again = await runFrame();
+            const againMs = performance.now() - t2;
+            expect(again.records).toEqual(gpu.records);
+            const stageMs = (['rpn', 'roi', 'decode', 'nms', 'masks'] as const).map((k) => `${k} ${again.timings[k]?.toFixed(1)}`).join(', ');
+            console.log(
+              `${id}: second frame ${againMs.toFixed(0)} ms (heads ${again.headsMs.toFixed(0)} ms on ORT wasm); GPU stages (${again.timings.source ?? 'cpu'}): ${stageMs} ms`,
+            );
           }
-          used.add(best);
-          matches.push([i, best]);
-          minBoxIou = Math.min(minBoxIou, bestIou);
-          minMaskIou = Math.min(minMaskIou, maskIou(gpuMasks, i, ref.masks, best));
+          const stages = await post.readStages();
+          const gpuMasks = await post.readMasks();
+
+          // Stage 1: the proposals.
+          expect(stages.roiCount).toBe(ref.stages.roiCount);
+          const roiError = maxAbsDiff(stages.rois.subarray(0, 4 * ref.stages.roiCount), ref.stages.rois.subarray(0, 4 * ref.stages.roiCount));
+          // Stage 2: the RoI features of the box head, and those of the mask head's kept rows.
+          const boxFeatureError = maxAbsDiff(stages.boxFeatures, ref.stages.boxFeatures);
+          // Stage 3: detections, matched by class and box (ranks may swap on near-ties).
+          const refRecords = ref.records;
+          const gpuRecords = gpu.records;
+          const used = new Set<number>();
+          let minBoxIou = 1;
+          let minMaskIou = 1;
+          const unmatched: string[] = [];
+          const matches: Array<[number, number]> = [];
+          gpuRecords.forEach((g: DecodedRecord, i) => {
+            let best = -1;
+            let bestIou = 0;
+            refRecords.forEach((r, j) => {
+              if (used.has(j) || r.classIndex !== g.classIndex || r.sourceIndex !== g.sourceIndex) return;
+              const iou = boxIou(g.box, r.box);
+              if (iou > bestIou) [best, bestIou] = [j, iou];
+            });
+            if (best < 0) {
+              unmatched.push(`gpu #${i} class ${g.classIndex} roi ${g.sourceIndex} score ${g.score.toFixed(6)}`);
+              return;
+            }
+            used.add(best);
+            matches.push([i, best]);
+            minBoxIou = Math.min(minBoxIou, bestIou);
+            minMaskIou = Math.min(minMaskIou, maskIou(gpuMasks, i, ref.masks, best));
+          });
+          const maxScoreDiff = Math.max(0, ...matches.map(([i, j]) => Math.abs(gpuRecords[i]!.score - refRecords[j]!.score)));
+          const maskFeatureRows = matches.filter(([i, j]) => i === j).map(([i]) => i);
+          console.log(
+            `${id} ${SAMPLE}: ${ref.stages.roiCount} RoIs (max |Δ| ${roiError.toExponential(2)} px), box features max |Δ| ${boxFeatureError.toExponential(2)}, ` +
+              `${refRecords.length} ref / ${gpuRecords.length} gpu detections (${ref.stages.candidateCount} / ${gpu.candidateCount} candidates), ` +
+              `${matches.length} matched, ${maskFeatureRows.length} at the same rank; min box IoU ${minBoxIou.toFixed(4)}, min mask IoU ${minMaskIou.toFixed(4)}, ` +
+              `max |Δscore| ${maxScoreDiff.toExponential(2)}; mask pixels ${ref.records.reduce((n, r) => n + r.maskArea, 0)} ref / ${gpuRecords.reduce((n, r) => n + r.maskArea, 0)} gpu; ` +
+              `read back ${gpu.bytesReadBack + gpu.featureBytes} B (features ${gpu.featureBytes} B); reference ${refMs.toFixed(0)} ms, gpu chain ${gpuMs.toFixed(0)} ms` +
+              (unmatched.length ? `; unmatched: ${unmatched.join(', ')}` : ''),
+          );
+          expect(roiError).toBeLessThan(1e-3);
+          expect(boxFeatureError).toBeLessThan(1e-3);
+          expect(refRecords.length).toBeGreaterThan(0);
+          expect(gpuRecords.length).toBe(refRecords.length);
+          // Every detection matched, but a near-tie at the cap may swap one or two in / out.
+          expect(matches.length).toBeGreaterThanOrEqual(Math.min(gpuRecords.length, Math.max(0, settings.maxDetections - 2)));
+          expect(minBoxIou).toBeGreaterThanOrEqual(0.99);
+          expect(minMaskIou).toBeGreaterThanOrEqual(0.98);
+          expect(maxScoreDiff).toBeLessThan(1e-4);
+          // 'wasm+gpu' reads back the RoI features for the CPU heads, and they are counted.
+          expect(gpu.featureBytes).toBe(
+            4 * (boxFeatureDims(layout).reduce((a, b) => a * b) + maskFeatureDims(layout, settings.maxDetections).reduce((a, b) => a * b)),
+          );
+          post.destroy();
+          uploads.destroy();
         });
-        const maxScoreDiff = Math.max(0, ...matches.map(([i, j]) => Math.abs(gpuRecords[i]!.score - refRecords[j]!.score)));
-        const maskFeatureRows = matches.filter(([i, j]) => i === j).map(([i]) => i);
-        console.log(
-          `${id} ${SAMPLE}: ${ref.stages.roiCount} RoIs (max |Δ| ${roiError.toExponential(2)} px), box features max |Δ| ${boxFeatureError.toExponential(2)}, ` +
-            `${refRecords.length} ref / ${gpuRecords.length} gpu detections (${ref.stages.candidateCount} / ${gpu.candidateCount} candidates), ` +
-            `${matches.length} matched, ${maskFeatureRows.length} at the same rank; min box IoU ${minBoxIou.toFixed(4)}, min mask IoU ${minMaskIou.toFixed(4)}, ` +
-            `max |Δscore| ${maxScoreDiff.toExponential(2)}; mask pixels ${ref.records.reduce((n, r) => n + r.maskArea, 0)} ref / ${gpuRecords.reduce((n, r) => n + r.maskArea, 0)} gpu; ` +
-            `read back ${gpu.bytesReadBack + gpu.featureBytes} B (features ${gpu.featureBytes} B); reference ${refMs.toFixed(0)} ms, gpu chain ${gpuMs.toFixed(0)} ms` +
-            (unmatched.length ? `; unmatched: ${unmatched.join(', ')}` : ''),
-        );
-        expect(roiError).toBeLessThan(1e-3);
-        expect(boxFeatureError).toBeLessThan(1e-3);
-        expect(refRecords.length).toBeGreaterThan(0);
-        expect(gpuRecords.length).toBe(refRecords.length);
-        // Every detection matched, but a near-tie at the cap may swap one or two in / out.
-        expect(matches.length).toBeGreaterThanOrEqual(Math.min(gpuRecords.length, Math.max(0, settings.maxDetections - 2)));
-        expect(minBoxIou).toBeGreaterThanOrEqual(0.99);
-        expect(minMaskIou).toBeGreaterThanOrEqual(0.98);
-        expect(maxScoreDiff).toBeLessThan(1e-4);
-        // 'wasm+gpu' reads back the RoI features for the CPU heads, and they are counted.
-        expect(gpu.featureBytes).toBe(4 * (boxFeatureDims(layout).reduce((a, b) => a * b) + maskFeatureDims(layout, settings.maxDetections).reduce((a, b) => a * b)));
-        post.destroy();
-        uploads.destroy();
-      });
-      for (const s of [backboneSession, boxSession, maskSession]) await s.release();
-    }, 600_000);
+        for (const s of [backboneSession, boxSession, maskSession]) await s.release();
+      },
+      600_000,
+    );
   }
 });

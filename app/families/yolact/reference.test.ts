@@ -10,8 +10,13 @@ const manifest = syntheticManifest(64, 3);
 describe('YOLACT layout', () => {
   it('derives the prior count and proto size from the input size', () => {
     expect(levelSizes(550)).toEqual([69, 35, 18, 9, 5]);
-    expect(yolactLayout({ ...manifest, input: { ...manifest.input, width: 550, height: 550 }, classes: new Array<string>(80).fill('c') }))
-      .toEqual({ numPriors: 19248, numClasses: 80, numPrototypes: 32, protoWidth: 138, protoHeight: 138 });
+    expect(yolactLayout({ ...manifest, input: { ...manifest.input, width: 550, height: 550 }, classes: new Array<string>(80).fill('c') })).toEqual({
+      numPriors: 19248,
+      numClasses: 80,
+      numPrototypes: 32,
+      protoWidth: 138,
+      protoHeight: 138,
+    });
     expect(yolactLayout({ ...manifest, input: { ...manifest.input, width: 384, height: 384 } }).numPriors).toBe(9207);
     expect(yolactPriors(550, 550).length / 4).toBe(19248);
   });
@@ -34,7 +39,10 @@ describe('postprocessYolactReference', () => {
       { prior: 40, cls: 1, score: 0.1, box: [0, 0, 0.5, 0.5] }, // below the display threshold
     ]);
     const { detections, masks } = postprocessYolactReference(out, manifest, settings, { width: 64, height: 64 });
-    expect(detections.map((d) => [d.classIndex, d.score])).toEqual([[2, Math.fround(0.9)], [0, Math.fround(0.7)]]);
+    expect(detections.map((d) => [d.classIndex, d.score])).toEqual([
+      [2, Math.fround(0.9)],
+      [0, Math.fround(0.7)],
+    ]);
     expect(detections[0]!.box).toEqual([16, 16, 32, 32]);
     expect(detections[1]!.box).toEqual([32, 32, 64, 64]);
     // Crop [0.25, 0.5)·16 padded → proto columns 3..8 → image columns 12..35 (24 px) each way.

@@ -70,13 +70,7 @@ export function yolactRecordsReference(
 ): { records: DecodedRecord[]; candidateCount: number; decodeMs: number; nmsMs: number } {
   const layout = yolactLayoutFromDims(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.dims])));
   const t0 = performance.now();
-  const decoded = yolactDecodeReference(
-    outputs.loc!.data,
-    outputs.conf!.data,
-    outputs.priors!.data,
-    layout.numClasses,
-    confThresholdOf(manifest),
-  );
+  const decoded = yolactDecodeReference(outputs.loc!.data, outputs.conf!.data, outputs.priors!.data, layout.numClasses, confThresholdOf(manifest));
   const t1 = performance.now();
   const top = classTopKReference(outputs.conf!.data, layout.numClasses, decoded.candidates, settings.topK);
   const nms = settings.nmsKind === 'greedy' ? greedyNmsReference : fastNmsReference;

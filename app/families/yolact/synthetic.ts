@@ -44,7 +44,6 @@ export function syntheticManifest(inputSize: number, numClasses: number): ModelM
   };
 }
 
-
 /**
  * Outputs of an imaginary YOLACT at `inputSize` with `numClasses` classes and `objects`
  * objects: priors whose centre falls inside an object score its class (higher nearer the
@@ -68,7 +67,7 @@ export function syntheticYolactOutputs(seed: number, inputSize: number, numClass
   for (let r = 0; r < p; r++) {
     for (let c = 0; c < p; c++) {
       for (let q = 0; q < k; q++) {
-        proto[(r * p + c) * k + q] = Math.max(0, Math.sin((r * (q % 5 + 1)) / p * 3 + q) * Math.cos((c * (q % 3 + 1)) / p * 3 - q));
+        proto[(r * p + c) * k + q] = Math.max(0, Math.sin(((r * ((q % 5) + 1)) / p) * 3 + q) * Math.cos(((c * ((q % 3) + 1)) / p) * 3 - q));
       }
     }
   }
@@ -93,8 +92,12 @@ export function syntheticYolactOutputs(seed: number, inputSize: number, numClass
       }
     }
     for (let i = 0; i < n; i++) {
-      const pcx = priors[4 * i]!, pcy = priors[4 * i + 1]!, pw = priors[4 * i + 2]!, ph = priors[4 * i + 3]!;
-      const ux = (pcx - cx) / (w / 2), uy = (pcy - cy) / (h / 2);
+      const pcx = priors[4 * i]!,
+        pcy = priors[4 * i + 1]!,
+        pw = priors[4 * i + 2]!,
+        ph = priors[4 * i + 3]!;
+      const ux = (pcx - cx) / (w / 2),
+        uy = (pcy - cy) / (h / 2);
       const d = Math.sqrt(ux * ux + uy * uy);
       if (d > 1) continue;
       const score = Math.min(0.97, (1 - d) * (0.6 + 0.4 * rand()) * (pw > w * 1.5 ? 0.3 : 1));
@@ -103,7 +106,7 @@ export function syntheticYolactOutputs(seed: number, inputSize: number, numClass
       if (score <= row[cls + 1]!) continue;
       row.fill(0.001);
       row[cls + 1] = score;
-      row[(cls + 1) % numClasses + 1] = Math.max(row[(cls + 1) % numClasses + 1]!, score * 0.3 * rand());
+      row[((cls + 1) % numClasses) + 1] = Math.max(row[((cls + 1) % numClasses) + 1]!, score * 0.3 * rand());
       row[0] = Math.max(0, 1 - row.reduce((s, v, c) => (c ? s + v : s), 0));
       // deltas towards the object's box, with noise
       loc[4 * i] = ((cx - pcx) / (0.1 * pw)) * (0.8 + 0.2 * rand());
@@ -159,4 +162,3 @@ export function handYolactOutputs(objects: HandObject[]): Record<string, RawOutp
     proto: { data: proto, dims: [1, 16, 16, 32] },
   };
 }
-

@@ -34,7 +34,8 @@ export type YoloSegGpuOptions = MaskedDetectionGpuOptions;
 
 /** Every kernel a YOLO-seg GPU side of this head uses (and the runner's preprocess). */
 export function yoloSegGpuKernels(manifest: ModelManifest): KernelSource[] {
-  const head = yoloSegLayout(manifest).head === 'raw' ? [YOLO_SEG_DECODE, CLASS_TOP_K, YOLO_SEG_TRIM_TOP_K, FAST_NMS, GREEDY_NMS, DETECTION_CAP] : [YOLO_SEG_END_TO_END];
+  const head =
+    yoloSegLayout(manifest).head === 'raw' ? [YOLO_SEG_DECODE, CLASS_TOP_K, YOLO_SEG_TRIM_TOP_K, FAST_NMS, GREEDY_NMS, DETECTION_CAP] : [YOLO_SEG_END_TO_END];
   return [...head, ...sharedGpuKernels(true)];
 }
 
@@ -61,7 +62,13 @@ export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
 
   constructor(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }, options: YoloSegGpuOptions = {}) {
     const layout = yoloSegLayout(manifest);
-    super(device, manifest, mask, { family: 'yoloSeg', className: 'YoloSegGpuPostprocessor', numClasses: layout.numClasses, spec: yoloSegSpecFor(layout) }, options);
+    super(
+      device,
+      manifest,
+      mask,
+      { family: 'yoloSeg', className: 'YoloSegGpuPostprocessor', numClasses: layout.numClasses, spec: yoloSegSpecFor(layout) },
+      options,
+    );
     this.layout = layout;
     const { numAnchors: n, numClasses: c } = layout;
     if (layout.head === 'raw') {
@@ -143,7 +150,16 @@ export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
       this.endToEnd!.run(
         encoder,
         { detections: out.detections!, records },
-        { numRows: numAnchors, numPrototypes: this.layout.numPrototypes, numClasses, maxDetections: capacity, confThreshold, scoreThreshold, inputWidth, inputHeight },
+        {
+          numRows: numAnchors,
+          numPrototypes: this.layout.numPrototypes,
+          numClasses,
+          maxDetections: capacity,
+          confThreshold,
+          scoreThreshold,
+          inputWidth,
+          inputHeight,
+        },
         this.pass('decode', 'endToEnd'),
       );
     }

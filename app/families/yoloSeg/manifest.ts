@@ -70,11 +70,7 @@ const shape = (d: readonly number[]) => `[${d.join(', ')}]`;
  * readable error when they do not fit. `numClasses` (from the manifest) is checked against
  * the raw head's row count; for end-to-end exports it is taken as given.
  */
-export function yoloSegLayoutFromDims(
-  dims: Record<string, readonly number[]>,
-  input: { width: number; height: number },
-  numClasses?: number,
-): YoloSegLayout {
+export function yoloSegLayoutFromDims(dims: Record<string, readonly number[]>, input: { width: number; height: number }, numClasses?: number): YoloSegLayout {
   const protos = dims.protos;
   if (!protos) throw new Error('YOLO-seg output “protos” is missing');
   if (protos.length !== 4 || protos[0] !== 1) throw new Error(`protos ${shape(protos)}: expected [1, 32, H/4, W/4]`);
@@ -82,7 +78,8 @@ export function yoloSegLayoutFromDims(
   const common = { numPrototypes: k, protoHeight: protos[2]!, protoWidth: protos[3]!, inputWidth: input.width, inputHeight: input.height };
   if (dims.detections) {
     const d = dims.detections;
-    if (d.length !== 3 || d[0] !== 1 || d[2] !== 6 + k) throw new Error(`detections ${shape(d)}: expected [1, R, ${6 + k}] (x1, y1, x2, y2, score, class, ${k} coefficients)`);
+    if (d.length !== 3 || d[0] !== 1 || d[2] !== 6 + k)
+      throw new Error(`detections ${shape(d)}: expected [1, R, ${6 + k}] (x1, y1, x2, y2, score, class, ${k} coefficients)`);
     return { head: 'end-to-end', numAnchors: d[1]!, numClasses: numClasses ?? 0, ...common };
   }
   const o = dims.output0;

@@ -34,22 +34,26 @@ async function runModel(manifest: ModelManifest, bytes: Uint8Array, rgba: Uint8A
 
 describe('YOLO-seg GPU chain vs reference chain on real ONNX outputs', () => {
   for (const file of FILES) {
-    it(file, async () => {
-      const bytes = new Uint8Array(readFileSync(join(ROOT, 'models', 'yoloseg', 'test', file)));
-      const { manifest, missing } = manifestFromOnnx(bytes, { fileName: file, url: '' });
-      expect(missing).toEqual([]);
-      const img = jpeg.decode(readFileSync(join(ROOT, 'public', 'samples', 'sample-1.jpg')), { useTArray: true, formatAsRGBA: true });
-      const outputs = await runModel(manifest, bytes, img.data, img.width, img.height);
-      // Untrained: scores near 0.5 everywhere, so NMS has thousands of candidates; 40 kept keeps the mask step short.
-      const settings: PostprocessSettings = { ...manifest.defaults, maxDetections: 40 };
-      const { figures, gpu } = await withDevice((device) => runYoloSegParity(device, outputs, manifest, settings, { width: img.width, height: img.height }));
-      console.log(
-        `${file} on sample-1.jpg (${img.width}x${img.height}): ${figures.instances} instances of ${gpu.candidateCount} candidates, ` +
-          `min box IoU ${figures.minBoxIou.toFixed(4)}, min mask IoU ${figures.minMaskIou.toFixed(4)}, max proto-mask error ${figures.maxProtoMaskError.toExponential(2)}` +
-          (figures.problems.length ? `; ${figures.problems.join('; ')}` : ''),
-      );
-      expect(figures.problems).toEqual([]);
-      expect(figures.instances).toBeGreaterThan(0);
-    }, 180_000);
+    it(
+      file,
+      async () => {
+        const bytes = new Uint8Array(readFileSync(join(ROOT, 'models', 'yoloseg', 'test', file)));
+        const { manifest, missing } = manifestFromOnnx(bytes, { fileName: file, url: '' });
+        expect(missing).toEqual([]);
+        const img = jpeg.decode(readFileSync(join(ROOT, 'public', 'samples', 'sample-1.jpg')), { useTArray: true, formatAsRGBA: true });
+        const outputs = await runModel(manifest, bytes, img.data, img.width, img.height);
+        // Untrained: scores near 0.5 everywhere, so NMS has thousands of candidates; 40 kept keeps the mask step short.
+        const settings: PostprocessSettings = { ...manifest.defaults, maxDetections: 40 };
+        const { figures, gpu } = await withDevice((device) => runYoloSegParity(device, outputs, manifest, settings, { width: img.width, height: img.height }));
+        console.log(
+          `${file} on sample-1.jpg (${img.width}x${img.height}): ${figures.instances} instances of ${gpu.candidateCount} candidates, ` +
+            `min box IoU ${figures.minBoxIou.toFixed(4)}, min mask IoU ${figures.minMaskIou.toFixed(4)}, max proto-mask error ${figures.maxProtoMaskError.toExponential(2)}` +
+            (figures.problems.length ? `; ${figures.problems.join('; ')}` : ''),
+        );
+        expect(figures.problems).toEqual([]);
+        expect(figures.instances).toBeGreaterThan(0);
+      },
+      180_000,
+    );
   }
 });

@@ -5,5 +5,8 @@ import { createGpuPostprocessor, warmYoloSegGpu } from './gpu';
 import { postprocessYoloSegReference } from './reference';
 
 export function program(manifest: ModelManifest) {
-  return { ...oneStageProgram(manifest, createGpuPostprocessor, postprocessYoloSegReference), warmGpu: (device: GPUDevice) => warmYoloSegGpu(device, manifest) };
+  return {
+    ...oneStageProgram(manifest, createGpuPostprocessor, postprocessYoloSegReference),
+    warmGpu: (device: GPUDevice) => warmYoloSegGpu(device, manifest),
+  };
 }

@@ -11,7 +11,9 @@ import { syntheticYoloSegManifest, syntheticYoloSegOutputs } from './synthetic';
  * logit 5 inside its crop box, 0 (not > 0) outside.
  */
 function handOutputs(anchors: Array<{ i: number; box: [number, number, number, number]; scores: Record<number, number> }>): Record<string, RawOutput> {
-  const n = 84, c = 3, k = 32;
+  const n = 84,
+    c = 3,
+    k = 32;
   const out = new Float32Array((4 + c + k) * n);
   for (let i = 0; i < n; i++) out[(4 + c) * n + i] = 5;
   for (const a of anchors) {
@@ -38,7 +40,9 @@ describe('YOLO-seg layout', () => {
   it('layout from dims, with readable errors', () => {
     const l = yoloSegLayoutFromDims({ output0: [1, 116, 8400], protos: [1, 32, 160, 160] }, { width: 640, height: 640 });
     expect(l).toMatchObject({ head: 'raw', numClasses: 80, numAnchors: 8400, protoWidth: 160, numPrototypes: 32 });
-    expect(() => yoloSegLayoutFromDims({ output0: [1, 116, 8400], protos: [1, 32, 160, 160] }, { width: 640, height: 640 }, 3)).toThrow(/80 classes; the manifest lists 3/);
+    expect(() => yoloSegLayoutFromDims({ output0: [1, 116, 8400], protos: [1, 32, 160, 160] }, { width: 640, height: 640 }, 3)).toThrow(
+      /80 classes; the manifest lists 3/,
+    );
     expect(() => yoloSegLayoutFromDims({ output0: [1, 116, 8400] }, { width: 640, height: 640 })).toThrow(/protos/);
     expect(yoloSegLayoutFromDims({ detections: [1, 300, 38], protos: [1, 32, 80, 80] }, { width: 320, height: 320 }, 80).head).toBe('end-to-end');
     expect(() => yoloSegLayoutFromDims({ detections: [1, 300, 37], protos: [1, 32, 80, 80] }, { width: 320, height: 320 })).toThrow(/expected \[1, R, 38\]/);
@@ -72,7 +76,8 @@ describe('postprocessYoloSegReference', () => {
     // Mask of a: proto crop cols/rows 4 ≤ c < 8 (box × 16/64), one proto pixel = 8 image px;
     // bilinear > 0 reaches at most one proto pixel beyond, never less than the box itself.
     const m = res.masks;
-    let inside = 0, outsideFar = 0;
+    let inside = 0,
+      outsideFar = 0;
     for (let y = 0; y < 64; y++) {
       for (let x = 0; x < 128; x++) {
         const on = maskBit(m, 0, x, y);

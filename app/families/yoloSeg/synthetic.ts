@@ -15,7 +15,17 @@ export function syntheticYoloSegManifest(inputSize: number, numClasses: number, 
     name: 'synthetic YOLO-seg',
     family: 'yolo-seg',
     url: 'synthetic:yolo-seg',
-    input: { name: 'images', width: inputSize, height: inputSize, resize: 'letterbox', channels: 'rgb', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], padValue: 114 },
+    input: {
+      name: 'images',
+      width: inputSize,
+      height: inputSize,
+      resize: 'letterbox',
+      channels: 'rgb',
+      scale: 1 / 255,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      padValue: 114,
+    },
     outputs: head === 'raw' ? { output0: 'output0', protos: 'output1' } : { detections: 'output0', protos: 'output1' },
     classes: Array.from({ length: numClasses }, (_, c) => `class${c}`),
     defaults: { confThreshold: 0.25, scoreThreshold: 0.25, topK: 300, nmsIou: 0.7, nmsKind: 'greedy', maxDetections: 300 },
@@ -61,7 +71,10 @@ function makeProtos(rand: () => number, p: number, k: number, objects: Synthetic
   objects.forEach((o, n) => {
     const q = n % k;
     const [x1, y1, x2, y2] = o.box.map((v) => v / inputSize) as [number, number, number, number];
-    const cx = (x1 + x2) / 2, cy = (y1 + y2) / 2, hw = (x2 - x1) / 2, hh = (y2 - y1) / 2;
+    const cx = (x1 + x2) / 2,
+      cy = (y1 + y2) / 2,
+      hw = (x2 - x1) / 2,
+      hh = (y2 - y1) / 2;
     for (let r = 0; r < p; r++) {
       for (let c = 0; c < p; c++) {
         const dx = ((c + 0.5) / p - cx) / hw;
@@ -108,7 +121,10 @@ export function syntheticYoloSegOutputs(seed: number, inputSize: number, numClas
   const objs = randomObjects(rand, inputSize, numClasses, objects);
   objs.forEach((o, index) => {
     const [x1, y1, x2, y2] = o.box;
-    const w = x2 - x1, h = y2 - y1, cx = (x1 + x2) / 2, cy = (y1 + y2) / 2;
+    const w = x2 - x1,
+      h = y2 - y1,
+      cx = (x1 + x2) / 2,
+      cy = (y1 + y2) / 2;
     for (let i = 0; i < n; i++) {
       const ux = (centres[2 * i]! - cx) / (w / 2);
       const uy = (centres[2 * i + 1]! - cy) / (h / 2);

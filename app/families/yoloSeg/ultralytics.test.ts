@@ -25,13 +25,18 @@ interface Fixture {
   detections: Array<{ box: number[]; score: number; classIndex: number; mask: string }>;
 }
 
-const fixture = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'families', 'yoloSeg', 'fixtures', 'ultralytics-64.json'), 'utf8')) as Fixture;
+const fixture = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', '..', 'test', 'families', 'yoloSeg', 'fixtures', 'ultralytics-64.json'), 'utf8'),
+) as Fixture;
 const size = fixture.inputSize;
 const outputs: Record<string, RawOutput> = {
   output0: { data: Float32Array.from(fixture.output0), dims: fixture.output0Dims },
   protos: { data: Float32Array.from(fixture.protos), dims: fixture.protosDims },
 };
-const manifest = { ...syntheticYoloSegManifest(size, fixture.numClasses), defaults: { ...syntheticYoloSegManifest(size, fixture.numClasses).defaults, confThreshold: fixture.confThreshold } };
+const manifest = {
+  ...syntheticYoloSegManifest(size, fixture.numClasses),
+  defaults: { ...syntheticYoloSegManifest(size, fixture.numClasses).defaults, confThreshold: fixture.confThreshold },
+};
 const settings: PostprocessSettings = { scoreThreshold: 0, topK: 300, nmsIou: fixture.nmsIou, nmsKind: 'greedy', maxDetections: 300 };
 const image = { width: size, height: size };
 
@@ -78,7 +83,9 @@ describe('YOLO-seg vs an Ultralytics-style computation (torch/torchvision)', () 
     });
     const ref = postprocessYoloSegReference(outputs, manifest, settings, image, image);
     const { minMaskIou, maxBoxError } = compare(gpu.detections, ref.masks);
-    console.log(`GPU: ${gpu.detections.length} detections, max box error ${maxBoxError.toExponential(2)} px, min mask IoU (vs Ultralytics) ${minMaskIou.toFixed(4)}`);
+    console.log(
+      `GPU: ${gpu.detections.length} detections, max box error ${maxBoxError.toExponential(2)} px, min mask IoU (vs Ultralytics) ${minMaskIou.toFixed(4)}`,
+    );
     expect(maxBoxError).toBeLessThan(1e-4);
     expect(minMaskIou).toBeGreaterThanOrEqual(0.98);
   }, 60_000);

@@ -41,12 +41,7 @@ export interface ComposeOverlayParams {
 }
 
 export interface ComposeOverlayKernel {
-  run(
-    encoder: GPUCommandEncoder,
-    inputs: ComposeOverlayInputs,
-    params: ComposeOverlayParams,
-    pass?: GPUComputePassDescriptor,
-  ): void;
+  run(encoder: GPUCommandEncoder, inputs: ComposeOverlayInputs, params: ComposeOverlayParams, pass?: GPUComputePassDescriptor): void;
   /** Frees the kernel's own buffers (not the inputs). */
   destroy(): void;
 }
@@ -94,7 +89,8 @@ export function createComposeOverlay(device: GPUDevice): ComposeOverlayKernel {
   function bindGroupFor(inputs: ComposeOverlayInputs): GPUBindGroup {
     const c = cached?.inputs;
     if (
-      cached && c &&
+      cached &&
+      c &&
       c.records === inputs.records &&
       c.maskBits === inputs.maskBits &&
       c.classColours === inputs.classColours &&

@@ -89,7 +89,11 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
         return;
       }
       const { numClasses, topK, maxDetections, scoreThreshold } = params;
-      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numClasses, topK, maxDetections, scoreThreshold, boxClassStride: params.boxClassStride ?? 0 }));
+      device.queue.writeBuffer(
+        uniform,
+        0,
+        packUniforms(PARAMS, { numClasses, topK, maxDetections, scoreThreshold, boxClassStride: params.boxClassStride ?? 0 }),
+      );
       // keptPrefix [C, topK + 1] + keptAbove [C]
       const scratchBytes = 4 * (params.numClasses * (params.topK + 1) + params.numClasses);
       if (!scratch || scratch.size < scratchBytes) {
@@ -103,10 +107,7 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
           group: device.createBindGroup({
             label: 'detectionCap.bindGroup',
             layout: bindGroupLayout,
-            entries: [
-              ...key.map((buffer, binding) => ({ binding, resource: { buffer } })),
-              { binding: 8, resource: { buffer: uniform } },
-            ],
+            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 8, resource: { buffer: uniform } }],
           }),
         };
       }

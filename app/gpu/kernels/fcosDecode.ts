@@ -92,15 +92,22 @@ export function createFcosDecode(device: GPUDevice): FcosDecodeKernel {
       for (const l of params.levels) {
         starts.push(n);
         n += l.width * l.height;
-        if (Math.ceil((l.width * l.height) / WORKGROUP) > MAX_WORKGROUPS_PER_DIMENSION) throw new Error(`fcosDecode: a ${l.width}x${l.height} level is too large`);
+        if (Math.ceil((l.width * l.height) / WORKGROUP) > MAX_WORKGROUPS_PER_DIMENSION)
+          throw new Error(`fcosDecode: a ${l.width}x${l.height} level is too large`);
       }
       const pairs = n * k;
       if (pairs > 2 ** 32) throw new Error(`fcosDecode: ${n} locations × ${k} classes exceed 32-bit pair indices`);
       const sizes = fcosDecodeBytes(n, k);
       if (sizes.keys > device.limits.maxStorageBufferBindingSize) {
-        throw new Error(`fcosDecode: the key lists of ${n} locations × ${k} classes need ${sizes.keys} bytes, above this device's ${device.limits.maxStorageBufferBindingSize}`);
+        throw new Error(
+          `fcosDecode: the key lists of ${n} locations × ${k} classes need ${sizes.keys} bytes, above this device's ${device.limits.maxStorageBufferBindingSize}`,
+        );
       }
-      for (const [name, need] of [['boxes', sizes.boxes], ['conf', sizes.conf], ['candidates', sizes.candidates]] as const) {
+      for (const [name, need] of [
+        ['boxes', sizes.boxes],
+        ['conf', sizes.conf],
+        ['candidates', sizes.candidates],
+      ] as const) {
         if (inputs[name].size < need) throw new Error(`fcosDecode: ${name} has ${inputs[name].size} bytes, needs ${need}`);
       }
       if (!scratch || scratch.keys.size < sizes.keys || scratch.flags.size < 4 * n) {
@@ -114,20 +121,24 @@ export function createFcosDecode(device: GPUDevice): FcosDecodeKernel {
       const indexBits = Math.max(1, Math.ceil(Math.log2(Math.max(1, pairs))));
       const table = params.levels.map((l, i) => [starts[i]!, l.width, l.height, l.stride]);
       params.levels.forEach((_, level) => {
-        device.queue.writeBuffer(uniforms[level]!, 0, packUniforms(PARAMS, {
-          numClasses: k,
-          numLocations: n,
-          indexBits,
-          topN: params.topN,
-          level,
-          numLevels,
-          invInputWidth: Math.fround(1 / params.input.width),
-          invInputHeight: Math.fround(1 / params.input.height),
-          inputWidth: params.input.width,
-          inputHeight: params.input.height,
-          candidateThreshold: params.candidateThreshold,
-          levels: table,
-        }));
+        device.queue.writeBuffer(
+          uniforms[level]!,
+          0,
+          packUniforms(PARAMS, {
+            numClasses: k,
+            numLocations: n,
+            indexBits,
+            topN: params.topN,
+            level,
+            numLevels,
+            invInputWidth: Math.fround(1 / params.input.width),
+            invInputHeight: Math.fround(1 / params.input.height),
+            inputWidth: params.input.width,
+            inputHeight: params.input.height,
+            candidateThreshold: params.candidateThreshold,
+            levels: table,
+          }),
+        );
       });
       const s = scratch;
       const key = [inputs.boxes, inputs.conf, inputs.candidates, ...inputs.levels.flatMap((l) => [l.cls, l.box, l.ctr])];
@@ -139,7 +150,17 @@ export function createFcosDecode(device: GPUDevice): FcosDecodeKernel {
             device.createBindGroup({
               label: `fcosDecode.locations${level}.bindGroup`,
               layout: locations.getBindGroupLayout(0),
-              entries: [at(0, uniforms[level]!), at(1, l.cls), at(2, l.box), at(3, l.ctr), at(4, inputs.boxes), at(5, inputs.conf), at(6, s.flags), at(7, s.keys), at(8, s.counts)],
+              entries: [
+                at(0, uniforms[level]!),
+                at(1, l.cls),
+                at(2, l.box),
+                at(3, l.ctr),
+                at(4, inputs.boxes),
+                at(5, inputs.conf),
+                at(6, s.flags),
+                at(7, s.keys),
+                at(8, s.counts),
+              ],
             }),
           ),
           select: device.createBindGroup({

@@ -30,12 +30,7 @@ export interface MaskCoefficientsParams {
 }
 
 export interface MaskCoefficientsKernel {
-  run(
-    encoder: GPUCommandEncoder,
-    inputs: MaskCoefficientsInputs,
-    params: MaskCoefficientsParams,
-    pass?: GPUComputePassDescriptor,
-  ): void;
+  run(encoder: GPUCommandEncoder, inputs: MaskCoefficientsInputs, params: MaskCoefficientsParams, pass?: GPUComputePassDescriptor): void;
   /** Frees the kernel's own buffers (not the inputs). */
   destroy(): void;
 }
@@ -76,7 +71,8 @@ export function createMaskCoefficients(device: GPUDevice): MaskCoefficientsKerne
   function bindGroupFor(inputs: MaskCoefficientsInputs): GPUBindGroup {
     const c = cached?.inputs;
     if (
-      cached && c &&
+      cached &&
+      c &&
       c.records === inputs.records &&
       c.coefficients === inputs.coefficients &&
       c.protos === inputs.protos &&

@@ -126,10 +126,7 @@ export function createMaskPaste(device: GPUDevice): MaskPasteKernel {
           group: device.createBindGroup({
             label: 'maskPaste.bindGroup',
             layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              { binding: 0, resource: { buffer: uniform } },
-              ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
-            ],
+            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
           }),
           reset: device.createBindGroup({
             label: 'maskPaste.resetBindGroup',

@@ -94,7 +94,11 @@ export interface MaskRcnnBoxDecodeKernel {
 }
 
 /** Bytes of the output buffers for R RoIs, K classes and row stride topK. */
-export function maskRcnnBoxDecodeBytes(numRois: number, numClasses: number, topK: number): {
+export function maskRcnnBoxDecodeBytes(
+  numRois: number,
+  numClasses: number,
+  topK: number,
+): {
   boxes: number;
   scores: number;
   candidates: number;
@@ -148,11 +152,19 @@ export function createMaskRcnnBoxDecode(device: GPUDevice): MaskRcnnBoxDecodeKer
       }
       const countBuffer = inputs.proposalCount ?? allValid;
       if (!inputs.proposalCount) device.queue.writeBuffer(allValid, 0, new Uint32Array([params.numRois, 0, 0, 0]));
-      const countWord = inputs.proposalCount ? params.proposalCountWord ?? 0 : 0;
+      const countWord = inputs.proposalCount ? (params.proposalCountWord ?? 0) : 0;
       device.queue.writeBuffer(uniform, 0, packMaskRcnnBoxDecodeParams(params, countWord));
       const key = [
-        inputs.classLogits, inputs.boxDeltas, inputs.proposals, countBuffer, inputs.boxes, inputs.scores,
-        inputs.candidates, inputs.topIndices, inputs.topScores, inputs.topCounts,
+        inputs.classLogits,
+        inputs.boxDeltas,
+        inputs.proposals,
+        countBuffer,
+        inputs.boxes,
+        inputs.scores,
+        inputs.candidates,
+        inputs.topIndices,
+        inputs.topScores,
+        inputs.topCounts,
       ];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {
         const entries = (bindings: number[]) => [

@@ -54,17 +54,22 @@ export function createMaskRescore(device: GPUDevice): MaskRescoreKernel {
       const d = Math.max(1, Math.floor(params.maxDetections));
       const bytes = recordsBufferBytes(d);
       if (inputs.records.size < bytes) throw new Error(`maskRescore: records has ${inputs.records.size} bytes, ${d} detections need ${bytes}`);
-      if (inputs.maskIou.size < 4 * d * params.numClasses) throw new Error(`maskRescore: maskIou has ${inputs.maskIou.size} bytes, [${d}, ${params.numClasses}] f32 needs ${4 * d * params.numClasses}`);
+      if (inputs.maskIou.size < 4 * d * params.numClasses)
+        throw new Error(`maskRescore: maskIou has ${inputs.maskIou.size} bytes, [${d}, ${params.numClasses}] f32 needs ${4 * d * params.numClasses}`);
       if (!recordsIn || recordsIn.size < bytes) {
         recordsIn?.destroy();
         recordsIn = device.createBuffer({ label: 'maskRescore.recordsIn', size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
       }
-      device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, {
-        numClasses: params.numClasses,
-        maxDetections: d,
-        useMaskIou: params.useMaskIou ? 1 : 0,
-        scoreThreshold: params.scoreThreshold,
-      }));
+      device.queue.writeBuffer(
+        uniform,
+        0,
+        packUniforms(PARAMS, {
+          numClasses: params.numClasses,
+          maxDetections: d,
+          useMaskIou: params.useMaskIou ? 1 : 0,
+          scoreThreshold: params.scoreThreshold,
+        }),
+      );
       const key = [recordsIn, inputs.maskIou, inputs.records];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {
         cached = {

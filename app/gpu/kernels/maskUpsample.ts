@@ -8,12 +8,7 @@ import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
-import {
-  maskThreshold,
-  upsampleMapping,
-  wordsPerRowFor,
-  type MaskAssemblySpec,
-} from '../../reference/maskAssembly';
+import { maskThreshold, upsampleMapping, wordsPerRowFor, type MaskAssemblySpec } from '../../reference/maskAssembly';
 import type { InputTransform } from '../layout';
 
 const shaderSource = withIncludes(shaderSourceRaw);
@@ -36,12 +31,7 @@ export interface MaskUpsampleParams {
 }
 
 export interface MaskUpsampleKernel {
-  run(
-    encoder: GPUCommandEncoder,
-    inputs: MaskUpsampleInputs,
-    params: MaskUpsampleParams,
-    pass?: GPUComputePassDescriptor,
-  ): void;
+  run(encoder: GPUCommandEncoder, inputs: MaskUpsampleInputs, params: MaskUpsampleParams, pass?: GPUComputePassDescriptor): void;
   /** Frees the kernel's own buffers (not the inputs). */
   destroy(): void;
 }

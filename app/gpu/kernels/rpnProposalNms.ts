@@ -103,8 +103,18 @@ export function createRpnProposalNms(device: GPUDevice): RpnProposalNmsKernel {
       device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numLevels, topN, numRois, nmsIou: params.nmsIou }));
       const s = scratchFor(numLevels, topN);
       const buffers: GPUBuffer[] = [
-        uniform, inputs.proposals, inputs.valid, inputs.objectness, inputs.topIndices, inputs.topCounts,
-        s.masks, s.kept, s.keptCounts, inputs.rois, inputs.roiScores, inputs.roiCount,
+        uniform,
+        inputs.proposals,
+        inputs.valid,
+        inputs.objectness,
+        inputs.topIndices,
+        inputs.topCounts,
+        s.masks,
+        s.kept,
+        s.keptCounts,
+        inputs.rois,
+        inputs.roiScores,
+        inputs.roiCount,
       ];
       if (!cached || cached.key.some((b, i) => b !== buffers[i])) {
         const groups = Object.fromEntries(

@@ -77,21 +77,28 @@ export interface RpnStage {
   /** Anchor geometry of the RPN levels (for tests and the CPU path). */
   readonly geometry: RpnGeometry;
   encode(encoder: GPUCommandEncoder, inputs: RpnStageInputs, passes?: RpnStagePasses): void;
-  encodeMaskFeatures(
-    encoder: GPUCommandEncoder,
-    features: readonly GPUBuffer[],
-    rois: RoiSource,
-    maxDetections: number,
-    pass?: GPUComputePassDescriptor,
-  ): void;
+  encodeMaskFeatures(encoder: GPUCommandEncoder, features: readonly GPUBuffer[], rois: RoiSource, maxDetections: number, pass?: GPUComputePassDescriptor): void;
   destroy(): void;
 }
 
 export type RpnStageConfig = Pick<
   TwoStageConfig,
-  | 'channels' | 'strides' | 'anchorSizes' | 'anchorRatios' | 'rpnPreNmsTopN' | 'rpnPostNmsTopN' | 'rpnNmsIou'
-  | 'canonicalScale' | 'canonicalLevel' | 'minLevel' | 'maxLevel' | 'pooler' | 'samplingRatio' | 'aligned'
-  | 'boxPool' | 'maskPool'
+  | 'channels'
+  | 'strides'
+  | 'anchorSizes'
+  | 'anchorRatios'
+  | 'rpnPreNmsTopN'
+  | 'rpnPostNmsTopN'
+  | 'rpnNmsIou'
+  | 'canonicalScale'
+  | 'canonicalLevel'
+  | 'minLevel'
+  | 'maxLevel'
+  | 'pooler'
+  | 'samplingRatio'
+  | 'aligned'
+  | 'boxPool'
+  | 'maskPool'
 >;
 
 /**

@@ -73,10 +73,7 @@ export function createYolactDecode(device: GPUDevice): YolactDecodeKernel {
           group: device.createBindGroup({
             label: 'yolactDecode.bindGroup',
             layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              ...key.map((buffer, binding) => ({ binding, resource: { buffer } })),
-              { binding: 5, resource: { buffer: uniform } },
-            ],
+            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 5, resource: { buffer: uniform } }],
           }),
         };
       }

@@ -68,10 +68,7 @@ export function createYoloSegDecode(device: GPUDevice): YoloSegDecodeKernel {
           group: device.createBindGroup({
             label: 'yoloSegDecode.bindGroup',
             layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              ...key.map((buffer, binding) => ({ binding, resource: { buffer } })),
-              { binding: 4, resource: { buffer: uniform } },
-            ],
+            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 4, resource: { buffer: uniform } }],
           }),
         };
       }

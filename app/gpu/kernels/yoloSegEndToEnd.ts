@@ -63,10 +63,7 @@ export function createYoloSegEndToEnd(device: GPUDevice): YoloSegEndToEndKernel 
           group: device.createBindGroup({
             label: 'yoloSegEndToEnd.bindGroup',
             layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              ...key.map((buffer, binding) => ({ binding, resource: { buffer } })),
-              { binding: 2, resource: { buffer: uniform } },
-            ],
+            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 2, resource: { buffer: uniform } }],
           }),
         };
       }

@@ -56,4 +56,3 @@ export class CpuOverlay {
     this.last = null;
   }
 }
-

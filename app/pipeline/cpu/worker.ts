@@ -86,7 +86,13 @@ async function runFrame(r: CpuRunner, bitmap: ImageBitmap, settings: Postprocess
     const outputs = await runPart(r.partKeys.get(step)!, step.part.input.name, await t.onCpu(step.input), step.outputs);
     for (const [name, tensor] of Object.entries(outputs)) t.putCpu(name, tensor);
   };
-  const frame = { manifest: r.manifest, settings, transform: pre.transform, image: { width: bitmap.width, height: bitmap.height }, mask: maskSize(bitmap.width, bitmap.height) };
+  const frame = {
+    manifest: r.manifest,
+    settings,
+    transform: pre.transform,
+    image: { width: bitmap.width, height: bitmap.height },
+    mask: maskSize(bitmap.width, bitmap.height),
+  };
   const steps = r.program.steps;
   const firstKernels = steps.findIndex((s) => s.kind === 'kernels');
   for (const step of steps.slice(0, firstKernels)) await runPartTimed(step as OnnxStep, tensors, part, timings);

@@ -168,19 +168,27 @@ export class DeviceKeeper {
         last = err;
       }
     }
-    notify('error', `No GPU device could be acquired again after ${this.delays.length} tries (${errorText(last)}): panes run on the CPU.`, { topic: 'gpu-device' });
+    notify('error', `No GPU device could be acquired again after ${this.delays.length} tries (${errorText(last)}): panes run on the CPU.`, {
+      topic: 'gpu-device',
+    });
   }
 
   private onUncapturedGpuError(message: string): void {
     console.error('WebGPU error:', message);
     if (this.uncapturedShown.has(message)) return;
     this.uncapturedShown.add(message);
-    this.deps.store.notify('error', `A GPU error outside the panes' own checks: ${message}. Results on the GPU paths may be wrong; the wasm path is not affected.`);
+    this.deps.store.notify(
+      'error',
+      `A GPU error outside the panes' own checks: ${message}. Results on the GPU paths may be wrong; the wasm path is not affected.`,
+    );
   }
 }
 
 /** What the store's env slice says about the device and the URL (`?path=`, `?overlay=`). */
-export function environment(gpu: GpuContext | null, params: URLSearchParams): { webgpu: boolean; fallbackAdapter: boolean; adapterName: string; defaultPath: ExecutionPath; overlayMode: 'canvas' | 'readback' } {
+export function environment(
+  gpu: GpuContext | null,
+  params: URLSearchParams,
+): { webgpu: boolean; fallbackAdapter: boolean; adapterName: string; defaultPath: ExecutionPath; overlayMode: 'canvas' | 'readback' } {
   const webgpu = gpu !== null;
   const fallbackAdapter = gpu?.adapter.isFallbackAdapter ?? false;
   const asked = params.get('path');

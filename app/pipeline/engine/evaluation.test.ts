@@ -35,7 +35,21 @@ class CountingSession implements EvalSessionLike {
 function rig(imageCount: number) {
   const m = manifest('m1');
   const models = catalog(m);
-  appStore.setState({ panes: [{ key: 1, modelId: 'm1', path: 'wasm', activePath: 'wasm', settings: own, status: 'done', result: null, resultFrameId: 0, evaluation: null } as unknown as PaneState] });
+  appStore.setState({
+    panes: [
+      {
+        key: 1,
+        modelId: 'm1',
+        path: 'wasm',
+        activePath: 'wasm',
+        settings: own,
+        status: 'done',
+        result: null,
+        resultFrameId: 0,
+        evaluation: null,
+      } as unknown as PaneState,
+    ],
+  });
   const runner = new FakeRunner('wasm', m);
   runner.masks = { count: 0 } as unknown as InstanceMasks;
   const sessions: CountingSession[] = [];

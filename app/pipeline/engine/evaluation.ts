@@ -80,7 +80,10 @@ export class Evaluation {
       return;
     }
     if (source.missing.length) {
-      store.notify('info', `${source.missing.length} of the ${source.dataset.images.length} images ${json.name} names were not dropped with it; evaluating the ${source.images.length} that were.`);
+      store.notify(
+        'info',
+        `${source.missing.length} of the ${source.dataset.images.length} images ${json.name} names were not dropped with it; evaluating the ${source.images.length} that were.`,
+      );
     }
     // Its images, exported later, keep the ids this ground truth gives them.
     this.deps.onDatasetIds(source.dataset.imageIdByFileName);
@@ -109,7 +112,10 @@ export class Evaluation {
         if (this.stopAsked) break;
         await frames.openImage(await image.load(), image.fileName);
         const frameId = store.getState().frameId;
-        await this.panesDone(frameId, panes.map((p) => p.key));
+        await this.panesDone(
+          frameId,
+          panes.map((p) => p.key),
+        );
         for (const p of panes) {
           const pane = store.getPane(p.key);
           const runner = scheduler.runnerOf(p.key);

@@ -108,7 +108,14 @@ export class FrameSources {
     return this.webcam !== null;
   }
 
-  private setFrame(bitmap: ImageBitmap, width: number, height: number, kind: 'image' | 'webcam' | 'video', name: string, original: ResultFrame['original'] = null): void {
+  private setFrame(
+    bitmap: ImageBitmap,
+    width: number,
+    height: number,
+    kind: 'image' | 'webcam' | 'video',
+    name: string,
+    original: ResultFrame['original'] = null,
+  ): void {
     const { store, panes } = this.deps;
     const prev = store.getState();
     const id = prev.frameId + 1;

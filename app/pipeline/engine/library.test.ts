@@ -51,7 +51,13 @@ const notices = () => appStore.getState().notices.map((n) => n.text);
 beforeEach(() => resetStore());
 
 describe('ModelLibrary: a dropped model without class names', () => {
-  const dropped = manifest('yolo-x', { name: 'yolo-x', url: 'user-model:yolo-x', family: 'yolo-seg', outputs: { output0: 'output0', protos: 'output1' }, classes: ['0', '1', '2'] });
+  const dropped = manifest('yolo-x', {
+    name: 'yolo-x',
+    url: 'user-model:yolo-x',
+    family: 'yolo-seg',
+    outputs: { output0: 'output0', protos: 'output1' },
+    classes: ['0', '1', '2'],
+  });
 
   it('opens the class-names dialog with the count the outputs need; no pane yet', async () => {
     const r = rig({ imported: { manifest: dropped, missing: ['classes'], saved: true }, saved: [dropped] });
@@ -114,7 +120,10 @@ describe('ModelLibrary: deleting a saved model', () => {
     expect(r.models.get('mine')).toBeUndefined();
     expect(r.forgetModel).toHaveBeenCalledWith('mine');
     expect(r.seats.dropRunner.mock.calls).toEqual([[1], [3]]);
-    expect(r.seats.setModel.mock.calls).toEqual([[1, 'bundled'], [3, 'bundled']]);
+    expect(r.seats.setModel.mock.calls).toEqual([
+      [1, 'bundled'],
+      [3, 'bundled'],
+    ]);
     expect(notices()).toEqual(['Deleted the saved model Model mine. Panes 1 and 3 now run Model bundled.']);
   });
 });

@@ -80,7 +80,13 @@ export class ModelLibrary {
     const entries = this.deps.saved ? await this.deps.saved.list() : [];
     this.deps.store.setState((s) => ({
       modelsVersion: s.modelsVersion + 1,
-      savedModels: entries.map((e) => ({ id: e.manifest.id, name: e.manifest.name, family: e.manifest.family, classes: e.manifest.classes.length, bytes: e.bytes })),
+      savedModels: entries.map((e) => ({
+        id: e.manifest.id,
+        name: e.manifest.name,
+        family: e.manifest.family,
+        classes: e.manifest.classes.length,
+        bytes: e.bytes,
+      })),
     }));
   }
 
@@ -107,7 +113,10 @@ export class ModelLibrary {
       for (const { url, manifest } of await this.deps.cachedManifests()) {
         const check = validateManifest(manifest);
         if (!check.ok) {
-          store.notify('error', `The cached model ${url} has an unreadable manifest (${check.errors.slice(0, 3).join('; ')}); free it under “Manage models” and load it again.`);
+          store.notify(
+            'error',
+            `The cached model ${url} has an unreadable manifest (${check.errors.slice(0, 3).join('; ')}); free it under “Manage models” and load it again.`,
+          );
           continue;
         }
         if (models.get(check.manifest.id)) continue;
@@ -137,7 +146,12 @@ export class ModelLibrary {
       if (imported.missing.includes('classes')) {
         const fixed = !(imported.manifest.family === 'yolo-seg' && imported.manifest.outputs['detections']);
         store.setState({
-          classNamesRequest: { modelId: imported.manifest.id, modelName: imported.manifest.name, count: fixed ? imported.manifest.classes.length : null, error: '' },
+          classNamesRequest: {
+            modelId: imported.manifest.id,
+            modelName: imported.manifest.name,
+            count: fixed ? imported.manifest.classes.length : null,
+            error: '',
+          },
         });
         return;
       }

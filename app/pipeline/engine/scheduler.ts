@@ -123,12 +123,19 @@ export class PaneScheduler {
     if (!pane || !ctrl) return;
     this.retire(ctrl);
     ctrl.halted = false;
-    const modelId = models.get(pane.modelId) ? pane.modelId : models.defaultId(this.deps.preferredModel.get()) ?? pane.modelId;
+    const modelId = models.get(pane.modelId) ? pane.modelId : (models.defaultId(this.deps.preferredModel.get()) ?? pane.modelId);
     const manifest = models.get(modelId);
     store.updatePane(key, {
       modelId,
       ...(manifest ? { settings: defaultSettings(manifest.defaults) } : {}),
-      status: 'idle', message: '', result: null, overlay: null, overlayOnCanvas: false, hiddenClasses: [], highlight: null, evaluation: null,
+      status: 'idle',
+      message: '',
+      result: null,
+      overlay: null,
+      overlayOnCanvas: false,
+      hiddenClasses: [],
+      highlight: null,
+      evaluation: null,
     });
     void this.pump(key);
   }
@@ -148,7 +155,16 @@ export class PaneScheduler {
     const manifest = this.deps.models.get(modelId);
     if (!manifest) return;
     this.resume(key);
-    this.deps.store.updatePane(key, { modelId, settings: defaultSettings(manifest.defaults), hiddenClasses: [], highlight: null, result: null, overlay: null, overlayOnCanvas: false, evaluation: null });
+    this.deps.store.updatePane(key, {
+      modelId,
+      settings: defaultSettings(manifest.defaults),
+      hiddenClasses: [],
+      highlight: null,
+      result: null,
+      overlay: null,
+      overlayOnCanvas: false,
+      evaluation: null,
+    });
     void this.pump(key);
   }
 
@@ -333,7 +349,7 @@ export class PaneScheduler {
           continue;
         }
         const now = this.now();
-        const interval = ctrl.lastDoneAt > 0 && frames.streaming() ? now - ctrl.lastDoneAt : out.result.timings.total ?? 0;
+        const interval = ctrl.lastDoneAt > 0 && frames.streaming() ? now - ctrl.lastDoneAt : (out.result.timings.total ?? 0);
         ctrl.lastDoneAt = now;
         // A hovered instance stays highlighted while the webcam runs: it follows its object
         // (the hover may have come during the run: read it now, against the result shown).

@@ -102,10 +102,14 @@ export class GpuOverlay<P extends FamilyGpu> implements PaneOverlay {
     }
     if (!this.post || this.postKey !== key) {
       this.post?.destroy();
-      this.post = this.make(this.device, { width, height }, {
-        classColours: classColourTable(this.manifest.classes.length),
-        style: { premultiplied: true },
-      });
+      this.post = this.make(
+        this.device,
+        { width, height },
+        {
+          classColours: classColourTable(this.manifest.classes.length),
+          style: { premultiplied: true },
+        },
+      );
       this.hiddenInPost = 0;
       this.postKey = key;
     }

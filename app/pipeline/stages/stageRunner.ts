@@ -185,13 +185,21 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
       // The read-backs waited on the GPU stages before them: keep only the waiting past those.
       const gpuMs = read.timings.source === 'gpu' ? GPU_STAGES.reduce((s, k) => s + (read.timings[k] ?? 0), 0) : 0;
       const waited = read.readAt - read.submittedAt + tensors.readBackMs;
-      return paneOutput(frame, mask, this.path, read.detections, read.bytesReadBack + tensors.bytesReadBack + shown.bytes, {
-        ...timings,
-        ...read.timings,
-        readback: read.timings.readback ?? Math.max(0, waited - gpuMs),
-        total: t4 - t0,
-        source: read.timings.source ?? 'cpu',
-      }, shown);
+      return paneOutput(
+        frame,
+        mask,
+        this.path,
+        read.detections,
+        read.bytesReadBack + tensors.bytesReadBack + shown.bytes,
+        {
+          ...timings,
+          ...read.timings,
+          readback: read.timings.readback ?? Math.max(0, waited - gpuMs),
+          total: t4 - t0,
+          source: read.timings.source ?? 'cpu',
+        },
+        shown,
+      );
     } finally {
       for (const r of release) r();
     }

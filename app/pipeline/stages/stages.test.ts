@@ -16,7 +16,13 @@ import { listModels } from '../../models/registry';
 
 const manifest = { id: 'toy', name: 'toy', input: { name: 'x' } } as unknown as ModelManifest;
 const settings: PostprocessSettings = { scoreThreshold: 0.5, topK: 10, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 10 };
-const frame = { manifest, settings, transform: { scaleX: 1, scaleY: 1, padX: 0, padY: 0 } as never, image: { width: 4, height: 4 }, mask: { width: 4, height: 4 } };
+const frame = {
+  manifest,
+  settings,
+  transform: { scaleX: 1, scaleY: 1, padX: 0, padY: 0 } as never,
+  image: { width: 4, height: 4 },
+  mask: { width: 4, height: 4 },
+};
 
 /** The toy GPU side: a buffer the kernel step writes the sum into. */
 interface ToyGpu extends FamilyGpu {
@@ -33,7 +39,11 @@ const SUM_WGSL = `
 }`;
 
 function toyProgram(device: GPUDevice | null): FamilyProgram<ToyGpu, FamilyCpu> {
-  const pipeline = device?.createComputePipeline({ label: 'toy.sum', layout: 'auto', compute: { module: device.createShaderModule({ code: SUM_WGSL }), entryPoint: 'main' } });
+  const pipeline = device?.createComputePipeline({
+    label: 'toy.sum',
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ code: SUM_WGSL }), entryPoint: 'main' },
+  });
   const sumStep: KernelStep<ToyGpu, FamilyCpu> = {
     kind: 'kernels',
     name: 'sum',
@@ -41,7 +51,13 @@ function toyProgram(device: GPUDevice | null): FamilyProgram<ToyGpu, FamilyCpu> 
     publishes: ['total'],
     timing: 'decode',
     encode(gpu, encoder, tensors) {
-      const group = device!.createBindGroup({ layout: pipeline!.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: tensors.doubled!.buffer } }, { binding: 1, resource: { buffer: gpu.sum } }] });
+      const group = device!.createBindGroup({
+        layout: pipeline!.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: tensors.doubled!.buffer } },
+          { binding: 1, resource: { buffer: gpu.sum } },
+        ],
+      });
       const pass = encoder.beginComputePass();
       pass.setPipeline(pipeline!);
       pass.setBindGroup(0, group);

@@ -42,9 +42,11 @@ export async function runYoloSegParity(
 }
 
 function describe(f: ParityFigures): string {
-  return `${f.instances} instances; min box IoU ${f.minBoxIou.toFixed(4)}, min mask IoU ${f.minMaskIou.toFixed(4)}, `
-    + `max score error ${f.maxScoreError.toExponential(1)}, max proto-mask error ${f.maxProtoMaskError.toExponential(2)}`
-    + (f.problems.length ? `; problems: ${f.problems.slice(0, 5).join('; ')}` : '');
+  return (
+    `${f.instances} instances; min box IoU ${f.minBoxIou.toFixed(4)}, min mask IoU ${f.minMaskIou.toFixed(4)}, ` +
+    `max score error ${f.maxScoreError.toExponential(1)}, max proto-mask error ${f.maxProtoMaskError.toExponential(2)}` +
+    (f.problems.length ? `; problems: ${f.problems.slice(0, 5).join('; ')}` : '')
+  );
 }
 
 /** The YOLO-seg family suite; `heavy` adds the 80-class raw-head case (slow on software adapters). */
@@ -75,10 +77,42 @@ export function yoloSegFamilyConformance(heavy = true): (device: GPUDevice) => P
     const three = syntheticYoloSegManifest(320, 3);
     const e2e = syntheticYoloSegManifest(320, 80, 'end-to-end');
     return runCases('yoloSegFamily', device, [
-      ...(heavy ? [parity('320, 80 classes, greedy NMS 0.7, landscape image 640x480', () => syntheticYoloSegOutputs(1, 320, 80, 6), coco, coco.defaults, { width: 640, height: 480 }, 4)] : []),
-      parity('320, 3 classes, fast NMS, conf 0.25, portrait 300x500', () => syntheticYoloSegOutputs(2, 320, 3, 8), three, { ...three.defaults, nmsKind: 'fast' }, { width: 300, height: 500 }, 4),
-      parity('320, 3 classes, topK 20, cap 5', () => syntheticYoloSegOutputs(3, 320, 3, 10), three, { ...three.defaults, topK: 20, maxDetections: 5 }, { width: 320, height: 320 }, 5),
-      parity('end-to-end [1, 300, 38], 80 classes, image 800x600', () => syntheticYoloSegEndToEnd(4, 320, 80, 12), e2e, e2e.defaults, { width: 800, height: 600 }, 8),
+      ...(heavy
+        ? [
+            parity(
+              '320, 80 classes, greedy NMS 0.7, landscape image 640x480',
+              () => syntheticYoloSegOutputs(1, 320, 80, 6),
+              coco,
+              coco.defaults,
+              { width: 640, height: 480 },
+              4,
+            ),
+          ]
+        : []),
+      parity(
+        '320, 3 classes, fast NMS, conf 0.25, portrait 300x500',
+        () => syntheticYoloSegOutputs(2, 320, 3, 8),
+        three,
+        { ...three.defaults, nmsKind: 'fast' },
+        { width: 300, height: 500 },
+        4,
+      ),
+      parity(
+        '320, 3 classes, topK 20, cap 5',
+        () => syntheticYoloSegOutputs(3, 320, 3, 10),
+        three,
+        { ...three.defaults, topK: 20, maxDetections: 5 },
+        { width: 320, height: 320 },
+        5,
+      ),
+      parity(
+        'end-to-end [1, 300, 38], 80 classes, image 800x600',
+        () => syntheticYoloSegEndToEnd(4, 320, 80, 12),
+        e2e,
+        e2e.defaults,
+        { width: 800, height: 600 },
+        8,
+      ),
     ]);
   };
 }

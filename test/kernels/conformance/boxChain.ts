@@ -113,7 +113,9 @@ async function runChain(
   const countOk = got.candidateCount === ref.candidates.length;
   const repeat = compareRecords(again.records, got.records);
   const pass = boxErr <= 4e-6 * 4 && candBad < 0 && recs.pass && countOk && repeat.pass;
-  const stageText = Object.entries(stages).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+  const stageText = Object.entries(stages)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ');
   return {
     pass,
     maxAbsError: boxErr,
@@ -128,22 +130,34 @@ async function runChain(
 export async function boxChainConformance(device: GPUDevice): Promise<CaseResult[]> {
   const priors = yolactPriors();
   return runCases('boxChain', device, [
-    ['YOLACT-550, 80 classes, Fast NMS, defaults (0.05, 200, 0.5, 100)', async () => {
-      const { loc, conf } = randomHeads(priors, 80, 0.4, 51);
-      return runChain(device, loc, conf, priors, 80, YOLACT_DEFAULTS);
-    }],
-    ['YOLACT-550, 80 classes, greedy NMS, score threshold 0.3', async () => {
-      const { loc, conf } = randomHeads(priors, 80, 0.4, 52);
-      return runChain(device, loc, conf, priors, 80, { ...YOLACT_DEFAULTS, nmsKind: 'greedy', scoreThreshold: 0.3 });
-    }],
-    ['no candidates: zero records, candidateCount 0', async () => {
-      const { loc, conf } = randomHeads(priors, 80, 0, 53);
-      return runChain(device, loc, conf, priors, 80, YOLACT_DEFAULTS);
-    }],
-    ['small model: 300 priors, 3 classes, top-k 5, max 4 detections', async () => {
-      const small = priors.slice(0, 4 * 300);
-      const { loc, conf } = randomHeads(small, 3, 0.8, 54);
-      return runChain(device, loc, conf, small, 3, { ...YOLACT_DEFAULTS, topK: 5, maxDetections: 4 });
-    }],
+    [
+      'YOLACT-550, 80 classes, Fast NMS, defaults (0.05, 200, 0.5, 100)',
+      async () => {
+        const { loc, conf } = randomHeads(priors, 80, 0.4, 51);
+        return runChain(device, loc, conf, priors, 80, YOLACT_DEFAULTS);
+      },
+    ],
+    [
+      'YOLACT-550, 80 classes, greedy NMS, score threshold 0.3',
+      async () => {
+        const { loc, conf } = randomHeads(priors, 80, 0.4, 52);
+        return runChain(device, loc, conf, priors, 80, { ...YOLACT_DEFAULTS, nmsKind: 'greedy', scoreThreshold: 0.3 });
+      },
+    ],
+    [
+      'no candidates: zero records, candidateCount 0',
+      async () => {
+        const { loc, conf } = randomHeads(priors, 80, 0, 53);
+        return runChain(device, loc, conf, priors, 80, YOLACT_DEFAULTS);
+      },
+    ],
+    [
+      'small model: 300 priors, 3 classes, top-k 5, max 4 detections',
+      async () => {
+        const small = priors.slice(0, 4 * 300);
+        const { loc, conf } = randomHeads(small, 3, 0.8, 54);
+        return runChain(device, loc, conf, small, 3, { ...YOLACT_DEFAULTS, topK: 5, maxDetections: 4 });
+      },
+    ],
   ]);
 }

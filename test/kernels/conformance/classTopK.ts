@@ -81,71 +81,110 @@ export async function classTopKConformance(device: GPUDevice): Promise<CaseResul
   const randomCase = async (n: number, numClasses: number, share: number, topK: number, seed: number, levels = 0) => {
     const conf = randomConf(n, numClasses, seed, levels);
     const r = rng(seed + 1);
-    const cands = shuffled([...Array(n).keys()].filter(() => r() < share), seed + 2);
+    const cands = shuffled(
+      [...Array(n).keys()].filter(() => r() < share),
+      seed + 2,
+    );
     const got = await runTopK(device, conf, numClasses, cands, topK);
     return { ...compareTopK(got, classTopKReference(conf, numClasses, cands, topK)), ms: got.ms };
   };
   return runCases('classTopK', device, [
-    ['hand: 6 priors, 2 classes, k = 4, ties by lower prior index', async () => {
-      // class 0 scores by prior: 0.1 0.9 0.5 0.5 0.3 0.9 → 0.9 (p1), 0.9 (p5), 0.5 (p2), 0.5 (p3)
-      // class 1: all 0.2 → priors 0, 1, 2, 3
-      const s0 = [0.1, 0.9, 0.5, 0.5, 0.3, 0.9];
-      const conf = new Float32Array(6 * 3);
-      s0.forEach((s, p) => conf.set([0, s, 0.2], 3 * p));
-      const got = await runTopK(device, conf, 2, [5, 3, 0, 4, 1, 2], 4);
-      const f = Math.fround;
-      const want = { indices: [[1, 5, 2, 3], [0, 1, 2, 3]], scores: [[f(0.9), f(0.9), 0.5, 0.5], [f(0.2), f(0.2), f(0.2), f(0.2)]] };
-      return { ...compareTopK(got, want), ms: got.ms };
-    }],
-    ['fewer candidates than k (3 of 50, k = 200)', async () => {
-      const conf = randomConf(50, 4, 11);
-      const got = await runTopK(device, conf, 4, [40, 7, 23], 200);
-      return { ...compareTopK(got, classTopKReference(conf, 4, [40, 7, 23], 200)), ms: got.ms };
-    }],
-    ['no candidates', async () => {
-      const conf = randomConf(50, 4, 12);
-      const got = await runTopK(device, conf, 4, [], 200);
-      return { ...compareTopK(got, { indices: [[], [], [], []], scores: [[], [], [], []] }), ms: got.ms };
-    }],
-    ['one candidate, k = 1', async () => {
-      const conf = randomConf(10, 3, 13);
-      const got = await runTopK(device, conf, 3, [9], 1);
-      return { ...compareTopK(got, classTopKReference(conf, 3, [9], 1)), ms: got.ms };
-    }],
+    [
+      'hand: 6 priors, 2 classes, k = 4, ties by lower prior index',
+      async () => {
+        // class 0 scores by prior: 0.1 0.9 0.5 0.5 0.3 0.9 → 0.9 (p1), 0.9 (p5), 0.5 (p2), 0.5 (p3)
+        // class 1: all 0.2 → priors 0, 1, 2, 3
+        const s0 = [0.1, 0.9, 0.5, 0.5, 0.3, 0.9];
+        const conf = new Float32Array(6 * 3);
+        s0.forEach((s, p) => conf.set([0, s, 0.2], 3 * p));
+        const got = await runTopK(device, conf, 2, [5, 3, 0, 4, 1, 2], 4);
+        const f = Math.fround;
+        const want = {
+          indices: [
+            [1, 5, 2, 3],
+            [0, 1, 2, 3],
+          ],
+          scores: [
+            [f(0.9), f(0.9), 0.5, 0.5],
+            [f(0.2), f(0.2), f(0.2), f(0.2)],
+          ],
+        };
+        return { ...compareTopK(got, want), ms: got.ms };
+      },
+    ],
+    [
+      'fewer candidates than k (3 of 50, k = 200)',
+      async () => {
+        const conf = randomConf(50, 4, 11);
+        const got = await runTopK(device, conf, 4, [40, 7, 23], 200);
+        return { ...compareTopK(got, classTopKReference(conf, 4, [40, 7, 23], 200)), ms: got.ms };
+      },
+    ],
+    [
+      'no candidates',
+      async () => {
+        const conf = randomConf(50, 4, 12);
+        const got = await runTopK(device, conf, 4, [], 200);
+        return { ...compareTopK(got, { indices: [[], [], [], []], scores: [[], [], [], []] }), ms: got.ms };
+      },
+    ],
+    [
+      'one candidate, k = 1',
+      async () => {
+        const conf = randomConf(10, 3, 13);
+        const got = await runTopK(device, conf, 3, [9], 1);
+        return { ...compareTopK(got, classTopKReference(conf, 3, [9], 1)), ms: got.ms };
+      },
+    ],
     ['random 2000 priors, 20 classes, 50% candidates, k = 200', () => randomCase(2000, 20, 0.5, 200, 14)],
     ['random with heavy ties (8 score levels), k = 200', () => randomCase(3000, 10, 0.7, 200, 15, 8)],
-    ['k = 1 and k = 512 (the maximum)', async () => {
-      const a = await randomCase(5000, 5, 0.9, 1, 16);
-      const b = await randomCase(5000, 5, 0.9, 512, 17);
-      return { pass: a.pass && b.pass, detail: `k=1: ${a.detail}; k=512: ${b.detail}`, ms: a.ms + b.ms };
-    }],
-    ['all scores identical, 19248 candidates, k = 200 (every radix digit ties)', async () => {
-      const n = 19248;
-      const conf = new Float32Array(n * 3).fill(0.25);
-      const cands = shuffled([...Array(n).keys()], 18);
-      const got = await runTopK(device, conf, 2, cands, 200);
-      return { ...compareTopK(got, classTopKReference(conf, 2, cands, 200)), ms: got.ms };
-    }],
-    ['70000 priors (17 index bits: three index digits), identical scores, k = 300', async () => {
-      const n = 70000;
-      const conf = new Float32Array(n * 2).fill(0.5);
-      const cands = shuffled([...Array(n).keys()], 24);
-      const got = await runTopK(device, conf, 1, cands, 300);
-      return { ...compareTopK(got, classTopKReference(conf, 1, cands, 300)), ms: got.ms };
-    }],
-    ['YOLACT-550: 19248 priors, 80 classes, every prior a candidate, k = 200', async () => {
-      const priors = yolactPriors();
-      const { conf } = randomHeads(priors, 80, 1, 19);
-      const cands = shuffled([...Array(priors.length / 4).keys()], 20);
-      const got = await runTopK(device, conf, 80, cands, 200);
-      return { ...compareTopK(got, classTopKReference(conf, 80, cands, 200)), ms: got.ms };
-    }],
-    ['decode candidates of random 550 heads (~50%), 80 classes, k = 200', async () => {
-      const priors = randomPriors(19248, 21);
-      const { loc, conf } = randomHeads(priors, 80, 0.5, 22);
-      const { candidates } = yolactDecodeReference(loc, conf, priors, 80, 0.05);
-      const got = await runTopK(device, conf, 80, shuffled(candidates, 23), 200);
-      return { ...compareTopK(got, classTopKReference(conf, 80, candidates, 200)), ms: got.ms };
-    }],
+    [
+      'k = 1 and k = 512 (the maximum)',
+      async () => {
+        const a = await randomCase(5000, 5, 0.9, 1, 16);
+        const b = await randomCase(5000, 5, 0.9, 512, 17);
+        return { pass: a.pass && b.pass, detail: `k=1: ${a.detail}; k=512: ${b.detail}`, ms: a.ms + b.ms };
+      },
+    ],
+    [
+      'all scores identical, 19248 candidates, k = 200 (every radix digit ties)',
+      async () => {
+        const n = 19248;
+        const conf = new Float32Array(n * 3).fill(0.25);
+        const cands = shuffled([...Array(n).keys()], 18);
+        const got = await runTopK(device, conf, 2, cands, 200);
+        return { ...compareTopK(got, classTopKReference(conf, 2, cands, 200)), ms: got.ms };
+      },
+    ],
+    [
+      '70000 priors (17 index bits: three index digits), identical scores, k = 300',
+      async () => {
+        const n = 70000;
+        const conf = new Float32Array(n * 2).fill(0.5);
+        const cands = shuffled([...Array(n).keys()], 24);
+        const got = await runTopK(device, conf, 1, cands, 300);
+        return { ...compareTopK(got, classTopKReference(conf, 1, cands, 300)), ms: got.ms };
+      },
+    ],
+    [
+      'YOLACT-550: 19248 priors, 80 classes, every prior a candidate, k = 200',
+      async () => {
+        const priors = yolactPriors();
+        const { conf } = randomHeads(priors, 80, 1, 19);
+        const cands = shuffled([...Array(priors.length / 4).keys()], 20);
+        const got = await runTopK(device, conf, 80, cands, 200);
+        return { ...compareTopK(got, classTopKReference(conf, 80, cands, 200)), ms: got.ms };
+      },
+    ],
+    [
+      'decode candidates of random 550 heads (~50%), 80 classes, k = 200',
+      async () => {
+        const priors = randomPriors(19248, 21);
+        const { loc, conf } = randomHeads(priors, 80, 0.5, 22);
+        const { candidates } = yolactDecodeReference(loc, conf, priors, 80, 0.05);
+        const got = await runTopK(device, conf, 80, shuffled(candidates, 23), 200);
+        return { ...compareTopK(got, classTopKReference(conf, 80, candidates, 200)), ms: got.ms };
+      },
+    ],
   ]);
 }

@@ -71,7 +71,7 @@ export async function runCases(
     } catch (e) {
       const error = await device.popErrorScope();
       const validation = error ? ` (WebGPU validation error: ${error.message})` : '';
-      const message = e instanceof Error ? e.stack ?? e.message : String(e);
+      const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
       results.push({ kernel, name, pass: false, detail: `threw: ${message}${validation}` });
     }
   }

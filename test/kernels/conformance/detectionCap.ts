@@ -59,8 +59,11 @@ export function compareRecords(got: DecodedRecord[], want: DecodedRecord[]): { p
     const g = got[n]!;
     const w = want[n]!;
     const same =
-      g.score === w.score && g.classIndex === w.classIndex && g.sourceIndex === w.sourceIndex &&
-      g.maskArea === w.maskArea && g.box.every((v, i) => v === w.box[i]);
+      g.score === w.score &&
+      g.classIndex === w.classIndex &&
+      g.sourceIndex === w.sourceIndex &&
+      g.maskArea === w.maskArea &&
+      g.box.every((v, i) => v === w.box[i]);
     if (!same) return { pass: false, detail: `record ${n}: got ${JSON.stringify(g)}, want ${JSON.stringify(w)}` };
   }
   return { pass: true, detail: `${want.length} records` };
@@ -91,9 +94,18 @@ export async function detectionCapConformance(device: GPUDevice): Promise<CaseRe
   const boxes = new Float32Array(20).map((_, i) => i / 20);
   const hand: CapInput = {
     boxes,
-    topIndices: [[3, 1, 4], [1, 2]],
-    topScores: [[f(0.9), f(0.6), f(0.3)], [f(0.9), f(0.6)]],
-    keep: [[true, false, true], [true, true]],
+    topIndices: [
+      [3, 1, 4],
+      [1, 2],
+    ],
+    topScores: [
+      [f(0.9), f(0.6), f(0.3)],
+      [f(0.9), f(0.6)],
+    ],
+    keep: [
+      [true, false, true],
+      [true, true],
+    ],
     topK: 4,
   };
   const rec = (p: number, score: number, classIndex: number): DecodedRecord => ({
@@ -111,48 +123,83 @@ export async function detectionCapConformance(device: GPUDevice): Promise<CaseRe
     return { pass: r.pass && headerOk, detail: `${r.detail}${headerOk ? '' : `; candidateCount ${got.candidateCount}`}`, ms: got.ms };
   };
   return runCases('detectionCap', device, [
-    ['hand: two classes, ties by class, suppressed entry skipped', async () => {
-      const got = await runCap(device, hand, 100, 0, 17);
-      const want = [rec(3, 0.9, 0), rec(1, 0.9, 1), rec(2, 0.6, 1), rec(4, 0.3, 0)];
-      const r = compareRecords(got.records, want);
-      const ref = compareRecords(detectionCapReference(hand.boxes, hand.topIndices, hand.topScores, hand.keep, 100, 0), want);
-      return { pass: r.pass && ref.pass && got.candidateCount === 17, detail: `kernel: ${r.detail}; reference: ${ref.detail}; candidateCount ${got.candidateCount}`, ms: got.ms };
-    }],
-    ['hand: maxDetections 3 and scoreThreshold 0.5', async () => {
-      const a = await runCap(device, hand, 3, 0, 17);
-      const b = await runCap(device, hand, 100, 0.5, 17);
-      const ra = compareRecords(a.records, [rec(3, 0.9, 0), rec(1, 0.9, 1), rec(2, 0.6, 1)]);
-      const rb = compareRecords(b.records, [rec(3, 0.9, 0), rec(1, 0.9, 1), rec(2, 0.6, 1)]);
-      return { pass: ra.pass && rb.pass, detail: `cap: ${ra.detail}; threshold: ${rb.detail}`, ms: a.ms + b.ms };
-    }],
-    ['nothing kept / threshold above every score → count 0', async () => {
-      const none = { ...hand, keep: [[false, false, false], [false, false]] };
-      const a = await runCap(device, none, 100, 0, 5);
-      const b = await runCap(device, hand, 100, 0.95, 5);
-      const ok = a.records.length === 0 && b.records.length === 0 && a.candidateCount === 5;
-      return { pass: ok, detail: `${a.records.length} and ${b.records.length} records`, ms: a.ms + b.ms };
-    }],
-    ['no classes with entries (empty lists)', async () => {
-      const empty: CapInput = { boxes, topIndices: [[], [], []], topScores: [[], [], []], keep: [[], [], []], topK: 200 };
-      return vsReference(empty, 100, 0);
-    }],
-    ['random: 80 classes × ≤ 200, heavy score ties, maxDetections 100', () =>
-      vsReference(randomCapInput(19248, 80, 200, 41, 20), 100, 0)],
-    ['random: continuous scores, threshold 0.3, maxDetections 100', () =>
-      vsReference(randomCapInput(5000, 30, 200, 42, 1 << 20), 100, 0.3)],
-    ['random: fewer kept than maxDetections (3 classes × ≤ 20)', () =>
-      vsReference(randomCapInput(100, 3, 20, 43, 5), 100, 0)],
+    [
+      'hand: two classes, ties by class, suppressed entry skipped',
+      async () => {
+        const got = await runCap(device, hand, 100, 0, 17);
+        const want = [rec(3, 0.9, 0), rec(1, 0.9, 1), rec(2, 0.6, 1), rec(4, 0.3, 0)];
+        const r = compareRecords(got.records, want);
+        const ref = compareRecords(detectionCapReference(hand.boxes, hand.topIndices, hand.topScores, hand.keep, 100, 0), want);
+        return {
+          pass: r.pass && ref.pass && got.candidateCount === 17,
+          detail: `kernel: ${r.detail}; reference: ${ref.detail}; candidateCount ${got.candidateCount}`,
+          ms: got.ms,
+        };
+      },
+    ],
+    [
+      'hand: maxDetections 3 and scoreThreshold 0.5',
+      async () => {
+        const a = await runCap(device, hand, 3, 0, 17);
+        const b = await runCap(device, hand, 100, 0.5, 17);
+        const ra = compareRecords(a.records, [rec(3, 0.9, 0), rec(1, 0.9, 1), rec(2, 0.6, 1)]);
+        const rb = compareRecords(b.records, [rec(3, 0.9, 0), rec(1, 0.9, 1), rec(2, 0.6, 1)]);
+        return { pass: ra.pass && rb.pass, detail: `cap: ${ra.detail}; threshold: ${rb.detail}`, ms: a.ms + b.ms };
+      },
+    ],
+    [
+      'nothing kept / threshold above every score → count 0',
+      async () => {
+        const none = {
+          ...hand,
+          keep: [
+            [false, false, false],
+            [false, false],
+          ],
+        };
+        const a = await runCap(device, none, 100, 0, 5);
+        const b = await runCap(device, hand, 100, 0.95, 5);
+        const ok = a.records.length === 0 && b.records.length === 0 && a.candidateCount === 5;
+        return { pass: ok, detail: `${a.records.length} and ${b.records.length} records`, ms: a.ms + b.ms };
+      },
+    ],
+    [
+      'no classes with entries (empty lists)',
+      async () => {
+        const empty: CapInput = { boxes, topIndices: [[], [], []], topScores: [[], [], []], keep: [[], [], []], topK: 200 };
+        return vsReference(empty, 100, 0);
+      },
+    ],
+    ['random: 80 classes × ≤ 200, heavy score ties, maxDetections 100', () => vsReference(randomCapInput(19248, 80, 200, 41, 20), 100, 0)],
+    ['random: continuous scores, threshold 0.3, maxDetections 100', () => vsReference(randomCapInput(5000, 30, 200, 42, 1 << 20), 100, 0.3)],
+    ['random: fewer kept than maxDetections (3 classes × ≤ 20)', () => vsReference(randomCapInput(100, 3, 20, 43, 5), 100, 0)],
     ['random: maxDetections 1', () => vsReference(randomCapInput(1000, 10, 50, 44, 3), 1, 0)],
-    ['maxDetections 0: header only (count 0, candidateCount kept)', async () => {
-      const got = await runCap(device, hand, 0, 0, 9);
-      return { pass: got.records.length === 0 && got.candidateCount === 9, detail: `${got.records.length} records, candidateCount ${got.candidateCount}`, ms: got.ms };
-    }],
-    ['topK 0 right after a full run: no stale counts from the scratch buffer', async () => {
-      const full = await vsReference(randomCapInput(1000, 10, 50, 45, 3), 100, 0);
-      const zero: CapInput = { boxes, topIndices: Array.from({ length: 10 }, () => []), topScores: Array.from({ length: 10 }, () => []), keep: Array.from({ length: 10 }, () => []), topK: 0 };
-      const got = await runCap(device, zero, 100, 0, 3);
-      const pass = full.pass && got.records.length === 0 && got.candidateCount === 3;
-      return { pass, detail: `full: ${full.detail}; then topK 0: ${got.records.length} records`, ms: full.ms + got.ms };
-    }],
+    [
+      'maxDetections 0: header only (count 0, candidateCount kept)',
+      async () => {
+        const got = await runCap(device, hand, 0, 0, 9);
+        return {
+          pass: got.records.length === 0 && got.candidateCount === 9,
+          detail: `${got.records.length} records, candidateCount ${got.candidateCount}`,
+          ms: got.ms,
+        };
+      },
+    ],
+    [
+      'topK 0 right after a full run: no stale counts from the scratch buffer',
+      async () => {
+        const full = await vsReference(randomCapInput(1000, 10, 50, 45, 3), 100, 0);
+        const zero: CapInput = {
+          boxes,
+          topIndices: Array.from({ length: 10 }, () => []),
+          topScores: Array.from({ length: 10 }, () => []),
+          keep: Array.from({ length: 10 }, () => []),
+          topK: 0,
+        };
+        const got = await runCap(device, zero, 100, 0, 3);
+        const pass = full.pass && got.records.length === 0 && got.candidateCount === 3;
+        return { pass, detail: `full: ${full.detail}; then topK 0: ${got.records.length} records`, ms: full.ms + got.ms };
+      },
+    ],
   ]);
 }

@@ -33,7 +33,18 @@ function exportManifest(kind: ExportedMaskKind, inputWidth = 640, inputHeight = 
     name: kind,
     family: 'maskrcnn',
     url: '',
-    input: { name: 'image', width: inputWidth, height: inputHeight, resize: 'letterbox', channels: 'rgb', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], padValue: 114, layout: 'chw' },
+    input: {
+      name: 'image',
+      width: inputWidth,
+      height: inputHeight,
+      resize: 'letterbox',
+      channels: 'rgb',
+      scale: 1 / 255,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      padValue: 114,
+      layout: 'chw',
+    },
     outputs: { boxes: 'boxes', labels: 'labels', scores: 'scores', [kind === 'pasted' ? 'pastedMasks' : 'roiMasks']: 'masks' },
     classes: COCO_CATEGORIES.map(([, n]) => n),
     categoryIds: COCO_CATEGORIES.map(([id]) => id),
@@ -107,12 +118,19 @@ function checkRecords(actual: { records: DecodedRecord[]; candidateCount: number
     const a = actual.records[i]!;
     const e = ref.records[i]!;
     if (a.sourceIndex !== e.sourceIndex || a.classIndex !== e.classIndex || a.score !== e.score || a.maskArea !== 0) {
-      return { pass: false, detail: `record ${i}: row ${a.sourceIndex} class ${a.classIndex} score ${a.score} area ${a.maskArea}, expected row ${e.sourceIndex} class ${e.classIndex} score ${e.score}` };
+      return {
+        pass: false,
+        detail: `record ${i}: row ${a.sourceIndex} class ${a.classIndex} score ${a.score} area ${a.maskArea}, expected row ${e.sourceIndex} class ${e.classIndex} score ${e.score}`,
+      };
     }
     for (let k = 0; k < 4; k++) maxAbsError = Math.max(maxAbsError, Math.abs(a.box[k]! - e.box[k]!));
   }
   // WGSL f32 division is within 2.5 ulp; boxes are relative (≤ ~1), so 1e-6 is a few ulp.
-  return { pass: maxAbsError <= 1e-6, detail: `${ref.records.length} records of ${c.scores.length} rows, ${ref.candidateCount} candidates, ${ref.droppedLabels} labels dropped`, maxAbsError };
+  return {
+    pass: maxAbsError <= 1e-6,
+    detail: `${ref.records.length} records of ${c.scores.length} rows, ${ref.candidateCount} candidates, ${ref.droppedLabels} labels dropped`,
+    maxAbsError,
+  };
 }
 
 function randomRecordsCase(seed: number, n: number, encoding: LabelEncoding, kind: ExportedMaskKind, maxDetections: number): RecordsCase {
@@ -143,27 +161,39 @@ export async function exportedRecordsConformance(device: GPUDevice): Promise<Cas
   });
   const cases: Array<[string, () => Promise<Omit<CaseResult, 'kernel' | 'name'>>]> = [];
   for (const encoding of ['f32', 'i64', 'i32'] as const) {
-    cases.push([`hand-made 6 rows, ${encoding} labels (gap id, bad id, tie, threshold)`, async () => {
-      const c = hand(encoding);
-      const result = checkRecords(await runRecords(device, c), c);
-      // Expected by hand: rows 1 (person), 0 (dog), 4 (car); the tie 0.6/0.6 goes to row 0.
-      const got = (await runRecords(device, c)).records.map((r) => `${r.sourceIndex}:${r.classIndex}`).join(' ');
-      return got === '1:0 0:16 4:2' ? result : { pass: false, detail: `rows ${got}, expected 1:0 0:16 4:2` };
-    }]);
+    cases.push([
+      `hand-made 6 rows, ${encoding} labels (gap id, bad id, tie, threshold)`,
+      async () => {
+        const c = hand(encoding);
+        const result = checkRecords(await runRecords(device, c), c);
+        // Expected by hand: rows 1 (person), 0 (dog), 4 (car); the tie 0.6/0.6 goes to row 0.
+        const got = (await runRecords(device, c)).records.map((r) => `${r.sourceIndex}:${r.classIndex}`).join(' ');
+        return got === '1:0 0:16 4:2' ? result : { pass: false, detail: `rows ${got}, expected 1:0 0:16 4:2` };
+      },
+    ]);
   }
-  cases.push(['random 300 rows, tied scores, i64 labels, cap 100', async () => {
-    const c = randomRecordsCase(11, 300, 'i64', 'pasted', 100);
-    return checkRecords(await runRecords(device, c), c);
-  }]);
-  cases.push(['random 1000 rows, zoo labels (contiguous), f32, cap 7', async () => {
-    const c = randomRecordsCase(12, 1000, 'f32', 'roi', 7);
-    return checkRecords(await runRecords(device, c), c);
-  }]);
-  cases.push(['no rows: count 0', async () => {
-    const c: RecordsCase = { ...randomRecordsCase(13, 0, 'i64', 'pasted', 10), boxes: new Float32Array(4), scores: new Float32Array(0) };
-    const out = await runRecords(device, c);
-    return { pass: out.count === 0 && out.candidateCount === 0, detail: `count ${out.count}, candidates ${out.candidateCount}` };
-  }]);
+  cases.push([
+    'random 300 rows, tied scores, i64 labels, cap 100',
+    async () => {
+      const c = randomRecordsCase(11, 300, 'i64', 'pasted', 100);
+      return checkRecords(await runRecords(device, c), c);
+    },
+  ]);
+  cases.push([
+    'random 1000 rows, zoo labels (contiguous), f32, cap 7',
+    async () => {
+      const c = randomRecordsCase(12, 1000, 'f32', 'roi', 7);
+      return checkRecords(await runRecords(device, c), c);
+    },
+  ]);
+  cases.push([
+    'no rows: count 0',
+    async () => {
+      const c: RecordsCase = { ...randomRecordsCase(13, 0, 'i64', 'pasted', 10), boxes: new Float32Array(4), scores: new Float32Array(0) };
+      const out = await runRecords(device, c);
+      return { pass: out.count === 0 && out.candidateCount === 0, detail: `count ${out.count}, candidates ${out.candidateCount}` };
+    },
+  ]);
   return runCases('exportedRecords', device, cases);
 }
 
@@ -188,7 +218,11 @@ async function runBits(device: GPUDevice, c: BitsCase): Promise<{ bits: Uint32Ar
   const masks = uploadStorage(device, 'test.masks', c.masks);
   const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(maskBitsBytes(c.mask, capacity) / 4).fill(0xffffffff));
   const encoder = device.createCommandEncoder({ label: 'test.pastedMaskBits' });
-  kernel.run(encoder, { records, masks, maskBits }, { mode: c.mode, input: c.input, transform: c.transform, image: c.image, mask: c.mask, maxDetections: capacity });
+  kernel.run(
+    encoder,
+    { records, masks, maskBits },
+    { mode: c.mode, input: c.input, transform: c.transform, image: c.image, mask: c.mask, maxDetections: capacity },
+  );
   device.queue.submit([encoder.finish()]);
   const bits = new Uint32Array(await readBuffer(device, maskBits));
   const rec = new Uint32Array(await readBuffer(device, records));
@@ -232,7 +266,9 @@ function checkBits(actual: { bits: Uint32Array; areas: number[] }, c: BitsCase):
   const total = ref.areas.reduce((s, v) => s + v, 0);
   return {
     pass: mismatches === 0 && areaOk,
-    detail: mismatches ? `${mismatches} mismatched pixels; first ${first}` : `${c.records.length} masks ${w}x${h}, ${total} pixels set, ${excused} excused at 0.5${areaOk ? '' : `; areas ${actual.areas} vs ${ref.areas}`}`,
+    detail: mismatches
+      ? `${mismatches} mismatched pixels; first ${first}`
+      : `${c.records.length} masks ${w}x${h}, ${total} pixels set, ${excused} excused at 0.5${areaOk ? '' : `; areas ${actual.areas} vs ${ref.areas}`}`,
   };
 }
 
@@ -262,7 +298,12 @@ function roiRecords(rand: () => number, count: number, numPlanes: number, c: Pic
     const tiny = out.length === 0;
     const box: [number, number, number, number] = [x, y, x + (tiny ? 0.004 : 0.05 + rand() * 0.5), y + (tiny ? 0.003 : 0.05 + rand() * 0.5)];
     const [bx1, by1, bx2, by2] = boxInMaskPixels(box, c.transform, c.image, c.mask);
-    const edges = [(bx1 + bx2) / 2 - ((bx2 - bx1) / 2) * scale, (bx1 + bx2) / 2 + ((bx2 - bx1) / 2) * scale, (by1 + by2) / 2 - ((by2 - by1) / 2) * scale, (by1 + by2) / 2 + ((by2 - by1) / 2) * scale];
+    const edges = [
+      (bx1 + bx2) / 2 - ((bx2 - bx1) / 2) * scale,
+      (bx1 + bx2) / 2 + ((bx2 - bx1) / 2) * scale,
+      (by1 + by2) / 2 - ((by2 - by1) / 2) * scale,
+      (by1 + by2) / 2 + ((by2 - by1) / 2) * scale,
+    ];
     if (edges.some((e) => Math.abs(e - Math.round(e)) < 1e-3)) continue;
     out.push({ box, sourceIndex: numPlanes - 1 - out.length });
   }
@@ -274,45 +315,109 @@ const letterbox = (iw: number, ih: number, w: number, h: number): InputTransform
 
 export async function pastedMaskBitsConformance(device: GPUDevice): Promise<CaseResult[]> {
   const cases: Array<[string, () => Promise<Omit<CaseResult, 'kernel' | 'name'>>]> = [];
-  const pasted = (name: string, seed: number, input: { width: number; height: number }, image: { width: number; height: number }, mask: { width: number; height: number }, count: number) =>
-    cases.push([name, async () => {
-      const rand = rng(seed);
-      const planes = count + 2;
-      const masks = blobPlanes(rand, planes, input.width, input.height);
-      // Records use planes in reverse order: the kernel must read plane sourceIndex, not n.
-      const records: RecordInit[] = Array.from({ length: count }, (_, n) => ({ box: [0, 0, 1, 1], sourceIndex: planes - 1 - n }));
-      const c: BitsCase = { mode: 'pasted', input, records, masks, transform: letterbox(input.width, input.height, image.width, image.height), image, mask };
-      return checkBits(await runBits(device, c), c);
-    }]);
-  pasted('pasted: letterbox 64x64 ← 100x60 image, mask = image, 3 instances', 21, { width: 64, height: 64 }, { width: 100, height: 60 }, { width: 100, height: 60 }, 3);
-  pasted('pasted: portrait 48x80 ← 33x97 image, mask = image, 2 instances', 22, { width: 48, height: 80 }, { width: 33, height: 97 }, { width: 33, height: 97 }, 2);
+  const pasted = (
+    name: string,
+    seed: number,
+    input: { width: number; height: number },
+    image: { width: number; height: number },
+    mask: { width: number; height: number },
+    count: number,
+  ) =>
+    cases.push([
+      name,
+      async () => {
+        const rand = rng(seed);
+        const planes = count + 2;
+        const masks = blobPlanes(rand, planes, input.width, input.height);
+        // Records use planes in reverse order: the kernel must read plane sourceIndex, not n.
+        const records: RecordInit[] = Array.from({ length: count }, (_, n) => ({ box: [0, 0, 1, 1], sourceIndex: planes - 1 - n }));
+        const c: BitsCase = { mode: 'pasted', input, records, masks, transform: letterbox(input.width, input.height, image.width, image.height), image, mask };
+        return checkBits(await runBits(device, c), c);
+      },
+    ]);
+  pasted(
+    'pasted: letterbox 64x64 ← 100x60 image, mask = image, 3 instances',
+    21,
+    { width: 64, height: 64 },
+    { width: 100, height: 60 },
+    { width: 100, height: 60 },
+    3,
+  );
+  pasted(
+    'pasted: portrait 48x80 ← 33x97 image, mask = image, 2 instances',
+    22,
+    { width: 48, height: 80 },
+    { width: 33, height: 97 },
+    { width: 33, height: 97 },
+    2,
+  );
   pasted('pasted: capped mask 70x35 of a 140x70 image', 23, { width: 64, height: 64 }, { width: 140, height: 70 }, { width: 70, height: 35 }, 2);
 
-  const roi = (name: string, seed: number, input: { width: number; height: number }, image: { width: number; height: number }, mask: { width: number; height: number }, count: number) =>
-    cases.push([name, async () => {
-      const rand = rng(seed);
-      const planes = count + 1;
-      const masks = new Float32Array(planes * ROI_MASK_SIDE * ROI_MASK_SIDE).map(() => rand());
-      const transform = letterbox(input.width, input.height, image.width, image.height);
-      const geometry = { transform, image, mask };
-      const c: BitsCase = { mode: 'roi', input, records: roiRecords(rand, count, planes, geometry), masks, ...geometry };
-      return checkBits(await runBits(device, c), c);
-    }]);
-  roi('roi: 28x28 random, stretch-free square 64 ← 64, border and tiny boxes, 6 instances', 31, { width: 64, height: 64 }, { width: 64, height: 64 }, { width: 64, height: 64 }, 6);
-  roi('roi: letterbox 96x96 ← 150x90 image, mask = image, 5 instances', 32, { width: 96, height: 96 }, { width: 150, height: 90 }, { width: 150, height: 90 }, 5);
+  const roi = (
+    name: string,
+    seed: number,
+    input: { width: number; height: number },
+    image: { width: number; height: number },
+    mask: { width: number; height: number },
+    count: number,
+  ) =>
+    cases.push([
+      name,
+      async () => {
+        const rand = rng(seed);
+        const planes = count + 1;
+        const masks = new Float32Array(planes * ROI_MASK_SIDE * ROI_MASK_SIDE).map(() => rand());
+        const transform = letterbox(input.width, input.height, image.width, image.height);
+        const geometry = { transform, image, mask };
+        const c: BitsCase = { mode: 'roi', input, records: roiRecords(rand, count, planes, geometry), masks, ...geometry };
+        return checkBits(await runBits(device, c), c);
+      },
+    ]);
+  roi(
+    'roi: 28x28 random, stretch-free square 64 ← 64, border and tiny boxes, 6 instances',
+    31,
+    { width: 64, height: 64 },
+    { width: 64, height: 64 },
+    { width: 64, height: 64 },
+    6,
+  );
+  roi(
+    'roi: letterbox 96x96 ← 150x90 image, mask = image, 5 instances',
+    32,
+    { width: 96, height: 96 },
+    { width: 150, height: 90 },
+    { width: 150, height: 90 },
+    5,
+  );
   roi('roi: capped mask 60x40 of a 120x80 image, 4 instances', 33, { width: 64, height: 64 }, { width: 120, height: 80 }, { width: 60, height: 40 }, 4);
-  cases.push(['no records: nothing written', async () => {
-    const c: BitsCase = { mode: 'roi', input: { width: 32, height: 32 }, records: [], masks: new Float32Array(784), transform: letterbox(32, 32, 32, 32), image: { width: 32, height: 32 }, mask: { width: 32, height: 32 }, capacity: 2 };
-    const kernel = sharedKernel(device, 'pastedMaskBits', createPastedMaskBits);
-    const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords([], 2)));
-    const masks = uploadStorage(device, 'test.masks', c.masks);
-    const maskBits = createStorageBuffer(device, 'test.maskBits', maskBitsBytes(c.mask, 2));
-    const encoder = device.createCommandEncoder({ label: 'test.pastedMaskBits.empty' });
-    kernel.run(encoder, { records, masks, maskBits }, { mode: 'roi', input: c.input, transform: c.transform, image: c.image, mask: c.mask, maxDetections: 2 });
-    device.queue.submit([encoder.finish()]);
-    const bits = new Uint32Array(await readBuffer(device, maskBits));
-    for (const b of [records, masks, maskBits]) b.destroy();
-    return { pass: bits.every((v) => v === 0), detail: `${bits.length} words untouched` };
-  }]);
+  cases.push([
+    'no records: nothing written',
+    async () => {
+      const c: BitsCase = {
+        mode: 'roi',
+        input: { width: 32, height: 32 },
+        records: [],
+        masks: new Float32Array(784),
+        transform: letterbox(32, 32, 32, 32),
+        image: { width: 32, height: 32 },
+        mask: { width: 32, height: 32 },
+        capacity: 2,
+      };
+      const kernel = sharedKernel(device, 'pastedMaskBits', createPastedMaskBits);
+      const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords([], 2)));
+      const masks = uploadStorage(device, 'test.masks', c.masks);
+      const maskBits = createStorageBuffer(device, 'test.maskBits', maskBitsBytes(c.mask, 2));
+      const encoder = device.createCommandEncoder({ label: 'test.pastedMaskBits.empty' });
+      kernel.run(
+        encoder,
+        { records, masks, maskBits },
+        { mode: 'roi', input: c.input, transform: c.transform, image: c.image, mask: c.mask, maxDetections: 2 },
+      );
+      device.queue.submit([encoder.finish()]);
+      const bits = new Uint32Array(await readBuffer(device, maskBits));
+      for (const b of [records, masks, maskBits]) b.destroy();
+      return { pass: bits.every((v) => v === 0), detail: `${bits.length} words untouched` };
+    },
+  ]);
   return runCases('pastedMaskBits', device, cases);
 }

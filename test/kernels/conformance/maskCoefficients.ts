@@ -6,12 +6,7 @@
  */
 import { readBuffer, uploadStorage, createStorageBuffer } from '../../../app/gpu/buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES, recordsBufferBytes, type DecodedRecord } from '../../../app/gpu/layout';
-import {
-  maskCoefficientsReference,
-  yolactMaskSpec,
-  yoloSegMaskSpec,
-  type MaskAssemblySpec,
-} from '../../../app/reference/maskAssembly';
+import { maskCoefficientsReference, yolactMaskSpec, yoloSegMaskSpec, type MaskAssemblySpec } from '../../../app/reference/maskAssembly';
 import { createMaskCoefficients, protoMasksBytes } from '../../../app/gpu/kernels/maskCoefficients';
 import { runCases, type CaseResult } from './common';
 import { seededRandom } from '../../../app/util/random';
@@ -61,12 +56,7 @@ export function compareFloats(actual: Float32Array, expected: ArrayLike<number>,
 }
 
 /** Runs one case body in its own error scope (`runCases` of ./common). */
-export async function runCase(
-  device: GPUDevice,
-  kernel: string,
-  name: string,
-  body: () => Promise<Omit<CaseResult, 'kernel' | 'name'>>,
-): Promise<CaseResult> {
+export async function runCase(device: GPUDevice, kernel: string, name: string, body: () => Promise<Omit<CaseResult, 'kernel' | 'name'>>): Promise<CaseResult> {
   return (await runCases(kernel, device, [[name, body]]))[0]!;
 }
 
@@ -79,11 +69,7 @@ interface CoefficientsCase {
 }
 
 /** Runs the kernel once; returns proto-space masks [count, H, W] and the records' maskArea. */
-export async function runMaskCoefficients(
-  device: GPUDevice,
-  c: CoefficientsCase,
-  sentinel = 0,
-): Promise<{ protoMasks: Float32Array; maskAreas: number[] }> {
+export async function runMaskCoefficients(device: GPUDevice, c: CoefficientsCase, sentinel = 0): Promise<{ protoMasks: Float32Array; maskAreas: number[] }> {
   const capacity = c.capacity ?? Math.max(c.records.length, 1);
   const kernel = createMaskCoefficients(device);
   const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords(c.records, capacity)));
@@ -125,84 +111,100 @@ function handProtos(layout: 'nhwc' | 'nchw'): Float32Array {
 }
 
 const HAND_COEFFICIENTS = new Float32Array([2, 0, -1, 1]); // [2 priors, 2]
-const HAND_EXPECTED_LOGITS = [
-  0, 0, 0, 0,
-  0, 0, 1, 2,
-  0, 0, 1, 2,
-  0, 0, 1, 2,
-];
+const HAND_EXPECTED_LOGITS = [0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 1, 2, 0, 0, 1, 2];
 
 export async function maskCoefficientsConformance(device: GPUDevice): Promise<CaseResult[]> {
   const K = 'maskCoefficients';
   const results: CaseResult[] = [];
   const handBox: [number, number, number, number] = [0.5, 0.5, 0.75, 0.75];
 
-  results.push(await runCase(device, K, 'hand 4x4, 2 prototypes, NHWC, logit, YOLACT crop', async () => {
-    const spec = { ...yolactMaskSpec(4, 4, 2), activation: 'logit' as const };
-    const { protoMasks } = await runMaskCoefficients(device, {
-      spec, records: [{ box: handBox, sourceIndex: 1 }], coefficients: HAND_COEFFICIENTS, protos: handProtos('nhwc'),
-    });
-    const { maxAbsError, firstBad } = compareFloats(protoMasks, HAND_EXPECTED_LOGITS, 1e-6);
-    return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks).join(',')}` };
-  }));
+  results.push(
+    await runCase(device, K, 'hand 4x4, 2 prototypes, NHWC, logit, YOLACT crop', async () => {
+      const spec = { ...yolactMaskSpec(4, 4, 2), activation: 'logit' as const };
+      const { protoMasks } = await runMaskCoefficients(device, {
+        spec,
+        records: [{ box: handBox, sourceIndex: 1 }],
+        coefficients: HAND_COEFFICIENTS,
+        protos: handProtos('nhwc'),
+      });
+      const { maxAbsError, firstBad } = compareFloats(protoMasks, HAND_EXPECTED_LOGITS, 1e-6);
+      return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks).join(',')}` };
+    }),
+  );
 
-  results.push(await runCase(device, K, 'hand 4x4, sigmoid: σ(0)=0.5, σ(1)=0.7310586, σ(2)=0.8807971, 0 outside', async () => {
-    const spec = yolactMaskSpec(4, 4, 2);
-    const { protoMasks } = await runMaskCoefficients(device, {
-      spec, records: [{ box: handBox, sourceIndex: 1 }], coefficients: HAND_COEFFICIENTS, protos: handProtos('nhwc'),
-    });
-    const s0 = 0.5, s1 = 0.7310586, s2 = 0.8807971;
-    const expected = [0, 0, 0, 0, 0, s0, s1, s2, 0, s0, s1, s2, 0, s0, s1, s2];
-    const { maxAbsError, firstBad } = compareFloats(protoMasks, expected, 1e-6);
-    return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks, (v) => v.toFixed(6)).join(',')}` };
-  }));
+  results.push(
+    await runCase(device, K, 'hand 4x4, sigmoid: σ(0)=0.5, σ(1)=0.7310586, σ(2)=0.8807971, 0 outside', async () => {
+      const spec = yolactMaskSpec(4, 4, 2);
+      const { protoMasks } = await runMaskCoefficients(device, {
+        spec,
+        records: [{ box: handBox, sourceIndex: 1 }],
+        coefficients: HAND_COEFFICIENTS,
+        protos: handProtos('nhwc'),
+      });
+      const s0 = 0.5,
+        s1 = 0.7310586,
+        s2 = 0.8807971;
+      const expected = [0, 0, 0, 0, 0, s0, s1, s2, 0, s0, s1, s2, 0, s0, s1, s2];
+      const { maxAbsError, firstBad } = compareFloats(protoMasks, expected, 1e-6);
+      return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks, (v) => v.toFixed(6)).join(',')}` };
+    }),
+  );
 
-  results.push(await runCase(device, K, 'hand 4x4, NCHW, integer crop, strided coefficients, 2 detections', async () => {
-    // Coefficients as YOLO-seg's output0 with nc = 1 and 2 anchors: rows cx,cy,w,h,score,k0,k1.
-    const output0 = new Float32Array([9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 2, -1, 0, 1]);
-    const spec = { ...yoloSegMaskSpec(4, 4, 1, 2, 2) };
-    // Detection 0: anchor 1 → logit c − 1, box x 0.25–0.75 (cols 1, 2), y 0–0.5 (rows 0, 1).
-    // Detection 1: anchor 0 → logit 2, box (0.6..1) → cols/rows with 2.4 ≤ c < 4 → 3.
-    const { protoMasks } = await runMaskCoefficients(device, {
-      spec,
-      records: [{ box: [0.25, 0, 0.75, 0.5], sourceIndex: 1 }, { box: [0.6, 0.6, 1, 1], sourceIndex: 0 }],
-      coefficients: output0,
-      protos: handProtos('nchw'),
-    });
-    const expected = [
-      0, 0, 1, 0,  0, 0, 1, 0,  0, 0, 0, 0,  0, 0, 0, 0,
-      0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 2,
-    ];
-    // detection 0, col 1 has logit 0 (kept, value 0): indistinguishable from cropped, as intended.
-    const { maxAbsError, firstBad } = compareFloats(protoMasks, expected, 1e-6);
-    return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks).join(',')}` };
-  }));
+  results.push(
+    await runCase(device, K, 'hand 4x4, NCHW, integer crop, strided coefficients, 2 detections', async () => {
+      // Coefficients as YOLO-seg's output0 with nc = 1 and 2 anchors: rows cx,cy,w,h,score,k0,k1.
+      const output0 = new Float32Array([9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 2, -1, 0, 1]);
+      const spec = { ...yoloSegMaskSpec(4, 4, 1, 2, 2) };
+      // Detection 0: anchor 1 → logit c − 1, box x 0.25–0.75 (cols 1, 2), y 0–0.5 (rows 0, 1).
+      // Detection 1: anchor 0 → logit 2, box (0.6..1) → cols/rows with 2.4 ≤ c < 4 → 3.
+      const { protoMasks } = await runMaskCoefficients(device, {
+        spec,
+        records: [
+          { box: [0.25, 0, 0.75, 0.5], sourceIndex: 1 },
+          { box: [0.6, 0.6, 1, 1], sourceIndex: 0 },
+        ],
+        coefficients: output0,
+        protos: handProtos('nchw'),
+      });
+      const expected = [0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+      // detection 0, col 1 has logit 0 (kept, value 0): indistinguishable from cropped, as intended.
+      const { maxAbsError, firstBad } = compareFloats(protoMasks, expected, 1e-6);
+      return { pass: firstBad < 0, maxAbsError, detail: `got ${Array.from(protoMasks).join(',')}` };
+    }),
+  );
 
-  results.push(await runCase(device, K, 'zero detections: output untouched, no error', async () => {
-    const spec = yolactMaskSpec(4, 4, 2);
-    const capacity = 3;
-    const kernel = createMaskCoefficients(device);
-    const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords([], capacity)));
-    const coefficients = uploadStorage(device, 'test.coefficients', HAND_COEFFICIENTS);
-    const protos = uploadStorage(device, 'test.protos', handProtos('nhwc'));
-    const protoMasks = uploadStorage(device, 'test.protoMasks', new Float32Array(capacity * 16).fill(7));
-    const encoder = device.createCommandEncoder({ label: 'test.zeroDetections' });
-    kernel.run(encoder, { records, coefficients, protos, protoMasks }, { spec, maxDetections: capacity });
-    device.queue.submit([encoder.finish()]);
-    const out = new Float32Array(await readBuffer(device, protoMasks));
-    const untouched = out.every((v) => v === 7);
-    return { pass: untouched, detail: untouched ? 'all 48 floats still 7' : 'kernel wrote for count = 0' };
-  }));
+  results.push(
+    await runCase(device, K, 'zero detections: output untouched, no error', async () => {
+      const spec = yolactMaskSpec(4, 4, 2);
+      const capacity = 3;
+      const kernel = createMaskCoefficients(device);
+      const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords([], capacity)));
+      const coefficients = uploadStorage(device, 'test.coefficients', HAND_COEFFICIENTS);
+      const protos = uploadStorage(device, 'test.protos', handProtos('nhwc'));
+      const protoMasks = uploadStorage(device, 'test.protoMasks', new Float32Array(capacity * 16).fill(7));
+      const encoder = device.createCommandEncoder({ label: 'test.zeroDetections' });
+      kernel.run(encoder, { records, coefficients, protos, protoMasks }, { spec, maxDetections: capacity });
+      device.queue.submit([encoder.finish()]);
+      const out = new Float32Array(await readBuffer(device, protoMasks));
+      const untouched = out.every((v) => v === 7);
+      return { pass: untouched, detail: untouched ? 'all 48 floats still 7' : 'kernel wrote for count = 0' };
+    }),
+  );
 
-  results.push(await runCase(device, K, 'maskArea of kept records reset to 0', async () => {
-    const { maskAreas } = await runMaskCoefficients(device, {
-      spec: yolactMaskSpec(4, 4, 2),
-      records: [{ box: handBox, sourceIndex: 1, maskArea: 999 }, { box: handBox, sourceIndex: 0, maskArea: 5 }],
-      coefficients: HAND_COEFFICIENTS,
-      protos: handProtos('nhwc'),
-    });
-    return { pass: maskAreas.every((a) => a === 0), detail: `maskArea after: ${maskAreas.join(',')}` };
-  }));
+  results.push(
+    await runCase(device, K, 'maskArea of kept records reset to 0', async () => {
+      const { maskAreas } = await runMaskCoefficients(device, {
+        spec: yolactMaskSpec(4, 4, 2),
+        records: [
+          { box: handBox, sourceIndex: 1, maskArea: 999 },
+          { box: handBox, sourceIndex: 0, maskArea: 5 },
+        ],
+        coefficients: HAND_COEFFICIENTS,
+        protos: handProtos('nhwc'),
+      });
+      return { pass: maskAreas.every((a) => a === 0), detail: `maskArea after: ${maskAreas.join(',')}` };
+    }),
+  );
 
   const randomCase = async (name: string, spec: MaskAssemblySpec, numPriors: number, seed: number, tolerance: number, numBoxes = 9) =>
     runCase(device, K, name, async () => {
@@ -220,7 +222,8 @@ export async function maskCoefficientsConformance(device: GPUDevice): Promise<Ca
         [1.1, 1.1, 1.5, 1.4], // entirely outside
       ];
       while (boxes.length < numBoxes) {
-        const x = rand() * 0.9, y = rand() * 0.9;
+        const x = rand() * 0.9,
+          y = rand() * 0.9;
         boxes.push([x, y, x + rand() * (1 - x), y + rand() * (1 - y)]);
       }
       const records = boxes.map((box) => ({ box, sourceIndex: Math.floor(rand() * numPriors) }));
@@ -230,8 +233,9 @@ export async function maskCoefficientsConformance(device: GPUDevice): Promise<Ca
       return {
         pass: firstBad < 0,
         maxAbsError,
-        detail: `${records.length} detections on ${w}x${h}x${k}; max abs error ${maxAbsError.toExponential(2)} (tolerance ${tolerance})`
-          + (firstBad >= 0 ? `; first bad at ${firstBad}: ${protoMasks[firstBad]} vs ${expected[firstBad]}` : ''),
+        detail:
+          `${records.length} detections on ${w}x${h}x${k}; max abs error ${maxAbsError.toExponential(2)} (tolerance ${tolerance})` +
+          (firstBad >= 0 ? `; first bad at ${firstBad}: ${protoMasks[firstBad]} vs ${expected[firstBad]}` : ''),
       };
     });
 

@@ -9,11 +9,7 @@
  * differ only where the reference score or box side lies within that tolerance of its
  * threshold (counted, reported as "excused").
  */
-import {
-  createMaskRcnnBoxDecode,
-  maskRcnnBoxDecodeBytes,
-  type MaskRcnnBoxDecodeParams,
-} from '../../../app/gpu/kernels/maskRcnnBoxDecode';
+import { createMaskRcnnBoxDecode, maskRcnnBoxDecodeBytes, type MaskRcnnBoxDecodeParams } from '../../../app/gpu/kernels/maskRcnnBoxDecode';
 import { createFastNms, keepBytes } from '../../../app/gpu/kernels/fastNms';
 import { createGreedyNms } from '../../../app/gpu/kernels/greedyNms';
 import { createDetectionCap } from '../../../app/gpu/kernels/detectionCap';
@@ -273,143 +269,229 @@ async function runStrideChain(
 export async function maskRcnnBoxDecodeConformance(device: GPUDevice): Promise<CaseResult[]> {
   const f = Math.fround;
   return runCases('maskRcnnBoxDecode', device, [
-    ['hand: 1 RoI, 2 classes — softmax (0.2, 0.6, 0.2), decoded boxes written out', async () => {
-      // logits (0, ln 3, 0) → exp (1, 3, 1) / 5. Proposal (10, 20, 50, 100) on a 200² input:
-      // w 40, h 80, centre (30, 60).
-      // class 0 deltas (5, −2.5, 5 ln 2, 0) / (10, 10, 5, 5) = (0.5, −0.25, ln 2, 0):
-      //   centre (50, 40), size (80, 80) → (10, 0, 90, 80) → relative (0.05, 0, 0.45, 0.4).
-      // class 1 deltas 0 → the proposal, relative (0.05, 0.1, 0.25, 0.5), score 0.2.
-      const c: DecodeCase = {
-        classLogits: new Float32Array([0, Math.log(3), 0]),
-        boxDeltas: new Float32Array([9, 9, 9, 9, 5, -2.5, 5 * Math.LN2, 0, 0, 0, 0, 0]),
-        proposals: new Float32Array([10, 20, 50, 100]),
-        validRois: 1,
-        spec: specFor(2, 200),
-        topK: 4,
-      };
-      const got = await runDecode(device, c, { topK: 4, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 10, displayThreshold: 0 });
-      const want = [
-        { box: [0.05, 0, 0.45, 0.4], score: 0.6, classIndex: 0, sourceIndex: 0 },
-        { box: [0.05, 0.1, 0.25, 0.5], score: 0.2, classIndex: 1, sourceIndex: 0 },
-      ];
-      let err = 0;
-      let structural = got.records.length === 2 && got.recordsCandidateCount === 2 && got.candidateCount === 2;
-      got.records.forEach((g, n) => {
-        const w = want[n]!;
-        structural &&= g.classIndex === w.classIndex && g.sourceIndex === w.sourceIndex && g.maskArea === 0;
-        err = Math.max(err, Math.abs(g.score - w.score), ...g.box.map((v, i) => Math.abs(v - w.box[i]!)));
-      });
-      const ref = compareDecoded(got, c);
-      return {
-        pass: structural && err <= TOL && ref.pass,
-        maxAbsError: err,
-        detail: `records ${JSON.stringify(got.records.map((r) => [r.box.map((v) => +v.toFixed(6)), +r.score.toFixed(6), r.classIndex]))}; reference: ${ref.detail}`,
-      };
-    }],
-    ['hand: delta clamp log(1000/16), clipping, score ≤ 0.05 and side < 0.01 px dropped', async () => {
-      // 3 RoIs, 1 class, input 100².
-      // RoI 0: proposal (40, 40, 44, 44), dw = dh = 100/5 → clamped: size 4·62.5 = 250 about
-      //   (42, 42) → (−83, −83, 167, 167) clipped → (0, 0, 100, 100); logits (0, 2): 0.881.
-      // RoI 1: proposal (10, 10, 10.005, 30) (width 0.005 < 0.01) → not a candidate.
-      // RoI 2: logits (ln 19·... ) p = 0.04 ≤ 0.05 → not a candidate (logits (ln 24, 0): 1/25).
-      const c: DecodeCase = {
-        classLogits: new Float32Array([0, 2, 0, 3, Math.log(24), 0]),
-        boxDeltas: new Float32Array([0, 0, 0, 0, 0, 0, 100, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-        proposals: new Float32Array([40, 40, 44, 44, 10, 10, 10.005, 30, 20, 20, 60, 60]),
-        validRois: 3,
-        spec: specFor(1, 100),
-        topK: 8,
-      };
-      const got = await runDecode(device, c, { topK: 8, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 10, displayThreshold: 0 });
-      const box = got.boxes.subarray(0, 4);
-      const ok = got.records.length === 1 && got.records[0]!.sourceIndex === 0 &&
-        box.every((v, i) => v === [0, 0, 1, 1][i]) && got.scores[1] === NOT_CANDIDATE && got.scores[2] === NOT_CANDIDATE &&
-        Math.abs(got.scores[0]! - 1 / (1 + Math.exp(-2))) <= TOL && got.candidateCount === 1;
-      const ref = compareDecoded(got, c);
-      return { pass: ok && ref.pass, maxAbsError: ref.maxAbsError, detail: `box 0 ${Array.from(box)}, scores ${Array.from(got.scores)}; reference: ${ref.detail}` };
-    }],
-    ['hand: padding RoIs past the GPU count are ignored; no candidates → zero records', async () => {
-      // 4 RoIs, 2 valid (count at word 2 of the count buffer). RoI 2, 3 would score 0.99.
-      const strong = [0, 6, 0];
-      const c: DecodeCase = {
-        classLogits: new Float32Array([5, 0, 0, 5, 0, 0, ...strong, ...strong]),
-        boxDeltas: new Float32Array(4 * 3 * 4),
-        proposals: new Float32Array([0, 0, 10, 10, 5, 5, 20, 20, 30, 30, 60, 60, 1, 1, 9, 9]),
-        validRois: 2,
-        spec: specFor(2, 64),
-        topK: 4,
-      };
-      const got = await runDecode(device, c, { topK: 4, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 5, displayThreshold: 0 });
-      const ok = got.records.length === 0 && got.recordsCandidateCount === 0 && got.candidateCount === 0 &&
-        got.topIndices.every((l) => l.length === 0) && got.scores.every((s) => s === NOT_CANDIDATE) &&
-        [0, 1].every((cl) => [2, 3].every((r) => got.boxes.subarray(4 * (cl * 4 + r), 4 * (cl * 4 + r) + 4).every((v) => v === 0)));
-      return { pass: ok, detail: `${got.records.length} records, candidates ${got.candidateCount}, scores ${Array.from(got.scores)}` };
-    }],
-    ['hand: equal scores → lists and records by lower RoI first', async () => {
-      // 40 RoIs with the same logits (0, 2) — the same softmax bits — and disjoint boxes in a
-      // scrambled order: the class list and the records must be RoIs 0, 1, 2, … .
-      const n = 40;
-      const proposals = new Float32Array(4 * n);
-      for (let i = 0; i < n; i++) {
-        const slot = (i * 17) % n;
-        proposals.set([slot * 10, 0, slot * 10 + 8, 8], 4 * i);
-      }
-      const c: DecodeCase = {
-        classLogits: new Float32Array(2 * n).map((_, j) => (j % 2 ? 2 : 0)),
-        boxDeltas: new Float32Array(8 * n),
-        proposals,
-        validRois: n,
-        spec: specFor(1, 400),
-        topK: 64,
-      };
-      const got = await runDecode(device, c, { topK: 64, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 50, displayThreshold: 0 });
-      const order = got.records.map((r) => r.sourceIndex);
-      const ok = got.topIndices[0]!.every((r, i) => r === i) && got.topIndices[0]!.length === n &&
-        order.length === n && order.every((r, i) => r === i);
-      return { pass: ok, detail: `list ${got.topIndices[0]!.slice(0, 8).join(',')}…, records ${order.slice(0, 8).join(',')}… (${order.length})` };
-    }],
-    ['boxClassStride: class-specific boxes in fastNms / greedyNms / detectionCap vs references', async () => {
-      // 2 classes × 3 RoIs; the same RoI has different boxes per class. Class 0: boxes of RoIs
-      // 0, 1 overlap (IoU 0.2 / 0.25 = 0.8 > 0.5) → RoI 1 suppressed; class 1: the SAME RoIs do not overlap.
-      const boxes = new Float32Array([
-        0, 0, 0.5, 0.5, 0, 0, 0.5, 0.4, 0.8, 0.8, 0.9, 0.9, // class 0, RoIs 0–2
-        0, 0, 0.2, 0.2, 0.5, 0.5, 0.7, 0.7, 0.1, 0.1, 0.3, 0.3, // class 1
-      ]);
-      const topIndices = [[0, 1, 2], [1, 0, 2]];
-      const topScores = [[f(0.9), f(0.8), f(0.3)], [f(0.85), f(0.7), f(0.6)]];
-      const results: string[] = [];
-      let pass = true;
-      for (const kind of ['fast', 'greedy'] as const) {
-        const got = await runStrideChain(device, kind, boxes, 3, topIndices, topScores, 4);
-        const wantKeep = (kind === 'fast' ? fastNmsReference : greedyNmsReference)(boxes, topIndices, 0.5, 3);
-        // class 1: RoI 2 (0.1..0.3) vs RoI 0 (0..0.2): IoU 0.01/0.07 = 0.14 → kept.
-        const handKeep = [[true, false, true], [true, true, true]];
-        const k1 = compareKeep(got.keep, handKeep);
-        const k2 = compareKeep(wantKeep, handKeep);
-        const wantRecords = detectionCapReference(boxes, topIndices, topScores, wantKeep, 100, 0, 3);
-        const r = compareRecords(got.records, wantRecords);
-        const boxOk = got.records[1]?.classIndex === 1 && got.records[1].sourceIndex === 1 && got.records[1].box[0] === f(0.5);
-        pass &&= k1.pass && k2.pass && r.pass && boxOk;
-        results.push(`${kind}: kernel ${k1.detail}, reference ${k2.detail}, records ${r.detail}${boxOk ? '' : ' (record 1 box not class 1’s)'}`);
-      }
-      return { pass, detail: results.join('; ') };
-    }],
-    ['random R = 500, K = 80, 437 valid, Fast NMS 0.5, 100 detections: records exact', async () => {
-      const heads = randomMaskRcnnHeads(500, 80, 512, 61);
-      return chainCase(device, { ...heads, validRois: 437, spec: specFor(80, 512), topK: 500 }, { topK: 500, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 100, displayThreshold: 0 });
-    }],
-    ['random R = 500, K = 80, greedy NMS 0.5, display threshold 0.3', async () => {
-      const heads = randomMaskRcnnHeads(500, 80, 512, 62);
-      return chainCase(device, { ...heads, validRois: 500, spec: specFor(80, 512), topK: 500 }, { topK: 500, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 100, displayThreshold: 0.3 });
-    }],
-    ['random R = 1000 (sort capacity), K = 3, threshold 0: every RoI a candidate, topK 512 truncates', async () => {
-      const heads = randomMaskRcnnHeads(1000, 3, 800, 63);
-      return chainCase(device, { ...heads, validRois: 1000, spec: specFor(3, 800, 0), topK: 512 }, { topK: 512, nmsIou: 0.7, nmsKind: 'greedy', maxDetections: 100, displayThreshold: 0 });
-    }],
-    ['random R = 300, K = 20, topK 16 (truncated lists), maxDetections 7', async () => {
-      const heads = randomMaskRcnnHeads(300, 20, 320, 64);
-      return chainCase(device, { ...heads, validRois: 251, spec: specFor(20, 320), topK: 16 }, { topK: 16, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 7, displayThreshold: 0 });
-    }],
+    [
+      'hand: 1 RoI, 2 classes — softmax (0.2, 0.6, 0.2), decoded boxes written out',
+      async () => {
+        // logits (0, ln 3, 0) → exp (1, 3, 1) / 5. Proposal (10, 20, 50, 100) on a 200² input:
+        // w 40, h 80, centre (30, 60).
+        // class 0 deltas (5, −2.5, 5 ln 2, 0) / (10, 10, 5, 5) = (0.5, −0.25, ln 2, 0):
+        //   centre (50, 40), size (80, 80) → (10, 0, 90, 80) → relative (0.05, 0, 0.45, 0.4).
+        // class 1 deltas 0 → the proposal, relative (0.05, 0.1, 0.25, 0.5), score 0.2.
+        const c: DecodeCase = {
+          classLogits: new Float32Array([0, Math.log(3), 0]),
+          boxDeltas: new Float32Array([9, 9, 9, 9, 5, -2.5, 5 * Math.LN2, 0, 0, 0, 0, 0]),
+          proposals: new Float32Array([10, 20, 50, 100]),
+          validRois: 1,
+          spec: specFor(2, 200),
+          topK: 4,
+        };
+        const got = await runDecode(device, c, { topK: 4, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 10, displayThreshold: 0 });
+        const want = [
+          { box: [0.05, 0, 0.45, 0.4], score: 0.6, classIndex: 0, sourceIndex: 0 },
+          { box: [0.05, 0.1, 0.25, 0.5], score: 0.2, classIndex: 1, sourceIndex: 0 },
+        ];
+        let err = 0;
+        let structural = got.records.length === 2 && got.recordsCandidateCount === 2 && got.candidateCount === 2;
+        got.records.forEach((g, n) => {
+          const w = want[n]!;
+          structural &&= g.classIndex === w.classIndex && g.sourceIndex === w.sourceIndex && g.maskArea === 0;
+          err = Math.max(err, Math.abs(g.score - w.score), ...g.box.map((v, i) => Math.abs(v - w.box[i]!)));
+        });
+        const ref = compareDecoded(got, c);
+        return {
+          pass: structural && err <= TOL && ref.pass,
+          maxAbsError: err,
+          detail: `records ${JSON.stringify(got.records.map((r) => [r.box.map((v) => +v.toFixed(6)), +r.score.toFixed(6), r.classIndex]))}; reference: ${ref.detail}`,
+        };
+      },
+    ],
+    [
+      'hand: delta clamp log(1000/16), clipping, score ≤ 0.05 and side < 0.01 px dropped',
+      async () => {
+        // 3 RoIs, 1 class, input 100².
+        // RoI 0: proposal (40, 40, 44, 44), dw = dh = 100/5 → clamped: size 4·62.5 = 250 about
+        //   (42, 42) → (−83, −83, 167, 167) clipped → (0, 0, 100, 100); logits (0, 2): 0.881.
+        // RoI 1: proposal (10, 10, 10.005, 30) (width 0.005 < 0.01) → not a candidate.
+        // RoI 2: logits (ln 19·... ) p = 0.04 ≤ 0.05 → not a candidate (logits (ln 24, 0): 1/25).
+        const c: DecodeCase = {
+          classLogits: new Float32Array([0, 2, 0, 3, Math.log(24), 0]),
+          boxDeltas: new Float32Array([0, 0, 0, 0, 0, 0, 100, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+          proposals: new Float32Array([40, 40, 44, 44, 10, 10, 10.005, 30, 20, 20, 60, 60]),
+          validRois: 3,
+          spec: specFor(1, 100),
+          topK: 8,
+        };
+        const got = await runDecode(device, c, { topK: 8, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 10, displayThreshold: 0 });
+        const box = got.boxes.subarray(0, 4);
+        const ok =
+          got.records.length === 1 &&
+          got.records[0]!.sourceIndex === 0 &&
+          box.every((v, i) => v === [0, 0, 1, 1][i]) &&
+          got.scores[1] === NOT_CANDIDATE &&
+          got.scores[2] === NOT_CANDIDATE &&
+          Math.abs(got.scores[0]! - 1 / (1 + Math.exp(-2))) <= TOL &&
+          got.candidateCount === 1;
+        const ref = compareDecoded(got, c);
+        return {
+          pass: ok && ref.pass,
+          maxAbsError: ref.maxAbsError,
+          detail: `box 0 ${Array.from(box)}, scores ${Array.from(got.scores)}; reference: ${ref.detail}`,
+        };
+      },
+    ],
+    [
+      'hand: padding RoIs past the GPU count are ignored; no candidates → zero records',
+      async () => {
+        // 4 RoIs, 2 valid (count at word 2 of the count buffer). RoI 2, 3 would score 0.99.
+        const strong = [0, 6, 0];
+        const c: DecodeCase = {
+          classLogits: new Float32Array([5, 0, 0, 5, 0, 0, ...strong, ...strong]),
+          boxDeltas: new Float32Array(4 * 3 * 4),
+          proposals: new Float32Array([0, 0, 10, 10, 5, 5, 20, 20, 30, 30, 60, 60, 1, 1, 9, 9]),
+          validRois: 2,
+          spec: specFor(2, 64),
+          topK: 4,
+        };
+        const got = await runDecode(device, c, { topK: 4, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 5, displayThreshold: 0 });
+        const ok =
+          got.records.length === 0 &&
+          got.recordsCandidateCount === 0 &&
+          got.candidateCount === 0 &&
+          got.topIndices.every((l) => l.length === 0) &&
+          got.scores.every((s) => s === NOT_CANDIDATE) &&
+          [0, 1].every((cl) => [2, 3].every((r) => got.boxes.subarray(4 * (cl * 4 + r), 4 * (cl * 4 + r) + 4).every((v) => v === 0)));
+        return { pass: ok, detail: `${got.records.length} records, candidates ${got.candidateCount}, scores ${Array.from(got.scores)}` };
+      },
+    ],
+    [
+      'hand: equal scores → lists and records by lower RoI first',
+      async () => {
+        // 40 RoIs with the same logits (0, 2) — the same softmax bits — and disjoint boxes in a
+        // scrambled order: the class list and the records must be RoIs 0, 1, 2, … .
+        const n = 40;
+        const proposals = new Float32Array(4 * n);
+        for (let i = 0; i < n; i++) {
+          const slot = (i * 17) % n;
+          proposals.set([slot * 10, 0, slot * 10 + 8, 8], 4 * i);
+        }
+        const c: DecodeCase = {
+          classLogits: new Float32Array(2 * n).map((_, j) => (j % 2 ? 2 : 0)),
+          boxDeltas: new Float32Array(8 * n),
+          proposals,
+          validRois: n,
+          spec: specFor(1, 400),
+          topK: 64,
+        };
+        const got = await runDecode(device, c, { topK: 64, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 50, displayThreshold: 0 });
+        const order = got.records.map((r) => r.sourceIndex);
+        const ok = got.topIndices[0]!.every((r, i) => r === i) && got.topIndices[0]!.length === n && order.length === n && order.every((r, i) => r === i);
+        return { pass: ok, detail: `list ${got.topIndices[0]!.slice(0, 8).join(',')}…, records ${order.slice(0, 8).join(',')}… (${order.length})` };
+      },
+    ],
+    [
+      'boxClassStride: class-specific boxes in fastNms / greedyNms / detectionCap vs references',
+      async () => {
+        // 2 classes × 3 RoIs; the same RoI has different boxes per class. Class 0: boxes of RoIs
+        // 0, 1 overlap (IoU 0.2 / 0.25 = 0.8 > 0.5) → RoI 1 suppressed; class 1: the SAME RoIs do not overlap.
+        const boxes = new Float32Array([
+          0,
+          0,
+          0.5,
+          0.5,
+          0,
+          0,
+          0.5,
+          0.4,
+          0.8,
+          0.8,
+          0.9,
+          0.9, // class 0, RoIs 0–2
+          0,
+          0,
+          0.2,
+          0.2,
+          0.5,
+          0.5,
+          0.7,
+          0.7,
+          0.1,
+          0.1,
+          0.3,
+          0.3, // class 1
+        ]);
+        const topIndices = [
+          [0, 1, 2],
+          [1, 0, 2],
+        ];
+        const topScores = [
+          [f(0.9), f(0.8), f(0.3)],
+          [f(0.85), f(0.7), f(0.6)],
+        ];
+        const results: string[] = [];
+        let pass = true;
+        for (const kind of ['fast', 'greedy'] as const) {
+          const got = await runStrideChain(device, kind, boxes, 3, topIndices, topScores, 4);
+          const wantKeep = (kind === 'fast' ? fastNmsReference : greedyNmsReference)(boxes, topIndices, 0.5, 3);
+          // class 1: RoI 2 (0.1..0.3) vs RoI 0 (0..0.2): IoU 0.01/0.07 = 0.14 → kept.
+          const handKeep = [
+            [true, false, true],
+            [true, true, true],
+          ];
+          const k1 = compareKeep(got.keep, handKeep);
+          const k2 = compareKeep(wantKeep, handKeep);
+          const wantRecords = detectionCapReference(boxes, topIndices, topScores, wantKeep, 100, 0, 3);
+          const r = compareRecords(got.records, wantRecords);
+          const boxOk = got.records[1]?.classIndex === 1 && got.records[1].sourceIndex === 1 && got.records[1].box[0] === f(0.5);
+          pass &&= k1.pass && k2.pass && r.pass && boxOk;
+          results.push(`${kind}: kernel ${k1.detail}, reference ${k2.detail}, records ${r.detail}${boxOk ? '' : ' (record 1 box not class 1’s)'}`);
+        }
+        return { pass, detail: results.join('; ') };
+      },
+    ],
+    [
+      'random R = 500, K = 80, 437 valid, Fast NMS 0.5, 100 detections: records exact',
+      async () => {
+        const heads = randomMaskRcnnHeads(500, 80, 512, 61);
+        return chainCase(
+          device,
+          { ...heads, validRois: 437, spec: specFor(80, 512), topK: 500 },
+          { topK: 500, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 100, displayThreshold: 0 },
+        );
+      },
+    ],
+    [
+      'random R = 500, K = 80, greedy NMS 0.5, display threshold 0.3',
+      async () => {
+        const heads = randomMaskRcnnHeads(500, 80, 512, 62);
+        return chainCase(
+          device,
+          { ...heads, validRois: 500, spec: specFor(80, 512), topK: 500 },
+          { topK: 500, nmsIou: 0.5, nmsKind: 'greedy', maxDetections: 100, displayThreshold: 0.3 },
+        );
+      },
+    ],
+    [
+      'random R = 1000 (sort capacity), K = 3, threshold 0: every RoI a candidate, topK 512 truncates',
+      async () => {
+        const heads = randomMaskRcnnHeads(1000, 3, 800, 63);
+        return chainCase(
+          device,
+          { ...heads, validRois: 1000, spec: specFor(3, 800, 0), topK: 512 },
+          { topK: 512, nmsIou: 0.7, nmsKind: 'greedy', maxDetections: 100, displayThreshold: 0 },
+        );
+      },
+    ],
+    [
+      'random R = 300, K = 20, topK 16 (truncated lists), maxDetections 7',
+      async () => {
+        const heads = randomMaskRcnnHeads(300, 20, 320, 64);
+        return chainCase(
+          device,
+          { ...heads, validRois: 251, spec: specFor(20, 320), topK: 16 },
+          { topK: 16, nmsIou: 0.5, nmsKind: 'fast', maxDetections: 7, displayThreshold: 0 },
+        );
+      },
+    ],
   ]);
 }
 
@@ -425,7 +507,8 @@ async function chainCase(device: GPUDevice, c: DecodeCase, settings: MaskRcnnDet
     pass: decoded.pass && select.pass && recs.pass && headerOk,
     maxAbsError: decoded.maxAbsError,
     ms: got.ms,
-    detail: `decode: ${decoded.detail}; select: ${select.detail}; records: ${recs.detail}` +
+    detail:
+      `decode: ${decoded.detail}; select: ${select.detail}; records: ${recs.detail}` +
       `${headerOk ? '' : `; header candidateCount ${got.recordsCandidateCount} ≠ ${got.candidateCount}`}`,
   };
 }

@@ -34,11 +34,7 @@ export function stretchTransform(inputWidth: number, inputHeight: number, imageW
 }
 
 /** Runs the kernel once: the first `records.length` bit planes and maskAreas. */
-export async function runMaskUpsample(
-  device: GPUDevice,
-  c: UpsampleCase,
-  sentinel = 0,
-): Promise<{ bits: Uint32Array; maskAreas: number[] }> {
+export async function runMaskUpsample(device: GPUDevice, c: UpsampleCase, sentinel = 0): Promise<{ bits: Uint32Array; maskAreas: number[] }> {
   const capacity = c.capacity ?? Math.max(c.records.length, 1);
   const kernel = createMaskUpsample(device);
   const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords(c.records, capacity)));
@@ -48,11 +44,7 @@ export async function runMaskUpsample(
   const bitsBytes = maskBitsBytes(c.mask, capacity);
   const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(bitsBytes / 4).fill(sentinel));
   const encoder = device.createCommandEncoder({ label: 'test.maskUpsample' });
-  kernel.run(
-    encoder,
-    { records, protoMasks, maskBits },
-    { spec: c.spec, transform: c.transform, image: c.image, mask: c.mask, maxDetections: capacity },
-  );
+  kernel.run(encoder, { records, protoMasks, maskBits }, { spec: c.spec, transform: c.transform, image: c.image, mask: c.mask, maxDetections: capacity });
   device.queue.submit([encoder.finish()]);
   const bits = new Uint32Array(await readBuffer(device, maskBits));
   const rec = new Uint32Array(await readBuffer(device, records));
@@ -132,59 +124,83 @@ export async function maskUpsampleConformance(device: GPUDevice): Promise<CaseRe
   const noCrop: UpsampleSpec = { protoWidth: 2, protoHeight: 2, cropMode: 'none', activation: 'sigmoid' };
   const fullBox: [number, number, number, number] = [0, 0, 1, 1];
 
-  results.push(await runCase(device, K, 'hand 2x2 → 4x4 stretch: columns 2, 3 set (values 0.75, 1)', async () => {
-    // proto [[0, 1], [0, 1]]: src x = (x + 0.5)/2 − 0.5 → 0 (clamped), 0.25, 0.75, 1.25 → values 0, 0.25, 0.75, 1.
-    const c: UpsampleCase = {
-      spec: noCrop, records: [{ box: fullBox, sourceIndex: 0 }], protoMasks: new Float32Array([0, 1, 0, 1]),
-      transform: stretchTransform(550, 550, 4, 4), image: { width: 4, height: 4 }, mask: { width: 4, height: 4 },
-    };
-    const { bits, maskAreas } = await runMaskUpsample(device, c, 0xdeadbeef);
-    const passed = sameArray(bits, [0b1100, 0b1100, 0b1100, 0b1100]) && maskAreas[0] === 8;
-    return { pass: passed, detail: `words ${Array.from(bits).join(',')}, area ${maskAreas[0]} (expected 12,12,12,12 and 8)` };
-  }));
+  results.push(
+    await runCase(device, K, 'hand 2x2 → 4x4 stretch: columns 2, 3 set (values 0.75, 1)', async () => {
+      // proto [[0, 1], [0, 1]]: src x = (x + 0.5)/2 − 0.5 → 0 (clamped), 0.25, 0.75, 1.25 → values 0, 0.25, 0.75, 1.
+      const c: UpsampleCase = {
+        spec: noCrop,
+        records: [{ box: fullBox, sourceIndex: 0 }],
+        protoMasks: new Float32Array([0, 1, 0, 1]),
+        transform: stretchTransform(550, 550, 4, 4),
+        image: { width: 4, height: 4 },
+        mask: { width: 4, height: 4 },
+      };
+      const { bits, maskAreas } = await runMaskUpsample(device, c, 0xdeadbeef);
+      const passed = sameArray(bits, [0b1100, 0b1100, 0b1100, 0b1100]) && maskAreas[0] === 8;
+      return { pass: passed, detail: `words ${Array.from(bits).join(',')}, area ${maskAreas[0]} (expected 12,12,12,12 and 8)` };
+    }),
+  );
 
-  results.push(await runCase(device, K, 'hand 2x1 → 70x2: 3 words a row, x ≥ 35 set, area 70', async () => {
-    // value = clamp((x + 0.5)·2/70 − 0.5, 0, 1) > 0.5  ⇔  x ≥ 35.
-    const c: UpsampleCase = {
-      spec: { ...noCrop, protoHeight: 1 }, records: [{ box: fullBox, sourceIndex: 0 }], protoMasks: new Float32Array([0, 1]),
-      transform: stretchTransform(64, 64, 70, 2), image: { width: 70, height: 2 }, mask: { width: 70, height: 2 },
-    };
-    const { bits, maskAreas } = await runMaskUpsample(device, c, 0xffffffff);
-    const row = [0, 0xfffffff8, 0x3f];
-    const passed = sameArray(bits, [...row, ...row]) && maskAreas[0] === 70;
-    return { pass: passed, detail: `words ${Array.from(bits, (v) => v.toString(16)).join(',')}, area ${maskAreas[0]}` };
-  }));
+  results.push(
+    await runCase(device, K, 'hand 2x1 → 70x2: 3 words a row, x ≥ 35 set, area 70', async () => {
+      // value = clamp((x + 0.5)·2/70 − 0.5, 0, 1) > 0.5  ⇔  x ≥ 35.
+      const c: UpsampleCase = {
+        spec: { ...noCrop, protoHeight: 1 },
+        records: [{ box: fullBox, sourceIndex: 0 }],
+        protoMasks: new Float32Array([0, 1]),
+        transform: stretchTransform(64, 64, 70, 2),
+        image: { width: 70, height: 2 },
+        mask: { width: 70, height: 2 },
+      };
+      const { bits, maskAreas } = await runMaskUpsample(device, c, 0xffffffff);
+      const row = [0, 0xfffffff8, 0x3f];
+      const passed = sameArray(bits, [...row, ...row]) && maskAreas[0] === 70;
+      return { pass: passed, detail: `words ${Array.from(bits, (v) => v.toString(16)).join(',')}, area ${maskAreas[0]}` };
+    }),
+  );
 
-  results.push(await runCase(device, K, 'hand letterbox 8x8 input, 8x4 image (pad 2 top/bottom): rows 2, 3 set', async () => {
-    // proto 4x4 rows [0, 0, 1, 1]; image row y → input y + 2 → src (y + 2.5)/2 − 0.5 = 0.75, 1.25, 1.75, 2.25
-    // → values 0, 0.25, 0.75, 1.
-    const protoMasks = new Float32Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
-    const c: UpsampleCase = {
-      spec: { ...noCrop, protoWidth: 4, protoHeight: 4 }, records: [{ box: fullBox, sourceIndex: 0 }], protoMasks,
-      transform: { inputWidth: 8, inputHeight: 8, gainX: 1, gainY: 1, offsetX: 0, offsetY: 2 },
-      image: { width: 8, height: 4 }, mask: { width: 8, height: 4 },
-    };
-    const { bits, maskAreas } = await runMaskUpsample(device, c, 0xffffffff);
-    const passed = sameArray(bits, [0, 0, 0xff, 0xff]) && maskAreas[0] === 16;
-    return { pass: passed, detail: `words ${Array.from(bits, (v) => v.toString(16)).join(',')}, area ${maskAreas[0]}` };
-  }));
+  results.push(
+    await runCase(device, K, 'hand letterbox 8x8 input, 8x4 image (pad 2 top/bottom): rows 2, 3 set', async () => {
+      // proto 4x4 rows [0, 0, 1, 1]; image row y → input y + 2 → src (y + 2.5)/2 − 0.5 = 0.75, 1.25, 1.75, 2.25
+      // → values 0, 0.25, 0.75, 1.
+      const protoMasks = new Float32Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+      const c: UpsampleCase = {
+        spec: { ...noCrop, protoWidth: 4, protoHeight: 4 },
+        records: [{ box: fullBox, sourceIndex: 0 }],
+        protoMasks,
+        transform: { inputWidth: 8, inputHeight: 8, gainX: 1, gainY: 1, offsetX: 0, offsetY: 2 },
+        image: { width: 8, height: 4 },
+        mask: { width: 8, height: 4 },
+      };
+      const { bits, maskAreas } = await runMaskUpsample(device, c, 0xffffffff);
+      const passed = sameArray(bits, [0, 0, 0xff, 0xff]) && maskAreas[0] === 16;
+      return { pass: passed, detail: `words ${Array.from(bits, (v) => v.toString(16)).join(',')}, area ${maskAreas[0]}` };
+    }),
+  );
 
-  results.push(await runCase(device, K, 'zero detections: bits untouched', async () => {
-    const c: UpsampleCase = {
-      spec: noCrop, records: [], protoMasks: new Float32Array(8).fill(1),
-      transform: stretchTransform(4, 4, 40, 3), image: { width: 40, height: 3 }, mask: { width: 40, height: 3 }, capacity: 2,
-    };
-    const kernel = createMaskUpsample(device);
-    const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords([], 2)));
-    const protoMasks = uploadStorage(device, 'test.protoMasks', c.protoMasks);
-    const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(maskBitsBytes(c.mask, 2) / 4).fill(7));
-    const encoder = device.createCommandEncoder({ label: 'test.zeroDetections' });
-    kernel.run(encoder, { records, protoMasks, maskBits }, { ...c, maxDetections: 2 });
-    device.queue.submit([encoder.finish()]);
-    const out = new Uint32Array(await readBuffer(device, maskBits));
-    const untouched = out.every((v) => v === 7);
-    return { pass: untouched, detail: untouched ? `${out.length} words still 7` : 'kernel wrote for count = 0' };
-  }));
+  results.push(
+    await runCase(device, K, 'zero detections: bits untouched', async () => {
+      const c: UpsampleCase = {
+        spec: noCrop,
+        records: [],
+        protoMasks: new Float32Array(8).fill(1),
+        transform: stretchTransform(4, 4, 40, 3),
+        image: { width: 40, height: 3 },
+        mask: { width: 40, height: 3 },
+        capacity: 2,
+      };
+      const kernel = createMaskUpsample(device);
+      const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords([], 2)));
+      const protoMasks = uploadStorage(device, 'test.protoMasks', c.protoMasks);
+      const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(maskBitsBytes(c.mask, 2) / 4).fill(7));
+      const encoder = device.createCommandEncoder({ label: 'test.zeroDetections' });
+      kernel.run(encoder, { records, protoMasks, maskBits }, { ...c, maxDetections: 2 });
+      device.queue.submit([encoder.finish()]);
+      const out = new Uint32Array(await readBuffer(device, maskBits));
+      const untouched = out.every((v) => v === 7);
+      return { pass: untouched, detail: untouched ? `${out.length} words still 7` : 'kernel wrote for count = 0' };
+    }),
+  );
 
   // Random cases: proto-space masks made by the reference maskCoefficients from random
   // prototypes (smooth, cropped), so the crop early-out of the kernel is exercised too.
@@ -209,7 +225,8 @@ export async function maskUpsampleConformance(device: GPUDevice): Promise<CaseRe
         [0.9, 0.8, 0.3, 0.05],
       ];
       while (boxes.length < 8) {
-        const x = rand() * 0.9, y = rand() * 0.9;
+        const x = rand() * 0.9,
+          y = rand() * 0.9;
         boxes.push([x, y, x + rand() * (1 - x), y + rand() * (1 - y)]);
       }
       const records = boxes.map((box, i) => ({ box, sourceIndex: i }));
@@ -225,21 +242,65 @@ export async function maskUpsampleConformance(device: GPUDevice): Promise<CaseRe
       const areaDiff = Math.max(...maskAreas.map((a, n) => Math.abs(a - cmp.referenceAreas[n]!)));
       return {
         pass: cmp.mismatches === 0 && areasOk && areaDiff <= cmp.excused,
-        detail: `${records.length} instances ${proto}² → ${mask.width}x${mask.height}: ${cmp.detail}; areas ${maskAreas.join(',')}`
-          + (areasOk ? '' : ` but popcounts ${ownAreas.join(',')}`),
+        detail:
+          `${records.length} instances ${proto}² → ${mask.width}x${mask.height}: ${cmp.detail}; areas ${maskAreas.join(',')}` +
+          (areasOk ? '' : ` but popcounts ${ownAreas.join(',')}`),
       };
     });
 
-  results.push(await randomCase('random stretch 24² → 75x53 (not word-aligned), YOLACT crop', 11, 24,
-    stretchTransform(96, 96, 75, 53), { width: 75, height: 53 }, { width: 75, height: 53 }));
-  results.push(await randomCase('random stretch 138² → 320x240 (YOLACT-550 protos)', 12, 138,
-    stretchTransform(550, 550, 320, 240), { width: 320, height: 240 }, { width: 320, height: 240 }));
-  results.push(await randomCase('random capped mask: image 600x400 → mask 150x100', 13, 32,
-    stretchTransform(128, 128, 600, 400), { width: 600, height: 400 }, { width: 150, height: 100 }));
-  results.push(await randomCase('random letterbox 640 input, image 300x200, logits, integer crop', 14, 40,
-    { inputWidth: 640, inputHeight: 640, gainX: 640 / 300, gainY: 640 / 300, offsetX: 0, offsetY: 107 },
-    { width: 300, height: 200 }, { width: 300, height: 200 }, 'logit', 'integer'));
-  results.push(await randomCase('random, no crop, 1-pixel-wide mask', 15, 16,
-    stretchTransform(64, 64, 1, 37), { width: 1, height: 37 }, { width: 1, height: 37 }, 'sigmoid', 'none'));
+  results.push(
+    await randomCase(
+      'random stretch 24² → 75x53 (not word-aligned), YOLACT crop',
+      11,
+      24,
+      stretchTransform(96, 96, 75, 53),
+      { width: 75, height: 53 },
+      { width: 75, height: 53 },
+    ),
+  );
+  results.push(
+    await randomCase(
+      'random stretch 138² → 320x240 (YOLACT-550 protos)',
+      12,
+      138,
+      stretchTransform(550, 550, 320, 240),
+      { width: 320, height: 240 },
+      { width: 320, height: 240 },
+    ),
+  );
+  results.push(
+    await randomCase(
+      'random capped mask: image 600x400 → mask 150x100',
+      13,
+      32,
+      stretchTransform(128, 128, 600, 400),
+      { width: 600, height: 400 },
+      { width: 150, height: 100 },
+    ),
+  );
+  results.push(
+    await randomCase(
+      'random letterbox 640 input, image 300x200, logits, integer crop',
+      14,
+      40,
+      { inputWidth: 640, inputHeight: 640, gainX: 640 / 300, gainY: 640 / 300, offsetX: 0, offsetY: 107 },
+      { width: 300, height: 200 },
+      { width: 300, height: 200 },
+      'logit',
+      'integer',
+    ),
+  );
+  results.push(
+    await randomCase(
+      'random, no crop, 1-pixel-wide mask',
+      15,
+      16,
+      stretchTransform(64, 64, 1, 37),
+      { width: 1, height: 37 },
+      { width: 1, height: 37 },
+      'sigmoid',
+      'none',
+    ),
+  );
   return results;
 }

@@ -51,11 +51,13 @@ export async function runNms(
   const words = await readU32(device, bufs.keep, numClasses * topK);
   const ms = performance.now() - t0;
   Object.values(bufs).forEach((b) => b.destroy());
-  const keep = topIndices.map((idx, c) => idx.map((_, i) => {
-    const w = words[c * topK + i]!;
-    if (w !== 0 && w !== 1) throw new Error(`keep[${c}, ${i}] = ${w}: not written`);
-    return w === 1;
-  }));
+  const keep = topIndices.map((idx, c) =>
+    idx.map((_, i) => {
+      const w = words[c * topK + i]!;
+      if (w !== 0 && w !== 1) throw new Error(`keep[${c}, ${i}] = ${w}: not written`);
+      return w === 1;
+    }),
+  );
   return { keep, ms };
 }
 
@@ -110,50 +112,83 @@ export function nmsConformance(kind: NmsKind): (device: GPUDevice) => Promise<Ca
   };
   return (device) =>
     runCases(`${kind}Nms`, device, [
-      ['hand: chain A–B–C where Fast and greedy NMS differ', () => {
-        // A (0,0,1,1), B (0.3,0,1.3,1), C (0.6,0,1.6,1):
-        // IoU(A,B) = 0.7/1.3 = 0.538, IoU(A,C) = 0.4/1.6 = 0.25, IoU(B,C) = 0.538.
-        // Fast: B suppressed by A, C by B (suppressed or not) → [1, 0, 0].
-        // Greedy: B suppressed by A; C only meets kept A (0.25) → [1, 0, 1].
-        const boxes = [0, 0, 1, 1, 0.3, 0, 1.3, 1, 0.6, 0, 1.6, 1];
-        return hand(device, boxes, kind === 'fast' ? [true, false, false] : [true, false, true]);
-      }],
-      ['hand: IoU exactly 0.5 is kept (suppress only above)', () =>
-        // (0,0,2,1) and (0,0,1,1): inter 1, union 2 → 0.5, exact in fp32.
-        hand(device, [0, 0, 2, 1, 0, 0, 1, 1], [true, true])],
-      ['hand: five identical boxes → only the best kept', () =>
-        hand(device, Array.from({ length: 5 }, () => [0.2, 0.3, 0.6, 0.9]).flat(), [true, false, false, false, false])],
+      [
+        'hand: chain A–B–C where Fast and greedy NMS differ',
+        () => {
+          // A (0,0,1,1), B (0.3,0,1.3,1), C (0.6,0,1.6,1):
+          // IoU(A,B) = 0.7/1.3 = 0.538, IoU(A,C) = 0.4/1.6 = 0.25, IoU(B,C) = 0.538.
+          // Fast: B suppressed by A, C by B (suppressed or not) → [1, 0, 0].
+          // Greedy: B suppressed by A; C only meets kept A (0.25) → [1, 0, 1].
+          const boxes = [0, 0, 1, 1, 0.3, 0, 1.3, 1, 0.6, 0, 1.6, 1];
+          return hand(device, boxes, kind === 'fast' ? [true, false, false] : [true, false, true]);
+        },
+      ],
+      [
+        'hand: IoU exactly 0.5 is kept (suppress only above)',
+        () =>
+          // (0,0,2,1) and (0,0,1,1): inter 1, union 2 → 0.5, exact in fp32.
+          hand(device, [0, 0, 2, 1, 0, 0, 1, 1], [true, true]),
+      ],
+      [
+        'hand: five identical boxes → only the best kept',
+        () => hand(device, Array.from({ length: 5 }, () => [0.2, 0.3, 0.6, 0.9]).flat(), [true, false, false, false, false]),
+      ],
       ['hand: one box', () => hand(device, [0.1, 0.1, 0.2, 0.2], [true])],
-      ['hand: zero-area boxes (union 0 → IoU 0) are all kept', () =>
-        hand(device, [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.5, 0.6, 0.5], [true, true, true])],
-      ['hand: full-image box, a tiny box inside it, boxes outside the image', () =>
-        // full (0,0,1,1); tiny 1e-4² inside: IoU 1e-8 → kept; (−0.5,−0.5,0.5,0.5) vs full:
-        // 0.25/1.75 → kept; (1.2,1.2,1.8,1.8) outside, disjoint → kept; (−0.5,−0.5,0.6,0.6)
-        // vs (−0.5,−0.5,0.5,0.5): 1/1.21 = 0.83 → suppressed.
-        hand(
-          device,
-          [0, 0, 1, 1, 0.5, 0.5, 0.5001, 0.5001, -0.5, -0.5, 0.5, 0.5, 1.2, 1.2, 1.8, 1.8, -0.5, -0.5, 0.6, 0.6],
-          [true, true, true, true, false],
-        )],
-      ['classes with 0, 1 and 200 entries', async () => {
-        const boxes = clusteredBoxes(1000, 31);
-        const top = randomTopIndices(1000, 3, (c) => [0, 1, 200][c]!, 32);
-        return vsReference(device, boxes, top, 200, 0.5);
-      }],
-      ['random: 80 classes × 200 clustered boxes, IoU 0.5', async () => {
-        const boxes = clusteredBoxes(19248, 33);
-        return vsReference(device, boxes, randomTopIndices(19248, 80, () => 200, 34), 200, 0.5);
-      }],
-      ['random: boxes partly outside the image, IoU 0.3 and 0.7', async () => {
-        const boxes = clusteredBoxes(5000, 35, -0.3, 1.3);
-        const top = randomTopIndices(5000, 10, () => 150, 36);
-        const a = await vsReference(device, boxes, top, 150, 0.3);
-        const b = await vsReference(device, boxes, top, 150, 0.7);
-        return { pass: a.pass && b.pass, detail: `0.3: ${a.detail}; 0.7: ${b.detail}`, ms: a.ms + b.ms };
-      }],
-      ['k = 512 (the maximum), one class', async () => {
-        const boxes = clusteredBoxes(2000, 37);
-        return vsReference(device, boxes, randomTopIndices(2000, 1, () => 512, 38), 512, 0.5);
-      }],
+      [
+        'hand: zero-area boxes (union 0 → IoU 0) are all kept',
+        () => hand(device, [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.4, 0.5, 0.6, 0.5], [true, true, true]),
+      ],
+      [
+        'hand: full-image box, a tiny box inside it, boxes outside the image',
+        () =>
+          // full (0,0,1,1); tiny 1e-4² inside: IoU 1e-8 → kept; (−0.5,−0.5,0.5,0.5) vs full:
+          // 0.25/1.75 → kept; (1.2,1.2,1.8,1.8) outside, disjoint → kept; (−0.5,−0.5,0.6,0.6)
+          // vs (−0.5,−0.5,0.5,0.5): 1/1.21 = 0.83 → suppressed.
+          hand(device, [0, 0, 1, 1, 0.5, 0.5, 0.5001, 0.5001, -0.5, -0.5, 0.5, 0.5, 1.2, 1.2, 1.8, 1.8, -0.5, -0.5, 0.6, 0.6], [true, true, true, true, false]),
+      ],
+      [
+        'classes with 0, 1 and 200 entries',
+        async () => {
+          const boxes = clusteredBoxes(1000, 31);
+          const top = randomTopIndices(1000, 3, (c) => [0, 1, 200][c]!, 32);
+          return vsReference(device, boxes, top, 200, 0.5);
+        },
+      ],
+      [
+        'random: 80 classes × 200 clustered boxes, IoU 0.5',
+        async () => {
+          const boxes = clusteredBoxes(19248, 33);
+          return vsReference(
+            device,
+            boxes,
+            randomTopIndices(19248, 80, () => 200, 34),
+            200,
+            0.5,
+          );
+        },
+      ],
+      [
+        'random: boxes partly outside the image, IoU 0.3 and 0.7',
+        async () => {
+          const boxes = clusteredBoxes(5000, 35, -0.3, 1.3);
+          const top = randomTopIndices(5000, 10, () => 150, 36);
+          const a = await vsReference(device, boxes, top, 150, 0.3);
+          const b = await vsReference(device, boxes, top, 150, 0.7);
+          return { pass: a.pass && b.pass, detail: `0.3: ${a.detail}; 0.7: ${b.detail}`, ms: a.ms + b.ms };
+        },
+      ],
+      [
+        'k = 512 (the maximum), one class',
+        async () => {
+          const boxes = clusteredBoxes(2000, 37);
+          return vsReference(
+            device,
+            boxes,
+            randomTopIndices(2000, 1, () => 512, 38),
+            512,
+            0.5,
+          );
+        },
+      ],
     ]);
 }

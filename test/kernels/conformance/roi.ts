@@ -6,7 +6,15 @@
  */
 import { readF32, uploadStorage } from '../../../app/gpu/buffers';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES } from '../../../app/gpu/layout';
-import { createRoiAlign, pixelRoiSource, recordsRoiSource, roiFeaturesBytes, type RoiPoolerKernel, type RoiPoolerParams, type RoiSource } from '../../../app/gpu/kernels/roiAlign';
+import {
+  createRoiAlign,
+  pixelRoiSource,
+  recordsRoiSource,
+  roiFeaturesBytes,
+  type RoiPoolerKernel,
+  type RoiPoolerParams,
+  type RoiSource,
+} from '../../../app/gpu/kernels/roiAlign';
 import { createRoiPool } from '../../../app/gpu/kernels/roiPool';
 import { roiAlignReference, roiLevelIndex, type FeatureLevel, type RoiAlignParams } from '../../../app/reference/roiAlign';
 import { roiPoolReference } from '../../../app/reference/roiPool';
@@ -47,7 +55,16 @@ export async function runRoi(device: GPUDevice, kind: RoiKind, c: RoiCase, asRec
     new Uint32Array(words.buffer)[0] = c.count;
     for (let n = 0; n < capacity; n++) {
       const o = RECORD_HEADER_BYTES / 4 + n * RECORD_FLOATS;
-      words.set([c.rois[4 * n]! / asRecords.width, c.rois[4 * n + 1]! / asRecords.height, c.rois[4 * n + 2]! / asRecords.width, c.rois[4 * n + 3]! / asRecords.height, 0.9], o);
+      words.set(
+        [
+          c.rois[4 * n]! / asRecords.width,
+          c.rois[4 * n + 1]! / asRecords.height,
+          c.rois[4 * n + 2]! / asRecords.width,
+          c.rois[4 * n + 3]! / asRecords.height,
+          0.9,
+        ],
+        o,
+      );
     }
     boxes = uploadStorage(device, 'test.records', words);
     source = recordsRoiSource(boxes, asRecords);
@@ -132,7 +149,7 @@ function randomRois(n: number, seed: number, input = 512): Float32Array {
   const r = rng(seed);
   const rois = new Float32Array(n * 4);
   for (let i = 0; i < n; i++) {
-    const w = Math.exp(Math.log(2) + r() * Math.log(input / 2 * 1.2));
+    const w = Math.exp(Math.log(2) + r() * Math.log((input / 2) * 1.2));
     const h = w * Math.exp((r() - 0.5) * 2);
     const x = -0.1 * input + r() * 1.1 * input - w / 2;
     const y = -0.1 * input + r() * 1.1 * input - h / 2;
@@ -154,8 +171,9 @@ async function randomCase(device: GPUDevice, kind: RoiKind, c: RoiCase, tol: num
   return {
     pass: err <= tol,
     maxAbsError: err,
-    detail: `${c.count}/${c.rois.length / 4} RoIs, C ${c.channels}, ${c.params.outSize}², levels used ${[...levelsUsed].sort().join(',')}; `
-      + `${want.length} values, ${((100 * exact) / want.length).toFixed(1)}% bit-exact`,
+    detail:
+      `${c.count}/${c.rois.length / 4} RoIs, C ${c.channels}, ${c.params.outSize}², levels used ${[...levelsUsed].sort().join(',')}; ` +
+      `${want.length} values, ${((100 * exact) / want.length).toFixed(1)}% bit-exact`,
     ms,
   };
 }
@@ -164,90 +182,257 @@ export async function roiAlignConformance(device: GPUDevice): Promise<CaseResult
   const K: RoiKind = 'align';
   return runCases('roiAlign', device, [
     // Grid v(y, x) = 5y + x is linear, so a sample inside [0, 4]² is exactly 5y + x.
-    ['5x5 grid: aligned, box [1,1,3,3], 1x1, sampling 1 → sample (1.5, 1.5) = 9', () =>
-      gridCase(device, K, [1, 1, 3, 3], 1, 1, true, [9])],
-    ['5x5 grid: aligned, box [1,1,3,3], 2x2, sampling 1 → samples y, x ∈ {1, 2}: 6 7 / 11 12', () =>
-      gridCase(device, K, [1, 1, 3, 3], 2, 1, true, [6, 7, 11, 12])],
-    ['5x5 grid: unaligned, box [1,1,3,3], 2x2, sampling 1 → y, x ∈ {1.5, 2.5}: 9 10 / 14 15', () =>
-      gridCase(device, K, [1, 1, 3, 3], 2, 1, false, [9, 10, 14, 15])],
-    ['5x5 grid: unaligned, box [0,0,4,4], 2x2, sampling 2 → bin means y, x ∈ {1, 3}: 6 8 / 16 18', () =>
-      gridCase(device, K, [0, 0, 4, 4], 2, 2, false, [6, 8, 16, 18])],
-    ['5x5 grid: unaligned, box [3,3,6,6], 3x3, sampling 1 → 4.5 clamps to 4, 5.5 > H is 0', () =>
-      // y, x ∈ {3.5, 4.5 → 4, 5.5 → out}: 21 21.5 0 / 23.5 24 0 / 0 0 0
-      gridCase(device, K, [3, 3, 6, 6], 3, 1, false, [21, 21.5, 0, 23.5, 24, 0, 0, 0, 0])],
-    ['5x5 grid: aligned, box [-2,-1,2,3], 2x2, sampling 1 → x = −1.5 < −1 is 0, y = −0.5 clamps to 0', () =>
-      // x ∈ {−1.5 → 0, 0.5}, y ∈ {−0.5 → 0, 1.5}: 0 0.5 / 0 8
-      gridCase(device, K, [-2, -1, 2, 3], 2, 1, true, [0, 0.5, 0, 8])],
-    ['5x5 grid: unaligned, box [0,0,4,2], 2x2, adaptive sampling (grid 2 wide, 1 high)', () =>
-      // y ∈ {0.5, 1.5}; x means 1 and 3: 3.5 5.5 / 8.5 10.5
-      gridCase(device, K, [0, 0, 4, 2], 2, 0, false, [3.5, 5.5, 8.5, 10.5])],
-    ['5x5 grid: unaligned, tiny box [2,2,2.2,2.2] → sides forced to 1, 1x1 sampling 1 → (2.5, 2.5) = 15', () =>
-      gridCase(device, K, [2, 2, 2.2, 2.2], 1, 1, false, [15])],
-    ['5x5 grid at spatial scale 1/2: aligned, box [2,2,6,6], 2x2, sampling 1 → same as [1,1,3,3]', () =>
-      gridCase(device, K, [2, 2, 6, 6], 2, 1, true, [6, 7, 11, 12], 0.5)],
-    ['FPN level assignment edges (√area 224 → P4, 223.5 → P3, 112 → P3, 111.9 → P2, 448 → P5, tiny → P2, huge → P5)', async () => {
-      // Level l filled with the constant l + 1 (both channels), so every output value names its level.
-      const sides = [128, 64, 32, 16];
-      const levels = sides.map((s, l) => ({ data: new Float32Array(2 * s * s).fill(l + 2), height: s, width: s, spatialScale: 1 / (4 << l) }));
-      const boxes = [
-        [0, 0, 224, 224], [0, 0, 223, 224], [100, 100, 212, 212], [0, 0, 111.9, 112], [0, 0, 448, 448],
-        [10, 10, 12, 13], [0, 0, 512, 512], [0, 0, 112, 448], [50, 60, 50, 90],
-      ];
-      const want = [4, 3, 3, 2, 5, 2, 5, 4, 2];
-      const c: RoiCase = { levels, channels: 2, rois: new Float32Array(boxes.flat()), count: boxes.length, params: { ...FPN_MAPPING, outSize: 1, samplingRatio: 1, aligned: true } };
-      const { values, ms } = await runRoi(device, K, c);
-      const got = boxes.map((_, n) => values[2 * n]!);
-      const refLevels = boxes.map((b) => roiLevelIndex(b[0]!, b[1]!, b[2]!, b[3]!, FPN_MAPPING, 4) + 2);
-      const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
-      return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
-    }],
-    ['CenterMask level rule (Eq. 2, 512² input, P3..P5): half the input → P4, just above → P5; a quarter → P3, just above → P4', async () => {
-      // P3..P5 of a 512 input (64², 32², 16²), level l filled with l + 3 so each value names its level.
-      const sides = [64, 32, 16];
-      const levels = sides.map((s, l) => ({ data: new Float32Array(2 * s * s).fill(l + 3), height: s, width: s, spatialScale: 1 / (8 << l) }));
-      const boxes = [
-        [0, 0, 512, 256], [0, 0, 512, 256.5], [0, 0, 512, 255.5], // exactly / above / below half
-        [0, 0, 256, 256], [10, 20, 266, 276.5], [0, 0, 256, 255.5], // exactly / above / below a quarter
-        [0, 0, 512, 512], [5, 5, 9, 9], [50, 60, 50, 90], [100, 100, 90, 300], // whole, tiny, empty, inverted
-      ];
-      const want = [4, 5, 4, 3, 4, 3, 5, 3, 3, 3];
-      const mapping = { ...CENTERMASK_MAPPING, inputArea: 512 * 512 };
-      const c: RoiCase = { levels, channels: 2, rois: new Float32Array(boxes.flat()), count: boxes.length, params: { ...mapping, outSize: 1, samplingRatio: 1, aligned: true } };
-      const { values, ms } = await runRoi(device, K, c);
-      const got = boxes.map((_, n) => values[2 * n]!);
-      const refLevels = boxes.map((b) => roiLevelIndex(b[0]!, b[1]!, b[2]!, b[3]!, mapping, 3) + 3);
-      const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
-      return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
-    }],
-    ['CenterMask level rule on a 640x384 input: half = 122880 px² → P4, 122881 → P5', async () => {
-      const sides: Array<[number, number]> = [[48, 80], [24, 40], [12, 20]];
-      const levels = sides.map(([h, w], l) => ({ data: new Float32Array(h * w).fill(l + 3), height: h, width: w, spatialScale: 1 / (8 << l) }));
-      const boxes = [[0, 0, 320, 384], [0, 0, 320.0025, 384.003], [0, 0, 320, 192], [0, 0, 319, 192]];
-      const want = [4, 5, 3, 3];
-      const mapping = { ...CENTERMASK_MAPPING, inputArea: 640 * 384 };
-      const c: RoiCase = { levels, channels: 1, rois: new Float32Array(boxes.flat()), count: boxes.length, params: { ...mapping, outSize: 1, samplingRatio: 1, aligned: true } };
-      const { values, ms } = await runRoi(device, K, c);
-      const got = Array.from(values);
-      const refLevels = boxes.map((b) => roiLevelIndex(b[0]!, b[1]!, b[2]!, b[3]!, mapping, 3) + 3);
-      const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
-      return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
-    }],
-    ['random: CenterMask rule, P3..P5 of a 512 input, 30 RoIs, C 4, 14x14, sampling 2, aligned', () =>
-      randomCase(device, K, { levels: randomLevels(4, 73).slice(1), channels: 4, rois: randomRois(30, 74), count: 30, params: { ...CENTERMASK_MAPPING, inputArea: 512 * 512, outSize: 14, samplingRatio: 2, aligned: true } }, 1e-4)],
-    ['random: 4 levels (512 input), 40 of 48 RoIs, C 8, 7x7, sampling 2, unaligned', () =>
-      randomCase(device, K, { levels: randomLevels(8, 61), channels: 8, rois: randomRois(48, 62), count: 40, params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 2, aligned: false } }, 1e-4)],
-    ['random: 4 levels, C 8, 14x14, sampling 2, aligned (the bundled model)', () =>
-      randomCase(device, K, { levels: randomLevels(8, 63), channels: 8, rois: randomRois(40, 64), count: 40, params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 2, aligned: true } }, 1e-4)],
-    ['random: 4 levels, C 4, 7x7, adaptive sampling, aligned', () =>
-      randomCase(device, K, { levels: randomLevels(4, 65), channels: 4, rois: randomRois(30, 66), count: 30, params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 0, aligned: true } }, 1e-4)],
-    ['random: RoIs read from DetectionRecords (relative boxes, count in the header)', () =>
-      randomCase(device, K, { levels: randomLevels(4, 67), channels: 4, rois: randomRois(20, 68), count: 13, params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 2, aligned: true } }, 1e-4, { width: 512, height: 512 })],
+    ['5x5 grid: aligned, box [1,1,3,3], 1x1, sampling 1 → sample (1.5, 1.5) = 9', () => gridCase(device, K, [1, 1, 3, 3], 1, 1, true, [9])],
+    [
+      '5x5 grid: aligned, box [1,1,3,3], 2x2, sampling 1 → samples y, x ∈ {1, 2}: 6 7 / 11 12',
+      () => gridCase(device, K, [1, 1, 3, 3], 2, 1, true, [6, 7, 11, 12]),
+    ],
+    [
+      '5x5 grid: unaligned, box [1,1,3,3], 2x2, sampling 1 → y, x ∈ {1.5, 2.5}: 9 10 / 14 15',
+      () => gridCase(device, K, [1, 1, 3, 3], 2, 1, false, [9, 10, 14, 15]),
+    ],
+    [
+      '5x5 grid: unaligned, box [0,0,4,4], 2x2, sampling 2 → bin means y, x ∈ {1, 3}: 6 8 / 16 18',
+      () => gridCase(device, K, [0, 0, 4, 4], 2, 2, false, [6, 8, 16, 18]),
+    ],
+    [
+      '5x5 grid: unaligned, box [3,3,6,6], 3x3, sampling 1 → 4.5 clamps to 4, 5.5 > H is 0',
+      () =>
+        // y, x ∈ {3.5, 4.5 → 4, 5.5 → out}: 21 21.5 0 / 23.5 24 0 / 0 0 0
+        gridCase(device, K, [3, 3, 6, 6], 3, 1, false, [21, 21.5, 0, 23.5, 24, 0, 0, 0, 0]),
+    ],
+    [
+      '5x5 grid: aligned, box [-2,-1,2,3], 2x2, sampling 1 → x = −1.5 < −1 is 0, y = −0.5 clamps to 0',
+      () =>
+        // x ∈ {−1.5 → 0, 0.5}, y ∈ {−0.5 → 0, 1.5}: 0 0.5 / 0 8
+        gridCase(device, K, [-2, -1, 2, 3], 2, 1, true, [0, 0.5, 0, 8]),
+    ],
+    [
+      '5x5 grid: unaligned, box [0,0,4,2], 2x2, adaptive sampling (grid 2 wide, 1 high)',
+      () =>
+        // y ∈ {0.5, 1.5}; x means 1 and 3: 3.5 5.5 / 8.5 10.5
+        gridCase(device, K, [0, 0, 4, 2], 2, 0, false, [3.5, 5.5, 8.5, 10.5]),
+    ],
+    [
+      '5x5 grid: unaligned, tiny box [2,2,2.2,2.2] → sides forced to 1, 1x1 sampling 1 → (2.5, 2.5) = 15',
+      () => gridCase(device, K, [2, 2, 2.2, 2.2], 1, 1, false, [15]),
+    ],
+    [
+      '5x5 grid at spatial scale 1/2: aligned, box [2,2,6,6], 2x2, sampling 1 → same as [1,1,3,3]',
+      () => gridCase(device, K, [2, 2, 6, 6], 2, 1, true, [6, 7, 11, 12], 0.5),
+    ],
+    [
+      'FPN level assignment edges (√area 224 → P4, 223.5 → P3, 112 → P3, 111.9 → P2, 448 → P5, tiny → P2, huge → P5)',
+      async () => {
+        // Level l filled with the constant l + 1 (both channels), so every output value names its level.
+        const sides = [128, 64, 32, 16];
+        const levels = sides.map((s, l) => ({ data: new Float32Array(2 * s * s).fill(l + 2), height: s, width: s, spatialScale: 1 / (4 << l) }));
+        const boxes = [
+          [0, 0, 224, 224],
+          [0, 0, 223, 224],
+          [100, 100, 212, 212],
+          [0, 0, 111.9, 112],
+          [0, 0, 448, 448],
+          [10, 10, 12, 13],
+          [0, 0, 512, 512],
+          [0, 0, 112, 448],
+          [50, 60, 50, 90],
+        ];
+        const want = [4, 3, 3, 2, 5, 2, 5, 4, 2];
+        const c: RoiCase = {
+          levels,
+          channels: 2,
+          rois: new Float32Array(boxes.flat()),
+          count: boxes.length,
+          params: { ...FPN_MAPPING, outSize: 1, samplingRatio: 1, aligned: true },
+        };
+        const { values, ms } = await runRoi(device, K, c);
+        const got = boxes.map((_, n) => values[2 * n]!);
+        const refLevels = boxes.map((b) => roiLevelIndex(b[0]!, b[1]!, b[2]!, b[3]!, FPN_MAPPING, 4) + 2);
+        const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
+        return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
+      },
+    ],
+    [
+      'CenterMask level rule (Eq. 2, 512² input, P3..P5): half the input → P4, just above → P5; a quarter → P3, just above → P4',
+      async () => {
+        // P3..P5 of a 512 input (64², 32², 16²), level l filled with l + 3 so each value names its level.
+        const sides = [64, 32, 16];
+        const levels = sides.map((s, l) => ({ data: new Float32Array(2 * s * s).fill(l + 3), height: s, width: s, spatialScale: 1 / (8 << l) }));
+        const boxes = [
+          [0, 0, 512, 256],
+          [0, 0, 512, 256.5],
+          [0, 0, 512, 255.5], // exactly / above / below half
+          [0, 0, 256, 256],
+          [10, 20, 266, 276.5],
+          [0, 0, 256, 255.5], // exactly / above / below a quarter
+          [0, 0, 512, 512],
+          [5, 5, 9, 9],
+          [50, 60, 50, 90],
+          [100, 100, 90, 300], // whole, tiny, empty, inverted
+        ];
+        const want = [4, 5, 4, 3, 4, 3, 5, 3, 3, 3];
+        const mapping = { ...CENTERMASK_MAPPING, inputArea: 512 * 512 };
+        const c: RoiCase = {
+          levels,
+          channels: 2,
+          rois: new Float32Array(boxes.flat()),
+          count: boxes.length,
+          params: { ...mapping, outSize: 1, samplingRatio: 1, aligned: true },
+        };
+        const { values, ms } = await runRoi(device, K, c);
+        const got = boxes.map((_, n) => values[2 * n]!);
+        const refLevels = boxes.map((b) => roiLevelIndex(b[0]!, b[1]!, b[2]!, b[3]!, mapping, 3) + 3);
+        const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
+        return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
+      },
+    ],
+    [
+      'CenterMask level rule on a 640x384 input: half = 122880 px² → P4, 122881 → P5',
+      async () => {
+        const sides: Array<[number, number]> = [
+          [48, 80],
+          [24, 40],
+          [12, 20],
+        ];
+        const levels = sides.map(([h, w], l) => ({ data: new Float32Array(h * w).fill(l + 3), height: h, width: w, spatialScale: 1 / (8 << l) }));
+        const boxes = [
+          [0, 0, 320, 384],
+          [0, 0, 320.0025, 384.003],
+          [0, 0, 320, 192],
+          [0, 0, 319, 192],
+        ];
+        const want = [4, 5, 3, 3];
+        const mapping = { ...CENTERMASK_MAPPING, inputArea: 640 * 384 };
+        const c: RoiCase = {
+          levels,
+          channels: 1,
+          rois: new Float32Array(boxes.flat()),
+          count: boxes.length,
+          params: { ...mapping, outSize: 1, samplingRatio: 1, aligned: true },
+        };
+        const { values, ms } = await runRoi(device, K, c);
+        const got = Array.from(values);
+        const refLevels = boxes.map((b) => roiLevelIndex(b[0]!, b[1]!, b[2]!, b[3]!, mapping, 3) + 3);
+        const pass = firstMismatch(got, want) < 0 && firstMismatch(refLevels, want) < 0;
+        return { pass, detail: `GPU levels ${got.join(',')}; reference ${refLevels.join(',')}; want ${want.join(',')}`, ms };
+      },
+    ],
+    [
+      'random: CenterMask rule, P3..P5 of a 512 input, 30 RoIs, C 4, 14x14, sampling 2, aligned',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(4, 73).slice(1),
+            channels: 4,
+            rois: randomRois(30, 74),
+            count: 30,
+            params: { ...CENTERMASK_MAPPING, inputArea: 512 * 512, outSize: 14, samplingRatio: 2, aligned: true },
+          },
+          1e-4,
+        ),
+    ],
+    [
+      'random: 4 levels (512 input), 40 of 48 RoIs, C 8, 7x7, sampling 2, unaligned',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(8, 61),
+            channels: 8,
+            rois: randomRois(48, 62),
+            count: 40,
+            params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 2, aligned: false },
+          },
+          1e-4,
+        ),
+    ],
+    [
+      'random: 4 levels, C 8, 14x14, sampling 2, aligned (the bundled model)',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(8, 63),
+            channels: 8,
+            rois: randomRois(40, 64),
+            count: 40,
+            params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 2, aligned: true },
+          },
+          1e-4,
+        ),
+    ],
+    [
+      'random: 4 levels, C 4, 7x7, adaptive sampling, aligned',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(4, 65),
+            channels: 4,
+            rois: randomRois(30, 66),
+            count: 30,
+            params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 0, aligned: true },
+          },
+          1e-4,
+        ),
+    ],
+    [
+      'random: RoIs read from DetectionRecords (relative boxes, count in the header)',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(4, 67),
+            channels: 4,
+            rois: randomRois(20, 68),
+            count: 13,
+            params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 2, aligned: true },
+          },
+          1e-4,
+          { width: 512, height: 512 },
+        ),
+    ],
     // One sample a bin keeps this size affordable on software adapters; rows past the count
     // (the output starts at −99) check that every index of the 2D dispatch is written.
-    ['large: 350 RoIs x 64 channels x 14², sampling 1 (68.6k workgroups: 2D dispatch)', () =>
-      randomCase(device, K, { levels: randomLevels(64, 69), channels: 64, rois: randomRois(350, 70), count: 340, params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 1, aligned: true } }, 1e-4)],
-    ['count 0: every row zero', () =>
-      randomCase(device, K, { levels: randomLevels(2, 71), channels: 2, rois: randomRois(5, 72), count: 0, params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 2, aligned: true } }, 0)],
+    [
+      'large: 350 RoIs x 64 channels x 14², sampling 1 (68.6k workgroups: 2D dispatch)',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(64, 69),
+            channels: 64,
+            rois: randomRois(350, 70),
+            count: 340,
+            params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 1, aligned: true },
+          },
+          1e-4,
+        ),
+    ],
+    [
+      'count 0: every row zero',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(2, 71),
+            channels: 2,
+            rois: randomRois(5, 72),
+            count: 0,
+            params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 2, aligned: true },
+          },
+          0,
+        ),
+    ],
   ]);
 }
 
@@ -255,19 +440,52 @@ export async function roiPoolConformance(device: GPUDevice): Promise<CaseResult[
   const K: RoiKind = 'pool';
   return runCases('roiPool', device, [
     // Max of a bin of v(y, x) = 5y + x is its bottom-right cell.
-    ['5x5 grid: box [1,1,3,3], 2x2 → size 3, bins rows/cols {1,2}, {2,3}: 12 13 / 17 18', () =>
-      gridCase(device, K, [1, 1, 3, 3], 2, 0, false, [12, 13, 17, 18])],
-    ['5x5 grid: box [3.4,0.5,7,1.6], 2x2 → rows {1}, {2}; cols {3,4} and a bin past W (empty → 0): 9 0 / 14 0', () =>
-      gridCase(device, K, [3.4, 0.5, 7, 1.6], 2, 0, false, [9, 0, 14, 0])],
-    ['5x5 grid: box [1,1,2.5,2.5], 1x1 → ends round half away to 3: rows/cols 1..3 → 18 (half to even: 12)', () =>
-      gridCase(device, K, [1, 1, 2.5, 2.5], 1, 0, false, [18])],
-    ['5x5 grid at scale 1/2: box [2,2,8,8] → [1,1,4,4], 2x2: 12 14 / 22 24', () =>
-      gridCase(device, K, [2, 2, 8, 8], 2, 0, false, [12, 14, 22, 24], 0.5)],
-    ['5x5 grid: box outside [6,6,9,9] → every bin empty: 0', () =>
-      gridCase(device, K, [6, 6, 9, 9], 2, 0, false, [0, 0, 0, 0])],
-    ['random: 4 levels, 40 of 48 RoIs, C 8, 7x7', () =>
-      randomCase(device, K, { levels: randomLevels(8, 81), channels: 8, rois: randomRois(48, 82), count: 40, params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 0, aligned: false } }, 0)],
-    ['random: 4 levels, C 8, 14x14, RoIs from DetectionRecords', () =>
-      randomCase(device, K, { levels: randomLevels(8, 83), channels: 8, rois: randomRois(24, 84), count: 24, params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 0, aligned: false } }, 0, { width: 512, height: 512 })],
+    [
+      '5x5 grid: box [1,1,3,3], 2x2 → size 3, bins rows/cols {1,2}, {2,3}: 12 13 / 17 18',
+      () => gridCase(device, K, [1, 1, 3, 3], 2, 0, false, [12, 13, 17, 18]),
+    ],
+    [
+      '5x5 grid: box [3.4,0.5,7,1.6], 2x2 → rows {1}, {2}; cols {3,4} and a bin past W (empty → 0): 9 0 / 14 0',
+      () => gridCase(device, K, [3.4, 0.5, 7, 1.6], 2, 0, false, [9, 0, 14, 0]),
+    ],
+    [
+      '5x5 grid: box [1,1,2.5,2.5], 1x1 → ends round half away to 3: rows/cols 1..3 → 18 (half to even: 12)',
+      () => gridCase(device, K, [1, 1, 2.5, 2.5], 1, 0, false, [18]),
+    ],
+    ['5x5 grid at scale 1/2: box [2,2,8,8] → [1,1,4,4], 2x2: 12 14 / 22 24', () => gridCase(device, K, [2, 2, 8, 8], 2, 0, false, [12, 14, 22, 24], 0.5)],
+    ['5x5 grid: box outside [6,6,9,9] → every bin empty: 0', () => gridCase(device, K, [6, 6, 9, 9], 2, 0, false, [0, 0, 0, 0])],
+    [
+      'random: 4 levels, 40 of 48 RoIs, C 8, 7x7',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(8, 81),
+            channels: 8,
+            rois: randomRois(48, 82),
+            count: 40,
+            params: { ...FPN_MAPPING, outSize: 7, samplingRatio: 0, aligned: false },
+          },
+          0,
+        ),
+    ],
+    [
+      'random: 4 levels, C 8, 14x14, RoIs from DetectionRecords',
+      () =>
+        randomCase(
+          device,
+          K,
+          {
+            levels: randomLevels(8, 83),
+            channels: 8,
+            rois: randomRois(24, 84),
+            count: 24,
+            params: { ...FPN_MAPPING, outSize: 14, samplingRatio: 0, aligned: false },
+          },
+          0,
+          { width: 512, height: 512 },
+        ),
+    ],
   ]);
 }

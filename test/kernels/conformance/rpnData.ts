@@ -8,10 +8,7 @@ import { levelOffsets, rpnAnchors, rpnGeometry, type RpnGeometry } from '../../.
 import { rng } from './common';
 
 /** The RPN part of our bundled model's TwoStageConfig (contract of issue 6). */
-export const MASKRCNN_512_RPN: Pick<
-  TwoStageConfig,
-  'strides' | 'anchorSizes' | 'anchorRatios' | 'rpnPreNmsTopN' | 'rpnPostNmsTopN' | 'rpnNmsIou'
-> = {
+export const MASKRCNN_512_RPN: Pick<TwoStageConfig, 'strides' | 'anchorSizes' | 'anchorRatios' | 'rpnPreNmsTopN' | 'rpnPostNmsTopN' | 'rpnNmsIou'> = {
   strides: [4, 8, 16, 32, 64],
   anchorSizes: [16, 32, 64, 128, 256],
   anchorRatios: [0.5, 1, 2],
@@ -43,12 +40,7 @@ function encode(anchor: ArrayLike<number>, target: readonly number[]): number[] 
   const ah = anchor[3]! - anchor[1]!;
   const tw = target[2]! - target[0]!;
   const th = target[3]! - target[1]!;
-  return [
-    (target[0]! + tw / 2 - (anchor[0]! + aw / 2)) / aw,
-    (target[1]! + th / 2 - (anchor[1]! + ah / 2)) / ah,
-    Math.log(tw / aw),
-    Math.log(th / ah),
-  ];
+  return [(target[0]! + tw / 2 - (anchor[0]! + aw / 2)) / aw, (target[1]! + th / 2 - (anchor[1]! + ah / 2)) / ah, Math.log(tw / aw), Math.log(th / ah)];
 }
 
 /**
@@ -65,7 +57,8 @@ export function syntheticRpnHeads(g: RpnGeometry, seed: number, objects = 6, inp
   const rpnDeltas = normals(r, total * 4, 0.3);
   for (let i = 0; i < total; i++) {
     const u = r();
-    if (u < 0.002) rpnDeltas[4 * i + 2] = 8 + 4 * r(); // clamped to log(1000/16)
+    if (u < 0.002)
+      rpnDeltas[4 * i + 2] = 8 + 4 * r(); // clamped to log(1000/16)
     else if (u < 0.004) rpnDeltas[4 * i + 3] = -25; // height ≈ 0 → invalid
   }
   const targets: number[][] = [];

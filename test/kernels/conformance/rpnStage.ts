@@ -49,12 +49,18 @@ async function chainCase(device: GPUDevice, seed: number, channels: number, pool
   const M = 16;
   const finalBoxes: number[][] = [];
   for (let n = 0; n < 12; n++) {
-    const x = r() * 400, y = r() * 400;
+    const x = r() * 400,
+      y = r() * 400;
     finalBoxes.push([x, y, x + 8 + r() * 300, y + 8 + r() * 300]);
   }
   const recordWords = new Float32Array(RECORD_HEADER_BYTES / 4 + M * RECORD_FLOATS);
   new Uint32Array(recordWords.buffer)[0] = finalBoxes.length;
-  finalBoxes.forEach((b, n) => recordWords.set(b.map((v) => v / 512), RECORD_HEADER_BYTES / 4 + n * RECORD_FLOATS));
+  finalBoxes.forEach((b, n) =>
+    recordWords.set(
+      b.map((v) => v / 512),
+      RECORD_HEADER_BYTES / 4 + n * RECORD_FLOATS,
+    ),
+  );
   const records = uploadStorage(device, 'test.records', recordWords);
 
   const t0 = performance.now();
@@ -90,9 +96,10 @@ async function chainCase(device: GPUDevice, seed: number, channels: number, pool
   return {
     pass: countsOk && roiErr <= 2e-3 && ownErr <= featureTol && chainErr <= 1e-2 && maskErr <= featureTol,
     maxAbsError: roiErr,
-    detail: `RoIs ${count[0]}/${want.count} (kept ${count[1]}/${want.keptTotal}), ${sameAnchors}/${want.count} rows match, `
-      + `RoI err ${roiErr.toExponential(2)}; box features err ${ownErr.toExponential(2)} on own RoIs, ${chainErr.toExponential(2)} `
-      + `vs the CPU chain; mask features (DetectionRecords) err ${maskErr.toExponential(2)}`,
+    detail:
+      `RoIs ${count[0]}/${want.count} (kept ${count[1]}/${want.keptTotal}), ${sameAnchors}/${want.count} rows match, ` +
+      `RoI err ${roiErr.toExponential(2)}; box features err ${ownErr.toExponential(2)} on own RoIs, ${chainErr.toExponential(2)} ` +
+      `vs the CPU chain; mask features (DetectionRecords) err ${maskErr.toExponential(2)}`,
     ms,
   };
 }

@@ -5,15 +5,7 @@
  * (seeded mulberry32, plain arithmetic; the formulas are those of
  * test/kernels/fixtures/rpnTorchvisionFixture.py).
  */
-import {
-  ANCHORS_512,
-  ROI_ALIGN_FIXTURE,
-  ROI_FIXTURE,
-  ROI_POOL_FIXTURE,
-  RPN_FIXTURE,
-  RPN_FIXTURE_512,
-  RPN_GEOMETRY,
-} from '../fixtures/rpnTorchvisionFixture';
+import { ANCHORS_512, ROI_ALIGN_FIXTURE, ROI_FIXTURE, ROI_POOL_FIXTURE, RPN_FIXTURE, RPN_FIXTURE_512, RPN_GEOMETRY } from '../fixtures/rpnTorchvisionFixture';
 import { levelOffsets, rpnAnchors, rpnGeometry, type RpnGeometry } from '../../../app/reference/rpnDecode';
 import type { FeatureLevel, RoiAlignParams } from '../../../app/reference/roiAlign';
 import { maxAbsDiff, rng, runCases, type CaseResult } from './common';
@@ -67,7 +59,7 @@ export function compareWithTorchvision(
   let missing = 0;
   let tieGroups = 0;
   let permuted = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && want.scores[j + 1] === want.scores[i]) j++;
     if (j > i) tieGroups++;
@@ -90,8 +82,9 @@ export function compareWithTorchvision(
     pass: count === n && missing === 0 && scoreErr <= 1e-6,
     boxErr,
     scoreErr,
-    detail: `${count} RoIs (torchvision ${n}); ${missing} unmatched; ${tieGroups} runs of equal scores, ${permuted} rows permuted within them; `
-      + `box err ${boxErr.toExponential(2)}, score err ${scoreErr.toExponential(2)}`,
+    detail:
+      `${count} RoIs (torchvision ${n}); ${missing} unmatched; ${tieGroups} runs of equal scores, ${permuted} rows permuted within them; ` +
+      `box err ${boxErr.toExponential(2)}, score err ${scoreErr.toExponential(2)}`,
   };
 }
 
@@ -124,19 +117,22 @@ const oneLevel = { canonicalScale: 224, canonicalLevel: 4, minLevel: 2, maxLevel
 
 export async function rpnTorchvisionConformance(device: GPUDevice): Promise<CaseResult[]> {
   return runCases('rpnTorchvision', device, [
-    ['GPU anchors of the 512 model = torchvision AnchorGenerator (25 picked anchors, zero deltas)', async () => {
-      const g = geometry512();
-      const { total } = levelOffsets(g);
-      const big = { width: 1e6, height: 1e6 };
-      const out = await runRpnDecode(device, new Float32Array(4 * total), g, big);
-      const ref = rpnAnchors(g);
-      let err = 0;
-      for (const [i, ...box] of ANCHORS_512) {
-        const clipped = box.map((v) => Math.max(v!, 0)); // the kernel clips at 0
-        err = Math.max(err, maxAbsDiff(out.boxes.subarray(4 * i!, 4 * i! + 4), clipped), maxAbsDiff(ref.subarray(4 * i!, 4 * i! + 4), box));
-      }
-      return { pass: err === 0, maxAbsError: err, detail: `${ANCHORS_512.length} anchors, GPU (clipped at 0) and rpnAnchors exact`, ms: out.ms };
-    }],
+    [
+      'GPU anchors of the 512 model = torchvision AnchorGenerator (25 picked anchors, zero deltas)',
+      async () => {
+        const g = geometry512();
+        const { total } = levelOffsets(g);
+        const big = { width: 1e6, height: 1e6 };
+        const out = await runRpnDecode(device, new Float32Array(4 * total), g, big);
+        const ref = rpnAnchors(g);
+        let err = 0;
+        for (const [i, ...box] of ANCHORS_512) {
+          const clipped = box.map((v) => Math.max(v!, 0)); // the kernel clips at 0
+          err = Math.max(err, maxAbsDiff(out.boxes.subarray(4 * i!, 4 * i! + 4), clipped), maxAbsDiff(ref.subarray(4 * i!, 4 * i! + 4), box));
+        }
+        return { pass: err === 0, maxAbsError: err, detail: `${ANCHORS_512.length} anchors, GPU (clipped at 0) and rpnAnchors exact`, ms: out.ms };
+      },
+    ],
     ...RPN_FIXTURE_CASES.map((c): [string, () => Promise<Omit<CaseResult, 'kernel' | 'name'>>] => [
       `GPU decode → top-n → proposal NMS = torchvision filter_proposals (${c.input} input, top ${c.preNmsTopN}, R ${c.postNmsTopN})`,
       async () => {
@@ -166,15 +162,21 @@ export async function rpnTorchvisionConformance(device: GPUDevice): Promise<Case
         return { pass: err <= 1e-5, maxAbsError: err, detail: `${values.length} values`, ms };
       },
     ]),
-    ['GPU roiPool = torchvision roi_pool (12 RoIs, 5x5)', async () => {
-      const { level, rois } = fixtureRoiInputs();
-      const c: RoiCase = {
-        levels: [level], channels: ROI_FIXTURE.channels, rois, count: ROI_FIXTURE.numRois,
-        params: { ...oneLevel, outSize: ROI_FIXTURE.outSize, samplingRatio: 0, aligned: false },
-      };
-      const { values, ms } = await runRoi(device, 'pool', c);
-      const err = maxAbsDiff(values, ROI_POOL_FIXTURE);
-      return { pass: err === 0, maxAbsError: err, detail: `${values.length} values`, ms };
-    }],
+    [
+      'GPU roiPool = torchvision roi_pool (12 RoIs, 5x5)',
+      async () => {
+        const { level, rois } = fixtureRoiInputs();
+        const c: RoiCase = {
+          levels: [level],
+          channels: ROI_FIXTURE.channels,
+          rois,
+          count: ROI_FIXTURE.numRois,
+          params: { ...oneLevel, outSize: ROI_FIXTURE.outSize, samplingRatio: 0, aligned: false },
+        };
+        const { values, ms } = await runRoi(device, 'pool', c);
+        const err = maxAbsDiff(values, ROI_POOL_FIXTURE);
+        return { pass: err === 0, maxAbsError: err, detail: `${values.length} values`, ms };
+      },
+    ],
   ]);
 }

@@ -53,7 +53,10 @@ function checkDecode(run: DecodeRun, want: ReturnType<typeof yoloSegDecodeRefere
     }
   }
   const bad = firstMismatch(run.candidates, want.candidates);
-  if (bad >= 0 || run.candidates.length !== want.candidates.length) problems.push(`candidates: got ${run.candidates.length} [${run.candidates.slice(0, 5)}…], want ${want.candidates.length} [${want.candidates.slice(0, 5)}…]`);
+  if (bad >= 0 || run.candidates.length !== want.candidates.length)
+    problems.push(
+      `candidates: got ${run.candidates.length} [${run.candidates.slice(0, 5)}…], want ${want.candidates.length} [${want.candidates.slice(0, 5)}…]`,
+    );
   for (const i of want.candidates) {
     const row = i * (c + 1);
     const diff = maxAbsDiff(run.bestConf.subarray(row, row + c + 1), want.bestConf.subarray(row, row + c + 1));
@@ -62,7 +65,12 @@ function checkDecode(run: DecodeRun, want: ReturnType<typeof yoloSegDecodeRefere
       break;
     }
   }
-  return { pass: problems.length === 0, detail: `${want.boxes.length / 4} anchors, ${want.candidates.length} candidates${extra}; ${problems.join('; ')}`, maxAbsError, ms: run.ms };
+  return {
+    pass: problems.length === 0,
+    detail: `${want.boxes.length / 4} anchors, ${want.candidates.length} candidates${extra}; ${problems.join('; ')}`,
+    maxAbsError,
+    ms: run.ms,
+  };
 }
 
 /** output0 [4 + C + K, N] of random anchors: boxes anywhere in (and beyond) the input, scores in [0, 1). */
@@ -80,14 +88,28 @@ export function randomOutput0(seed: number, c: number, n: number, inputSize: num
   return out;
 }
 
-async function runEndToEnd(device: GPUDevice, det: Float32Array, rows: number, k: number, c: number, maxDet: number, conf: number, score: number, size: number): Promise<{ records: DecodedRecord[]; candidateCount: number; ms: number }> {
+async function runEndToEnd(
+  device: GPUDevice,
+  det: Float32Array,
+  rows: number,
+  k: number,
+  c: number,
+  maxDet: number,
+  conf: number,
+  score: number,
+  size: number,
+): Promise<{ records: DecodedRecord[]; candidateCount: number; ms: number }> {
   const detections = uploadStorage(device, 'test.detections', det);
   const records = createStorageBuffer(device, 'test.records', recordsBufferBytes(maxDet));
   device.queue.writeBuffer(records, 0, new Uint32Array([77, 77, 0, 0]));
   const kernel = sharedKernel(device, 'yoloSegEndToEnd', createYoloSegEndToEnd);
   const t0 = performance.now();
   const encoder = device.createCommandEncoder({ label: 'yoloSegEndToEnd.test' });
-  kernel.run(encoder, { detections, records }, { numRows: rows, numPrototypes: k, numClasses: c, maxDetections: maxDet, confThreshold: conf, scoreThreshold: score, inputWidth: size, inputHeight: size });
+  kernel.run(
+    encoder,
+    { detections, records },
+    { numRows: rows, numPrototypes: k, numClasses: c, maxDetections: maxDet, confThreshold: conf, scoreThreshold: score, inputWidth: size, inputHeight: size },
+  );
   device.queue.submit([encoder.finish()]);
   const bytes = await readBuffer(device, records, 0, recordsBufferBytes(maxDet));
   const ms = performance.now() - t0;
@@ -96,7 +118,10 @@ async function runEndToEnd(device: GPUDevice, det: Float32Array, rows: number, k
   return { ...decodeRecords(bytes), ms };
 }
 
-function checkRecords(got: { records: DecodedRecord[]; candidateCount: number; ms: number }, want: { records: DecodedRecord[]; candidateCount: number }): Omit<CaseResult, 'kernel' | 'name'> {
+function checkRecords(
+  got: { records: DecodedRecord[]; candidateCount: number; ms: number },
+  want: { records: DecodedRecord[]; candidateCount: number },
+): Omit<CaseResult, 'kernel' | 'name'> {
   const problems: string[] = [];
   if (got.records.length !== want.records.length) problems.push(`count ${got.records.length}, want ${want.records.length}`);
   if (got.candidateCount !== want.candidateCount) problems.push(`candidateCount ${got.candidateCount}, want ${want.candidateCount}`);
@@ -115,80 +140,121 @@ function checkRecords(got: { records: DecodedRecord[]; candidateCount: number; m
 
 export async function yoloSegDecodeConformance(device: GPUDevice): Promise<CaseResult[]> {
   return runCases('yoloSegDecode', device, [
-    ['hand: three anchors, 2 classes, 640 input', async () => {
-      // anchor 0: (320, 320, 64, 128), scores (0.3, 0.9) → box (288, 256, 352, 384)/640 =
-      //   (0.45, 0.4, 0.55, 0.6), best class 1, candidate.
-      // anchor 1: (0, 640, 100, 20), scores (0.25, 0.25) → (−0.078125, 0.984375, 0.078125,
-      //   1.015625): not clipped; best 0.25 is not > 0.25: no candidate.
-      // anchor 2: scores (0.5, 0.5): tie → the first class (0), candidate.
-      const n = 3, c = 2, k = 1;
-      const out = new Float32Array((4 + c + k) * n);
-      const set = (r: number, vals: number[]) => out.set(vals, r * n);
-      set(0, [320, 0, 10]);
-      set(1, [320, 640, 10]);
-      set(2, [64, 100, 4]);
-      set(3, [128, 20, 4]);
-      set(4, [0.3, 0.25, 0.5]);
-      set(5, [0.9, 0.25, 0.5]);
-      const run = await runDecode(device, out, c, n, 0.25, 640, 640);
-      const wantBoxes = [0.45, 0.4, 0.55, 0.6, -0.078125, 0.984375, 0.078125, 1.015625, 8 / 640, 8 / 640, 12 / 640, 12 / 640];
-      const wantRows = { 0: [0, NOT_BEST, 0.9], 2: [0, 0.5, NOT_BEST] };
-      const boxErr = maxAbsDiff(run.boxes, wantBoxes);
-      const rowsOk = Object.entries(wantRows).every(([i, row]) => maxAbsDiff(run.bestConf.subarray(+i * 3, +i * 3 + 3), row) < 1e-7);
-      const pass = boxErr < BOX_TOL && rowsOk && run.candidates.join() === '0,2';
-      return { pass, detail: `candidates ${run.candidates}, box error ${boxErr}, rows ${rowsOk ? 'ok' : 'wrong'}`, maxAbsError: boxErr, ms: run.ms };
-    }],
-    ['random: COCO-sized, 80 classes, 8400 anchors, conf 0.25', async () => {
-      const out = randomOutput0(1, 80, 8400, 640);
-      return checkDecode(await runDecode(device, out, 80, 8400, 0.25, 640, 640), yoloSegDecodeReference(out, 80, 8400, 0.25, 640, 640), 80);
-    }],
-    ['random: 3 classes, 2100 anchors (320), conf 0.001 (val)', async () => {
-      const out = randomOutput0(2, 3, 2100, 320);
-      return checkDecode(await runDecode(device, out, 3, 2100, 0.001, 320, 320), yoloSegDecodeReference(out, 3, 2100, 0.001, 320, 320), 3);
-    }],
-    ['edge: one class, N = 65 (partial workgroup), non-square input 320x256', async () => {
-      const out = randomOutput0(3, 1, 65, 320);
-      return checkDecode(await runDecode(device, out, 1, 65, 0.2, 320, 256), yoloSegDecodeReference(out, 1, 65, 0.2, 320, 256), 1);
-    }],
-    ['edge: no candidate (threshold 1)', async () => {
-      const out = randomOutput0(4, 5, 300, 640);
-      return checkDecode(await runDecode(device, out, 5, 300, 1, 640, 640), yoloSegDecodeReference(out, 5, 300, 1, 640, 640), 5);
-    }],
-    ['edge: N = 0', async () => {
-      const run = await runDecode(device, new Float32Array(4), 2, 0, 0.25, 640, 640);
-      return { pass: run.candidates.length === 0, detail: `${run.candidates.length} candidates` };
-    }],
+    [
+      'hand: three anchors, 2 classes, 640 input',
+      async () => {
+        // anchor 0: (320, 320, 64, 128), scores (0.3, 0.9) → box (288, 256, 352, 384)/640 =
+        //   (0.45, 0.4, 0.55, 0.6), best class 1, candidate.
+        // anchor 1: (0, 640, 100, 20), scores (0.25, 0.25) → (−0.078125, 0.984375, 0.078125,
+        //   1.015625): not clipped; best 0.25 is not > 0.25: no candidate.
+        // anchor 2: scores (0.5, 0.5): tie → the first class (0), candidate.
+        const n = 3,
+          c = 2,
+          k = 1;
+        const out = new Float32Array((4 + c + k) * n);
+        const set = (r: number, vals: number[]) => out.set(vals, r * n);
+        set(0, [320, 0, 10]);
+        set(1, [320, 640, 10]);
+        set(2, [64, 100, 4]);
+        set(3, [128, 20, 4]);
+        set(4, [0.3, 0.25, 0.5]);
+        set(5, [0.9, 0.25, 0.5]);
+        const run = await runDecode(device, out, c, n, 0.25, 640, 640);
+        const wantBoxes = [0.45, 0.4, 0.55, 0.6, -0.078125, 0.984375, 0.078125, 1.015625, 8 / 640, 8 / 640, 12 / 640, 12 / 640];
+        const wantRows = { 0: [0, NOT_BEST, 0.9], 2: [0, 0.5, NOT_BEST] };
+        const boxErr = maxAbsDiff(run.boxes, wantBoxes);
+        const rowsOk = Object.entries(wantRows).every(([i, row]) => maxAbsDiff(run.bestConf.subarray(+i * 3, +i * 3 + 3), row) < 1e-7);
+        const pass = boxErr < BOX_TOL && rowsOk && run.candidates.join() === '0,2';
+        return { pass, detail: `candidates ${run.candidates}, box error ${boxErr}, rows ${rowsOk ? 'ok' : 'wrong'}`, maxAbsError: boxErr, ms: run.ms };
+      },
+    ],
+    [
+      'random: COCO-sized, 80 classes, 8400 anchors, conf 0.25',
+      async () => {
+        const out = randomOutput0(1, 80, 8400, 640);
+        return checkDecode(await runDecode(device, out, 80, 8400, 0.25, 640, 640), yoloSegDecodeReference(out, 80, 8400, 0.25, 640, 640), 80);
+      },
+    ],
+    [
+      'random: 3 classes, 2100 anchors (320), conf 0.001 (val)',
+      async () => {
+        const out = randomOutput0(2, 3, 2100, 320);
+        return checkDecode(await runDecode(device, out, 3, 2100, 0.001, 320, 320), yoloSegDecodeReference(out, 3, 2100, 0.001, 320, 320), 3);
+      },
+    ],
+    [
+      'edge: one class, N = 65 (partial workgroup), non-square input 320x256',
+      async () => {
+        const out = randomOutput0(3, 1, 65, 320);
+        return checkDecode(await runDecode(device, out, 1, 65, 0.2, 320, 256), yoloSegDecodeReference(out, 1, 65, 0.2, 320, 256), 1);
+      },
+    ],
+    [
+      'edge: no candidate (threshold 1)',
+      async () => {
+        const out = randomOutput0(4, 5, 300, 640);
+        return checkDecode(await runDecode(device, out, 5, 300, 1, 640, 640), yoloSegDecodeReference(out, 5, 300, 1, 640, 640), 5);
+      },
+    ],
+    [
+      'edge: N = 0',
+      async () => {
+        const run = await runDecode(device, new Float32Array(4), 2, 0, 0.25, 640, 640);
+        return { pass: run.candidates.length === 0, detail: `${run.candidates.length} candidates` };
+      },
+    ],
   ]);
 }
 
 export async function yoloSegEndToEndConformance(device: GPUDevice): Promise<CaseResult[]> {
   return runCases('yoloSegEndToEnd', device, [
-    ['hand: 4 rows, threshold, tie, bad class', async () => {
-      // rows (score, class): 0 (0.5, 1), 1 (0.9, 0), 2 (0.5, 2), 3 (0.2, 0), 4 (0.8, 7 → not a class).
-      // conf 0.25, 3 classes → kept 1, 0, 2 (0.5 tie: lower row first); candidates 4 (> 0.25).
-      const k = 2, stride = 8;
-      const det = new Float32Array(5 * stride);
-      const rows = [[0, 0, 64, 64, 0.5, 1], [64, 0, 128, 32, 0.9, 0], [0, 0, 320, 320, 0.5, 2], [1, 1, 2, 2, 0.2, 0], [5, 5, 6, 6, 0.8, 7]];
-      rows.forEach((r, i) => det.set(r, i * stride));
-      const got = await runEndToEnd(device, det, 5, k, 3, 10, 0.25, 0, 320);
-      const summary = got.records.map((r) => `${r.sourceIndex}:${r.classIndex}:${r.box.map((v) => +(v * 320).toFixed(3)).join(',')}`).join(' ');
-      const want = '1:0:64,0,128,32 0:1:0,0,64,64 2:2:0,0,320,320';
-      return { pass: summary === want && got.candidateCount === 4, detail: `got ${summary} (${got.candidateCount} candidates), want ${want} (4)`, ms: got.ms };
-    }],
-    ['random: 300 rows, 80 classes, cap 100, display threshold 0.5', async () => {
-      const rand = rng(9);
-      const det = new Float32Array(300 * 38);
-      for (let r = 0; r < 300; r++) {
-        const x = rand() * 600, y = rand() * 600;
-        det.set([x, y, x + rand() * 100, y + rand() * 100, Math.round(rand() * 50) / 50, Math.floor(rand() * 80)], r * 38);
-      }
-      const got = await runEndToEnd(device, det, 300, 32, 80, 100, 0.25, 0.5, 640);
-      return checkRecords(got, yoloSegEndToEndReference(det, 300, 32, 80, 100, 0.25, 0.5, 640, 640));
-    }],
-    ['edge: all rows padding (score 0)', async () => {
-      const got = await runEndToEnd(device, new Float32Array(300 * 38), 300, 32, 80, 300, 0.25, 0, 640);
-      return checkRecords(got, { records: [], candidateCount: 0 });
-    }],
+    [
+      'hand: 4 rows, threshold, tie, bad class',
+      async () => {
+        // rows (score, class): 0 (0.5, 1), 1 (0.9, 0), 2 (0.5, 2), 3 (0.2, 0), 4 (0.8, 7 → not a class).
+        // conf 0.25, 3 classes → kept 1, 0, 2 (0.5 tie: lower row first); candidates 4 (> 0.25).
+        const k = 2,
+          stride = 8;
+        const det = new Float32Array(5 * stride);
+        const rows = [
+          [0, 0, 64, 64, 0.5, 1],
+          [64, 0, 128, 32, 0.9, 0],
+          [0, 0, 320, 320, 0.5, 2],
+          [1, 1, 2, 2, 0.2, 0],
+          [5, 5, 6, 6, 0.8, 7],
+        ];
+        rows.forEach((r, i) => det.set(r, i * stride));
+        const got = await runEndToEnd(device, det, 5, k, 3, 10, 0.25, 0, 320);
+        const summary = got.records.map((r) => `${r.sourceIndex}:${r.classIndex}:${r.box.map((v) => +(v * 320).toFixed(3)).join(',')}`).join(' ');
+        const want = '1:0:64,0,128,32 0:1:0,0,64,64 2:2:0,0,320,320';
+        return {
+          pass: summary === want && got.candidateCount === 4,
+          detail: `got ${summary} (${got.candidateCount} candidates), want ${want} (4)`,
+          ms: got.ms,
+        };
+      },
+    ],
+    [
+      'random: 300 rows, 80 classes, cap 100, display threshold 0.5',
+      async () => {
+        const rand = rng(9);
+        const det = new Float32Array(300 * 38);
+        for (let r = 0; r < 300; r++) {
+          const x = rand() * 600,
+            y = rand() * 600;
+          det.set([x, y, x + rand() * 100, y + rand() * 100, Math.round(rand() * 50) / 50, Math.floor(rand() * 80)], r * 38);
+        }
+        const got = await runEndToEnd(device, det, 300, 32, 80, 100, 0.25, 0.5, 640);
+        return checkRecords(got, yoloSegEndToEndReference(det, 300, 32, 80, 100, 0.25, 0.5, 640, 640));
+      },
+    ],
+    [
+      'edge: all rows padding (score 0)',
+      async () => {
+        const got = await runEndToEnd(device, new Float32Array(300 * 38), 300, 32, 80, 300, 0.25, 0, 640);
+        return checkRecords(got, { records: [], candidateCount: 0 });
+      },
+    ],
   ]);
 }
 
@@ -209,30 +275,36 @@ async function runTrim(device: GPUDevice, scores: number[][], counts: number[], 
 
 export async function yoloSegTrimTopKConformance(device: GPUDevice): Promise<CaseResult[]> {
   return runCases('yoloSegTrimTopK', device, [
-    ['hand: real entries, then NOT_BEST; empty; all real; count below topK', async () => {
-      // class 0: 0.9 0.5 −1 −1 → 2; class 1: −1 −1 → 0; class 2: 0.7 0.6 0.3 0.26 → 4;
-      // class 3: count 1 of (0.8, −1) → 1; class 4: count 0 → 0; class 5: score 0 is real → 1.
-      const scores = [[0.9, 0.5, -1, -1], [-1, -1, 0, 0], [0.7, 0.6, 0.3, 0.26], [0.8, -1], [0.5], [0, -1]];
-      const counts = [4, 2, 4, 1, 0, 2];
-      const got = await runTrim(device, scores, counts, 4);
-      const want = [2, 0, 4, 1, 0, 1];
-      return { pass: got.join() === want.join(), detail: `got ${got}, want ${want}` };
-    }],
-    ['random: 80 classes, topK 300, vs trimTopKReference', async () => {
-      const rand = rng(11);
-      const scores: number[][] = [];
-      const counts: number[] = [];
-      for (let c = 0; c < 80; c++) {
-        const count = Math.floor(rand() * 301);
-        const real = Math.floor(rand() * (count + 1));
-        const row = Array.from({ length: count }, (_, i) => (i < real ? 1 - i / 400 : NOT_BEST));
-        scores.push(row);
-        counts.push(count);
-      }
-      const got = await runTrim(device, scores, counts, 300);
-      const want = trimTopKReference({ indices: scores.map((r) => r.map(() => 0)), scores }).scores.map((r) => r.length);
-      const bad = firstMismatch(got, want);
-      return { pass: bad < 0, detail: bad < 0 ? '80 classes' : `class ${bad}: got ${got[bad]}, want ${want[bad]}` };
-    }],
+    [
+      'hand: real entries, then NOT_BEST; empty; all real; count below topK',
+      async () => {
+        // class 0: 0.9 0.5 −1 −1 → 2; class 1: −1 −1 → 0; class 2: 0.7 0.6 0.3 0.26 → 4;
+        // class 3: count 1 of (0.8, −1) → 1; class 4: count 0 → 0; class 5: score 0 is real → 1.
+        const scores = [[0.9, 0.5, -1, -1], [-1, -1, 0, 0], [0.7, 0.6, 0.3, 0.26], [0.8, -1], [0.5], [0, -1]];
+        const counts = [4, 2, 4, 1, 0, 2];
+        const got = await runTrim(device, scores, counts, 4);
+        const want = [2, 0, 4, 1, 0, 1];
+        return { pass: got.join() === want.join(), detail: `got ${got}, want ${want}` };
+      },
+    ],
+    [
+      'random: 80 classes, topK 300, vs trimTopKReference',
+      async () => {
+        const rand = rng(11);
+        const scores: number[][] = [];
+        const counts: number[] = [];
+        for (let c = 0; c < 80; c++) {
+          const count = Math.floor(rand() * 301);
+          const real = Math.floor(rand() * (count + 1));
+          const row = Array.from({ length: count }, (_, i) => (i < real ? 1 - i / 400 : NOT_BEST));
+          scores.push(row);
+          counts.push(count);
+        }
+        const got = await runTrim(device, scores, counts, 300);
+        const want = trimTopKReference({ indices: scores.map((r) => r.map(() => 0)), scores }).scores.map((r) => r.length);
+        const bad = firstMismatch(got, want);
+        return { pass: bad < 0, detail: bad < 0 ? '80 classes' : `class ${bad}: got ${got[bad]}, want ${want[bad]}` };
+      },
+    ],
   ]);
 }
