@@ -132,15 +132,15 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   // 1. Pipeline stages
   L.push('', "## 1. Where the time goes: the app's runners, per model, path and frame", '');
   L.push(
-    "The app's own runners (`createRunner`, `app/pipeline/stages/`; the 'wasm' path in the CPU worker, `app/pipeline/cpu/`), fed a fresh `Frame` each repetition, settings = the manifest defaults (Fast NMS). Stage figures are `FrameResult.timings` as the app shows them, plus `draw` (frame + overlay + boxes into a 2D canvas, timed on the CPU) and `busy` (main-thread busy time, `app/bench/busy.ts`). `total` = the runner's total + draw. Source `gpu` = decode/nms/masks from timestamp queries. **compiles**: compute pipelines compiled (`app/gpu/kernelCache.ts`) when the runner was made (a model switch; shown on its first frame) + during the frame's runs (a new image size: 0 expected).",
+    "The app's own runners (`createRunner`, `app/pipeline/stages/`; the 'wasm' path in the CPU worker, `app/pipeline/cpu/`), fed a fresh `Frame` each repetition, settings = the manifest defaults (Fast NMS). Stage figures are `FrameResult.timings` as the app shows them, plus `draw` (frame + overlay + boxes into a 2D canvas, timed on the CPU) and `busy` (main-thread busy time, `app/bench/busy.ts`). `total` = the runner's total + draw. Source `gpu` = decode/nms/masks from timestamp queries. **main tasks**: the page\'s main-thread task time (the browser\'s `TaskDuration`, CDP) of one more run without the busy probe — unlike `busy`, it does not count the time the thread waited for a core. **compiles**: compute pipelines compiled (`app/gpu/kernelCache.ts`) when the runner was made (a model switch; shown on its first frame) + during the frame's runs (a new image size: 0 expected).",
     '',
   );
-  L.push(`| model | path | frame | inst. | src | ${STAGES.join(' | ')} | read back | compiles |`);
-  L.push(`|${'---|'.repeat(5 + STAGES.length + 2)}`);
+  L.push(`| model | path | frame | inst. | src | ${STAGES.join(' | ')} | main tasks | read back | compiles |`);
+  L.push(`|${'---|'.repeat(5 + STAGES.length + 3)}`);
   for (const p of r.pipeline) {
     const compiles = p.compiles ? `${p.compiles.onCreate ?? '–'} + ${p.compiles.onFrame}` : '–';
     L.push(
-      `| ${p.model} | ${p.path} | ${p.frame} (${p.size.join('x')}) | ${p.instances} | ${p.timingSource} | ${STAGES.map((s) => ms(p.stages[s])).join(' | ')} | ${bytes(p.bytesReadBack)} | ${compiles} |`,
+      `| ${p.model} | ${p.path} | ${p.frame} (${p.size.join('x')}) | ${p.instances} | ${p.timingSource} | ${STAGES.map((s) => ms(p.stages[s])).join(' | ')} | ${p.mainTaskMs != null ? p.mainTaskMs.toFixed(1) : '–'} | ${bytes(p.bytesReadBack)} | ${compiles} |`,
     );
   }
 

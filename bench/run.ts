@@ -315,6 +315,15 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
       return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(join(PEER_DIR, name)) });
     });
   }
+  // Main-thread task time of the page (CDP Performance metrics, `TaskDuration`): what the
+  // page's main thread spent running tasks, without the ping loop of app/bench/busy.ts,
+  // whose gaps on a 2-core machine also count the time the thread waited for a core.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await page.exposeFunction('__mainThreadTaskMs', async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return 1000 * (metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN);
+  });
   await page.goto(new URL('/bench.html', baseURL).href);
   await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
 

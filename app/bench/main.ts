@@ -191,6 +191,18 @@ export interface PipelineRow {
    * (a new image size: 0 when the kernel cache holds).
    */
   compiles: { onCreate: number | null; onFrame: number };
+  /**
+   * Main-thread task time of one more run of the frame, without the busy probe (the page's
+   * `TaskDuration` from the browser, read before and after); null where the bench runs
+   * without it (the smoke spec's page).
+   */
+  mainTaskMs: number | null;
+}
+
+/** The browser's count of the page's main-thread task time (bench/run.ts), when the bench provides it. */
+async function mainThreadTaskMs(): Promise<number | null> {
+  const read = (window as unknown as { __mainThreadTaskMs?: () => Promise<number> }).__mainThreadTaskMs;
+  return read ? read() : null;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -267,6 +279,22 @@ async function runPipelineFrames(
       });
       last = { instances: out.result.detections.length, bytes: out.result.bytesReadBack, source: t.source };
     }
+    // One more run, without the ping loop, timed by the browser's main-thread task counter.
+    let mainTaskMs: number | null = null;
+    const before = await mainThreadTaskMs();
+    if (before !== null) {
+      const out = await runner.run(new Frame(frameIds++, bitmap, bitmap.width, bitmap.height), settings, { highlight: null, hiddenClasses: [] });
+      drawResult(
+        canvas,
+        bitmap,
+        out.overlay,
+        out.result.detections.map((d) => d.box),
+      );
+      out.overlay?.close();
+      const after = await mainThreadTaskMs();
+      mainTaskMs = after !== null ? after - before : null;
+    }
+    log(`pipeline ${manifest.id} ${path} ${frameId}: main-thread tasks ${mainTaskMs?.toFixed(1) ?? '–'} ms a frame`);
     rows.push({
       model: manifest.id,
       path,
@@ -277,6 +305,7 @@ async function runPipelineFrames(
       bytesReadBack: last.bytes,
       stages: summarizeKeys(samples),
       compiles: { onCreate: frameId === cfg.frames[0] ? onCreate : null, onFrame: kernelCacheStats(device).pipelines - compiledBefore },
+      mainTaskMs,
     });
     log(`pipeline ${manifest.id} ${path} ${frameId}: total ${rows.at(-1)!.stages.total?.median.toFixed(1)} ms`);
     bitmap.close();
