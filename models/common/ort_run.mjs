@@ -9,9 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const [modelPath, dir] = process.argv.slice(2);
-const ort = await import(join(root, 'node_modules', 'onnxruntime-web', 'dist', 'ort.node.min.mjs')).catch(() =>
-  import('onnxruntime-web'),
-);
+const ort = await import(join(root, 'node_modules', 'onnxruntime-web', 'dist', 'ort.node.min.mjs')).catch(() => import('onnxruntime-web'));
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.wasmPaths = join(root, 'node_modules', 'onnxruntime-web', 'dist') + '/';
 const session = await ort.InferenceSession.create(readFileSync(modelPath), { executionProviders: ['wasm'] });
