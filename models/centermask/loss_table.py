@@ -38,7 +38,11 @@ def main():
         f'{s}: {np.median(data["sec_per_step"][sizes == s]):.2f}' for s in sorted(set(sizes.tolist()))))
     print(f'{steps[-1]} steps, {data["minutes"][-1]:.1f} min of training time')
     if args.png:
-        import matplotlib
+        try:
+            import matplotlib
+        except ImportError:
+            print('no matplotlib for this interpreter: no PNG')
+            return
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(8, 4.5))
