@@ -1,5 +1,20 @@
-import { test, expect, type Page } from '@playwright/test';
-import { boxIou, bundledManifests, dropAndWait, getState, ids, instanceCount, openApp, pane, rerun, sampleFile, screenshot, setNumberInput } from './helpers';
+import { test, expect } from '@playwright/test';
+import {
+  boxIou,
+  bundledManifests,
+  dropAndWait,
+  ensureWeakInstances,
+  getState,
+  ids,
+  instanceCount,
+  openApp,
+  pane,
+  rerun,
+  sampleFile,
+  screenshot,
+  selectModel,
+  setNumberInput,
+} from './helpers';
 
 /**
  * CenterMask (FCOS detector ONNX → our FCOS decode, per-class NMS, RoIAlign with the
@@ -20,33 +35,15 @@ const TIMEOUT = 240_000;
 
 test.skip(() => !bundledManifests().some((m) => m.id === CENTERMASK), `${CENTERMASK} is not bundled`);
 
-async function selectModel(page: Page, index: number, id: string): Promise<void> {
-  await rerun(
-    page,
-    () =>
-      pane(page, index)
-        .getByTestId(ids.modelPicker)
-        .selectOption(id)
-        .then(() => undefined),
-    { panes: [index], timeout: TIMEOUT },
-  );
-}
-
-async function ensureWeakInstances(page: Page, index: number): Promise<void> {
-  if ((await instanceCount(pane(page, index))) > 0) return;
-  await rerun(page, () => setNumberInput(pane(page, index).getByTestId(ids.scoreThreshold), WEAK), { panes: [index], timeout: TIMEOUT });
-  expect(await instanceCount(pane(page, index)), `pane ${index + 1}: instances at score ≥ ${WEAK}`).toBeGreaterThan(0);
-}
-
 test('CenterMask next to YOLACT and Mask R-CNN on wasm+gpu: all segment, its stages in the pane and the table', async ({ page }) => {
   test.setTimeout(3 * TIMEOUT);
   const yolact = bundledManifests().find((m) => m.family === 'yolact');
   test.skip(!yolact || !bundledManifests().some((m) => m.id === MASKRCNN), 'YOLACT or Mask R-CNN not bundled');
   await openApp(page, { path: 'wasm+gpu', panes: '3', model: yolact!.id });
   await dropAndWait(page, sampleFile(0), TIMEOUT);
-  await selectModel(page, 1, MASKRCNN);
-  await selectModel(page, 2, CENTERMASK);
-  for (const i of [0, 1, 2]) await ensureWeakInstances(page, i);
+  await selectModel(page, 1, MASKRCNN, TIMEOUT);
+  await selectModel(page, 2, CENTERMASK, TIMEOUT);
+  for (const i of [0, 1, 2]) await ensureWeakInstances(page, i, WEAK, TIMEOUT);
 
   const state = await getState(page);
   expect(state.panes.map((p) => p.modelId)).toEqual([yolact!.id, MASKRCNN, CENTERMASK]);

@@ -455,3 +455,27 @@ export function withoutClassNames(bytes: Buffer): Buffer {
   out[at + 2 + 4] = 'x'.charCodeAt(0);
   return out;
 }
+
+/** Picks a model in pane `index` and waits for the pane to run it. */
+export async function selectModel(page: Page, index: number, id: string, timeout = 240_000): Promise<void> {
+  await rerun(
+    page,
+    () =>
+      pane(page, index)
+        .getByTestId(ids.modelPicker)
+        .selectOption(id)
+        .then(() => undefined),
+    { panes: [index], timeout },
+  );
+}
+
+/**
+ * A barely trained bundled model may find nothing at its default threshold: then the pane's
+ * score threshold goes down to `weak` (the candidate test follows it down) and it must find
+ * something there.
+ */
+export async function ensureWeakInstances(page: Page, index: number, weak: number, timeout = 240_000): Promise<void> {
+  if ((await instanceCount(pane(page, index))) > 0) return;
+  await rerun(page, () => setNumberInput(pane(page, index).getByTestId(ids.scoreThreshold), weak), { panes: [index], timeout });
+  expect(await instanceCount(pane(page, index)), `pane ${index + 1}: instances at score ≥ ${weak}`).toBeGreaterThan(0);
+}

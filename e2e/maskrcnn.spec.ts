@@ -1,8 +1,9 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import {
   boxIou,
   bundledManifests,
   dropAndWait,
+  ensureWeakInstances,
   getState,
   ids,
   instanceCount,
@@ -12,6 +13,7 @@ import {
   rerun,
   sampleFile,
   screenshot,
+  selectModel,
   setNumberInput,
 } from './helpers';
 
@@ -41,33 +43,15 @@ const yolact = () => {
 
 test.skip(() => !bundledManifests().some((m) => m.id === ALIGN), `${ALIGN} is not bundled`);
 
-async function selectModel(page: Page, index: number, id: string): Promise<void> {
-  await rerun(
-    page,
-    () =>
-      pane(page, index)
-        .getByTestId(ids.modelPicker)
-        .selectOption(id)
-        .then(() => undefined),
-    { panes: [index], timeout: TIMEOUT },
-  );
-}
-
-async function ensureWeakInstances(page: Page, index: number): Promise<void> {
-  if ((await instanceCount(pane(page, index))) > 0) return;
-  await rerun(page, () => setNumberInput(pane(page, index).getByTestId(ids.scoreThreshold), WEAK), { panes: [index], timeout: TIMEOUT });
-  expect(await instanceCount(pane(page, index)), `pane ${index + 1}: instances at score ≥ ${WEAK}`).toBeGreaterThan(0);
-}
-
 test('Mask R-CNN next to YOLACT on wasm+gpu: both segment, the table shows the two-stage stages', async ({ page }) => {
   test.setTimeout(2 * TIMEOUT);
   const one = yolact();
   test.skip(!one, 'no YOLACT model bundled');
   await openApp(page, { path: 'wasm+gpu', panes: '2', model: one!.id });
   await dropAndWait(page, sampleFile(0), TIMEOUT);
-  await selectModel(page, 1, ALIGN);
-  await ensureWeakInstances(page, 0);
-  await ensureWeakInstances(page, 1);
+  await selectModel(page, 1, ALIGN, TIMEOUT);
+  await ensureWeakInstances(page, 0, WEAK, TIMEOUT);
+  await ensureWeakInstances(page, 1, WEAK, TIMEOUT);
 
   const state = await getState(page);
   expect(state.panes.map((p) => p.modelId)).toEqual([one!.id, ALIGN]);
@@ -168,13 +152,13 @@ test('Mask R-CNN on wasm finds what wasm+gpu finds; the RoIPool variant is in th
     .locator('option')
     .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value));
   expect(options).toEqual(expect.arrayContaining([ALIGN, POOL]));
-  await selectModel(page, 1, POOL);
+  await selectModel(page, 1, POOL, TIMEOUT);
   state = await getState(page);
   expect(state.panes[1]!.modelId).toBe(POOL);
   expect(state.panes[1]!.status).toBe('done');
   expect(state.panes[1]!.result!.timings.roi).toBeGreaterThan(0);
   await expect(pane(page, 1).getByTestId(ids.modelPicker)).toHaveValue(POOL);
-  await ensureWeakInstances(page, 1);
+  await ensureWeakInstances(page, 1, WEAK, TIMEOUT);
   const rows = await readInstances(pane(page, 1));
   console.log(`RoIPool (wasm): ${rows.length} instances`);
   expect(rows.length).toBeGreaterThan(0);
@@ -186,7 +170,7 @@ test('the all-GPU webgpu path: three ORT WebGPU parts, our kernels between, no R
   await openApp(page, { path: 'webgpu', panes: '2', model: ALIGN });
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm+gpu');
   await dropAndWait(page, sampleFile(2), 3 * TIMEOUT);
-  for (const i of [0, 1]) await ensureWeakInstances(page, i);
+  for (const i of [0, 1]) await ensureWeakInstances(page, i, WEAK, TIMEOUT);
   const state = await getState(page);
   expect(state.panes.map((p) => p.activePath)).toEqual(['webgpu', 'wasm+gpu']);
   const [web, mixed] = [state.panes[0]!.result!, state.panes[1]!.result!];
