@@ -208,7 +208,7 @@ async function loadOrt(): Promise<Ort> {
 }
 
 /**
- * An output as f32, as the app's runners/common.ts does: integer outputs (the int64 / int32
+ * An output as f32, as the app's runner does (app/pipeline/stages/onnx.ts asFloat32): integer outputs (the int64 / int32
  * labels of public Mask R-CNN exports) converted exactly; other types refused.
  */
 function outputAsFloat32(t: import('onnxruntime-web').Tensor, name: string): Float32Array {
