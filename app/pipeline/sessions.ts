@@ -258,8 +258,8 @@ export async function acquireSession(manifest: ModelManifest, ep: OrtEp, device:
   };
 }
 
-/** Runs `fn` with every handle marked in use (`SessionHandle.use`, nested). */
-export function useAll<T>(handles: readonly SessionHandle[], fn: () => Promise<T>): Promise<T> {
+/** Runs `fn` with every handle marked in use (`SessionHandle.use`, nested): the page's sessions and the CPU worker's alike. */
+export function withAllInUse<T>(handles: readonly Pick<SessionHandle, 'use'>[], fn: () => Promise<T>): Promise<T> {
   return handles.reduceRight<() => Promise<T>>((inner, h) => () => h.use(inner), fn)();
 }
 

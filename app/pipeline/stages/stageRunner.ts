@@ -29,7 +29,7 @@ import type { ExecutionPath, ModelManifest, PostprocessSettings, StageTimings } 
 import { Frame } from '../frame';
 import { ort } from '../ort';
 import { maskSize, type OverlayView, type PaneRunner, type RunnerContext, type RunOutput } from '../runner';
-import { acquireSession, serialized, type SessionHandle } from '../sessions';
+import { acquireSession, serialized, withAllInUse, type SessionHandle } from '../sessions';
 import { acquireWorkerSession, cpuWorker, type WorkerSessionHandle } from '../cpu/client';
 import type { PreprocessAnswer } from '../cpu/protocol';
 import { WorkerRunner } from '../cpu/workerRunner';
@@ -143,9 +143,8 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
   }
 
   run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
-    const frameRun = () => this.runFrame(frame, settings, view);
-    // Every part's session marked in use for the whole frame (nested `use`).
-    return this.sessions.reduceRight<() => Promise<RunOutput>>((inner, s) => () => s.use(inner), frameRun)();
+    // Every part's session marked in use for the whole frame.
+    return withAllInUse(this.sessions, () => this.runFrame(frame, settings, view));
   }
 
   private async runFrame(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
