@@ -1,7 +1,10 @@
 /**
  * `npm run eval -- --model models/yolact/yolact-550.json --data models/data/emoji-coco
  *   --split val [--limit N] [--nms fast|greedy] [--score S] [--out bench/results/eval-<model>.json]
- *   [--results-out FILE.json] [--ann GT.json --images DIR] [--record]`
+ *   [--results-out FILE.json] [--ann GT.json --images DIR] [--set path=value ...] [--record]`
+ *
+ * `--set centerMask.roiLevels=scale` (repeatable) replaces a manifest field for this run
+ * only: the ablations of a model's options on the same weights. Not with `--record`.
  *
  * `--record` writes the figures, the command and the ONNX file's sha256 into
  * `accuracy.json` beside the manifest (keyed by model id): the accuracy a bundled model is
@@ -91,6 +94,11 @@ export interface EvalOptions {
   resultsOut?: string;
   /** Which evaluations to run (default all three). */
   iouTypes?: IouType[];
+  /**
+   * Manifest fields replaced before the run (`--set centerMask.roiLevels=scale`): the
+   * ablations of a model's own options (level assignment, rescoring) on the same weights.
+   */
+  overrides?: ManifestOverride[];
   log?: (line: string) => void;
 }
 
@@ -122,6 +130,8 @@ export interface EvalReport {
   groundTruths: number;
   detections: number;
   settings: PostprocessSettings;
+  /** The `--set` manifest overrides of this run (`path=value`), when any. */
+  overrides?: string[];
   path: string;
   /**
    * Mean milliseconds per image (`decode` = the image file's decode). `inference` is the
@@ -370,7 +380,7 @@ function section(r: EvalResult): EvalSection {
 export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {}): Promise<EvalReport> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const manifestPath = resolve(opts.manifestPath);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
+  const manifest = applyOverrides(JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest, opts.overrides ?? []);
   const annPath = opts.annotations ?? join(opts.dataDir, 'annotations', `instances_${opts.split}.json`);
   const dataset: CocoDataset = loadCocoGroundTruth(JSON.parse(readFileSync(annPath, 'utf8')));
   const images = [...dataset.images].sort((a, b) => a.id - b.id).slice(0, opts.limit ?? Infinity);
@@ -460,6 +470,7 @@ export async function runModelEvaluation(opts: EvalOptions, deps: EvalDeps = {})
     groundTruths: gts.length,
     detections: dts.length,
     settings,
+    ...(opts.overrides?.length ? { overrides: opts.overrides.map((o) => `${o.path}=${JSON.stringify(o.value)}`) } : {}),
     path: twoStage
       ? `wasm (ORT wasm EP for ${manifest.twoStage ? 'backbone, box head and mask head' : 'detector and mask head'} + TypeScript reference steps between them)`
       : 'wasm (ORT wasm EP + TypeScript reference post-processing)',
@@ -524,6 +535,47 @@ export function formatReport(r: EvalReport): string {
 
 // ---------------------------------------------------------------------------
 
+/** One `--set path=value`: a dotted manifest path and a JSON value (a bare word is a string). */
+export interface ManifestOverride {
+  path: string;
+  value: unknown;
+}
+
+export function parseOverride(text: string): ManifestOverride {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new Error(`--set ${text}: expected path=value, e.g. centerMask.rescore=false`);
+  const raw = text.slice(eq + 1);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = raw;
+  }
+  return { path: text.slice(0, eq), value };
+}
+
+/**
+ * A copy of the manifest with each override's field set. The object holding the field must
+ * exist, and a field the manifest has keeps its type; a field it leaves out (one with a
+ * default, as `centerMask.rescore`) can be set too, so the report lists what was set.
+ */
+export function applyOverrides(manifest: ModelManifest, overrides: readonly ManifestOverride[]): ModelManifest {
+  const copy = structuredClone(manifest) as unknown as Record<string, unknown>;
+  for (const { path, value } of overrides) {
+    const keys = path.split('.');
+    let node: Record<string, unknown> = copy;
+    for (const key of keys.slice(0, -1)) {
+      const next = node[key];
+      if (typeof next !== 'object' || next === null) throw new Error(`--set ${path}: the manifest has no object at "${key}"`);
+      node = next as Record<string, unknown>;
+    }
+    const last = keys[keys.length - 1];
+    if (last in node && typeof node[last] !== typeof value) throw new Error(`--set ${path}: expected a ${typeof node[last]}, got ${JSON.stringify(value)}`);
+    node[last] = value;
+  }
+  return copy as unknown as ModelManifest;
+}
+
 function parseArgs(argv: string[]): EvalOptions {
   const get = (name: string): string | undefined => {
     const i = argv.indexOf(`--${name}`);
@@ -536,7 +588,7 @@ function parseArgs(argv: string[]): EvalOptions {
   if (!manifestPath) {
     throw new Error(
       'usage: npm run eval -- --model models/yolact/yolact-550.json [--data models/data/emoji-coco] [--split val] ' +
-        '[--ann GT.json --images DIR] [--limit N] [--nms fast|greedy] [--score S] [--out FILE] [--results-out FILE]',
+        '[--ann GT.json --images DIR] [--limit N] [--nms fast|greedy] [--score S] [--set path=value] [--out FILE] [--results-out FILE]',
     );
   }
   const nms = get('nms');
@@ -544,8 +596,11 @@ function parseArgs(argv: string[]): EvalOptions {
   const limit = get('limit');
   const score = get('score');
   const id = basename(manifestPath, '.json');
+  const overrides = argv.flatMap((a, i) => (a === '--set' ? [parseOverride(argv[i + 1] ?? '')] : []));
+  const tag = overrides.map((o) => `-${o.path.split('.').pop()}-${String(o.value)}`).join('');
   return {
     manifestPath,
+    ...(overrides.length ? { overrides } : {}),
     dataDir: get('data') ?? 'models/data/emoji-coco',
     split: get('split') ?? 'val',
     ...(get('ann') !== undefined ? { annotations: get('ann')! } : {}),
@@ -553,7 +608,7 @@ function parseArgs(argv: string[]): EvalOptions {
     ...(limit !== undefined ? { limit: Number(limit) } : {}),
     ...(nms !== undefined ? { nms } : {}),
     ...(score !== undefined ? { scoreThreshold: Number(score) } : {}),
-    out: get('out') ?? `bench/results/eval-${id}${nms ? `-${nms}` : ''}.json`,
+    out: get('out') ?? `bench/results/eval-${id}${nms ? `-${nms}` : ''}${tag}.json`,
     ...(get('results-out') !== undefined ? { resultsOut: get('results-out')! } : {}),
   };
 }
@@ -594,6 +649,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const opts = parseArgs(argv);
   const report = await runModelEvaluation(opts);
+  if (argv.includes('--record') && opts.overrides?.length) throw new Error('--record takes the bundled manifest as it is: leave out --set');
   if (argv.includes('--record')) recordAccuracy(opts.manifestPath, report, argv);
 }
 
