@@ -9,6 +9,7 @@ import { useStore, type PaneEvaluation } from '../state/store';
 import type { RecordedAccuracy, StageTimings } from '../types';
 import { apText, evaluatedImagesText, STAGES } from './format';
 import { figureText, LiveText } from './liveFigures';
+import { ParetoPlot } from './ParetoPlot';
 
 export type StageColumn = { key: keyof Omit<StageTimings, 'source'>; label: string; title?: string };
 
@@ -101,8 +102,10 @@ function RecordedCells({ recorded: r }: { recorded: RecordedAccuracy | undefined
 
 /**
  * One row per pane: the same numbers as the panes, side by side (and their accuracy once
- * evaluated). The table re-renders when its columns or panes change; each row when its pane's
- * model, path, status or evaluation does; the per-frame figures are written into their cells.
+ * evaluated), then the same panes as points of speed against accuracy (ParetoPlot.tsx). The
+ * table re-renders when its columns or panes change; each row when its pane's model, path,
+ * status or evaluation does; the per-frame figures are written into their cells. The plot
+ * has its own throttled subscription (a few renders a second at most).
  */
 export function MetricsTable() {
   useRenderCount('MetricsTable');
@@ -163,6 +166,7 @@ export function MetricsTable() {
           ))}
         </tbody>
       </table>
+      <ParetoPlot />
     </section>
   );
 }
