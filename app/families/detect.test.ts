@@ -125,7 +125,10 @@ describe('detectModel', () => {
     );
     expect(manifest.input).toMatchObject({ width: 640, height: 640 });
     expect(manifest.classes).toEqual(["it's", 'b']);
-    expect(notes.join(' ')).toMatch(/dynamic input size/);
+    expect(notes.join(' ')).toMatch(
+      /dynamic input \[1, 3, height, width\]: runs at 640x640 \(imgsz metadata 640, a multiple of the stride; stride 32: no stride metadata/,
+    );
+    expect(manifest.notes).toMatch(/runs at 640x640/);
   });
 
   it('a raw head with nc = 2 ([1, 38, 8400]) is not mistaken for an end-to-end export', () => {
@@ -413,3 +416,181 @@ function fakeInfo(outputs: Array<[string, Array<number | string | null>]>): Onnx
     metadata: {},
   };
 }
+
+describe('detectModel: every YOLO-seg export layout (issue 18)', () => {
+  const info = (
+    outputs: Array<[string, Array<number | string | null>]>,
+    {
+      metadata = {},
+      input = [1, 3, 640, 640],
+      elemType = 1,
+    }: { metadata?: Record<string, string>; input?: Array<number | string | null>; elemType?: number } = {},
+  ): OnnxInfo => ({
+    producer: 'test',
+    inputs: [{ name: 'images', elemType, dims: input }],
+    outputs: outputs.map(([name, dims]) => ({ name, elemType, dims })),
+    metadata,
+  });
+  const valid = (m: ReturnType<typeof detectModel>['manifest']) => {
+    const check = validateManifest(m);
+    expect(check.ok ? [] : check.errors).toEqual([]);
+  };
+
+  it('transposed raw head [1, N, 4+nc+32] (the test file made from nc80 weights): read anchors-first, COCO names', () => {
+    const { manifest, missing, notes } = manifestFromOnnx(read(`${TEST_MODELS}/yoloseg-tiny-320-nc80-transposed.onnx`), opts('t.onnx'));
+    expect(missing).toEqual([]);
+    expect(manifest.outputs).toEqual({ output0: 'output0', protos: 'output1' });
+    expect(manifest.classes).toHaveLength(80);
+    expect(manifest.classes[0]).toBe('person');
+    expect(yoloSegLayout(manifest)).toMatchObject({ head: 'raw', numAnchors: 2100, numClasses: 80 });
+    expect(notes.join(' ')).toMatch(/transposed/);
+    expect(manifest.notes).toMatch(/output0 transposed \[1, N, 4\+nc\+32\]/);
+    valid(manifest);
+  });
+
+  it('transposed heads: 3 classes at 640, dynamic anchors, nc = 2 (38 rows) at its anchor count; wrong anchor counts refused', () => {
+    const three = detectModel(
+      info([
+        ['output0', [1, 8400, 39]],
+        ['output1', [1, 32, 160, 160]],
+      ]),
+      opts('t3.onnx'),
+    );
+    expect(three.manifest.classes).toHaveLength(3);
+    expect(three.manifest.notes).toMatch(/transposed/);
+    const dyn = detectModel(
+      info(
+        [
+          ['output0', ['batch', 'anchors', 116]],
+          ['output1', ['batch', 32, 'h', 'w']],
+        ],
+        { input: ['batch', 3, 'height', 'width'] },
+      ),
+      opts('td.onnx'),
+    );
+    expect(dyn.manifest.classes).toHaveLength(80);
+    expect(dyn.manifest.notes).toMatch(/transposed/);
+    // 38 = 4 + 2 + 32 is also an end-to-end row: [1, 8400, 38] at 640 is the transposed nc = 2 head, [1, 300, 38] end-to-end.
+    const two = detectModel(
+      info([
+        ['output0', [1, 8400, 38]],
+        ['output1', [1, 32, 160, 160]],
+      ]),
+      opts('t2.onnx'),
+    );
+    expect(two.manifest.outputs).toEqual({ output0: 'output0', protos: 'output1' });
+    expect(two.manifest.classes).toHaveLength(2);
+    const e2e = detectModel(
+      info([
+        ['output0', [1, 300, 38]],
+        ['output1', [1, 32, 160, 160]],
+      ]),
+      opts('e.onnx'),
+    );
+    expect(e2e.manifest.outputs).toEqual({ detections: 'output0', protos: 'output1' });
+    expect(() =>
+      detectModel(
+        info([
+          ['output0', [1, 8000, 116]],
+          ['output1', [1, 32, 160, 160]],
+        ]),
+        opts('x.onnx'),
+      ),
+    ).toThrow(/8000 anchors; .* has 8400/);
+  });
+
+  it('dynamic input (the test file): Ultralytics axes, runs at imgsz 320 and says so in the pane notes', () => {
+    const bytes = read(`${TEST_MODELS}/yoloseg-tiny-dynamic-nc80.onnx`);
+    expect(readOnnxInfo(bytes).inputs[0]!.dims).toEqual(['batch', 3, 'height', 'width']);
+    expect(readOnnxInfo(bytes).outputs.map((o) => o.dims)).toEqual([
+      ['batch', 116, 'anchors'],
+      ['batch', 32, 'mask_height', 'mask_width'],
+    ]);
+    const { manifest, missing } = manifestFromOnnx(bytes, opts('dyn.onnx'));
+    expect(missing).toEqual([]);
+    expect(manifest.input).toMatchObject({ width: 320, height: 320 });
+    expect(manifest.notes).toContain(
+      'dynamic input [batch, 3, height, width]: runs at 320x320 (imgsz metadata 320, a multiple of the stride; stride 32 from the metadata)',
+    );
+    valid(manifest);
+  });
+
+  it('dynamic input: sizes rounded up to the stride; the stride metadata, the default 640, an asked-for size', () => {
+    const head: Array<[string, Array<number | string | null>]> = [
+      ['output0', [1, 116, 'anchors']],
+      ['output1', [1, 32, 'mh', 'mw']],
+    ];
+    const input = [1, 3, '?', '?'];
+    const odd = detectModel(info(head, { input, metadata: { imgsz: '[300, 500]', stride: '32' } }), opts('a.onnx')).manifest;
+    expect(odd.input).toMatchObject({ height: 320, width: 512 });
+    expect(odd.notes).toMatch(/runs at 512x320 \(height: imgsz metadata 300, rounded to a multiple of the stride; width: imgsz metadata 500, rounded/);
+    const none = detectModel(info(head, { input }), opts('b.onnx')).manifest;
+    expect(none.input).toMatchObject({ height: 640, width: 640 });
+    expect(none.notes).toMatch(/runs at 640x640 \(no imgsz metadata: the default 640, a multiple of the stride; stride 32: no stride metadata/);
+    const s64 = detectModel(info(head, { input, metadata: { imgsz: '[640, 640]', stride: '[8, 16, 32, 64]' } }), opts('c.onnx')).manifest;
+    expect(s64.input).toMatchObject({ height: 640, width: 640 });
+    expect(s64.notes).toMatch(/stride 64 from the metadata/);
+    const asked = detectModel(info(head, { input, metadata: { imgsz: '[640, 640]' } }), { ...opts('d.onnx'), inputSize: 400 }).manifest;
+    expect(asked.input).toMatchObject({ height: 416, width: 416 });
+    expect(asked.notes).toMatch(/asked for 400, rounded/);
+    const badStride = detectModel(info(head, { input, metadata: { stride: 'big' } }), opts('e.onnx'));
+    expect(badStride.notes.join(' ')).toMatch(/stride metadata “big” ignored/);
+    // One side fixed, one dynamic: only the dynamic one is chosen.
+    const half = detectModel(info(head, { input: [1, 3, 480, 'w'], metadata: { imgsz: '[480, 600]' } }), opts('f.onnx')).manifest;
+    expect(half.input).toMatchObject({ height: 480, width: 608 });
+    for (const m of [odd, none, s64, asked, half]) valid(m);
+  });
+
+  it('float16 export (the test file): input and outputs float16, recognised with its names; the note says where it runs', () => {
+    const bytes = read(`${TEST_MODELS}/yoloseg-tiny-320-nc80-fp16.onnx`);
+    const raw = readOnnxInfo(bytes);
+    expect([raw.inputs[0]!.elemType, ...raw.outputs.map((o) => o.elemType)]).toEqual([10, 10, 10]);
+    const { manifest, missing, notes } = manifestFromOnnx(bytes, opts('h.onnx'));
+    expect(missing).toEqual([]);
+    expect(manifest.classes[79]).toBe('toothbrush');
+    expect(manifest.outputs).toEqual({ output0: 'output0', protos: 'output1' });
+    expect(notes.join(' ')).toMatch(/float16 export/);
+    expect(manifest.notes).toMatch(/float16 input and outputs/);
+    valid(manifest);
+  });
+
+  it('float16 is read for YOLO-seg only; other element types are refused with the type named', () => {
+    const half = (outputs: Array<[string, number[]]>) => info(outputs, { elemType: 10, input: [1, 3, 550, 550] });
+    expect(() =>
+      detectModel(
+        half([
+          ['loc', [1, 19248, 4]],
+          ['conf', [1, 19248, 81]],
+          ['mask', [1, 19248, 32]],
+          ['priors', [19248, 4]],
+          ['proto', [1, 138, 138, 32]],
+        ]),
+        opts('y.onnx'),
+      ),
+    ).toThrow(/float16; SegArena reads YOLACT outputs as float32 only/);
+    const double = {
+      ...info([
+        ['output0', [1, 116, 8400]],
+        ['output1', [1, 32, 160, 160]],
+      ]),
+    };
+    double.outputs[0]!.elemType = 11;
+    expect(() => detectModel(double, opts('d.onnx'))).toThrow(/not float32 or float16 \(ONNX type 11\)/);
+    const int8Input = info([
+      ['output0', [1, 116, 8400]],
+      ['output1', [1, 32, 160, 160]],
+    ]);
+    int8Input.inputs[0]!.elemType = 3;
+    expect(() => detectModel(int8Input, opts('i.onnx'))).toThrow(/not float32 or float16 \(ONNX type 3\)/);
+  });
+
+  it('the end-to-end test file is laid out as Ultralytics writes it: [1, 300, 38], rows by score, class indices as floats', () => {
+    const raw = readOnnxInfo(read(`${TEST_MODELS}/yoloseg-tiny-320-nc80-e2e.onnx`));
+    expect(raw.outputs.map((o) => o.dims)).toEqual([
+      [1, 300, 38],
+      [1, 32, 80, 80],
+    ]);
+    const { manifest } = manifestFromOnnx(read(`${TEST_MODELS}/yoloseg-tiny-320-nc80-e2e.onnx`), opts('e2e.onnx'));
+    expect(manifest.notes).toMatch(/end-to-end export, NMS in the graph/);
+  });
+});

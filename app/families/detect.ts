@@ -8,7 +8,9 @@
  *
  * Families recognised (MODELS.md):
  *   YOLACT        5 outputs loc [1,N,4], conf [1,N,C+1], mask [1,N,K], priors [N,4], proto [1,P,P,K]
- *   YOLO-seg      output0 [1, 4+nc+32, N] + protos [1, 32, H/4, W/4]
+ *   YOLO-seg      output0 [1, 4+nc+32, N] + protos [1, 32, H/4, W/4]; also transposed
+ *                 output0 [1, N, 4+nc+32], a dynamic input [?, 3, ?, ?] (run at a multiple
+ *                 of the `stride` metadata) and float16 input / outputs (fp16 exports)
  *   YOLO-seg e2e  output0 [1, R, 6+32] (NMS in the graph) + protos [1, 32, H/4, W/4]
  *   Mask R-CNN    public single-file exports with NMS and RoiAlign in the graph (MODELS.md §3),
  *                 input [3, H, W] (no batch axis; [1, 3, H, W] accepted too), four outputs
@@ -495,6 +497,7 @@ export interface DetectOptions {
 const shapeText = (d: readonly Dim[]) => `[${d.map((v) => (v === null ? '?' : v)).join(', ')}]`;
 const known = (d: Dim): d is number => typeof d === 'number';
 const FLOAT32 = 1;
+const FLOAT16 = 10;
 const INT32 = 6;
 const INT64 = 7;
 
@@ -503,7 +506,7 @@ const MASK_RCNN_EXPECTED =
 
 const EXPECTED = [
   'YOLACT: outputs loc [1,N,4], conf [1,N,C+1], mask [1,N,32], priors [N,4], proto [1,P,P,32]',
-  'YOLO-seg (Ultralytics): output0 [1,4+nc+32,N] and protos [1,32,H/4,W/4]',
+  'YOLO-seg (Ultralytics): output0 [1,4+nc+32,N] (or transposed [1,N,4+nc+32]) and protos [1,32,H/4,W/4], float32 or float16',
   'YOLO-seg end-to-end: output0 [1,300,38] and protos [1,32,H/4,W/4]',
   MASK_RCNN_EXPECTED,
 ].join('; ');
@@ -557,8 +560,46 @@ function slug(s: string): string {
   );
 }
 
-/** Input [1, 3, H, W] → its name and size (dynamic sides from `imgsz` metadata or the default). */
-function inputOf(info: OnnxInfo, options: DetectOptions, notes: string[]): { name: string; width: number; height: number } {
+/**
+ * What a float16 export means where it runs: the app converts at the ORT seam (the image
+ * tensor written as float16, the outputs read as float16) on 'wasm' and 'wasm+gpu'.
+ */
+export const FLOAT16_NOTE = "the image is fed as float16 and the outputs are read as float16 ('wasm', 'wasm+gpu')";
+
+/** Default side of a dynamic YOLO-seg input without `imgsz` metadata (Ultralytics' default imgsz). */
+export const YOLO_SEG_DEFAULT_INPUT = 640;
+/** Ultralytics' largest stride, the default of the `stride` metadata. */
+export const YOLO_SEG_DEFAULT_STRIDE = 32;
+
+/** The `stride` metadata ('32', '[8, 16, 32]' → the largest); null when absent or not that. */
+function metadataStride(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const values = text.match(/\d{1,4}/g)?.map(Number) ?? [];
+  if (!/^\s*\[?\s*\d{1,4}(\s*,\s*\d{1,4})*\s*\]?\s*$/.test(text) || values.length === 0) return null;
+  const s = Math.max(...values);
+  return s >= 1 && s <= 256 ? s : null;
+}
+
+/**
+ * How a dynamic input side is chosen (YOLO-seg): `requested` (options.inputSize, else
+ * imgsz, else 640) rounded up to a multiple of the stride, as Ultralytics' check_imgsz does;
+ * `why` says so, for the pane.
+ */
+function strideSide(requested: number, stride: number, from: string): { side: number; why: string } {
+  const side = Math.max(stride, Math.min(Math.ceil(requested / stride) * stride, Math.floor(MAX_INPUT_SIDE / stride) * stride));
+  return { side, why: side === requested ? `${from} ${requested}, a multiple of the stride` : `${from} ${requested}, rounded to a multiple of the stride` };
+}
+
+/**
+ * Input [1, 3, H, W] → its name and size (dynamic sides from `imgsz` metadata or the default).
+ * `yoloSeg`: float16 accepted, and dynamic sides made multiples of the `stride` metadata.
+ */
+function inputOf(
+  info: OnnxInfo,
+  options: DetectOptions,
+  notes: string[],
+  yoloSeg = false,
+): { name: string; width: number; height: number; float16: boolean; dynamic: string | null } {
   if (info.inputs.length !== 1) {
     throw new UnrecognisedModelError(
       `the model has ${info.inputs.length} inputs (${describeTensors(info.inputs, false)}); expected one image input [1, 3, H, W]`,
@@ -569,11 +610,36 @@ function inputOf(info: OnnxInfo, options: DetectOptions, notes: string[]): { nam
   if (d.length !== 4 || (known(d[1]!) && d[1] !== 3)) {
     throw new UnrecognisedModelError(`input “${clip(input.name)}” ${shapeText(d)}: expected an image tensor [1, 3, H, W]`);
   }
-  if (input.elemType !== FLOAT32) throw new UnrecognisedModelError(`input “${clip(input.name)}” is not float32 (ONNX type ${input.elemType})`);
+  const float16 = yoloSeg && input.elemType === FLOAT16;
+  if (input.elemType !== FLOAT32 && !float16)
+    throw new UnrecognisedModelError(`input “${clip(input.name)}” is not float32${yoloSeg ? ' or float16' : ''} (ONNX type ${input.elemType})`);
   bound(input, 2, 'the height', 1, MAX_INPUT_SIDE);
   bound(input, 3, 'the width', 1, MAX_INPUT_SIDE);
   let height = d[2];
   let width = d[3];
+  if (yoloSeg && (!known(height) || !known(width))) {
+    const imgsz = info.metadata.imgsz ? metadataImgsz(info.metadata.imgsz) : null;
+    if (info.metadata.imgsz && !imgsz) notes.push(`imgsz metadata “${clip(info.metadata.imgsz)}” ignored: not [height, width] of 1 to ${MAX_INPUT_SIDE}`);
+    const stride = metadataStride(info.metadata.stride);
+    if (info.metadata.stride !== undefined && stride === null)
+      notes.push(`stride metadata “${clip(info.metadata.stride)}” ignored; stride ${YOLO_SEG_DEFAULT_STRIDE} assumed`);
+    const s = stride ?? YOLO_SEG_DEFAULT_STRIDE;
+    const strideText = stride === null ? `stride ${s}: no stride metadata, Ultralytics' default` : `stride ${s} from the metadata`;
+    const pick = (side: Dim, fromMeta: number | undefined) => {
+      if (known(side)) return { side, why: `${side} fixed in the file` };
+      if (options.inputSize !== undefined) return strideSide(boundSide(options.inputSize, 'input size'), s, 'asked for');
+      if (fromMeta !== undefined) return strideSide(fromMeta, s, 'imgsz metadata');
+      return strideSide(YOLO_SEG_DEFAULT_INPUT, s, 'no imgsz metadata: the default');
+    };
+    const h = pick(height, imgsz?.[0]);
+    const w = pick(width, imgsz?.[1]);
+    height = h.side;
+    width = w.side;
+    const why = h.why === w.why ? h.why : `height: ${h.why}; width: ${w.why}`;
+    const dynamic = `dynamic input ${shapeText(d)}: runs at ${width}x${height} (${why}; ${strideText})`;
+    notes.push(dynamic);
+    return { name: input.name, width, height, float16, dynamic };
+  }
   if (!known(height) || !known(width)) {
     const imgsz = info.metadata.imgsz ? metadataImgsz(info.metadata.imgsz) : null;
     if (info.metadata.imgsz && !imgsz) notes.push(`imgsz metadata “${clip(info.metadata.imgsz)}” ignored: not [height, width] of 1 to ${MAX_INPUT_SIDE}`);
@@ -582,7 +648,7 @@ function inputOf(info: OnnxInfo, options: DetectOptions, notes: string[]): { nam
     width = known(width) ? width : (imgsz?.[1] ?? size);
     notes.push(`dynamic input size: using ${width}x${height}`);
   }
-  return { name: input.name, width, height };
+  return { name: input.name, width, height, float16, dynamic: null };
 }
 
 /** Class names from the `names` metadata when they fit `count` (bounded by the caller), else placeholders. */
@@ -744,12 +810,19 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
   const id = `user-${slug(base)}`;
   const maskRcnn = detectMaskRcnn(info, options, id, base);
   if (maskRcnn) return maskRcnn;
-  const nonFloat = info.outputs.find((o) => o.elemType !== FLOAT32);
+  const nonFloat = info.outputs.find((o) => o.elemType !== FLOAT32 && o.elemType !== FLOAT16);
   if (nonFloat)
-    throw new UnrecognisedModelError(`output “${clip(nonFloat.name)}” is not float32 (ONNX type ${nonFloat.elemType}); SegArena reads float32 outputs`);
+    throw new UnrecognisedModelError(
+      `output “${clip(nonFloat.name)}” is not float32 or float16 (ONNX type ${nonFloat.elemType}); SegArena reads float outputs`,
+    );
+  const half = info.outputs.find((o) => o.elemType === FLOAT16);
 
   const yolact = detectYolact(info);
   if (yolact) {
+    if (half)
+      throw new UnrecognisedModelError(
+        `output “${clip(half.name)}” is float16; SegArena reads YOLACT outputs as float32 only (float16 is read for YOLO-seg exports)`,
+      );
     const input = inputOf(info, options, notes);
     const { loc, conf, mask, priors, proto } = yolact as Record<'loc' | 'conf' | 'mask' | 'priors' | 'proto', OnnxTensorInfo>;
     const c = conf.dims[2];
@@ -798,17 +871,21 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
     const head = info.outputs.find((o) => o !== protos && o.dims.length === 3);
     const k = protos?.dims[1];
     if (protos && head && k === YOLO_SEG_PROTOTYPES) {
-      const input = inputOf(info, options, notes);
+      const input = inputOf(info, options, notes, true);
       const [, a, b] = head.dims;
-      bound(head, 1, 'the row count', 1, 4 + YOLO_SEG_PROTOTYPES + MAX_CLASSES);
-      bound(head, 2, 'the candidate count', 1, MAX_CANDIDATES);
+      const anchors = anchorCount(input.width, input.height);
+      // Transposed raw head [1, N, 4+nc+32] (anchors first): the rows last, and the middle axis
+      // the anchors (or dynamic, or at least longer than the rows: a wrong anchor count is then
+      // named as such). 6 + 32 rows are an end-to-end export's unless the middle axis is N.
+      const transposed = known(b) && b > 4 + k && b !== anchors && (b === 6 + k ? a === anchors : !known(a) || a === anchors || a > b);
+      bound(head, transposed ? 2 : 1, 'the row count', 1, 4 + YOLO_SEG_PROTOTYPES + MAX_CLASSES);
+      bound(head, transposed ? 1 : 2, 'the candidate count', 1, MAX_CANDIDATES);
       bound(protos, 2, 'the prototype height', 1, MAX_INPUT_SIDE);
       bound(protos, 3, 'the prototype width', 1, MAX_INPUT_SIDE);
       const [ph, pw] = [protos.dims[2], protos.dims[3]];
       if ((known(ph) && ph !== Math.ceil(input.height / PROTO_STRIDE)) || (known(pw) && pw !== Math.ceil(input.width / PROTO_STRIDE))) {
         notes.push(`protos ${shapeText(protos.dims)} are not at stride ${PROTO_STRIDE} of the ${input.width}x${input.height} input`);
       }
-      const anchors = anchorCount(input.width, input.height);
       const defaults = { confThreshold: 0.25, scoreThreshold: 0.25, topK: 300, nmsIou: 0.7, nmsKind: 'greedy' as const, maxDetections: 300 };
       const yoloInput = {
         name: input.name,
@@ -821,8 +898,40 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
         std: [1, 1, 1] as [number, number, number],
         padValue: 114,
       };
-      const endToEnd = b === 6 + k && !(known(a) && a > 4 + k && b === anchors);
-      const rawHead = !endToEnd && known(a) && a > 4 + k;
+      const endToEnd = !transposed && b === 6 + k && !(known(a) && a > 4 + k && b === anchors);
+      const rawHead = !endToEnd && !transposed && known(a) && a > 4 + k;
+      // What the pane says about the file (the model picker's title shows manifest.notes).
+      const extra = [
+        transposed ? 'output0 transposed [1, N, 4+nc+32]: read anchors-first' : '',
+        input.dynamic ?? '',
+        input.float16 || half ? `float16 ${input.float16 ? 'input' : ''}${input.float16 && half ? ' and ' : ''}${half ? 'outputs' : ''}: ${FLOAT16_NOTE}` : '',
+      ].filter(Boolean);
+      const described = (layout: string) => `Dropped file ${options.fileName} (${[layout, ...extra].join('; ')}).`;
+      if (input.float16 || half) notes.push(`float16 export: ${FLOAT16_NOTE}`);
+      if (transposed) {
+        const [na, nr] = [a, b as number];
+        if (known(na) && na !== anchors) {
+          throw new UnrecognisedModelError(
+            `${clip(head.name)} ${shapeText(head.dims)} has ${na} anchors; a YOLO-seg head at ${input.width}x${input.height} has ${anchors} (strides 8, 16, 32)`,
+          );
+        }
+        notes.push(`output0 ${shapeText(head.dims)} is transposed (anchors first); read as [1, N, 4 + nc + 32]`);
+        return {
+          manifest: {
+            id,
+            name: base,
+            family: 'yolo-seg',
+            url: options.url,
+            input: yoloInput,
+            outputs: { output0: head.name, protos: protos.name },
+            classes: classesFrom(info, boundClasses(head, nr - 4 - k, 'YOLO-seg'), missing, notes),
+            defaults,
+            notes: described('Ultralytics YOLO-seg layout'),
+          },
+          missing,
+          notes,
+        };
+      }
       if (rawHead && known(b) && b !== anchors) {
         throw new UnrecognisedModelError(
           `${clip(head.name)} ${shapeText(head.dims)} has ${b} anchors; a YOLO-seg head at ${input.width}x${input.height} has ${anchors} (strides 8, 16, 32)`,
@@ -840,7 +949,7 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
             outputs: { output0: head.name, protos: protos.name },
             classes: classesFrom(info, boundClasses(head, a - 4 - k, 'YOLO-seg'), missing, notes),
             defaults,
-            notes: `Dropped file ${options.fileName} (Ultralytics YOLO-seg layout).`,
+            notes: described('Ultralytics YOLO-seg layout'),
           },
           missing,
           notes,
@@ -862,7 +971,7 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
             outputs: { detections: head.name, protos: protos.name },
             classes,
             defaults: { ...defaults, maxDetections: known(a) ? a : 300 },
-            notes: `Dropped file ${options.fileName} (YOLO-seg end-to-end export, NMS in the graph).`,
+            notes: described('YOLO-seg end-to-end export, NMS in the graph'),
           },
           missing,
           notes,

@@ -4,6 +4,7 @@
  * texture, with ONE small read-back a frame. The same API as YolactGpuPostprocessor, so
  * the family's program (./program.ts) drives either through `createGpuPostprocessor`.
  *
+ *   (an fp16 export's outputs, a transposed output0: yoloSegLayout into f32 channel-major first)
  *   raw head:   yoloSegDecode → classTopK (best class only) → trimTopK → greedyNms | fastNms → detectionCap
  *   end-to-end: yoloSegEndToEnd                                          ('decode', 'nms')
  *   → maskCoefficients (integer crop, logits) → maskUpsample (> 0, letterbox undone)
@@ -28,6 +29,9 @@ import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import { MaskedDetectionGpuPostprocessor, sharedGpuKernels, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
 import { confThresholdOf, yoloSegLayout, yoloSegOutputFloats, type YoloSegLayout } from './manifest';
 import { effectiveSettings, yoloSegSpecFor } from './reference';
+import { isTransposedHead } from './layout';
+import { createYoloSegLayout, YOLO_SEG_LAYOUT, type YoloSegLayoutKernel, type YoloSegLayoutParams } from './layoutKernel';
+import type { OutputShape } from '../common/oneStage';
 
 export type { GpuReadResult } from '../common/maskedDetectionGpu';
 export type YoloSegGpuOptions = MaskedDetectionGpuOptions;
@@ -36,7 +40,7 @@ export type YoloSegGpuOptions = MaskedDetectionGpuOptions;
 export function yoloSegGpuKernels(manifest: ModelManifest): KernelSource[] {
   const head =
     yoloSegLayout(manifest).head === 'raw' ? [YOLO_SEG_DECODE, CLASS_TOP_K, YOLO_SEG_TRIM_TOP_K, FAST_NMS, GREEDY_NMS, DETECTION_CAP] : [YOLO_SEG_END_TO_END];
-  return [...head, ...sharedGpuKernels(true)];
+  return [YOLO_SEG_LAYOUT, ...head, ...sharedGpuKernels(true)];
 }
 
 /** Compiles the pipelines of this model's head ahead of its first GPU side (asynchronously; app/gpu/kernelCache.ts). */
@@ -59,6 +63,8 @@ export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
   private readonly boxes: GPUBuffer | null = null;
   private readonly bestConf: GPUBuffer | null = null;
   private readonly candidates: GPUBuffer | null = null;
+  // Outputs converted by yoloSegLayout (fp16 exports, a transposed output0), by logical name: made on first use.
+  private readonly converted = new Map<string, { kernel: YoloSegLayoutKernel; buffer: GPUBuffer }>();
 
   constructor(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }, options: YoloSegGpuOptions = {}) {
     const layout = yoloSegLayout(manifest);
@@ -86,6 +92,47 @@ export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
     }
   }
 
+  /**
+   * The outputs in the layout the decoders read: each float16 output (an fp16 export) and a
+   * transposed output0 ([1, N, 4+nc+32]) goes through yoloSegLayout into an f32 channel-major
+   * buffer of this GPU side; the others are bound as they are. `shapes`: this frame's dims and
+   * ORT types (absent: f32 in the manifest's layout).
+   */
+  private inDecoderLayout(
+    encoder: GPUCommandEncoder,
+    outputs: Record<string, GPUBuffer>,
+    shapes: Record<string, OutputShape> | undefined,
+  ): Record<string, GPUBuffer> {
+    if (!shapes) return outputs;
+    const floats = yoloSegOutputFloats(this.layout);
+    const out = { ...outputs };
+    for (const [name, count] of Object.entries(floats)) {
+      const shape = shapes[name];
+      const buffer = outputs[name];
+      if (!shape || !buffer) continue;
+      if (shape.type !== undefined && shape.type !== 'float32' && shape.type !== 'float16') {
+        throw new Error(`YOLO-seg output “${name}” is ${shape.type}; float32 or float16 is read`);
+      }
+      const half = shape.type === 'float16';
+      const transposed = name === 'output0' && isTransposedHead(shape.dims, this.layout.numClasses);
+      if (!half && !transposed) continue;
+      const rows =
+        name === 'output0' ? 4 + this.layout.numClasses + this.layout.numPrototypes : name === 'protos' ? this.layout.numPrototypes : this.layout.numAnchors;
+      const params: YoloSegLayoutParams = { rows, cols: count / rows, transposed, half };
+      let slot = this.converted.get(name);
+      if (!slot) {
+        slot = {
+          kernel: createYoloSegLayout(this.device, this.label(`layout.${name}`)),
+          buffer: createStorageBuffer(this.device, this.label(`f32.${name}`), count * 4),
+        };
+        this.converted.set(name, slot);
+      }
+      slot.kernel.run(encoder, { src: buffer, dst: slot.buffer }, params, this.pass('decode', `layout.${name}`));
+      out[name] = slot.buffer;
+    }
+    return out;
+  }
+
   private checkOutputs(outputs: Record<string, GPUBuffer>): Record<string, GPUBuffer> {
     for (const [name, floats] of Object.entries(yoloSegOutputFloats(this.layout))) {
       const b = outputs[name];
@@ -108,10 +155,11 @@ export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
       width: Math.round((transform.inputWidth - 2 * transform.offsetX) / transform.gainX),
       height: Math.round((transform.inputHeight - 2 * transform.offsetY) / transform.gainY),
     },
+    shapes?: Record<string, OutputShape>,
   ): void {
     const { topK, scoreThreshold, maxDetections: capacity } = effectiveSettings(settings);
     const records = this.beginFrame(capacity);
-    const out = this.checkOutputs(outputs);
+    const out = this.checkOutputs(this.inDecoderLayout(encoder, outputs, shapes));
     const { numAnchors, numClasses, inputWidth, inputHeight } = this.layout;
     const confThreshold = confThresholdOf(this.manifest);
 
@@ -170,6 +218,11 @@ export class YoloSegGpuPostprocessor extends MaskedDetectionGpuPostprocessor {
   override destroy(): void {
     for (const k of [this.decode, this.topK, this.trimTopK, this.fastNms, this.greedyNms, this.cap, this.endToEnd]) k?.destroy();
     for (const b of [this.boxes, this.bestConf, this.candidates]) b?.destroy();
+    for (const { kernel, buffer } of this.converted.values()) {
+      kernel.destroy();
+      buffer.destroy();
+    }
+    this.converted.clear();
     super.destroy();
   }
 }

@@ -6,7 +6,9 @@
  *   end-to-end: yoloSegEndToEnd (threshold, order, cap)
  *   then        maskCoefficients (integer crop, logits) → maskUpsample (> 0)   (maskAssembly.ts)
  *
- * Boxes and masks are mapped back through the letterbox (InputTransform). The no-WebGPU
+ * A transposed output0 ([1, N, 4+nc+32]) is first put channel-major (`normalizeYoloSegOutputs`,
+ * the reference of shaders/yolo_seg_layout.wgsl); float16 outputs arrive here as f32 already
+ * (the ORT seam converts them exactly). Boxes and masks are mapped back through the letterbox (InputTransform). The no-WebGPU
  * path of the app and the oracle of YoloSegGpuPostprocessor.
  */
 import type { ModelManifest, PostprocessSettings } from '../../types';
@@ -21,6 +23,7 @@ import { resizeGeometry } from '../../reference/preprocess';
 import { assembleMasksReference, maskSizeFor, yoloSegMaskSpec, type MaskAssemblySpec } from '../../reference/maskAssembly';
 import { recordsToDetections, type RawOutput, type YolactReferenceResult } from '../yolact/reference';
 import { confThresholdOf, yoloSegLayoutFromDims, type YoloSegLayout } from './manifest';
+import { normalizeYoloSegOutputs } from './layout';
 
 export type { RawOutput } from '../yolact/reference';
 export type YoloSegReferenceResult = YolactReferenceResult;
@@ -57,6 +60,7 @@ export function yoloSegRecordsReference(
   manifest: ModelManifest,
   settings: PostprocessSettings,
 ): { records: DecodedRecord[]; candidateCount: number; decodeMs: number; nmsMs: number } {
+  outputs = normalizeYoloSegOutputs(outputs, manifest.classes.length);
   const layout = layoutOf(outputs, manifest);
   const { topK, scoreThreshold, maxDetections } = effectiveSettings(settings);
   const conf = confThresholdOf(manifest);
@@ -95,6 +99,7 @@ export function postprocessYoloSegReference(
   imageSize: { width: number; height: number },
   mask: { width: number; height: number } = maskSizeFor(imageSize.width, imageSize.height),
 ): YoloSegReferenceResult {
+  outputs = normalizeYoloSegOutputs(outputs, manifest.classes.length);
   const layout = layoutOf(outputs, manifest);
   const { records, decodeMs, nmsMs } = yoloSegRecordsReference(outputs, manifest, settings);
   const transform = resizeGeometry(imageSize.width, imageSize.height, manifest.input).transform;

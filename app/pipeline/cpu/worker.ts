@@ -18,7 +18,7 @@ import { familyProgram } from '../../families/registry';
 import { configureOrt, ort } from '../ort';
 import { maskSize, type OverlayView } from '../runner';
 import { runPartTimed, runStepsOnCpu, type PartRunner } from '../stages/execute';
-import { asFloat32, inputDims, type CpuOutputs } from '../stages/onnx';
+import { asFloat32, feedTensor, inputDims, type CpuOutputs } from '../stages/onnx';
 import { IMAGE, type CpuTensor, type FamilyProgram, type OnnxStep } from '../stages/program';
 import { FrameTensors } from '../stages/tensors';
 import { CpuOverlay } from './cpuOverlay';
@@ -44,7 +44,8 @@ function session(key: string): ort.InferenceSession {
 }
 
 async function runPart(key: string, inputName: string, input: CpuTensor, outputs: Record<string, string>): Promise<CpuOutputs> {
-  const results = await session(key).run({ [inputName]: new ort.Tensor('float32', input.data, input.dims) });
+  const s = session(key);
+  const results = await s.run({ [inputName]: feedTensor(s, inputName, input) });
   const out: CpuOutputs = {};
   for (const [logical, name] of Object.entries(outputs)) {
     const t = results[name];
