@@ -15,7 +15,7 @@ import { getModel, recordedAccuracy } from '../models/registry';
 import { downloadBlob } from '../pipeline/exports';
 import { useRenderCount } from '../state/renderCounts';
 import { notify, useStore } from '../state/store';
-import { describePlot, paneFigures, plotLayout, type FigureSources, type PaneFigures, type PlacedPoint } from './pareto';
+import { describePlotLines, paneFigures, plotLayout, type FigureSources, type PaneFigures, type PlacedPoint } from './pareto';
 import { PARETO_PNG_NAME, svgToPng } from './paretoPng';
 
 /** The plot follows the panes' figures at most this often. */
@@ -99,7 +99,7 @@ export const ParetoPlot = memo(function ParetoPlot() {
   useRenderCount('ParetoPlot');
   const figures = usePlotFigures();
   const layout = useMemo(() => plotLayout(figures), [figures]);
-  const description = useMemo(() => describePlot(layout), [layout]);
+  const description = useMemo(() => describePlotLines(layout), [layout]);
   const svgRef = useRef<SVGSVGElement>(null);
   const captionId = useId();
   const { area, x, y, points } = layout;
@@ -224,7 +224,9 @@ export const ParetoPlot = memo(function ParetoPlot() {
         ))}
       </svg>
       <figcaption id={captionId} className="pareto-caption" data-testid="pareto-caption">
-        {description}
+        {description.map((line) => (
+          <p key={line}>{line}</p>
+        ))}
       </figcaption>
     </figure>
   );

@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { PaneEvaluation, PaneState } from '../state/store';
 import type { FrameResult, RecordedAccuracy } from '../types';
-import { describePlot, dominates, linearScale, niceStep, paneFigures, paretoFront, plotLayout, stepDecimals, zeroBasedAxis, type PaneFigures } from './pareto';
+import {
+  describePlot,
+  dominates,
+  linearScale,
+  niceStep,
+  paneFigures,
+  paretoFront,
+  plotLabels,
+  plotLayout,
+  shortModelName,
+  stepDecimals,
+  zeroBasedAxis,
+  type PaneFigures,
+} from './pareto';
 
 function fig(index: number, timeMs: number | null, ap: number | null, over: Partial<PaneFigures> = {}): PaneFigures {
   return {
@@ -158,6 +171,36 @@ describe('plotLayout', () => {
     expect(layout.points.map((p) => p.labelAnchor)).toEqual(['end', 'start', 'start']);
   });
 
+  it('a label clears the front line that leaves its point to the right', () => {
+    // As seen: the fastest point on the front, far below the next; the staircase runs right from it.
+    const layout = plotLayout([fig(1, 8582, 0.031, { modelName: 'YOLO-seg-416' }), fig(2, 18176, 0.406), fig(0, 19576, 0.325)]);
+    const segments = layout.frontPath.slice(1).map((b, i) => {
+      const a = layout.frontPath[i]!;
+      return { x0: Math.min(a[0], b[0]), x1: Math.max(a[0], b[0]), y0: Math.min(a[1], b[1]), y1: Math.max(a[1], b[1]) };
+    });
+    expect(segments.length).toBe(2);
+    for (const p of layout.points) {
+      const w = p.label.length * 6.2;
+      const box = { x0: p.labelAnchor === 'start' ? p.labelX : p.labelX - w, y0: p.labelY - 7 };
+      for (const s of segments) {
+        const hit = box.x0 < s.x1 && s.x0 < box.x0 + w && box.y0 < s.y1 && s.y0 < box.y0 + 14;
+        expect(hit, `label ${p.label} crosses the front line`).toBe(false);
+      }
+    }
+  });
+
+  it('a label near the right edge goes above its point rather than across the front line on its left', () => {
+    // As seen: YOLACT-384 beaten, right of the front's vertical line, too close to the edge for a label on its right.
+    const layout = plotLayout([fig(1, 4024, 0.031), fig(2, 12073, 0.406), fig(0, 13376, 0.325, { modelName: 'YOLACT-384' })]);
+    const p = layout.points.find((q) => q.index === 0)!;
+    const frontX = layout.points.find((q) => q.index === 2)!.cx;
+    const w = p.label.length * 6.2;
+    const x0 = p.labelAnchor === 'start' ? p.labelX : p.labelX - w;
+    expect(x0).toBeGreaterThan(frontX + 1);
+    expect(x0 + w).toBeLessThanOrEqual(layout.width);
+    expect(p.labelY).toBeLessThan(p.cy);
+  });
+
   it('lists the panes it cannot place: no accuracy, no frame yet', () => {
     const layout = plotLayout([fig(0, 120, null), fig(1, null, 0.3), fig(2, 80, 0.25)]);
     expect(layout.points.map((p) => p.index)).toEqual([2]);
@@ -172,10 +215,25 @@ describe('plotLayout', () => {
 
   it('in words: the empty state, then the front fastest first and the points it beats', () => {
     expect(describePlot(plotLayout([]))).toBe('Run a frame to place the panes.');
-    expect(describePlot(plotLayout([fig(0, null, 0.3)]))).toBe('Run a frame to place the panes. No frame yet: Model 0 · wasm.');
+    expect(describePlot(plotLayout([fig(0, null, 0.3), fig(1, null, null)]))).toBe('Run a frame to place the panes. No accuracy for Model 1: Evaluate it.');
     const text = describePlot(plotLayout([fig(0, 300, 0.4), fig(1, 100, 0.2), fig(2, 350, 0.35)]));
     expect(text.indexOf('Model 1')).toBeLessThan(text.indexOf('Model 0'));
     expect(text).toMatch(/Beaten by a point on the front: Model 2 · wasm: 350 ms a frame, mask AP 0\.350/);
+  });
+});
+
+describe('labels', () => {
+  it('short model names on the plot, full ones where two models would read the same', () => {
+    expect(shortModelName('YOLACT-384 (emoji-COCO, MobileNetV2-lite FPN, faster)')).toBe('YOLACT-384');
+    expect(shortModelName('my model')).toBe('my model');
+    const rcnn = (id: string, how: string) => ({ modelId: id, modelName: `Mask R-CNN 512 (emoji-COCO, ${how})`, path: 'wasm' });
+    const yolact = { modelId: 'y', modelName: 'YOLACT-384 (emoji-COCO)', path: 'wasm+gpu' };
+    expect(plotLabels([yolact, rcnn('a', 'RoIAlign'), rcnn('p', 'RoIPool'), { ...yolact, path: 'wasm' }])).toEqual([
+      'YOLACT-384 · wasm+gpu',
+      'Mask R-CNN 512 (emoji-COCO, RoIAlign) · wasm',
+      'Mask R-CNN 512 (emoji-COCO, RoIPool) · wasm',
+      'YOLACT-384 · wasm',
+    ]);
   });
 });
 

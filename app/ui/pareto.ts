@@ -177,12 +177,40 @@ export interface PlotLayout {
   labelFontPx: number;
 }
 
-/** The label of a pane's point: its model and the path it ran on. */
+/** A pane in words: its model and the path it ran on. */
 export function pointLabel(p: Pick<PaneFigures, 'modelName' | 'path'>): string {
   return `${p.modelName} · ${p.path}`;
 }
 
-function overlaps(a: { x0: number; x1: number; y0: number; y1: number }, b: { x0: number; x1: number; y0: number; y1: number }): boolean {
+/** A model's name without its trailing parenthesis ("YOLACT-384 (emoji-COCO, …)" → "YOLACT-384"): the plot's labels. */
+export function shortModelName(name: string): string {
+  return name.replace(/\s*\([^()]*\)\s*$/, '') || name;
+}
+
+/**
+ * The labels on the plot: short model names, except where two different models would read
+ * the same (Mask R-CNN 512 with RoIAlign or RoIPool): those keep their full names.
+ */
+export function plotLabels(points: ReadonlyArray<Pick<PaneFigures, 'modelId' | 'modelName' | 'path'>>): string[] {
+  const models = new Map<string, Set<string>>();
+  for (const p of points) {
+    const short = shortModelName(p.modelName);
+    models.set(short, (models.get(short) ?? new Set()).add(p.modelId));
+  }
+  return points.map((p) => {
+    const short = shortModelName(p.modelName);
+    return pointLabel({ modelName: models.get(short)!.size > 1 ? p.modelName : short, path: p.path });
+  });
+}
+
+interface Box {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
+function overlaps(a: Box, b: Box): boolean {
   return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
 }
 
@@ -196,36 +224,12 @@ export function plotLayout(figures: readonly PaneFigures[], size = PLOT_SIZE): P
   const sy = linearScale(yAxis.min, yAxis.max, area.bottom, area.top);
   const front = new Set(paretoFront(placed));
 
-  // Labels right of their points (left near the right edge), then moved down past the labels
-  // already placed, highest point first, so that two close points keep readable labels.
-  const taken: Array<{ x0: number; x1: number; y0: number; y1: number }> = placed.map((p) => {
+  const labels = plotLabels(placed);
+  const points: PlacedPoint[] = placed.map((p, i) => {
     const cx = sx(p.timeMs);
     const cy = sy(p.ap);
-    return { x0: cx - POINT_RADIUS_PX, x1: cx + POINT_RADIUS_PX, y0: cy - POINT_RADIUS_PX, y1: cy + POINT_RADIUS_PX };
+    return { ...p, cx, cy, onFront: front.has(p), label: labels[i]!, labelX: cx, labelY: cy, labelAnchor: 'start' as const };
   });
-  const points: PlacedPoint[] = placed.map((p) => {
-    const cx = sx(p.timeMs);
-    const cy = sy(p.ap);
-    const label = pointLabel(p);
-    return { ...p, cx, cy, onFront: front.has(p), label, labelX: cx, labelY: cy, labelAnchor: 'start' as const };
-  });
-  const byHeight = [...points].sort((a, b) => a.cy - b.cy || a.index - b.index);
-  for (const p of byHeight) {
-    const width = p.label.length * CHAR_WIDTH_PX;
-    const right = p.cx + POINT_RADIUS_PX + 4 + width <= size.width - 2;
-    const x0 = right ? p.cx + POINT_RADIUS_PX + 4 : p.cx - POINT_RADIUS_PX - 4 - width;
-    let y0 = p.cy - LABEL_HEIGHT_PX / 2;
-    for (let tries = 0; tries < 12; tries++) {
-      const box = { x0, x1: x0 + width, y0, y1: y0 + LABEL_HEIGHT_PX };
-      if (!taken.some((t) => overlaps(t, box))) break;
-      y0 += LABEL_HEIGHT_PX * 0.75;
-    }
-    y0 = Math.min(y0, size.height - LABEL_HEIGHT_PX);
-    taken.push({ x0, x1: x0 + width, y0, y1: y0 + LABEL_HEIGHT_PX });
-    p.labelAnchor = right ? 'start' : 'end';
-    p.labelX = right ? x0 : x0 + width;
-    p.labelY = y0 + LABEL_HEIGHT_PX / 2;
-  }
 
   const frontPoints = points.filter((p) => p.onFront).sort((a, b) => a.timeMs - b.timeMs || b.ap - a.ap || a.index - b.index);
   const frontPath: Array<[number, number]> = [];
@@ -233,6 +237,49 @@ export function plotLayout(figures: readonly PaneFigures[], size = PLOT_SIZE): P
     if (i > 0) frontPath.push([p.cx, frontPoints[i - 1]!.cy]);
     frontPath.push([p.cx, p.cy]);
   });
+
+  // Labels: the first of a few places around the point (right, above right, below right,
+  // then the same on the left) that stays inside the plot and clears the markers, the
+  // front's line and the labels already placed (highest point first); else the place that
+  // overlaps least.
+  const obstacles: Box[] = points.map((p) => ({
+    x0: p.cx - POINT_RADIUS_PX,
+    x1: p.cx + POINT_RADIUS_PX,
+    y0: p.cy - POINT_RADIUS_PX,
+    y1: p.cy + POINT_RADIUS_PX,
+  }));
+  for (let i = 1; i < frontPath.length; i++) {
+    const [[ax, ay], [bx, by]] = [frontPath[i - 1]!, frontPath[i]!];
+    obstacles.push({ x0: Math.min(ax, bx) - 1, x1: Math.max(ax, bx) + 1, y0: Math.min(ay, by) - 1, y1: Math.max(ay, by) + 1 });
+  }
+  const gap = POINT_RADIUS_PX + 3;
+  for (const p of [...points].sort((a, b) => a.cy - b.cy || a.index - b.index)) {
+    const w = p.label.length * CHAR_WIDTH_PX;
+    const h = LABEL_HEIGHT_PX;
+    // Above or below the point: centred on it, or ending at the plot's right edge (a point near it).
+    const centred = Math.max(p.cx - w / 2, 2);
+    const atEdge = size.width - 2 - w;
+    const candidates: Array<Box & { anchor: 'start' | 'end' }> = [
+      { x0: p.cx + gap, y0: p.cy - h / 2, anchor: 'start' as const },
+      { x0: p.cx + 2, y0: p.cy - gap - h, anchor: 'start' as const },
+      { x0: p.cx + 2, y0: p.cy + gap, anchor: 'start' as const },
+      { x0: p.cx - gap - w, y0: p.cy - h / 2, anchor: 'end' as const },
+      { x0: p.cx - 2 - w, y0: p.cy - gap - h, anchor: 'end' as const },
+      { x0: p.cx - 2 - w, y0: p.cy + gap, anchor: 'end' as const },
+      { x0: centred, y0: p.cy - gap - h, anchor: 'start' as const },
+      { x0: centred, y0: p.cy + gap, anchor: 'start' as const },
+      { x0: atEdge, y0: p.cy - gap - h, anchor: 'end' as const },
+      { x0: atEdge, y0: p.cy + gap, anchor: 'end' as const },
+    ].map((c) => ({ ...c, x1: c.x0 + w, y1: c.y0 + h }));
+    const inside = candidates.filter((c) => c.x0 >= 2 && c.x1 <= size.width - 2 && c.y0 >= area.top - 8 && c.y1 <= area.bottom);
+    const scored = (inside.length > 0 ? inside : candidates).map((c) => ({ c, hits: obstacles.filter((o) => overlaps(o, c)).length }));
+    const best = scored.find((s) => s.hits === 0) ?? scored.reduce((a, b) => (b.hits < a.hits ? b : a));
+    obstacles.push(best.c);
+    // 'end': the text ends at the box's right edge (next to a point on its left, or the plot's edge).
+    p.labelAnchor = best.c.anchor;
+    p.labelX = best.c.anchor === 'start' ? best.c.x0 : best.c.x1;
+    p.labelY = (best.c.y0 + best.c.y1) / 2;
+  }
 
   return {
     width: size.width,
@@ -251,6 +298,8 @@ export function plotLayout(figures: readonly PaneFigures[], size = PLOT_SIZE): P
 
 // ---- in words
 
+const RUN_A_FRAME = 'Run a frame to place the panes.';
+
 function msText(v: number): string {
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 }
@@ -260,18 +309,24 @@ function pointText(p: PaneFigures & { timeMs: number; ap: number }): string {
 }
 
 /**
- * The plot in words, for its text alternative and caption: the front fastest first, then the
- * points it beats, then the panes that could not be placed and why.
+ * The plot in words, for its text alternative and caption, one sentence a line: the front
+ * fastest first, then the points it beats, then the panes that could not be placed and why.
  */
-export function describePlot(layout: Pick<PlotLayout, 'points' | 'noAccuracy' | 'noTime'>): string {
+export function describePlotLines(layout: Pick<PlotLayout, 'points' | 'noAccuracy' | 'noTime'>): string[] {
   const { points, noAccuracy, noTime } = layout;
   const parts: string[] = [];
-  if (points.length === 0 && noAccuracy.every((f) => f.timeMs === null)) parts.push('Run a frame to place the panes.');
+  if (points.length === 0 && noAccuracy.every((f) => f.timeMs === null)) parts.push(RUN_A_FRAME);
   const front = points.filter((p) => p.onFront).sort((a, b) => a.timeMs - b.timeMs || b.ap - a.ap);
   if (front.length > 0) parts.push(`Pareto front (nothing is both faster and more accurate), fastest first: ${front.map(pointText).join('; ')}.`);
   const beaten = points.filter((p) => !p.onFront);
   if (beaten.length > 0) parts.push(`Beaten by a point on the front: ${beaten.map(pointText).join('; ')}.`);
   for (const f of noAccuracy) parts.push(`No accuracy for ${f.modelName}: Evaluate it.`);
-  if (noTime.length > 0) parts.push(`No frame yet: ${noTime.map((f) => pointLabel(f)).join('; ')}.`);
-  return parts.join(' ');
+  // Before any frame, "run a frame" says it for every pane.
+  if (noTime.length > 0 && parts[0] !== RUN_A_FRAME) parts.push(`No frame yet: ${noTime.map((f) => pointLabel(f)).join('; ')}.`);
+  return parts;
+}
+
+/** The plot in words, as one text. */
+export function describePlot(layout: Pick<PlotLayout, 'points' | 'noAccuracy' | 'noTime'>): string {
+  return describePlotLines(layout).join(' ');
 }
