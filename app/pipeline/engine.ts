@@ -102,7 +102,7 @@ export class Engine {
     this.frames = new FrameSources({
       store,
       panes: {
-        anyBusy: () => this.scheduler.anyBusy(),
+        canTakeFrame: () => this.scheduler.canTakeFrame(),
         isBusy: (key) => this.scheduler.isBusy(key),
         framesInFlight: () => this.scheduler.framesInFlight(),
         resumeAll: () => this.scheduler.resumeAll(),

@@ -3,8 +3,11 @@
  * lazily and at most once a frame, whatever the number of panes:
  * - `pixels()`: RGBA bytes on the CPU (the wasm paths' preprocess input);
  * - `texture(device)`: an rgba8unorm GPU texture (one copyExternalImageToTexture), the
- *   GPU preprocess kernel's input. The texture is reused from frame to frame while the
- *   size stays the same.
+ *   GPU preprocess kernel's input. Two textures are kept and reused from frame to frame
+ *   while the size stays the same: with frames in flight, one pane may preprocess frame n+1
+ *   while another still starts on frame n, so a texture holds one frame's pixels and is
+ *   uploaded again only for a frame neither holds (the queue orders an upload after the
+ *   preprocess passes submitted before it).
  */
 export interface FramePixels {
   data: Uint8ClampedArray;
@@ -12,13 +15,21 @@ export interface FramePixels {
   height: number;
 }
 
-let sharedTexture: GPUTexture | null = null;
-let sharedTextureDevice: GPUDevice | null = null;
+/** The frame textures of the current device and size, with the frame each holds. */
+interface HeldTexture {
+  texture: GPUTexture;
+  frame: Frame | null;
+  /** Upload order: the least recent is overwritten. */
+  at: number;
+}
+let textures: HeldTexture[] = [];
+let texturesDevice: GPUDevice | null = null;
+let uploads = 0;
+const FRAME_TEXTURES = 2;
 let uploadMs = 0;
 
 export class Frame {
   private pixelsCache: FramePixels | null = null;
-  private uploadedTo: GPUDevice | null = null;
 
   constructor(
     readonly id: number,
@@ -38,26 +49,38 @@ export class Frame {
     return this.pixelsCache;
   }
 
-  /** The frame as a GPU texture `[height, width]` rgba8unorm, uploaded once. */
+  /** The frame as a GPU texture `[height, width]` rgba8unorm, uploaded once (again only if both textures were taken by later frames). */
   texture(device: GPUDevice): GPUTexture {
-    if (!sharedTexture || sharedTexture.width !== this.width || sharedTexture.height !== this.height || sharedTextureDevice !== device) {
-      if (sharedTextureDevice === device) sharedTexture?.destroy();
-      sharedTextureDevice = device;
-      sharedTexture = device.createTexture({
-        label: 'frame.source',
-        size: [this.width, this.height],
-        format: 'rgba8unorm',
-        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
-      });
-      this.uploadedTo = null;
+    const sizeOk = (t: HeldTexture) => t.texture.width === this.width && t.texture.height === this.height;
+    if (texturesDevice !== device || !textures.every(sizeOk)) {
+      if (texturesDevice === device) for (const t of textures) t.texture.destroy();
+      textures = [];
+      texturesDevice = device;
     }
-    if (this.uploadedTo !== device) {
-      const t0 = performance.now();
-      device.queue.copyExternalImageToTexture({ source: this.bitmap }, { texture: sharedTexture }, [this.width, this.height]);
-      uploadMs = performance.now() - t0;
-      this.uploadedTo = device;
+    const held = textures.find((t) => t.frame === this);
+    if (held) return held.texture;
+    let slot: HeldTexture | undefined;
+    if (textures.length < FRAME_TEXTURES) {
+      slot = {
+        texture: device.createTexture({
+          label: `frame.source.${textures.length}`,
+          size: [this.width, this.height],
+          format: 'rgba8unorm',
+          usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST | GPUTextureUsage.RENDER_ATTACHMENT,
+        }),
+        frame: null,
+        at: 0,
+      };
+      textures.push(slot);
+    } else {
+      slot = textures.reduce((a, b) => (a.at <= b.at ? a : b));
     }
-    return sharedTexture;
+    const t0 = performance.now();
+    device.queue.copyExternalImageToTexture({ source: this.bitmap }, { texture: slot.texture }, [this.width, this.height]);
+    uploadMs = performance.now() - t0;
+    slot.frame = this;
+    slot.at = ++uploads;
+    return slot.texture;
   }
 
   /** CPU time of the last texture upload (queue submission side). */
@@ -67,7 +90,7 @@ export class Frame {
 
   /** Forget the GPU texture (device lost). */
   static dropGpu(): void {
-    sharedTexture = null;
-    sharedTextureDevice = null;
+    textures = [];
+    texturesDevice = null;
   }
 }

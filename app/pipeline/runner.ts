@@ -28,11 +28,21 @@ export interface OverlayUpdate {
 
 export interface RunOutput extends OverlayUpdate {
   result: FrameResult;
+  /**
+   * Redraws this frame's overlay (its followed highlight), where the runner has frames in
+   * flight: the runner's `recompose` may refer to a later frame by then. Absent: `recompose`.
+   */
+  recompose?(view: OverlayView): Promise<OverlayUpdate>;
 }
 
 export interface PaneRunner {
   readonly path: ExecutionPath;
   readonly manifest: ModelManifest;
+  /**
+   * Runs it may have in flight at once (default 1): a runner with 2 encodes frame n+1 while
+   * frame n is read back, and returns their outputs in the order the runs were asked for.
+   */
+  readonly maxInFlight?: number;
   /** Runs the model and the post-processing on a frame. */
   run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput>;
   /** Redraws the overlay of the last result only (hover, hidden classes): no inference. */

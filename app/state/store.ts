@@ -165,6 +165,11 @@ export interface PaneState {
   fps: number;
   /** Frames processed since the source started. */
   frames: number;
+  /**
+   * Webcam / video frames of the current stream this pane never ran because its own runs
+   * were all in flight (app/pipeline/engine/scheduler.ts); absent before the first.
+   */
+  dropped?: number;
   /** The last in-browser evaluation of this pane's model, if any (cleared when the model changes). */
   evaluation: PaneEvaluation | null;
 }
@@ -371,6 +376,7 @@ export function snapshot() {
       highlight: p.highlight,
       fps: p.fps,
       frames: p.frames,
+      dropped: p.dropped ?? 0,
       resultFrameId: p.resultFrameId,
       overlayOnCanvas: p.overlayOnCanvas,
       // With its draw time (measured after the result was stored: state/drawTimes.ts).

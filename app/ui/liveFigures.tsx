@@ -92,7 +92,8 @@ export function visibleInstances(p: PaneState): number | null {
 
 export const figureText = {
   instances: (p: PaneState, none = '–') => String(visibleInstances(p) ?? none),
-  fps: (p: PaneState) => fpsText(p.fps),
+  // With the webcam frames the pane never ran (its own runs all in flight), when there are any.
+  fps: (p: PaneState) => fpsText(p.fps) + (p.dropped ? ` · ${p.dropped} dropped` : ''),
   total: (p: PaneState) => ms(p.result?.timings.total),
   readBack: (p: PaneState) => (p.result ? bytesText(p.result.bytesReadBack) : '–'),
   stage: (p: PaneState, key: keyof Omit<StageTimings, 'source'>) => ms(timingsOf(p.result)?.[key]),

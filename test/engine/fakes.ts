@@ -78,6 +78,8 @@ export interface PendingRun {
 export class FakeRunner implements PaneRunner {
   readonly runs: PendingRun[] = [];
   disposed = false;
+  /** Runs it takes at once (PaneRunner.maxInFlight); unset: 1. */
+  maxInFlight?: number;
   masks: InstanceMasks | null = null;
   constructor(
     readonly path: PaneRunner['path'],

@@ -1,6 +1,7 @@
 /**
  * The sources without a DOM: a fake camera the test presents frames on, a capture that
- * hands out countable bitmaps, the panes as a recorder the test makes busy or idle.
+ * hands out countable bitmaps, the panes as a recorder the test makes full (no pane can take
+ * a frame) or not.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DecodedImage } from '../sources';
@@ -15,7 +16,13 @@ function bitmap(name: string): ImageBitmap & { closed: boolean; name: string } {
 
 function rig() {
   let busy = false;
-  const panes = { anyBusy: () => busy, isBusy: () => busy, framesInFlight: () => new Set<ImageBitmap | undefined>(), resumeAll: vi.fn(), pumpAll: vi.fn() };
+  const panes = {
+    canTakeFrame: () => !busy,
+    isBusy: () => busy,
+    framesInFlight: () => new Set<ImageBitmap | undefined>(),
+    resumeAll: vi.fn(),
+    pumpAll: vi.fn(),
+  };
   let present: ((video: HTMLVideoElement) => void) | null = null;
   const captures: ReturnType<typeof bitmap>[] = [];
   const sources = new FrameSources({
@@ -51,7 +58,7 @@ describe('FrameSources', () => {
     expect(r.panes.pumpAll).toHaveBeenCalledTimes(1);
   });
 
-  it('the webcam: frames presented while a pane is busy are dropped, never queued', async () => {
+  it('the webcam: frames presented while no pane can take one are skipped, never queued, and counted in the stream', async () => {
     const r = rig();
     await r.sources.startWebcam();
     expect(r.sources.streaming()).toBe(true);
@@ -69,9 +76,22 @@ describe('FrameSources', () => {
     await settle();
     expect(r.captures).toHaveLength(2);
     expect(r.sources.current()?.frame.id).toBe(2);
+    // The fourth frame presented: the panes count the two skipped ones dropped (scheduler).
+    expect(r.sources.current()?.seq).toEqual({ stream: 1, index: 4 });
     expect(r.panes.resumeAll).not.toHaveBeenCalled(); // webcam frames do not un-halt a failed pane
     r.sources.stopWebcam();
     expect(r.sources.streaming()).toBe(false);
+    // A new start is a new stream, counted from 1.
+    await r.sources.startWebcam();
+    r.present();
+    await settle();
+    expect(r.sources.current()?.seq).toEqual({ stream: 2, index: 1 });
+  });
+
+  it('an image has no place in a stream: no pane counts drops on it', async () => {
+    const r = rig();
+    await r.sources.openImage(new Blob(), 'a.png');
+    expect(r.sources.current()?.seq).toBeUndefined();
   });
 
   it('closes a replaced frame bitmap two frames late, never one a pane still shows', async () => {

@@ -5,18 +5,22 @@
  * part decides which source is on, captures its frames, keeps the frame and its origin,
  * closes old bitmaps once nothing can draw them, and asks the scheduler to run the panes.
  *
- * While the webcam or a playing video runs, a frame is captured only when no pane is busy:
- * frames are dropped, never queued, so every pane sees the same frames.
+ * While the webcam or a playing video runs, a frame is captured when some pane has a free
+ * slot (`canTakeFrame`): a pane busy with its own frames does not hold the others back. Each
+ * captured frame carries its index among the stream's presented frames, so each pane counts
+ * the frames it never ran (frames are dropped, never queued).
  */
 import type { ResultFrame } from '../../state/store';
 import { Frame } from '../frame';
 import { cameraErrorMessage, SourceError, WebcamCancelled, type CameraDevice, type DecodedImage } from '../sources';
 import type { VideoTransport } from '../videoSource';
 import { errorText, type EngineStore } from './ports';
+import type { FrameSeq } from './paneController';
 
 /** What the frames part asks of the panes (./scheduler.ts). */
 export interface PaneActivity {
-  anyBusy(): boolean;
+  /** Some pane would start a run on a new frame now (./scheduler.ts `canTakeFrame`). */
+  canTakeFrame(): boolean;
   isBusy(key: number): boolean;
   framesInFlight(): Set<ImageBitmap | undefined>;
   resumeAll(): void;
@@ -80,6 +84,12 @@ export class FrameSources {
   private oldBitmaps: ImageBitmap[] = [];
   /** Where the current frame comes from, kept with each pane's result (PaneState.resultFrame). */
   private frameSource: Pick<ResultFrame, 'kind' | 'name' | 'original'> | null = null;
+  /** The current frame's place in its stream (webcam, playing video); null for an image or a still. */
+  private frameSeq: FrameSeq | null = null;
+  /** The stream frames are counted in: a new one at each webcam start or video opened. */
+  private stream = 0;
+  /** Frames the stream presented so far, captured or not. */
+  private presented = 0;
   /** Frame bitmaps the panes showed at the last setFrame (Konva may still draw them this tick). */
   private shownBefore = new Set<ImageBitmap>();
   private webcam: WebcamLike | null = null;
@@ -95,8 +105,15 @@ export class FrameSources {
   constructor(private readonly deps: FramesDeps) {}
 
   /** The latest frame and where it comes from (the scheduler's FrameFeed). */
-  current(): { frame: Frame; source: Pick<ResultFrame, 'kind' | 'name' | 'original'> } | null {
-    return this.frame && this.frameSource ? { frame: this.frame, source: this.frameSource } : null;
+  current(): { frame: Frame; source: Pick<ResultFrame, 'kind' | 'name' | 'original'>; seq?: FrameSeq } | null {
+    if (!this.frame || !this.frameSource) return null;
+    return this.frameSeq ? { frame: this.frame, source: this.frameSource, seq: this.frameSeq } : { frame: this.frame, source: this.frameSource };
+  }
+
+  /** A new stream (webcam started, video opened): its frames are counted from 1. */
+  private newStream(): void {
+    this.stream++;
+    this.presented = 0;
   }
 
   /** More frames are coming (the webcam, a video playing, seeking or being captured): a pane that finishes stays 'running'. */
@@ -115,12 +132,14 @@ export class FrameSources {
     kind: 'image' | 'webcam' | 'video',
     name: string,
     original: ResultFrame['original'] = null,
+    seq: FrameSeq | null = null,
   ): void {
     const { store, panes } = this.deps;
     const prev = store.getState();
     const id = prev.frameId + 1;
     this.frame = new Frame(id, bitmap, width, height);
     this.frameSource = { kind, name, original };
+    this.frameSeq = seq;
     // Konva may still draw the previous bitmap this tick: close bitmaps two frames late,
     // and never one a pane's run in flight still works on, nor one a pane shows its result
     // on (now or at the last frame: it may still be drawn this tick).
@@ -153,7 +172,7 @@ export class FrameSources {
   /** Every pane starts counting frames again on a new source. */
   private panesRunning(): void {
     const { store } = this.deps;
-    for (const p of store.getState().panes) store.updatePane(p.key, { status: 'running', frames: 0, fps: 0 });
+    for (const p of store.getState().panes) store.updatePane(p.key, { status: 'running', frames: 0, fps: 0, dropped: 0 });
   }
 
   /** Panes that wait for a frame that will not come show their last result. */
@@ -281,6 +300,7 @@ export class FrameSources {
       },
     );
     this.webcam = webcam;
+    this.newStream();
     store.setState({ webcamActive: true });
     try {
       await webcam.start(store.getState().cameraId);
@@ -309,14 +329,15 @@ export class FrameSources {
   }
 
   private onVideoFrame(video: HTMLVideoElement): void {
-    // Drop frames while any pane is still busy: every pane sees the same frames.
-    if (this.capturing || this.deps.panes.anyBusy()) return;
+    const seq = { stream: this.stream, index: ++this.presented };
+    // Skipped while no pane could start on it (each pane counts it dropped) or a capture is under way.
+    if (this.capturing || !this.deps.panes.canTakeFrame()) return;
     this.capturing = true;
     const { videoWidth: w, videoHeight: h } = video;
     this.deps
       .capture(video)
       .then((bitmap) => {
-        if (this.webcam) this.setFrame(bitmap, w, h, 'webcam', 'webcam');
+        if (this.webcam && seq.stream === this.stream) this.setFrame(bitmap, w, h, 'webcam', 'webcam', null, seq);
         else bitmap.close();
       })
       .catch((err) => console.warn('frame capture failed', err))
@@ -355,6 +376,7 @@ export class FrameSources {
     if (this.webcam) this.stopWebcam();
     this.closeVideo();
     this.videoFile = video;
+    this.newStream();
     // A new source is the user trying again: panes halted by an error run on it.
     this.deps.panes.resumeAll();
     this.panesRunning();
@@ -391,9 +413,10 @@ export class FrameSources {
 
   private onVideoFileFrame(source: VideoLike, still: boolean): void {
     if (this.videoFile !== source || this.webcam) return;
-    // While it plays, frames are dropped while any pane is busy (as the webcam's); a frame the
-    // video stopped on is always taken: the panes must end on that one.
-    if (!still && (this.capturing || this.deps.panes.anyBusy())) return;
+    // While it plays, frames are skipped while no pane could take one (as the webcam's); a
+    // frame the video stopped on is always taken: the panes must end on that one.
+    const seq = still ? null : { stream: this.stream, index: ++this.presented };
+    if (!still && (this.capturing || !this.deps.panes.canTakeFrame())) return;
     const capture = ++this.videoCapture;
     if (still) this.videoStills++;
     else this.capturing = true;
@@ -402,7 +425,7 @@ export class FrameSources {
       .capture(source.video)
       .then((bitmap) => {
         // Overtaken by a newer capture, or the source changed meanwhile: not this frame.
-        if (this.videoFile === source && capture === this.videoCapture && !this.webcam) this.setFrame(bitmap, width, height, 'video', source.name);
+        if (this.videoFile === source && capture === this.videoCapture && !this.webcam) this.setFrame(bitmap, width, height, 'video', source.name, null, seq);
         else bitmap.close();
       })
       .catch((err) => console.warn('video frame capture failed', err))

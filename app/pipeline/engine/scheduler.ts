@@ -3,18 +3,22 @@
  * frame, runner creation (`createRunner`, app/pipeline/stages/stageRunner.ts) on the path the
  * pane can really run, recompose (hover, hidden classes) and the pane actions of the UI.
  *
- * The pump coalesces: a pane busy with frame n runs once more, on the latest frame, when it
- * is done (frames in between are dropped, never queued). A runner replaced while it runs
- * (pane removed, model deleted, device lost) is retired: the run finishes on it, its result
- * and errors are dropped, and it is disposed afterwards. A failed run halts the pane until
- * the user changes something (a new image, model, path or setting).
+ * Frames in flight: a pane runs up to its runner's `maxInFlight` frames at once (2 on the
+ * GPU paths: frame n+1 is encoded while frame n is read back; 1 elsewhere), each on the
+ * latest frame when it starts. A frame that comes while every slot is taken is not queued:
+ * the pane runs once more, on the latest frame, when a slot frees, and the streamed frames
+ * it never ran are counted (`PaneState.dropped`). Results are stored in the order their runs
+ * started, never two out of order. A runner replaced while it runs (pane removed, model
+ * switched or deleted, device lost) is retired: its runs finish on it, their results and
+ * errors are dropped, and it is disposed once none is in flight. A failed run halts the
+ * pane until the user changes something (a new image, model, path or setting).
  */
 import type { ExecutionPath, ModelManifest, PostprocessSettings } from '../../types';
 import type { PaneState, ResultFrame } from '../../state/store';
 import type { Frame } from '../frame';
 import { followHighlight } from '../highlight';
-import { ModelLoadError, type PaneRunner, type RunnerContext } from '../runner';
-import { PaneController } from './paneController';
+import { ModelLoadError, type PaneRunner, type RunnerContext, type RunOutput } from '../runner';
+import { PaneController, type FrameSeq, type RunInFlight } from './paneController';
 import { defaultSettings, errorText, viewOf, type EngineStore, type ModelCatalog, type PreferredModel } from './ports';
 
 /** Smoothing of the per-pane fps (exponential moving average weight of the newest interval). */
@@ -22,7 +26,7 @@ const FPS_SMOOTHING = 0.3;
 
 /** The current frame and where it comes from (./frames.ts). */
 export interface FrameFeed {
-  current(): { frame: Frame; source: Pick<ResultFrame, 'kind' | 'name' | 'original'> } | null;
+  current(): { frame: Frame; source: Pick<ResultFrame, 'kind' | 'name' | 'original'>; seq?: FrameSeq } | null;
   /** More frames are coming (the webcam, a video playing): a pane that finishes stays 'running'. */
   streaming(): boolean;
 }
@@ -111,7 +115,7 @@ export class PaneScheduler {
     ctrl.runner = null;
     ctrl.runnerKey = '';
     if (!runner) return;
-    if (ctrl.busy) ctrl.retired.push(runner);
+    if (ctrl.runs.some((r) => r.runner === runner)) ctrl.retired.push(runner);
     else runner.dispose();
   }
 
@@ -217,9 +221,14 @@ export class PaneScheduler {
 
   // ---------------------------------------------------------------- what other parts ask
 
-  /** Any pane is running a frame (the webcam and a playing video drop frames meanwhile). */
-  anyBusy(): boolean {
-    return [...this.controllers.values()].some((c) => c.busy);
+  /**
+   * A new streamed frame would start a run now: some pane has a free slot (or there is no
+   * pane: the frame is still shown). While every pane is full, the webcam and a playing
+   * video skip their frames (each pane counts them dropped).
+   */
+  canTakeFrame(): boolean {
+    if (this.controllers.size === 0) return true;
+    return [...this.controllers.values()].some((c) => !c.halted && !c.cancelled && !c.starting && c.runs.length < c.capacity);
   }
 
   isBusy(key: number): boolean {
@@ -228,7 +237,7 @@ export class PaneScheduler {
 
   /** The bitmaps of the frames runs in flight work on (not closed under them). */
   framesInFlight(): Set<ImageBitmap | undefined> {
-    return new Set([...this.controllers.values()].map((c) => c.frame?.bitmap));
+    return new Set([...this.controllers.values()].flatMap((c) => c.runs.map((r) => r.frame.bitmap)));
   }
 
   /** The pane's current runner (exports, evaluation read its last result's masks). */
@@ -280,9 +289,8 @@ export class PaneScheduler {
     const { path, note } = this.resolvePath(pane.path);
     const key = `${pane.modelId}|${path}`;
     if (ctrl.runner && ctrl.runnerKey === key) return ctrl.runner;
-    // Called between two runs of this pane: nothing runs on the old runner.
-    ctrl.runner?.dispose();
-    ctrl.runner = null;
+    // Runs in flight on the old runner finish on it (their results dropped); it is disposed after them.
+    this.retire(ctrl);
     store.updatePane(ctrl.key, { status: 'loading', message: `Loading ${manifest.name}…`, activePath: path, pathNote: note });
     try {
       ctrl.runner = await createRunner(path, manifest, this.runnerContext(ctrl.key, path));
@@ -302,24 +310,30 @@ export class PaneScheduler {
     return { device: path === 'wasm' ? null : this.deps.gpu.device, paneKey, overlayMode: this.deps.store.getState().overlayMode };
   }
 
-  /** Runs a pane on the latest frame; coalesces requests that come while it is busy. */
+  /** The key of the runner a pane's settings ask for now. */
+  private wantedKey(pane: PaneState): string {
+    return `${pane.modelId}|${this.resolvePath(pane.path).path}`;
+  }
+
+  /**
+   * Runs a pane on the latest frame: starts runs while its runner has a free slot; a
+   * request that comes while every slot is taken runs once more when one frees.
+   */
   async pump(key: number): Promise<void> {
     const { store, frames } = this.deps;
     const ctrl = this.controllers.get(key);
     if (!ctrl || ctrl.halted) return;
-    if (ctrl.busy) {
-      ctrl.pending = true;
-      return;
-    }
-    ctrl.busy = true;
-    let runner: PaneRunner | null = null;
+    ctrl.pending = true;
+    if (ctrl.starting) return;
+    ctrl.starting = true;
     try {
-      do {
+      while (ctrl.pending && !ctrl.halted && !ctrl.cancelled && ctrl.runs.length < ctrl.capacity) {
         // An export reading this pane's last result goes first (PaneController.hold).
         await ctrl.beginRun();
         ctrl.pending = false;
         const pane = store.getPane(key);
         if (!frames.current() || !pane) break;
+        let runner: PaneRunner;
         try {
           runner = await this.ensureRunner(ctrl, pane);
         } catch (err) {
@@ -332,64 +346,104 @@ export class PaneScheduler {
           break;
         }
         if (ctrl.cancelled) break;
+        // A new runner with fewer slots than the old one's runs still in flight: later.
+        if (ctrl.runs.length >= ctrl.capacity) {
+          ctrl.pending = true;
+          break;
+        }
         // The latest frame once the model is loaded (a load can take a while and the frame
         // taken before it may have been replaced, its bitmap closed).
-        const latestFrame = frames.current();
-        if (!latestFrame) break;
-        const { frame, source } = latestFrame;
-        ctrl.frame = frame;
-        store.updatePane(key, { status: 'running', message: '' });
-        const latest = store.getPane(key)!;
-        const out = await runner.run(frame, latest.settings, viewOf(latest));
-        if (ctrl.cancelled) break;
-        if (ctrl.runner !== runner) {
-          // Replaced while running (model deleted, device lost): this result is stale.
-          out.overlay?.close();
-          ctrl.pending = true;
-          continue;
+        const latest = frames.current();
+        if (!latest) break;
+        this.start(ctrl, runner, latest.frame, latest.source, latest.seq);
+      }
+    } finally {
+      ctrl.starting = false;
+      this.settleIfIdle(ctrl);
+    }
+  }
+
+  /** Starts a run and chains its delivery after the runs started before it. */
+  private start(ctrl: PaneController, runner: PaneRunner, frame: Frame, source: Pick<ResultFrame, 'kind' | 'name' | 'original'>, seq?: FrameSeq): void {
+    const { store } = this.deps;
+    ctrl.countDrops(seq);
+    store.updatePane(ctrl.key, { status: 'running', message: '' });
+    const shown = store.getPane(ctrl.key)!;
+    let output: Promise<RunOutput>;
+    try {
+      output = runner.run(frame, shown.settings, viewOf(shown));
+    } catch (err) {
+      output = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    // Handled by `deliver`, in turn; not an unhandled rejection meanwhile.
+    output.catch(() => undefined);
+    const run: RunInFlight = { frame, runner, output };
+    ctrl.runs.push(run);
+    ctrl.delivered = ctrl.delivered.then(() => this.deliver(ctrl, run, source));
+  }
+
+  /** A run's outcome, in start order: its result stored (or dropped when stale), or its failure shown. */
+  private async deliver(ctrl: PaneController, run: RunInFlight, source: Pick<ResultFrame, 'kind' | 'name' | 'original'>): Promise<void> {
+    const { store, frames } = this.deps;
+    const { key } = ctrl;
+    const { frame, runner } = run;
+    try {
+      const out = await run.output;
+      const pane = store.getPane(key);
+      if (ctrl.cancelled || !pane) {
+        out.overlay?.close();
+        return;
+      }
+      if (ctrl.runner !== runner || this.wantedKey(pane) !== ctrl.runnerKey) {
+        // Replaced while running (model switched or deleted, device lost): this result is
+        // stale. The pane runs again, unless a run on its current runner is in flight already.
+        out.overlay?.close();
+        if (!ctrl.runs.some((r) => r !== run && r.runner === ctrl.runner)) ctrl.pending = true;
+        return;
+      }
+      const now = this.now();
+      const interval = ctrl.lastDoneAt > 0 && frames.streaming() ? now - ctrl.lastDoneAt : (out.result.timings.total ?? 0);
+      ctrl.lastDoneAt = now;
+      // A hovered instance stays highlighted while the webcam runs: it follows its object
+      // (the hover may have come during the run: read it now, against the result shown).
+      const highlight = followHighlight(pane.result?.detections, pane.highlight, out.result.detections);
+      // The followed instance is composed in before the result is stored: the result, its
+      // overlay and its figures are one store write per frame (nothing re-renders twice).
+      // This frame's overlay: with frames in flight, the runner's latest may be a later one.
+      let { overlay, onCanvas } = out;
+      if (highlight !== null) {
+        const view = { ...viewOf(pane), highlight };
+        ({ overlay, onCanvas } = await (out.recompose ? out.recompose(view) : runner.recompose(view)));
+        if (out.overlay !== overlay) out.overlay?.close();
+        if (ctrl.cancelled) {
+          overlay?.close();
+          return;
         }
-        const now = this.now();
-        const interval = ctrl.lastDoneAt > 0 && frames.streaming() ? now - ctrl.lastDoneAt : (out.result.timings.total ?? 0);
-        ctrl.lastDoneAt = now;
-        // A hovered instance stays highlighted while the webcam runs: it follows its object
-        // (the hover may have come during the run: read it now, against the result shown).
-        const shown = store.getPane(key)!;
-        const highlight = followHighlight(shown.result?.detections, shown.highlight, out.result.detections);
-        // The followed instance is composed in before the result is stored: the result, its
-        // overlay and its figures are one store write per frame (nothing re-renders twice).
-        let { overlay, onCanvas } = out;
-        if (highlight !== null) {
-          ({ overlay, onCanvas } = await runner.recompose({ ...viewOf(shown), highlight }));
-          if (out.overlay !== overlay) out.overlay?.close();
-          if (ctrl.cancelled) {
-            overlay?.close();
-            break;
-          }
-        }
-        store.updatePane(key, (p) => {
-          const instant = interval > 0 ? 1000 / interval : 0;
-          const streaming = frames.streaming();
-          const fps = streaming && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
-          p.overlay?.close();
-          return {
-            result: out.result,
-            resultFrameId: frame.id,
-            // The pane draws this result on this frame, and exports take the two together.
-            resultFrame: { id: frame.id, bitmap: frame.bitmap, width: frame.width, height: frame.height, ...source },
-            overlay,
-            overlayOnCanvas: onCanvas,
-            status: streaming ? 'running' : ctrl.pending ? 'running' : 'done',
-            highlight,
-            fps,
-            frames: p.frames + 1,
-            message: '',
-          };
-        });
-        ctrl.runSettles();
-      } while (ctrl.pending);
+      }
+      const more = ctrl.runs.length > 1 || ctrl.pending;
+      store.updatePane(key, (p) => {
+        const instant = interval > 0 ? 1000 / interval : 0;
+        const streaming = frames.streaming();
+        const fps = streaming && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
+        p.overlay?.close();
+        return {
+          result: out.result,
+          resultFrameId: frame.id,
+          // The pane draws this result on this frame, and exports take the two together.
+          resultFrame: { id: frame.id, bitmap: frame.bitmap, width: frame.width, height: frame.height, ...source },
+          overlay,
+          overlayOnCanvas: onCanvas,
+          status: streaming || more ? 'running' : 'done',
+          highlight,
+          fps,
+          frames: p.frames + 1,
+          dropped: ctrl.dropped,
+          message: '',
+        };
+      });
     } catch (err) {
       // A run on a runner that was replaced or a pane that was removed meanwhile is not a failure to show.
-      const stale = ctrl.cancelled || (runner !== null && ctrl.runner !== runner);
+      const stale = ctrl.cancelled || ctrl.runner !== runner;
       if (!stale) {
         console.error(err);
         const text = `Pane ${this.paneIndex(key) + 1} failed: ${errorText(err)}`;
@@ -400,11 +454,20 @@ export class PaneScheduler {
         this.retire(ctrl);
       }
     } finally {
-      ctrl.busy = false;
-      ctrl.frame = null;
-      ctrl.runSettles();
-      for (const r of ctrl.retired.splice(0)) r.dispose();
+      ctrl.runs.splice(ctrl.runs.indexOf(run), 1);
+      this.settleIfIdle(ctrl);
+      // A slot is free: the latest frame, if one came meanwhile.
+      if (ctrl.pending && !ctrl.halted && !ctrl.cancelled) void this.pump(key);
     }
+  }
+
+  /** Nothing in flight and nothing starting: exports may read the runner; retired runners go. */
+  private settleIfIdle(ctrl: PaneController): void {
+    for (const r of ctrl.retired.splice(0)) {
+      if (ctrl.runs.some((run) => run.runner === r)) ctrl.retired.push(r);
+      else r.dispose();
+    }
+    if (ctrl.idle) ctrl.runSettles();
   }
 
   /** Redraws a pane's overlay of its last result (hover, hidden classes): compose only, no inference. */

@@ -16,6 +16,15 @@
  *   3. the GPU side's one read-back of the records (+ timestamps), the overlay drawn into
  *      the pane's WebGPU canvas (or read back, ./overlay.ts).
  *
+ * Frames in flight (`maxInFlight` 2): a frame runs in two turns, each in frame order — the
+ * encode turn (steps 1–2 into a free slot of `GpuOverlay`: two GPU sides, each with its own
+ * records, staging buffers, bit masks and overlay texture) and the read turn (step 3, under
+ * `mapSerialized`, app/gpu/mapQueue.ts: one mapAsync pending in the page, which SwiftShader
+ * needs). Frame n+1 is encoded while frame n waits for its read-back. The ORT WebGPU EP's
+ * runs stay one at a time in the page (sessions.ts `serialized`: ORT's JSEP build runs one
+ * inference at a time), but another pane's ORT run, kernels and submits go on while a pane
+ * waits for its map. Each output carries `recompose` for its own slot.
+ *
  * Every GPU section runs in error scopes (app/gpu/errorScope.ts), checked before the
  * result is trusted. The ONNX parts' times are wall times up to ORT's return (on the WebGPU
  * EP: its work submitted, not finished; the GPU time it takes lands in the next wait, the
@@ -33,7 +42,8 @@ import { acquireSession, serialized, withAllInUse, type SessionHandle } from '..
 import { acquireWorkerSession, cpuWorker, type WorkerSessionHandle } from '../cpu/client';
 import type { PreprocessAnswer } from '../cpu/protocol';
 import { WorkerRunner } from '../cpu/workerRunner';
-import { GpuOverlay, gpuSerialized, OverlayRunner, paneOutput } from './overlay';
+import { mapSerialized } from '../../gpu/mapQueue';
+import { GpuOverlay, OverlayRunner, paneOutput, type OverlaySlot } from './overlay';
 import { inputDims, type CpuOutputs } from './onnx';
 import { runPartTimed, runStepsOnGpu } from './execute';
 import { checkProgram, IMAGE, onnxSteps, type FamilyGpu, type FamilyProgram, type FrameContext, type OnnxStep } from './program';
@@ -115,6 +125,11 @@ async function workerPart(step: OnnxStep): Promise<PartSession> {
   };
 }
 
+/** Runs `fn` once `after` settled (fulfilled or not). */
+function turn<T>(after: Promise<unknown>, fn: () => Promise<T>): Promise<T> {
+  return after.then(fn, fn);
+}
+
 /** GPU stages that a read-back's wait includes (all but the CPU-side figures). */
 const GPU_STAGES = ['rpn', 'roi', 'decode', 'nms', 'masks'] as const;
 
@@ -142,66 +157,113 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
     if (path === 'wasm+gpu') this.uploads = new UploadBuffers(device, `${manifest.id}.uploads`);
   }
 
+  /** Frame n is read back while frame n+1 is encoded (two GPU sides, `GpuOverlay` slots). */
+  readonly maxInFlight = 2;
+  /** One frame encodes at a time (its image tensor, ORT parts, kernels): frames in order. */
+  private encoding: Promise<unknown> = Promise.resolve();
+  /** One frame reads back at a time, in the order they were encoded. */
+  private reading: Promise<unknown> = Promise.resolve();
+
   run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     // Every part's session marked in use for the whole frame.
     return withAllInUse(this.sessions, () => this.runFrame(frame, settings, view));
   }
 
+  /**
+   * A frame in two turns. Encode (after the previous frame's encode): a free slot, the image
+   * tensor, the ONNX parts and kernel steps encoded and submitted — while the previous frame
+   * may still be reading back. Read (after the previous frame's read): the records' one
+   * mapAsync and the overlay shown, under `mapSerialized` (one map pending in the page).
+   */
   private async runFrame(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     const t0 = performance.now();
-    const device = this.device;
     const mask = maskSize(frame.width, frame.height);
     const checks: Promise<void>[] = [];
-    const scoped: Scoped = (where, fn) => {
-      const { value, checked } = gpuScoped(device, `${this.manifest.id}.${where}`, fn);
-      checks.push(checked);
-      return value;
-    };
-    const tensors = new FrameTensors(device, this.uploads, scoped);
+    const tensors = new FrameTensors(this.device, this.uploads, this.scopedInto(checks));
     const timings: Partial<StageTimings> = {};
     const release: Array<() => void> = [];
+    let slot: OverlaySlot<FamilyGpu> | null = null;
+    let completed = false;
     try {
-      const transform = await this.imageTensor(frame, tensors, timings, scoped);
-      const ctx: FrameContext = { manifest: this.manifest, settings, transform, image: { width: frame.width, height: frame.height }, mask };
-      const runPart = (step: OnnxStep, t: FrameTensors) => this.parts.get(step)!.run(step, t, release, () => this.placeholder());
-      const steps = this.program.steps;
-      const firstKernels = steps.findIndex((s) => s.kind === 'kernels');
-      // The ONNX parts before the first kernel step run outside the GPU section (gpuSerialized).
-      for (const step of steps.slice(0, firstKernels)) await runPartTimed(step as OnnxStep, tensors, runPart, timings);
-      const gpu = this.overlay.postprocessorFor(mask.width, mask.height);
-      const read = await gpuSerialized(async () => {
-        this.overlay.beginFrame(gpu, view);
-        await runStepsOnGpu(steps.slice(firstKernels), gpu, device, tensors, ctx, runPart, timings, scoped);
-        const submittedAt = performance.now();
-        const result = await gpu.readResult();
-        // Records read back from a chain that failed on the GPU are zeros, not "no instances".
-        await Promise.all(checks);
-        return { ...result, submittedAt, readAt: performance.now() };
+      const encoded = turn(this.encoding, async () => {
+        slot = await this.overlay.acquire(mask.width, mask.height);
+        await this.encodeFrame(slot, frame, settings, view, mask, tensors, timings, release, checks);
       });
-      const shown = await gpuSerialized(() => this.overlay.show(gpu, read.detections.length > 0));
+      this.encoding = encoded.catch(() => undefined);
+      const read = turn(this.reading, async () => {
+        await encoded;
+        const s = slot!;
+        return mapSerialized(async () => {
+          const submittedAt = performance.now();
+          const result = await s.post!.readResult();
+          // Records read back from a chain that failed on the GPU are zeros, not "no instances".
+          await Promise.all(checks);
+          const readAt = performance.now();
+          const shown = await this.overlay.show(s, result.detections.length > 0);
+          return { ...result, submittedAt, readAt, shown };
+        });
+      });
+      this.reading = read.catch(() => undefined);
+      const done = await read;
+      completed = true;
       const t4 = performance.now();
       if (this.path === 'wasm+gpu') timings.upload = (timings.upload ?? 0) + tensors.uploadMs;
       // The read-backs waited on the GPU stages before them: keep only the waiting past those.
-      const gpuMs = read.timings.source === 'gpu' ? GPU_STAGES.reduce((s, k) => s + (read.timings[k] ?? 0), 0) : 0;
-      const waited = read.readAt - read.submittedAt + tensors.readBackMs;
-      return paneOutput(
+      const gpuMs = done.timings.source === 'gpu' ? GPU_STAGES.reduce((s, k) => s + (done.timings[k] ?? 0), 0) : 0;
+      const waited = done.readAt - done.submittedAt + tensors.readBackMs;
+      const out = paneOutput(
         frame,
         mask,
         this.path,
-        read.detections,
-        read.bytesReadBack + tensors.bytesReadBack + shown.bytes,
+        done.detections,
+        done.bytesReadBack + tensors.bytesReadBack + done.shown.bytes,
         {
           ...timings,
-          ...read.timings,
-          readback: read.timings.readback ?? Math.max(0, waited - gpuMs),
+          ...done.timings,
+          readback: done.timings.readback ?? Math.max(0, waited - gpuMs),
           total: t4 - t0,
-          source: read.timings.source ?? 'cpu',
+          source: done.timings.source ?? 'cpu',
         },
-        shown,
+        done.shown,
       );
+      const mine = slot as OverlaySlot<FamilyGpu> | null;
+      return { ...out, recompose: (v: OverlayView) => this.overlay.recomposeSlot(mine, v) };
     } finally {
+      if (slot) this.overlay.release(slot, completed);
       for (const r of release) r();
     }
+  }
+
+  /** Errors of GPU sections recorded into `checks` (awaited before the frame's result is trusted). */
+  private scopedInto(checks: Promise<void>[]): Scoped {
+    return (where, fn) => {
+      const { value, checked } = gpuScoped(this.device, `${this.manifest.id}.${where}`, fn);
+      checks.push(checked);
+      return value;
+    };
+  }
+
+  /** The encode turn: image tensor, every step encoded and submitted into `slot`'s GPU side. */
+  private async encodeFrame(
+    slot: OverlaySlot<FamilyGpu>,
+    frame: Frame,
+    settings: PostprocessSettings,
+    view: OverlayView,
+    mask: { width: number; height: number },
+    tensors: FrameTensors,
+    timings: Partial<StageTimings>,
+    release: Array<() => void>,
+    checks: Promise<void>[],
+  ): Promise<void> {
+    const scoped = this.scopedInto(checks);
+    const transform = await this.imageTensor(frame, tensors, timings, scoped);
+    const ctx: FrameContext = { manifest: this.manifest, settings, transform, image: { width: frame.width, height: frame.height }, mask };
+    const runPart = (step: OnnxStep, t: FrameTensors) => this.parts.get(step)!.run(step, t, release, () => this.placeholder());
+    const steps = this.program.steps;
+    const firstKernels = steps.findIndex((s) => s.kind === 'kernels');
+    for (const step of steps.slice(0, firstKernels)) await runPartTimed(step as OnnxStep, tensors, runPart, timings);
+    this.overlay.beginFrame(slot, view);
+    await runStepsOnGpu(steps.slice(firstKernels), slot.post!, this.device, tensors, ctx, runPart, timings, scoped);
   }
 
   /** Step 1: the image tensor the first ONNX part takes, and the image → input geometry. */

@@ -12,6 +12,7 @@
  * GPU sections run in error scopes (`scoped`); the frame awaits their checks at its end.
  */
 import { readBuffer } from '../../gpu/buffers';
+import { mapSerialized } from '../../gpu/mapQueue';
 import type { CpuTensor, GpuTensor } from './program';
 
 /** Elements of a tensor of `dims`. */
@@ -87,7 +88,9 @@ export class FrameTensors {
     if (there.type !== 'float32') throw new Error(`tensor “${name}” is ${there.type}: only float32 tensors come back from the GPU`);
     const bytes = elementCount(there.dims) * 4;
     const t0 = performance.now();
-    const data = new Float32Array(bytes > 0 ? await readBuffer(this.device, there.buffer, 0, bytes) : new ArrayBuffer(0));
+    const device = this.device;
+    // One map pending in the page (app/gpu/mapQueue.ts): another pane's frame may be reading back.
+    const data = new Float32Array(bytes > 0 ? await mapSerialized(() => readBuffer(device, there.buffer, 0, bytes)) : new ArrayBuffer(0));
     this.readBackMs += performance.now() - t0;
     this.bytesReadBack += bytes;
     const tensor = { data, dims: there.dims };
