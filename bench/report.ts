@@ -3,7 +3,12 @@
  * bench/REPORT.md). Every time is "median [q1–q3]" in ms over R repetitions.
  */
 import type { Summary } from '../app/bench/stats';
-import type { BenchResults, EvalFigures } from './run';
+import type { OfficialResult, OfficialRow } from '../app/bench/official';
+import { freshnessComment, freshnessData, type ModelState } from './freshness';
+import type { BenchResults, EvalFigures, OfficialPart } from './run';
+
+/** The one command that regenerates the committed report (and its chart and model hashes). */
+export const REGENERATE_COMMAND = 'npm run bench';
 
 const STAGES = ['upload', 'preprocess', 'inference', 'decode', 'nms', 'masks', 'readback', 'draw', 'total', 'busy'] as const;
 
@@ -88,6 +93,155 @@ function headline(r: BenchResults): string[] {
       );
     }
   }
+  const off = officialRows(r);
+  if (off.length) {
+    const cpu = off.filter((o) => o.device === 'cpu' && o.ranOn === 'cpu');
+    const gpu = off.filter((o) => o.ranOn === 'webgpu');
+    const parts: string[] = [];
+    if (cpu.length) {
+      const frame = medianOf(cpu.map((o) => o.peer.ms.median / o.ours.runnerMs.median));
+      const post = medianOf(cpu.map((o) => o.peer.postprocess.median / o.ours.path1Ms.median));
+      const busy = medianOf(cpu.map((o) => o.peer.busyMs.median / o.ours.runnerBusyMs.median));
+      const matched = cpu.reduce((s, o) => s + o.vsFast.matched, 0);
+      const same = cpu.reduce((s, o) => s + o.vsFast.sameClass, 0);
+      const [ours, peer] = [cpu.reduce((s, o) => s + o.vsFast.ours, 0), cpu.reduce((s, o) => s + o.vsFast.peer, 0)];
+      parts.push(
+        `on the CPU (ORT wasm EP, like our 'wasm+gpu' inference), ${cpu.length} frame(s): whole frame peer / our runner = **${ratio(frame, 1)}**, its post-processing (its own timer) / our path 1 = **${ratio(post, 1)}**, main-thread busy peer / our runner = **${ratio(busy, 1)}**; instances ours ${ours} / peer ${peer}, ${matched} matched (box IoU ≥ 0.5), ${same} of the same class`,
+      );
+    }
+    for (const o of gpu)
+      parts.push(
+        `on WebGPU (${o.frame}): GPU → CPU **${bytes(o.peer.gpuBytesReadBack)}** a frame against our path 1's ${bytes(o.ours.path1GpuBytesReadBack)} (**${ratio(o.peer.gpuBytesReadBack, o.ours.path1GpuBytesReadBack)}**), whole frame peer / our runner = ${ratio(o.peer.ms.median, o.ours.runnerMs.median)}`,
+      );
+    L.push(`- Path 5, the official runtime (\`${r.official!.package}\`) on \`${(r.official!.result as OfficialResult).model}\`: ${parts.join('; ')}.`);
+  }
+  const net = r.official?.requests ?? [];
+  if (r.official && !r.official.skipped) {
+    const bench = net.filter((q) => q.page === 'bench');
+    const probe = net.filter((q) => q.page !== 'bench');
+    L.push(
+      `- Network: the bench page sent **${bench.length}** request(s) off its origin (all blocked); the deployment-like probe pages of the official runtime tried **${probe.length}**: ${[...new Set(probe.map((q) => new URL(q.url).host))].join(', ') || 'none'} (section 7).`,
+    );
+  }
+  return L;
+}
+
+/** The path 5 rows of a run (none when it was skipped). */
+function officialRows(r: BenchResults): OfficialRow[] {
+  const res = r.official?.result;
+  return res && 'rows' in res ? res.rows : [];
+}
+
+function fixed(v: number, digits = 2): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '–';
+}
+
+/** The head: fresh or STALE, how to regenerate, and the machine-readable model hashes. */
+function freshnessHead(r: BenchResults): string[] {
+  const L: string[] = [];
+  const stale = r.modelsAtStart ? (r.stale ?? []) : ['this run recorded no model hashes (results written by an older bench)'];
+  if (stale.length) {
+    L.push('> **STALE**: this report does not describe the models bundled when it was written:', '>');
+    for (const s of stale) L.push(`> - ${s}`);
+    L.push('>', `> Record the models' accuracy again where named, then regenerate: \`${REGENERATE_COMMAND}\`.`, '');
+  }
+  L.push(
+    `_Regenerate everything (this report, \`chart.png\`, the model hashes below) with one command: \`${REGENERATE_COMMAND}\` (full mode, ~25 min on this machine; it installs the official Ultralytics runtime into a temporary folder for path 5 and removes it afterwards). \`test/benchReportFresh.test.ts\` fails when a bundled model's ONNX files no longer match the sha256 recorded here._`,
+  );
+  if (r.modelsAtStart) L.push('', freshnessComment(freshnessData(r.modelsAtStart, stale.length > 0)));
+  return L;
+}
+
+/** The bundled models, described from their manifests and accuracy.json as read at bench time. */
+function modelTable(states: ModelState[]): string[] {
+  const L = [
+    '| model | manifest `name` | family | input | classes | ONNX file(s): sha256 (size) | recorded accuracy (accuracy.json) | record of these bytes |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of states) {
+    const files = Object.entries(s.files)
+      .map(([url, f]) => `\`${url}\`: \`${f.sha256 ?? 'missing'}\` (${f.bytes != null ? bytes(f.bytes) : '–'})`)
+      .join('<br>');
+    const rec = s.record;
+    const acc = rec
+      ? `mask AP ${fixed(rec.maskAP ?? NaN, 4)}, AP50 ${fixed(rec.maskAP50 ?? NaN, 4)}, box AP ${fixed(rec.boxAP ?? NaN, 4)} (${rec.images ?? '?'} ${rec.split ?? ''} images, ${rec.nms ?? '?'} NMS, recorded ${rec.date?.slice(0, 10) ?? '?'})`
+      : 'none';
+    const matches = rec ? (rec.onnxSha256 === s.modelSha256 ? 'yes' : `**no** (record of \`${rec.onnxSha256.slice(0, 12)}…\`)`) : '–';
+    L.push(`| \`${s.id}\` | ${s.name.replace(/\|/g, '/')} | ${s.family} | ${s.input.join('x')} | ${s.classes} | ${files} | ${acc} | ${matches} |`);
+  }
+  return L;
+}
+
+function officialSection(r: BenchResults): string[] {
+  const o = r.official;
+  const L: string[] = ['', '## 6. The official runtime as a peer: `@ultralytics/yolo` on the same model and frames (path 5)', ''];
+  if (!o) return [...L, 'Not run (results written by an older bench).'];
+  if (o.skipped) return [...L, `Skipped: ${o.skipped}.`];
+  const res = o.result;
+  if (!res || 'skipped' in res) return [...L, `Skipped: ${res ? res.skipped : 'no result'}.`];
+  L.push(
+    `\`${o.package}\` (${o.license}), the Ultralytics browser runtime, installed by the bench into a temporary folder (\`npm install --prefix $(mktemp -d)\`, ${fixed(o.installS ?? NaN, 0)} s), served to the bench page from there and removed afterwards: never a dependency of the app, never in this repository. Its ONNX Runtime Web files (by default fetched from its CDN) are served from the app's own \`onnxruntime-web\` ${o.ortVersion} (it asks for pyke's build 1.27 from \`cdn.pyke.io\`); it loaded \`${res.model}\`'s bundled ONNX file as is (${res.loads.map((l) => (l.error ? `'${l.device}': failed: ${l.error}` : `'${l.device}' ran on ${l.ranOn}, task ${l.task}, load ${fixed(l.loadMs ?? NaN, 0)} ms`)).join('; ')}).`,
+    '',
+    "**What can be compared, and what cannot.** Its API takes an image and returns boxes and one RGBA overlay; pre-processing, inference (its own ORT instance) and post-processing run inside its wasm, so it cannot be given the model outputs our paths 1–4 start from. So: (a) **a whole frame** (image → result in JS) against the app's own 'wasm+gpu' runner on the same frame (ORT wasm inference + our WGSL post-processing; overlay read back, as in section 1); (b) **its post-processing** as its own `speed.postprocess` reports it against our **path 1** on the outputs our ORT gave for the same frame; (c) **GPU → CPU bytes**, counted for both by wrapping `GPUBuffer.prototype.mapAsync` (READ) during the call: on the CPU device the peer has no GPU (0 B); on WebGPU it reads back the raw outputs. (d) **Instances**: both get the same thresholds (its `conf` = our max(confThreshold, scoreThreshold), `iou` = our NMS IoU; it keeps up to 300, we keep up to maxDetections); ours = path 1's kept records (checked equal to the TypeScript reference's, whose image-resolution masks are used), matched to its boxes greedily by box IoU ≥ 0.5; its mask of an instance = its overlay's pixels inside the box in the box's colour.",
+    '',
+  );
+  L.push(
+    '| device (ran on) | frame | inst. ours / peer | matched (fast / greedy) | same class | box IoU | mask IoU | peer frame | our runner | frame peer/ours | peer pre / inf / post | our path 1 | post peer/path 1 | GPU→CPU peer | GPU→CPU path 1 | result to JS, peer | busy peer / runner | main tasks peer / runner | path 1 = ref. |',
+  );
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const x of res.rows) {
+    L.push(
+      `| ${x.device} (${x.ranOn}) | ${x.frame} (${x.size.join('x')}) | ${x.ours.instances} / ${x.peer.instances} | ${x.vsFast.matched} / ${x.vsGreedy.matched} | ${x.vsFast.sameClass} | ${fixed(x.vsFast.meanBoxIou)} | ${fixed(x.vsFast.meanMaskIou)} | ${ms(x.peer.ms)} | ${ms(x.ours.runnerMs)} | **${ratio(x.peer.ms.median, x.ours.runnerMs.median)}** | ${ms(x.peer.preprocess)} / ${ms(x.peer.inference)} / ${ms(x.peer.postprocess)} | ${ms(x.ours.path1Ms)} | **${ratio(x.peer.postprocess.median, x.ours.path1Ms.median)}** | ${bytes(x.peer.gpuBytesReadBack)} | ${bytes(x.ours.path1GpuBytesReadBack)} | ${bytes(x.peer.resultBytes)} | ${ms(x.peer.busyMs)} / ${ms(x.ours.runnerBusyMs)} | ${x.peer.mainTaskMs != null ? x.peer.mainTaskMs.toFixed(0) : '–'} / ${x.ours.runnerMainTaskMs != null ? x.ours.runnerMainTaskMs.toFixed(0) : '–'} | ${x.ours.path1MatchesReference ? 'yes' : 'no'} |`,
+    );
+  }
+  const t = res.rows[0]?.thresholds;
+  if (t)
+    L.push(
+      '',
+      `Thresholds: conf ${t.conf}, IoU ${t.iou}; ours keeps ≤ ${t.maxDetections}. Our runner's inference alone: ${res.rows.map((x) => `${x.frame.replace(/^.*\//, '')} ${ms(x.ours.runnerInference)}`).join(', ')} ms.`,
+    );
+  L.push('', 'Classes (indices) kept per frame, ours (Fast NMS) | peer:', '');
+  for (const x of res.rows) L.push(`- ${x.device}, ${x.frame}: [${x.vsFast.oursClasses.join(', ')}] | [${x.vsFast.peerClasses.join(', ')}]`);
+  for (const n of res.notes) L.push('', `Not measured: ${n}.`);
+  return L;
+}
+
+function networkSection(o: OfficialPart | undefined): string[] {
+  const L: string[] = ['', '## 7. What the official runtime sends over the network', ''];
+  if (!o) return [...L, 'Not run (results written by an older bench).'];
+  if (o.skipped && !o.requests.length) return [...L, `Not probed: ${o.skipped}.`];
+  L.push(
+    "SegArena promises that nothing leaves the browser. The bench page's context records and aborts every request to another origin (so nothing was sent). Two more pages probe the peer where nothing keeps it quiet: a routed https origin that is not localhost, with `navigator.webdriver` false (its telemetry skips localhost, `file:`, WebDriver and Cypress); **default-loader** = `YOLO.load` without `ortBaseUrl`, as a site gets it by default; **local-ort** = with the local ORT files, then one prediction on the CPU.",
+    '',
+  );
+  if (o.declared.length) {
+    L.push('URLs in its installed code:', '');
+    for (const d of o.declared) L.push(`- \`${d.file}\`: ${d.urls.map((u) => `\`${u}\``).join(', ')}`);
+    L.push('');
+  }
+  for (const p of o.probes) L.push(`- Probe **${p.scenario}** (hostname ${p.hostname}, webdriver ${p.webdriver}): ${p.outcome}.`);
+  if (o.probes.some((p) => p.scenario === 'default-loader' && /not settled/.test(p.outcome)))
+    L.push(
+      '  (With its CDN unreachable its default loader never settles: the `<script>` error handler of its ORT loader rejects with `event.error`, which is undefined for a script that failed to load, so the page gets an uncaught TypeError and `YOLO.load` hangs instead of failing.)',
+    );
+  const beacon = o.requests.find((q) => q.method === 'POST' && q.page !== 'bench');
+  if (beacon)
+    L.push(
+      `- The POST is its telemetry beacon (\`navigator.sendBeacon\`, once per page at its first session): ${beacon.bodyBytes} bytes = a 1-byte kind, a 4-byte tag, then the page's **hostname** and the ORT binding's version, each length-prefixed. It is skipped on localhost, \`file:\`, under WebDriver or Cypress, i.e. in every test and on the bench page, and sent from any deployed site.`,
+    );
+  L.push('', '| page | method | type | URL | body |', '|---|---|---|---|---|');
+  if (!o.requests.length) L.push('| – | – | – | (no request left any page) | – |');
+  for (const q of o.requests)
+    L.push(
+      `| ${q.page} | ${q.method} | ${q.type} | \`${q.url}\` | ${q.bodyBytes ? `${q.bodyBytes} B: \`${q.body.replace(/\|/g, '/').replace(/`/g, "'")}\`` : '–'} |`,
+    );
+  const bench = o.requests.filter((q) => q.page === 'bench');
+  L.push(
+    '',
+    bench.length
+      ? `**The measured bench page itself tried ${bench.length} off-origin request(s)** (blocked): see the rows marked \`bench\`.`
+      : 'The measured bench page (localhost, under WebDriver) sent nothing off its origin: the peer ran entirely from the local files.',
+  );
   return L;
 }
 
@@ -96,7 +250,7 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   const a = r.info.adapter;
   const software = a.isFallbackAdapter || /swiftshader/i.test(a.architecture + a.description);
   L.push('# SegArena benchmark');
-  L.push('');
+  L.push('', ...freshnessHead(r), '');
   L.push(
     `Run ${r.date} on commit \`${r.commit}\`, mode \`${r.plan.mode}\`: ${r.plan.warmup} warm-up run(s) excluded, then R = ${r.plan.reps} repetitions (${r.plan.scalingReps} for sections 3–4); every time is **median [q1–q3] in ms**. Took ${r.elapsedS.toFixed(0)} s.`,
   );
@@ -114,13 +268,17 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
   }
   L.push('', '**Ratios measured in this run** (time = median wall time of the path; bytes = GPU → CPU bytes a frame):', '', ...headline(r));
   L.push('');
-  L.push('Models: ' + r.info.models.map((m) => `\`${m.id}\` (${m.family}, ${m.input.join('x')})`).join(', ') + '.');
-  const notes = r.info.models.map((m) => {
-    const w = r.weights?.[m.id];
-    const which = [w ? `ONNX sha256 \`${w.sha256.slice(0, 12)}…\` at bench start` : '', trainingStep(m.notes)].filter(Boolean).join(', ');
-    return `- \`${m.id}\`${which ? ` (${which})` : ''}: ${m.notes || '(no notes)'}`;
-  });
-  if (notes.length) L.push('', ...notes);
+  L.push('Models benchmarked: ' + r.info.models.map((m) => `\`${m.id}\` (${m.family}, ${m.input.join('x')})`).join(', ') + '.');
+  if (r.modelsAtStart) {
+    L.push(
+      '',
+      'The bundled models as their manifests and `accuracy.json` described them when the bench started (read by `bench/freshness.ts`; nothing here is written by hand):',
+      '',
+    );
+    L.push(...modelTable(r.modelsAtStart));
+  }
+  const extra = r.info.models.filter((m) => !r.modelsAtStart?.some((s) => s.id === m.id));
+  for (const m of extra) L.push('', `- \`${m.id}\` (not bundled: the bench's stand-in): ${m.notes}`);
   if (r.skipped?.length) {
     L.push('', 'Not benchmarked (reason as the bench printed it):', '');
     for (const s of r.skipped)
@@ -263,6 +421,7 @@ export function renderReport(r: BenchResults, opts: { chart: string | null; note
     if (diffs.length) L.push('', ...diffs);
   }
   for (const s of r.evalSkipped ?? []) L.push('', `Not evaluated: ${s}.`);
+  L.push(...officialSection(r), ...networkSection(r.official));
   L.push('', "## Definitions, and how they match the app's live figures", '');
   L.push(
     "- Section 1 calls the app's own runners, so `upload`, `preprocess`, `inference`, `decode`, `nms`, `masks`, `readback` and bytes read back are computed by the same code as the per-pane figures (`FrameResult.timings`).",

@@ -11,6 +11,20 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import type { BenchApi, PathsRow, PipelineRow, ScalingRow, Skipped, YoloSegRow } from '../app/bench/main';
+import type { OfficialResult } from '../app/bench/official';
+import { modelStates, staleReasons, type ModelState } from './freshness';
+import {
+  declaredEndpoints,
+  guardNetwork,
+  installOfficialPeer,
+  OFFICIAL_PACKAGE,
+  OFFICIAL_ROUTE,
+  OFFICIAL_VERSION,
+  probeNetwork,
+  serveOfficialPeer,
+  type OffOriginRequest,
+  type ProbeOutcome,
+} from './officialPeer';
 import { renderReport } from './report';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,7 +52,16 @@ export interface BenchPlan {
    * under models/yoloseg/ (none yet: reported as skipped).
    */
   evalModels: string[];
+  /**
+   * Path 5, the official Ultralytics runtime: per device, its frames and repetitions
+   * ('webgpu' first: the peer's ORT build is chosen by its first load), and whether to run
+   * the network probe (`probeTimeoutMs`: how long its default CDN loader may take to settle).
+   */
+  official: { devices: { device: 'cpu' | 'webgpu'; frames: string[]; warmup: number; reps: number }[]; probeTimeoutMs: number };
 }
+
+/** Val images of emoji-COCO with several objects: frames on which the YOLO-seg model finds instances to compare. */
+const VAL_FRAMES = ['models/data/emoji-coco/val/val_000001.jpg', 'models/data/emoji-coco/val/val_000007.jpg'];
 
 /** The evaluation's manifests: YOLACT-550 and the bundled YOLO-seg model(s). */
 const EVAL_MODELS = ['models/yolact/yolact-550.json', '@yoloseg'];
@@ -57,6 +80,7 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       yoloSeg: { objects: [2], duplicates: 2 },
       evalLimit: 0,
       evalModels: EVAL_MODELS,
+      official: { devices: [{ device: 'cpu', frames: ['synthetic:1:320x240'], warmup: 0, reps: 1 }], probeTimeoutMs: 15_000 },
     },
     quick: {
       mode,
@@ -80,6 +104,7 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       yoloSeg: { objects: [1, 10], duplicates: 20 },
       evalLimit: 10,
       evalModels: EVAL_MODELS,
+      official: { devices: [{ device: 'cpu', frames: ['samples/sample-1.jpg', VAL_FRAMES[0]!], warmup: 1, reps: 3 }], probeTimeoutMs: 20_000 },
     },
     full: {
       mode,
@@ -109,6 +134,17 @@ export function planFor(mode: BenchMode, overrides: Partial<Pick<BenchPlan, 'rep
       // per model and NMS kind; `--eval-limit 50` halves it.
       evalLimit: 100,
       evalModels: EVAL_MODELS,
+      // The peer on WebGPU: ORT's WebGPU EP on SwiftShader took 42 s for the first inference
+      // of yoloseg-416 and 27 s for the next, so one frame, one repetition: it gives the
+      // bytes its WebGPU way reads back. On the CPU (wasm EP, as our 'wasm+gpu' inference):
+      // the bench frames + two val images with objects.
+      official: {
+        devices: [
+          { device: 'webgpu', frames: [VAL_FRAMES[0]!], warmup: 1, reps: 1 },
+          { device: 'cpu', frames: ['samples/sample-1.jpg', 'samples/sample-2.jpg', 'synthetic:2:1280x720', ...VAL_FRAMES], warmup: 1, reps: 5 },
+        ],
+        probeTimeoutMs: 20_000,
+      },
     },
   };
   const p = plans[mode];
@@ -204,9 +240,33 @@ export interface BenchResults {
   eval: EvalFigures[] | { skipped: string };
   /** Evaluation entries not run, with the reason. */
   evalSkipped: string[];
+  /** Path 5: the official Ultralytics runtime, and what it tried to send over the network. */
+  official?: OfficialPart;
+  /** Every bundled model's files, hashes and accuracy record at the start and at the end of the run (bench/freshness.ts). */
+  modelsAtStart?: ModelState[];
+  modelsAtEnd?: ModelState[];
+  /** Why this report does not describe the bundled models (empty = fresh). */
+  stale?: string[];
   /** Set when section 5 was re-run on its own (`--eval-only`) after the rest of the bench. */
   evalRerun?: { date: string; commit: string; elapsedS: number };
   elapsedS: number;
+}
+
+export interface OfficialPart {
+  package: string;
+  version?: string;
+  license?: string;
+  installS?: number;
+  /** The ONNX Runtime Web build served to it instead of its CDN's (the app's own onnxruntime-web). */
+  ortVersion?: string;
+  result?: OfficialResult | { skipped: string };
+  /** Why path 5 did not run at all. */
+  skipped?: string;
+  /** Off-origin requests: of the measured bench page (localhost, automation) and of the probe pages. */
+  requests: OffOriginRequest[];
+  probes: ProbeOutcome[];
+  /** URLs written in the package's installed code, by file. */
+  declared: { file: string; urls: string[] }[];
 }
 
 type BenchWindow = Window & { __bench: BenchApi };
@@ -303,6 +363,18 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
   const outDir = options.outDir ?? join(REPO_ROOT, 'bench/results');
   mkdirSync(outDir, { recursive: true });
   const started = Date.now();
+  const modelsAtStart = modelStates(REPO_ROOT);
+  // Nothing leaves the browser: every request of the bench page to another origin is recorded and aborted.
+  const requests: OffOriginRequest[] = [];
+  await guardNetwork(page.context(), new URL(baseURL).origin, 'bench', requests);
+  const install = installOfficialPeer(REPO_ROOT, log);
+  if ('error' in install) log(`official peer: ${install.error}`);
+  else {
+    log(
+      `official peer: ${OFFICIAL_PACKAGE}@${install.version} (${install.license}) installed in ${install.dir} (${install.installS.toFixed(0)} s); ORT ${install.ortVersion} served locally`,
+    );
+    await serveOfficialPeer(page, install);
+  }
   page.on('console', (m) => {
     if (m.text().startsWith('[bench]')) log(m.text());
     else if (m.type() === 'error') log(`[page error] ${m.text()}`);
@@ -353,7 +425,12 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
       })
     : { skipped: `the peer's graphs are read from ${PEER_DIR} at bench time and it is absent here: path 4 skipped` };
 
+  const official = await runOfficialPart(page, plan, install, requests, log);
+
   const { eval: evalFigures, evalSkipped } = runEvalPart(plan, outDir, log);
+  const modelsAtEnd = modelStates(REPO_ROOT);
+  const stale = staleReasons(modelsAtStart, modelsAtEnd);
+  for (const s of stale) log(`STALE: ${s}`);
 
   const results: BenchResults = {
     plan,
@@ -368,9 +445,57 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
     yoloSeg,
     eval: evalFigures,
     evalSkipped,
+    official,
+    modelsAtStart,
+    modelsAtEnd,
+    stale,
     elapsedS: (Date.now() - started) / 1000,
   };
   return { results, files: writeResults(results, outDir, options, log) };
+}
+
+/** Path 5 on the bench page, then the network probe; the temporary install is removed in every case. */
+async function runOfficialPart(
+  page: Page,
+  plan: BenchPlan,
+  install: ReturnType<typeof installOfficialPeer>,
+  requests: OffOriginRequest[],
+  log: (s: string) => void,
+): Promise<OfficialPart> {
+  const part: OfficialPart = { package: `${OFFICIAL_PACKAGE}@${OFFICIAL_VERSION}`, requests, probes: [], declared: [] };
+  if ('error' in install) return { ...part, skipped: install.error };
+  Object.assign(part, { version: install.version, license: install.license, installS: install.installS, ortVersion: install.ortVersion });
+  try {
+    part.declared = declaredEndpoints(install);
+    part.result = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.official(cfg), {
+      model: '@yoloseg',
+      moduleUrl: `${OFFICIAL_ROUTE}dist/index.js`,
+      ortBaseUrl: `${OFFICIAL_ROUTE}ort/`,
+      devices: plan.official.devices,
+    });
+    for (const n of 'notes' in part.result ? part.result.notes : [part.result.skipped]) log(`official peer: ${n}`);
+    const browser = page.context().browser();
+    const info = await page.evaluate(() => (window as unknown as BenchWindow).__bench.info());
+    const yoloSeg = info.models.filter((m) => m.family === 'yolo-seg').sort((a, b) => a.input[0]! * a.input[1]! - b.input[0]! * b.input[1]!)[0];
+    if (browser && yoloSeg) {
+      part.probes = await probeNetwork(
+        browser,
+        install,
+        { path: join(REPO_ROOT, yoloSeg.url) },
+        { path: join(REPO_ROOT, 'public/samples/sample-1.jpg') },
+        plan.official.probeTimeoutMs,
+        requests,
+      );
+      for (const p of part.probes) log(`official peer probe ${p.scenario}: ${p.outcome}`);
+    }
+    for (const r of requests) log(`off-origin request (${r.page}): ${r.method} ${r.url}${r.bodyBytes ? ` (${r.bodyBytes} B body)` : ''}`);
+  } catch (e) {
+    part.skipped = `path 5 failed: ${e instanceof Error ? e.message : String(e)}`;
+    log(`official peer: ${part.skipped}`);
+  } finally {
+    install.remove();
+  }
+  return part;
 }
 
 /** Section 5: each evaluated model with Fast and with greedy NMS (scripts/eval.ts in Node). */
@@ -406,6 +531,44 @@ export function rerunEval(plan: BenchPlan, options: RunOptions = {}): { results:
   results.evalSkipped = part.evalSkipped;
   results.plan = { ...results.plan, evalLimit: plan.evalLimit, evalModels: plan.evalModels };
   results.evalRerun = { date: new Date().toISOString(), commit: gitCommit(), elapsedS: (Date.now() - t0) / 1000 };
+  // Sections 1–4 measured the models read at the first run's start: still those?
+  if (results.modelsAtStart) {
+    results.modelsAtEnd = modelStates(REPO_ROOT);
+    results.stale = staleReasons(results.modelsAtStart, results.modelsAtEnd);
+  }
+  return { results, files: writeResults(results, outDir, options, log) };
+}
+
+/** A virtual environment with matplotlib for the chart, kept beside the (ignored) results: see `chartPython`. */
+export const CHART_VENV = 'bench/results/chart-venv';
+
+/**
+ * The Python that draws the chart: `BENCH_PYTHON`, else the chart venv when present
+ * (`python3 -m venv bench/results/chart-venv && bench/results/chart-venv/bin/pip install
+ * matplotlib`), else /usr/bin/python3 (needs matplotlib).
+ */
+function chartPython(): string {
+  if (process.env.BENCH_PYTHON) return process.env.BENCH_PYTHON;
+  const venv = join(REPO_ROOT, CHART_VENV, 'bin', 'python');
+  if (existsSync(venv)) return venv;
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+/**
+ * Writes the report again from the last results of this mode (`npm run bench -- --render-only`:
+ * no browser, no evaluation), after a change to the report's wording. The model hashes are
+ * those read when that run started; they are checked against the files now.
+ */
+export function rerender(plan: BenchPlan, options: RunOptions = {}): { results: BenchResults; files: string[] } {
+  const log = options.log ?? ((s: string) => console.log(s));
+  const outDir = options.outDir ?? join(REPO_ROOT, 'bench/results');
+  const jsonPath = join(outDir, `bench-${plan.mode}.json`);
+  if (!existsSync(jsonPath)) throw new Error(`--render-only needs an earlier ${plan.mode} run: ${jsonPath} is missing`);
+  const results = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchResults;
+  if (results.modelsAtStart) {
+    results.modelsAtEnd = modelStates(REPO_ROOT);
+    results.stale = staleReasons(results.modelsAtStart, results.modelsAtEnd);
+  }
   return { results, files: writeResults(results, outDir, options, log) };
 }
 
@@ -419,7 +582,7 @@ function writeResults(results: BenchResults, outDir: string, options: RunOptions
   let chartNote = '';
   const chartPath = join(outDir, 'chart.png');
   if (options.chart !== false) {
-    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const python = chartPython();
     const r = spawnSync(python, [join(REPO_ROOT, 'bench/chart.py'), jsonPath, chartPath], { encoding: 'utf8' });
     if (r.status === 0) files.push(chartPath);
     else chartNote = `chart not drawn: ${(r.stderr || '').trim().split('\n').pop() ?? ''}`;

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { FIXTURE_PATHS } from './paths';
-import { PEER_DIR, planFor, runBench } from '../bench/run';
+import { PEER_DIR, planFor, REPO_ROOT, runBench } from '../bench/run';
+import { modelStates, reportProblems } from '../bench/freshness';
 
 /**
  * `npm run bench -- --smoke` end to end, in the suite: bench.html in this browser, one
@@ -10,7 +11,9 @@ import { PEER_DIR, planFor, runBench } from '../bench/run';
  * else the untrained test network), every part of the benchmark at its tiniest (path 4 on the
  * real YOLO-seg outputs included), the report and JSON written. No timing thresholds: it checks that the parts ran,
  * that the paths agree, and figures that do not depend on speed (bytes, instance counts),
- * against values computed here from the model layouts.
+ * against values computed here from the model layouts. Path 5 (the official Ultralytics
+ * runtime, npm-installed into a temporary folder at bench time) runs where the npm registry
+ * answers; the bench page must send nothing off its origin either way.
  */
 
 /** YOLACT raw outputs at input side S with C classes: loc, conf, mask, priors [N, …] + proto. */
@@ -89,6 +92,28 @@ test('npm run bench -- --smoke: every part runs and writes its report', async ({
     expect(results.yoloSeg).toHaveProperty('skipped');
   }
 
+  // 5. the official runtime: our side on the same frame, the peer on the CPU (no GPU bytes), nothing sent by the bench page.
+  const official = results.official!;
+  expect(
+    official.requests.filter((r) => r.page === 'bench'),
+    'requests the bench page sent off its origin',
+  ).toEqual([]);
+  if (!official.skipped) {
+    const res = official.result!;
+    expect(res, JSON.stringify(res)).toHaveProperty('rows');
+    const rows = (res as Exclude<typeof res, { skipped: string }>).rows;
+    expect(rows.map((r) => [r.frame, r.device, r.ranOn])).toEqual(plan.official.devices[0]!.frames.map((f) => [f, 'cpu', 'cpu']));
+    for (const r of rows) {
+      expect(r.ours.path1MatchesReference).toBe(true);
+      expect(r.peer.gpuBytesReadBack).toBe(0);
+      expect(r.peer.resultBytes).toBeGreaterThanOrEqual(r.size[0] * r.size[1] * 4);
+      expect(r.vsFast.ours).toBe(r.ours.instances);
+      expect(r.vsFast.peer).toBe(r.peer.instances);
+      expect(r.vsFast.matched).toBeLessThanOrEqual(Math.min(r.ours.instances, r.peer.instances));
+    }
+    expect(official.probes.map((p) => p.scenario)).toEqual(['default-loader', 'local-ort']);
+  }
+
   // Files: JSON + markdown (+ chart when matplotlib is there); the report says SwiftShader when it is, and quotes ratios.
   expect(files.some((f) => f.endsWith('bench-smoke.json'))).toBe(true);
   const md = readFileSync(path.join(outDir, 'README.md'), 'utf8');
@@ -97,4 +122,7 @@ test('npm run bench -- --smoke: every part runs and writes its report', async ({
   expect(md).toMatch(/path 3 \/ path 1 = \*\*[\d.]+×\*\* in time/);
   if (peer) expect(md).toMatch(/path 4 \(peer\) \/ path 1 = \*\*[\d.]+×\*\* in time/);
   if (results.info.adapter.isFallbackAdapter) expect(md).toContain('Device = SwiftShader');
+  // The report carries the bundled models' hashes as read now (a model changed during the run would make it STALE).
+  expect(md).toContain('## 7. What the official runtime sends over the network');
+  expect(reportProblems(md, modelStates(REPO_ROOT))).toEqual([]);
 });

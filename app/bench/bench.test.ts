@@ -7,6 +7,8 @@ import { syntheticYoloSegManifest } from '../families/yoloSeg/synthetic';
 import { yoloSegRecordsReference } from '../families/yoloSeg/reference';
 import { familyChain, PEER_CONFIG, peerConfigFor } from './paths';
 import { trainingStep } from '../../bench/report';
+import { agreement, type PeerResults } from './official';
+import type { InstanceMasks } from '../types';
 
 describe('bench stats', () => {
   it('median and quartiles by linear interpolation (hand-computed)', () => {
@@ -95,5 +97,66 @@ describe('bench report', () => {
     expect(trainingStep('weights from training step 681')).toBe('step 681');
     expect(trainingStep('no figure here')).toBe('');
     expect(trainingStep('from scratch: 4483 steps of batch 8 on 2 CPU cores, then 3213 steps of batch 32 on one GPU')).toBe('steps 4483 + 3213');
+  });
+});
+
+describe('bench path 5: instances of the official runtime against ours', () => {
+  const W = 64;
+  const H = 40;
+  /** Our masks: one bit plane per instance, each the given rectangle. */
+  function ourMasks(rects: [number, number, number, number][]): InstanceMasks {
+    const wordsPerRow = Math.ceil(W / 32);
+    const bits = new Uint32Array(rects.length * H * wordsPerRow);
+    rects.forEach(([x0, y0, x1, y1], n) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) bits[n * H * wordsPerRow + y * wordsPerRow + (x >> 5)]! |= (1 << (x & 31)) >>> 0;
+    });
+    return { width: W, height: H, bits, wordsPerRow };
+  }
+  /** Its overlay: each box's rectangle (or `paint`) in its colour, alpha 140. */
+  function peer(boxes: { box: [number, number, number, number]; cls: number; color: string; paint?: [number, number, number, number] }[]): PeerResults {
+    const masks = new Uint8Array(W * H * 4);
+    for (const b of boxes) {
+      const [x0, y0, x1, y1] = b.paint ?? b.box;
+      const rgb = [1, 3, 5].map((i) => parseInt(b.color.slice(i, i + 2), 16));
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) masks.set([...rgb, 140], 4 * (y * W + x));
+    }
+    return {
+      width: W,
+      height: H,
+      boxes: boxes.map((b) => ({ x1: b.box[0], y1: b.box[1], x2: b.box[2], y2: b.box[3], conf: 0.9, cls: b.cls, color: b.color })),
+      masks,
+      speed: { preprocess: 0, inference: 0, postprocess: 0 },
+    };
+  }
+  const det = (box: [number, number, number, number], classIndex: number) => ({ box, classIndex, score: 0.9, maskArea: 0 });
+
+  it('matches by box IoU, counts same classes, and measures mask IoU from the overlay colour inside the box', () => {
+    const ours = {
+      detections: [det([0, 0, 20, 20], 3), det([30, 10, 50, 30], 7), det([55, 0, 64, 8], 1)],
+      masks: ourMasks([
+        [0, 0, 20, 20],
+        [30, 10, 50, 30],
+        [55, 0, 64, 8],
+      ]),
+    };
+    const theirs = peer([
+      // Same box, mask = the left half of ours: mask IoU 0.5.
+      { box: [0, 0, 20, 20], cls: 3, color: '#FF0000', paint: [0, 0, 10, 20] },
+      // Box shifted by 2 px (IoU 360 / 440), another class, full mask.
+      { box: [32, 10, 52, 30], cls: 9, color: '#00FF00' },
+    ]);
+    const a = agreement(ours, theirs);
+    expect([a.ours, a.peer, a.matched, a.sameClass]).toEqual([3, 2, 2, 1]);
+    expect(a.meanBoxIou).toBeCloseTo((1 + 360 / 440) / 2, 6);
+    expect(a.meanMaskIou).toBeCloseTo((0.5 + 360 / 440) / 2, 6);
+    expect(a.oursClasses).toEqual([1, 3, 7]);
+    expect(a.peerClasses).toEqual([3, 9]);
+  });
+
+  it('leaves boxes below IoU 0.5 unmatched (no mask IoU then)', () => {
+    const a = agreement({ detections: [det([0, 0, 10, 10], 0)], masks: ourMasks([[0, 0, 10, 10]]) }, peer([{ box: [6, 0, 16, 10], cls: 0, color: '#0000FF' }]));
+    expect(a.matched).toBe(0);
+    expect(a.meanBoxIou).toBeNaN();
+    expect(a.meanMaskIou).toBeNaN();
   });
 });

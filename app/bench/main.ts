@@ -17,6 +17,9 @@
  *   mask resolution.
  * - `yoloSeg(cfg)`: paths 1–4 on SYNTHETIC YOLO-seg-layout outputs against the instance
  *   count (how path 4 grows).
+ * - `official(cfg)`: path 5, the official Ultralytics runtime (installed at bench time, served
+ *   by the bench script) on the YOLO-seg model and frames, against our runner and path 1
+ *   (official.ts).
  *
  * Warm-up runs are excluded; every figure is summarised over R repetitions (stats.ts).
  */
@@ -55,6 +58,7 @@ import {
   type PeerNmsConfig,
   type PeerSessions,
 } from './paths';
+import { runOfficial, type OfficialResult, type OfficialRunConfig } from './official';
 import { scaledManifest, scaledYolactOutputs, syntheticFrame, syntheticYoloSegOutputs, YOLO_CLASSES, YOLO_INPUT } from './synthetic';
 
 export interface FrameSpec {
@@ -621,6 +625,14 @@ async function yoloSeg(cfg: YoloSegConfig): Promise<YoloSegRow[]> {
   return rows;
 }
 
+/** Path 5 on the YOLO-seg model `cfg.model` ('@yoloseg' = the bundled one with the smallest input). */
+async function official(cfg: OfficialRunConfig & { model: string }): Promise<OfficialResult | { skipped: string }> {
+  const { device } = await context();
+  const [manifest] = await models([cfg.model]);
+  if (!manifest || manifest.family !== 'yolo-seg') return { skipped: `path 5 runs a YOLO-seg model; ${cfg.model} is not one` };
+  return runOfficial(cfg, { device, manifest, loadFrame, mainThreadTaskMs, paneKey: BENCH_PANE_KEY });
+}
+
 async function info() {
   const ctx = await context();
   const list = await allModels();
@@ -641,7 +653,7 @@ async function info() {
   };
 }
 
-const api = { info, pipeline, paths, scaling, yoloSeg };
+const api = { info, pipeline, paths, scaling, yoloSeg, official };
 export type BenchApi = typeof api;
 (window as unknown as { __bench: BenchApi }).__bench = api;
 document.getElementById('status')!.textContent = 'ready';
