@@ -3,10 +3,11 @@
 
 usage: /usr/bin/python3 bench/chart.py bench/results/bench-full.json bench/results/chart.png
 
-Eight panels: stage breakdown of the app's runners (medians, stacked), post-processing
+Ten panels: stage breakdown of the app's runners (medians, stacked), post-processing
 paths 1-4 on identical REAL model outputs (median, IQR whiskers), bytes read back, cost
 against candidates, kept instances and mask resolution (synthetic YOLACT-550), paths 1-4
-against the instance count (synthetic YOLO-seg) and Fast vs greedy mask AP. Times are
+against the instance count (synthetic YOLO-seg), Fast vs greedy mask AP, and path 5 (the
+official Ultralytics runtime) against ours: time on the same frames and GPU -> CPU bytes. Times are
 milliseconds; log scales where the spread calls for it.
 """
 import json
@@ -38,7 +39,7 @@ def err(s):
 
 def main(src, dst):
     r = json.load(open(src))
-    fig, axes = plt.subplots(2, 4, figsize=(24, 10))
+    fig, axes = plt.subplots(2, 5, figsize=(30, 10))
     sw = r["info"]["adapter"]
     fig.suptitle(
         f"SegArena benchmark ({r['plan']['mode']}, R={r['plan']['reps']}, commit {r['commit']}) - adapter {sw['vendor']}/{sw['architecture']}"
@@ -172,6 +173,50 @@ def main(src, dst):
         ax.set_ylabel("mask AP (val)")
         ax.set_title(f"Fast vs greedy NMS: mask AP on {ev[0]['images']} val images")
         ax.legend(fontsize=7)
+    else:
+        ax.set_visible(False)
+
+    # (i) path 5, the official runtime, against ours on the same frames (its CPU device).
+    # (j) GPU -> CPU bytes a frame: the official runtime on each device against our path 1.
+    official = (r.get("official") or {}).get("result") or {}
+    rows = official.get("rows") or []
+    cpu = [x for x in rows if x["ranOn"] == "cpu"]
+    ax = axes[0][4]
+    if cpu:
+        bars = [
+            ("peer: whole frame", lambda x: x["peer"]["ms"], "#6d597a"),
+            ("ours: runner, whole frame", lambda x: x["ours"]["runnerMs"], "#264653"),
+            ("peer: post-processing", lambda x: x["peer"]["postprocess"], "#b56576"),
+            ("ours: path 1", lambda x: x["ours"]["path1Ms"], "#2a9d8f"),
+        ]
+        w = 0.8 / len(bars)
+        for k, (label, get, colour) in enumerate(bars):
+            xs = [i + (k - (len(bars) - 1) / 2) * w for i in range(len(cpu))]
+            ax.bar(xs, [max(med(get(x)), 1e-3) for x in cpu], w, color=colour, label=label)
+        ax.set_xticks(range(len(cpu)))
+        ax.set_xticklabels([x["frame"].split("/")[-1] for x in cpu], fontsize=7, rotation=15)
+        ax.set_yscale("log")
+        ax.set_ylabel("ms (log)")
+        ax.set_title(f"Path 5: official runtime ({official.get('model', '?')}) vs ours, CPU inference")
+        ax.legend(fontsize=7)
+    else:
+        ax.set_visible(False)
+    ax = axes[1][4]
+    if rows:
+        labels, vals, colours = [], [], []
+        for x in rows:
+            labels.append(f"peer {x['ranOn']}\n{x['frame'].split('/')[-1]}")
+            vals.append(max(x["peer"]["gpuBytesReadBack"], 1))
+            colours.append("#6d597a")
+        labels.append("ours: path 1")
+        vals.append(max(rows[0]["ours"]["path1GpuBytesReadBack"], 1))
+        colours.append("#2a9d8f")
+        ax.bar(range(len(vals)), vals, color=colours)
+        ax.set_xticks(range(len(vals)))
+        ax.set_xticklabels(labels, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("GPU -> CPU bytes a frame (log; 1 = none)")
+        ax.set_title("Path 5: bytes read back from the GPU")
     else:
         ax.set_visible(False)
 
