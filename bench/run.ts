@@ -374,6 +374,8 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
       `official peer: ${OFFICIAL_PACKAGE}@${install.version} (${install.license}) installed in ${install.dir} (${install.installS.toFixed(0)} s); ORT ${install.ortVersion} served locally`,
     );
     await serveOfficialPeer(page, install);
+    // runOfficialPart removes it; should the bench fail before, the process's exit does.
+    process.once('exit', () => install.remove());
   }
   page.on('console', (m) => {
     if (m.text().startsWith('[bench]')) log(m.text());
