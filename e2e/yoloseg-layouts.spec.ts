@@ -172,3 +172,68 @@ test('every YOLO-seg export layout: recognised with its names, same instances on
       `fp16 vs nc80: ${fp16.filter((d) => nc80.some((e) => e.classIndex === d.classIndex && boxIou(e.box, d.box) > 0.9)).length} of ${fp16.length} matched at box IoU > 0.9`,
   );
 });
+
+/** Waits until every pane is `done` with a result of the current frame, or `error`. */
+async function waitForSettled(page: Page, timeout = 480_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const s = (
+        window as unknown as { __segarena: { getState(): { source: { frameId: number }; panes: Array<{ status: string; resultFrameId: number }> } } }
+      ).__segarena.getState();
+      return s.panes.every((p) => p.status === 'error' || (p.status === 'done' && p.resultFrameId === s.source.frameId));
+    },
+    null,
+    { timeout, polling: 500 },
+  );
+}
+
+test("on 'webgpu': the transposed export = nc80; the fp16 export is refused with a message naming the paths that run it, then runs on 'wasm+gpu'", async ({
+  page,
+}) => {
+  test.setTimeout(900_000);
+  await openApp(page, { path: 'webgpu', panes: '1' });
+  const ids3 = [] as string[];
+  for (const l of ['nc80', 'transposed', 'fp16'] as const) ids3.push(await addModel(page, FILES[l]));
+  // Only the dropped models: the bundled pane would cost minutes on SwiftShader.
+  await pane(page, 0).getByTestId(ids.removePane).click();
+  await expect.poll(async () => (await getState(page)).panes.map((p) => p.modelId)).toEqual(ids3);
+  for (const i of [0, 1, 2]) await setNumberInput(pane(page, i).getByTestId(ids.topK), TOP_K);
+  await page.evaluate(
+    ({ base64, zoneId }) => {
+      const binary = atob(base64);
+      const bytes = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'small.png', { type: 'image/png' }));
+      const zone = document.querySelector(`[data-testid="${zoneId}"]`)!;
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        zone.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    },
+    { base64: smallSample().buffer.toString('base64'), zoneId: ids.dropZone },
+  );
+  await waitForSettled(page);
+  const s = await getState(page);
+  const [nc80, transposed, fp16] = s.panes;
+  expect([nc80!.status, transposed!.status]).toEqual(['done', 'done']);
+  expect(nc80!.result!.path).toBe('webgpu');
+  expect(transposed!.result!.path).toBe('webgpu');
+  expect(nc80!.result!.detections.length).toBeGreaterThan(0);
+  expectSameInstances(transposed!.result!.detections, nc80!.result!.detections, 'transposed vs nc80 (webgpu)');
+
+  // The fp16 pane: an error that says why and what to do; the other panes are untouched.
+  expect(fp16!.status).toBe('error');
+  const f16 = s.webgpu && (await page.evaluate(async () => (await navigator.gpu.requestAdapter())?.features.has('shader-f16') ?? false));
+  const why = f16 ? "the 'webgpu' path feeds the model a float32 image" : "ORT's WebGPU backend needs the GPU feature shader-f16";
+  const notice = page.locator(`[data-testid="${ids.notice}"][data-kind="error"]`).filter({ hasText: 'is a float16 export' });
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText("runs on the 'wasm+gpu' and 'wasm' paths here, not on 'webgpu'");
+  await expect(notice).toContainText(why);
+  console.log(`fp16 on webgpu (adapter ${s.adapterName}, shader-f16 ${f16}): ${(await notice.innerText()).slice(0, 240)}`);
+
+  // Picking 'wasm+gpu' for that pane runs it.
+  await pane(page, 2).getByTestId(ids.pathPicker).selectOption('wasm+gpu');
+  await expect.poll(async () => (await getState(page)).panes[2]!.status, { timeout: 240_000 }).toBe('done');
+  const after = (await getState(page)).panes[2]!;
+  expect(after.result!.path).toBe('wasm+gpu');
+  expect(after.result!.detections.length).toBeGreaterThan(0);
+});

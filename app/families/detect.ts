@@ -562,9 +562,10 @@ function slug(s: string): string {
 
 /**
  * What a float16 export means where it runs: the app converts at the ORT seam (the image
- * tensor written as float16, the outputs read as float16) on 'wasm' and 'wasm+gpu'.
+ * tensor written as float16, the outputs read as float16) on 'wasm' and 'wasm+gpu'; the
+ * 'webgpu' path refuses it with a message (app/families/yoloSeg/layout.ts `float16WebgpuMessage`).
  */
-export const FLOAT16_NOTE = "the image is fed as float16 and the outputs are read as float16 ('wasm', 'wasm+gpu')";
+export const FLOAT16_NOTE = "the image is fed as float16 and the outputs read as float16 on 'wasm+gpu' and 'wasm'; not on 'webgpu'";
 
 /** Default side of a dynamic YOLO-seg input without `imgsz` metadata (Ultralytics' default imgsz). */
 export const YOLO_SEG_DEFAULT_INPUT = 640;

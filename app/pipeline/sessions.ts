@@ -15,6 +15,7 @@ import { isRemoteUrl, loadRemoteModel } from '../models/catalog';
 import { configureOrt, ort } from './ort';
 import { serializedCreate } from './ortQueue';
 import { ModelLoadError } from './runner';
+import { float16WebgpuMessage } from '../families/yoloSeg/layout';
 
 export type OrtEp = 'wasm' | 'webgpu';
 
@@ -176,10 +177,15 @@ async function createSession(manifest: ModelManifest, ep: OrtEp, device: GPUDevi
       }),
     );
   } catch (err) {
-    throw new ModelLoadError(`${manifest.name}: ${(err as Error).message ?? String(err)}`);
+    const text = (err as Error).message ?? String(err);
+    // A float16 model on a GPU without shader-f16: said plainly, ORT's words after it.
+    if (ep === 'webgpu' && /requires f16/.test(text)) throw new ModelLoadError(`${float16WebgpuMessage(manifest.name, true)} (${text})`);
+    throw new ModelLoadError(`${manifest.name}: ${text}`);
   }
   try {
     checkPartNames(manifest, s);
+    const input = s.inputMetadata?.find((m) => m.name === manifest.input.name);
+    if (ep === 'webgpu' && input?.isTensor && input.type === 'float16') throw new ModelLoadError(float16WebgpuMessage(manifest.name, false));
   } catch (err) {
     void s.release().catch(() => undefined);
     throw err;

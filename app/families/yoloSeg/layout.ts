@@ -12,6 +12,23 @@
 import type { RawOutput } from '../yolact/reference';
 import { YOLO_SEG_PROTOTYPES } from './manifest';
 
+/**
+ * Why a float16 model does not run on the 'webgpu' path: ORT's WebGPU EP needs the GPU
+ * feature shader-f16 for its f16 kernels (SwiftShader and many integrated GPUs lack it: the
+ * session is refused), and where it has it, that path's preprocess kernel writes an f32 image
+ * tensor, which the model refuses. On 'wasm' and 'wasm+gpu' the image is converted to f16 at
+ * the ORT seam and the f16 outputs read back exactly (app/pipeline/stages/onnx.ts).
+ */
+export function float16WebgpuMessage(model: string, deviceLacksF16: boolean): string {
+  return (
+    `${model} is a float16 export, which runs on the 'wasm+gpu' and 'wasm' paths here, not on 'webgpu': ` +
+    (deviceLacksF16
+      ? "ORT's WebGPU backend needs the GPU feature shader-f16, which this GPU does not have."
+      : "the 'webgpu' path feeds the model a float32 image, and this model takes float16.") +
+    " Pick 'wasm+gpu' (our GPU post-processing on its outputs) or 'wasm' for this pane."
+  );
+}
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
