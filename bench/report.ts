@@ -111,7 +111,7 @@ function headline(r: BenchResults): string[] {
     }
     for (const o of gpu)
       parts.push(
-        `on WebGPU (${o.frame}): GPU → CPU **${bytes(o.peer.gpuBytesReadBack)}** a frame against our path 1's ${bytes(o.ours.path1GpuBytesReadBack)} (**${ratio(o.peer.gpuBytesReadBack, o.ours.path1GpuBytesReadBack)}**), whole frame peer / our runner = ${ratio(o.peer.ms.median, o.ours.runnerMs.median)}`,
+        `on WebGPU (${o.frame}): GPU → CPU **${bytes(o.peer.gpuBytesReadBack)}** a frame against our path 1's ${bytes(o.ours.path1GpuBytesReadBack)} (**${ratio(o.peer.gpuBytesReadBack, o.ours.path1GpuBytesReadBack)}**); its whole frame there (ORT's WebGPU EP on this device) / our 'wasm+gpu' runner = ${ratio(o.peer.ms.median, o.ours.runnerMs.median)}`,
       );
     L.push(`- Path 5, the official runtime (\`${r.official!.package}\`) on \`${(r.official!.result as OfficialResult).model}\`: ${parts.join('; ')}.`);
   }
