@@ -71,9 +71,9 @@ function Marker({ p, r }: { p: PlacedPoint; r: number }) {
 
 function Legend({ x, y }: { x: number; y: number }) {
   const items: Array<{ w: number; mark: ReactNode; text: string }> = [
-    { w: 104, mark: <circle cx={5} cy={0} r={4.5} fill={COLOR.front} stroke={COLOR.front} strokeWidth={2} />, text: 'evaluated here' },
-    { w: 82, mark: <circle cx={5} cy={0} r={4.5} fill={COLOR.bg} stroke={COLOR.front} strokeWidth={2} />, text: 'recorded' },
-    { w: 98, mark: <line x1={-2} x2={12} y1={0} y2={0} stroke={COLOR.front} strokeWidth={2} strokeDasharray="4 3" />, text: 'Pareto front' },
+    { w: 114, mark: <circle cx={5} cy={0} r={4.5} fill={COLOR.front} stroke={COLOR.front} strokeWidth={2} />, text: 'evaluated here' },
+    { w: 88, mark: <circle cx={5} cy={0} r={4.5} fill={COLOR.bg} stroke={COLOR.front} strokeWidth={2} />, text: 'recorded' },
+    { w: 102, mark: <line x1={-2} x2={12} y1={0} y2={0} stroke={COLOR.front} strokeWidth={2} strokeDasharray="4 3" />, text: 'Pareto front' },
     { w: 60, mark: <circle cx={5} cy={0} r={4.5} fill={COLOR.bg} stroke={COLOR.beaten} strokeWidth={2} />, text: 'beaten' },
   ];
   let at = x;

@@ -259,7 +259,11 @@ describe('paneFigures', () => {
   });
 
   it('the in-browser evaluation wins over the record; not one of another model, nor an n/a figure', () => {
-    expect(paneFigures(pane({ evaluation }), 0, sources)).toMatchObject({ ap: 0.41, apSource: 'evaluated' });
+    expect(paneFigures(pane({ evaluation }), 0, sources)).toMatchObject({
+      ap: 0.41,
+      apSource: 'evaluated',
+      apDetail: 'evaluated here on samples, 4 images, wasm',
+    });
     expect(paneFigures(pane({ evaluation: { ...evaluation, modelId: 'z' } }), 0, sources)).toMatchObject({ ap: 0.325, apSource: 'recorded' });
     expect(paneFigures(pane({ evaluation: { ...evaluation, maskAP: -1 } }), 0, sources)).toMatchObject({ ap: 0.325, apSource: 'recorded' });
   });

@@ -47,7 +47,7 @@ export function paneFigures(pane: PaneState, index: number, sources: FigureSourc
   const e = pane.evaluation;
   if (e && e.modelId === pane.modelId && e.maskAP >= 0) {
     const images = e.images === 1 ? '1 image' : `${e.images} images`;
-    return { ...base, ap: e.maskAP, apSource: 'evaluated', apDetail: `evaluated here on ${e.source} (${images}, ${e.path})` };
+    return { ...base, ap: e.maskAP, apSource: 'evaluated', apDetail: `evaluated here on ${e.source}, ${images}, ${e.path}` };
   }
   const r = sources.recorded(pane.modelId);
   if (r && r.maskAP >= 0) return { ...base, ap: r.maskAP, apSource: 'recorded', apDetail: `recorded on ${r.images} ${r.split} images` };
@@ -239,7 +239,8 @@ export function plotLayout(figures: readonly PaneFigures[], size = PLOT_SIZE): P
   });
 
   // Labels: the first of a few places around the point (right, above right, below right,
-  // then the same on the left) that stays inside the plot and clears the markers, the
+  // the same on the left, then above or below: centred, or against the plot's right edge)
+  // that stays inside the plot and clears the markers, the
   // front's line and the labels already placed (highest point first); else the place that
   // overlaps least.
   const obstacles: Box[] = points.map((p) => ({
