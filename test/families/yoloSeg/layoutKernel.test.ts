@@ -92,6 +92,8 @@ describe('yoloSegLayout kernel vs yoloSegLayoutReference (Dawn)', () => {
       { rows: 300, cols: 38, transposed: false, half: true }, // fp16 end-to-end rows
       { rows: 7, cols: 13, transposed: true, half: true }, // odd element count: the last word half used
       { rows: 1, cols: 1, transposed: false, half: false },
+      // More than 65535 workgroups of 256: the second dispatch dimension (a 1280 input's head with ~200 classes).
+      { rows: 4, cols: 4_200_000, transposed: true, half: true },
     ];
     const rand = random(18);
     const report: string[] = [];
