@@ -150,7 +150,7 @@ async function main(): Promise<void> {
       // Other models in the later panes, through the pane's model picker.
       for (let i = 1; i < o.models.length; i++) {
         if (o.models[i] === o.models[0]) continue;
-        await page.locator(`[data-testid="pane"][data-pane-index="${i}"] [data-testid="model-select"]`).selectOption(o.models[i]!);
+        await page.locator(`[data-testid="pane"][data-pane-index="${i}"] [data-testid="model-picker"]`).selectOption(o.models[i]!);
       }
       await page.getByTestId('webcam-start').click();
       const read = () =>

@@ -453,6 +453,7 @@ describe('PaneScheduler: frames in flight', () => {
     expect(appStore.getState().notices.map((n) => n.text)).toEqual(['Pane 1 failed: boom']);
     expect(runner.disposed).toBe(true);
     expect(r.created).toHaveLength(1); // halted: nothing runs again by itself
+    expect(r.scheduler.canTakeFrame()).toBe(true); // no pane busy: the webcam's frames are still shown
   });
 
   it('an export waits for every run in flight, and no run starts while it reads', async () => {

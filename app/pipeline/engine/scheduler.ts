@@ -222,13 +222,15 @@ export class PaneScheduler {
   // ---------------------------------------------------------------- what other parts ask
 
   /**
-   * A new streamed frame would start a run now: some pane has a free slot (or there is no
-   * pane: the frame is still shown). While every pane is full, the webcam and a playing
+   * A new streamed frame would start a run now: some pane has a free slot (or no pane is
+   * busy: the frame is still shown). While every pane is full, the webcam and a playing
    * video skip their frames (each pane counts them dropped).
    */
   canTakeFrame(): boolean {
-    if (this.controllers.size === 0) return true;
-    return [...this.controllers.values()].some((c) => !c.halted && !c.cancelled && !c.starting && c.runs.length < c.capacity);
+    const panes = [...this.controllers.values()];
+    // No pane busy (none, or all halted): the frame is still shown.
+    if (!panes.some((c) => c.busy)) return true;
+    return panes.some((c) => !c.halted && !c.cancelled && !c.starting && c.runs.length < c.capacity);
   }
 
   isBusy(key: number): boolean {

@@ -158,4 +158,31 @@ describe('runStepsOnCpu / runStepsOnGpu with a toy family', () => {
       uploads.destroy();
     });
   });
+
+  it('GPU: a tensor read back every frame goes through one kept staging buffer (no buffer made a frame)', async () => {
+    await withDevice(async (device) => {
+      const source = device.createBuffer({ size: 16, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      let made = 0;
+      const counted = new Proxy(device, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target) as unknown;
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            if (prop === 'createBuffer') made++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      const reader = new UploadBuffers(counted, 'toy.reads');
+      for (let frame = 1; frame <= 3; frame++) {
+        device.queue.writeBuffer(source, 0, Float32Array.of(frame, 2 * frame, 0, 0));
+        const tensors = new FrameTensors(counted, reader, (_w, fn) => fn());
+        tensors.putGpu('features', { buffer: source, dims: [2], type: 'float32' });
+        expect((await tensors.onCpu('features')).data).toEqual(Float32Array.of(frame, 2 * frame));
+      }
+      expect(made).toBe(1);
+      reader.destroy();
+      source.destroy();
+    });
+  });
 });

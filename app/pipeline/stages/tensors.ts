@@ -7,7 +7,7 @@
  * - upload ('wasm+gpu': ORT wasm outputs into persistent GPU buffers, one per name, made
  *   again only when the size changes) → `uploadMs`;
  * - read-back (a kernel step's output for an ONNX part on the CPU: Mask R-CNN's RoI features
- *   on 'wasm+gpu') → `bytesReadBack`, `readBackMs`.
+ *   on 'wasm+gpu', through a staging buffer kept per name) → `bytesReadBack`, `readBackMs`.
  *
  * GPU sections run in error scopes (`scoped`); the frame awaits their checks at its end.
  */
@@ -23,6 +23,7 @@ export function elementCount(dims: readonly number[]): number {
 /** Persistent GPU buffers for uploads, by tensor name, kept by the runner across frames. */
 export class UploadBuffers {
   private readonly buffers = new Map<string, GPUBuffer>();
+  private readonly staging = new Map<string, GPUBuffer>();
 
   constructor(
     private readonly device: GPUDevice,
@@ -42,9 +43,32 @@ export class UploadBuffers {
     return buffer;
   }
 
+  /**
+   * `bytes` of `source` read back through a staging buffer kept for `name` (made again only
+   * when it is too small): a tensor read back every frame (Mask R-CNN's RoI features on
+   * 'wasm+gpu') makes no buffer a frame. One frame at a time uses it (the runner's encode turn).
+   */
+  async read(name: string, source: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    let staging = this.staging.get(name);
+    if (!staging || staging.size < size) {
+      staging?.destroy();
+      staging = this.device.createBuffer({ label: `${this.label}.${name}.readback`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      this.staging.set(name, staging);
+    }
+    const encoder = this.device.createCommandEncoder({ label: `${this.label}.${name}.readback` });
+    encoder.copyBufferToBuffer(source, 0, staging, 0, Math.ceil(bytes / 4) * 4);
+    this.device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    const copy = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    return copy;
+  }
+
   destroy(): void {
-    for (const b of this.buffers.values()) b.destroy();
+    for (const b of [...this.buffers.values(), ...this.staging.values()]) b.destroy();
     this.buffers.clear();
+    this.staging.clear();
   }
 }
 
@@ -89,8 +113,10 @@ export class FrameTensors {
     const bytes = elementCount(there.dims) * 4;
     const t0 = performance.now();
     const device = this.device;
+    const uploads = this.uploads;
     // One map pending in the page (app/gpu/mapQueue.ts): another pane's frame may be reading back.
-    const data = new Float32Array(bytes > 0 ? await mapSerialized(() => readBuffer(device, there.buffer, 0, bytes)) : new ArrayBuffer(0));
+    const read = () => (uploads ? uploads.read(name, there.buffer, bytes) : readBuffer(device, there.buffer, 0, bytes));
+    const data = new Float32Array(bytes > 0 ? await mapSerialized(read) : new ArrayBuffer(0));
     this.readBackMs += performance.now() - t0;
     this.bytesReadBack += bytes;
     const tensor = { data, dims: there.dims };
