@@ -141,6 +141,17 @@ test('one point per pane at its measured time and recorded AP; the front is righ
       if (a.timeMs < b.timeMs) expect(a.cx).toBeLessThan(b.cx);
       if (a.ap > b.ap) expect(a.cy).toBeLessThan(b.cy);
     }
+  // Axes from 0 past the highest figure, in even steps.
+  for (const [tick, top] of [
+    ['pareto-x-tick', Math.max(...points.map((p) => p.timeMs))],
+    ['pareto-y-tick', Math.max(...points.map((p) => p.ap))],
+  ] as const) {
+    const values = await page.getByTestId(tick).evaluateAll((ts) => ts.map((t) => Number(t.textContent))); // SVG text: no innerText
+    expect(values[0]).toBe(0);
+    expect(values.at(-1)!).toBeGreaterThanOrEqual(top);
+    const step = values[1]! - values[0]!;
+    values.forEach((v, i) => expect(v).toBeCloseTo(i * step, 9));
+  }
   const front = expectedFront(points);
   expect(points.map((p) => p.front)).toEqual(front);
   expect(front.some(Boolean)).toBe(true);
@@ -229,4 +240,41 @@ test('Export plot PNG: segarena-pareto.png, the plot at twice its size, axes and
     return Math.abs(r! - 0x4f) + Math.abs(g! - 0xa3) + Math.abs(b! - 0xff) < 60;
   });
   expect(ring.filter(Boolean).length, `front marker ring at (${p.cx}, ${p.cy})`).toBeGreaterThanOrEqual(6);
+});
+
+test('after Evaluate: the point moves to the AP evaluated here, filled, and the caption says where it was measured', async () => {
+  test.setTimeout(2 * TIMEOUT);
+  // One pane left (the smallest model): the evaluation runs every pane over the samples.
+  while ((await page.getByTestId(ids.pane).count()) > 1) await pane(page, 1).getByTestId(ids.removePane).click();
+  await expect(page.getByTestId('pareto-point')).toHaveCount(1);
+  await page.getByTestId('evaluate').click();
+  await page.waitForFunction(
+    () => {
+      const s = (
+        window as unknown as { __segarena: { getState(): { evalRun: unknown; panes: { evaluation: unknown; status: string }[] } } }
+      ).__segarena.getState();
+      return s.evalRun === null && s.panes.every((p) => p.evaluation !== null && p.status === 'done');
+    },
+    null,
+    { timeout: 2 * TIMEOUT - 30_000, polling: 500 },
+  );
+  const state = await getState(page);
+  const evaluation = state.panes[0]!.evaluation!;
+  expect(evaluation.maskAP).toBeGreaterThanOrEqual(0);
+  await expect
+    .poll(async () => {
+      const [p] = await readPoints(page);
+      return p && { ap: p.ap, source: p.apSource, time: p.timeMs };
+    })
+    .toEqual({ ap: evaluation.maskAP, source: 'evaluated', time: state.panes[0]!.result!.timings.total });
+  // Filled in the front's colour (a single point is the front), not hollow.
+  await expect(page.locator('[data-testid="pareto-point"] circle')).toHaveAttribute('fill', '#4fa3ff');
+  await expect(page.getByTestId('pareto-caption')).toContainText(
+    `mask AP ${evaluation.maskAP.toFixed(3)} (evaluated here on samples, ${evaluation.images} images, wasm)`,
+  );
+  await page.getByTestId('pareto-plot').scrollIntoViewIfNeeded();
+  await page
+    .getByTestId(ids.metricsTable)
+    .locator('xpath=..')
+    .screenshot({ path: path.join(FIXTURE_PATHS.screenshots, 'pareto-evaluated.png') });
 });
