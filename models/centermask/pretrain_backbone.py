@@ -1,10 +1,7 @@
 #!/usr/bin/python3
-"""Pretrain the VoVNetV2 backbone as a classifier of object crops (our stand-in for the
-paper's ImageNet-pretrained VoVNet; the recipe of models/yolact/pretrain_backbone.py).
-
-Crops of the TRAIN split (models/common/crops.py), CROP x CROP; the classifier averages C3,
-C4 and C5 globally and has one linear layer, so all three levels the FPN reads learn class
-features. Held-out accuracy on crops of the val split.
+"""Pretrain the VoVNetV2 backbone as a classifier of object crops (models/common/pretrain.py):
+our stand-in for the paper's ImageNet-pretrained VoVNet. Crops of 64 px; the classifier
+pools C3, C4 and C5, the levels the FPN reads.
 
     OMP_WAIT_POLICY=PASSIVE nice -n 19 /usr/bin/python3 models/centermask/pretrain_backbone.py --minutes 10
         → models/centermask/runs/backbone-pretrain.pt (fp16 backbone state dict)
@@ -13,114 +10,27 @@ features. Held-out accuracy on crops of the val split.
 """
 from __future__ import annotations
 
-import argparse
-import math
 import os
 import sys
-import time
 
 os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn as nn  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, '..', 'common'))
-from crops import build_crops  # noqa: E402
+sys.path.insert(1, os.path.join(HERE, '..', 'common'))
 from model import MEAN_RGB, STD_RGB, VoVNetV2  # noqa: E402
+from pretrain import CropClassifier, arguments, run, to_tensor  # noqa: E402
 
 CROP = 64
 
 
-class CropClassifier(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.backbone = VoVNetV2()
-        self.fc = nn.Linear(sum(self.backbone.out_channels), 80)
-
-    def forward(self, x):
-        return self.fc(torch.cat([f.mean((2, 3)) for f in self.backbone(x)], 1))
-
-
-def to_tensor(crops: np.ndarray) -> torch.Tensor:
-    x = (crops.astype(np.float32) / 255.0 - np.array(MEAN_RGB, np.float32)) / np.array(STD_RGB, np.float32)
-    return torch.from_numpy(x.transpose(0, 3, 1, 2).copy())
-
-
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--data', default=os.path.join(HERE, '..', 'data', 'emoji-coco'))
-    ap.add_argument('--minutes', type=float, default=10)
-    ap.add_argument('--batch', type=int, default=128)
-    ap.add_argument('--lr', type=float, default=3e-3)
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--out', default=os.path.join(HERE, 'runs', 'backbone-pretrain.pt'))
-    ap.add_argument('--seed', type=int, default=0)
+    ap = arguments(__doc__.splitlines()[0], 10, os.path.join(HERE, 'runs', 'backbone-pretrain.pt'))
+    ap.set_defaults(data=os.path.join(HERE, '..', 'data', 'emoji-coco'))
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    t0 = time.time()
-    train_x, train_y = build_crops(args.data, 'train', args.seed, CROP)
-    val_x, val_y = build_crops(args.data, 'val', args.seed + 1, CROP)
-    print(f'crops: train {len(train_y)}, val {len(val_y)} ({time.time() - t0:.0f} s)', flush=True)
-    val_t = to_tensor(val_x)
-    model = CropClassifier()
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=5e-4)
-    rng = np.random.default_rng(args.seed)
-
-    def evaluate() -> float:
-        model.eval()
-        correct = 0
-        with torch.no_grad():
-            for i in range(0, len(val_y), 512):
-                correct += int((model(val_t[i:i + 512]).argmax(1).numpy() == val_y[i:i + 512]).sum())
-        model.train()
-        return correct / len(val_y)
-
-    def save(acc):
-        half = {k: v.half() if v.is_floating_point() else v for k, v in model.backbone.state_dict().items()}
-        os.makedirs(os.path.dirname(args.out), exist_ok=True)
-        torch.save({'backbone': half, 'steps': step, 'minutes': round(elapsed / 60, 1), 'val_accuracy': acc,
-                    'crop': CROP}, args.out + '.tmp')
-        os.replace(args.out + '.tmp', args.out)
-
-    step, elapsed, epoch = 0, 0.0, 0
-    budget = args.minutes * 60
-    while elapsed < budget:
-        order = rng.permutation(len(train_y))
-        for b in range(0, len(order) - args.batch + 1, args.batch):
-            t = time.time()
-            idx = order[b:b + args.batch]
-            crops = train_x[idx]
-            flip = rng.random(len(idx)) < 0.5
-            crops[flip] = crops[flip, :, ::-1]
-            x, y = to_tensor(crops), torch.from_numpy(train_y[idx])
-            lr = args.lr * min(1.0, (step + 1) / 50) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, elapsed / budget))))
-            for g in opt.param_groups:
-                g['lr'] = lr
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            elapsed += time.time() - t
-            if step % 20 == 0:
-                print(f'step {step} epoch {epoch} {elapsed / 60:.1f}min lr {lr:.5f} loss {loss.item():.3f} '
-                      f'({(time.time() - t):.2f}s/step)', flush=True)
-            if step % 200 == 0:
-                acc = evaluate()
-                print(f'val accuracy {acc:.3f}', flush=True)
-                save(acc)
-            if elapsed >= budget:
-                break
-        epoch += 1
-    acc = evaluate()
-    print(f'final: {step} steps, {elapsed / 60:.1f} min, val crop accuracy {acc:.3f}', flush=True)
-    save(acc)
-    print('saved', args.out, flush=True)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    backbone = VoVNetV2()
+    run(args, CropClassifier(backbone, backbone.out_channels), CROP, lambda crops: to_tensor(crops, MEAN_RGB, STD_RGB, 1 / 255))
 
 
 if __name__ == '__main__':

@@ -32,8 +32,9 @@ def build_crops(root: str, split: str, seed: int, crop: int, limit: int | None =
         if not anns:
             continue
         bgr = cv2.imread(os.path.join(root, split, im['file_name']), cv2.IMREAD_COLOR)
-        rgb = bgr[..., ::-1]
+        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         h, w = rgb.shape[:2]
+        mean_colour = np.array(cv2.mean(rgb)[:3]).astype(np.uint8)  # once an image, not once an object
         for a in anns:
             bx, by, bw, bh = a['bbox']
             side = max(bw, bh) / rng.uniform(0.35, 0.9)
@@ -43,7 +44,7 @@ def build_crops(root: str, split: str, seed: int, crop: int, limit: int | None =
             s = max(2, int(round(side)))
             # pad with the image's mean colour where the crop leaves the image
             canvas = np.empty((s, s, 3), np.uint8)
-            canvas[:] = rgb.reshape(-1, 3).mean(0).astype(np.uint8)
+            canvas[:] = mean_colour
             sx1, sy1, sx2, sy2 = max(0, x1), max(0, y1), min(w, x1 + s), min(h, y1 + s)
             if sx2 > sx1 and sy2 > sy1:
                 canvas[sy1 - y1:sy2 - y1, sx1 - x1:sx2 - x1] = rgb[sy1:sy2, sx1:sx2]

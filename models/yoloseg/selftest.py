@@ -104,6 +104,19 @@ def main():
     check(model.heads[0].coef[-1].weight.grad.abs().sum() > 0, 'gradients reach the P3 coefficient branch')
     check(model.proto.cv3.conv.weight.grad.abs().sum() > 0, 'gradients reach the protonet')
 
+    # backbone pretraining: the classifier reads C3, C4, C5; the saved state is exactly the
+    # backbone's modules, and loads over a detector leaving the neck and heads untouched
+    from pretrain_backbone import CropClassifier, backbone_features, backbone_state
+    clf = CropClassifier(model, model.width[2:], backbone_features)
+    check(clf(torch.rand(2, 3, 48, 48)).shape == (2, 80), 'crop classifier logits')
+    state = backbone_state(model)
+    check({k.split('.')[0] for k in state} == {'stem', 's4', 's8', 's16', 's32'}, 'backbone state = stem..s32')
+    other = YoloSeg()
+    neck_before = other.td3.cv1.conv.weight.clone()
+    missing, unexpected = other.load_state_dict(state, strict=False)
+    check(not unexpected and torch.equal(other.s32[0].conv.weight, model.s32[0].conv.weight)
+          and torch.equal(other.td3.cv1.conv.weight, neck_before), 'backbone loads over a detector, neck kept')
+
 
 if __name__ == '__main__':
     main()

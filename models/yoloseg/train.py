@@ -100,6 +100,8 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--workers', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--backbone-init', default='',
+                    help='backbone weights from pretrain_backbone.py, loaded over whatever else was loaded')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -127,6 +129,12 @@ def main():
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
         step, elapsed = ck.get('step', 0), ck.get('elapsed', 0.0)
         print(f'resumed weights only from {latest_path}: step {step}', flush=True)
+    if args.backbone_init:
+        bb = torch.load(args.backbone_init, map_location='cpu', weights_only=False)
+        missing, unexpected = model.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in bb['backbone'].items()}, strict=False)
+        assert not unexpected and all(k.split('.')[0] not in ('stem', 's4', 's8', 's16', 's32') for k in missing)
+        print(f'backbone from {args.backbone_init} (crop accuracy {bb.get("val_accuracy")})', flush=True)
     print(f'YoloSeg width {width}: {count_parameters(model)} parameters, {args.threads} thread(s)', flush=True)
 
     ds = EmojiCoco(args.data, args.split)
