@@ -117,7 +117,12 @@ test('every YOLO-seg export layout: recognised with its names, same instances on
   expect(state.panes.map((p) => p.modelId)).toEqual([state.panes[0]!.modelId, ...LAYOUTS.map((l) => idOf[l])]);
   for (const l of LAYOUTS) expect(state.savedModels.find((m) => m.id === idOf[l])!.classes, l).toBe(80);
 
-  // What the pane says about each file.
+  // What the pane says about each file: the dynamic one's chosen size also in a notice when it was added.
+  // (an info notice fades: read from the notice log)
+  expect(state.noticeLog.map((n) => n.text)).toContain(
+    'yoloseg-tiny-dynamic-nc80: dynamic input [batch, 3, height, width]: runs at 320x320 (imgsz metadata 320, a multiple of the stride; stride 32 from the metadata).',
+  );
+
   const title = (l: Layout) =>
     pane(page, 1 + LAYOUTS.indexOf(l))
       .getByTestId(ids.modelPicker)

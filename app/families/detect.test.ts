@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ClassNamesError,
   detectModel,
+  dynamicInputNote,
   MAX_CLASSES,
   MAX_INPUT_SIDE,
   manifestFromOnnx,
@@ -509,6 +510,11 @@ describe('detectModel: every YOLO-seg export layout (issue 18)', () => {
     const { manifest, missing } = manifestFromOnnx(bytes, opts('dyn.onnx'));
     expect(missing).toEqual([]);
     expect(manifest.input).toMatchObject({ width: 320, height: 320 });
+    // The sentence the “Model added” step shows as a notice; none for a fixed-size file.
+    expect(dynamicInputNote(manifest)).toBe(
+      'dynamic input [batch, 3, height, width]: runs at 320x320 (imgsz metadata 320, a multiple of the stride; stride 32 from the metadata)',
+    );
+    expect(dynamicInputNote(manifestFromOnnx(read(`${TEST_MODELS}/yoloseg-tiny-320-nc80.onnx`), opts('n.onnx')).manifest)).toBeNull();
     expect(manifest.notes).toContain(
       'dynamic input [batch, 3, height, width]: runs at 320x320 (imgsz metadata 320, a multiple of the stride; stride 32 from the metadata)',
     );

@@ -1000,6 +1000,15 @@ function validated(detected: DetectedModel): DetectedModel {
   return detected;
 }
 
+/**
+ * The sentence on a dynamic input's chosen size that detectModel wrote into a YOLO-seg
+ * manifest's notes ("dynamic input [batch, 3, height, width]: runs at 320x320 (imgsz …)"), for
+ * the notice shown when the model is added; null for a fixed-size model.
+ */
+export function dynamicInputNote(manifest: ModelManifest): string | null {
+  return /dynamic input \[[^\]]*\]: runs at \d+x\d+ \([^)]*\)/.exec(manifest.notes ?? '')?.[0] ?? null;
+}
+
 /** Bytes of a dropped .onnx → manifest (readOnnxInfo + detectModel). */
 export function manifestFromOnnx(bytes: Uint8Array, options: DetectOptions): DetectedModel {
   checkOnnxSize(bytes.byteLength);

@@ -9,7 +9,7 @@ import type { ModelManifest } from '../../types';
 import type { ImportedModel } from '../../models/fromOnnx';
 import type { UserModelEntry } from '../../models/userModels';
 import { validateManifest } from '../../models/manifestSchema';
-import { readClassNames } from '../../families/detect';
+import { dynamicInputNote, readClassNames } from '../../families/detect';
 import { errorText, panesText, type EngineStore, type ModelCatalog, type PreferredModel } from './ports';
 
 /** The most panes the app opens (`?panes=`, a saved layout, dropped models). */
@@ -143,6 +143,9 @@ export class ModelLibrary {
       this.deps.models.add(imported.manifest);
       await this.refreshSavedModels();
       if (imported.notSaved) store.notify('info', `${imported.manifest.name} is not saved for later visits (${imported.notSaved}).`);
+      // A dynamic input: the size chosen for it, and why (also in the model picker's title).
+      const sizeNote = dynamicInputNote(imported.manifest);
+      if (sizeNote) store.notify('info', `${imported.manifest.name}: ${sizeNote}.`);
       if (imported.missing.includes('classes')) {
         const fixed = !(imported.manifest.family === 'yolo-seg' && imported.manifest.outputs['detections']);
         store.setState({
