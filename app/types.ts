@@ -91,6 +91,24 @@ export interface PostprocessSettings {
   nmsKind: NmsKind;
   /** Cap on detections after NMS, across classes (YOLACT: 100). */
   maxDetections: number;
+  /**
+   * What ranks the instances of a model that predicts a second, quality score (CenterMask:
+   * the mask IoU): `quality` = class score × that prediction, `class` = the class score
+   * alone. Unset: the model's manifest decides. Families without one ignore it.
+   */
+  ranking?: Ranking;
+}
+
+export type Ranking = 'class' | 'quality';
+
+/** A model's second score a pane can rank by (registry.ts's `qualityScore`). */
+export interface QualityScore {
+  /** How the pane's control names it, e.g. "mask-IoU score". */
+  name: string;
+  /** What the score is, for the control's tooltip. */
+  description: string;
+  /** The manifest's default: rank by it (true) or by the class score. */
+  byDefault: boolean;
 }
 
 /** Model manifest (JSON in models/, or made from a dropped ONNX). */

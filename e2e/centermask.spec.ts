@@ -79,8 +79,8 @@ test('CenterMask next to YOLACT and Mask R-CNN on wasm+gpu: all segment, its sta
   expect((await getState(page)).panes[2]!.status).not.toBe('error');
 });
 
-test('CenterMask on wasm finds what wasm+gpu finds', async ({ page }) => {
-  test.setTimeout(3 * TIMEOUT);
+test('CenterMask on wasm finds what wasm+gpu finds, ranked by the mask-IoU score and by the class score', async ({ page }) => {
+  test.setTimeout(4 * TIMEOUT);
   await openApp(page, { path: 'wasm+gpu', panes: '2', model: CENTERMASK });
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
   await dropAndWait(page, sampleFile(1), TIMEOUT);
@@ -118,4 +118,40 @@ test('CenterMask on wasm finds what wasm+gpu finds', async ({ page }) => {
   expect(gpu.detections.length).toBe(cpu.detections.length);
   expect(matched).toBeGreaterThanOrEqual(gpu.detections.length - 2);
   expect(maxAreaDiff).toBeLessThanOrEqual(0.02);
+
+  // The pane's "rank by" control: the manifest ranks by the mask-IoU score; the class score
+  // alone (the detector's sqrt(cls·ctr)) gives the same boxes other scores (the predicted
+  // mask IoU is a regression, unclamped as in the paper: it may raise a score as well as
+  // lower it), the same on both paths.
+  const ranking = pane(page, 0).getByTestId(ids.ranking);
+  await expect(ranking).toHaveValue('quality');
+  await expect(ranking.locator('option')).toHaveText(['mask-IoU score', 'class score']);
+  await rerun(
+    page,
+    async () => {
+      await ranking.selectOption('class');
+      await pane(page, 1).getByTestId(ids.ranking).selectOption('class');
+    },
+    { timeout: TIMEOUT },
+  );
+  const after = await getState(page);
+  const plain = after.panes[0]!.result!.detections;
+  expect(after.panes.map((p) => p.settings.ranking)).toEqual(['class', 'class']);
+  let changed = 0;
+  let compared = 0;
+  for (const r of gpu.detections) {
+    const p = plain.find((d) => d.classIndex === r.classIndex && boxIou(d.box, r.box) > 0.999);
+    if (!p) continue;
+    compared++;
+    if (Math.abs(p.score - r.score) > 1e-3) changed++;
+  }
+  const plainCpu = after.panes[1]!.result!.detections;
+  const scores = (ds: typeof plain) => ds.map((d) => d.score.toFixed(2)).join(' ');
+  console.log(
+    `class-score ranking: ${compared} of ${gpu.detections.length} boxes found again, ${changed} scored differently; wasm+gpu ${scores(plain)} / wasm ${scores(plainCpu)}`,
+  );
+  expect(compared).toBeGreaterThan(0);
+  expect(changed).toBeGreaterThan(compared / 2);
+  expect(plainCpu.length).toBe(plain.length);
+  plain.forEach((d, i) => expect(Math.abs(d.score - plainCpu[i]!.score)).toBeLessThanOrEqual(2e-3));
 });

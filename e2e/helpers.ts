@@ -28,6 +28,7 @@ export const ids = {
   topK: 'top-k',
   nmsIou: 'nms-iou',
   nmsKind: 'nms-kind',
+  ranking: 'ranking',
   overlay: 'overlay',
   instanceCount: 'instance-count',
   fps: 'fps',

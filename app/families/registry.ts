@@ -3,8 +3,9 @@
  * declares its steps (app/pipeline/stages/program.ts). Adding a family is a folder with its
  * program, kernels and references, and a line here.
  */
-import type { ModelManifest } from '../types';
+import type { ModelManifest, QualityScore } from '../types';
 import type { FamilyProgram } from '../pipeline/stages/program';
+import { centerMaskQualityScore } from './centerMask/manifest';
 
 interface FamilyModule {
   program(manifest: ModelManifest): FamilyProgram;
@@ -16,6 +17,16 @@ const FAMILIES: Record<ModelManifest['family'], () => Promise<FamilyModule>> = {
   maskrcnn: () => import('./maskRcnn/program'),
   centermask: () => import('./centerMask/program'),
 };
+
+/** Families whose models predict a second score to rank by (the pane's "rank by" control). */
+const QUALITY_SCORES: Partial<Record<ModelManifest['family'], (manifest: ModelManifest) => QualityScore | undefined>> = {
+  centermask: centerMaskQualityScore,
+};
+
+/** The second score this model can rank by, or undefined (the pane then shows no ranking control). */
+export function qualityScore(manifest: ModelManifest): QualityScore | undefined {
+  return QUALITY_SCORES[manifest.family]?.(manifest);
+}
 
 export function isKnownFamily(family: string): family is ModelManifest['family'] {
   return Object.hasOwn(FAMILIES, family);

@@ -5,13 +5,14 @@ import { useShallow } from 'zustand/react/shallow';
 import { timingsOf } from '../state/drawTimes';
 import { useRenderCount } from '../state/renderCounts';
 import { useStore, type PaneState } from '../state/store';
-import type { ExecutionPath, NmsKind } from '../types';
+import type { ExecutionPath, NmsKind, Ranking } from '../types';
 import { apText, evaluatedImagesText, ms } from './format';
 import { figureText, LiveText, setText, useLiveFigure, visibleInstances } from './liveFigures';
 import { hasTwoStageTimings, stageColumnsFor, type StageColumn } from './MetricsTable';
 import { Overlay } from './Overlay';
 import { NumberSetting } from './NumberSetting';
 import { roiReadbackNote } from '../families/maskRcnn/manifest';
+import { qualityScore } from '../families/registry';
 import { EXPORTED_CPU_NOTE, isExportedMaskRcnn } from '../families/maskRcnn/exported';
 
 const PATH_LABELS: Record<ExecutionPath, string> = {
@@ -73,6 +74,7 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
   const recorded = manifest ? recordedAccuracy(manifest) : undefined;
   const s = pane.settings;
   const readbackNote = pane.resultPath && manifest ? roiReadbackNote(manifest, pane.resultPath, s.maxDetections) : '';
+  const quality = manifest ? qualityScore(manifest) : undefined;
 
   return (
     <section className="pane" data-testid="pane" data-pane-index={index}>
@@ -207,6 +209,19 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
             <option value="greedy">greedy</option>
           </select>
         </label>
+        {quality && (
+          <label className="ctl" title={`Rank instances by the ${quality.description}`}>
+            <span>rank by</span>
+            <select
+              data-testid="ranking"
+              value={s.ranking ?? (quality.byDefault ? 'quality' : 'class')}
+              onChange={(e) => engine.setSettings(paneKey, { ranking: e.currentTarget.value as Ranking })}
+            >
+              <option value="quality">{quality.name}</option>
+              <option value="class">class score</option>
+            </select>
+          </label>
+        )}
       </div>
 
       {/* How the result is drawn (and exported as PNG); nothing runs again. */}

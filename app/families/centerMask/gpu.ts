@@ -29,7 +29,16 @@ import { createMaskRescore, MASK_RESCORE, type MaskRescoreKernel } from '../../g
 import { createMaskPaste, MASK_PASTE, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
 import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import { MaskedDetectionGpuPostprocessor, sharedGpuKernels, type GpuReadResult, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
-import { candidateThresholdOf, centerMaskFloats, centerMaskLayout, CENTER_MASK_FPN, effectiveTopK, maskBatch, type CenterMaskLayout } from './manifest';
+import {
+  candidateThresholdOf,
+  centerMaskFloats,
+  centerMaskLayout,
+  CENTER_MASK_FPN,
+  effectiveTopK,
+  maskBatch,
+  ranksByMaskIou,
+  type CenterMaskLayout,
+} from './manifest';
 
 /** Timestamp spans of the chain (a span must not straddle the mask head's submit). */
 const STAGES = ['decode', 'nms', 'roi', 'masks'] as const;
@@ -202,7 +211,12 @@ export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
     this.rescore.run(
       encoder,
       { records: this.records!, maskIou },
-      { numClasses, maxDetections: frame.capacity, useMaskIou: this.layout.rescore, scoreThreshold: Math.max(0, frame.settings.scoreThreshold) },
+      {
+        numClasses,
+        maxDetections: frame.capacity,
+        useMaskIou: ranksByMaskIou(this.layout, frame.settings),
+        scoreThreshold: Math.max(0, frame.settings.scoreThreshold),
+      },
       this.pass('masks', 'maskRescore'),
     );
     this.paste.run(

@@ -10,7 +10,7 @@
  *
  * See /work/shared/MODELS.md §4 for the maths between the parts.
  */
-import type { CenterMaskConfig, ModelManifest, PostprocessSettings } from '../../types';
+import type { CenterMaskConfig, ModelManifest, PostprocessSettings, QualityScore } from '../../types';
 import { CENTER_MASK_FPN, fcosOutputNames } from '../../models/manifestSchema';
 import { MAX_TOP_K } from '../../gpu/kernels/classTopK';
 import type { RoiLevelMapping } from '../../reference/roiAlign';
@@ -54,6 +54,21 @@ export interface CenterMaskLayout {
   aligned: boolean;
   /** Rank by score · predicted mask IoU (default) or by the plain score. */
   rescore: boolean;
+}
+
+/** The pane's ranking choice for a CenterMask: its MaskIoU head's prediction (registry.ts's `qualityScore`). */
+export function centerMaskQualityScore(manifest: ModelManifest): QualityScore | undefined {
+  if (!isCenterMask(manifest)) return undefined;
+  return {
+    name: 'mask-IoU score',
+    description: 'class score × the mask IoU its MaskIoU head predicts (CenterMask); "class score" ranks by the detector alone',
+    byDefault: manifest.centerMask.rescore ?? true,
+  };
+}
+
+/** Whether a frame ranks by score · predicted mask IoU: the pane's choice, else the manifest's `rescore`. */
+export function ranksByMaskIou(layout: Pick<CenterMaskLayout, 'rescore'>, settings: Pick<PostprocessSettings, 'ranking'>): boolean {
+  return settings.ranking === undefined ? layout.rescore : settings.ranking === 'quality';
 }
 
 export function isCenterMask(manifest: ModelManifest): manifest is ModelManifest & { centerMask: CenterMaskConfig } {

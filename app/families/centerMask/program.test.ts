@@ -15,7 +15,8 @@ import { FrameTensors, UploadBuffers } from '../../pipeline/stages/tensors';
 import { resizeGeometry } from '../../reference/preprocess';
 import { maskSizeFor } from '../../reference/maskAssembly';
 import { seededRandom } from '../../util/random';
-import { centerMaskLayout, type CenterMaskLayout } from './manifest';
+import { centerMaskLayout, ranksByMaskIou, type CenterMaskLayout } from './manifest';
+import { qualityScore } from '../registry';
 import { program } from './program';
 import { syntheticCenterMaskManifest } from './synthetic';
 
@@ -122,17 +123,19 @@ async function runBothSides(manifest: ModelManifest, settings: PostprocessSettin
 }
 
 describe('CenterMask program: GPU steps vs reference steps (synthetic detector and mask head)', () => {
-  for (const [title, nmsKind, rescore] of [
-    ['greedy NMS, rescored by mask IoU', 'greedy', true],
-    ['fast NMS, plain scores', 'fast', false],
+  for (const [title, nmsKind, rescore, ranking] of [
+    ['greedy NMS, rescored by mask IoU', 'greedy', true, undefined],
+    ['fast NMS, plain scores', 'fast', false, undefined],
+    ["the pane's ranking over the manifest's: class score", 'greedy', true, 'class'],
   ] as const) {
     it(
       title,
       async () => {
         const manifest = syntheticCenterMaskManifest(4, 512, 8);
         manifest.centerMask!.rescore = rescore;
-        const settings: PostprocessSettings = { ...manifest.defaults, nmsKind, scoreThreshold: 0.2, maxDetections: 40 };
+        const settings: PostprocessSettings = { ...manifest.defaults, nmsKind, scoreThreshold: 0.2, maxDetections: 40, ...(ranking ? { ranking } : {}) };
         const { layout, cpu, cpuTimings, gpu } = await runBothSides(manifest, settings, nmsKind === 'greedy' ? 11 : 12);
+        const byMaskIou = ranking === undefined ? rescore : false;
         const ref = cpu.detections;
         const got = gpu.result.detections;
         console.log(
@@ -151,7 +154,14 @@ describe('CenterMask program: GPU steps vs reference steps (synthetic detector a
         });
         // Sorted by the score the switch picks; with rescoring off the scores are sqrt(cls·ctr) of the decode.
         for (let i = 1; i < got.length; i++) expect(got[i]!.score).toBeLessThanOrEqual(got[i - 1]!.score);
-        if (!rescore) expect(ref.every((d) => d.score >= settings.scoreThreshold)).toBe(true);
+        if (!byMaskIou) expect(ref.every((d) => d.score >= settings.scoreThreshold)).toBe(true);
+        if (ranking === 'class') {
+          // Same frame as the first case (seed 11) ranked by the plain score: no score lowered by a mask IoU < 1.
+          const rescored = await runBothSides(manifest, { ...settings, ranking: 'quality' }, 11);
+          expect(rescored.cpu.detections.length).toBeGreaterThan(0);
+          const plainTop = Math.max(...ref.map((d) => d.score));
+          expect(Math.max(...rescored.cpu.detections.map((d) => d.score))).toBeLessThan(plainTop);
+        }
         expect(Object.keys(cpuTimings).sort()).toEqual(['decode', 'masks', 'nms', 'roi']);
         // 'wasm+gpu': the mask features [M = maxDetections, C, 14, 14] come back for the CPU head.
         expect(gpu.featureBytes).toBe(4 * settings.maxDetections * layout.channels * 14 * 14);
@@ -167,4 +177,19 @@ describe('CenterMask program: GPU steps vs reference steps (synthetic detector a
     expect(cpu.detections).toEqual([]);
     expect(gpu.result.detections).toEqual([]);
   }, 120_000);
+});
+
+describe("CenterMask's ranking control", () => {
+  it('the registry offers the mask-IoU score for CenterMask only; the pane overrides the manifest', () => {
+    const manifest = syntheticCenterMaskManifest(3, 128, 4);
+    expect(qualityScore(manifest)).toMatchObject({ name: 'mask-IoU score', byDefault: true });
+    manifest.centerMask!.rescore = false;
+    expect(qualityScore(manifest)!.byDefault).toBe(false);
+    expect(qualityScore({ ...manifest, family: 'yolact', centerMask: undefined } as ModelManifest)).toBeUndefined();
+    const layout = centerMaskLayout(manifest);
+    expect(ranksByMaskIou(layout, {})).toBe(false);
+    expect(ranksByMaskIou(layout, { ranking: 'quality' })).toBe(true);
+    expect(ranksByMaskIou({ rescore: true }, { ranking: 'class' })).toBe(false);
+    expect(ranksByMaskIou({ rescore: true }, {})).toBe(true);
+  });
 });

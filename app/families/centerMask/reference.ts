@@ -23,7 +23,7 @@ import { roiAlignReference, type FeatureLevel } from '../../reference/roiAlign';
 import { maskRescoreReference } from '../../reference/maskRescore';
 import { maskPasteReference } from '../../reference/maskPaste';
 import { recordsToDetections } from '../yolact/reference';
-import { candidateThresholdOf, centerMaskLayout, effectiveTopK, type CenterMaskLayout } from './manifest';
+import { candidateThresholdOf, centerMaskLayout, effectiveTopK, ranksByMaskIou, type CenterMaskLayout } from './manifest';
 
 /** A raw output on the CPU (ORT's `Tensor.data` and `dims`). */
 export interface RawOutput {
@@ -118,7 +118,7 @@ export function centerMaskDetectionsReference(
 
 /**
  * Step 2, on the mask head's outputs: rescoring by the predicted mask IoU (or not: the
- * manifest's `rescore`), re-ranked and re-thresholded, then each record's class mask pasted
+ * pane's ranking, else the manifest's `rescore`), re-ranked and re-thresholded, then each record's class mask pasted
  * as detectron2 does → the instances in image pixels.
  */
 export function centerMaskMasksReference(
@@ -132,7 +132,7 @@ export function centerMaskMasksReference(
 ): { detections: Detection[]; masks: InstanceMasks; records: DecodedRecord[]; timings: Timings } {
   const { layout } = frame;
   const t0 = performance.now();
-  const records = maskRescoreReference(frame.records, maskIou, layout.numClasses, layout.rescore, Math.max(0, settings.scoreThreshold));
+  const records = maskRescoreReference(frame.records, maskIou, layout.numClasses, ranksByMaskIou(layout, settings), Math.max(0, settings.scoreThreshold));
   const transform = resizeGeometry(imageSize.width, imageSize.height, manifest.input).transform;
   const { masks, areas } = maskPasteReference(
     records,
