@@ -13,73 +13,13 @@ import math
 
 import torch
 import torch.nn.functional as F
-from torchvision.ops import roi_align, sigmoid_focal_loss
+from torchvision.ops import roi_align
 
-from model import (MASK_SIZE, NUM_CLASSES, POOL_SIZE, ROI_MAX_LEVEL, ROI_MIN_LEVEL, SIZES_OF_INTEREST, STRIDES,
-                   locations)
+from fcos import (CENTER_RADIUS, FOCAL_ALPHA, FOCAL_GAMMA, INF, all_locations, centerness_target,  # noqa: F401
+                  fcos_losses, fcos_targets, giou_loss)
+from model import MASK_SIZE, NUM_CLASSES, POOL_SIZE, ROI_MAX_LEVEL, ROI_MIN_LEVEL, STRIDES  # noqa: F401
 
-CENTER_RADIUS = 1.5
-FOCAL_ALPHA, FOCAL_GAMMA = 0.25, 2.0
 SAMPLING_RATIO = 2
-INF = 1e8
-
-
-def all_locations(sides: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Every level's locations concatenated (level, row, col) → points [N, 2], stride [N],
-    scale range [N, 2]."""
-    pts, strides, ranges = [], [], []
-    for side, s, r in zip(sides, STRIDES, SIZES_OF_INTEREST):
-        p = locations(side, s)
-        pts.append(p)
-        strides.append(torch.full((p.shape[0],), float(s)))
-        ranges.append(torch.tensor(r, dtype=torch.float32).expand(p.shape[0], 2))
-    return torch.cat(pts), torch.cat(strides), torch.cat(ranges)
-
-
-def fcos_targets(points, strides, ranges, boxes, labels, radius=CENTER_RADIUS):
-    """One image. → class target [N] (0..79, −1 = background), ltrb target [N, 4] (px),
-    matched GT index [N] (−1 = none). A location is positive for a GT box when it lies in the
-    box's centre region (centre ± radius·stride, clipped to the box) and the box's largest
-    ltrb distance from it is in the level's scale range; among several, the smallest box."""
-    n = points.shape[0]
-    if boxes.shape[0] == 0:
-        return torch.full((n,), -1, dtype=torch.long), torch.zeros(n, 4), torch.full((n,), -1, dtype=torch.long)
-    x, y = points[:, 0:1], points[:, 1:2]                                      # [N, 1]
-    x1, y1, x2, y2 = (boxes[:, i][None] for i in range(4))                     # [1, G]
-    ltrb = torch.stack([x - x1, y - y1, x2 - x, y2 - y], -1)                   # [N, G, 4]
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    rs = strides[:, None] * radius
-    cx1, cy1 = torch.maximum(cx - rs, x1), torch.maximum(cy - rs, y1)
-    cx2, cy2 = torch.minimum(cx + rs, x2), torch.minimum(cy + rs, y2)
-    in_centre = (x > cx1) & (y > cy1) & (x < cx2) & (y < cy2)
-    max_reg = ltrb.max(-1).values
-    in_range = (max_reg >= ranges[:, 0:1]) & (max_reg <= ranges[:, 1:2])
-    area = ((x2 - x1) * (y2 - y1)).expand(n, -1).clone()
-    area[~(in_centre & in_range)] = INF
-    best_area, best = area.min(1)
-    matched = torch.where(best_area < INF, best, torch.full_like(best, -1))
-    cls = torch.where(matched >= 0, labels[best.clamp(min=0)] - 1, torch.full_like(best, -1))
-    reg = ltrb[torch.arange(n), best]
-    return cls, reg, matched
-
-
-def centerness_target(reg: torch.Tensor) -> torch.Tensor:
-    lr, tb = reg[:, [0, 2]], reg[:, [1, 3]]
-    return torch.sqrt((lr.min(1).values / lr.max(1).values.clamp(min=1e-6)).clamp(min=0)
-                      * (tb.min(1).values / tb.max(1).values.clamp(min=1e-6)).clamp(min=0))
-
-
-def giou_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """ltrb distances from the same point [P, 4] → 1 − GIoU [P]."""
-    pl, pt, pr, pb = pred.unbind(1)
-    tl, tt, tr, tb = target.unbind(1)
-    pa, ta = (pl + pr) * (pt + pb), (tl + tr) * (tt + tb)
-    iw, ih = torch.min(pl, tl) + torch.min(pr, tr), torch.min(pt, tt) + torch.min(pb, tb)
-    inter = iw.clamp(min=0) * ih.clamp(min=0)
-    union = pa + ta - inter
-    iou = (inter + 1) / (union + 1)
-    enclose = (torch.max(pl, tl) + torch.max(pr, tr)) * (torch.max(pt, tt) + torch.max(pb, tb)) + 1e-7
-    return 1 - (iou - (enclose - union) / enclose)
 
 
 def roi_levels(boxes: torch.Tensor, input_area: float) -> torch.Tensor:
@@ -124,30 +64,8 @@ def centermask_loss(model, x: torch.Tensor, gt_boxes: list, gt_labels: list, gt_
     size = x.shape[-1]
     B = x.shape[0]
     feats, outs = model.features(x)
-    sides = [o[0].shape[-1] for o in outs]
-    points, strides, ranges = all_locations(sides)
-    # flatten predictions in (level, row, col) order: [B, N, K], [B, N, 4], [B, N]
-    cls_p = torch.cat([o[0].flatten(2) for o in outs], 2).transpose(1, 2)
-    box_p = torch.cat([o[1].flatten(2) for o in outs], 2).transpose(1, 2)
-    ctr_p = torch.cat([o[2].flatten(2) for o in outs], 2)[:, 0]
-    cls_t, reg_t = [], []
-    for b in range(B):
-        c, r, _ = fcos_targets(points, strides, ranges, gt_boxes[b], gt_labels[b])
-        cls_t.append(c)
-        reg_t.append(r)
-    cls_t, reg_t = torch.stack(cls_t), torch.stack(reg_t)                      # [B, N], [B, N, 4]
+    losses, cls_t, _ = fcos_losses(outs, gt_boxes, gt_labels)
     pos = cls_t >= 0
-    n_pos = max(1.0, float(pos.sum()))
-    onehot = torch.zeros_like(cls_p)
-    onehot[pos, cls_t[pos]] = 1.0
-    losses = {'cls': sigmoid_focal_loss(cls_p, onehot, FOCAL_ALPHA, FOCAL_GAMMA, reduction='sum') / n_pos}
-    if pos.any():
-        ctr_t = centerness_target(reg_t[pos])
-        losses['box'] = (giou_loss(box_p[pos], reg_t[pos]) * ctr_t).sum() / ctr_t.sum().clamp(min=1e-6)
-        losses['ctr'] = F.binary_cross_entropy_with_logits(ctr_p[pos], ctr_t, reduction='sum') / n_pos
-    else:
-        losses['box'] = box_p.sum() * 0
-        losses['ctr'] = ctr_p.sum() * 0
 
     # ---- SAG-Mask + MaskIoU on jittered GT boxes (at most mask_rois a image)
     boxes, labels, targets = [], [], []

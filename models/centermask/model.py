@@ -25,154 +25,21 @@ export into the two ONNX parts the app runs (see README.md "Interface"):
 """
 from __future__ import annotations
 
-import math
+import os
+import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-NUM_CLASSES = 80                        # FCOS: sigmoid classes, no background
-FPN_CHANNELS = 64
-STRIDES = (8, 16, 32, 64, 128)          # P3..P7
-LEVELS = (3, 4, 5, 6, 7)
-SIZES_OF_INTEREST = ((-1, 64), (64, 128), (128, 256), (256, 512), (512, 1e8))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'common'))
+from fcos import (FPN, FPN_CHANNELS, LEVELS, MEAN_RGB, NUM_CLASSES, SIZES_OF_INTEREST, STAGES, STEM,  # noqa: E402,F401
+                  STD_RGB, STRIDES, ESE, OSA, FCOSHead, SharedConvBN, VoVNetV2, conv_bn_relu, hard_sigmoid,
+                  level_sizes, locations)
+
 POOL_SIZE = 14
 MASK_SIZE = 28
 ROI_MIN_LEVEL, ROI_MAX_LEVEL = 3, 5
-MEAN_RGB = (0.485, 0.456, 0.406)        # after x · 1/255
-STD_RGB = (0.229, 0.224, 0.225)
-
-# VoVNetV2 stages 2..5: (stage_ch, concat_ch, blocks, layers a block)
-STAGES = ((16, 48, 1, 3), (32, 64, 1, 3), (48, 112, 2, 3), (80, 160, 2, 3))
-STEM = (16, 32)
-
-
-def conv_bn_relu(cin, cout, k=3, s=1):
-    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
-
-
-def hard_sigmoid(x):
-    """relu6(x + 3) / 6 (VoVNetV2's Hsigmoid); exports as Clip, no HardSigmoid op needed."""
-    return F.relu6(x + 3.0) / 6.0
-
-
-class ESE(nn.Module):
-    """effective Squeeze-Excitation: GAP → 1x1 C→C (one FC, no reduction) → hard-sigmoid → ×."""
-
-    def __init__(self, c):
-        super().__init__()
-        self.fc = nn.Conv2d(c, c, 1)
-
-    def forward(self, x):
-        return x * hard_sigmoid(self.fc(F.adaptive_avg_pool2d(x, 1)))
-
-
-class OSA(nn.Module):
-    def __init__(self, cin, stage_ch, concat_ch, layers, identity):
-        super().__init__()
-        self.layers = nn.ModuleList([conv_bn_relu(cin if i == 0 else stage_ch, stage_ch) for i in range(layers)])
-        self.concat = conv_bn_relu(cin + layers * stage_ch, concat_ch, 1)
-        self.ese = ESE(concat_ch)
-        self.identity = identity and cin == concat_ch
-
-    def forward(self, x):
-        outs, y = [x], x
-        for layer in self.layers:
-            y = layer(y)
-            outs.append(y)
-        y = self.ese(self.concat(torch.cat(outs, 1)))
-        return y + x if self.identity else y
-
-
-class VoVNetV2(nn.Module):
-    """→ [C3, C4, C5] at strides 8, 16, 32."""
-
-    def __init__(self, stages=STAGES, stem=STEM):
-        super().__init__()
-        self.stem = nn.Sequential(conv_bn_relu(3, stem[0], 3, 2), conv_bn_relu(stem[0], stem[1], 3, 2))
-        cin, blocks = stem[1], []
-        for i, (stage_ch, concat_ch, n_blocks, layers) in enumerate(stages):
-            mods = [nn.MaxPool2d(3, 2, ceil_mode=True)] if i > 0 else []
-            for b in range(n_blocks):
-                mods.append(OSA(cin, stage_ch, concat_ch, layers, identity=b > 0))
-                cin = concat_ch
-            blocks.append(nn.Sequential(*mods))
-        self.stages = nn.ModuleList(blocks)
-        self.out_channels = tuple(s[1] for s in stages[1:])
-
-    def forward(self, x):
-        x = self.stages[0](self.stem(x))
-        c3 = self.stages[1](x)
-        c4 = self.stages[2](c3)
-        c5 = self.stages[3](c4)
-        return [c3, c4, c5]
-
-
-class FPN(nn.Module):
-    """C3..C5 → P3..P7 (P6, P7: stride-2 convs on P5, then on ReLU(P6))."""
-
-    def __init__(self, in_channels, width=FPN_CHANNELS):
-        super().__init__()
-        self.lateral = nn.ModuleList([nn.Conv2d(c, width, 1) for c in in_channels])
-        self.output = nn.ModuleList([nn.Conv2d(width, width, 3, padding=1) for _ in in_channels])
-        self.p6 = nn.Conv2d(width, width, 3, 2, 1)
-        self.p7 = nn.Conv2d(width, width, 3, 2, 1)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_uniform_(m.weight, a=1)
-                nn.init.zeros_(m.bias)
-
-    def forward(self, feats):
-        inner = self.lateral[-1](feats[-1])
-        outs = [self.output[-1](inner)]
-        for i in range(len(feats) - 2, -1, -1):
-            lat = self.lateral[i](feats[i])
-            inner = lat + F.interpolate(inner, size=lat.shape[-2:], mode='nearest')
-            outs.insert(0, self.output[i](inner))
-        p6 = self.p6(outs[-1])
-        p7 = self.p7(F.relu(p6))
-        return outs + [p6, p7]                     # [P3, P4, P5, P6, P7]
-
-
-class SharedConvBN(nn.Module):
-    """conv3x3 shared by the levels, BatchNorm per level, ReLU."""
-
-    def __init__(self, c, levels):
-        super().__init__()
-        self.conv = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn = nn.ModuleList([nn.BatchNorm2d(c) for _ in range(levels)])
-        nn.init.normal_(self.conv.weight, std=0.01)
-
-    def forward(self, x, level):
-        return F.relu(self.bn[level](self.conv(x)))
-
-
-class FCOSHead(nn.Module):
-    def __init__(self, width=FPN_CHANNELS, num_classes=NUM_CLASSES, tower=2, levels=len(STRIDES)):
-        super().__init__()
-        self.cls_tower = nn.ModuleList([SharedConvBN(width, levels) for _ in range(tower)])
-        self.box_tower = nn.ModuleList([SharedConvBN(width, levels) for _ in range(tower)])
-        self.cls_logits = nn.Conv2d(width, num_classes, 3, padding=1)
-        self.bbox_pred = nn.Conv2d(width, 4, 3, padding=1)
-        self.ctrness = nn.Conv2d(width, 1, 3, padding=1)
-        self.scales = nn.Parameter(torch.ones(levels))
-        for m in (self.cls_logits, self.bbox_pred, self.ctrness):
-            nn.init.normal_(m.weight, std=0.01)
-            nn.init.zeros_(m.bias)
-        nn.init.constant_(self.cls_logits.bias, -math.log((1 - 0.01) / 0.01))
-
-    def forward(self, feats):
-        """→ per level (cls logits [B,K,H,W], box ltrb px [B,4,H,W], ctr logits [B,1,H,W])."""
-        out = []
-        for lvl, f in enumerate(feats):
-            c, b = f, f
-            for layer in self.cls_tower:
-                c = layer(c, lvl)
-            for layer in self.box_tower:
-                b = layer(b, lvl)
-            box = F.relu(self.scales[lvl] * self.bbox_pred(b)) * STRIDES[lvl]
-            out.append((self.cls_logits(c), box, self.ctrness(b)))
-        return out
 
 
 class SpatialAttention(nn.Module):
@@ -272,26 +139,3 @@ class MaskHeadExport(nn.Module):
 
     def forward(self, x):
         return self.head(x)
-
-
-def level_sizes(input_size: int) -> list[int]:
-    """P3..P7 sides of a square input (stem: two k3 s2 p1 convs; max-pools k3 s2 ceil; P6, P7 k3 s2 p1)."""
-    s = input_size
-    for _ in range(2):
-        s = (s + 1) // 2                   # stem convs
-    out = []
-    for _ in range(3):                     # pools before stages 3, 4, 5 (ceil mode: ceil((s − 3) / 2) + 1)
-        n = -(-(s - 3) // 2) + 1
-        s = n - 1 if (n - 1) * 2 >= s else n   # PyTorch: the last window must start inside the input
-        out.append(s)
-    for _ in range(2):
-        s = (s + 1) // 2
-        out.append(s)
-    return out
-
-
-def locations(side: int, stride: int) -> torch.Tensor:
-    """Centres of a level's cells [side², 2] (x, y) in input pixels, row-major: (x·s + s//2, y·s + s//2)."""
-    r = torch.arange(side, dtype=torch.float32) * stride + stride // 2
-    yy, xx = torch.meshgrid(r, r, indexing='ij')
-    return torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
