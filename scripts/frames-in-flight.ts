@@ -142,6 +142,9 @@ async function main(): Promise<void> {
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       page.on('pageerror', (e) => console.error('[page error]', e.message));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}]`, m.text().slice(0, 300));
+      });
       await page.addInitScript({ content: COUNT_GPU_OBJECTS });
       const query = new URLSearchParams({ autostart: '0', path: o.path, model: o.models[0]!, panes: String(o.models.length) });
       await page.goto(`${base}/?${query.toString()}`, { timeout: 120_000 });
