@@ -123,7 +123,17 @@ class SharedConvBN(nn.Module):
         self.bn = nn.ModuleList([nn.BatchNorm2d(c) for _ in range(levels)])
         nn.init.normal_(self.conv.weight, std=0.01)
 
+    # True: in eval mode the BatchNorm is applied as an explicit per-channel scale and shift
+    # after the shared conv, so an ONNX export keeps ONE copy of the conv weights instead of
+    # one BN-folded copy per level (BlendMask's detector part needs the bytes; same numbers).
+    explicit_bn = False
+
     def forward(self, x, level):
+        if self.explicit_bn and not self.training:
+            bn = self.bn[level]
+            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            shift = bn.bias - bn.running_mean * scale
+            return F.relu(self.conv(x) * scale[:, None, None] + shift[:, None, None])
         return F.relu(self.bn[level](self.conv(x)))
 
 
