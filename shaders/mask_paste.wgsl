@@ -27,6 +27,8 @@
 // Rows and channels: `classOffset` is the channel of class 0 (Mask R-CNN 1: background first;
 // CenterMask 0: [M, K, S, S]); `rowFromSource` = 1 reads row records.items[n].sourceIndex
 // instead of n (CenterMask's rescoring reorders the records and keeps the mask-head row there).
+// `classAgnostic` = 1: a row holds one mask ([M, 1, S, S], BlendMask / B2Inst's blender logits,
+// S = 56), read whatever the record's class (the host sets numClasses 1, classOffset 0).
 //
 // Gather, one invocation per 32-pixel word: every word has a single writer; words outside
 // the record's pasted box are zero without sampling.
@@ -57,6 +59,7 @@ struct Params {
   threshold: f32,      // 52: 0.5
   classOffset: u32,    // 56: channel of class 0 (1: background first; 0: K channels)
   rowFromSource: u32,  // 60: 1 = mask row of record n is its sourceIndex, 0 = n
+  classAgnostic: u32,  // 64: 1 = one mask a row ([M, 1, S, S]: BlendMask's blender), class ignored
 }
 
 const MODE_TORCHVISION: u32 = 0u;
@@ -108,7 +111,8 @@ fn beginWord(y: u32, firstX: u32, lastX: u32) {}
 fn classPlane(n: u32) -> u32 {
   let s = params.maskSize;
   let row = select(n, records.items[n].sourceIndex, params.rowFromSource == 1u);
-  return (row * (params.numClasses + params.classOffset) + records.items[n].classIndex + params.classOffset) * s * s;
+  let channel = select(records.items[n].classIndex, 0u, params.classAgnostic == 1u);
+  return (row * (params.numClasses + params.classOffset) + channel + params.classOffset) * s * s;
 }
 
 // grid_sample's zero padding: a tap outside the S×S grid is 0.

@@ -105,6 +105,8 @@ export interface MaskPasteSpec {
   classOffset?: number;
   /** Row of record n in maskLogits: its sourceIndex (true) or n (default). */
   rowFromSource?: boolean;
+  /** One mask a row ([M, 1, S, S], BlendMask's blender): class, numClasses, classOffset ignored. */
+  classAgnostic?: boolean;
 }
 
 /**
@@ -166,6 +168,7 @@ export function maskPasteReference(
   const offset = spec.classOffset ?? 1;
   const planeOf = (rec: { classIndex: number; sourceIndex?: number }, n: number) => {
     const row = spec.rowFromSource ? (rec.sourceIndex ?? n) : n;
+    if (spec.classAgnostic) return row * s * s;
     return (row * (spec.numClasses + offset) + rec.classIndex + offset) * s * s;
   };
   if (spec.mode === 'detectron2') {

@@ -8,6 +8,8 @@
  * CenterMask (app/families/centerMask) uses the same kernel with `mode: 'detectron2'`,
  * `classOffset: 0` ([M, K, 28, 28], no background channel) and `rowFromSource` (its
  * rescoring reorders the records and keeps each one's mask-head row in sourceIndex).
+ * BlendMask / B2Inst: `mode: 'detectron2'`, `maskSize: 56`, `classAgnostic` (the blender's
+ * [M, 56, 56] logits, app/gpu/kernels/blender.ts).
  *
  * Signatures (app/families/maskRcnn codes against these):
  *   createMaskPaste(device): MaskPasteKernel
@@ -64,6 +66,11 @@ export interface MaskPasteParams {
   classOffset?: number;
   /** Read record n's mask row at its sourceIndex instead of n (CenterMask after rescoring). */
   rowFromSource?: boolean;
+  /**
+   * One mask a row ([M, 1, S, S]), whatever the record's class: BlendMask / B2Inst's blender
+   * logits (app/gpu/kernels/blender.ts, S = 56). numClasses and classOffset are then ignored.
+   */
+  classAgnostic?: boolean;
 }
 
 export interface MaskPasteKernel {
@@ -90,7 +97,7 @@ export function packMaskPasteParams(params: MaskPasteParams): ArrayBuffer {
     maskHeight: params.mask.height,
     wordsPerRow: wordsPerRowFor(params.mask.width),
     maxDetections: params.maxDetections,
-    numClasses: params.numClasses,
+    numClasses: params.classAgnostic ? 1 : params.numClasses,
     maskSize: params.maskSize,
     padding,
     scaleX: m.scaleX,
@@ -100,8 +107,9 @@ export function packMaskPasteParams(params: MaskPasteParams): ArrayBuffer {
     expand: (params.maskSize + 2 * padding) / params.maskSize,
     threshold: PASTE_THRESHOLD,
     mode: params.mode === 'detectron2' ? MODE_DETECTRON2 : MODE_TORCHVISION,
-    classOffset: params.classOffset ?? 1,
+    classOffset: params.classAgnostic ? 0 : (params.classOffset ?? 1),
     rowFromSource: params.rowFromSource ? 1 : 0,
+    classAgnostic: params.classAgnostic ? 1 : 0,
   });
 }
 

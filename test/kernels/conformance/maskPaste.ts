@@ -31,6 +31,8 @@ interface PasteCase {
   mode?: PasteMode;
   classOffset?: number;
   rowFromSource?: boolean;
+  /** BlendMask's blender logits: one mask a row [M, 1, S, S], class ignored. */
+  classAgnostic?: boolean;
 }
 
 const offsetOf = (c: PasteCase) => c.classOffset ?? 1;
@@ -40,7 +42,7 @@ async function runPaste(device: GPUDevice, c: PasteCase, sentinel = 0): Promise<
   const capacity = c.capacity ?? Math.max(c.records.length, 1);
   const kernel = createMaskPaste(device);
   const records = uploadStorage(device, 'test.records', new Uint8Array(packRecords(c.records, capacity)));
-  const planeFloats = (c.numClasses + offsetOf(c)) * c.maskSize * c.maskSize;
+  const planeFloats = (c.classAgnostic ? 1 : c.numClasses + offsetOf(c)) * c.maskSize * c.maskSize;
   const maskLogits = createStorageBuffer(device, 'test.maskLogits', Math.max(capacity * planeFloats * 4, c.maskLogits.byteLength));
   writeTyped(device, maskLogits, c.maskLogits);
   const maskBits = uploadStorage(device, 'test.maskBits', new Uint32Array(maskBitsBytes(c.mask, capacity) / 4).fill(sentinel));
@@ -59,6 +61,7 @@ async function runPaste(device: GPUDevice, c: PasteCase, sentinel = 0): Promise<
       mode: c.mode,
       classOffset: c.classOffset,
       rowFromSource: c.rowFromSource,
+      classAgnostic: c.classAgnostic,
     },
   );
   device.queue.submit([encoder.finish()]);
@@ -77,7 +80,14 @@ function compareWithReference(bits: Uint32Array, maskAreas: number[], c: PasteCa
   const ref = maskPasteReference(
     c.records.map((r) => ({ box: r.box, classIndex: r.classIndex ?? 0, sourceIndex: r.sourceIndex })),
     c.maskLogits,
-    { numClasses: c.numClasses, maskSize: c.maskSize, mode: c.mode, classOffset: c.classOffset, rowFromSource: c.rowFromSource },
+    {
+      numClasses: c.numClasses,
+      maskSize: c.maskSize,
+      mode: c.mode,
+      classOffset: c.classOffset,
+      rowFromSource: c.rowFromSource,
+      classAgnostic: c.classAgnostic,
+    },
     c.transform,
     c.image,
     c.mask,
@@ -612,6 +622,48 @@ export async function maskPasteConformance(device: GPUDevice): Promise<CaseResul
       { width: 300, height: 200 },
       { width: 300, height: 200 },
     ),
+  );
+  // BlendMask / B2Inst: the blender's [M, 1, 56, 56] logits, one mask a row whatever the class.
+  results.push(
+    await runCase(device, K, 'detectron2 class-agnostic: [M, 1, 56, 56] rows (BlendMask blender), classes 0..79 ignored', async () => {
+      const rand = seededRandom(84);
+      const S56 = 56;
+      const count = 12;
+      const capacity = count + 1;
+      const boxes: [number, number, number, number][] = [
+        [0, 0, 1, 1],
+        [-0.2, 0.7, 0.3, 1.3],
+      ];
+      while (boxes.length < count) {
+        const x = rand() * 0.9,
+          y = rand() * 0.9;
+        boxes.push([x, y, x + 0.02 + rand() * (1 - x), y + 0.02 + rand() * (1 - y)]);
+      }
+      const records: RecordInit[] = boxes.map((box, n) => ({ box, sourceIndex: n, classIndex: 1 + Math.floor(rand() * 79) }));
+      const maskLogits = randomNormals(rand, capacity * S56 * S56, 0.4);
+      for (let n = 0; n < capacity; n++) {
+        const cx = rand() * S56,
+          cy = rand() * S56,
+          r = 8 + rand() * 20;
+        for (let i = 0; i < S56; i++) for (let j = 0; j < S56; j++) maskLogits[(n * S56 + i) * S56 + j]! += (r - Math.hypot(j - cx, i - cy)) / 4;
+      }
+      const c: PasteCase = {
+        records,
+        numClasses: 80,
+        maskSize: S56,
+        maskLogits,
+        transform: stretchTransform(512, 512, 160, 120),
+        image: { width: 160, height: 120 },
+        mask: { width: 160, height: 120 },
+        capacity,
+        mode: 'detectron2',
+        classAgnostic: true,
+      };
+      const { bits, maskAreas, ms } = await runPaste(device, c, 0xa5a5a5a5);
+      const ref = compareWithReference(bits, maskAreas, c);
+      const nonEmpty = maskAreas.filter((a) => a > 0).length;
+      return { pass: ref.pass && nonEmpty >= count / 2, ms, detail: `${nonEmpty} non-empty masks; ${ref.detail}` };
+    }),
   );
   return results;
 }
