@@ -179,6 +179,11 @@ function officialSection(r: BenchResults): string[] {
   if (o.skipped) return [...L, `Skipped: ${o.skipped}.`];
   const res = o.result;
   if (!res || 'skipped' in res) return [...L, `Skipped: ${res ? res.skipped : 'no result'}.`];
+  if (r.officialRerun)
+    L.push(
+      `_Path 5 (this section and section 7) was re-run on its own (\`npm run bench -- --official-only\`) on ${r.officialRerun.date}, commit \`${r.officialRerun.commit}\`, in ${r.officialRerun.elapsedS.toFixed(0)} s; the other sections are from the run of ${r.date}. Its own comparisons (ours against the peer, frame by frame) were all measured in that re-run._`,
+      '',
+    );
   L.push(
     `\`${o.package}\` (${o.license}), the Ultralytics browser runtime, installed by the bench into a temporary folder (\`npm install --prefix $(mktemp -d)\`, ${fixed(o.installS ?? NaN, 0)} s), served to the bench page from there and removed afterwards: never a dependency of the app, never in this repository. Its ONNX Runtime Web files (by default fetched from its CDN) are served from the app's own \`onnxruntime-web\` ${o.ortVersion} (it asks for pyke's build 1.27 from \`cdn.pyke.io\`); it loaded \`${res.model}\`'s bundled ONNX file as is (${res.loads.map((l) => (l.error ? `'${l.device}': failed: ${l.error}` : `'${l.device}' ran on ${l.ranOn}, task ${l.task}, load ${fixed(l.loadMs ?? NaN, 0)} ms`)).join('; ')}).`,
     '',

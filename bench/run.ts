@@ -247,6 +247,8 @@ export interface BenchResults {
   modelsAtEnd?: ModelState[];
   /** Why this report does not describe the bundled models (empty = fresh). */
   stale?: string[];
+  /** Set when path 5 was re-run on its own (`--official-only`) after the rest of the bench. */
+  officialRerun?: { date: string; commit: string; elapsedS: number };
   /** Set when section 5 was re-run on its own (`--eval-only`) after the rest of the bench. */
   evalRerun?: { date: string; commit: string; elapsedS: number };
   elapsedS: number;
@@ -357,6 +359,26 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The bench's hooks on a page: its `[bench]` console lines and errors into the log, and the
+ * main-thread task time (CDP Performance metrics, `TaskDuration`) as `__mainThreadTaskMs`:
+ * what the page's main thread spent running tasks, without the ping loop of
+ * app/bench/busy.ts, whose gaps on a 2-core machine also count the time the thread waited
+ * for a core.
+ */
+async function instrumentPage(page: Page, log: (s: string) => void): Promise<void> {
+  page.on('console', (m) => {
+    if (m.text().startsWith('[bench]')) log(m.text());
+    else if (m.type() === 'error') log(`[page error] ${m.text()}`);
+  });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await page.exposeFunction('__mainThreadTaskMs', async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return 1000 * (metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN);
+  });
+}
+
 /** Runs the whole plan on `page` (served by the app's dev server at `baseURL`). */
 export async function runBench(page: Page, baseURL: string, plan: BenchPlan, options: RunOptions = {}): Promise<{ results: BenchResults; files: string[] }> {
   const log = options.log ?? ((s: string) => console.log(s));
@@ -373,14 +395,10 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
     log(
       `official peer: ${OFFICIAL_PACKAGE}@${install.version} (${install.license}) installed in ${install.dir} (${install.installS.toFixed(0)} s); ORT ${install.ortVersion} served locally`,
     );
-    await serveOfficialPeer(page, install);
     // runOfficialPart removes it; should the bench fail before, the process's exit does.
     process.once('exit', () => install.remove());
   }
-  page.on('console', (m) => {
-    if (m.text().startsWith('[bench]')) log(m.text());
-    else if (m.type() === 'error') log(`[page error] ${m.text()}`);
-  });
+  await instrumentPage(page, log);
   const peerAvailable = existsSync(join(PEER_DIR, 'nms-yolov8.onnx')) && existsSync(join(PEER_DIR, 'mask-yolov8-seg.onnx'));
   if (peerAvailable) {
     await page.route(`**${PEER_ROUTE}*`, async (route) => {
@@ -389,15 +407,6 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
       return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync(join(PEER_DIR, name)) });
     });
   }
-  // Main-thread task time of the page (CDP Performance metrics, `TaskDuration`): what the
-  // page's main thread spent running tasks, without the ping loop of app/bench/busy.ts,
-  // whose gaps on a 2-core machine also count the time the thread waited for a core.
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
-  await page.exposeFunction('__mainThreadTaskMs', async () => {
-    const { metrics } = await cdp.send('Performance.getMetrics');
-    return 1000 * (metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN);
-  });
   await page.goto(new URL('/bench.html', baseURL).href);
   await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
 
@@ -427,7 +436,7 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
       })
     : { skipped: `the peer's graphs are read from ${PEER_DIR} at bench time and it is absent here: path 4 skipped` };
 
-  const official = await runOfficialPart(page, plan, install, requests, log);
+  const official = await runOfficialPart(page, baseURL, plan, install, requests, log);
 
   const { eval: evalFigures, evalSkipped } = runEvalPart(plan, outDir, log);
   const modelsAtEnd = modelStates(REPO_ROOT);
@@ -459,6 +468,7 @@ export async function runBench(page: Page, baseURL: string, plan: BenchPlan, opt
 /** Path 5 on the bench page, then the network probe; the temporary install is removed in every case. */
 async function runOfficialPart(
   page: Page,
+  baseURL: string,
   plan: BenchPlan,
   install: ReturnType<typeof installOfficialPeer>,
   requests: OffOriginRequest[],
@@ -469,16 +479,43 @@ async function runOfficialPart(
   Object.assign(part, { version: install.version, license: install.license, installS: install.installS, ortVersion: install.ortVersion });
   try {
     part.declared = declaredEndpoints(install);
-    part.result = await page.evaluate((cfg) => (window as unknown as BenchWindow).__bench.official(cfg), {
-      model: '@yoloseg',
-      moduleUrl: `${OFFICIAL_ROUTE}dist/index.js`,
-      ortBaseUrl: `${OFFICIAL_ROUTE}ort/`,
-      devices: plan.official.devices,
-    });
+    // One fresh bench page per device: the peer initialises its ONNX Runtime once per page
+    // and refuses another backend afterwards ("backend WebGPU cannot change to CPU").
+    const result: OfficialResult = { model: '', loads: [], rows: [], notes: [] };
+    for (const device of plan.official.devices) {
+      const devPage = await page.context().newPage();
+      try {
+        await instrumentPage(devPage, log);
+        await serveOfficialPeer(devPage, install);
+        await devPage.goto(new URL('/bench.html', baseURL).href);
+        await devPage.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
+        const r = await devPage.evaluate((cfg) => (window as unknown as BenchWindow).__bench.official(cfg), {
+          model: '@yoloseg',
+          moduleUrl: `${OFFICIAL_ROUTE}dist/index.js`,
+          ortBaseUrl: `${OFFICIAL_ROUTE}ort/`,
+          devices: [device],
+        });
+        if ('skipped' in r) {
+          part.result = r;
+          break;
+        }
+        result.model = r.model;
+        result.loads.push(...r.loads);
+        result.rows.push(...r.rows);
+        result.notes.push(...r.notes);
+      } finally {
+        await devPage.close();
+      }
+    }
+    part.result ??= result;
     for (const n of 'notes' in part.result ? part.result.notes : [part.result.skipped]) log(`official peer: ${n}`);
     const browser = page.context().browser();
-    const info = await page.evaluate(() => (window as unknown as BenchWindow).__bench.info());
-    const yoloSeg = info.models.filter((m) => m.family === 'yolo-seg').sort((a, b) => a.input[0]! * a.input[1]! - b.input[0]! * b.input[1]!)[0];
+    // The probe loads the same model file (the one path 5 ran; else the smallest bundled YOLO-seg model).
+    const yoloSegs = modelStates(REPO_ROOT)
+      .filter((m) => m.family === 'yolo-seg')
+      .sort((a, b) => a.input[0] * a.input[1] - b.input[0] * b.input[1]);
+    const probed = yoloSegs.find((m) => m.id === result.model) ?? yoloSegs[0];
+    const yoloSeg = probed && { url: Object.keys(probed.files)[0]! };
     if (browser && yoloSeg) {
       part.probes = await probeNetwork(
         browser,
@@ -554,6 +591,37 @@ function chartPython(): string {
   const venv = join(REPO_ROOT, CHART_VENV, 'bin', 'python');
   if (existsSync(venv)) return venv;
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+/**
+ * Re-runs path 5 only (`npm run bench -- --official-only`) on `page`: reads the last results
+ * of this mode, measures the official runtime again (and probes the network), and rewrites
+ * JSON, chart and report; the report says when and on which commit path 5 was re-run.
+ */
+export async function rerunOfficial(
+  page: Page,
+  baseURL: string,
+  plan: BenchPlan,
+  options: RunOptions = {},
+): Promise<{ results: BenchResults; files: string[] }> {
+  const log = options.log ?? ((s: string) => console.log(s));
+  const outDir = options.outDir ?? join(REPO_ROOT, 'bench/results');
+  const jsonPath = join(outDir, `bench-${plan.mode}.json`);
+  if (!existsSync(jsonPath)) throw new Error(`--official-only needs an earlier ${plan.mode} run: ${jsonPath} is missing`);
+  const results = JSON.parse(readFileSync(jsonPath, 'utf8')) as BenchResults;
+  const t0 = Date.now();
+  const requests: OffOriginRequest[] = [];
+  await guardNetwork(page.context(), new URL(baseURL).origin, 'bench', requests);
+  const install = installOfficialPeer(REPO_ROOT, log);
+  if (!('error' in install)) process.once('exit', () => install.remove());
+  results.official = await runOfficialPart(page, baseURL, plan, install, requests, log);
+  results.plan = { ...results.plan, official: plan.official };
+  results.officialRerun = { date: new Date().toISOString(), commit: gitCommit(), elapsedS: (Date.now() - t0) / 1000 };
+  if (results.modelsAtStart) {
+    results.modelsAtEnd = modelStates(REPO_ROOT);
+    results.stale = staleReasons(results.modelsAtStart, results.modelsAtEnd);
+  }
+  return { results, files: writeResults(results, outDir, options, log) };
 }
 
 /**

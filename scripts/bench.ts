@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick | --smoke] [--reps R] [--warmup W] [--eval-limit N] [--models a,b]
- *   [--out DIR] [--publish | --no-publish] [--no-chart] [--eval-only] [--render-only]`
+ *   [--out DIR] [--publish | --no-publish] [--no-chart] [--eval-only] [--official-only] [--render-only]`
  *
  * Starts the app's Vite dev server (hot reload off), opens bench.html in headless Chromium
  * with WebGPU (Debian's /usr/bin/chromium or CHROMIUM_PATH, flags as in playwright.config.ts)
@@ -10,6 +10,8 @@
  * publishes unless `--no-publish`. Unattended: ~20 min of the bench page plus the
  * Fast-vs-greedy evaluation (100 val images × 2 NMS kinds × each evaluated model, ~15 min).
  * `--eval-only` re-runs only that evaluation on the last results of the mode (no browser).
+ * `--official-only` re-runs only path 5 (the official runtime, and the network probe) in the
+ * browser on the last results of the mode.
  * `--render-only` writes the report again from the last results of the mode (no browser, no
  * evaluation; the recorded model hashes are checked against the files now).
  *
@@ -30,7 +32,7 @@ import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
-import { CHART_VENV, planFor, REPO_ROOT, rerender, rerunEval, runBench, type BenchMode } from '../bench/run';
+import { CHART_VENV, planFor, REPO_ROOT, rerender, rerunEval, rerunOfficial, runBench, type BenchMode } from '../bench/run';
 
 const BROWSER_ARGS = [
   '--no-sandbox',
@@ -93,8 +95,10 @@ async function main(): Promise<void> {
   const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
   const browser = await chromium.launch({ executablePath, args: BROWSER_ARGS });
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const { files } = await runBench(page, baseURL, plan, { outDir, chart: !flag('no-chart') });
+    // A context of its own (not browser.newPage): path 5 opens a page per device in it.
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const run = flag('official-only') ? rerunOfficial : runBench;
+    const { files } = await run(page, baseURL, plan, { outDir, chart: !flag('no-chart') });
     if (publish) publishReport(outDir, files);
   } finally {
     await browser.close();
