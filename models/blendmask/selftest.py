@@ -142,15 +142,15 @@ def main():
     check(set(losses) == {'cls', 'box', 'ctr', 'mask', 'boundary', 'score'} and all(torch.isfinite(v) for v in losses.values()),
           'B2Inst losses cls, box, ctr, mask, boundary, score finite')
     check(stats['mask_rois'] > 0 and stats['boundary_px'] > 0, 'mask RoIs from FCOS positives; boundary map not empty')
-    bases, _ = model(x)
-    bases.retain_grad()
     grads = {}
     for name in ('mask', 'boundary', 'score'):
-        model.zero_grad()
+        model.zero_grad(set_to_none=True)
+        torch.manual_seed(1)                       # the same sampled RoIs each time
         ls, _ = blendmask_loss(model, x, gb, gl, gmk)
         ls[name].backward()
-        grads[name] = {'bottom_out': model.bottom.out.weight.grad, 'top': model.top_layer.weight.grad,
-                       'scoring': model.scoring.iou[-1].weight.grad}
+        grads[name] = {n: None if g is None else g.clone() for n, g in (
+            ('bottom_out', model.bottom.out.weight.grad), ('top', model.top_layer.weight.grad),
+            ('scoring', model.scoring.iou[-1].weight.grad))}
     g = grads['mask']
     check(g['bottom_out'] is not None and float(g['bottom_out'][:4].abs().sum()) > 0 and float(g['top'].abs().sum()) > 0,
           'mask loss → bases (bottom 1x1, first K channels) and attentions (top layer)')

@@ -28,13 +28,13 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torchvision.ops import batched_nms
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'common'))
 from coco_eval import CocoAP  # noqa: E402
+from paste import paste_mask  # noqa: E402,F401
 from emoji_coco import EmojiCoco, class_index_of_category, load_categories, preprocess, rle_decode  # noqa: E402
 from loss import pool_rois  # noqa: E402
 from model import STRIDES, CenterMask, DetectorExport  # noqa: E402
@@ -70,18 +70,6 @@ def decode(cls_l: list, box_l: list, ctr_l: list, size: int = SIZE):
     boxes, scores, classes = torch.cat(boxes), torch.cat(scores), torch.cat(classes)
     keep = batched_nms(boxes, scores, classes, NMS_IOU)[:MAX_DET]
     return boxes[keep], scores[keep], classes[keep]
-
-
-def paste_mask(prob: torch.Tensor, box, im_h: int, im_w: int) -> torch.Tensor:
-    """detectron2 paste: pixel (px, py) samples the 28x28 map at
-    ((px + 0.5 − x0) / (x1 − x0) · 28 − 0.5, same in y), bilinear, zero outside → [H, W] probabilities."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    xs = (torch.arange(im_w, dtype=torch.float32) + 0.5 - x0) / max(x1 - x0, 1e-6) * 2 - 1   # grid_sample coords
-    ys = (torch.arange(im_h, dtype=torch.float32) + 0.5 - y0) / max(y1 - y0, 1e-6) * 2 - 1
-    gy, gx = torch.meshgrid(ys, xs, indexing='ij')
-    grid = torch.stack([gx, gy], -1)[None]
-    # align_corners=False: normalised −1..1 spans the 28 cells' outer edges, i.e. src = (g + 1)/2·28 − 0.5
-    return F.grid_sample(prob[None, None], grid, mode='bilinear', padding_mode='zeros', align_corners=False)[0, 0]
 
 
 @torch.no_grad()
