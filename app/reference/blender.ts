@@ -1,5 +1,5 @@
 /**
- * Reference of shaders/blend_masks.wgsl: BlendMask's blender (Chen et al., "BlendMask:
+ * Reference of shaders/blender.wgsl: BlendMask's blender (Chen et al., "BlendMask:
  * Top-Down Meets Bottom-Up for Instance Segmentation", CVPR 2020; AdelaiDet
  * `adet/modeling/blendmask/blender.py`, `merge_bases`; /work/shared/MODELS.md §5), which
  * B2Inst reuses. f32 steps (Math.fround) in the kernel's order.

@@ -1,5 +1,5 @@
 /**
- * Host code of shaders/blend_masks.wgsl: BlendMask's (and B2Inst's) blender — per kept record,
+ * Host code of shaders/blender.wgsl: BlendMask's (and B2Inst's) blender — per kept record,
  * RoIAlign of the K bases to R×R (aligned, sampling 1, scale ¼), its K×M×M attention
  * upsampled to R×R, softmax over K, Σ_K → mask logits [maxDetections, R, R].
  * Reference: app/reference/blender.ts (`blenderReference`), which spells out the maths.
@@ -15,10 +15,11 @@
  * Params are written with queue.writeBuffer at encode time: one kernel object per chain, at
  * most one `run` of it per submitted command buffer.
  */
-import shaderCodeRaw from '../../../shaders/blend_masks.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/blender.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
-import { kernelPipelines, kernelSource } from '../kernelCache';
+import { kernelPipelines, kernelSource, type KernelSource } from '../kernelCache';
+import { MASK_PASTE } from './maskPaste';
 import { packUniforms, uniformLayout } from '../uniforms';
 import { linearDispatch } from './rpnDecode';
 
@@ -26,9 +27,12 @@ const shaderCode = withIncludes(shaderCodeRaw);
 
 /** The kernel's pipelines (app/gpu/kernelCache.ts). */
 export const BLENDER = kernelSource({ name: 'blender', code: shaderCode, entryPoints: ['main'] });
-/** What a family's warm-up compiles for the blender (app/gpu/kernelCache.ts `warmKernels`). */
-export const BLENDER_KERNELS = [BLENDER];
-/** Params struct of blend_masks.wgsl, as the WGSL lays it out. */
+/**
+ * What a family's warm-up compiles for its mask step (app/gpu/kernelCache.ts `warmKernels`):
+ * the blender and the paste it feeds.
+ */
+export const BLENDER_KERNELS: KernelSource[] = [BLENDER, MASK_PASTE];
+/** Params struct of blender.wgsl, as the WGSL lays it out. */
 const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;
 /** MAX_BASES of the WGSL (the softmax's registers). */

@@ -14,7 +14,8 @@
 import shaderCodeRaw from '../../../shaders/boundary_map.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
-import { kernelPipelines, kernelSource } from '../kernelCache';
+import { kernelPipelines, kernelSource, type KernelSource } from '../kernelCache';
+import { ROI_ALIGN } from './roiAlign';
 import { packUniforms, uniformLayout } from '../uniforms';
 import { BOUNDARY_THRESHOLD, type BoundarySource } from '../../reference/boundaryMap';
 import { linearDispatch } from './rpnDecode';
@@ -23,8 +24,11 @@ const shaderCode = withIncludes(shaderCodeRaw);
 
 /** The kernel's pipelines (app/gpu/kernelCache.ts). */
 export const BOUNDARY_MAP = kernelSource({ name: 'boundaryMap', code: shaderCode, entryPoints: ['main'] });
-/** What a family's warm-up compiles for the scoring inputs (with ROI_ALIGN, which makes the features). */
-export const BOUNDARY_MAP_KERNELS = [BOUNDARY_MAP];
+/**
+ * What a family's warm-up compiles for the scoring inputs (app/gpu/kernelCache.ts
+ * `warmKernels`): RoIAlign, which makes the features, and this kernel.
+ */
+export const BOUNDARY_MAP_KERNELS: KernelSource[] = [ROI_ALIGN, BOUNDARY_MAP];
 /** Params struct of boundary_map.wgsl, as the WGSL lays it out. */
 const PARAMS = uniformLayout(shaderCode, 'Params');
 const WORKGROUP = 64;

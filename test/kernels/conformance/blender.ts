@@ -1,5 +1,5 @@
 /**
- * Conformance cases of BlendMask's blender (shaders/blend_masks.wgsl): hand-computed cases
+ * Conformance cases of BlendMask's blender (shaders/blender.wgsl): hand-computed cases
  * first (one instance, K = 2, a 4x4 basis; the expected logits written out from the maths in
  * each case, not from the reference), then random cases against app/reference/blender.ts
  * (several instances, attentions on two FCOS levels, boxes on and past the image's edges,

@@ -1,4 +1,4 @@
-// blendMasks — BlendMask's blender (Chen et al. 2020; AdelaiDet blender.py `merge_bases`,
+// blender — BlendMask's blender (Chen et al. 2020; AdelaiDet blender.py `merge_bases`,
 // /work/shared/MODELS.md §5), also B2Inst's (its boundary basis is one more basis: K = 5).
 // Reference: app/reference/blender.ts, which writes out every rule below.
 //
