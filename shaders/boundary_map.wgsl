@@ -4,22 +4,29 @@
 // Reference: app/reference/boundaryMap.ts, which says why each choice below was made.
 //
 // Record n < count, from the blender's logits [maxDetections, R, R] (R = 56, row n = record n):
-//   v(y, x) = the mask the boundary is taken of: SOURCE_BINARY (default) 1 where logit ≥ 0
+//   v(y, x) = the mask the boundary is taken of: SOURCE_BINARY 1 where logit ≥ 0
 //     (probability ≥ 0.5, the paste's threshold, decided on the logit so no exp rounding can
 //     flip it), else 0; SOURCE_PROBABILITY sigmoid(logit);
 //   L(y, x) = 8·v(y, x) − Σ of its 8 neighbours (kernel [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]],
 //     zero padding outside the R×R RoI); boundary b = 1 where max(L, 0) > boundaryThreshold
-//     (0.1), else 0 (BMask R-CNN's recipe: clamp ≥ 0, binarise > 0.1);
-//   the R×R maps go to R'×R' by f×f max pooling, f = R / R' (R' = 28: f = 2):
+//     (0.1), else 0 (BMask R-CNN's recipe: clamp ≥ 0, binarise > 0.1), or with binarise = 0
+//     b = max(L, 0) (models/blendmask's head input: soft boundary of the probability);
+//   the R×R maps go to R'×R' by f×f max pooling, f = R / R' (R' = 28: f = 2; R' = 56: f = 1,
+//   the maps themselves, as models/blendmask's head takes them):
 //     channel 0 = max of sigmoid(logit) (the predicted mask probability),
 //     channel 1 = max of b (a 1-pixel boundary stays a connected line);
 //   channels 2 .. 2 + C − 1 = roiFeatures[n] [C, R', R'] (RoIAlign's output on the records).
 // Rows at or past the count are 0.
+// A run writes channels firstChannel .. firstChannel + outChannels − 1 of that layout into
+// output [maxDetections, outChannels, R', R']: the whole tensor (0, 2 + C), or one input of a
+// head that takes them apart (mask: (0, 1); boundary: (1, 1); C = 0, the features being
+// RoIAlign's own buffer).
 //
 // Bindings: 0 params, 1 records (read; the count), 2 maskLogits [maxDetections, R, R] f32,
-//   3 roiFeatures [maxDetections, C, R', R'] f32, 4 output [maxDetections, 2 + C, R', R'] f32.
-// Dispatch: one invocation per output value, maxDetections·(2 + C)·R'² of them in workgroups of
-//   64 folded into (x ≤ 65535, y): (wid.y · num_workgroups.x + wid.x) · 64 + local index.
+//   3 roiFeatures [maxDetections, C, R', R'] f32 (C = 0: any buffer), 4 output
+//   [maxDetections, outChannels, R', R'] f32.
+// Dispatch: one invocation per output value, maxDetections·outChannels·R'² of them in
+//   workgroups of 64 folded into (x ≤ 65535, y): (wid.y · num_workgroups.x + wid.x) · 64 + local index.
 
 // Params: app/gpu/kernels/boundaryMap.ts writes it by field name, laid out from this
 // declaration (app/gpu/uniforms.ts; the byte offsets in the comments are checked by uniforms.test.ts).
@@ -30,8 +37,9 @@ struct Params {
   channels: u32,             // 12: C, RoI feature channels
   source: u32,               // 16: SOURCE_BINARY | SOURCE_PROBABILITY
   boundaryThreshold: f32,    // 20: 0.1
-  _pad0: u32,                // 24
-  _pad1: u32,                // 28
+  firstChannel: u32,         // 24: first channel of the packed layout this run writes
+  outChannels: u32,          // 28: channels it writes (2 + C: the whole packed tensor)
+  binarise: u32,             // 32: 1 = b ∈ {0, 1} (> threshold), 0 = the clamped Laplacian itself
 }
 
 const SOURCE_BINARY: u32 = 0u;
@@ -78,8 +86,11 @@ fn boundaryAt(base: u32, y: i32, x: i32) -> f32 {
       }
     }
   }
-  let laplacian = 8.0 * maskValue(base, y, x) - neighbours;
-  return select(0.0, 1.0, max(laplacian, 0.0) > params.boundaryThreshold);
+  let clamped = max(8.0 * maskValue(base, y, x) - neighbours, 0.0);
+  if (params.binarise == 0u) {
+    return clamped;
+  }
+  return select(0.0, 1.0, clamped > params.boundaryThreshold);
 }
 
 @compute @workgroup_size(WORKGROUP, 1, 1)
@@ -90,7 +101,7 @@ fn main(
 ) {
   let index = (wid.y * groups.x + wid.x) * WORKGROUP + tid;
   let out = params.outSize;
-  let planes = 2u + params.channels;
+  let planes = params.outChannels;
   if (index >= params.maxDetections * planes * out * out) {
     return;
   }
@@ -99,7 +110,7 @@ fn main(
     output[index] = 0.0;
     return;
   }
-  let channel = (index / (out * out)) % planes;
+  let channel = params.firstChannel + (index / (out * out)) % planes;
   let oy = (index / out) % out;
   let ox = index % out;
   if (channel >= 2u) {

@@ -36,6 +36,16 @@
  * 4. Channels 2 … 2 + C − 1: the record's RoI features [C, R', R'], as the RoIAlign kernel wrote
  *    them for the records (app/gpu/kernels/roiAlign.ts, `recordsRoiSource`), copied.
  *
+ * The models' own choice (models/blendmask/README.md, "Scoring head", written while these
+ * kernels were): the head reads three inputs at R' = R = 56 — mask_probs, mask_boundary =
+ * clamp(Laplacian(p), 0) on the probability, NOT binarised, and the RoI'd bases [N, K', 56,
+ * 56] as its RoI features. The kernel serves that too: `source: 'probability'`, `binarise:
+ * false`, outSize 56 (f = 1, no pooling), and a run per input (`firstChannel` / `outChannels`
+ * on the GPU: mask (0, 1), boundary (1, 1)); the RoI'd bases are RoIAlign's output on the
+ * bases (K' channels, scale ¼, aligned, sampling 1, 56 — the blender's own step 1). The
+ * defaults above stay MODELS.md's recipe (binarised, on the output mask) for a head trained
+ * on it; the manifest must say which.
+ *
  * Rows at or past `count` are 0.
  */
 import { sigmoidF32 } from './fcosDecode';
@@ -58,6 +68,8 @@ export interface BoundaryMapSpec {
   channels: number;
   /** Default 'binary'. */
   source?: BoundarySource;
+  /** Default true: b ∈ {0, 1}; false: b = clamp(L, 0) (models/blendmask's head input). */
+  binarise?: boolean;
 }
 
 /**
@@ -95,7 +107,8 @@ export function boundaryMapReference(
         for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) if (dy !== 0 || dx !== 0) neighbours = f(neighbours + v(y + dy, x + dx));
         const l = f(f(8 * v(y, x)) - neighbours);
         laplacian[base + y * R + x] = l;
-        boundary[base + y * R + x] = Math.max(l, 0) > BOUNDARY_THRESHOLD ? 1 : 0;
+        const clamped = Math.max(l, 0);
+        boundary[base + y * R + x] = spec.binarise === false ? clamped : clamped > BOUNDARY_THRESHOLD ? 1 : 0;
       }
     }
     const out = n * planes * O * O;

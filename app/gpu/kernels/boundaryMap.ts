@@ -43,7 +43,7 @@ export interface BoundaryMapInputs {
   maskLogits: GPUBuffer;
   /** [maxDetections, C, R', R'] f32, row n = record n. */
   roiFeatures: GPUBuffer;
-  /** Output [maxDetections, 2 + C, R', R'] f32; see `boundaryMapBytes`. */
+  /** Output [maxDetections, outChannels, R', R'] f32; see `boundaryMapBytes`. */
   output: GPUBuffer;
 }
 
@@ -53,10 +53,19 @@ export interface BoundaryMapParams {
   maskSize: number;
   /** R' (28), dividing R. */
   outSize: number;
-  /** C. */
+  /** C (0: no features packed; `roiFeatures` may then be any buffer). */
   channels: number;
   /** Default 'binary' (app/reference/boundaryMap.ts says why). */
   source?: BoundarySource;
+  /** Default true: the boundary ∈ {0, 1}; false: clamp(Laplacian, 0) (models/blendmask's head). */
+  binarise?: boolean;
+  /**
+   * Channels of the packed [2 + C] layout this run writes: from `firstChannel` (default 0),
+   * `outChannels` of them (default 2 + C). A head with separate inputs: mask (0, 1), boundary
+   * (1, 1), one kernel object per run.
+   */
+  firstChannel?: number;
+  outChannels?: number;
 }
 
 export interface BoundaryMapKernel {
@@ -64,9 +73,16 @@ export interface BoundaryMapKernel {
   destroy(): void;
 }
 
-/** Bytes of the packed output: maxDetections · (2 + C) · R'² f32. */
-export function boundaryMapBytes(maxDetections: number, channels: number, outSize: number): number {
-  return Math.max(4, 4 * maxDetections * (2 + channels) * outSize * outSize);
+/** Bytes of the output: maxDetections · outChannels · R'² f32 (outChannels = 2 + C for the packed tensor). */
+export function boundaryMapBytes(maxDetections: number, outChannels: number, outSize: number): number {
+  return Math.max(4, 4 * maxDetections * outChannels * outSize * outSize);
+}
+
+function channelRange(p: BoundaryMapParams): { first: number; count: number } {
+  const first = p.firstChannel ?? 0;
+  const count = p.outChannels ?? 2 + p.channels - first;
+  if (first < 0 || count < 1 || first + count > 2 + p.channels) throw new Error(`boundaryMap: channels ${first}..${first + count - 1} of ${2 + p.channels}`);
+  return { first, count };
 }
 
 export function packBoundaryMapParams(p: BoundaryMapParams): ArrayBuffer {
@@ -78,6 +94,9 @@ export function packBoundaryMapParams(p: BoundaryMapParams): ArrayBuffer {
     channels: p.channels,
     source: p.source === 'probability' ? SOURCE_PROBABILITY : SOURCE_BINARY,
     boundaryThreshold: BOUNDARY_THRESHOLD,
+    firstChannel: channelRange(p).first,
+    outChannels: channelRange(p).count,
+    binarise: p.binarise === false ? 0 : 1,
   });
 }
 
@@ -88,7 +107,7 @@ export function createBoundaryMap(device: GPUDevice): BoundaryMapKernel {
   return {
     run(encoder, inputs, params, pass) {
       device.queue.writeBuffer(uniform, 0, packBoundaryMapParams(params));
-      const total = params.maxDetections * (2 + params.channels) * params.outSize * params.outSize;
+      const total = params.maxDetections * channelRange(params).count * params.outSize * params.outSize;
       if (total === 0) return;
       const key = [inputs.records, inputs.maskLogits, inputs.roiFeatures, inputs.output];
       if (!cached || cached.key.some((b, i) => b !== key[i])) {

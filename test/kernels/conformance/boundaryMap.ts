@@ -20,6 +20,10 @@ interface BoundaryCase {
   outSize: number;
   channels: number;
   source?: BoundarySource;
+  binarise?: boolean;
+  /** Channels of the packed layout the run writes (default all). */
+  firstChannel?: number;
+  outChannels?: number;
   /** [capacity, R, R] */
   maskLogits: Float32Array;
   /** [capacity, C, R', R'] */
@@ -43,17 +47,27 @@ async function runBoundary(device: GPUDevice, c: BoundaryCase, buffers?: { recor
     );
   const maskLogits = buffers?.maskLogits ?? uploadStorage(device, 'test.maskLogits', c.maskLogits);
   const roiFeatures = buffers?.roiFeatures ?? uploadStorage(device, 'test.roiFeatures', c.roiFeatures.length ? c.roiFeatures : new Float32Array(1));
-  const bytes = boundaryMapBytes(c.capacity, c.channels, c.outSize);
+  const outChannels = c.outChannels ?? 2 + c.channels;
+  const bytes = boundaryMapBytes(c.capacity, outChannels, c.outSize);
   const output = uploadStorage(device, 'test.scoringInput', new Float32Array(bytes / 4).fill(-99), GPUBufferUsage.COPY_SRC);
   const t0 = performance.now();
   const encoder = device.createCommandEncoder({ label: 'test.boundaryMap' });
   sharedKernel(device, 'boundaryMap', createBoundaryMap).run(
     encoder,
     { records, maskLogits, roiFeatures, output },
-    { maxDetections: c.capacity, maskSize: c.maskSize, outSize: c.outSize, channels: c.channels, source: c.source },
+    {
+      maxDetections: c.capacity,
+      maskSize: c.maskSize,
+      outSize: c.outSize,
+      channels: c.channels,
+      source: c.source,
+      binarise: c.binarise,
+      firstChannel: c.firstChannel,
+      outChannels: c.outChannels,
+    },
   );
   device.queue.submit([encoder.finish()]);
-  const values = await readF32(device, output, c.capacity * (2 + c.channels) * c.outSize * c.outSize);
+  const values = await readF32(device, output, c.capacity * outChannels * c.outSize * c.outSize);
   const ms = performance.now() - t0;
   for (const b of [records, maskLogits, roiFeatures, output]) b.destroy();
   return { values, ms };
@@ -69,19 +83,25 @@ function compare(values: Float32Array, c: BoundaryCase, tol = 1e-6) {
   const R = c.maskSize;
   const f = R / O;
   const planes = 2 + c.channels;
+  const first = c.firstChannel ?? 0;
+  const written = c.outChannels ?? planes - first;
+  const binary = c.binarise !== false;
   let err = 0;
   let flips = 0;
   let excused = 0;
   let edgeCells = 0;
+  if (values.length !== c.capacity * written * O * O) return { pass: false, maxAbsError: Infinity, detail: `${values.length} values` };
   for (let i = 0; i < values.length; i++) {
-    const channel = Math.floor(i / (O * O)) % planes;
-    if (channel !== 1) {
-      err = Math.max(err, Math.abs(values[i]! - ref.packed[i]!));
+    const n = Math.floor(i / (written * O * O));
+    const channel = first + (Math.floor(i / (O * O)) % written);
+    const j = (n * planes + channel) * O * O + (i % (O * O));
+    if (channel !== 1 || !binary) {
+      err = Math.max(err, Math.abs(values[i]! - ref.packed[j]!));
+      if (channel === 1 && ref.packed[j]! > BOUNDARY_THRESHOLD) edgeCells++;
       continue;
     }
-    if (ref.packed[i] === 1) edgeCells++;
-    if (values[i] === ref.packed[i]) continue;
-    const n = Math.floor(i / (planes * O * O));
+    if (ref.packed[j] === 1) edgeCells++;
+    if (values[i] === ref.packed[j]) continue;
     const oy = Math.floor(i / O) % O;
     const ox = i % O;
     let near = false;
@@ -96,7 +116,9 @@ function compare(values: Float32Array, c: BoundaryCase, tol = 1e-6) {
   return {
     pass: err <= tol && flips === 0,
     maxAbsError: err,
-    detail: `${c.count}/${c.capacity} records, R ${R} → R' ${O}, C ${c.channels}, ${c.source ?? 'binary'}: ${edgeCells} boundary cells, ${flips} flipped, ${excused} excused (Laplacian within 1e-5 of ${BOUNDARY_THRESHOLD})`,
+    detail:
+      `${c.count}/${c.capacity} records, R ${R} → R' ${O}, C ${c.channels}, channels ${first}..${first + written - 1}, ${c.source ?? 'binary'}` +
+      `${binary ? ', binarised' : ', soft'}: ${edgeCells} boundary cells, ${flips} flipped, ${excused} excused (Laplacian within 1e-5 of ${BOUNDARY_THRESHOLD})`,
   };
 }
 
@@ -187,6 +209,36 @@ function plateauHand(device: GPUDevice, source: BoundarySource) {
   return handCase(device, c, expectedPacked(new Array<number>(16).fill(0.3), boundary), lap);
 }
 
+/**
+ * models/blendmask's head input: the soft boundary clamp(L, 0) of the probability at R' = R
+ * (no pooling), written alone (channel 1, one channel). Plateau p = 0.3 on 8x8 with zero
+ * padding: sides 8p − 5p = 0.9, corners 8p − 3p = 1.5, interior 0; row 1 (past the count) 0.
+ */
+async function softHand(device: GPUDevice) {
+  const c = squareCase(() => true, 'probability');
+  c.maskLogits.fill(Math.log(0.3 / 0.7), 0, 64);
+  Object.assign(c, { outSize: 8, channels: 0, roiFeatures: new Float32Array(0), binarise: false, firstChannel: 1, outChannels: 1 });
+  const want: number[] = [];
+  for (let y = 0; y < 8; y++)
+    for (let x = 0; x < 8; x++) {
+      const side = (y === 0 || y === 7 ? 1 : 0) + (x === 0 || x === 7 ? 1 : 0);
+      want.push(side === 2 ? 1.5 : side === 1 ? 0.9 : 0);
+    }
+  const { values, ms } = await runBoundary(device, c);
+  const expected = [...want, ...new Array<number>(64).fill(0)];
+  const err = maxAbsDiff(values, expected);
+  const refErr = maxAbsDiff(
+    boundaryMapReference(c.maskLogits, c.roiFeatures, c.count, c.capacity, c).packed.filter((_, i) => Math.floor(i / 64) % 2 === 1),
+    expected,
+  );
+  return {
+    pass: err <= 1e-6 && refErr <= 1e-6,
+    maxAbsError: err,
+    ms,
+    detail: `row 0 ${Array.from(values.subarray(0, 8), (v) => v.toFixed(2)).join(',')}; reference err ${refErr}`,
+  };
+}
+
 /** Random blob masks (a disc of random centre and radius + noise) [capacity, 56, 56], features N(0, 1). */
 function randomBoundaryCase(seed: number, count: number, outSize: number, channels: number, source?: BoundarySource): BoundaryCase {
   const r = rng(seed);
@@ -202,9 +254,14 @@ function randomBoundaryCase(seed: number, count: number, outSize: number, channe
   return { maskSize: R, outSize, channels, source, maskLogits, roiFeatures: randomNormals(r, capacity * channels * outSize * outSize), count, capacity };
 }
 
+/**
+ * Tolerance 1e-6 (sigmoids, copies); the soft boundary of the probability sums nine sigmoids
+ * with weight 8 at the centre (values up to 8), so a few ulp of exp each → 5e-6.
+ */
 async function randomCase(device: GPUDevice, c: BoundaryCase) {
   const { values, ms } = await runBoundary(device, c);
-  return { ...compare(values, c), ms };
+  const soft = c.binarise === false && c.source === 'probability';
+  return { ...compare(values, c, soft ? 5e-6 : 1e-6), ms };
 }
 
 /**
@@ -292,6 +349,16 @@ export async function boundaryMapConformance(device: GPUDevice): Promise<CaseRes
     ["random: 10 blobs, R' 14, C 8, binary", () => randomCase(device, randomBoundaryCase(32, 10, 14, 8))],
     ["random: 6 blobs, R' 28, C 4, probability", () => randomCase(device, randomBoundaryCase(33, 6, 28, 4, 'probability'))],
     ['random: no records → all 0', () => randomCase(device, randomBoundaryCase(34, 0, 28, 4))],
+    ["hand: soft boundary clamp(L, 0) of a 0.3 plateau at R' = R, boundary channel alone (models/blendmask's head input)", () => softHand(device)],
+    [
+      "random: models/blendmask's head inputs, R' 56, probability, soft: mask channel alone",
+      () => randomCase(device, { ...randomBoundaryCase(35, 8, 56, 0, 'probability'), binarise: false, firstChannel: 0, outChannels: 1 }),
+    ],
+    [
+      "random: models/blendmask's head inputs, R' 56, probability, soft: boundary channel alone",
+      () => randomCase(device, { ...randomBoundaryCase(35, 8, 56, 0, 'probability'), binarise: false, firstChannel: 1, outChannels: 1 }),
+    ],
+    ["random: soft boundary packed with features, R' 28, binary source", () => randomCase(device, { ...randomBoundaryCase(36, 5, 28, 3), binarise: false })],
     ["chain: records → RoIAlign (C 6, R' 28) + blender (K 5) → boundary map, as the references", () => chainCase(device)],
   ]);
 }
