@@ -15,7 +15,7 @@ import { maxAbsDiff, rng, runCases, sharedKernel, type CaseResult } from './comm
 import { packRecords, randomNormals, type RecordInit } from './maskCoefficients';
 import { blenderCaseReference, randomBlenderCase, runBlender } from './blender';
 
-interface BoundaryCase {
+export interface BoundaryCase {
   maskSize: number;
   outSize: number;
   channels: number;
@@ -32,7 +32,7 @@ interface BoundaryCase {
   capacity: number;
 }
 
-async function runBoundary(device: GPUDevice, c: BoundaryCase, buffers?: { records: GPUBuffer; maskLogits: GPUBuffer; roiFeatures: GPUBuffer }) {
+export async function runBoundary(device: GPUDevice, c: BoundaryCase, buffers?: { records: GPUBuffer; maskLogits: GPUBuffer; roiFeatures: GPUBuffer }) {
   const records =
     buffers?.records ??
     uploadStorage(
