@@ -6,6 +6,7 @@
  */
 import type { Frame } from '../frame';
 import type { PaneRunner, RunOutput } from '../runner';
+import { DeliveryRate } from './deliveryRate';
 
 /** A run in flight: its frame (not closed under it), runner and outcome. */
 export interface RunInFlight {
@@ -30,7 +31,8 @@ export class PaneController {
   /** Deliveries chained in start order: a run's result is stored only after every earlier run's. */
   delivered: Promise<void> = Promise.resolve();
   pending = false;
-  lastDoneAt = 0;
+  /** Its frames a second on a stream (deliveries over a window; reset by a still image). */
+  readonly rate = new DeliveryRate();
   recomposing = false;
   recomposePending = false;
   /** The last streamed frame a run started on. */

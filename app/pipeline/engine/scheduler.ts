@@ -21,9 +21,6 @@ import { ModelLoadError, type PaneRunner, type RunnerContext, type RunOutput } f
 import { PaneController, type FrameSeq, type RunInFlight } from './paneController';
 import { defaultSettings, errorText, viewOf, type EngineStore, type ModelCatalog, type PreferredModel } from './ports';
 
-/** Smoothing of the per-pane fps (exponential moving average weight of the newest interval). */
-const FPS_SMOOTHING = 0.3;
-
 /** The current frame and where it comes from (./frames.ts). */
 export interface FrameFeed {
   current(): { frame: Frame; source: Pick<ResultFrame, 'kind' | 'name' | 'original'>; seq?: FrameSeq } | null;
@@ -403,9 +400,12 @@ export class PaneScheduler {
         if (!ctrl.runs.some((r) => r !== run && r.runner === ctrl.runner)) ctrl.pending = true;
         return;
       }
-      const now = this.now();
-      const interval = ctrl.lastDoneAt > 0 && frames.streaming() ? now - ctrl.lastDoneAt : (out.result.timings.total ?? 0);
-      ctrl.lastDoneAt = now;
+      // Frames a second: on a stream, deliveries over the pane's last few (pairs of results a
+      // moment apart, with two frames in flight, would read as a burst); on a still image, 1 / total.
+      const total = out.result.timings.total ?? 0;
+      if (!frames.streaming()) ctrl.rate.reset();
+      const streamed = frames.streaming() ? ctrl.rate.add(this.now()) : 0;
+      const fps = streamed > 0 ? streamed : total > 0 ? 1000 / total : 0;
       // A hovered instance stays highlighted while the webcam runs: it follows its object
       // (the hover may have come during the run: read it now, against the result shown).
       const highlight = followHighlight(pane.result?.detections, pane.highlight, out.result.detections);
@@ -424,9 +424,7 @@ export class PaneScheduler {
       }
       const more = ctrl.runs.length > 1 || ctrl.pending;
       store.updatePane(key, (p) => {
-        const instant = interval > 0 ? 1000 / interval : 0;
         const streaming = frames.streaming();
-        const fps = streaming && p.fps > 0 ? p.fps * (1 - FPS_SMOOTHING) + instant * FPS_SMOOTHING : instant;
         p.overlay?.close();
         return {
           result: out.result,
