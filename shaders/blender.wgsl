@@ -47,6 +47,7 @@ struct Params {
 
 //!include record
 //!include records
+//!include bilinear_taps
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> records: Records;
@@ -73,38 +74,13 @@ fn topFeat(level: u32, index: u32) -> f32 {
   }
 }
 
-// torchvision's bilinear_interpolate on basis plane `base` (as roi_align.wgsl).
+// torchvision's bilinear_interpolate on basis plane `base` (common/bilinear_taps.wgsl).
 fn basisSample(base: u32, yIn: f32, xIn: f32) -> f32 {
-  let height = params.basisHeight;
-  let width = params.basisWidth;
-  if (yIn < -1.0 || yIn > f32(height) || xIn < -1.0 || xIn > f32(width)) {
+  let t = bilinearTaps(params.basisHeight, params.basisWidth, yIn, xIn);
+  if (!t.inside) {
     return 0.0;
   }
-  var y = max(yIn, 0.0);
-  var x = max(xIn, 0.0);
-  var yLow = u32(y);
-  var xLow = u32(x);
-  var yHigh = yLow + 1u;
-  var xHigh = xLow + 1u;
-  if (yLow >= height - 1u) {
-    yLow = height - 1u;
-    yHigh = yLow;
-    y = f32(yLow);
-  }
-  if (xLow >= width - 1u) {
-    xLow = width - 1u;
-    xHigh = xLow;
-    x = f32(xLow);
-  }
-  let ly = y - f32(yLow);
-  let lx = x - f32(xLow);
-  let hy = 1.0 - ly;
-  let hx = 1.0 - lx;
-  let v1 = bases[base + yLow * width + xLow];
-  let v2 = bases[base + yLow * width + xHigh];
-  let v3 = bases[base + yHigh * width + xLow];
-  let v4 = bases[base + yHigh * width + xHigh];
-  return (((hy * hx) * v1 + (hy * lx) * v2) + (ly * hx) * v3) + (ly * lx) * v4;
+  return (((t.w1 * bases[base + t.i1] + t.w2 * bases[base + t.i2]) + t.w3 * bases[base + t.i3]) + t.w4 * bases[base + t.i4]);
 }
 
 // Taps of output pixel p of an M → R upsample (align_corners=False): (i0, i1, weight of i1).

@@ -10,38 +10,15 @@
 // common/roi_levels.wgsl; here the value of one bin.
 
 //!include roi_levels
+//!include bilinear_taps
 
 fn bilinear(level: u32, base: u32, height: u32, width: u32, yIn: f32, xIn: f32) -> f32 {
-  let h = f32(height);
-  let w = f32(width);
-  if (yIn < -1.0 || yIn > h || xIn < -1.0 || xIn > w) {
+  let t = bilinearTaps(height, width, yIn, xIn);
+  if (!t.inside) {
     return 0.0;
   }
-  var y = max(yIn, 0.0);
-  var x = max(xIn, 0.0);
-  var yLow = u32(y);
-  var xLow = u32(x);
-  var yHigh = yLow + 1u;
-  var xHigh = xLow + 1u;
-  if (yLow >= height - 1u) {
-    yLow = height - 1u;
-    yHigh = yLow;
-    y = f32(yLow);
-  }
-  if (xLow >= width - 1u) {
-    xLow = width - 1u;
-    xHigh = xLow;
-    x = f32(xLow);
-  }
-  let ly = y - f32(yLow);
-  let lx = x - f32(xLow);
-  let hy = 1.0 - ly;
-  let hx = 1.0 - lx;
-  let v1 = feature(level, base + yLow * width + xLow);
-  let v2 = feature(level, base + yLow * width + xHigh);
-  let v3 = feature(level, base + yHigh * width + xLow);
-  let v4 = feature(level, base + yHigh * width + xHigh);
-  return (((hy * hx) * v1 + (hy * lx) * v2) + (ly * hx) * v3) + (ly * lx) * v4;
+  return (((t.w1 * feature(level, base + t.i1) + t.w2 * feature(level, base + t.i2)) + t.w3 * feature(level, base + t.i3)) +
+    t.w4 * feature(level, base + t.i4));
 }
 
 fn pooledValue(box: vec4<f32>, level: u32, c: u32, ph: u32, pw: u32) -> f32 {

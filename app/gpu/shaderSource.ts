@@ -2,8 +2,9 @@
  * WGSL has no includes. A kernel names the shared declarations it uses with a line
  * `//!include NAME`, and `withIncludes` puts shaders/common/NAME.wgsl in its place before
  * the kernel is compiled: the DetectionRecords structs (record or record_atomic_area, then
- * records) and the box IoU (box_iou).
+ * records), the box IoU (box_iou), torchvision's bilinear taps (bilinear_taps), …
  */
+import bilinearTaps from '../../shaders/common/bilinear_taps.wgsl?raw';
 import boxIou from '../../shaders/common/box_iou.wgsl?raw';
 import record from '../../shaders/common/record.wgsl?raw';
 import recordAtomicArea from '../../shaders/common/record_atomic_area.wgsl?raw';
@@ -16,6 +17,7 @@ import roiLevels from '../../shaders/common/roi_levels.wgsl?raw';
 import sortKeys from '../../shaders/common/sort_keys.wgsl?raw';
 
 const PARTS: { [name: string]: string } = {
+  bilinear_taps: bilinearTaps,
   box_iou: boxIou,
   record,
   record_atomic_area: recordAtomicArea,
