@@ -106,7 +106,8 @@ test('npm run bench -- --smoke: every part runs and writes its report', async ({
     for (const r of rows) {
       expect(r.ours.path1MatchesReference).toBe(true);
       expect(r.peer.gpuBytesReadBack).toBe(0);
-      expect(r.peer.resultBytes).toBeGreaterThanOrEqual(r.size[0] * r.size[1] * 4);
+      // Its result holds an RGBA overlay of the frame when it found something (none without).
+      expect(r.peer.resultBytes).toBeGreaterThanOrEqual(r.peer.instances > 0 ? r.size[0] * r.size[1] * 4 : 0);
       expect(r.vsFast.ours).toBe(r.ours.instances);
       expect(r.vsFast.peer).toBe(r.peer.instances);
       expect(r.vsFast.matched).toBeLessThanOrEqual(Math.min(r.ours.instances, r.peer.instances));

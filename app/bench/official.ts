@@ -108,7 +108,7 @@ export interface OfficialRow {
     inference: Summary;
     postprocess: Summary;
     gpuBytesReadBack: number;
-    /** Bytes of the result handed to JS: the RGBA overlay (W·H·4) and the box records. */
+    /** Bytes of the result handed to JS: the RGBA overlay (W·H·4; empty when it found nothing) and the box records. */
     resultBytes: number;
     instances: number;
   };
