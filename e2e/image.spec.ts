@@ -178,6 +178,9 @@ test('hovering an instance on the canvas highlights it and shows its details', a
   const area = (i: Instance) => (i.box[2] - i.box[0]) * (i.box[3] - i.box[1]);
   const target = [...instances].sort((a, b) => area(a) - area(b))[0]!;
   const canvas = p.getByTestId(ids.overlay).locator('canvas').last();
+  // The page is shared by this file's tests: an earlier one may have left it scrolled past
+  // the overlay (a click low on the page), and the mouse only reaches what is in view.
+  await canvas.scrollIntoViewIfNeeded();
   const rect = (await canvas.boundingBox())!;
   expect(rect.width / rect.height).toBeCloseTo(imageWidth / imageHeight, 1);
   const cx = ((target.box[0] + target.box[2]) / 2) * (rect.width / imageWidth);
