@@ -909,6 +909,22 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
       ].filter(Boolean);
       const described = (layout: string) => `Dropped file ${options.fileName} (${[layout, ...extra].join('; ')}).`;
       if (input.float16 || half) notes.push(`float16 export: ${FLOAT16_NOTE}`);
+      /** The raw head, either way round: `rowsPerAnchor` = 4 + nc + 32. */
+      const rawYoloSeg = (rowsPerAnchor: number) => ({
+        manifest: {
+          id,
+          name: base,
+          family: 'yolo-seg' as const,
+          url: options.url,
+          input: yoloInput,
+          outputs: { output0: head.name, protos: protos.name },
+          classes: classesFrom(info, boundClasses(head, rowsPerAnchor - 4 - k, 'YOLO-seg'), missing, notes),
+          defaults,
+          notes: described('Ultralytics YOLO-seg layout'),
+        },
+        missing,
+        notes,
+      });
       if (transposed) {
         const [na, nr] = [a, b as number];
         if (known(na) && na !== anchors) {
@@ -917,21 +933,7 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
           );
         }
         notes.push(`output0 ${shapeText(head.dims)} is transposed (anchors first); read as [1, N, 4 + nc + 32]`);
-        return {
-          manifest: {
-            id,
-            name: base,
-            family: 'yolo-seg',
-            url: options.url,
-            input: yoloInput,
-            outputs: { output0: head.name, protos: protos.name },
-            classes: classesFrom(info, boundClasses(head, nr - 4 - k, 'YOLO-seg'), missing, notes),
-            defaults,
-            notes: described('Ultralytics YOLO-seg layout'),
-          },
-          missing,
-          notes,
-        };
+        return rawYoloSeg(nr);
       }
       if (rawHead && known(b) && b !== anchors) {
         throw new UnrecognisedModelError(
@@ -940,21 +942,7 @@ function recognise(info: OnnxInfo, options: DetectOptions): DetectedModel {
       }
       if (rawHead) {
         if (b !== anchors) notes.push(`output0 has a dynamic anchor count; ${anchors} expected at ${input.width}x${input.height}`);
-        return {
-          manifest: {
-            id,
-            name: base,
-            family: 'yolo-seg',
-            url: options.url,
-            input: yoloInput,
-            outputs: { output0: head.name, protos: protos.name },
-            classes: classesFrom(info, boundClasses(head, a - 4 - k, 'YOLO-seg'), missing, notes),
-            defaults,
-            notes: described('Ultralytics YOLO-seg layout'),
-          },
-          missing,
-          notes,
-        };
+        return rawYoloSeg(a);
       }
       if (endToEnd) {
         if (known(a) && a !== END_TO_END_ROWS) {
