@@ -163,6 +163,23 @@ def main():
     gm2 = mask_targets(gmk[0], torch.tensor([[0., 15., 20., 50., 60.]]))
     check(gm2.shape == (1, BLEND_SIZE, BLEND_SIZE) and float(gm2.mean()) == 1.0, 'mask target: the GT mask in its box = ones')
 
+    # ---- --detector-init: CenterMask's backbone + FPN + FCOS head load into BlendMask by name (shared fcos.py)
+    import tempfile
+    import train
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('centermask_model', os.path.join(HERE, '..', 'centermask', 'model.py'))
+    cm_mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cm_mod)
+    cm = cm_mod.CenterMask()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, 'cm.pt')
+        torch.save({'model': {k: v.half() if v.is_floating_point() else v for k, v in cm.state_dict().items()}}, path)
+        bm = BlendMask(True)
+        train.load_detector(bm, path)
+    same = all(torch.equal(getattr(bm, p).state_dict()[k], v.half().float() if v.is_floating_point() else v)
+               for p in train.DETECTOR_PARTS for k, v in getattr(cm, p).state_dict().items())
+    check(same, '--detector-init: backbone, FPN and FCOS head copied from a CenterMask checkpoint, every tensor')
+
     # ---- ONNX parts: checker, names, shapes (asserted in export_parts), ≤ 8 MiB. Weights set the size, so a
     # 128 input gives the same bytes as 512 (±graph constants), faster.
     import export

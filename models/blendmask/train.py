@@ -51,6 +51,19 @@ def load_fp16(model, path):
     return ck
 
 
+DETECTOR_PARTS = ('backbone', 'fpn', 'head')
+
+
+def load_detector(model, path):
+    """Copy the parts BlendMask shares with CenterMask (models/common/fcos.py) from a CenterMask
+    checkpoint; every one of their tensors must be present with the same shape (strict per part)."""
+    theirs = torch.load(path, map_location='cpu', weights_only=False)['model']
+    for part in DETECTOR_PARTS:
+        prefix = part + '.'
+        sub = {k[len(prefix):]: (v.float() if v.is_floating_point() else v) for k, v in theirs.items() if k.startswith(prefix)}
+        getattr(model, part).load_state_dict(sub, strict=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--variant', choices=sorted(VARIANTS), required=True)
@@ -61,6 +74,9 @@ def main():
     ap.add_argument('--resume', action='store_true')
     ap.add_argument('--init', default=None, help='start from these weights (fp16 checkpoint), fresh optimiser')
     ap.add_argument('--backbone-init', default=None, help='backbone weights (models/centermask/pretrain_backbone.py)')
+    ap.add_argument('--detector-init', default=None,
+                    help='backbone + FPN + FCOS head from a CenterMask checkpoint (models/centermask/checkpoints/latest.pt): '
+                         'the detector code is shared (models/common/fcos.py), so the names and shapes match')
     ap.add_argument('--batch', type=int, default=4)
     ap.add_argument('--sizes', default='384,448,512')
     ap.add_argument('--size-weights', default='2,2,1')
@@ -99,7 +115,10 @@ def main():
     if args.init and fresh:
         load_fp16(model, args.init)
         print(f'initialised from {args.init}')
-    if args.backbone_init and fresh and not args.init:
+    if args.detector_init and fresh and not args.init:
+        load_detector(model, args.detector_init)
+        print(f'detector (backbone, FPN, FCOS head) from {args.detector_init}')
+    if args.backbone_init and fresh and not args.init and not args.detector_init:
         bb = torch.load(args.backbone_init, map_location='cpu', weights_only=False)
         model.backbone.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in bb['backbone'].items()})
         print(f'backbone from {args.backbone_init}')
