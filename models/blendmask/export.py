@@ -6,13 +6,21 @@ AdelaiDet's "heads only" layout: blender, decoding and NMS stay outside the grap
                               boundary basis is channel K' − 1 = 4), then for P3..P7:
                               P{l}/logits [1,80,H,W], P{l}/bbox_reg [1,4,H,W] (ltrb, input px),
                               P{l}/centerness [1,1,H,W], P{l}/top_feats [1,K'·14·14,H,W]
-    <stem>-scoring-head.onnx  (B2Inst) mask_probs [N,1,56,56], mask_boundary [N,1,56,56]
-                              (clamp(Laplacian(mask_probs), 0)), roi_bases [N,K',56,56]
+    <stem>-scoring-head.onnx  (B2Inst) ONE packed input (the app's stage runner gives every
+                              part a single tensor): scoring_features [N,2+K',56,56] =
+                              channel 0 mask probabilities (sigmoid of the blended logits),
+                              channel 1 their soft boundary clamp(Laplacian(p), 0) (3x3
+                              [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]], zero padding, not binarised),
+                              channels 2.. the RoI'd bases (RoIAlign aligned, sampling 1,
+                              scale 1/4, 56x56) — the head's own concatenation, in its order
                               → scores [N,2] = (S_IoU, S_boundary)
     <stem>.json               ModelManifest, family 'blendmask', `blendMask` block
 
     /usr/bin/python3 models/blendmask/export.py --variant b2inst --out /tmp/x \
-        [--ckpt models/blendmask/checkpoints/latest-b2inst.pt] [--random]
+        [--ckpt models/blendmask/checkpoints/latest-b2inst.pt] [--random] [--url-prefix /e2e-models/]
+
+--url-prefix (default models/blendmask/) is what the manifest's `url` and `scoringHeadUrl`
+start with, so parts exported to a scratch folder can be served from another URL.
 
 The bundled names (models/blendmask/blendmask-512.*, b2inst-512.*) are written only when
 --out is models/blendmask itself AND the weights come from a checkpoint (never --random).
@@ -29,6 +37,7 @@ import sys
 
 import onnx
 import torch
+import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -36,15 +45,37 @@ sys.path.insert(0, os.path.join(HERE, '..', 'common'))
 from emoji_coco import load_categories  # noqa: E402
 from integrity import add_digests, sha256_hex  # noqa: E402
 from model import (ATTN_SIZE, BASIS_STRIDE, BLEND_SIZE, LEVELS, MEAN_RGB, NUM_BASES, NUM_CLASSES, STD_RGB,  # noqa: E402
-                   STRIDES, BlendMask, DetectorExport, ScoringExport, level_sizes, output_names)
+                   STRIDES, BlendMask, DetectorExport, level_sizes, output_names)
 
 SIZE = 512
 MAX_BYTES = 8 * 1024 * 1024
 STEMS = {'blendmask': f'blendmask-{SIZE}', 'b2inst': f'b2inst-{SIZE}'}
 SCORE_MODES = ('sqrt', 'product', 'cls')
+URL_PREFIX = 'models/blendmask/'
+SCORING_INPUT = 'scoring_features'
 
 DEFAULTS = {'confThreshold': 0.05, 'scoreThreshold': 0.5, 'topK': 500, 'nmsIou': 0.6,
             'nmsKind': 'greedy', 'maxDetections': 100}
+
+
+class ScoringExport(nn.Module):
+    """ONNX part 2 (B2Inst), one packed input: scoring_features [N, 2 + K', R, R] = cat(mask
+    probabilities, clamp(Laplacian(p), 0), RoI'd bases) on channels — exactly the tensor
+    `model.ScoringHead.forward` concatenates from its three arguments, in the same order — fed
+    straight to the head's convs and FC branches → scores [N,2] = sigmoid(S_IoU, S_boundary).
+    Same weights, same maths as `model.score` (training); only the concatenation moves out."""
+
+    def __init__(self, model: BlendMask):
+        super().__init__()
+        self.head = model.scoring
+
+    def forward(self, scoring_features):
+        x = self.head.convs(scoring_features).flatten(1)
+        return torch.sigmoid(torch.cat([self.head.iou(x), self.head.boundary(x)], 1))
+
+
+def url_join(prefix: str, name: str) -> str:
+    return prefix + name if not prefix or prefix.endswith('/') else f'{prefix}/{name}'
 
 
 def load_checkpoint(path: str) -> tuple[BlendMask, dict]:
@@ -79,7 +110,7 @@ def blend_block(model: BlendMask, score_mode: str) -> dict:
     }
 
 
-def manifest(model: BlendMask, stem: str, notes: str, score_mode: str) -> dict:
+def manifest(model: BlendMask, stem: str, notes: str, score_mode: str, url_prefix: str = URL_PREFIX) -> dict:
     cats = load_categories()
     outputs = {'bases': 'bases'}
     for lv in LEVELS:
@@ -87,16 +118,16 @@ def manifest(model: BlendMask, stem: str, notes: str, score_mode: str) -> dict:
                         f'centernessP{lv}': f'P{lv}/centerness', f'topFeatsP{lv}': f'P{lv}/top_feats'})
     block = blend_block(model, score_mode)
     if model.b2inst:
-        block.update({'scoringHeadUrl': f'models/blendmask/{stem}-scoring-head.onnx', 'scoringHeadBytes': 0,
+        block.update({'scoringHeadUrl': url_join(url_prefix, f'{stem}-scoring-head.onnx'), 'scoringHeadBytes': 0,
                       'scoringHeadSha256': '',
-                      'scoringHeadInputs': ['mask_probs', 'mask_boundary', 'roi_bases'],
+                      'scoringHeadInput': SCORING_INPUT,
                       'scoringHeadOutput': 'scores'})
     return {
         'id': stem,
         'name': f'{"B2Inst" if model.b2inst else "BlendMask"} {SIZE} (emoji-COCO, VoVNetV2-lite FCOS, '
                 f'{model.n_bases} bases)',
         'family': 'blendmask',
-        'url': f'models/blendmask/{stem}.onnx',
+        'url': url_join(url_prefix, f'{stem}.onnx'),
         'bytes': 0,
         'sha256': '',
         'input': {'name': 'input', 'width': SIZE, 'height': SIZE, 'resize': 'stretch', 'channels': 'rgb',
@@ -128,6 +159,13 @@ def output_dims(data: bytes) -> dict:
             for o in proto.graph.output}
 
 
+def input_dims(data: bytes) -> dict:
+    proto = onnx.load_from_string(data)
+    inits = {i.name for i in proto.graph.initializer}
+    return {i.name: [d.dim_value if d.dim_value else d.dim_param for d in i.type.tensor_type.shape.dim]
+            for i in proto.graph.input if i.name not in inits}
+
+
 def expected_dims(model: BlendMask, size: int = SIZE) -> dict:
     k = model.n_bases
     sides = level_sizes(size)
@@ -148,9 +186,10 @@ def export_parts(model: BlendMask, size: int = SIZE) -> dict[str, bytes]:
     parts = {'detector': det}
     if model.b2inst:
         r, k = BLEND_SIZE, model.n_bases
-        ex = (torch.rand(2, 1, r, r), torch.rand(2, 1, r, r), torch.randn(2, k, r, r))
-        sc = to_onnx(ScoringExport(model), ex, ['mask_probs', 'mask_boundary', 'roi_bases'], ['scores'], True)
+        ex = (torch.cat([torch.rand(2, 2, r, r), torch.randn(2, k, r, r)], 1),)
+        sc = to_onnx(ScoringExport(model), ex, [SCORING_INPUT], ['scores'], True)
         assert output_dims(sc) == {'scores': ['n', 2]}, output_dims(sc)
+        assert input_dims(sc) == {SCORING_INPUT: ['n', 2 + k, r, r]}, input_dims(sc)
         parts['scoring'] = sc
     return parts
 
@@ -163,14 +202,17 @@ def write_atomic(files: dict):
         os.replace(path + '.tmp', path)
 
 
-def export_all(model: BlendMask, out_dir: str, notes: str, score_mode: str = 'sqrt') -> list[str]:
+def export_all(model: BlendMask, out_dir: str, notes: str, score_mode: str = 'sqrt', url_prefix: str = URL_PREFIX,
+               size: int = SIZE) -> list[str]:
+    """Writes <stem>.onnx [, <stem>-scoring-head.onnx], <stem>.json (bytes and sha256 of every part
+    filled in from the bytes written); `size` other than 512 only for quick checks."""
     stem_name = STEMS['b2inst' if model.b2inst else 'blendmask']
-    parts = export_parts(model)
+    parts = export_parts(model, size)
     stem = os.path.join(out_dir, stem_name)
     files: dict = {f'{stem}.onnx': parts['detector']}
     if 'scoring' in parts:
         files[f'{stem}-scoring-head.onnx'] = parts['scoring']
-    man = add_digests(manifest(model, stem_name, notes, score_mode), files)
+    man = add_digests(manifest(model, stem_name, notes, score_mode, url_prefix), files)
     if 'scoring' in parts:
         man['blendMask']['scoringHeadBytes'] = len(parts['scoring'])
         man['blendMask']['scoringHeadSha256'] = sha256_hex(parts['scoring'])
@@ -187,6 +229,8 @@ def main():
     ap.add_argument('--out', required=True, help='folder (models/blendmask for the bundled files)')
     ap.add_argument('--score', choices=SCORE_MODES, default='sqrt', help="B2Inst's final score in the manifest")
     ap.add_argument('--notes', default=None)
+    ap.add_argument('--url-prefix', default=URL_PREFIX,
+                    help="what the manifest's url and scoringHeadUrl start with (default models/blendmask/)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     bundled = os.path.realpath(args.out) == os.path.realpath(HERE)
@@ -201,7 +245,7 @@ def main():
             sys.exit(f'the checkpoint is not a {args.variant} checkpoint')
     os.makedirs(args.out, exist_ok=True)
     notes = args.notes or ck.get('notes') or f'Trained {ck.get("step", "?")} steps on synthetic emoji-COCO.'
-    for path in export_all(model, args.out, notes, args.score):
+    for path in export_all(model, args.out, notes, args.score, args.url_prefix):
         print(f'{path}: {os.path.getsize(path)} bytes')
 
 

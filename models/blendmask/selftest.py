@@ -4,7 +4,9 @@ needed): the Laplacian boundary target on a square, the boundary Dice, the blend
 instance with K = 2 and a 4x4 basis, the holistic boundary map, the scoring targets, the
 final-score combinations, the FCOS targets reused from models/common/fcos.py, output
 shapes, gradients reaching bases / attentions / boundary basis / scoring head, and the ONNX
-parts (checker, names, shapes, ≤ 8 MiB).
+parts (checker, names, shapes, ≤ 8 MiB; the scoring head's one packed input
+`scoring_features` [N, 2 + K', 56, 56] = (p, clamp(Laplacian(p), 0), RoI'd bases) giving the
+training path's scores) and the written manifest (url prefix, bytes / sha256 of both parts).
 
     /usr/bin/python3 models/blendmask/selftest.py
 """
@@ -39,6 +41,9 @@ def main():
     lap = laplacian(m)[0, 0]
     check(lap[1, 1] == 5 and lap[1, 2] == 3 and lap[2, 1] == 3 and lap[2, 2] == 0 and lap[0, 0] == 0 and lap[0, 2] == 0,
           'Laplacian on a square: corner 5, edge 3, interior 0, outside clamped to 0')
+    ones = laplacian(torch.ones(1, 1, 3, 3))[0, 0]
+    check(torch.equal(ones, torch.tensor([[5., 3., 5.], [3., 0., 3.], [5., 3., 5.]])),
+          'Laplacian pads with zeros: a 3x3 mask of ones → corners 5, edges 3, centre 0 (soft, not binarised)')
     b = boundary_target(m)[0, 0]
     ring = torch.zeros(6, 6)
     ring[1:5, 1:5] = 1
@@ -183,16 +188,57 @@ def main():
     # ---- ONNX parts: checker, names, shapes (asserted in export_parts), ≤ 8 MiB. Weights set the size, so a
     # 128 input gives the same bytes as 512 (±graph constants), faster.
     import export
+    import hashlib
+    import json
+    import onnx
     sizes = {}
     for b2 in (False, True):
         model = BlendMask(b2).eval()
-        parts = export.export_parts(model, size=128)
-        sizes.update({f'{"b2inst" if b2 else "blendmask"}-{k}': len(v) for k, v in parts.items()})
-        if b2:
-            man = export.manifest(model, 'b2inst-512', 'selftest', 'sqrt')
-            check(man['blendMask']['numBases'] == 5 and man['blendMask']['boundaryBasisIndex'] == 4
-                  and man['blendMask']['scoreCombination'] == 'sqrt' and man['outputs']['topFeatsP3'] == 'P3/top_feats',
-                  'manifest blendMask block: K\' 5, boundary basis 4, score sqrt, AdelaiDet output names')
+        name = 'b2inst' if b2 else 'blendmask'
+        with tempfile.TemporaryDirectory() as tmp:
+            written = export.export_all(model, tmp, 'selftest', 'sqrt', url_prefix='/e2e-models/', size=128)
+            stem = os.path.join(tmp, export.STEMS[name])
+            parts = {'detector': open(f'{stem}.onnx', 'rb').read()}
+            if b2:
+                parts['scoring'] = open(f'{stem}-scoring-head.onnx', 'rb').read()
+            man = json.load(open(f'{stem}.json'))
+        sizes.update({f'{name}-{k}': len(v) for k, v in parts.items()})
+        check(sorted(os.path.basename(w) for w in written) == sorted(
+              [f'{name}-512.onnx', f'{name}-512.json'] + ([f'{name}-512-scoring-head.onnx'] if b2 else []))
+              and man['url'] == f'/e2e-models/{name}-512.onnx' and man['bytes'] == len(parts['detector'])
+              and man['sha256'] == hashlib.sha256(parts['detector']).hexdigest(),
+              f'{name} manifest: url under --url-prefix, bytes and sha256 of the written detector part')
+        if not b2:
+            check('scoringHeadUrl' not in man['blendMask'] and man['blendMask']['boundaryBasisIndex'] is None,
+                  'BlendMask manifest: no scoring head, no boundary basis')
+            continue
+        bm = man['blendMask']
+        check(bm['numBases'] == 5 and bm['boundaryBasisIndex'] == 4 and bm['scoreCombination'] == 'sqrt'
+              and man['outputs']['topFeatsP3'] == 'P3/top_feats',
+              'manifest blendMask block: K\' 5, boundary basis 4, score sqrt, AdelaiDet output names')
+        check({k for k in bm if k.startswith('scoringHead')} == {'scoringHeadUrl', 'scoringHeadBytes', 'scoringHeadSha256',
+                                                                  'scoringHeadInput', 'scoringHeadOutput'}
+              and bm['scoringHeadInput'] == 'scoring_features' and bm['scoringHeadOutput'] == 'scores'
+              and bm['scoringHeadUrl'] == '/e2e-models/b2inst-512-scoring-head.onnx'
+              and bm['scoringHeadBytes'] == len(parts['scoring'])
+              and bm['scoringHeadSha256'] == hashlib.sha256(parts['scoring']).hexdigest(),
+              'manifest scoring head: scoringHeadInput "scoring_features", output "scores", url under --url-prefix, '
+              'bytes and sha256 of the written part')
+        check(export.input_dims(parts['scoring']) == {'scoring_features': ['n', 7, BLEND_SIZE, BLEND_SIZE]}
+              and export.output_dims(parts['scoring']) == {'scores': ['n', 2]}
+              and len(onnx.load_from_string(parts['scoring']).graph.input) == 1,
+              'scoring head part: ONE input scoring_features [n, 2 + 5, 56, 56] → scores [n, 2]')
+        # the packed wrapper = the training path (model.score: sigmoid, zero-padded soft Laplacian, RoI'd bases)
+        pooled = torch.randn(3, 5, BLEND_SIZE, BLEND_SIZE)
+        logits = torch.randn(3, BLEND_SIZE, BLEND_SIZE) * 3
+        p = torch.sigmoid(logits)[:, None]
+        with torch.no_grad():
+            packed = export.ScoringExport(model)(torch.cat([p, laplacian(p), pooled], 1))
+            ref = torch.sigmoid(model.score(logits, pooled))
+            swapped = export.ScoringExport(model)(torch.cat([laplacian(p), p, pooled], 1))
+        check(torch.allclose(packed, ref, atol=1e-6) and not torch.allclose(swapped, ref, atol=1e-4),
+              'ScoringExport(cat(p, clamp(Laplacian(p), 0), roi_bases)) = sigmoid(model.score(logits, roi_bases)); '
+              'order matters')
     check(len(sizes) == 3 and all(v <= export.MAX_BYTES for v in sizes.values()),
           'ONNX parts ≤ 8 MiB (%s)' % ', '.join(f'{k} {v / 2 ** 20:.2f} MiB' for k, v in sizes.items()))
     print('ok  all BlendMask / B2Inst self-checks passed')

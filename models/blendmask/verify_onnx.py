@@ -8,8 +8,11 @@ max(1, max |torch|).
     /usr/bin/python3 models/blendmask/verify_onnx.py --variant b2inst --random   (exports to a temp dir first)
 
 Detector: a val image (stretched to 512, normalised as the manifest says); scoring head
-(B2Inst): the blender's own inputs for 20 boxes on that image (RoI'd bases, mask
-probabilities and their Laplacian boundary).
+(B2Inst): the blender's own inputs for 20 boxes on that image, packed as the app packs them
+into the part's one input `scoring_features` [N, 2 + K', 56, 56] (channel 0 mask
+probabilities, 1 clamp(Laplacian(p), 0) with zero padding, 2.. the RoI'd bases); the torch
+side is the training path `model.score(logits, roi_bases)` (three separate tensors), so the
+packing order is checked too.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'common'))
 from onnx_check import REPO, compare  # noqa: E402
 from emoji_coco import EmojiCoco, preprocess  # noqa: E402
-from export import SIZE, STEMS, export_all, load_checkpoint  # noqa: E402
+from export import SCORING_INPUT, SIZE, STEMS, export_all, load_checkpoint  # noqa: E402
 from model import ATTN_SIZE, LEVELS, BlendMask, DetectorExport, blend, laplacian, output_names, roi_bases  # noqa: E402
 
 
@@ -86,12 +89,12 @@ def main():
         attn = outs[4][0].flatten(1).T[torch.from_numpy(rng.integers(0, 64 * 64, 20))].reshape(20, k, ATTN_SIZE, ATTN_SIZE)
         with torch.no_grad():
             pooled = roi_bases(outs[0], boxes)
-            probs = torch.sigmoid(blend(pooled, attn))[:, None]
-            bd = laplacian(probs)
-            scores = torch.sigmoid(model.scoring(probs, bd, pooled))
-        ok &= compare('scoring_head', run_ort(f'{stem}-scoring-head.onnx', {
-            'mask_probs': probs.numpy(), 'mask_boundary': bd.numpy(), 'roi_bases': pooled.numpy()}),
-            {'scores': scores.numpy()}, args.tol)
+            logits = blend(pooled, attn)
+            probs = torch.sigmoid(logits)[:, None]
+            packed = torch.cat([probs, laplacian(probs), pooled], 1)        # [N, 2 + K', 56, 56]
+            scores = torch.sigmoid(model.score(logits, pooled))
+        ok &= compare('scoring_head', run_ort(f'{stem}-scoring-head.onnx', {SCORING_INPUT: packed.numpy()}),
+                      {'scores': scores.numpy()}, args.tol)
     print('ALL OK' if ok else 'MISMATCH')
     sys.exit(0 if ok else 1)
 
