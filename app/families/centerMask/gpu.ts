@@ -214,7 +214,7 @@ export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
       {
         numClasses,
         maxDetections: frame.capacity,
-        useMaskIou: ranksByMaskIou(this.layout, frame.settings),
+        quality: ranksByMaskIou(this.layout, frame.settings) ? 'perClass' : 'none',
         scoreThreshold: Math.max(0, frame.settings.scoreThreshold),
       },
       this.pass('masks', 'maskRescore'),

@@ -132,7 +132,13 @@ export function centerMaskMasksReference(
 ): { detections: Detection[]; masks: InstanceMasks; records: DecodedRecord[]; timings: Timings } {
   const { layout } = frame;
   const t0 = performance.now();
-  const records = maskRescoreReference(frame.records, maskIou, layout.numClasses, ranksByMaskIou(layout, settings), Math.max(0, settings.scoreThreshold));
+  const records = maskRescoreReference(
+    frame.records,
+    maskIou,
+    layout.numClasses,
+    ranksByMaskIou(layout, settings) ? 'perClass' : 'none',
+    Math.max(0, settings.scoreThreshold),
+  );
   const transform = resizeGeometry(imageSize.width, imageSize.height, manifest.input).transform;
   const { masks, areas } = maskPasteReference(
     records,
