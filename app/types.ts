@@ -17,6 +17,27 @@ export interface Detection {
   classIndex: number;
   /** Number of mask pixels at mask resolution (`FrameResult.maskWidth/Height`). */
   maskArea: number;
+  /**
+   * The model's own per-instance quality predictions, by name, shown on hover (B2Inst:
+   * `{ 'S_IoU': …, 'S_boundary': … }` from its boundary-aware scoring head). Absent for
+   * families that predict none.
+   */
+  qualities?: Record<string, number>;
+}
+
+/**
+ * A per-pixel map a model predicts besides its instances, shown as an overlay on request
+ * (B2Inst's holistic boundary basis): values in [0, 1], row-major [height, width], over the
+ * model input; `transform` maps input pixels to image pixels as the frame's masks do.
+ */
+export interface AuxiliaryMap {
+  /** What it is, for the pane's legend ("boundary basis"). */
+  name: string;
+  width: number;
+  height: number;
+  values: Float32Array;
+  /** The input rectangle it covers, in image pixels: [x1, y1, x2, y2]. */
+  imageRect: [number, number, number, number];
 }
 
 /** Instance masks at mask resolution, one bit plane per detection. */
@@ -45,6 +66,8 @@ export interface FrameResult {
   bytesReadBack: number;
   /** Which path produced it. */
   path: ExecutionPath;
+  /** A map shown on request (the pane's setting `showAuxiliaryMap`), e.g. B2Inst's boundary basis. */
+  auxiliaryMap?: AuxiliaryMap;
 }
 
 /**
@@ -97,6 +120,8 @@ export interface PostprocessSettings {
    * alone. Unset: the model's manifest decides. Families without one ignore it.
    */
   ranking?: Ranking;
+  /** Also produce the model's auxiliary map (B2Inst: its boundary basis) for the overlay. Families without one ignore it. */
+  showAuxiliaryMap?: boolean;
 }
 
 export type Ranking = 'class' | 'quality';
@@ -111,11 +136,19 @@ export interface QualityScore {
   byDefault: boolean;
 }
 
+/** A per-pixel map a model can draw over the frame (registry.ts's `auxiliaryMapOf`). */
+export interface AuxiliaryMapInfo {
+  /** The toggle's label, e.g. "boundary basis". */
+  name: string;
+  /** What it is, for the toggle's tooltip. */
+  description: string;
+}
+
 /** Model manifest (JSON in models/, or made from a dropped ONNX). */
 export interface ModelManifest {
   id: string;
   name: string;
-  family: 'yolact' | 'yolo-seg' | 'maskrcnn' | 'centermask';
+  family: 'yolact' | 'yolo-seg' | 'maskrcnn' | 'centermask' | 'blendmask';
   /** URL of the ONNX file, relative to the app root (e.g. `models/yolact/yolact-550.onnx`). */
   url: string;
   /** Optional size in bytes and sha256 (hex) for remote models. */
@@ -154,6 +187,51 @@ export interface ModelManifest {
   twoStage?: TwoStageConfig;
   /** CenterMask (family 'centermask'): its detector part, mask head part and the WGSL between them. */
   centerMask?: CenterMaskConfig;
+  /** BlendMask and B2Inst (family 'blendmask'): bases, attentions, the blender; B2Inst's scoring head part. */
+  blendMask?: BlendMaskConfig;
+}
+
+/**
+ * BlendMask (Chen et al. 2020) and B2Inst (Kim et al. 2021) as ONNX parts in AdelaiDet's
+ * "heads only" layout, our WGSL after them (app/families/blendMask, /work/shared/MODELS.md §5):
+ *   detector (`ModelManifest.url`): input → `bases` [1, K, H/4, W/4] and per FCOS level P3..P7
+ *     logits [1, C, H_l, W_l], bbox_reg [1, 4, H_l, W_l] (ltrb in input pixels), centerness
+ *     [1, 1, H_l, W_l] logits, top_feats [1, K·M·M, H_l, W_l] (the attentions); outputs named
+ *     in `ModelManifest.outputs`: bases, logitsP3, bboxRegP3, centernessP3, topFeatsP3, …;
+ *   B2Inst's scoring head (`scoringHeadUrl`): `scoring_features [N, 2 + K, R, R]` (mask
+ *     probability, its soft Laplacian boundary, the RoI'd bases) → `scores [N, 2]` (S_IoU,
+ *     S_boundary).
+ */
+export interface BlendMaskConfig {
+  /** K: bases (4 BlendMask; 5 B2Inst, whose boundary basis is channel `boundaryBasisIndex`). */
+  numBases: number;
+  /** M: the attentions' side (14). */
+  attnSize: number;
+  /** R: the blender's output side (56). */
+  blendSize: number;
+  /** The bases' stride in input pixels (4) and its inverse, RoIAlign's spatial scale. */
+  basisStride: number;
+  spatialScale: number;
+  samplingRatio: number;
+  aligned: boolean;
+  /** FCOS strides of P3..P7 in input pixels: [8, 16, 32, 64, 128]. */
+  strides: number[];
+  preNmsTopN: number;
+  candidateThreshold: number;
+  /** The recipe's NMS IoU and cap; the pane's settings are what run. */
+  nmsIou: number;
+  maxDetections: number;
+  maskThreshold: number;
+  /** B2Inst: the channel of `bases` that is the holistic boundary basis; null for BlendMask. */
+  boundaryBasisIndex: number | null;
+  /** The final score: s_cls·sqrt(S_IoU·S_boundary), s_cls·S_IoU·S_boundary, or s_cls alone. */
+  scoreCombination: 'sqrt' | 'product' | 'cls';
+  /** B2Inst's scoring head part, its integrity, its input and output names. */
+  scoringHeadUrl?: string;
+  scoringHeadBytes?: number;
+  scoringHeadSha256?: string;
+  scoringHeadInput?: string;
+  scoringHeadOutput?: string;
 }
 
 /**

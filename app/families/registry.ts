@@ -3,9 +3,10 @@
  * declares its steps (app/pipeline/stages/program.ts). Adding a family is a folder with its
  * program, kernels and references, and a line here.
  */
-import type { ModelManifest, QualityScore } from '../types';
+import type { AuxiliaryMapInfo, ModelManifest, QualityScore } from '../types';
 import type { FamilyProgram } from '../pipeline/stages/program';
 import { centerMaskQualityScore } from './centerMask/manifest';
+import { blendMaskAuxiliaryMap, blendMaskQualityScore } from './blendMask/manifest';
 
 interface FamilyModule {
   program(manifest: ModelManifest): FamilyProgram;
@@ -16,12 +17,24 @@ const FAMILIES: Record<ModelManifest['family'], () => Promise<FamilyModule>> = {
   'yolo-seg': () => import('./yoloSeg/program'),
   maskrcnn: () => import('./maskRcnn/program'),
   centermask: () => import('./centerMask/program'),
+  blendmask: () => import('./blendMask/program'),
 };
 
 /** Families whose models predict a second score to rank by (the pane's "rank by" control). */
 const QUALITY_SCORES: Partial<Record<ModelManifest['family'], (manifest: ModelManifest) => QualityScore | undefined>> = {
   centermask: centerMaskQualityScore,
+  blendmask: blendMaskQualityScore,
 };
+
+/** Families whose models predict a per-pixel map the pane can draw (the pane's auxiliary-map toggle). */
+const AUXILIARY_MAPS: Partial<Record<ModelManifest['family'], (manifest: ModelManifest) => AuxiliaryMapInfo | undefined>> = {
+  blendmask: blendMaskAuxiliaryMap,
+};
+
+/** The map this model can draw over the frame (B2Inst: its boundary basis), or undefined (no toggle). */
+export function auxiliaryMapOf(manifest: ModelManifest): AuxiliaryMapInfo | undefined {
+  return AUXILIARY_MAPS[manifest.family]?.(manifest);
+}
 
 /** The second score this model can rank by, or undefined (the pane then shows no ranking control). */
 export function qualityScore(manifest: ModelManifest): QualityScore | undefined {

@@ -12,7 +12,7 @@ import { MAX_FRAME_SIDE } from '../pipeline/sources';
 
 export type ManifestCheck = { ok: true; manifest: ModelManifest } | { ok: false; errors: string[] };
 
-const FAMILIES = ['yolact', 'yolo-seg', 'maskrcnn', 'centermask'] as const;
+const FAMILIES = ['yolact', 'yolo-seg', 'maskrcnn', 'centermask', 'blendmask'] as const;
 
 /** Logical outputs each family needs (yolo-seg: one of output0 / detections, and protos). */
 const REQUIRED_OUTPUTS: Record<(typeof FAMILIES)[number], string[][]> = {
@@ -20,6 +20,7 @@ const REQUIRED_OUTPUTS: Record<(typeof FAMILIES)[number], string[][]> = {
   'yolo-seg': [['output0', 'detections'], ['protos']],
   maskrcnn: [],
   centermask: [],
+  blendmask: [],
 };
 
 // ------------------------------------------------------------------ limits
@@ -169,6 +170,8 @@ export function validateManifest(value: unknown): ManifestCheck {
   if (m.twoStage !== undefined) checkTwoStage(m.twoStage, m.family, m.outputs, errors);
   if (m.centerMask !== undefined) checkCenterMask(m.centerMask, m.family, m.outputs, m.input, Array.isArray(m.classes) ? m.classes.length : 0, errors);
   else if (m.family === 'centermask') errors.push('centerMask: a centermask model needs its “centerMask” block (mask head, strides, RoI levels)');
+  if (m.blendMask !== undefined) checkBlendMask(m.blendMask, m.family, m.outputs, m.input, Array.isArray(m.classes) ? m.classes.length : 0, errors);
+  else if (m.family === 'blendmask') errors.push('blendMask: a blendmask model needs its “blendMask” block (bases, attentions, strides)');
   return errors.length === 0 ? { ok: true, manifest: value as unknown as ModelManifest } : { ok: false, errors };
 }
 
@@ -284,6 +287,15 @@ export function fcosOutputNames(level: number): [string, string, string] {
   return [`clsP${level}`, `boxP${level}`, `ctrP${level}`];
 }
 
+/** Logical output names of BlendMask's FCOS level `level` (3 = P3): logitsP3, bboxRegP3, centernessP3, topFeatsP3. */
+export function blendMaskLevelNames(level: number): { cls: string; box: string; ctr: string; attention: string } {
+  return { cls: `logitsP${level}`, box: `bboxRegP${level}`, ctr: `centernessP${level}`, attention: `topFeatsP${level}` };
+}
+
+/** The most bases the blender holds (BLENDER_MAX_BASES, app/gpu/kernels/blender.ts) and the FCOS levels it binds. */
+const MAX_BLEND_BASES = 8;
+const MAX_BLEND_LEVELS = 5;
+
 export type CenterMaskIntegrity = Pick<CenterMaskConfig, 'maskHeadBytes' | 'maskHeadSha256'>;
 
 /**
@@ -323,17 +335,7 @@ function checkCenterMask(value: unknown, family: unknown, outputs: unknown, inpu
     if (sha === undefined) errors.push(`${path}.maskHeadSha256: a remote head (http/https url) must give the sha256 of its ONNX file`);
   }
   const strides = t.strides;
-  let levels = 0;
-  if (!Array.isArray(strides) || strides.length < 3 || strides.length > MAX_FCOS_LEVELS) {
-    errors.push(`${path}.strides: expected 3 to ${MAX_FCOS_LEVELS} strides (P3 first)`);
-  } else {
-    levels = strides.length;
-    strides.forEach((v, i) => {
-      if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1024 && (v & (v - 1)) === 0)) {
-        errors.push(`${path}.strides[${i}]: expected a power of two from 1 to 1024, got ${JSON.stringify(v)}`);
-      } else if (i > 0 && v !== 2 * (strides[i - 1] as number)) errors.push(`${path}.strides[${i}]: expected twice the stride before it`);
-    });
-  }
+  const levels = checkStrides(strides, path, MAX_FCOS_LEVELS, errors);
   int('fpnChannels', 1, 4096);
   int('poolSize', 1, 64);
   int('maskSize', 1, 256);
@@ -364,6 +366,108 @@ function checkCenterMask(value: unknown, family: unknown, outputs: unknown, inpu
     if (typeof width === 'number' && typeof height === 'number' && width > 0 && height > 0) {
       let locations = 0;
       (strides as number[]).forEach((s) => (locations += Math.ceil(width / s) * Math.ceil(height / s)));
+      if (8 * locations * numClasses > MAX_FCOS_KEY_BYTES) {
+        errors.push(
+          `${path}: ${locations} FCOS locations × ${numClasses} classes need ${((8 * locations * numClasses) / 2 ** 20).toFixed(0)} MiB of decode keys, above ${MAX_FCOS_KEY_BYTES / 2 ** 20} MiB`,
+        );
+      }
+    }
+  }
+}
+
+/** Bounds shared by the FCOS families' blocks: a power-of-two stride list, P3 first, each twice the last. */
+function checkStrides(strides: unknown, path: string, maxLevels: number, errors: string[]): number {
+  if (!Array.isArray(strides) || strides.length < 3 || strides.length > maxLevels) {
+    errors.push(`${path}.strides: expected 3 to ${maxLevels} strides (P3 first)`);
+    return 0;
+  }
+  strides.forEach((v, i) => {
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1024 && (v & (v - 1)) === 0)) {
+      errors.push(`${path}.strides[${i}]: expected a power of two from 1 to 1024, got ${JSON.stringify(v)}`);
+    } else if (i > 0 && v !== 2 * (strides[i - 1] as number)) errors.push(`${path}.strides[${i}]: expected twice the stride before it`);
+  });
+  return strides.length;
+}
+
+/**
+ * `blendMask` (BlendMaskConfig): bases and attentions within the blender's limits, the FCOS
+ * levels with their four outputs each, B2Inst's boundary basis inside the bases and its
+ * scoring head (a url with integrity when remote), the score combination.
+ */
+function checkBlendMask(value: unknown, family: unknown, outputs: unknown, input: unknown, numClasses: number, errors: string[]): void {
+  const path = 'blendMask';
+  if (family !== 'blendmask') errors.push(`${path}: only a blendmask model has a blendMask block, this one is ${JSON.stringify(family)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors.push(`${path}: expected an object`);
+    return;
+  }
+  const t = value as Record<string, unknown>;
+  const int = (key: string, lo: number, hi: number) => {
+    const v = t[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+      errors.push(`${path}.${key}: expected an integer ≥ ${lo} and ≤ ${hi}, got ${JSON.stringify(v)}`);
+  };
+  const fraction = (key: string, lo: number, hi: number, open: boolean) => {
+    const v = t[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo)) {
+      errors.push(`${path}.${key}: expected a number in ${open ? '(' : '['}${lo}, ${hi}], got ${JSON.stringify(v)}`);
+    }
+  };
+  int('numBases', 1, MAX_BLEND_BASES);
+  int('attnSize', 1, 64);
+  int('blendSize', 1, 128);
+  int('basisStride', 1, 64);
+  fraction('spatialScale', 0, 1, true);
+  if (typeof t.basisStride === 'number' && typeof t.spatialScale === 'number' && Math.abs(t.spatialScale * t.basisStride - 1) > 1e-6)
+    errors.push(`${path}.spatialScale: expected 1 / basisStride (${1 / t.basisStride}), got ${t.spatialScale}`);
+  int('samplingRatio', 1, 64);
+  if (typeof t.aligned !== 'boolean') errors.push(`${path}.aligned: expected true or false, got ${JSON.stringify(t.aligned)}`);
+  const levels = checkStrides(t.strides, path, MAX_BLEND_LEVELS, errors);
+  int('preNmsTopN', 1, MAX_FCOS_TOP_N);
+  fraction('candidateThreshold', 0, 1, false);
+  fraction('nmsIou', 0, 1, true);
+  int('maxDetections', 1, MAX_DETECTIONS);
+  fraction('maskThreshold', 0, 1, true);
+  const boundary = t.boundaryBasisIndex;
+  if (
+    boundary !== null &&
+    !(typeof boundary === 'number' && Number.isInteger(boundary) && boundary >= 0 && typeof t.numBases === 'number' && boundary < t.numBases)
+  ) {
+    errors.push(`${path}.boundaryBasisIndex: expected null or a basis index below numBases, got ${JSON.stringify(boundary)}`);
+  }
+  if (!['sqrt', 'product', 'cls'].includes(t.scoreCombination as string))
+    errors.push(`${path}.scoreCombination: expected one of "sqrt", "product", "cls", got ${JSON.stringify(t.scoreCombination)}`);
+  const url = t.scoringHeadUrl;
+  if (url !== undefined) {
+    if (typeof url !== 'string' || url.length === 0) errors.push(`${path}.scoringHeadUrl: expected a non-empty string`);
+    for (const key of ['scoringHeadInput', 'scoringHeadOutput']) {
+      if (typeof t[key] !== 'string' || (t[key] as string).length === 0)
+        errors.push(`${path}.${key}: a scoring head needs its ONNX ${key === 'scoringHeadInput' ? 'input' : 'output'} name`);
+    }
+    const bytes = t.scoringHeadBytes;
+    const sha = t.scoringHeadSha256;
+    if (bytes !== undefined && !(typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 1 && bytes <= MAX_MODEL_BYTES)) {
+      errors.push(`${path}.scoringHeadBytes: expected an integer ≥ 1 and ≤ ${MAX_MODEL_BYTES}, got ${JSON.stringify(bytes)}`);
+    }
+    if (sha !== undefined && !(typeof sha === 'string' && SHA256.test(sha))) errors.push(`${path}.scoringHeadSha256: expected 64 hex digits`);
+    if (isRemote(url)) {
+      if (bytes === undefined) errors.push(`${path}.scoringHeadBytes: a remote head (http/https url) must give its size in bytes`);
+      if (sha === undefined) errors.push(`${path}.scoringHeadSha256: a remote head (http/https url) must give the sha256 of its ONNX file`);
+    }
+  } else if (t.scoreCombination === 'sqrt' || t.scoreCombination === 'product') {
+    errors.push(`${path}.scoreCombination: “${String(t.scoreCombination)}” needs the scoring head (scoringHeadUrl)`);
+  }
+  if (typeof outputs === 'object' && outputs !== null) {
+    const names = ['bases', ...Array.from({ length: levels }, (_, i) => Object.values(blendMaskLevelNames(3 + i))).flat()];
+    for (const name of names) {
+      if (typeof (outputs as Record<string, unknown>)[name] !== 'string') errors.push(`outputs: a blendmask model needs “${name}”`);
+    }
+  }
+  if (levels > 0 && typeof input === 'object' && input !== null && numClasses > 0) {
+    const { width, height } = input as { width?: unknown; height?: unknown };
+    if (typeof width === 'number' && typeof height === 'number' && width > 0 && height > 0) {
+      let locations = 0;
+      (t.strides as number[]).forEach((s) => (locations += Math.ceil(width / s) * Math.ceil(height / s)));
       if (8 * locations * numClasses > MAX_FCOS_KEY_BYTES) {
         errors.push(
           `${path}: ${locations} FCOS locations × ${numClasses} classes need ${((8 * locations * numClasses) / 2 ** 20).toFixed(0)} MiB of decode keys, above ${MAX_FCOS_KEY_BYTES / 2 ** 20} MiB`,

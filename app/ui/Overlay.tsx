@@ -8,7 +8,7 @@
  * the frame it was computed on (PaneState.resultFrame), with the pane's mask opacity and
  * box / label toggles. Hovering an instance highlights it; a click pins it (Escape unpins).
  */
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Group, Image as KonvaImage, Label, Layer, Rect, Stage, Tag, Text } from 'react-konva';
 import type Konva from 'konva';
 import { engine } from '../pipeline/engine';
@@ -21,6 +21,7 @@ import { recordDraw } from '../state/drawTimes';
 import { useRenderCount } from '../state/renderCounts';
 import { useStore, type PaneState, type State } from '../state/store';
 import type { FrameResult } from '../types';
+import { auxiliaryMapCanvas, auxiliaryMapSummary } from './auxiliaryMap';
 
 const MAX_STAGE_HEIGHT = 520;
 /** Labels are drawn for this many instances (highest scores) plus the hovered one; boxes for all. */
@@ -165,6 +166,9 @@ export function Overlay({ paneKey }: { paneKey: number }) {
 
   // Each result shown is timed as Konva draws it (its `draw` stage), once.
   const result = pane?.result ?? null;
+  // The auxiliary map's pixels, made once per result that carries one.
+  const auxiliaryMap = result?.auxiliaryMap;
+  const auxiliaryImage = useMemo(() => (auxiliaryMap ? auxiliaryMapCanvas(auxiliaryMap) : null), [auxiliaryMap]);
   useLayoutEffect(() => {
     if (result && showResult) expectDraw(result);
   }, [result, showResult, expectDraw]);
@@ -191,6 +195,7 @@ export function Overlay({ paneKey }: { paneKey: number }) {
 
   if (!pane) return null;
   const manifest = getModel(pane.modelId);
+  const auxiliary = showResult ? (result?.auxiliaryMap ?? null) : null;
   if (!picture || !frameW) {
     return (
       <div ref={container} className="overlay empty" data-testid="overlay">
@@ -282,6 +287,15 @@ export function Overlay({ paneKey }: { paneKey: number }) {
           }}
         >
           <Layer listening={false} ref={timeShapesLayer}>
+            {auxiliaryImage && auxiliary && (
+              <KonvaImage
+                image={auxiliaryImage}
+                x={auxiliary.imageRect[0] * scale}
+                y={auxiliary.imageRect[1] * scale}
+                width={(auxiliary.imageRect[2] - auxiliary.imageRect[0]) * scale}
+                height={(auxiliary.imageRect[3] - auxiliary.imageRect[1]) * scale}
+              />
+            )}
             {drawn &&
               drawOrder.map((i) => {
                 const d = drawn.detections[i]!;
@@ -308,8 +322,13 @@ export function Overlay({ paneKey }: { paneKey: number }) {
           </Layer>
         </Stage>
       </div>
-      {(readbackNote || visibleCount > MAX_LABELS) && (
+      {(readbackNote || visibleCount > MAX_LABELS || auxiliary) && (
         <div className="overlay-foot">
+          {auxiliary && (
+            <span className="auxiliary-note" data-testid="auxiliary-map-note" title="Drawn in cyan over the frame, opacity = the map's value">
+              {auxiliaryMapSummary(auxiliary)}
+            </span>
+          )}
           {visibleCount > MAX_LABELS && (
             <span className="labels-note" data-testid="labels-note" title="Boxes are drawn for every instance; the instance list below lists them all.">
               labels for the top {MAX_LABELS} shown ({visibleCount} instances)

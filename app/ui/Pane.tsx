@@ -5,14 +5,14 @@ import { useShallow } from 'zustand/react/shallow';
 import { timingsOf } from '../state/drawTimes';
 import { useRenderCount } from '../state/renderCounts';
 import { useStore, type PaneState } from '../state/store';
-import type { ExecutionPath, NmsKind, Ranking } from '../types';
+import type { Detection, ExecutionPath, NmsKind, Ranking } from '../types';
 import { apText, evaluatedImagesText, ms } from './format';
 import { figureText, LiveText, setText, useLiveFigure, visibleInstances } from './liveFigures';
 import { hasTwoStageTimings, stageColumnsFor, type StageColumn } from './MetricsTable';
 import { Overlay } from './Overlay';
 import { NumberSetting } from './NumberSetting';
 import { roiReadbackNote } from '../families/maskRcnn/manifest';
-import { qualityScore } from '../families/registry';
+import { auxiliaryMapOf, qualityScore } from '../families/registry';
 import { EXPORTED_CPU_NOTE, isExportedMaskRcnn } from '../families/maskRcnn/exported';
 
 const PATH_LABELS: Record<ExecutionPath, string> = {
@@ -75,6 +75,7 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
   const s = pane.settings;
   const readbackNote = pane.resultPath && manifest ? roiReadbackNote(manifest, pane.resultPath, s.maxDetections) : '';
   const quality = manifest ? qualityScore(manifest) : undefined;
+  const auxiliary = manifest ? auxiliaryMapOf(manifest) : undefined;
 
   return (
     <section className="pane" data-testid="pane" data-pane-index={index}>
@@ -209,6 +210,17 @@ export function Pane({ paneKey, index }: { paneKey: number; index: number }) {
             <option value="greedy">greedy</option>
           </select>
         </label>
+        {auxiliary && (
+          <label className="ctl" title={`Draw the ${auxiliary.name} the model predicts over the frame (${auxiliary.description})`}>
+            <input
+              type="checkbox"
+              data-testid="show-auxiliary-map"
+              checked={s.showAuxiliaryMap === true}
+              onChange={(e) => engine.setSettings(paneKey, { showAuxiliaryMap: e.currentTarget.checked })}
+            />
+            <span>{auxiliary.name}</span>
+          </label>
+        )}
         {quality && (
           <label className="ctl" title={`Rank instances by the ${quality.description}`}>
             <span>rank by</span>
@@ -430,6 +442,11 @@ function InstanceDetails({ paneKey }: { paneKey: number }) {
           <i style={{ background: classColorCss(hovered.classIndex) }} />
           <b>{className(hovered.classIndex)}</b> score {hovered.score.toFixed(3)} · box [{hovered.box.map((v) => v.toFixed(0)).join(', ')}] ·{' '}
           {(hovered.box[2] - hovered.box[0]).toFixed(0)}×{(hovered.box[3] - hovered.box[1]).toFixed(0)} px · mask {hovered.maskArea} px
+          {hovered.qualities && (
+            <span data-testid="instance-qualities" title="The model's own predictions of this mask's quality">
+              {Object.entries(hovered.qualities).map(([name, v]) => ` · ${name} ${v.toFixed(3)}`)}
+            </span>
+          )}
         </>
       ) : (
         <span className="muted">Hover or focus an instance for its details; click to pin it</span>
@@ -468,6 +485,13 @@ function InstanceList({ paneKey }: { paneKey: number }) {
           onClick={() => engine.pinHighlight(paneKey, i)}
           data-class={className(d.classIndex)}
           data-score={d.score.toFixed(2)}
+          data-qualities={
+            d.qualities
+              ? Object.entries(d.qualities)
+                  .map(([name, v]) => `${name}=${v.toFixed(3)}`)
+                  .join(',')
+              : undefined
+          }
           data-box={d.box.map((v) => v.toFixed(1)).join(',')}
           data-index={i}
           // Focusable, with the details on focus as on hover; its name says them to screen readers.
@@ -504,9 +528,10 @@ function InstanceList({ paneKey }: { paneKey: number }) {
 }
 
 /** One instance in words: the row's accessible name (the same facts as the details line). */
-function instanceText(name: string, d: { score: number; box: [number, number, number, number]; maskArea: number }): string {
+function instanceText(name: string, d: Detection): string {
   const [x1, y1, x2, y2] = d.box.map((v) => v.toFixed(0));
-  return `${name}, score ${d.score.toFixed(2)}, box ${x1}, ${y1} to ${x2}, ${y2}, mask ${d.maskArea} px`;
+  const qualities = Object.entries(d.qualities ?? {}).map(([q, v]) => `, ${q} ${v.toFixed(2)}`);
+  return `${name}, score ${d.score.toFixed(2)}, box ${x1}, ${y1} to ${x2}, ${y2}, mask ${d.maskArea} px${qualities.join('')}`;
 }
 
 /** The pane's live-region text. On the webcam or in an evaluation, results change every frame: the status only. */

@@ -23,7 +23,7 @@
  *   records [16 + 32·D] bytes, protoMasks [D, P_h, P_w] f32,
  *   maskBits [D, H, ceil(W/32)] u32, staging (records + timestamps)  grown with D = maxDetections
  */
-import type { Detection, InstanceMasks, ModelManifest, StageTimings } from '../../types';
+import type { AuxiliaryMap, Detection, InstanceMasks, ModelManifest, StageTimings } from '../../types';
 import { decodeRecords, recordsBufferBytes, type DecodedRecord, type InputTransform } from '../../gpu/layout';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
 import { createGpuTimer, type GpuTimer } from '../../gpu/timing';
@@ -53,6 +53,19 @@ export interface GpuReadResult {
   candidateCount: number;
   bytesReadBack: number;
   timings: Partial<StageTimings>;
+  /** A map shown on request (B2Inst's boundary basis), read back with the records. */
+  auxiliaryMap?: AuxiliaryMap;
+}
+
+/**
+ * A family's own bytes read back with the records, in the same staging buffer and mapAsync
+ * (B2Inst: its scoring head's (S_IoU, S_boundary) per row, and its boundary basis when the
+ * pane shows it): `bytes` from `buffer` at `offset`.
+ */
+export interface ExtraReadback {
+  buffer: GPUBuffer;
+  offset: number;
+  bytes: number;
 }
 
 export interface MaskedDetectionGpuOptions {
@@ -99,6 +112,13 @@ interface EncodedFrame {
   transform: InputTransform;
   image: { width: number; height: number };
   capacity: number;
+  /** Bytes of the family's extras copied after the records (8-aligned). */
+  extraBytes: number;
+}
+
+/** Offsets into the staging buffer are kept 8-aligned (the timer's resolve copy needs it). */
+function align8(n: number): number {
+  return Math.ceil(n / 8) * 8;
 }
 
 export abstract class MaskedDetectionGpuPostprocessor {
@@ -230,10 +250,27 @@ export abstract class MaskedDetectionGpuPostprocessor {
     this.maskBits = createStorageBuffer(d, this.label('maskBits'), maskBitsBytes(this.mask, maxDetections));
     this.staging = d.createBuffer({
       label: this.label('staging'),
-      size: recordsBufferBytes(maxDetections) + this.timer.bytes,
+      size: recordsBufferBytes(maxDetections) + align8(this.extraReadbackCapacity(maxDetections)) + this.timer.bytes,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     this.detectionCapacity = maxDetections;
+  }
+
+  /**
+   * The most bytes of extras (`finishFrame`'s `extras`) a frame of `maxDetections` copies
+   * after the records; 0 unless the family reads back something of its own.
+   */
+  protected extraReadbackCapacity(_maxDetections: number): number {
+    return 0;
+  }
+
+  /** A family's own reading of its extras (`finishFrame`'s `extras`, in order, each 8-aligned); default: none. */
+  protected decorateResult(
+    result: GpuReadResult,
+    _extras: ArrayBuffer,
+    _frame: { transform: InputTransform; image: { width: number; height: number }; capacity: number },
+  ): GpuReadResult {
+    return result;
   }
 
   /** True while `readResult` waits on its mapAsync (encoding then is refused). */
@@ -290,13 +327,27 @@ export abstract class MaskedDetectionGpuPostprocessor {
    * overlay, and the copy of records + timestamps into the one staging buffer
    * `readResult` maps.
    */
-  protected finishFrame(encoder: GPUCommandEncoder, transform: InputTransform, image: { width: number; height: number }, capacity: number): void {
-    this.frame = { transform, image: { ...image }, capacity };
+  protected finishFrame(
+    encoder: GPUCommandEncoder,
+    transform: InputTransform,
+    image: { width: number; height: number },
+    capacity: number,
+    extras: readonly ExtraReadback[] = [],
+  ): void {
+    const extraBytes = extras.reduce((n, e) => n + align8(e.bytes), 0);
+    const room = align8(this.extraReadbackCapacity(capacity));
+    if (extraBytes > room) throw new Error(`${this.className}: ${extraBytes} bytes of extras, the staging holds ${room}`);
+    this.frame = { transform, image: { ...image }, capacity, extraBytes };
     this.encodeCompose(encoder, this.pass('masks', 'composeOverlay'));
-    // ONE staging buffer: records, then the resolved timestamps.
+    // ONE staging buffer: records, the family's extras, then the resolved timestamps.
     const recordsBytes = recordsBufferBytes(capacity);
     encoder.copyBufferToBuffer(this.records!, 0, this.staging!, 0, recordsBytes);
-    this.timer.resolve(encoder, this.staging!, recordsBytes);
+    let at = recordsBytes;
+    for (const e of extras) {
+      if (e.bytes > 0) encoder.copyBufferToBuffer(e.buffer, e.offset, this.staging!, at, e.bytes);
+      at += align8(e.bytes);
+    }
+    this.timer.resolve(encoder, this.staging!, recordsBytes + room);
   }
 
   private encodeCompose(encoder: GPUCommandEncoder, pass?: GPUComputePassDescriptor): void {
@@ -323,18 +374,29 @@ export abstract class MaskedDetectionGpuPostprocessor {
     const staging = this.staging;
     if (!frame || !staging) throw new Error(`${this.className}: readResult() before encode()`);
     const recordsBytes = recordsBufferBytes(frame.capacity);
-    const bytes = recordsBytes + this.timer.bytes;
+    const room = align8(this.extraReadbackCapacity(frame.capacity));
+    const timerAt = recordsBytes + room;
+    const bytes = timerAt + this.timer.bytes;
     this.reading = true;
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
       const mapped = staging.getMappedRange(0, bytes);
       const { records, candidateCount } = decodeRecords(mapped.slice(0, recordsBytes));
-      const stageMs = this.timer.read(mapped, recordsBytes);
+      const extras = mapped.slice(recordsBytes, recordsBytes + frame.extraBytes);
+      const stageMs = this.timer.read(mapped, timerAt);
       staging.unmap();
       const kept = records.slice(0, frame.capacity);
       this.lastCount = kept.length;
       const timings: Partial<StageTimings> = this.timer.source === 'gpu' ? { ...this.stageTimings(stageMs), source: 'gpu' } : {};
-      return { detections: recordsToDetections(kept, frame.transform, frame.image), records: kept, candidateCount, bytesReadBack: bytes, timings };
+      // Counted: what was copied (records, the frame's extras, the timestamps), not the staging's spare room.
+      const result: GpuReadResult = {
+        detections: recordsToDetections(kept, frame.transform, frame.image),
+        records: kept,
+        candidateCount,
+        bytesReadBack: recordsBytes + frame.extraBytes + this.timer.bytes,
+        timings,
+      };
+      return frame.extraBytes > 0 ? this.decorateResult(result, extras, frame) : result;
     } finally {
       this.reading = false;
     }

@@ -4,7 +4,7 @@
  * ORT wasm sessions, the references of a program's kernel steps and the overlay compose.
  * Every request carries an id; the answer carries it back, with a value or an error text.
  */
-import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { AuxiliaryMap, Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import type { OverlayView } from '../runner';
 import type { CpuTensor } from '../stages/program';
@@ -37,6 +37,7 @@ export interface FrameAnswer {
   masks: InstanceMasks;
   overlay: ImageBitmap | null;
   timings: Partial<StageTimings>;
+  auxiliaryMap?: AuxiliaryMap;
 }
 
 export type WorkerAnswer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string; loadError: boolean };

@@ -106,7 +106,8 @@ async function runFrame(r: CpuRunner, bitmap: ImageBitmap, settings: Postprocess
   const t4 = performance.now();
   timings.masks = (timings.masks ?? 0) + (t4 - t3);
   timings.total = t4 - t0;
-  return { detections: cpu.result.detections, masks: cpu.result.masks, overlay, timings };
+  const { auxiliaryMap } = cpu.result;
+  return { detections: cpu.result.detections, masks: cpu.result.masks, overlay, timings, ...(auxiliaryMap ? { auxiliaryMap } : {}) };
 }
 
 async function openRunner(runner: number, manifest: ModelManifest, partKeys: string[]): Promise<void> {

@@ -48,7 +48,16 @@ export class WorkerRunner implements PaneRunner {
     const t0 = performance.now();
     const out = await this.worker.request<FrameAnswer>({ kind: 'frame', runner: this.id, bitmap: frame.bitmap, settings, view });
     const total = performance.now() - t0;
-    return paneOutput(frame, out.masks, 'wasm', out.detections, 0, { ...out.timings, total, source: 'cpu' }, { overlay: out.overlay, onCanvas: false });
+    return paneOutput(
+      frame,
+      out.masks,
+      'wasm',
+      out.detections,
+      0,
+      { ...out.timings, total, source: 'cpu' },
+      { overlay: out.overlay, onCanvas: false },
+      out.auxiliaryMap,
+    );
   }
 
   async recompose(view: OverlayView): Promise<OverlayUpdate> {

@@ -4,7 +4,7 @@
  * masks for export); the pane's RunOutput. The 'wasm' path's overlay is composed in the CPU
  * worker (../cpu/cpuOverlay.ts).
  */
-import type { Detection, ExecutionPath, InstanceMasks, ModelManifest, StageTimings } from '../../types';
+import type { AuxiliaryMap, Detection, ExecutionPath, InstanceMasks, ModelManifest, StageTimings } from '../../types';
 import { classColourTable } from '../palette';
 import { rgbaToBitmap } from '../cpu/cpuOverlay';
 import { presentOverlay } from '../overlayCanvas';
@@ -21,6 +21,7 @@ export function paneOutput(
   bytesReadBack: number,
   timings: StageTimings,
   shown: OverlayUpdate,
+  auxiliaryMap?: AuxiliaryMap,
 ): RunOutput {
   return {
     result: {
@@ -32,6 +33,7 @@ export function paneOutput(
       bytesReadBack,
       path,
       timings,
+      ...(auxiliaryMap ? { auxiliaryMap } : {}),
     },
     overlay: shown.overlay,
     onCanvas: shown.onCanvas,

@@ -21,7 +21,7 @@
  * The last step leaves the instances in the GPU side (`FamilyGpu.readResult`, the frame's one
  * read-back) or in the CPU side (`FamilyCpu.result`).
  */
-import type { Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { AuxiliaryMap, Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import type { GpuReadResult } from '../../families/common/maskedDetectionGpu';
 
@@ -114,8 +114,8 @@ export interface FamilyGpu {
 
 /** The CPU side of one frame: what the references keep between steps, and the frame's instances. */
 export interface FamilyCpu {
-  /** Set by the last kernel step. */
-  result: { detections: Detection[]; masks: InstanceMasks } | null;
+  /** Set by the last kernel step (with the model's auxiliary map when the pane asks for it). */
+  result: { detections: Detection[]; masks: InstanceMasks; auxiliaryMap?: AuxiliaryMap } | null;
   /** Stage times the references measured themselves (added to the frame's timings). */
   timings: Partial<StageTimings>;
 }

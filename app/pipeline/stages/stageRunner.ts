@@ -225,6 +225,7 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
           source: done.timings.source ?? 'cpu',
         },
         done.shown,
+        done.auxiliaryMap,
       );
       const mine = slot as OverlaySlot<FamilyGpu> | null;
       return { ...out, recompose: (v: OverlayView) => this.overlay.recomposeSlot(mine, v) };

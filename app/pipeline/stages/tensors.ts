@@ -36,7 +36,13 @@ export class UploadBuffers {
     let buffer = this.buffers.get(name);
     if (!buffer || buffer.size !== bytes) {
       buffer?.destroy();
-      buffer = this.device.createBuffer({ label: `${this.label}.${name}`, size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      // COPY_SRC: a family may copy part of an output into its frame's read-back (B2Inst's scores and boundary basis),
+      // as it can from ORT's own output buffers on 'webgpu'.
+      buffer = this.device.createBuffer({
+        label: `${this.label}.${name}`,
+        size: bytes,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
+      });
       this.buffers.set(name, buffer);
     }
     this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);

@@ -1,0 +1,388 @@
+/**
+ * BlendMask and B2Inst on the GPU: `BlendMaskGpu`, the WGSL after the detector part (the steps
+ * of ./program.ts, run by the one runner, app/pipeline/stages/):
+ *
+ *   encodeDetections(detector)  fcosDecode → classTopK → fastNms | greedyNms → detectionCap   ('decode', 'nms')
+ *                               → blender: mask logits [M, R, R]                            ('masks')
+ *                               B2Inst: → RoIAlign of the bases to R×R → boundaryMap
+ *                                 → scoringFeatures [M, 2 + K, R, R]                        ('roi')
+ *     … B2Inst's scoring head: scoringFeatures → qualities [M, 2] (S_IoU, S_boundary) …
+ *   encodeMasks(qualities | null)  B2Inst: maskRescore; maskPaste (detectron2, class-agnostic)
+ *                               → compose → records (+ qualities, + the boundary basis when
+ *                               the pane shows it, + timestamps) into ONE staging buffer   ('masks')
+ *   readResult()                the one mapAsync of the frame
+ *
+ * M (the pane's maxDetections) is fixed for a frame: padded rows are zeros, go through the
+ * scoring head and are ignored. The records, bit masks, compose, read-back and recompose are
+ * the shared base (../common/maskedDetectionGpu.ts, `spec: null`). CPU oracle: ./reference.ts.
+ */
+import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { InputTransform } from '../../gpu/layout';
+import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
+import { createFcosDecode, FCOS_DECODE, fcosDecodeBytes, type FcosDecodeKernel } from '../../gpu/kernels/fcosDecode';
+import { CLASS_TOP_K, createClassTopK, type ClassTopKKernel } from '../../gpu/kernels/classTopK';
+import { createFastNms, FAST_NMS, type NmsKernel } from '../../gpu/kernels/fastNms';
+import { createGreedyNms, GREEDY_NMS } from '../../gpu/kernels/greedyNms';
+import { createDetectionCap, DETECTION_CAP, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
+import { BLENDER, blenderLogitsBytes, createBlender, nchwAttention, type BlenderKernel } from '../../gpu/kernels/blender';
+import { createRoiAlign, recordsRoiSource, ROI_ALIGN, roiFeaturesBytes, type RoiPoolerKernel } from '../../gpu/kernels/roiAlign';
+import { BOUNDARY_MAP, boundaryMapBytes, createBoundaryMap, type BoundaryMapKernel } from '../../gpu/kernels/boundaryMap';
+import { createMaskRescore, MASK_RESCORE, type MaskRescoreKernel } from '../../gpu/kernels/maskRescore';
+import { createMaskPaste, MASK_PASTE, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
+import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
+import { sigmoidF32 } from '../../reference/fcosDecode';
+import {
+  MaskedDetectionGpuPostprocessor,
+  sharedGpuKernels,
+  type ExtraReadback,
+  type GpuReadResult,
+  type MaskedDetectionGpuOptions,
+} from '../common/maskedDetectionGpu';
+import {
+  blendBatch,
+  blendMaskFloats,
+  blendMaskLayout,
+  candidateThresholdOf,
+  effectiveTopK,
+  rescoreQuality,
+  scoringChannels,
+  scoringFeatureDims,
+  type BlendMaskLayout,
+} from './manifest';
+import { boundaryAuxiliaryMap, qualitiesOf } from './reference';
+
+/** Timestamp spans of the chain (a span must not straddle the scoring head's submit). */
+const STAGES = ['decode', 'nms', 'blend', 'roi', 'rescore', 'masks'] as const;
+
+/** Every kernel a BlendMask / B2Inst GPU side uses (and the runner's preprocess): what `warmBlendMaskGpu` compiles. */
+export const BLEND_MASK_GPU_KERNELS: KernelSource[] = [
+  FCOS_DECODE,
+  CLASS_TOP_K,
+  FAST_NMS,
+  GREEDY_NMS,
+  DETECTION_CAP,
+  BLENDER,
+  ROI_ALIGN,
+  BOUNDARY_MAP,
+  MASK_RESCORE,
+  MASK_PASTE,
+  ...sharedGpuKernels(false),
+];
+
+export function warmBlendMaskGpu(device: GPUDevice): Promise<void> {
+  return warmKernels(device, BLEND_MASK_GPU_KERNELS);
+}
+
+interface EncodingFrame {
+  transform: InputTransform;
+  image: { width: number; height: number };
+  capacity: number;
+  settings: PostprocessSettings;
+  /** The detector's bases buffer (the boundary basis is read from it when shown). */
+  bases: GPUBuffer;
+}
+
+export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
+  readonly layout: BlendMaskLayout;
+
+  private readonly decode: FcosDecodeKernel;
+  private readonly topK: ClassTopKKernel;
+  private readonly fastNms: NmsKernel;
+  private readonly greedyNms: NmsKernel;
+  private readonly cap: DetectionCapKernel;
+  private readonly blender: BlenderKernel;
+  private readonly paste: MaskPasteKernel;
+  // B2Inst only.
+  private readonly roiAlign: RoiPoolerKernel | null;
+  private readonly boundary: BoundaryMapKernel | null;
+  private readonly rescore: MaskRescoreKernel | null;
+
+  // Fixed: the decode's boxes, conf, candidates. Grown with M: the blender's logits, B2Inst's
+  // RoI'd bases and scoring features.
+  private readonly boxes: GPUBuffer;
+  private readonly conf: GPUBuffer;
+  private readonly candidates: GPUBuffer;
+  private rows = 0;
+  private logits: GPUBuffer | null = null;
+  private roiBases: GPUBuffer | null = null;
+  private scoring: GPUBuffer | null = null;
+
+  private current: EncodingFrame | null = null;
+  private step: 'idle' | 'detections' | 'masks' = 'idle';
+  /** What the last finished frame copied after its records (read in `decorateResult`). */
+  private extrasOfFrame: { qualities: boolean; boundary: boolean } = { qualities: false, boundary: false };
+
+  constructor(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }, options: MaskedDetectionGpuOptions = {}) {
+    const layout = blendMaskLayout(manifest);
+    super(device, manifest, mask, { family: 'blendMask', className: 'BlendMaskGpu', numClasses: layout.numClasses, spec: null, stages: STAGES }, options);
+    this.layout = layout;
+    this.decode = createFcosDecode(device);
+    this.topK = createClassTopK(device);
+    this.fastNms = createFastNms(device);
+    this.greedyNms = createGreedyNms(device);
+    this.cap = createDetectionCap(device);
+    this.blender = createBlender(device);
+    this.paste = createMaskPaste(device);
+    this.roiAlign = layout.b2inst ? createRoiAlign(device) : null;
+    this.boundary = layout.b2inst ? createBoundaryMap(device) : null;
+    this.rescore = layout.b2inst ? createMaskRescore(device) : null;
+    const sizes = fcosDecodeBytes(layout.numLocations, layout.numClasses);
+    this.boxes = createStorageBuffer(device, this.label('boxes'), sizes.boxes);
+    this.conf = createStorageBuffer(device, this.label('conf'), sizes.conf);
+    this.candidates = createStorageBuffer(device, this.label('candidates'), sizes.candidates);
+  }
+
+  /** The scoring head's input [M, 2 + K, R, R] (B2Inst, valid after encodeDetections). */
+  get scoringFeatures(): GPUBuffer {
+    if (!this.scoring) throw new Error('BlendMaskGpu: no scoring features (not a B2Inst, or no frame encoded)');
+    return this.scoring;
+  }
+
+  /** Bytes of the boundary basis plane (f32 [Hb, Wb]). */
+  private get basisPlaneBytes(): number {
+    return 4 * this.layout.basisWidth * this.layout.basisHeight;
+  }
+
+  protected override extraReadbackCapacity(maxDetections: number): number {
+    if (!this.layout.b2inst) return 0;
+    return 8 * maxDetections + (this.layout.config.boundaryBasisIndex !== null ? this.basisPlaneBytes : 0);
+  }
+
+  private ensureRows(rows: number): void {
+    if (rows <= this.rows && this.logits) return;
+    for (const b of [this.logits, this.roiBases, this.scoring]) b?.destroy();
+    const { config, numBases } = this.layout;
+    const r = config.blendSize;
+    this.logits = createStorageBuffer(this.device, this.label('maskLogits'), blenderLogitsBytes(rows, r));
+    if (this.layout.b2inst) {
+      this.roiBases = createStorageBuffer(this.device, this.label('roiBases'), roiFeaturesBytes(rows, numBases, r));
+      this.scoring = createStorageBuffer(this.device, this.label('scoringFeatures'), boundaryMapBytes(rows, scoringChannels(this.layout), r));
+    }
+    this.rows = rows;
+  }
+
+  private checkDetector(buffers: Record<string, GPUBuffer | undefined>): void {
+    const floats = blendMaskFloats(this.layout);
+    for (const [name, n] of Object.entries(floats)) {
+      const b = buffers[name];
+      if (!b) throw new Error(`BlendMask detector: no “${name}” buffer`);
+      if (b.size < n * 4) throw new Error(`BlendMask detector “${name}” has ${b.size} bytes; ${this.manifest.id} needs ${n * 4}`);
+    }
+  }
+
+  /**
+   * Step 1 (no submit): FCOS decode, per-class top-k, NMS and the cap → records; the blender's
+   * logits of the records (M = maxDetections rows); B2Inst: the scoring head's input.
+   */
+  encodeDetections(
+    encoder: GPUCommandEncoder,
+    detector: Record<string, GPUBuffer>,
+    settings: PostprocessSettings,
+    transform: InputTransform,
+    image: { width: number; height: number },
+  ): void {
+    const { layout } = this;
+    const { config } = layout;
+    this.checkDetector(detector);
+    const capacity = blendBatch(settings);
+    const records = this.beginFrame(capacity);
+    this.clearFrame();
+    this.ensureRows(capacity);
+    const topK = effectiveTopK(settings);
+    this.ensureTopK(topK);
+    const threshold = Math.max(0, settings.scoreThreshold);
+    const numClasses = layout.numClasses;
+    const top = { topIndices: this.topIndices!, topScores: this.topScores!, topCounts: this.topCounts! };
+    const classLists = this.classLists!;
+    const input = { width: layout.inputWidth, height: layout.inputHeight };
+    this.decode.run(
+      encoder,
+      {
+        levels: layout.levels.map((l) => ({ cls: detector[l.cls]!, box: detector[l.box]!, ctr: detector[l.ctr]! })),
+        boxes: this.boxes,
+        conf: this.conf,
+        candidates: this.candidates,
+      },
+      { numClasses, levels: layout.levels, input, candidateThreshold: candidateThresholdOf(layout, settings), topN: config.preNmsTopN },
+      this.pass('decode', 'fcosDecode'),
+    );
+    this.topK.run(
+      encoder,
+      { conf: this.conf, candidates: this.candidates, ...top, classLists },
+      { numPriors: layout.numLocations, numClasses, topK, minScore: threshold },
+      this.pass('nms', 'classTopK'),
+    );
+    const nms = settings.nmsKind === 'greedy' ? this.greedyNms : this.fastNms;
+    nms.run(
+      encoder,
+      { boxes: this.boxes, topIndices: top.topIndices, topCounts: top.topCounts, keep: this.keep!, classLists },
+      { numClasses, topK, nmsIou: settings.nmsIou },
+      this.pass('nms', `${settings.nmsKind}Nms`),
+    );
+    this.cap.run(
+      encoder,
+      { boxes: this.boxes, candidates: this.candidates, ...top, keep: this.keep!, records },
+      { numClasses, topK, maxDetections: capacity, scoreThreshold: threshold },
+      this.pass('nms', 'detectionCap'),
+    );
+    const bases = detector.bases!;
+    this.blender.run(
+      encoder,
+      {
+        records,
+        bases,
+        attention: layout.levels.map((l) => nchwAttention(detector[l.attention]!, l.first, l.height, l.width)),
+        logits: this.logits!,
+      },
+      {
+        maxDetections: capacity,
+        numBases: layout.numBases,
+        basisHeight: layout.basisHeight,
+        basisWidth: layout.basisWidth,
+        outSize: config.blendSize,
+        attnSize: config.attnSize,
+        input,
+        spatialScale: config.spatialScale,
+      },
+      this.pass('blend', 'blender'),
+    );
+    if (this.roiAlign && this.boundary) {
+      const r = config.blendSize;
+      this.roiAlign.run(
+        encoder,
+        { rois: recordsRoiSource(records, input), features: [bases], output: this.roiBases! },
+        {
+          numRois: capacity,
+          channels: layout.numBases,
+          outSize: r,
+          levelSizes: [[layout.basisHeight, layout.basisWidth]],
+          spatialScales: [config.spatialScale],
+          samplingRatio: config.samplingRatio,
+          aligned: config.aligned,
+          canonicalScale: 224,
+          canonicalLevel: 4,
+          minLevel: 3,
+          maxLevel: 3,
+        },
+        this.pass('roi', 'roiAlign'),
+      );
+      this.boundary.run(
+        encoder,
+        { records, maskLogits: this.logits!, roiFeatures: this.roiBases!, output: this.scoring! },
+        { maxDetections: capacity, maskSize: r, outSize: r, channels: layout.numBases, source: 'probability', binarise: false },
+        this.pass('roi', 'boundaryMap'),
+      );
+    }
+    this.current = { transform, image: { ...image }, capacity, settings: { ...settings }, bases };
+    this.step = 'detections';
+  }
+
+  /**
+   * Step 2 (no submit): B2Inst's rescoring by (S_IoU, S_boundary), the class-agnostic
+   * detectron2 paste of the blended masks, compose, and the read-back's staging.
+   */
+  encodeMasks(encoder: GPUCommandEncoder, qualities: GPUBuffer | null): void {
+    if (this.step !== 'detections' || !this.current) throw new Error('BlendMaskGpu: encodeMasks() before encodeDetections()');
+    const frame = this.current;
+    const { layout } = this;
+    if (layout.b2inst !== (qualities !== null))
+      throw new Error(`BlendMaskGpu: ${layout.b2inst ? 'B2Inst needs its scoring head’s scores' : 'BlendMask has no scoring head'}`);
+    if (qualities && qualities.size < 8 * frame.capacity)
+      throw new Error(`BlendMask scoring head: “scores” has ${qualities.size} bytes; ${8 * frame.capacity} needed`);
+    const records = this.records!;
+    if (qualities && this.rescore) {
+      this.rescore.run(
+        encoder,
+        { records, maskIou: qualities },
+        {
+          numClasses: layout.numClasses,
+          maxDetections: frame.capacity,
+          quality: rescoreQuality(layout, frame.settings),
+          scoreThreshold: Math.max(0, frame.settings.scoreThreshold),
+        },
+        this.pass('rescore', 'maskRescore'),
+      );
+    }
+    this.paste.run(
+      encoder,
+      { records, maskLogits: this.logits!, maskBits: this.maskBits! },
+      {
+        numClasses: layout.numClasses,
+        maskSize: layout.config.blendSize,
+        transform: frame.transform,
+        image: frame.image,
+        mask: this.mask,
+        maxDetections: frame.capacity,
+        mode: 'detectron2',
+        classOffset: 0,
+        rowFromSource: qualities !== null,
+        classAgnostic: true,
+      },
+      this.pass('masks', 'maskPaste'),
+    );
+    const extras: ExtraReadback[] = [];
+    if (qualities) extras.push({ buffer: qualities, offset: 0, bytes: 8 * frame.capacity });
+    const index = layout.config.boundaryBasisIndex;
+    const boundary = frame.settings.showAuxiliaryMap === true && index !== null && layout.b2inst;
+    if (boundary) extras.push({ buffer: frame.bases, offset: index * this.basisPlaneBytes, bytes: this.basisPlaneBytes });
+    this.extrasOfFrame = { qualities: qualities !== null, boundary };
+    this.finishFrame(encoder, frame.transform, frame.image, frame.capacity, extras);
+    this.step = 'masks';
+  }
+
+  protected override decorateResult(result: GpuReadResult, extras: ArrayBuffer, frame: { transform: InputTransform; capacity: number }): GpuReadResult {
+    const { capacity } = frame;
+    let at = 0;
+    if (this.extrasOfFrame.qualities) {
+      const q = new Float32Array(extras, 0, 2 * capacity);
+      result.detections.forEach((d, i) => (d.qualities = qualitiesOf(q, result.records[i]!.sourceIndex)));
+      at += Math.ceil((8 * capacity) / 8) * 8;
+    }
+    if (this.extrasOfFrame.boundary) {
+      const plane = new Float32Array(extras, at, this.layout.basisWidth * this.layout.basisHeight);
+      result.auxiliaryMap = boundaryAuxiliaryMap(
+        Float32Array.from(plane, (v) => sigmoidF32(v)),
+        this.layout,
+        frame.transform,
+      );
+    }
+    return result;
+  }
+
+  /** The blender's logits read back (parity tests: M·R² f32). */
+  async readMaskLogits(): Promise<Float32Array> {
+    if (!this.current || !this.logits) throw new Error('BlendMaskGpu: no frame encoded');
+    const r = this.layout.config.blendSize;
+    return new Float32Array(await readBuffer(this.device, this.logits, 0, this.current.capacity * r * r * 4));
+  }
+
+  /** The scoring features read back (parity tests). */
+  async readScoringFeatures(): Promise<Float32Array> {
+    if (!this.current) throw new Error('BlendMaskGpu: no frame encoded');
+    const dims = scoringFeatureDims(this.layout, this.current.capacity);
+    return new Float32Array(
+      await readBuffer(
+        this.device,
+        this.scoringFeatures,
+        0,
+        dims.reduce((a, b) => a * b, 4),
+      ),
+    );
+  }
+
+  override async readResult(): Promise<GpuReadResult> {
+    if (this.step !== 'masks') throw new Error('BlendMaskGpu: readResult() before encodeMasks()');
+    return super.readResult();
+  }
+
+  protected override stageTimings(ms: Record<string, number>): Partial<StageTimings> {
+    return { decode: ms.decode, nms: ms.nms, roi: ms.roi, masks: (ms.blend ?? 0) + (ms.rescore ?? 0) + (ms.masks ?? 0) };
+  }
+
+  override destroy(): void {
+    for (const k of [this.decode, this.topK, this.fastNms, this.greedyNms, this.cap, this.blender, this.paste, this.roiAlign, this.boundary, this.rescore])
+      k?.destroy();
+    for (const b of [this.boxes, this.conf, this.candidates, this.logits, this.roiBases, this.scoring]) b?.destroy();
+    super.destroy();
+  }
+}
