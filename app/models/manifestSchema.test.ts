@@ -35,7 +35,7 @@ describe('validateManifest', () => {
     if (check.ok) return;
     expect(check.errors).toEqual([
       'id: expected a non-empty string',
-      'family: expected one of "yolact", "yolo-seg", "maskrcnn", "centermask", got "yolov99"',
+      'family: expected one of "yolact", "yolo-seg", "maskrcnn", "centermask", "blendmask", got "yolov99"',
       'sha256: expected 64 hex digits',
       'input.resize: expected one of "stretch", "letterbox", got "crop"',
       'input.mean: expected three numbers',
