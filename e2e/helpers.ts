@@ -161,9 +161,12 @@ export type PaneSnapshot = AppSnapshot['panes'][number];
  * page's errors are in the message (a blank page usually means a module failed to load).
  * The app starts empty (`autostart=0`: no first sample), the state the specs begin from;
  * e2e/first-screen.spec.ts opens the plain address. */
-export async function openApp(page: Page, params: Record<string, string> = {}): Promise<void> {
+/** Opens the app with these query parameters (a list: the parameter once per value, as `manifest`). */
+export async function openApp(page: Page, params: Record<string, string | string[]> = {}): Promise<void> {
   const errors = collectPageErrors(page);
-  const query = new URLSearchParams({ autostart: '0', ...params }).toString();
+  const search = new URLSearchParams({ autostart: '0' });
+  for (const [key, value] of Object.entries(params)) for (const v of Array.isArray(value) ? value : [value]) search.append(key, v);
+  const query = search.toString();
   await page.goto(`/${query ? `?${query}` : ''}`);
   await expect(page).toHaveTitle('SegArena');
   try {

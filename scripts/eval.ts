@@ -169,15 +169,20 @@ export function decodeImage(path: string): { data: Uint8Array; width: number; he
   return { data: img.data, width: img.width, height: img.height };
 }
 
-/** A model of several ONNX parts (our two-stage Mask R-CNN, CenterMask): its heads run between our steps. */
+/**
+ * A model whose CPU steps run as its family's program (the app's 'wasm' path): several ONNX
+ * parts (our two-stage Mask R-CNN, CenterMask, B2Inst: heads between our steps), or a family
+ * with no single post-processing function (BlendMask).
+ */
 export function isTwoStageManifest(manifest: ModelManifest): boolean {
-  return modelFiles(manifest).length > 1;
+  return modelFiles(manifest).length > 1 || manifest.family === 'blendmask';
 }
 
 /** The ONNX files of a model, relative to the app root: the one file; backbone, box head, mask head; or detector, mask head. */
-export function modelFiles(manifest: Pick<ModelManifest, 'url' | 'twoStage' | 'centerMask'> & { family?: string }): string[] {
+export function modelFiles(manifest: Pick<ModelManifest, 'url' | 'twoStage' | 'centerMask' | 'blendMask'> & { family?: string }): string[] {
   if (manifest.twoStage) return [manifest.url, manifest.twoStage.boxHeadUrl, manifest.twoStage.maskHeadUrl];
   if (manifest.centerMask) return [manifest.url, manifest.centerMask.maskHeadUrl];
+  if (manifest.blendMask?.scoringHeadUrl) return [manifest.url, manifest.blendMask.scoringHeadUrl];
   return [manifest.url];
 }
 
@@ -195,7 +200,7 @@ export function locateOnnx(url: string, manifestPath: string): string {
  * mask head), so a change to any part changes it.
  */
 export function modelSha256(
-  manifest: Pick<ModelManifest, 'url' | 'twoStage' | 'centerMask'>,
+  manifest: Pick<ModelManifest, 'url' | 'twoStage' | 'centerMask' | 'blendMask'>,
   manifestPath: string,
 ): { sha256: string; parts: Record<string, string> } {
   const parts: Record<string, string> = {};

@@ -193,6 +193,53 @@ export const TWO_STAGE_OUTPUTS = ['p2', 'p3', 'p4', 'p5', 'objectness', 'rpnDelt
  * strides / anchorSizes give one entry per RPN level (P2..P6, so minLevel..maxLevel must lie
  * within them); the box coder weights are four positive numbers.
  */
+/** The checks of one block's fields (`<path>.<key>`), each problem pushed to `errors`. */
+function blockChecks(path: string, t: Record<string, unknown>, errors: string[]) {
+  return {
+    int: (key: string, lo: number, hi = Infinity): void => {
+      const v = t[key];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+        errors.push(`${path}.${key}: expected an integer ≥ ${lo}${hi < Infinity ? ` and ≤ ${hi}` : ''}, got ${JSON.stringify(v)}`);
+      }
+    },
+    fraction: (key: string, lo: number, hi: number, open: boolean): void => {
+      const v = t[key];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo)) {
+        errors.push(`${path}.${key}: expected a number in ${open ? '(' : '['}${lo}, ${hi}], got ${JSON.stringify(v)}`);
+      }
+    },
+    /** An ONNX part of the block: `<head>Url`, and `<head>Bytes` / `<head>Sha256` (required when the url is remote). */
+    part: (head: string): void => {
+      const url = t[`${head}Url`];
+      if (typeof url !== 'string' || url.length === 0) errors.push(`${path}.${head}Url: expected a non-empty string`);
+      const bytes = t[`${head}Bytes`];
+      const sha = t[`${head}Sha256`];
+      if (bytes !== undefined && !(typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 1 && bytes <= MAX_MODEL_BYTES)) {
+        errors.push(`${path}.${head}Bytes: expected an integer ≥ 1 and ≤ ${MAX_MODEL_BYTES}, got ${JSON.stringify(bytes)}`);
+      }
+      if (sha !== undefined && !(typeof sha === 'string' && SHA256.test(sha))) errors.push(`${path}.${head}Sha256: expected 64 hex digits`);
+      if (isRemote(url)) {
+        if (bytes === undefined) errors.push(`${path}.${head}Bytes: a remote head (http/https url) must give its size in bytes`);
+        if (sha === undefined) errors.push(`${path}.${head}Sha256: a remote head (http/https url) must give the sha256 of its ONNX file`);
+      }
+    },
+  };
+}
+
+/** The FCOS decode's key lists: 8 bytes a (location, class) pair over all levels, within one binding. */
+function checkFcosKeys(path: string, strides: number[], input: unknown, numClasses: number, errors: string[]): void {
+  if (strides.length === 0 || typeof input !== 'object' || input === null || numClasses <= 0) return;
+  const { width, height } = input as { width?: unknown; height?: unknown };
+  if (!(typeof width === 'number' && typeof height === 'number' && width > 0 && height > 0)) return;
+  let locations = 0;
+  strides.forEach((s) => (locations += Math.ceil(width / s) * Math.ceil(height / s)));
+  if (8 * locations * numClasses > MAX_FCOS_KEY_BYTES) {
+    errors.push(
+      `${path}: ${locations} FCOS locations × ${numClasses} classes need ${((8 * locations * numClasses) / 2 ** 20).toFixed(0)} MiB of decode keys, above ${MAX_FCOS_KEY_BYTES / 2 ** 20} MiB`,
+    );
+  }
+}
+
 function checkTwoStage(value: unknown, family: unknown, outputs: unknown, errors: string[]): void {
   const path = 'twoStage';
   if (family !== 'maskrcnn') errors.push(`${path}: only a maskrcnn model can be two-stage, this one is ${JSON.stringify(family)}`);
@@ -201,12 +248,7 @@ function checkTwoStage(value: unknown, family: unknown, outputs: unknown, errors
     return;
   }
   const t = value as Record<string, unknown>;
-  const int = (key: string, lo: number, hi = Infinity) => {
-    const v = t[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-      errors.push(`${path}.${key}: expected an integer ≥ ${lo}${hi < Infinity ? ` and ≤ ${hi}` : ''}, got ${JSON.stringify(v)}`);
-    }
-  };
+  const { int, part } = blockChecks(path, t, errors);
   const positive = (v: unknown, p: string) => {
     if (!(typeof v === 'number' && Number.isFinite(v) && v > 0)) errors.push(`${p}: expected a positive number, got ${JSON.stringify(v)}`);
   };
@@ -219,20 +261,7 @@ function checkTwoStage(value: unknown, family: unknown, outputs: unknown, errors
     v.forEach((x, i) => positive(x, `${path}.${key}[${i}]`));
     return v as unknown[];
   };
-  for (const head of ['boxHead', 'maskHead']) {
-    const url = t[`${head}Url`];
-    if (typeof url !== 'string' || url.length === 0) errors.push(`${path}.${head}Url: expected a non-empty string`);
-    const bytes = t[`${head}Bytes`];
-    const sha = t[`${head}Sha256`];
-    if (bytes !== undefined && !(typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 1 && bytes <= MAX_MODEL_BYTES)) {
-      errors.push(`${path}.${head}Bytes: expected an integer ≥ 1 and ≤ ${MAX_MODEL_BYTES}, got ${JSON.stringify(bytes)}`);
-    }
-    if (sha !== undefined && !(typeof sha === 'string' && SHA256.test(sha))) errors.push(`${path}.${head}Sha256: expected 64 hex digits`);
-    if (isRemote(url)) {
-      if (bytes === undefined) errors.push(`${path}.${head}Bytes: a remote head (http/https url) must give its size in bytes`);
-      if (sha === undefined) errors.push(`${path}.${head}Sha256: a remote head (http/https url) must give the sha256 of its ONNX file`);
-    }
-  }
+  for (const head of ['boxHead', 'maskHead']) part(head);
   int('channels', 1, 4096);
   const strides = list('strides');
   const sizes = list('anchorSizes');
@@ -311,29 +340,8 @@ function checkCenterMask(value: unknown, family: unknown, outputs: unknown, inpu
     return;
   }
   const t = value as Record<string, unknown>;
-  const int = (key: string, lo: number, hi: number) => {
-    const v = t[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
-      errors.push(`${path}.${key}: expected an integer ≥ ${lo} and ≤ ${hi}, got ${JSON.stringify(v)}`);
-  };
-  const fraction = (key: string, lo: number, hi: number, open: boolean) => {
-    const v = t[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo)) {
-      errors.push(`${path}.${key}: expected a number in ${open ? '(' : '['}${lo}, ${hi}], got ${JSON.stringify(v)}`);
-    }
-  };
-  const url = t.maskHeadUrl;
-  if (typeof url !== 'string' || url.length === 0) errors.push(`${path}.maskHeadUrl: expected a non-empty string`);
-  const bytes = t.maskHeadBytes;
-  const sha = t.maskHeadSha256;
-  if (bytes !== undefined && !(typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 1 && bytes <= MAX_MODEL_BYTES)) {
-    errors.push(`${path}.maskHeadBytes: expected an integer ≥ 1 and ≤ ${MAX_MODEL_BYTES}, got ${JSON.stringify(bytes)}`);
-  }
-  if (sha !== undefined && !(typeof sha === 'string' && SHA256.test(sha))) errors.push(`${path}.maskHeadSha256: expected 64 hex digits`);
-  if (isRemote(url)) {
-    if (bytes === undefined) errors.push(`${path}.maskHeadBytes: a remote head (http/https url) must give its size in bytes`);
-    if (sha === undefined) errors.push(`${path}.maskHeadSha256: a remote head (http/https url) must give the sha256 of its ONNX file`);
-  }
+  const { int, fraction, part } = blockChecks(path, t, errors);
+  part('maskHead');
   const strides = t.strides;
   const levels = checkStrides(strides, path, MAX_FCOS_LEVELS, errors);
   int('fpnChannels', 1, 4096);
@@ -360,19 +368,7 @@ function checkCenterMask(value: unknown, family: unknown, outputs: unknown, inpu
       if (typeof (outputs as Record<string, unknown>)[name] !== 'string') errors.push(`outputs: a centermask model needs “${name}”`);
     }
   }
-  // The decode's key lists: 8 bytes a (location, class) pair over all levels.
-  if (levels > 0 && typeof input === 'object' && input !== null && numClasses > 0) {
-    const { width, height } = input as { width?: unknown; height?: unknown };
-    if (typeof width === 'number' && typeof height === 'number' && width > 0 && height > 0) {
-      let locations = 0;
-      (strides as number[]).forEach((s) => (locations += Math.ceil(width / s) * Math.ceil(height / s)));
-      if (8 * locations * numClasses > MAX_FCOS_KEY_BYTES) {
-        errors.push(
-          `${path}: ${locations} FCOS locations × ${numClasses} classes need ${((8 * locations * numClasses) / 2 ** 20).toFixed(0)} MiB of decode keys, above ${MAX_FCOS_KEY_BYTES / 2 ** 20} MiB`,
-        );
-      }
-    }
-  }
+  if (levels > 0) checkFcosKeys(path, strides as number[], input, numClasses, errors);
 }
 
 /** Bounds shared by the FCOS families' blocks: a power-of-two stride list, P3 first, each twice the last. */
@@ -402,17 +398,7 @@ function checkBlendMask(value: unknown, family: unknown, outputs: unknown, input
     return;
   }
   const t = value as Record<string, unknown>;
-  const int = (key: string, lo: number, hi: number) => {
-    const v = t[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
-      errors.push(`${path}.${key}: expected an integer ≥ ${lo} and ≤ ${hi}, got ${JSON.stringify(v)}`);
-  };
-  const fraction = (key: string, lo: number, hi: number, open: boolean) => {
-    const v = t[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (open && v === lo)) {
-      errors.push(`${path}.${key}: expected a number in ${open ? '(' : '['}${lo}, ${hi}], got ${JSON.stringify(v)}`);
-    }
-  };
+  const { int, fraction, part } = blockChecks(path, t, errors);
   int('numBases', 1, MAX_BLEND_BASES);
   int('attnSize', 1, 64);
   int('blendSize', 1, 128);
@@ -437,22 +423,11 @@ function checkBlendMask(value: unknown, family: unknown, outputs: unknown, input
   }
   if (!['sqrt', 'product', 'cls'].includes(t.scoreCombination as string))
     errors.push(`${path}.scoreCombination: expected one of "sqrt", "product", "cls", got ${JSON.stringify(t.scoreCombination)}`);
-  const url = t.scoringHeadUrl;
-  if (url !== undefined) {
-    if (typeof url !== 'string' || url.length === 0) errors.push(`${path}.scoringHeadUrl: expected a non-empty string`);
+  if (t.scoringHeadUrl !== undefined) {
+    part('scoringHead');
     for (const key of ['scoringHeadInput', 'scoringHeadOutput']) {
       if (typeof t[key] !== 'string' || (t[key] as string).length === 0)
         errors.push(`${path}.${key}: a scoring head needs its ONNX ${key === 'scoringHeadInput' ? 'input' : 'output'} name`);
-    }
-    const bytes = t.scoringHeadBytes;
-    const sha = t.scoringHeadSha256;
-    if (bytes !== undefined && !(typeof bytes === 'number' && Number.isInteger(bytes) && bytes >= 1 && bytes <= MAX_MODEL_BYTES)) {
-      errors.push(`${path}.scoringHeadBytes: expected an integer ≥ 1 and ≤ ${MAX_MODEL_BYTES}, got ${JSON.stringify(bytes)}`);
-    }
-    if (sha !== undefined && !(typeof sha === 'string' && SHA256.test(sha))) errors.push(`${path}.scoringHeadSha256: expected 64 hex digits`);
-    if (isRemote(url)) {
-      if (bytes === undefined) errors.push(`${path}.scoringHeadBytes: a remote head (http/https url) must give its size in bytes`);
-      if (sha === undefined) errors.push(`${path}.scoringHeadSha256: a remote head (http/https url) must give the sha256 of its ONNX file`);
     }
   } else if (t.scoreCombination === 'sqrt' || t.scoreCombination === 'product') {
     errors.push(`${path}.scoreCombination: “${String(t.scoreCombination)}” needs the scoring head (scoringHeadUrl)`);
@@ -463,16 +438,5 @@ function checkBlendMask(value: unknown, family: unknown, outputs: unknown, input
       if (typeof (outputs as Record<string, unknown>)[name] !== 'string') errors.push(`outputs: a blendmask model needs “${name}”`);
     }
   }
-  if (levels > 0 && typeof input === 'object' && input !== null && numClasses > 0) {
-    const { width, height } = input as { width?: unknown; height?: unknown };
-    if (typeof width === 'number' && typeof height === 'number' && width > 0 && height > 0) {
-      let locations = 0;
-      (t.strides as number[]).forEach((s) => (locations += Math.ceil(width / s) * Math.ceil(height / s)));
-      if (8 * locations * numClasses > MAX_FCOS_KEY_BYTES) {
-        errors.push(
-          `${path}: ${locations} FCOS locations × ${numClasses} classes need ${((8 * locations * numClasses) / 2 ** 20).toFixed(0)} MiB of decode keys, above ${MAX_FCOS_KEY_BYTES / 2 ** 20} MiB`,
-        );
-      }
-    }
-  }
+  if (levels > 0) checkFcosKeys(path, t.strides as number[], input, numClasses, errors);
 }

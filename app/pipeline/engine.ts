@@ -173,8 +173,8 @@ export class Engine {
     // A software GPU is said in plain words under the top bar (ui/runsOn.ts), not as a notice.
     if (!env.webgpu) store.notify('info', NO_WEBGPU_NOTICE);
     await this.library.loadSavedModels();
-    const extra = params.get('manifest');
-    if (extra) await this.library.addManifestFromUrl(extra);
+    // `?manifest=` may be given several times (one model each), e.g. BlendMask beside B2Inst.
+    for (const extra of params.getAll('manifest')) await this.library.addManifestFromUrl(extra);
     await this.library.registerCachedModels();
     if (this.models.list().length === 0) store.notify('error', 'No model manifests were found under models/.');
     const count = Math.max(1, Math.min(MAX_PANES, Number(params.get('panes')) || 1));

@@ -4,7 +4,7 @@ needed): the Laplacian boundary target on a square, the boundary Dice, the blend
 instance with K = 2 and a 4x4 basis, the holistic boundary map, the scoring targets, the
 final-score combinations, the FCOS targets reused from models/common/fcos.py, output
 shapes, gradients reaching bases / attentions / boundary basis / scoring head, and the ONNX
-parts (checker, names, shapes, ≤ 8 MiB; the scoring head's one packed input
+parts (checker, names, shapes, ≤ 8 MB; the scoring head's one packed input
 `scoring_features` [N, 2 + K', 56, 56] = (p, clamp(Laplacian(p), 0), RoI'd bases) giving the
 training path's scores) and the written manifest (url prefix, bytes / sha256 of both parts).
 
@@ -185,7 +185,7 @@ def main():
                for p in train.DETECTOR_PARTS for k, v in getattr(cm, p).state_dict().items())
     check(same, '--detector-init: backbone, FPN and FCOS head copied from a CenterMask checkpoint, every tensor')
 
-    # ---- ONNX parts: checker, names, shapes (asserted in export_parts), ≤ 8 MiB. Weights set the size, so a
+    # ---- ONNX parts: checker, names, shapes (asserted in export_parts), ≤ 8 MB. Weights set the size, so a
     # 128 input gives the same bytes as 512 (±graph constants), faster.
     import export
     import hashlib
@@ -240,7 +240,7 @@ def main():
               'ScoringExport(cat(p, clamp(Laplacian(p), 0), roi_bases)) = sigmoid(model.score(logits, roi_bases)); '
               'order matters')
     check(len(sizes) == 3 and all(v <= export.MAX_BYTES for v in sizes.values()),
-          'ONNX parts ≤ 8 MiB (%s)' % ', '.join(f'{k} {v / 2 ** 20:.2f} MiB' for k, v in sizes.items()))
+          'ONNX parts ≤ 8 MB (%s)' % ', '.join(f'{k} {v / 1e6:.2f} MB' for k, v in sizes.items()))
     print('ok  all BlendMask / B2Inst self-checks passed')
 
 

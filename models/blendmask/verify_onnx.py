@@ -31,7 +31,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'common'))
 from onnx_check import REPO, compare  # noqa: E402
 from emoji_coco import EmojiCoco, preprocess  # noqa: E402
-from export import SCORING_INPUT, SIZE, STEMS, export_all, load_checkpoint  # noqa: E402
+from export import FP16_STORED, SCORING_INPUT, SIZE, STEMS, export_all, load_checkpoint  # noqa: E402
 from model import ATTN_SIZE, LEVELS, BlendMask, DetectorExport, blend, laplacian, output_names, roi_bases  # noqa: E402
 
 
@@ -67,6 +67,12 @@ def main():
         model = BlendMask(args.variant == 'b2inst').eval()
     else:
         model, _ = load_checkpoint(args.ckpt or os.path.join(HERE, 'checkpoints', f'latest-{args.variant}.pt'))
+    # The export stores these weights in float16 (export.py FP16_STORED): the torch side uses the
+    # same rounded values, so the comparison measures the graph, not the storage precision.
+    with torch.no_grad():
+        for name in FP16_STORED:
+            param = model.get_parameter(name.removeprefix('model.'))
+            param.copy_(param.half().float())
     tmp = None
     if args.dir is None:
         tmp = tempfile.TemporaryDirectory()
