@@ -348,6 +348,8 @@ export interface RecordedAccuracy {
   pooler?: 'align' | 'pool';
   /** CenterMask only: the RoI level rule the figures were measured with (Equation 2 'ratio', Equation 1 'scale'). */
   roiLevels?: 'ratio' | 'scale';
+  /** BlendMask / B2Inst only: the final score the figures ranked by (BlendMaskConfig.scoreCombination). */
+  scoreCombination?: 'sqrt' | 'product' | 'cls';
   scoreThreshold?: number;
   command: string;
   date: string;

@@ -641,6 +641,7 @@ export function recordAccuracy(manifestPath: string, report: EvalReport, argv: s
     nms: report.settings.nmsKind,
     ...(twoStage ? { pooler: twoStage.pooler, scoreThreshold: report.settings.scoreThreshold } : {}),
     ...(manifest.centerMask ? { roiLevels: manifest.centerMask.roiLevels, scoreThreshold: report.settings.scoreThreshold } : {}),
+    ...(manifest.blendMask ? { scoreCombination: manifest.blendMask.scoreCombination, scoreThreshold: report.settings.scoreThreshold } : {}),
     command: `npm run eval -- ${argv.join(' ')}`,
     date: report.date,
   };

@@ -59,6 +59,9 @@ describe('recorded accuracy of the bundled models', () => {
       expect(t.boxHeadSha256, fix).toBe(parts[t.boxHeadUrl]);
       expect(t.maskHeadSha256, fix).toBe(parts[t.maskHeadUrl]);
     }
+    if (r.manifest.centerMask) expect(r.manifest.centerMask.maskHeadSha256, fix).toBe(parts[r.manifest.centerMask.maskHeadUrl]);
+    const scoring = r.manifest.blendMask?.scoringHeadUrl;
+    if (scoring) expect(r.manifest.blendMask!.scoringHeadSha256, fix).toBe(parts[scoring]);
   });
 
   it('reaches the app: recordedAccuracy(manifest) gives each bundled model its own figures', () => {

@@ -55,16 +55,20 @@ for (const [file, mod] of Object.entries(bundledModules)) {
  * id: a manifest that borrows a bundled id gets nothing, one that names the same bytes gets
  * their figures). One file: `sha256` = the record's `onnxSha256`. Two-stage: the backbone's
  * `sha256` and the heads' `twoStage.boxHeadSha256` / `maskHeadSha256` = the record's parts,
- * in that order; CenterMask: the detector's and `centerMask.maskHeadSha256`. The digests are checked against the bytes when the model loads.
+ * in that order; CenterMask: the detector's and `centerMask.maskHeadSha256`; B2Inst: the detector's and `blendMask.scoringHeadSha256`. The digests are checked against the bytes when the model loads.
  */
 export function recordedAccuracy(manifest: ModelManifest): RecordedAccuracy | undefined {
   const sha = manifest.sha256?.toLowerCase();
   if (!sha) return undefined;
-  if (!manifest.twoStage && !manifest.centerMask) return recorded.find((r) => !r.partsSha256 && r.onnxSha256 === sha);
   const heads = manifest.twoStage as TwoStageIntegrity | undefined;
   const parts = heads
     ? [sha, heads.boxHeadSha256?.toLowerCase(), heads.maskHeadSha256?.toLowerCase()]
-    : [sha, manifest.centerMask!.maskHeadSha256?.toLowerCase()];
+    : manifest.centerMask
+      ? [sha, manifest.centerMask.maskHeadSha256?.toLowerCase()]
+      : manifest.blendMask?.scoringHeadUrl
+        ? [sha, manifest.blendMask.scoringHeadSha256?.toLowerCase()]
+        : null;
+  if (!parts) return recorded.find((r) => !r.partsSha256 && r.onnxSha256 === sha);
   return recorded.find((r) => {
     const got = Object.values(r.partsSha256 ?? {});
     return got.length === parts.length && got.every((d, i) => d === parts[i]);
