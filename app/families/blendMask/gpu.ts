@@ -3,6 +3,7 @@
  * of ./program.ts, run by the one runner, app/pipeline/stages/):
  *
  *   encodeDetections(detector)  fcosDecode → classTopK → fastNms | greedyNms → detectionCap   ('decode', 'nms')
+ *                                 (the base's, ../common/fcosMaskedGpu.ts: the FCOS box chain)
  *                               → blender: mask logits [M, R, R]                            ('masks')
  *                               B2Inst: → RoIAlign of the bases to R×R → boundaryMap
  *                                 → scoringFeatures [M, 2 + K, R, R]                        ('roi')
@@ -13,17 +14,13 @@
  *   readResult()                the one mapAsync of the frame
  *
  * M (the pane's maxDetections) is fixed for a frame: padded rows are zeros, go through the
- * scoring head and are ignored. The records, bit masks, compose, read-back and recompose are
- * the shared base (../common/maskedDetectionGpu.ts, `spec: null`). CPU oracle: ./reference.ts.
+ * scoring head and are ignored. The two steps' frame, the FCOS box chain, records, bit masks,
+ * compose, read-back and recompose are the shared bases (../common/fcosMaskedGpu.ts,
+ * ../common/maskedDetectionGpu.ts, `spec: null`). CPU oracle: ./reference.ts.
  */
-import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { ModelManifest, StageTimings } from '../../types';
 import type { InputTransform } from '../../gpu/layout';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
-import { createFcosDecode, FCOS_DECODE, fcosDecodeBytes, type FcosDecodeKernel } from '../../gpu/kernels/fcosDecode';
-import { CLASS_TOP_K, createClassTopK, type ClassTopKKernel } from '../../gpu/kernels/classTopK';
-import { createFastNms, FAST_NMS, type NmsKernel } from '../../gpu/kernels/fastNms';
-import { createGreedyNms, GREEDY_NMS } from '../../gpu/kernels/greedyNms';
-import { createDetectionCap, DETECTION_CAP, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
 import { BLENDER, blenderLogitsBytes, createBlender, nchwAttention, type BlenderKernel } from '../../gpu/kernels/blender';
 import { createRoiAlign, recordsRoiSource, ROI_ALIGN, roiFeaturesBytes, type RoiPoolerKernel } from '../../gpu/kernels/roiAlign';
 import { BOUNDARY_MAP, boundaryMapBytes, createBoundaryMap, type BoundaryMapKernel } from '../../gpu/kernels/boundaryMap';
@@ -31,24 +28,10 @@ import { createMaskRescore, MASK_RESCORE, type MaskRescoreKernel } from '../../g
 import { createMaskPaste, MASK_PASTE, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
 import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import { sigmoidF32 } from '../../reference/fcosDecode';
-import {
-  MaskedDetectionGpuPostprocessor,
-  sharedGpuKernels,
-  type ExtraReadback,
-  type GpuReadResult,
-  type MaskedDetectionGpuOptions,
-} from '../common/maskedDetectionGpu';
-import {
-  blendBatch,
-  blendMaskFloats,
-  blendMaskLayout,
-  candidateThresholdOf,
-  effectiveTopK,
-  rescoreQuality,
-  scoringChannels,
-  scoringFeatureDims,
-  type BlendMaskLayout,
-} from './manifest';
+import { sharedGpuKernels, type ExtraReadback, type GpuReadResult, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
+import { FCOS_BOX_CHAIN_KERNELS } from '../common/fcosBoxChain';
+import { FcosMaskedGpu, type FcosEncodingFrame } from '../common/fcosMaskedGpu';
+import { blendMaskFloats, blendMaskLayout, rescoreQuality, scoringChannels, scoringFeatureDims, type BlendMaskLayout } from './manifest';
 import { boundaryAuxiliaryMap, qualitiesOf } from './reference';
 
 /** Timestamp spans of the chain (a span must not straddle the scoring head's submit). */
@@ -56,11 +39,7 @@ const STAGES = ['decode', 'nms', 'blend', 'roi', 'rescore', 'masks'] as const;
 
 /** Every kernel a BlendMask / B2Inst GPU side uses (and the runner's preprocess): what `warmBlendMaskGpu` compiles. */
 export const BLEND_MASK_GPU_KERNELS: KernelSource[] = [
-  FCOS_DECODE,
-  CLASS_TOP_K,
-  FAST_NMS,
-  GREEDY_NMS,
-  DETECTION_CAP,
+  ...FCOS_BOX_CHAIN_KERNELS,
   BLENDER,
   ROI_ALIGN,
   BOUNDARY_MAP,
@@ -73,23 +52,12 @@ export function warmBlendMaskGpu(device: GPUDevice): Promise<void> {
   return warmKernels(device, BLEND_MASK_GPU_KERNELS);
 }
 
-interface EncodingFrame {
-  transform: InputTransform;
-  image: { width: number; height: number };
-  capacity: number;
-  settings: PostprocessSettings;
+interface EncodingFrame extends FcosEncodingFrame {
   /** The detector's bases buffer (the boundary basis is read from it when shown). */
   bases: GPUBuffer;
 }
 
-export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
-  readonly layout: BlendMaskLayout;
-
-  private readonly decode: FcosDecodeKernel;
-  private readonly topK: ClassTopKKernel;
-  private readonly fastNms: NmsKernel;
-  private readonly greedyNms: NmsKernel;
-  private readonly cap: DetectionCapKernel;
+export class BlendMaskGpu extends FcosMaskedGpu<BlendMaskLayout, EncodingFrame> {
   private readonly blender: BlenderKernel;
   private readonly paste: MaskPasteKernel;
   // B2Inst only.
@@ -97,39 +65,23 @@ export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
   private readonly boundary: BoundaryMapKernel | null;
   private readonly rescore: MaskRescoreKernel | null;
 
-  // Fixed: the decode's boxes, conf, candidates. Grown with M: the blender's logits, B2Inst's
-  // RoI'd bases and scoring features.
-  private readonly boxes: GPUBuffer;
-  private readonly conf: GPUBuffer;
-  private readonly candidates: GPUBuffer;
+  // Grown with M: the blender's logits, B2Inst's RoI'd bases and scoring features.
   private rows = 0;
   private logits: GPUBuffer | null = null;
   private roiBases: GPUBuffer | null = null;
   private scoring: GPUBuffer | null = null;
 
-  private current: EncodingFrame | null = null;
-  private step: 'idle' | 'detections' | 'masks' = 'idle';
   /** What the last finished frame copied after its records (read in `decorateResult`). */
   private extrasOfFrame: { qualities: boolean; boundary: boolean } = { qualities: false, boundary: false };
 
   constructor(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }, options: MaskedDetectionGpuOptions = {}) {
     const layout = blendMaskLayout(manifest);
-    super(device, manifest, mask, { family: 'blendMask', className: 'BlendMaskGpu', numClasses: layout.numClasses, spec: null, stages: STAGES }, options);
-    this.layout = layout;
-    this.decode = createFcosDecode(device);
-    this.topK = createClassTopK(device);
-    this.fastNms = createFastNms(device);
-    this.greedyNms = createGreedyNms(device);
-    this.cap = createDetectionCap(device);
+    super(device, manifest, mask, options, layout, { family: 'blendMask', className: 'BlendMaskGpu', stages: STAGES });
     this.blender = createBlender(device);
     this.paste = createMaskPaste(device);
     this.roiAlign = layout.b2inst ? createRoiAlign(device) : null;
     this.boundary = layout.b2inst ? createBoundaryMap(device) : null;
     this.rescore = layout.b2inst ? createMaskRescore(device) : null;
-    const sizes = fcosDecodeBytes(layout.numLocations, layout.numClasses);
-    this.boxes = createStorageBuffer(device, this.label('boxes'), sizes.boxes);
-    this.conf = createStorageBuffer(device, this.label('conf'), sizes.conf);
-    this.candidates = createStorageBuffer(device, this.label('candidates'), sizes.candidates);
   }
 
   /** The scoring head's input [M, 2 + K, R, R] (B2Inst, valid after encodeDetections). */
@@ -161,7 +113,7 @@ export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
     this.rows = rows;
   }
 
-  private checkDetector(buffers: Record<string, GPUBuffer | undefined>): void {
+  protected checkDetector(buffers: Record<string, GPUBuffer | undefined>): void {
     const floats = blendMaskFloats(this.layout);
     for (const [name, n] of Object.entries(floats)) {
       const b = buffers[name];
@@ -171,60 +123,15 @@ export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
   }
 
   /**
-   * Step 1 (no submit): FCOS decode, per-class top-k, NMS and the cap → records; the blender's
-   * logits of the records (M = maxDetections rows); B2Inst: the scoring head's input.
+   * Step 1 after the records (encodeDetections, the base's): the blender's logits of the
+   * records (M = maxDetections rows); B2Inst: the scoring head's input.
    */
-  encodeDetections(
-    encoder: GPUCommandEncoder,
-    detector: Record<string, GPUBuffer>,
-    settings: PostprocessSettings,
-    transform: InputTransform,
-    image: { width: number; height: number },
-  ): void {
+  protected encodeOnRecords(encoder: GPUCommandEncoder, detector: Record<string, GPUBuffer>, records: GPUBuffer, frame: FcosEncodingFrame): EncodingFrame {
     const { layout } = this;
     const { config } = layout;
-    this.checkDetector(detector);
-    const capacity = blendBatch(settings);
-    const records = this.beginFrame(capacity);
-    this.clearFrame();
+    const { capacity } = frame;
     this.ensureRows(capacity);
-    const topK = effectiveTopK(settings);
-    this.ensureTopK(topK);
-    const threshold = Math.max(0, settings.scoreThreshold);
-    const numClasses = layout.numClasses;
-    const top = { topIndices: this.topIndices!, topScores: this.topScores!, topCounts: this.topCounts! };
-    const classLists = this.classLists!;
     const input = { width: layout.inputWidth, height: layout.inputHeight };
-    this.decode.run(
-      encoder,
-      {
-        levels: layout.levels.map((l) => ({ cls: detector[l.cls]!, box: detector[l.box]!, ctr: detector[l.ctr]! })),
-        boxes: this.boxes,
-        conf: this.conf,
-        candidates: this.candidates,
-      },
-      { numClasses, levels: layout.levels, input, candidateThreshold: candidateThresholdOf(layout, settings), topN: config.preNmsTopN },
-      this.pass('decode', 'fcosDecode'),
-    );
-    this.topK.run(
-      encoder,
-      { conf: this.conf, candidates: this.candidates, ...top, classLists },
-      { numPriors: layout.numLocations, numClasses, topK, minScore: threshold },
-      this.pass('nms', 'classTopK'),
-    );
-    const nms = settings.nmsKind === 'greedy' ? this.greedyNms : this.fastNms;
-    nms.run(
-      encoder,
-      { boxes: this.boxes, topIndices: top.topIndices, topCounts: top.topCounts, keep: this.keep!, classLists },
-      { numClasses, topK, nmsIou: settings.nmsIou },
-      this.pass('nms', `${settings.nmsKind}Nms`),
-    );
-    this.cap.run(
-      encoder,
-      { boxes: this.boxes, candidates: this.candidates, ...top, keep: this.keep!, records },
-      { numClasses, topK, maxDetections: capacity, scoreThreshold: threshold },
-      this.pass('nms', 'detectionCap'),
-    );
     const bases = detector.bases!;
     this.blender.run(
       encoder,
@@ -273,8 +180,7 @@ export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
         this.pass('roi', 'boundaryMap'),
       );
     }
-    this.current = { transform, image: { ...image }, capacity, settings: { ...settings }, bases };
-    this.step = 'detections';
+    return { ...frame, bases };
   }
 
   /**
@@ -282,8 +188,7 @@ export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
    * detectron2 paste of the blended masks, compose, and the read-back's staging.
    */
   encodeMasks(encoder: GPUCommandEncoder, qualities: GPUBuffer | null): void {
-    if (this.step !== 'detections' || !this.current) throw new Error('BlendMaskGpu: encodeMasks() before encodeDetections()');
-    const frame = this.current;
+    const frame = this.maskStepFrame();
     const { layout } = this;
     if (layout.b2inst !== (qualities !== null))
       throw new Error(`BlendMaskGpu: ${layout.b2inst ? 'B2Inst needs its scoring head’s scores' : 'BlendMask has no scoring head'}`);
@@ -307,14 +212,9 @@ export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
       encoder,
       { records, maskLogits: this.logits!, maskBits: this.maskBits! },
       {
+        ...this.pasteOf(frame),
         numClasses: layout.numClasses,
         maskSize: layout.config.blendSize,
-        transform: frame.transform,
-        image: frame.image,
-        mask: this.mask,
-        maxDetections: frame.capacity,
-        mode: 'detectron2',
-        classOffset: 0,
         rowFromSource: qualities !== null,
         classAgnostic: true,
       },
@@ -326,8 +226,7 @@ export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
     const boundary = frame.settings.showAuxiliaryMap === true && index !== null && layout.b2inst;
     if (boundary) extras.push({ buffer: frame.bases, offset: index * this.basisPlaneBytes, bytes: this.basisPlaneBytes });
     this.extrasOfFrame = { qualities: qualities !== null, boundary };
-    this.finishFrame(encoder, frame.transform, frame.image, frame.capacity, extras);
-    this.step = 'masks';
+    this.finishMasks(encoder, frame, extras);
   }
 
   protected override decorateResult(result: GpuReadResult, extras: ArrayBuffer, frame: { transform: InputTransform; capacity: number }): GpuReadResult {
@@ -370,19 +269,13 @@ export class BlendMaskGpu extends MaskedDetectionGpuPostprocessor {
     );
   }
 
-  override async readResult(): Promise<GpuReadResult> {
-    if (this.step !== 'masks') throw new Error('BlendMaskGpu: readResult() before encodeMasks()');
-    return super.readResult();
-  }
-
   protected override stageTimings(ms: Record<string, number>): Partial<StageTimings> {
     return { decode: ms.decode, nms: ms.nms, roi: ms.roi, masks: (ms.blend ?? 0) + (ms.rescore ?? 0) + (ms.masks ?? 0) };
   }
 
   override destroy(): void {
-    for (const k of [this.decode, this.topK, this.fastNms, this.greedyNms, this.cap, this.blender, this.paste, this.roiAlign, this.boundary, this.rescore])
-      k?.destroy();
-    for (const b of [this.boxes, this.conf, this.candidates, this.logits, this.roiBases, this.scoring]) b?.destroy();
+    for (const k of [this.blender, this.paste, this.roiAlign, this.boundary, this.rescore]) k?.destroy();
+    for (const b of [this.logits, this.roiBases, this.scoring]) b?.destroy();
     super.destroy();
   }
 }

@@ -12,21 +12,14 @@
  */
 import type { AuxiliaryMapInfo, BlendMaskConfig, ModelManifest, PostprocessSettings, QualityScore } from '../../types';
 import { blendMaskLevelNames } from '../../models/manifestSchema';
-import { MAX_TOP_K } from '../../gpu/kernels/classTopK';
 import type { MaskRescoreQuality } from '../../reference/maskRescore';
+import { fcosFrameRows, fcosHeadLayout, fcosLevelSides, type FcosLevelLayout } from '../common/fcos';
 
-export interface BlendLevelLayout {
-  /** FPN level number (3 = P3). */
-  level: number;
-  stride: number;
-  width: number;
-  height: number;
+/** An FCOS level (cls / box / ctr: its logits / bbox_reg / centerness) with its attention. */
+export interface BlendLevelLayout extends FcosLevelLayout {
   /** Its first FCOS global location (the levels' locations in order, P3 first). */
   first: number;
-  /** Logical output names of its logits / bbox_reg / centerness / top_feats. */
-  cls: string;
-  box: string;
-  ctr: string;
+  /** Logical output name of its top_feats. */
   attention: string;
 }
 
@@ -54,26 +47,16 @@ export function blendMaskLayout(manifest: ModelManifest): BlendMaskLayout {
   if (!isBlendMask(manifest)) throw new Error(`${manifest.id}: not a BlendMask (no blendMask block)`);
   const config = manifest.blendMask;
   let first = 0;
-  const levels = config.strides.map((stride, i): BlendLevelLayout => {
-    const width = Math.ceil(manifest.input.width / stride);
-    const height = Math.ceil(manifest.input.height / stride);
-    const layout = { level: 3 + i, stride, width, height, first, ...blendMaskLevelNames(3 + i) };
-    first += width * height;
+  const levels = fcosLevelSides(config.strides, manifest.input).map((sides): BlendLevelLayout => {
+    const layout = { ...sides, first, ...blendMaskLevelNames(sides.level) };
+    first += sides.width * sides.height;
     return layout;
   });
-  for (const name of ['bases', ...levels.flatMap((l) => [l.cls, l.box, l.ctr, l.attention])]) {
-    if (!manifest.outputs[name]) throw new Error(`${manifest.id}: the manifest names no “${name}” output`);
-  }
   return {
-    config,
-    inputWidth: manifest.input.width,
-    inputHeight: manifest.input.height,
-    numClasses: manifest.classes.length,
+    ...fcosHeadLayout(manifest, config, levels, ['bases', ...levels.flatMap((l) => [l.cls, l.box, l.ctr, l.attention])]),
     numBases: config.numBases,
     basisWidth: Math.ceil(manifest.input.width / config.basisStride),
     basisHeight: Math.ceil(manifest.input.height / config.basisStride),
-    levels,
-    numLocations: first,
     b2inst: config.scoringHeadUrl !== undefined,
   };
 }
@@ -107,18 +90,7 @@ export function blendMaskAuxiliaryMap(manifest: ModelManifest): AuxiliaryMapInfo
 export const QUALITY_NAMES = ['S_IoU', 'S_boundary'] as const;
 
 /** Rows of the blender and scoring head a frame on the GPU: the pane's maxDetections (padded rows are zeros). */
-export function blendBatch(settings: Pick<PostprocessSettings, 'maxDetections'>): number {
-  return Math.max(1, Math.floor(settings.maxDetections));
-}
-
-/** The decode's candidate test: the manifest's, or the pane's lower score threshold (as CenterMask). */
-export function candidateThresholdOf(layout: BlendMaskLayout, settings: Pick<PostprocessSettings, 'scoreThreshold'>): number {
-  return Math.max(0, Math.min(layout.config.candidateThreshold, settings.scoreThreshold));
-}
-
-export function effectiveTopK(settings: Pick<PostprocessSettings, 'topK'>): number {
-  return Math.max(1, Math.min(MAX_TOP_K, Math.floor(settings.topK)));
-}
+export const blendBatch = fcosFrameRows;
 
 /** Channels of the scoring head's input: mask probability, boundary, the K RoI'd bases. */
 export function scoringChannels(layout: BlendMaskLayout): number {

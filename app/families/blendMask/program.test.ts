@@ -8,13 +8,10 @@
  * instances, scores, (S_IoU, S_boundary) and masks.
  */
 import { describe, expect, it } from 'vitest';
-import { withDevice } from '../../../test/gpu';
-import type { InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
-import { checkProgram, onnxSteps, type CpuTensor } from '../../pipeline/stages/program';
-import { runStepsOnCpu, runStepsOnGpu, type PartRunner } from '../../pipeline/stages/execute';
-import { FrameTensors, UploadBuffers } from '../../pipeline/stages/tensors';
-import { resizeGeometry } from '../../reference/preprocess';
-import { maskSizeFor } from '../../reference/maskAssembly';
+import { expectSameInstances, putSyntheticFcosLevel, runProgramBothSides } from '../../../test/families/fcosSynthetic';
+import type { ModelManifest, PostprocessSettings } from '../../types';
+import { onnxSteps, type CpuTensor } from '../../pipeline/stages/program';
+import type { PartRunner } from '../../pipeline/stages/execute';
 import { validateManifest } from '../../models/manifestSchema';
 import { seededRandom } from '../../util/random';
 import { qualityScore } from '../registry';
@@ -22,14 +19,9 @@ import { blendMaskLayout, rescoreQuality, SCORING_SCORES, type BlendMaskLayout }
 import { program } from './program';
 import { syntheticBlendMaskManifest } from './synthetic';
 
-const CLS = [-9, -9, -9, -9, -9, -9, -4, -2.5, -1.5, -0.5, 0.5, 1.5, 3];
-const CTR = [-3, -1, 0, 1, 2];
-
 /** Detector outputs with the exported interface (logical names), deterministic from `seed`. */
 export function syntheticBlendMaskOutputs(layout: BlendMaskLayout, seed: number): Record<string, CpuTensor> {
   const r = seededRandom(seed);
-  const pick = (v: number[]) => v[Math.floor(r() * v.length)]!;
-  const k = layout.numClasses;
   const a = layout.numBases * layout.config.attnSize * layout.config.attnSize;
   const out: Record<string, CpuTensor> = {
     bases: {
@@ -38,11 +30,8 @@ export function syntheticBlendMaskOutputs(layout: BlendMaskLayout, seed: number)
     },
   };
   for (const l of layout.levels) {
-    const hw = l.width * l.height;
-    out[l.cls] = { data: Float32Array.from({ length: k * hw }, () => (r() < 0.9 ? -9 : pick(CLS))), dims: [1, k, l.height, l.width] };
-    out[l.box] = { data: Float32Array.from({ length: 4 * hw }, () => r() * l.stride * 5), dims: [1, 4, l.height, l.width] };
-    out[l.ctr] = { data: Float32Array.from({ length: hw }, () => pick(CTR)), dims: [1, 1, l.height, l.width] };
-    out[l.attention] = { data: Float32Array.from({ length: a * hw }, () => r() * 4 - 2), dims: [1, a, l.height, l.width] };
+    putSyntheticFcosLevel(out, l, layout.numClasses, r);
+    out[l.attention] = { data: Float32Array.from({ length: a * l.width * l.height }, () => r() * 4 - 2), dims: [1, a, l.height, l.width] };
   }
   return out;
 }
@@ -65,73 +54,14 @@ export function syntheticScoringHead(features: CpuTensor): CpuTensor {
   return { data: out, dims: [m, 2] };
 }
 
-function maskIouOf(a: InstanceMasks, i: number, b: InstanceMasks, j: number): number {
-  const plane = a.height * a.wordsPerRow;
-  let inter = 0;
-  let union = 0;
-  const pop = (v: number) => {
-    let n = 0;
-    for (; v; v &= v - 1) n++;
-    return n;
-  };
-  for (let w = 0; w < plane; w++) {
-    inter += pop((a.bits[i * plane + w]! & b.bits[j * plane + w]!) >>> 0);
-    union += pop((a.bits[i * plane + w]! | b.bits[j * plane + w]!) >>> 0);
-  }
-  return union === 0 ? 1 : inter / union;
-}
-
 async function runBothSides(manifest: ModelManifest, settings: PostprocessSettings, seed: number) {
   const layout = blendMaskLayout(manifest);
-  const prog = program(manifest);
-  checkProgram(prog, manifest.id);
-  const steps = prog.steps.slice(1);
-  const detector = syntheticBlendMaskOutputs(layout, seed);
-  const image = { width: 320, height: 240 };
-  const mask = maskSizeFor(image.width, image.height);
-  const transform = resizeGeometry(image.width, image.height, manifest.input).transform;
-  const frame = { manifest, settings, transform, image, mask };
   const runPart: PartRunner = async (step, tensors) => {
     expect(step.name).toBe('scoringHead');
     tensors.putCpu(SCORING_SCORES, syntheticScoringHead(await tensors.onCpu(step.input)));
   };
-
-  const cpu = prog.createCpu();
-  const cpuTensors = new FrameTensors(null, null, (_w, fn) => fn());
-  for (const [name, t] of Object.entries(detector)) cpuTensors.putCpu(name, t);
-  await runStepsOnCpu(steps, cpu, cpuTensors, frame, runPart, {} as Partial<StageTimings>);
-
-  const gpu = await withDevice(async (device) => {
-    await prog.warmGpu!(device);
-    const side = prog.createGpu(device, mask, { classColours: new Uint32Array(layout.numClasses).fill(0xff00ff00), style: { premultiplied: true } });
-    const uploads = new UploadBuffers(device, 'test.uploads');
-    const tensors = new FrameTensors(device, uploads, (_w, fn) => fn());
-    for (const [name, t] of Object.entries(detector)) tensors.putCpu(name, t);
-    await runStepsOnGpu(steps, side, device, tensors, frame, runPart, {}, (_w, fn) => fn());
-    const result = await side.readResult();
-    const masks = await side.readMasks();
-    const featureBytes = tensors.bytesReadBack;
-    side.destroy();
-    uploads.destroy();
-    return { result, masks, featureBytes };
-  });
-  return { layout, cpu: cpu.result!, cpuTimings: cpu.timings, gpu };
-}
-
-function expectSameInstances(cpu: Awaited<ReturnType<typeof runBothSides>>['cpu'], gpu: Awaited<ReturnType<typeof runBothSides>>['gpu']): void {
-  const ref = cpu.detections;
-  const got = gpu.result.detections;
-  expect(got.length).toBe(ref.length);
-  got.forEach((d, i) => {
-    const r = ref[i]!;
-    expect(d.classIndex).toBe(r.classIndex);
-    expect(Math.abs(d.score - r.score)).toBeLessThan(1e-5);
-    d.box.forEach((v, k) => expect(Math.abs(v - r.box[k]!)).toBeLessThan(1e-3));
-    expect(Math.abs(d.maskArea - r.maskArea)).toBeLessThanOrEqual(Math.max(2, r.maskArea * 0.01));
-    expect(maskIouOf(gpu.masks, i, cpu.masks, i)).toBeGreaterThanOrEqual(0.99);
-    for (const [name, q] of Object.entries(r.qualities ?? {})) expect(Math.abs(d.qualities![name]! - q), name).toBeLessThan(1e-4);
-  });
-  for (let i = 1; i < got.length; i++) expect(got[i]!.score).toBeLessThanOrEqual(got[i - 1]!.score);
+  const sides = await runProgramBothSides(program(manifest), manifest, settings, syntheticBlendMaskOutputs(layout, seed), { width: 320, height: 240 }, runPart);
+  return { layout, ...sides };
 }
 
 describe('BlendMask / B2Inst programs: GPU steps vs reference steps (synthetic detector and scoring head)', () => {

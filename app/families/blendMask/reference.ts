@@ -3,6 +3,7 @@
  * stage for stage (the 'wasm' path, and the oracle of the GPU chain, ./gpu.ts):
  *
  *   detector outputs → fcosDecode → classTopK → fast | greedy NMS → detectionCap   ('decode', 'nms')
+ *     (the FCOS box chain, ../common/fcosReference.ts)
  *   → blender: RoIAlign of the K bases to R×R, the record's K×M×M attention upsampled,
  *     softmax over K, Σ → mask logits [capacity, R, R]                              ('masks')
  *   B2Inst only:
@@ -16,30 +17,32 @@
  * Rows past the kept records are zeros here as on the GPU (the scoring head sees them and
  * they are ignored).
  */
-import type { AuxiliaryMap, Detection, InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
+import type { AuxiliaryMap, Detection, InstanceMasks, ModelManifest, PostprocessSettings } from '../../types';
 import type { DecodedRecord, InputTransform } from '../../gpu/layout';
 import { resizeGeometry } from '../../reference/preprocess';
 import { maskSizeFor } from '../../reference/maskAssembly';
-import { fcosDecodeReference, sigmoidF32, type FcosLevel } from '../../reference/fcosDecode';
-import { classTopKReference } from '../../reference/classTopK';
-import { fastNmsReference } from '../../reference/fastNms';
-import { greedyNmsReference } from '../../reference/greedyNms';
-import { detectionCapReference } from '../../reference/detectionCap';
+import { sigmoidF32, type FcosLevel } from '../../reference/fcosDecode';
 import { roiAlignReference } from '../../reference/roiAlign';
 import { blenderReference, nchwAttentionLevel, type AttentionLevel } from '../../reference/blender';
 import { boundaryMapReference } from '../../reference/boundaryMap';
 import { maskRescoreReference } from '../../reference/maskRescore';
 import { maskPasteReference } from '../../reference/maskPaste';
 import { recordsToDetections } from '../yolact/reference';
-import { blendMaskLayout, candidateThresholdOf, effectiveTopK, QUALITY_NAMES, rescoreQuality, scoringChannels, type BlendMaskLayout } from './manifest';
+import {
+  detectorOutput,
+  fcosLevelsOf,
+  fcosRecordsReference,
+  type DetectorOutputs,
+  type FcosDetectionsReference,
+  type FcosStepTimings,
+} from '../common/fcosReference';
+import { blendMaskLayout, QUALITY_NAMES, rescoreQuality, scoringChannels, type BlendMaskLayout } from './manifest';
 
 /** A raw output on the CPU (ORT's `Tensor.data` and `dims`). */
 export interface RawOutput {
   data: Float32Array;
   dims: readonly number[];
 }
-
-type Timings = Partial<Pick<StageTimings, 'decode' | 'nms' | 'roi' | 'masks'>>;
 
 /** What the CPU chain keeps between its steps (one frame). */
 export interface BlendMaskCpuFrame {
@@ -54,24 +57,15 @@ export interface BlendMaskCpuFrame {
   boundaryBasis: Float32Array | null;
 }
 
-function output(outputs: Readonly<Record<string, RawOutput>>, name: string): Float32Array {
-  const t = outputs[name];
-  if (!t) throw new Error(`BlendMask detector output “${name}” is missing`);
-  return t.data;
+function output(outputs: DetectorOutputs, name: string): Float32Array {
+  return detectorOutput(outputs, name, 'BlendMask');
 }
 
 export function fcosLevels(outputs: Readonly<Record<string, RawOutput>>, layout: BlendMaskLayout): FcosLevel[] {
-  return layout.levels.map((l) => ({
-    cls: output(outputs, l.cls),
-    box: output(outputs, l.box),
-    ctr: output(outputs, l.ctr),
-    width: l.width,
-    height: l.height,
-    stride: l.stride,
-  }));
+  return fcosLevelsOf(outputs, layout, 'BlendMask');
 }
 
-export function attentionLevels(outputs: Readonly<Record<string, RawOutput>>, layout: BlendMaskLayout): AttentionLevel[] {
+export function attentionLevels(outputs: DetectorOutputs, layout: BlendMaskLayout): AttentionLevel[] {
   return layout.levels.map((l) => nchwAttentionLevel(output(outputs, l.attention), l.first, l.height, l.width));
 }
 
@@ -143,26 +137,9 @@ export function boundaryAuxiliaryMap(values: Float32Array, layout: BlendMaskLayo
  * Step 1, on the detector's outputs: FCOS decode → per-class top-k → NMS → cap → records;
  * the blender's logits of the records; B2Inst's scoring features (`capacity(kept)` rows).
  */
-export function blendMaskDetectionsReference(
-  outputs: Readonly<Record<string, RawOutput>>,
-  manifest: ModelManifest,
-  settings: PostprocessSettings,
-  capacity: (kept: number) => number = (kept) => kept,
-): { frame: BlendMaskCpuFrame; timings: Timings } {
+export const blendMaskDetectionsReference: FcosDetectionsReference<BlendMaskCpuFrame> = (outputs, manifest, settings, capacity = (kept) => kept) => {
   const layout = blendMaskLayout(manifest);
-  const k = layout.numClasses;
-  const threshold = Math.max(0, settings.scoreThreshold);
-  const t0 = performance.now();
-  const decoded = fcosDecodeReference(fcosLevels(outputs, layout), {
-    numClasses: k,
-    input: { width: layout.inputWidth, height: layout.inputHeight },
-    candidateThreshold: candidateThresholdOf(layout, settings),
-    topN: layout.config.preNmsTopN,
-  });
-  const t1 = performance.now();
-  const top = classTopKReference(decoded.conf, k, decoded.candidates, effectiveTopK(settings), threshold);
-  const keep = (settings.nmsKind === 'greedy' ? greedyNmsReference : fastNmsReference)(decoded.boxes, top.indices, settings.nmsIou);
-  const records = detectionCapReference(decoded.boxes, top.indices, top.scores, keep, Math.max(1, Math.floor(settings.maxDetections)), threshold);
+  const { records, candidateCount, timings } = fcosRecordsReference(outputs, layout, settings, 'BlendMask');
   const t2 = performance.now();
   const rows = capacity(records.length);
   const bases = output(outputs, 'bases');
@@ -180,10 +157,10 @@ export function blendMaskDetectionsReference(
   const boundaryBasis = showBoundary ? boundaryBasisReference(bases, layout) : null;
   const t4 = performance.now();
   return {
-    frame: { layout, records, candidateCount: decoded.candidates.length, maskLogits: logits, scoringFeatures, boundaryBasis },
-    timings: { decode: t1 - t0, nms: t2 - t1, masks: t3 - t2, roi: t4 - t3 },
+    frame: { layout, records, candidateCount, maskLogits: logits, scoringFeatures, boundaryBasis },
+    timings: { ...timings, masks: t3 - t2, roi: t4 - t3 },
   };
-}
+};
 
 /**
  * Step 2: B2Inst's rescoring by its scoring head (`qualities` [rows, 2], or none for
@@ -197,7 +174,7 @@ export function blendMaskMasksReference(
   settings: PostprocessSettings,
   imageSize: { width: number; height: number },
   mask: { width: number; height: number } = maskSizeFor(imageSize.width, imageSize.height),
-): { detections: Detection[]; masks: InstanceMasks; records: DecodedRecord[]; auxiliaryMap?: AuxiliaryMap; timings: Timings } {
+): { detections: Detection[]; masks: InstanceMasks; records: DecodedRecord[]; auxiliaryMap?: AuxiliaryMap; timings: FcosStepTimings } {
   const { layout } = frame;
   const t0 = performance.now();
   const rescored = qualities !== null;

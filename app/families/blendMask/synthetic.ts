@@ -4,9 +4,10 @@
  */
 import type { ModelManifest } from '../../types';
 import { blendMaskLevelNames } from '../../models/manifestSchema';
+import { SYNTHETIC_FCOS_STRIDES, syntheticFcosInterface } from '../common/syntheticFcos';
 
 export function syntheticBlendMaskManifest(b2inst: boolean, numClasses = 4, side = 256): ModelManifest {
-  const strides = [8, 16, 32, 64, 128];
+  const strides = [...SYNTHETIC_FCOS_STRIDES];
   const outputs: Record<string, string> = { bases: 'bases' };
   strides.forEach((_, i) => {
     const level = 3 + i;
@@ -24,19 +25,7 @@ export function syntheticBlendMaskManifest(b2inst: boolean, numClasses = 4, side
     name: `Synthetic ${b2inst ? 'B2Inst' : 'BlendMask'} ${side}`,
     family: 'blendmask',
     url: `models/blendmask/synthetic-${stem}.onnx`,
-    input: {
-      name: 'input',
-      width: side,
-      height: side,
-      resize: 'stretch',
-      channels: 'rgb',
-      scale: 1 / 255,
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
-    },
-    outputs,
-    classes: Array.from({ length: numClasses }, (_, i) => `class${i}`),
-    defaults: { confThreshold: 0.05, scoreThreshold: 0.3, topK: 100, nmsIou: 0.6, nmsKind: 'greedy', maxDetections: 50 },
+    ...syntheticFcosInterface(side, numClasses, outputs),
     blendMask: {
       numBases: b2inst ? 5 : 4,
       attnSize: 14,

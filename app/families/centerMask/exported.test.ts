@@ -9,13 +9,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { withDevice } from '../../../test/gpu';
-import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
-import { checkProgram, type CpuTensor } from '../../pipeline/stages/program';
-import { runStepsOnCpu, runStepsOnGpu, type PartRunner } from '../../pipeline/stages/execute';
-import { FrameTensors, UploadBuffers } from '../../pipeline/stages/tensors';
+import { runProgramBothSides } from '../../../test/families/fcosSynthetic';
+import type { ModelManifest, PostprocessSettings } from '../../types';
+import type { CpuTensor } from '../../pipeline/stages/program';
+import type { PartRunner } from '../../pipeline/stages/execute';
 import { preprocessReference } from '../../reference/preprocess';
-import { maskSizeFor } from '../../reference/maskAssembly';
 import { MAX_TOP_K } from '../../gpu/kernels/classTopK';
 import { program } from './program';
 
@@ -36,8 +34,6 @@ describe('CenterMask on the exported parts: GPU steps vs reference steps', () =>
       // thresholds lowered so there are instances either way.
       manifest.centerMask = { ...manifest.centerMask!, candidateThreshold: 0.001 };
       const settings: PostprocessSettings = { ...manifest.defaults, scoreThreshold: 0.001 };
-      const prog = program(manifest);
-      checkProgram(prog, manifest.id);
       const ort = await import('onnxruntime-web');
       ort.env.wasm.numThreads = 1;
       ort.env.wasm.wasmPaths = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist') + '/';
@@ -50,34 +46,15 @@ describe('CenterMask on the exported parts: GPU steps vs reference steps', () =>
       const raw = await detector.run({ [manifest.input.name]: new ort.Tensor('float32', pre.tensor, [1, 3, manifest.input.height, manifest.input.width]) });
       const outputs: Record<string, CpuTensor> = {};
       for (const [logical, name] of Object.entries(manifest.outputs)) outputs[logical] = { data: raw[name]!.data as Float32Array, dims: raw[name]!.dims };
-      const mask = maskSizeFor(image.width, image.height);
-      const frame = { manifest, settings, transform: pre.geometry.transform, image, mask };
-      const steps = prog.steps.slice(1);
       const runPart: PartRunner = async (step, tensors) => {
         const input = await tensors.onCpu(step.input);
         const r = await maskHead.run({ [step.part.input.name]: new ort.Tensor('float32', input.data, input.dims) });
         for (const [logical, name] of Object.entries(step.outputs)) tensors.putCpu(logical, { data: r[name]!.data as Float32Array, dims: r[name]!.dims });
       };
 
-      const cpu = prog.createCpu();
-      const cpuTensors = new FrameTensors(null, null, (_w, fn) => fn());
-      for (const [name, t] of Object.entries(outputs)) cpuTensors.putCpu(name, t);
-      await runStepsOnCpu(steps, cpu, cpuTensors, frame, runPart, {});
-      const ref = cpu.result!.detections;
-
-      const got = await withDevice(async (device) => {
-        await prog.warmGpu!(device);
-        const side = prog.createGpu(device, mask, { classColours: new Uint32Array(manifest.classes.length).fill(0xff0000ff), style: { premultiplied: true } });
-        const uploads = new UploadBuffers(device, 'test.uploads');
-        const tensors = new FrameTensors(device, uploads, (_w, fn) => fn());
-        for (const [name, t] of Object.entries(outputs)) tensors.putCpu(name, t);
-        const timings: Partial<StageTimings> = {};
-        await runStepsOnGpu(steps, side, device, tensors, frame, runPart, timings, (_w, fn) => fn());
-        const result = await side.readResult();
-        side.destroy();
-        uploads.destroy();
-        return result;
-      });
+      const { cpu, gpu } = await runProgramBothSides(program(manifest), manifest, settings, outputs, image, runPart);
+      const ref = cpu.detections;
+      const got = gpu.result;
       console.log(
         `centermask-lite-512 ${SAMPLE}: ${ref.length} reference / ${got.detections.length} GPU instances, ${got.candidateCount} candidate locations; ` +
           `top: ${ref

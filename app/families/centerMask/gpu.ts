@@ -4,6 +4,7 @@
  * runner, app/pipeline/stages/):
  *
  *   encodeDetections(detector)  fcosDecode → classTopK → fastNms | greedyNms → detectionCap   ('decode', 'nms')
+ *                                 (the base's, ../common/fcosMaskedGpu.ts: the FCOS box chain)
  *                               → RoIAlign poolSize² on the records (Equation 2 levels)
  *                                 → maskFeatures [M, C, 14, 14]                             ('roi')
  *     … mask head: maskFeatures → maskLogits [M, K, 28, 28], maskIou [M, K] …
@@ -13,92 +14,46 @@
  *
  * M (the pane's maxDetections) is fixed for a frame: padded RoIs (zero rows) go through the
  * mask head and are ignored, so 'webgpu' reads nothing back before the records.
- * The records, bit masks, compose, read-back and recompose are the shared base
- * (../common/maskedDetectionGpu.ts, `spec: null`). CPU oracle: ./reference.ts.
+ * The two steps' frame, the FCOS box chain, records, bit masks, compose, read-back and
+ * recompose are the shared bases (../common/fcosMaskedGpu.ts, ../common/maskedDetectionGpu.ts,
+ * `spec: null`). CPU oracle: ./reference.ts.
  */
-import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
-import type { InputTransform } from '../../gpu/layout';
+import type { ModelManifest, StageTimings } from '../../types';
 import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
-import { createFcosDecode, FCOS_DECODE, fcosDecodeBytes, type FcosDecodeKernel } from '../../gpu/kernels/fcosDecode';
-import { CLASS_TOP_K, createClassTopK, type ClassTopKKernel } from '../../gpu/kernels/classTopK';
-import { createFastNms, FAST_NMS, type NmsKernel } from '../../gpu/kernels/fastNms';
-import { createGreedyNms, GREEDY_NMS } from '../../gpu/kernels/greedyNms';
-import { createDetectionCap, DETECTION_CAP, type DetectionCapKernel } from '../../gpu/kernels/detectionCap';
 import { createRoiAlign, recordsRoiSource, ROI_ALIGN, roiFeaturesBytes, type RoiPoolerKernel } from '../../gpu/kernels/roiAlign';
 import { createMaskRescore, MASK_RESCORE, type MaskRescoreKernel } from '../../gpu/kernels/maskRescore';
 import { createMaskPaste, MASK_PASTE, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
 import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
-import { MaskedDetectionGpuPostprocessor, sharedGpuKernels, type GpuReadResult, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
-import {
-  candidateThresholdOf,
-  centerMaskFloats,
-  centerMaskLayout,
-  CENTER_MASK_FPN,
-  effectiveTopK,
-  maskBatch,
-  ranksByMaskIou,
-  type CenterMaskLayout,
-} from './manifest';
+import { sharedGpuKernels, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
+import { FCOS_BOX_CHAIN_KERNELS } from '../common/fcosBoxChain';
+import { FcosMaskedGpu, type FcosEncodingFrame } from '../common/fcosMaskedGpu';
+import { centerMaskFloats, centerMaskLayout, CENTER_MASK_FPN, ranksByMaskIou, type CenterMaskLayout } from './manifest';
 
 /** Timestamp spans of the chain (a span must not straddle the mask head's submit). */
 const STAGES = ['decode', 'nms', 'roi', 'masks'] as const;
 
 /** Every kernel a CenterMask GPU side uses (and the runner's preprocess): what `warmCenterMaskGpu` compiles. */
-export const CENTER_MASK_GPU_KERNELS: KernelSource[] = [
-  FCOS_DECODE,
-  CLASS_TOP_K,
-  FAST_NMS,
-  GREEDY_NMS,
-  DETECTION_CAP,
-  ROI_ALIGN,
-  MASK_RESCORE,
-  MASK_PASTE,
-  ...sharedGpuKernels(false),
-];
+export const CENTER_MASK_GPU_KERNELS: KernelSource[] = [...FCOS_BOX_CHAIN_KERNELS, ROI_ALIGN, MASK_RESCORE, MASK_PASTE, ...sharedGpuKernels(false)];
 
 export function warmCenterMaskGpu(device: GPUDevice): Promise<void> {
   return warmKernels(device, CENTER_MASK_GPU_KERNELS);
 }
 
-export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
-  readonly layout: CenterMaskLayout;
-
-  private readonly decode: FcosDecodeKernel;
-  private readonly topK: ClassTopKKernel;
-  private readonly fastNms: NmsKernel;
-  private readonly greedyNms: NmsKernel;
-  private readonly cap: DetectionCapKernel;
+export class CenterMaskGpu extends FcosMaskedGpu<CenterMaskLayout> {
   private readonly roiAlign: RoiPoolerKernel;
   private readonly rescore: MaskRescoreKernel;
   private readonly paste: MaskPasteKernel;
 
-  // Fixed: the decode's boxes [N] vec4, conf [N, K + 1], candidates [4 + N]. Grown with M: the
-  // mask head's input. The per-class lists, keep flags, records and bit masks are the base's.
-  private readonly boxes: GPUBuffer;
-  private readonly conf: GPUBuffer;
-  private readonly candidates: GPUBuffer;
+  // Grown with M: the mask head's input. The per-class lists, keep flags, records and bit
+  // masks are the base's.
   private maskFeatureBuffer: GPUBuffer | null = null;
-
-  /** The frame being encoded (the mask step refers to it; the base keeps the finished one). */
-  private current: { transform: InputTransform; image: { width: number; height: number }; capacity: number; settings: PostprocessSettings } | null = null;
-  private step: 'idle' | 'detections' | 'masks' = 'idle';
 
   constructor(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }, options: MaskedDetectionGpuOptions = {}) {
     const layout = centerMaskLayout(manifest);
-    super(device, manifest, mask, { family: 'centerMask', className: 'CenterMaskGpu', numClasses: layout.numClasses, spec: null, stages: STAGES }, options);
-    this.layout = layout;
-    this.decode = createFcosDecode(device);
-    this.topK = createClassTopK(device);
-    this.fastNms = createFastNms(device);
-    this.greedyNms = createGreedyNms(device);
-    this.cap = createDetectionCap(device);
+    super(device, manifest, mask, options, layout, { family: 'centerMask', className: 'CenterMaskGpu', stages: STAGES });
     this.roiAlign = createRoiAlign(device);
     this.rescore = createMaskRescore(device);
     this.paste = createMaskPaste(device);
-    const sizes = fcosDecodeBytes(layout.numLocations, layout.numClasses);
-    this.boxes = createStorageBuffer(device, this.label('boxes'), sizes.boxes);
-    this.conf = createStorageBuffer(device, this.label('conf'), sizes.conf);
-    this.candidates = createStorageBuffer(device, this.label('candidates'), sizes.candidates);
   }
 
   /** The mask head's input [M, C, pool, pool] (valid after encodeDetections). */
@@ -116,64 +71,14 @@ export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
     }
   }
 
-  /**
-   * Step 1 (no submit): FCOS decode, per-class top-k, NMS and the cap → records; then the
-   * mask head's RoI features of the records (M = maxDetections rows, zeros past the count).
-   */
-  encodeDetections(
-    encoder: GPUCommandEncoder,
-    detector: Record<string, GPUBuffer>,
-    settings: PostprocessSettings,
-    transform: InputTransform,
-    image: { width: number; height: number },
-  ): void {
+  protected checkDetector(detector: Record<string, GPUBuffer | undefined>, capacity: number): void {
+    this.checkBuffers(detector, [...CENTER_MASK_FPN, ...this.layout.levels.flatMap((l) => [l.cls, l.box, l.ctr])], capacity, 'detector');
+  }
+
+  /** Step 1 after the records (encodeDetections, the base's): the mask head's RoI features of the records (M rows, zeros past the count). */
+  protected encodeOnRecords(encoder: GPUCommandEncoder, detector: Record<string, GPUBuffer>, records: GPUBuffer, frame: FcosEncodingFrame): FcosEncodingFrame {
     const { layout } = this;
-    const capacity = maskBatch(settings);
-    this.checkBuffers(detector, [...CENTER_MASK_FPN, ...layout.levels.flatMap((l) => [l.cls, l.box, l.ctr])], capacity, 'detector');
-    const records = this.beginFrame(capacity);
-    this.clearFrame(); // no recompose of the last frame while its records are rewritten
-    const topK = effectiveTopK(settings);
-    this.ensureTopK(topK);
-    const threshold = Math.max(0, settings.scoreThreshold);
-    const numClasses = layout.numClasses;
-    const top = { topIndices: this.topIndices!, topScores: this.topScores!, topCounts: this.topCounts! };
-    const classLists = this.classLists!;
-    this.decode.run(
-      encoder,
-      {
-        levels: layout.levels.map((l) => ({ cls: detector[l.cls]!, box: detector[l.box]!, ctr: detector[l.ctr]! })),
-        boxes: this.boxes,
-        conf: this.conf,
-        candidates: this.candidates,
-      },
-      {
-        numClasses,
-        levels: layout.levels,
-        input: { width: layout.inputWidth, height: layout.inputHeight },
-        candidateThreshold: candidateThresholdOf(layout, settings),
-        topN: layout.config.preNmsTopN,
-      },
-      this.pass('decode', 'fcosDecode'),
-    );
-    this.topK.run(
-      encoder,
-      { conf: this.conf, candidates: this.candidates, ...top, classLists },
-      { numPriors: layout.numLocations, numClasses, topK, minScore: threshold },
-      this.pass('nms', 'classTopK'),
-    );
-    const nms = settings.nmsKind === 'greedy' ? this.greedyNms : this.fastNms;
-    nms.run(
-      encoder,
-      { boxes: this.boxes, topIndices: top.topIndices, topCounts: top.topCounts, keep: this.keep!, classLists },
-      { numClasses, topK, nmsIou: settings.nmsIou },
-      this.pass('nms', `${settings.nmsKind}Nms`),
-    );
-    this.cap.run(
-      encoder,
-      { boxes: this.boxes, candidates: this.candidates, ...top, keep: this.keep!, records },
-      { numClasses, topK, maxDetections: capacity, scoreThreshold: threshold },
-      this.pass('nms', 'detectionCap'),
-    );
+    const { capacity } = frame;
     const bytes = roiFeaturesBytes(capacity, layout.channels, layout.config.poolSize);
     if (!this.maskFeatureBuffer || this.maskFeatureBuffer.size < bytes) {
       this.maskFeatureBuffer?.destroy();
@@ -198,14 +103,12 @@ export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
       },
       this.pass('roi', 'roiAlign'),
     );
-    this.current = { transform, image: { ...image }, capacity, settings: { ...settings } };
-    this.step = 'detections';
+    return frame;
   }
 
   /** Step 2 (no submit): rescoring by the predicted mask IoU, the detectron2 paste, compose, the read-back's staging. */
   encodeMasks(encoder: GPUCommandEncoder, maskLogits: GPUBuffer, maskIou: GPUBuffer): void {
-    if (this.step !== 'detections' || !this.current) throw new Error('CenterMaskGpu: encodeMasks() before encodeDetections()');
-    const frame = this.current;
+    const frame = this.maskStepFrame();
     this.checkBuffers({ maskLogits, maskIou }, ['maskLogits', 'maskIou'], frame.capacity, 'mask head');
     const { numClasses, config } = this.layout;
     this.rescore.run(
@@ -223,20 +126,14 @@ export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
       encoder,
       { records: this.records!, maskLogits, maskBits: this.maskBits! },
       {
+        ...this.pasteOf(frame),
         numClasses,
         maskSize: config.maskSize,
-        transform: frame.transform,
-        image: frame.image,
-        mask: this.mask,
-        maxDetections: frame.capacity,
-        mode: 'detectron2',
-        classOffset: 0,
         rowFromSource: true,
       },
       this.pass('masks', 'maskPaste'),
     );
-    this.finishFrame(encoder, frame.transform, frame.image, frame.capacity);
-    this.step = 'masks';
+    this.finishMasks(encoder, frame);
   }
 
   /** The mask head's input read back (parity tests: M·C·pool² f32). */
@@ -246,18 +143,13 @@ export class CenterMaskGpu extends MaskedDetectionGpuPostprocessor {
     return new Float32Array(await readBuffer(this.device, this.maskFeatures, 0, floats * 4));
   }
 
-  override async readResult(): Promise<GpuReadResult> {
-    if (this.step !== 'masks') throw new Error('CenterMaskGpu: readResult() before encodeMasks()');
-    return super.readResult();
-  }
-
   protected override stageTimings(ms: Record<string, number>): Partial<StageTimings> {
     return { decode: ms.decode, nms: ms.nms, roi: ms.roi, masks: ms.masks };
   }
 
   override destroy(): void {
-    for (const k of [this.decode, this.topK, this.fastNms, this.greedyNms, this.cap, this.roiAlign, this.rescore, this.paste]) k.destroy();
-    for (const b of [this.boxes, this.conf, this.candidates, this.maskFeatureBuffer]) b?.destroy();
+    for (const k of [this.roiAlign, this.rescore, this.paste]) k.destroy();
+    this.maskFeatureBuffer?.destroy();
     super.destroy();
   }
 }

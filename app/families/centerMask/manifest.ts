@@ -12,10 +12,11 @@
  */
 import type { CenterMaskConfig, ModelManifest, PostprocessSettings, QualityScore } from '../../types';
 import { CENTER_MASK_FPN, fcosOutputNames } from '../../models/manifestSchema';
-import { MAX_TOP_K } from '../../gpu/kernels/classTopK';
 import type { RoiLevelMapping } from '../../reference/roiAlign';
+import { fcosFrameRows, fcosHeadLayout, fcosLevelSides, type FcosLevelLayout } from '../common/fcos';
 
 export { CENTER_MASK_FPN, fcosOutputNames };
+export { candidateThresholdOf, effectiveTopK, type FcosLevelLayout } from '../common/fcos';
 
 /** ONNX tensor names of the mask head part (the contract, app/types.ts CenterMaskConfig). */
 export const MASK_HEAD_INPUT = 'mask_features';
@@ -23,18 +24,6 @@ export const MASK_HEAD_OUTPUTS = { maskLogits: 'mask_logits', maskIou: 'mask_iou
 
 /** Canonical FPN mapping of the 'scale' rule (Equation 1: 224 px at P4). */
 const CANONICAL = { canonicalScale: 224, canonicalLevel: 4 };
-
-export interface FcosLevelLayout {
-  /** FPN level number (3 = P3). */
-  level: number;
-  stride: number;
-  width: number;
-  height: number;
-  /** Logical output names of its cls / box / ctr tensors. */
-  cls: string;
-  box: string;
-  ctr: string;
-}
 
 export interface CenterMaskLayout {
   config: CenterMaskConfig;
@@ -78,21 +67,13 @@ export function isCenterMask(manifest: ModelManifest): manifest is ModelManifest
 export function centerMaskLayout(manifest: ModelManifest): CenterMaskLayout {
   if (!isCenterMask(manifest)) throw new Error(`${manifest.id}: not a CenterMask (no centerMask block)`);
   const config = manifest.centerMask;
-  const levels = config.strides.map((stride, i): FcosLevelLayout => {
-    const [cls, box, ctr] = fcosOutputNames(3 + i);
-    return { level: 3 + i, stride, width: Math.ceil(manifest.input.width / stride), height: Math.ceil(manifest.input.height / stride), cls, box, ctr };
+  const levels = fcosLevelSides(config.strides, manifest.input).map((sides): FcosLevelLayout => {
+    const [cls, box, ctr] = fcosOutputNames(sides.level);
+    return { ...sides, cls, box, ctr };
   });
-  for (const name of [...CENTER_MASK_FPN, ...levels.flatMap((l) => [l.cls, l.box, l.ctr])]) {
-    if (!manifest.outputs[name]) throw new Error(`${manifest.id}: the manifest names no “${name}” output`);
-  }
   return {
-    config,
-    inputWidth: manifest.input.width,
-    inputHeight: manifest.input.height,
-    numClasses: manifest.classes.length,
+    ...fcosHeadLayout(manifest, config, levels, [...CENTER_MASK_FPN, ...levels.flatMap((l) => [l.cls, l.box, l.ctr])]),
     channels: config.fpnChannels,
-    levels,
-    numLocations: levels.reduce((n, l) => n + l.width * l.height, 0),
     mapping: {
       ...CANONICAL,
       minLevel: config.minLevel,
@@ -108,23 +89,7 @@ export function centerMaskLayout(manifest: ModelManifest): CenterMaskLayout {
 }
 
 /** The mask head's batch M of a frame on the GPU: the pane's maxDetections (fixed; padded rows are zeros). */
-export function maskBatch(settings: Pick<PostprocessSettings, 'maxDetections'>): number {
-  return Math.max(1, Math.floor(settings.maxDetections));
-}
-
-/** Per-class candidates kept before NMS: the pane's topK, at most the kernels' limit. */
-/**
- * The decode's candidate test on sigmoid(cls): the manifest's (0.05), or the pane's score
- * threshold when the user lowers it below that, so the "score ≥" slider reaches weak
- * detections too (as Mask R-CNN's candidate test does).
- */
-export function candidateThresholdOf(layout: CenterMaskLayout, settings: Pick<PostprocessSettings, 'scoreThreshold'>): number {
-  return Math.max(0, Math.min(layout.config.candidateThreshold, settings.scoreThreshold));
-}
-
-export function effectiveTopK(settings: Pick<PostprocessSettings, 'topK'>): number {
-  return Math.max(1, Math.min(MAX_TOP_K, Math.floor(settings.topK)));
-}
+export const maskBatch = fcosFrameRows;
 
 export function maskFeatureDims(layout: CenterMaskLayout, rows: number): [number, number, number, number] {
   const p = layout.config.poolSize;

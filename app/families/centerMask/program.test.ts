@@ -7,35 +7,25 @@
  * the two sides must give the same instances. (The real exported parts are not in git yet.)
  */
 import { describe, expect, it } from 'vitest';
-import { withDevice } from '../../../test/gpu';
-import type { InstanceMasks, ModelManifest, PostprocessSettings, StageTimings } from '../../types';
-import { checkProgram, type CpuTensor } from '../../pipeline/stages/program';
-import { runStepsOnCpu, runStepsOnGpu, type PartRunner } from '../../pipeline/stages/execute';
-import { FrameTensors, UploadBuffers } from '../../pipeline/stages/tensors';
-import { resizeGeometry } from '../../reference/preprocess';
-import { maskSizeFor } from '../../reference/maskAssembly';
+import { expectSameInstances, maskIouOf, putSyntheticFcosLevel, runProgramBothSides } from '../../../test/families/fcosSynthetic';
+import type { ModelManifest, PostprocessSettings } from '../../types';
+import type { CpuTensor } from '../../pipeline/stages/program';
+import type { PartRunner } from '../../pipeline/stages/execute';
 import { seededRandom } from '../../util/random';
 import { centerMaskLayout, ranksByMaskIou, type CenterMaskLayout } from './manifest';
 import { qualityScore } from '../registry';
 import { program } from './program';
 import { syntheticCenterMaskManifest } from './synthetic';
 
-const CLS = [-9, -9, -9, -9, -9, -9, -4, -2.5, -1.5, -0.5, 0.5, 1.5, 3];
-const CTR = [-3, -1, 0, 1, 2];
-
 /** Detector outputs with the exported interface (logical names), deterministic from `seed`. */
 export function syntheticDetectorOutputs(layout: CenterMaskLayout, seed: number): Record<string, CpuTensor> {
   const r = seededRandom(seed);
-  const pick = (v: number[]) => v[Math.floor(r() * v.length)]!;
   const out: Record<string, CpuTensor> = {};
-  const k = layout.numClasses;
   for (const l of layout.levels) {
     const hw = l.width * l.height;
     if (l.level <= 5)
       out[`p${l.level}`] = { data: Float32Array.from({ length: layout.channels * hw }, () => r() * 2 - 1), dims: [1, layout.channels, l.height, l.width] };
-    out[l.cls] = { data: Float32Array.from({ length: k * hw }, () => (r() < 0.9 ? -9 : pick(CLS))), dims: [1, k, l.height, l.width] };
-    out[l.box] = { data: Float32Array.from({ length: 4 * hw }, () => r() * l.stride * 5), dims: [1, 4, l.height, l.width] };
-    out[l.ctr] = { data: Float32Array.from({ length: hw }, () => pick(CTR)), dims: [1, 1, l.height, l.width] };
+    putSyntheticFcosLevel(out, l, layout.numClasses, r);
   }
   return out;
 }
@@ -65,61 +55,16 @@ export function syntheticMaskHead(layout: CenterMaskLayout, features: CpuTensor)
   return { maskLogits: { data: logits, dims: [m, k, s, s] }, maskIou: { data: iou, dims: [m, k] } };
 }
 
-function maskIouOf(a: InstanceMasks, i: number, b: InstanceMasks, j: number): number {
-  const plane = a.height * a.wordsPerRow;
-  let inter = 0;
-  let union = 0;
-  const pop = (v: number) => {
-    let n = 0;
-    for (; v; v &= v - 1) n++;
-    return n;
-  };
-  for (let w = 0; w < plane; w++) {
-    inter += pop((a.bits[i * plane + w]! & b.bits[j * plane + w]!) >>> 0);
-    union += pop((a.bits[i * plane + w]! | b.bits[j * plane + w]!) >>> 0);
-  }
-  return union === 0 ? 1 : inter / union;
-}
-
 async function runBothSides(manifest: ModelManifest, settings: PostprocessSettings, seed: number) {
   const layout = centerMaskLayout(manifest);
-  const prog = program(manifest);
-  checkProgram(prog, manifest.id);
-  const steps = prog.steps.slice(1);
-  const detector = syntheticDetectorOutputs(layout, seed);
-  const image = { width: 640, height: 480 };
-  const mask = maskSizeFor(image.width, image.height);
-  const transform = resizeGeometry(image.width, image.height, manifest.input).transform;
-  const frame = { manifest, settings, transform, image, mask };
   const runPart: PartRunner = async (step, tensors) => {
     expect(step.name).toBe('maskHead');
     const head = syntheticMaskHead(layout, await tensors.onCpu(step.input));
     tensors.putCpu('maskLogits', head.maskLogits);
     tensors.putCpu('maskIou', head.maskIou);
   };
-
-  const cpu = prog.createCpu();
-  const cpuTensors = new FrameTensors(null, null, (_w, fn) => fn());
-  for (const [name, t] of Object.entries(detector)) cpuTensors.putCpu(name, t);
-  const cpuTimings: Partial<StageTimings> = {};
-  await runStepsOnCpu(steps, cpu, cpuTensors, frame, runPart, cpuTimings);
-
-  const gpu = await withDevice(async (device) => {
-    await prog.warmGpu!(device);
-    const side = prog.createGpu(device, mask, { classColours: new Uint32Array(layout.numClasses).fill(0xff00ff00), style: { premultiplied: true } });
-    const uploads = new UploadBuffers(device, 'test.uploads');
-    const tensors = new FrameTensors(device, uploads, (_w, fn) => fn());
-    for (const [name, t] of Object.entries(detector)) tensors.putCpu(name, t);
-    const timings: Partial<StageTimings> = {};
-    await runStepsOnGpu(steps, side, device, tensors, frame, runPart, timings, (_w, fn) => fn());
-    const result = await side.readResult();
-    const masks = await side.readMasks();
-    const featureBytes = tensors.bytesReadBack;
-    side.destroy();
-    uploads.destroy();
-    return { result, masks, featureBytes };
-  });
-  return { layout, cpu: cpu.result!, cpuTimings: cpu.timings, gpu };
+  const sides = await runProgramBothSides(program(manifest), manifest, settings, syntheticDetectorOutputs(layout, seed), { width: 640, height: 480 }, runPart);
+  return { layout, ...sides };
 }
 
 describe('CenterMask program: GPU steps vs reference steps (synthetic detector and mask head)', () => {
@@ -143,17 +88,8 @@ describe('CenterMask program: GPU steps vs reference steps (synthetic detector a
             `mask IoU min ${Math.min(1, ...ref.map((_, i) => maskIouOf(gpu.masks, i, cpu.masks, i))).toFixed(4)}; read back ${gpu.featureBytes} B of mask features`,
         );
         expect(ref.length).toBeGreaterThan(3);
-        expect(got.length).toBe(ref.length);
-        got.forEach((d, i) => {
-          const r = ref[i]!;
-          expect(d.classIndex).toBe(r.classIndex);
-          expect(Math.abs(d.score - r.score)).toBeLessThan(1e-5);
-          d.box.forEach((v, k) => expect(Math.abs(v - r.box[k]!)).toBeLessThan(1e-3));
-          expect(Math.abs(d.maskArea - r.maskArea)).toBeLessThanOrEqual(Math.max(2, r.maskArea * 0.01));
-          expect(maskIouOf(gpu.masks, i, cpu.masks, i)).toBeGreaterThanOrEqual(0.99);
-        });
         // Sorted by the score the switch picks; with rescoring off the scores are sqrt(cls·ctr) of the decode.
-        for (let i = 1; i < got.length; i++) expect(got[i]!.score).toBeLessThanOrEqual(got[i - 1]!.score);
+        expectSameInstances(cpu, gpu);
         if (!byMaskIou) expect(ref.every((d) => d.score >= settings.scoreThreshold)).toBe(true);
         if (ranking === 'class') {
           // Same frame as the first case (seed 11) ranked by the plain score: no score lowered by a mask IoU < 1.

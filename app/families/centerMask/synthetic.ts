@@ -4,9 +4,10 @@
  */
 import type { ModelManifest } from '../../types';
 import { CENTER_MASK_FPN, fcosOutputNames } from '../../models/manifestSchema';
+import { SYNTHETIC_FCOS_STRIDES, syntheticFcosInterface } from '../common/syntheticFcos';
 
 export function syntheticCenterMaskManifest(numClasses = 4, side = 512, fpnChannels = 8): ModelManifest {
-  const strides = [8, 16, 32, 64, 128];
+  const strides = [...SYNTHETIC_FCOS_STRIDES];
   const outputs: Record<string, string> = Object.fromEntries(CENTER_MASK_FPN.map((n) => [n, n]));
   strides.forEach((_, i) => {
     const [cls, box, ctr] = fcosOutputNames(3 + i);
@@ -17,19 +18,7 @@ export function syntheticCenterMaskManifest(numClasses = 4, side = 512, fpnChann
     name: `Synthetic CenterMask ${side}`,
     family: 'centermask',
     url: 'models/centermask/synthetic.onnx',
-    input: {
-      name: 'input',
-      width: side,
-      height: side,
-      resize: 'stretch',
-      channels: 'rgb',
-      scale: 1 / 255,
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
-    },
-    outputs,
-    classes: Array.from({ length: numClasses }, (_, i) => `class${i}`),
-    defaults: { confThreshold: 0.05, scoreThreshold: 0.3, topK: 100, nmsIou: 0.6, nmsKind: 'greedy', maxDetections: 50 },
+    ...syntheticFcosInterface(side, numClasses, outputs),
     centerMask: {
       maskHeadUrl: 'models/centermask/synthetic-mask-head.onnx',
       strides,
