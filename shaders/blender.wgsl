@@ -25,7 +25,7 @@
 // Bindings: 0 params, 1 records (read), 2 bases [K, Hb, Wb] f32, 3..7 topFeats of levels 0..4
 //   (unused levels bind any buffer), 8 logits [maxDetections, R, R] f32 (write).
 // Dispatch: one invocation per output value, maxDetections·R² of them in workgroups of 64 folded
-//   into (x ≤ 65535, y): linear index (wid.y · num_workgroups.x + wid.x) · 64 + local index.
+//   into (x ≤ 65535, y) (common/folded_index.wgsl: the entry point).
 
 // Params: app/gpu/kernels/blender.ts writes it by field name, laid out from this declaration
 // (app/gpu/uniforms.ts; the byte offsets in the comments are checked by uniforms.test.ts).
@@ -98,13 +98,9 @@ fn attnTaps(p: u32) -> AttnTaps {
   return AttnTaps(i0, i1, src - f32(i0));
 }
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-  @builtin(local_invocation_index) tid: u32,
-) {
-  let index = (wid.y * groups.x + wid.x) * WORKGROUP + tid;
+//!include folded_index
+
+fn atIndex(index: u32) {
   let r = params.outSize;
   if (index >= params.maxDetections * r * r) {
     return;

@@ -26,7 +26,7 @@
 //   3 roiFeatures [maxDetections, C, R', R'] f32 (C = 0: any buffer), 4 output
 //   [maxDetections, outChannels, R', R'] f32.
 // Dispatch: one invocation per output value, maxDetections·outChannels·R'² of them in
-//   workgroups of 64 folded into (x ≤ 65535, y): (wid.y · num_workgroups.x + wid.x) · 64 + local index.
+//   workgroups of 64 folded into (x ≤ 65535, y) (common/folded_index.wgsl: the entry point).
 
 // Params: app/gpu/kernels/boundaryMap.ts writes it by field name, laid out from this
 // declaration (app/gpu/uniforms.ts; the byte offsets in the comments are checked by uniforms.test.ts).
@@ -93,13 +93,9 @@ fn boundaryAt(base: u32, y: i32, x: i32) -> f32 {
   return select(0.0, 1.0, clamped > params.boundaryThreshold);
 }
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-  @builtin(local_invocation_index) tid: u32,
-) {
-  let index = (wid.y * groups.x + wid.x) * WORKGROUP + tid;
+//!include folded_index
+
+fn atIndex(index: u32) {
   let out = params.outSize;
   let planes = params.outChannels;
   if (index >= params.maxDetections * planes * out * out) {

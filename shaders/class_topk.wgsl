@@ -92,7 +92,7 @@ fn compact(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let prior = candidates[CANDIDATES_HEADER_WORDS + j];
   let row = prior * params.confStride + params.classOffset;
-  let lo = (params.numPriors - 1u - prior) << (32u - params.indexBits);
+  let lo = indexKeyLo(prior, params.numPriors, params.indexBits);
   for (var c = 0u; c < params.numClasses; c++) {
     let score = conf[row + c];
     if (score >= params.minScore) {
@@ -114,12 +114,11 @@ fn selectClass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     listLength = classListsIn[LISTS_HEADER_WORDS + c];
   }
   let m = workgroupUniformLoad(&listLength);
-  let passes = 4u + (params.indexBits + 7u) / 8u;
-  let count = selectLargestKeys(tid, m, min(params.topK, SORT_CAPACITY), passes);
+  let count = selectLargestKeys(tid, m, min(params.topK, SORT_CAPACITY), params.indexBits);
   sortKeysDescending(tid, count);
   let row = c * params.topK;
   for (var i = tid; i < count; i += WORKGROUP) {
-    topIndices[row + i] = params.numPriors - 1u - (keyLo[i] >> (32u - params.indexBits));
+    topIndices[row + i] = indexFromKeyLo(keyLo[i], params.numPriors, params.indexBits);
     topScores[row + i] = valueFromKey(keyHi[i]);
   }
   if (tid == 0u) {

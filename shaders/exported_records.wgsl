@@ -22,7 +22,8 @@
 //   4 labelToClass  storage  read  i32 [numLabels]
 //   5 records       storage  read_write  DetectionRecords (mirrors app/gpu/layout.ts)
 // Dispatch: (1, 1, 1): one workgroup; each invocation ranks rows lid, lid + 256, … against
-// every row (O(N²/256); exports give N ≤ a few hundred rows).
+// every row (O(N²/256); exports give N ≤ a few hundred rows): common/ranked_rows.wgsl, the
+// entry point (as yolo_seg_end_to_end.wgsl).
 
 struct Params {
   numRows: u32,
@@ -48,9 +49,6 @@ const LABELS_I64 = 1u;
 @group(0) @binding(3) var<storage, read> scores: array<f32>;
 @group(0) @binding(4) var<storage, read> labelToClass: array<i32>;
 @group(0) @binding(5) var<storage, read_write> records: Records;
-
-var<workgroup> kept: atomic<u32>;
-var<workgroup> candidates: atomic<u32>;
 
 // Class index of row i's label, −1 when it is none of the classes.
 fn classOf(i: u32) -> i32 {
@@ -85,43 +83,12 @@ fn isKept(i: u32) -> bool {
   return isCandidate(i) && scores[i] >= params.scoreThreshold;
 }
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(@builtin(local_invocation_index) lid: u32) {
-  if (lid == 0u) {
-    atomicStore(&kept, 0u);
-    atomicStore(&candidates, 0u);
-  }
-  workgroupBarrier();
-  let n = params.numRows;
-  for (var i = lid; i < n; i += WORKGROUP) {
-    if (!isCandidate(i)) {
-      continue;
-    }
-    atomicAdd(&candidates, 1u);
-    let s = scores[i];
-    if (!(s >= params.scoreThreshold)) {
-      continue;
-    }
-    atomicAdd(&kept, 1u);
-    var rank = 0u;
-    for (var j = 0u; j < n; j++) {
-      if (j == i || !isKept(j)) {
-        continue;
-      }
-      let t = scores[j];
-      if (t > s || (t == s && j < i)) {
-        rank++;
-      }
-    }
-    if (rank < params.maxDetections) {
-      let b = vec4<f32>(boxes[4u * i], boxes[4u * i + 1u], boxes[4u * i + 2u], boxes[4u * i + 3u]);
-      let size = vec4<f32>(params.inputWidth, params.inputHeight, params.inputWidth, params.inputHeight);
-      records.items[rank] = Record(b / size, s, u32(classOf(i)), i, 0u);
-    }
-  }
-  workgroupBarrier();
-  if (lid == 0u) {
-    records.count = min(atomicLoad(&kept), params.maxDetections);
-    records.candidateCount = atomicLoad(&candidates);
-  }
+fn rowScore(i: u32) -> f32 {
+  return scores[i];
 }
+
+fn rowBox(i: u32) -> vec4<f32> {
+  return vec4<f32>(boxes[4u * i], boxes[4u * i + 1u], boxes[4u * i + 2u], boxes[4u * i + 3u]);
+}
+
+//!include ranked_rows

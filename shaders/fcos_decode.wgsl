@@ -116,8 +116,7 @@ fn locations(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (score > params.candidateThreshold) {
       let slot = atomicAdd(&levelCounts[params.level], 1u);
       let q = g * k + c;
-      let lo = (params.numLocations * k - 1u - q) << (32u - params.indexBits);
-      levelKeys[lv.x * k + slot] = vec2<u32>(orderable(score * centerness), lo);
+      levelKeys[lv.x * k + slot] = vec2<u32>(orderable(score * centerness), indexKeyLo(q, params.numLocations * k, params.indexBits));
     }
   }
 }
@@ -139,10 +138,9 @@ fn selectLevel(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     listLength = levelCountsIn[l];
   }
   let m = workgroupUniformLoad(&listLength);
-  let passes = 4u + (params.indexBits + 7u) / 8u;
-  let count = selectLargestKeys(tid, m, min(params.topN, SORT_CAPACITY), passes);
+  let count = selectLargestKeys(tid, m, min(params.topN, SORT_CAPACITY), params.indexBits);
   for (var i = tid; i < count; i += WORKGROUP) {
-    let q = params.numLocations * k - 1u - (keyLo[i] >> (32u - params.indexBits));
+    let q = indexFromKeyLo(keyLo[i], params.numLocations * k, params.indexBits);
     let g = q / k;
     conf[g * (k + 1u) + 1u + q % k] = sqrt(valueFromKey(keyHi[i]));
     if (atomicOr(&flagsAtomic[g], 1u) == 0u) {

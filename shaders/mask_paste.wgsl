@@ -43,23 +43,20 @@
 // records (count is only known on the GPU).
 
 struct Params {
-  maskWidth: u32,      //  0
-  maskHeight: u32,     //  4
-  wordsPerRow: u32,    //  8
-  maxDetections: u32,  // 12
-  numClasses: u32,     // 16: K foreground classes (K + 1 channels)
-  maskSize: u32,       // 20: S (28)
-  padding: u32,        // 24: zero border (1)
-  mode: u32,           // 28: MODE_TORCHVISION | MODE_DETECTRON2
-  scaleX: f32,         // 32: mask x = u · scaleX + biasX (u relative to the input)
-  biasX: f32,          // 36
-  scaleY: f32,         // 40
-  biasY: f32,          // 44
-  expand: f32,         // 48: (S + 2·padding) / S
-  threshold: f32,      // 52: 0.5
-  classOffset: u32,    // 56: channel of class 0 (1: background first; 0: K channels)
-  rowFromSource: u32,  // 60: 1 = mask row of record n is its sourceIndex, 0 = n
-  classAgnostic: u32,  // 64: 1 = one mask a row ([M, 1, S, S]: BlendMask's blender), class ignored
+  maskWidth: u32,       //  0
+  maskHeight: u32,      //  4
+  wordsPerRow: u32,     //  8
+  maxDetections: u32,   // 12
+  numClasses: u32,      // 16: K foreground classes (K + 1 channels)
+  maskSize: u32,        // 20: S (28)
+  padding: u32,         // 24: zero border (1)
+  mode: u32,            // 28: MODE_TORCHVISION | MODE_DETECTRON2
+  mapping: AxisMapping, // 32: mask x = u · scaleX + biasX (u relative to the input; y alike)
+  expand: f32,          // 48: (S + 2·padding) / S
+  threshold: f32,       // 52: 0.5
+  classOffset: u32,     // 56: channel of class 0 (1: background first; 0: K channels)
+  rowFromSource: u32,   // 60: 1 = mask row of record n is its sourceIndex, 0 = n
+  classAgnostic: u32,   // 64: 1 = one mask a row ([M, 1, S, S]: BlendMask's blender), class ignored
 }
 
 const MODE_TORCHVISION: u32 = 0u;
@@ -126,13 +123,13 @@ fn cellAt(plane: u32, i: i32, j: i32) -> f32 {
 
 // MODE_DETECTRON2: bits of pixels first … last of mask row `row` for record n.
 fn detectron2Word(n: u32, row: u32, first: u32, last: u32) -> u32 {
-  let rel = records.items[n].box;
+  let b = mapBox(params.mapping, records.items[n].box);
   let mw = f32(params.maskWidth);
   let mh = f32(params.maskHeight);
-  let x0 = clamp(rel.x * params.scaleX + params.biasX, 0.0, mw);
-  let y0 = clamp(rel.y * params.scaleY + params.biasY, 0.0, mh);
-  let x1 = clamp(rel.z * params.scaleX + params.biasX, 0.0, mw);
-  let y1 = clamp(rel.w * params.scaleY + params.biasY, 0.0, mh);
+  let x0 = clamp(b.x, 0.0, mw);
+  let y0 = clamp(b.y, 0.0, mh);
+  let x1 = clamp(b.z, 0.0, mw);
+  let y1 = clamp(b.w, 0.0, mh);
   if (!(x1 > x0 && y1 > y0)) {
     return 0u;
   }
@@ -171,12 +168,12 @@ fn maskWord(n: u32, row: u32, first: u32, last: u32) -> u32 {
   let endX = i32(last) + 1;
   let padded = params.maskSize + 2u * params.padding;
   var word = 0u;
-  let rel = records.items[n].box;
   // Box in mask pixels, expanded by P / S about its centre, truncated toward zero.
-  let x1 = rel.x * params.scaleX + params.biasX;
-  let y1 = rel.y * params.scaleY + params.biasY;
-  let x2 = rel.z * params.scaleX + params.biasX;
-  let y2 = rel.w * params.scaleY + params.biasY;
+  let b = mapBox(params.mapping, records.items[n].box);
+  let x1 = b.x;
+  let y1 = b.y;
+  let x2 = b.z;
+  let y2 = b.w;
   let halfW = ((x2 - x1) * 0.5) * params.expand;
   let halfH = ((y2 - y1) * 0.5) * params.expand;
   let cx = (x2 + x1) * 0.5;

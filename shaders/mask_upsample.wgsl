@@ -30,10 +30,7 @@ struct Params {
   protoHeight: u32,
   cropMode: u32,
   _pad0: u32,
-  scaleX: f32,
-  biasX: f32,
-  scaleY: f32,
-  biasY: f32,
+  mapping: AxisMapping, // mask pixel → proto pixel (upsampleMapping)
   threshold: f32,
   _pad1: u32,
   _pad2: u32,
@@ -61,9 +58,10 @@ fn outsideCrop(i0: u32, i1: u32, range: vec2<f32>) -> bool {
 }
 
 fn beginWord(y: u32, firstX: u32, lastX: u32) {
-  rowTaps = taps(f32(y), params.scaleY, params.biasY, params.protoHeight);
-  leftTaps = taps(f32(firstX), params.scaleX, params.biasX, params.protoWidth);
-  rightTaps = taps(f32(lastX), params.scaleX, params.biasX, params.protoWidth);
+  let m = params.mapping;
+  rowTaps = taps(f32(y), m.scaleY, m.biasY, params.protoHeight);
+  leftTaps = taps(f32(firstX), m.scaleX, m.biasX, params.protoWidth);
+  rightTaps = taps(f32(lastX), m.scaleX, m.biasX, params.protoWidth);
 }
 
 fn maskWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32 {
@@ -81,7 +79,7 @@ fn maskWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32 {
   let row1 = plane + ty.i1 * pw;
   var word = 0u;
   for (var x = firstX; x <= lastX; x++) {
-    let tx = taps(f32(x), params.scaleX, params.biasX, pw);
+    let tx = taps(f32(x), params.mapping.scaleX, params.mapping.biasX, pw);
     let value = blend(tx, ty, protoMasks[row0 + tx.i0], protoMasks[row0 + tx.i1], protoMasks[row1 + tx.i0], protoMasks[row1 + tx.i1]);
     if (value > params.threshold) {
       word |= 1u << (x - firstX);

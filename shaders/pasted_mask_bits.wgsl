@@ -35,10 +35,7 @@ struct Params {
   srcWidth: u32,
   srcHeight: u32,
   _pad0: u32,
-  scaleX: f32,
-  biasX: f32,
-  scaleY: f32,
-  biasY: f32,
+  mapping: AxisMapping, // MODE_PASTED: mask pixel → input pixel; MODE_ROI: relative box → mask pixels
   threshold: f32,
   _pad1: u32,
   _pad2: u32,
@@ -60,13 +57,14 @@ const PADDING = 1u;
 fn pastedWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32 {
   let sw = params.srcWidth;
   let sh = params.srcHeight;
-  let ty = taps(f32(y), params.scaleY, params.biasY, sh);
+  let m = params.mapping;
+  let ty = taps(f32(y), m.scaleY, m.biasY, sh);
   let plane = records.items[n].sourceIndex * sw * sh;
   let row0 = plane + ty.i0 * sw;
   let row1 = plane + ty.i1 * sw;
   var word = 0u;
   for (var x = firstX; x <= lastX; x++) {
-    let tx = taps(f32(x), params.scaleX, params.biasX, sw);
+    let tx = taps(f32(x), m.scaleX, m.biasX, sw);
     if (blend(tx, ty, masks[row0 + tx.i0], masks[row0 + tx.i1], masks[row1 + tx.i0], masks[row1 + tx.i1]) > params.threshold) {
       word |= 1u << (x - firstX);
     }
@@ -98,14 +96,7 @@ fn pasteBox(b: vec4<f32>, side: u32) -> vec4<i32> {
 
 fn roiWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32 {
   let side = params.srcWidth;
-  let rel = records.items[n].box;
-  let b = vec4<f32>(
-    rel.x * params.scaleX + params.biasX,
-    rel.y * params.scaleY + params.biasY,
-    rel.z * params.scaleX + params.biasX,
-    rel.w * params.scaleY + params.biasY,
-  );
-  let p = pasteBox(b, side);
+  let p = pasteBox(mapBox(params.mapping, records.items[n].box), side);
   let yi = i32(y);
   // Outside the inclusive paste rows, or no column of this word in the paste columns.
   if (yi < p.y || yi >= p.y + p.w || i32(lastX) < p.x || i32(firstX) >= p.x + p.z) {

@@ -12,8 +12,8 @@
 //
 // Bindings: 0 params (uniform), 1 rpnDeltas [A_total, 4] f32 (read), 2 proposals [A_total]
 //   vec4 xyxy f32 (write), 3 valid [A_total] u32 (write).
-// Dispatch: ceil(A_total / 64) workgroups folded into (x ≤ 65535, y); the linear index is
-//   (wid.y · num_workgroups.x + wid.x) · 64 + local index.
+// Dispatch: ceil(A_total / 64) workgroups folded into (x ≤ 65535, y) (common/folded_index.wgsl:
+//   the entry point).
 
 // Params: app/gpu/kernels/rpnDecode.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
 // the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
@@ -38,13 +38,9 @@ struct Params {
 
 const WORKGROUP: u32 = 64u;
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-  @builtin(local_invocation_index) tid: u32,
-) {
-  let i = (wid.y * groups.x + wid.x) * WORKGROUP + tid;
+//!include folded_index
+
+fn atIndex(i: u32) {
   if (i >= params.numAnchors) {
     return;
   }

@@ -43,8 +43,7 @@ var<private> levelFirst: u32;
 
 fn selectKey(j: u32) -> vec2<u32> {
   let anchor = levelFirst + j;
-  let lo = (params.numAnchors - 1u - anchor) << (32u - params.indexBits);
-  return vec2<u32>(orderable(objectness[anchor]), lo);
+  return vec2<u32>(orderable(objectness[anchor]), indexKeyLo(anchor, params.numAnchors, params.indexBits));
 }
 
 @compute @workgroup_size(WORKGROUP, 1, 1)
@@ -52,14 +51,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let l = wid.x;
   levelFirst = params.levels[l].x;
   let m = params.levels[l].y;
-  let passes = 4u + (params.indexBits + 7u) / 8u;
-  let count = selectLargestKeys(tid, m, min(params.topN, SORT_CAPACITY), passes);
+  let count = selectLargestKeys(tid, m, min(params.topN, SORT_CAPACITY), params.indexBits);
   sortKeysDescending(tid, count);
 
   // Write out: anchor index and sigmoid(logit).
   let row = l * params.topN;
   for (var i = tid; i < count; i += WORKGROUP) {
-    topIndices[row + i] = params.numAnchors - 1u - (keyLo[i] >> (32u - params.indexBits));
+    topIndices[row + i] = indexFromKeyLo(keyLo[i], params.numAnchors, params.indexBits);
     topScores[row + i] = 1.0 / (1.0 + exp(-valueFromKey(keyHi[i])));
   }
   if (tid == 0u) {

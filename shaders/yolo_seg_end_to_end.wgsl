@@ -4,8 +4,8 @@
 // when its score > confThreshold, score ≥ scoreThreshold and its class (rounded) is one
 // of the C classes; kept rows are ordered by score descending (ties: lower row first)
 // and the first maxDetections written, boxes made relative to the input.
-// No sort: a kept row's rank is the number of kept rows that precede it (R ≤ a few
-// hundred, so R² comparisons in one workgroup are cheaper than any sort setup).
+// No sort: a kept row's rank is the number of kept rows that precede it
+// (common/ranked_rows.wgsl: the entry point, as exported_records.wgsl).
 // Bindings: 0 detections [R, 6 + K] (read), 1 records (write), 2 params (uniform).
 // Dispatch: (1, 1, 1), one workgroup of 64; rows strided over the invocations.
 
@@ -34,10 +34,7 @@ const WORKGROUP: u32 = 64u;
 const SCORE_COLUMN: u32 = 4u;
 const CLASS_COLUMN: u32 = 5u;
 
-var<workgroup> keptCount: atomic<u32>;
-var<workgroup> candidateCount: atomic<u32>;
-
-fn scoreOf(r: u32) -> f32 {
+fn rowScore(r: u32) -> f32 {
   return detections[r * params.rowStride + SCORE_COLUMN];
 }
 
@@ -50,48 +47,19 @@ fn classOf(r: u32) -> i32 {
   return i32(c);
 }
 
+fn rowBox(r: u32) -> vec4<f32> {
+  let o = r * params.rowStride;
+  return vec4<f32>(detections[o], detections[o + 1u], detections[o + 2u], detections[o + 3u]);
+}
+
+// candidateCount: rows above confThreshold, whatever their class.
+fn isCandidate(r: u32) -> bool {
+  return rowScore(r) > params.confThreshold;
+}
+
 fn isKept(r: u32) -> bool {
-  let s = scoreOf(r);
+  let s = rowScore(r);
   return s > params.confThreshold && s >= params.scoreThreshold && classOf(r) >= 0;
 }
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(@builtin(local_invocation_index) tid: u32) {
-  if (tid == 0u) {
-    atomicStore(&keptCount, 0u);
-    atomicStore(&candidateCount, 0u);
-  }
-  workgroupBarrier();
-  for (var r = tid; r < params.numRows; r += WORKGROUP) {
-    let s = scoreOf(r);
-    if (s > params.confThreshold) {
-      atomicAdd(&candidateCount, 1u);
-    }
-    if (!isKept(r)) {
-      continue;
-    }
-    atomicAdd(&keptCount, 1u);
-    var rank = 0u;
-    for (var j = 0u; j < params.numRows; j++) {
-      if (j != r && isKept(j)) {
-        let t = scoreOf(j);
-        if (t > s || (t == s && j < r)) {
-          rank++;
-        }
-      }
-    }
-    if (rank < params.maxDetections) {
-      let o = r * params.rowStride;
-      let size = vec4<f32>(params.inputWidth, params.inputHeight, params.inputWidth, params.inputHeight);
-      let box = vec4<f32>(detections[o], detections[o + 1u], detections[o + 2u], detections[o + 3u]) / size;
-      records.items[rank] = Record(box, s, u32(classOf(r)), r, 0u);
-    }
-  }
-  workgroupBarrier();
-  if (tid == 0u) {
-    records.count = min(atomicLoad(&keptCount), params.maxDetections);
-    records.candidateCount = atomicLoad(&candidateCount);
-    records._pad0 = 0u;
-    records._pad1 = 0u;
-  }
-}
+//!include ranked_rows

@@ -14,6 +14,12 @@ describe('withIncludes', () => {
     expect(withIncludes('// a comment that mentions //!include records\n')).toBe('// a comment that mentions //!include records\n');
   });
 
+  it('puts the parts a part includes in place too', () => {
+    const out = withIncludes('//!include roi_levels\n');
+    expect(out).not.toMatch(/^\/\/!include/m);
+    expect(out).toContain('atIndex((wid.y * groups.x + wid.x) * WORKGROUP + tid);');
+  });
+
   it('refuses a part that does not exist', () => {
     expect(() => withIncludes('//!include nothing_here\n')).toThrow('shaders/common/nothing_here.wgsl');
   });

@@ -4,7 +4,8 @@
 // has a single writer, so no bit atomics are needed; a non-zero word adds its popcount to
 // its record's maskArea (reset to 0 beforehand by the chain).
 // The including kernel includes record_atomic_area and records first, has a Params struct
-// with maskWidth, maskHeight, wordsPerRow and maxDetections, and defines
+// with maskWidth, maskHeight, wordsPerRow, maxDetections and `mapping: AxisMapping` (below),
+// and defines
 //   fn beginWord(y: u32, firstX: u32, lastX: u32)   what all records share for this word;
 //   fn maskWord(n: u32, y: u32, firstX: u32, lastX: u32) -> u32   record n's bits of pixels
 //     firstX … lastX (inclusive) of row y, bit x − firstX.
@@ -20,6 +21,22 @@
 // SwiftShader).
 const WORKGROUP = 64u;
 const BITS_PER_WORD = 32u;
+
+// The host's affine map per axis, p' = p · scale + bias (app/reference: maskAssembly.ts
+// `upsampleMapping`, mask pixel → source pixel for sampling; maskPaste.ts `pasteMapping`, box
+// relative to the model input → mask pixels for pasting). 16 bytes: in Params at an offset
+// that is a multiple of 16 (a struct in a uniform).
+struct AxisMapping {
+  scaleX: f32,
+  biasX: f32,
+  scaleY: f32,
+  biasY: f32,
+}
+
+// Box (x1, y1, x2, y2) through the map.
+fn mapBox(m: AxisMapping, b: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(b.x * m.scaleX + m.biasX, b.y * m.scaleY + m.biasY, b.z * m.scaleX + m.biasX, b.w * m.scaleY + m.biasY);
+}
 
 // Bilinear taps along one axis: (i0, i1) and the weight of i1.
 struct Taps {

@@ -8,6 +8,11 @@
 // (with random scores: after 2–3 passes); at the latest after `passes` digits, when the bin
 // holds one key. A key is then selected iff (key & mask) ≥ prefix, lexicographically on
 // (hi, lo): exactly k keys.
+// Index keys: the users' keys order like (value desc, index asc), hi = the value made
+// orderable (sort_keys' `orderable`), lo = `indexKeyLo(index, n, indexBits)` = (n − 1 −
+// index) << (32 − indexBits) for indices < n ≤ 2^indexBits: the lower index gives the larger
+// key, and the index's significant bits sit at the top of lo, so each 8-bit digit pass is
+// informative and the select needs at most 4 + ceil(indexBits / 8) passes.
 // The including kernel includes sort_keys and defines `fn selectKey(j: u32) -> vec2<u32>`,
 // the key of entry j < m of the workgroup's list.
 
@@ -36,10 +41,21 @@ fn matchesPrefix(key: vec2<u32>) -> bool {
   return (key.x & maskHi) == prefixHi && (key.y & maskLo) == prefixLo;
 }
 
-// Gathers the min(k, m) largest keys of selectKey(0 … m − 1) into keyHi / keyLo [0, count)
-// and returns count. m, k and passes (4 + bytes of lo that can differ) are the same in
-// every invocation.
-fn selectLargestKeys(tid: u32, m: u32, k: u32, passes: u32) -> u32 {
+// lo of the index key of entry `index` < n (above).
+fn indexKeyLo(index: u32, n: u32, indexBits: u32) -> u32 {
+  return (n - 1u - index) << (32u - indexBits);
+}
+
+// Inverse of `indexKeyLo`.
+fn indexFromKeyLo(lo: u32, n: u32, indexBits: u32) -> u32 {
+  return n - 1u - (lo >> (32u - indexBits));
+}
+
+// Gathers the min(k, m) largest index keys of selectKey(0 … m − 1) into keyHi / keyLo
+// [0, count) and returns count. m, k and indexBits are the same in every invocation.
+fn selectLargestKeys(tid: u32, m: u32, k: u32, indexBits: u32) -> u32 {
+  // 4 digits of hi, then the bytes of lo that can differ.
+  let passes = 4u + (indexBits + 7u) / 8u;
   let count = min(k, m);
   if (tid == 0u) {
     prefixHi = 0u;

@@ -21,7 +21,7 @@
 //   3..6 features P2..P5 NCHW [1, C, H_l, W_l] f32 (read; unused levels bind any buffer),
 //   7 output [R, C, out, out] f32.
 // Dispatch: one invocation per output value, R·C·out² of them in workgroups of 64 folded
-//   into (x ≤ 65535, y): linear index (wid.y · num_workgroups.x + wid.x) · 64 + local index.
+//   into (x ≤ 65535, y) (folded_index.wgsl, included here: the entry point).
 
 // Params: app/gpu/kernels/roiAlign.ts writes it by field name, laid out from this declaration (app/gpu/uniforms.ts;
 // the byte offsets in the comments are checked by app/gpu/uniforms.test.ts).
@@ -103,13 +103,9 @@ fn levelIndex(box: vec4<f32>) -> u32 {
   return min(u32(clamp(k, params.minLevel, params.maxLevel) - params.minLevel), params.numLevels - 1u);
 }
 
-@compute @workgroup_size(WORKGROUP, 1, 1)
-fn main(
-  @builtin(workgroup_id) wid: vec3<u32>,
-  @builtin(num_workgroups) groups: vec3<u32>,
-  @builtin(local_invocation_index) tid: u32,
-) {
-  let index = (wid.y * groups.x + wid.x) * WORKGROUP + tid;
+//!include folded_index
+
+fn atIndex(index: u32) {
   let out = params.outSize;
   let perRoi = params.channels * out * out;
   if (index >= params.numRois * perRoi) {

@@ -64,10 +64,7 @@ export function packMaskUpsampleParams(params: MaskUpsampleParams): ArrayBuffer 
     protoWidth: spec.protoWidth,
     protoHeight: spec.protoHeight,
     cropMode: CROP_CODES[spec.cropMode],
-    scaleX: mapping.scaleX,
-    biasX: mapping.biasX,
-    scaleY: mapping.scaleY,
-    biasY: mapping.biasY,
+    mapping: { ...mapping },
     threshold: maskThreshold(spec.activation),
   });
 }

@@ -77,10 +77,7 @@ export function packPastedMaskBitsParams(p: PastedMaskBitsParams): ArrayBuffer {
     mode: p.mode === 'pasted' ? 0 : 1,
     srcWidth: src.width,
     srcHeight: src.height,
-    scaleX: m.scaleX,
-    biasX: m.biasX,
-    scaleY: m.scaleY,
-    biasY: m.biasY,
+    mapping: { ...m },
     threshold: MASK_THRESHOLD,
   });
 }

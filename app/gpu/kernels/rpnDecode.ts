@@ -6,11 +6,14 @@
  * sides ≥ 1e-3). Params are written with queue.writeBuffer at encode time: one kernel object
  * per chain, at most one `run` of it per submitted command buffer.
  */
-import shaderCode from '../../../shaders/rpn_decode.wgsl?raw';
+import shaderCodeRaw from '../../../shaders/rpn_decode.wgsl?raw';
+import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout, vec4Chunks } from '../uniforms';
 import { BBOX_XFORM_CLIP, levelOffsets, RPN_MIN_SIZE, type RpnGeometry } from '../../reference/rpnDecode';
+
+const shaderCode = withIncludes(shaderCodeRaw);
 
 /** The kernel's pipelines (app/gpu/kernelCache.ts). */
 export const RPN_DECODE = kernelSource({ name: 'rpnDecode', code: shaderCode, entryPoints: ['main'] });
