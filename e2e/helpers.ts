@@ -323,6 +323,19 @@ export async function rerun(page: Page, action: () => Promise<void>, opts: { pan
   await waitForPanesDone(page, opts);
 }
 
+/** Every instance's box lies inside the frame (1 px of slack for rounding) and is not empty. */
+export function expectBoxesInside(detections: readonly { box: [number, number, number, number] }[], width: number, height: number): void {
+  for (const d of detections) {
+    const [x1, y1, x2, y2] = d.box;
+    expect(x1).toBeGreaterThanOrEqual(-1);
+    expect(y1).toBeGreaterThanOrEqual(-1);
+    expect(x2).toBeLessThanOrEqual(width + 1);
+    expect(y2).toBeLessThanOrEqual(height + 1);
+    expect(x2).toBeGreaterThan(x1);
+    expect(y2).toBeGreaterThan(y1);
+  }
+}
+
 /** Sets a range or number input (React listens to `input`); `fill` does not work on ranges. */
 export async function setNumberInput(input: Locator, value: number): Promise<void> {
   await input.evaluate((el, v) => {
