@@ -14,13 +14,18 @@ import { ParetoPlot } from './ParetoPlot';
 export type StageColumn = { key: keyof Omit<StageTimings, 'source'>; label: string; title?: string };
 
 /**
- * Stages only two-stage models (our Mask R-CNN) have, shown after `inference` (which is then
- * the backbone alone). Detections/NMS are `decode` + `nms`, the paste is `masks`.
+ * Stages only models of several ONNX parts (Mask R-CNN, CenterMask, B2Inst) have, shown after
+ * `inference` (which is then the first part alone). Detections/NMS are `decode` + `nms`, the paste is `masks`.
  */
 export const TWO_STAGE_STAGES: StageColumn[] = [
   { key: 'rpn', label: 'RPN', title: 'two-stage: RPN proposals (anchors, decode, per-level top-n, proposal NMS)' },
-  { key: 'roi', label: 'RoI pool', title: 'two-stage: RoI features for the box head (7×7) and the mask head (14×14)' },
-  { key: 'heads', label: 'heads', title: 'two-stage: box head + mask head inference' },
+  {
+    key: 'roi',
+    label: 'RoI',
+    title:
+      "RoI features for the second ONNX parts: Mask R-CNN's box head (7×7) and mask head (14×14), CenterMask's mask head (14×14), B2Inst's scoring head (the bases at 56×56 and the boundary map)",
+  },
+  { key: 'heads', label: 'heads', title: 'the second ONNX parts: box + mask heads (Mask R-CNN), mask head (CenterMask), scoring head (B2Inst)' },
 ];
 
 /** Whether the timings have two-stage stages (RPN, RoI, heads). */
