@@ -1,4 +1,4 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
 import type { Detection } from '../app/types';
 import {
   boxIou,
@@ -7,7 +7,6 @@ import {
   ensureWeakInstances,
   getState,
   ids,
-  instanceCount,
   openApp,
   pane,
   rerun,
@@ -50,13 +49,6 @@ function matchInstances(a: readonly Detection[], b: readonly Detection[]): Array
     pairs.push([d, b[best]!]);
   }
   return pairs;
-}
-
-async function weakWhereEmpty(page: Page, panes: number[]): Promise<void> {
-  for (const i of panes) {
-    if ((await instanceCount(pane(page, i))) === 0)
-      await rerun(page, () => setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), WEAK), { panes: [i], timeout: TIMEOUT });
-  }
 }
 
 test('BlendMask beside B2Inst on wasm+gpu: both segment, their stages, the ranking control, S_IoU / S_boundary on hover, the boundary basis overlay', async ({
@@ -127,13 +119,15 @@ test('B2Inst on webgpu, wasm+gpu and wasm: the same instances, scores and qualit
   await openApp(page, { path: 'wasm+gpu', panes: '3', model: B2INST });
   await pane(page, 1).getByTestId(ids.pathPicker).selectOption('wasm');
   await pane(page, 2).getByTestId(ids.pathPicker).selectOption('webgpu');
+  // A low threshold on all three, so that the comparison has many instances (near-tied scores included).
+  for (const i of [0, 1, 2]) await setNumberInput(pane(page, i).getByTestId(ids.scoreThreshold), WEAK);
+  await expect.poll(async () => (await getState(page)).panes.map((p) => p.settings.scoreThreshold)).toEqual([WEAK, WEAK, WEAK]);
   await dropAndWait(page, sampleFile(1), 2 * TIMEOUT);
-  await weakWhereEmpty(page, [0, 1, 2]);
   const state = await getState(page);
   expect(state.panes.map((p) => p.activePath)).toEqual(['wasm+gpu', 'wasm', 'webgpu']);
   const [gpu, cpu, webgpu] = state.panes.map((p) => p.result!);
   expect(cpu!.bytesReadBack).toBe(0);
-  expect(gpu!.detections.length).toBeGreaterThan(0);
+  expect(gpu!.detections.length).toBeGreaterThanOrEqual(5);
   for (const [name, other] of [
     ['wasm', cpu!],
     ['webgpu', webgpu!],
