@@ -85,6 +85,15 @@ export interface BlenderRecord {
   sourceIndex: number;
 }
 
+/** Records' relative boxes → RoIs [n, 4] in input pixels, f32 as the kernels scale them (`recordsRoiSource`). */
+export function recordRoisInPixels(records: readonly Pick<BlenderRecord, 'box'>[], input: { width: number; height: number }): Float32Array {
+  const rois = new Float32Array(records.length * 4);
+  records.forEach((rec, n) => {
+    rois.set([f(f(rec.box[0]) * input.width), f(f(rec.box[1]) * input.height), f(f(rec.box[2]) * input.width), f(f(rec.box[3]) * input.height)], 4 * n);
+  });
+  return rois;
+}
+
 /** Level of global location g: the last level whose first location is ≤ g. */
 export function attentionLevelOf(levels: readonly AttentionLevel[], g: number): number {
   let level = 0;
@@ -139,10 +148,7 @@ export function blenderReference(
   spec: BlenderSpec,
 ): { logits: Float32Array; probabilities: Float32Array } {
   const { numBases: K, outSize: R } = spec;
-  const rois = new Float32Array(records.length * 4);
-  records.forEach((rec, n) => {
-    rois.set([f(f(rec.box[0]) * input.width), f(f(rec.box[1]) * input.height), f(f(rec.box[2]) * input.width), f(f(rec.box[3]) * input.height)], 4 * n);
-  });
+  const rois = recordRoisInPixels(records, input);
   // Step 1: [n, K, R, R].
   const pooled = roiAlignReference(
     [{ data: bases.data, height: bases.height, width: bases.width, spatialScale: spec.spatialScale }],

@@ -19,8 +19,7 @@
  * ../common/maskedDetectionGpu.ts, `spec: null`). CPU oracle: ./reference.ts.
  */
 import type { ModelManifest, StageTimings } from '../../types';
-import type { InputTransform } from '../../gpu/layout';
-import { createStorageBuffer, readBuffer } from '../../gpu/buffers';
+import { createStorageBuffer } from '../../gpu/buffers';
 import { BLENDER, blenderLogitsBytes, createBlender, nchwAttention, type BlenderKernel } from '../../gpu/kernels/blender';
 import { createRoiAlign, recordsRoiSource, ROI_ALIGN, roiFeaturesBytes, type RoiPoolerKernel } from '../../gpu/kernels/roiAlign';
 import { BOUNDARY_MAP, boundaryMapBytes, createBoundaryMap, type BoundaryMapKernel } from '../../gpu/kernels/boundaryMap';
@@ -28,10 +27,10 @@ import { createMaskRescore, MASK_RESCORE, type MaskRescoreKernel } from '../../g
 import { createMaskPaste, MASK_PASTE, type MaskPasteKernel } from '../../gpu/kernels/maskPaste';
 import { warmKernels, type KernelSource } from '../../gpu/kernelCache';
 import { sigmoidF32 } from '../../reference/fcosDecode';
-import { sharedGpuKernels, type ExtraReadback, type GpuReadResult, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
+import { sharedGpuKernels, type ExtraReadback, type MaskedDetectionGpuOptions } from '../common/maskedDetectionGpu';
 import { FCOS_BOX_CHAIN_KERNELS } from '../common/fcosBoxChain';
 import { FcosMaskedGpu, type FcosEncodingFrame } from '../common/fcosMaskedGpu';
-import { blendMaskFloats, blendMaskLayout, rescoreQuality, scoringChannels, scoringFeatureDims, type BlendMaskLayout } from './manifest';
+import { blendMaskFloats, blendMaskLayout, rescoreQuality, scoringChannels, type BlendMaskLayout } from './manifest';
 import { boundaryAuxiliaryMap, qualitiesOf } from './reference';
 
 /** Timestamp spans of the chain (a span must not straddle the scoring head's submit). */
@@ -70,9 +69,6 @@ export class BlendMaskGpu extends FcosMaskedGpu<BlendMaskLayout, EncodingFrame> 
   private logits: GPUBuffer | null = null;
   private roiBases: GPUBuffer | null = null;
   private scoring: GPUBuffer | null = null;
-
-  /** What the last finished frame copied after its records (read in `decorateResult`). */
-  private extrasOfFrame: { qualities: boolean; boundary: boolean } = { qualities: false, boundary: false };
 
   constructor(device: GPUDevice, manifest: ModelManifest, mask: { width: number; height: number }, options: MaskedDetectionGpuOptions = {}) {
     const layout = blendMaskLayout(manifest);
@@ -221,52 +217,33 @@ export class BlendMaskGpu extends FcosMaskedGpu<BlendMaskLayout, EncodingFrame> 
       this.pass('masks', 'maskPaste'),
     );
     const extras: ExtraReadback[] = [];
-    if (qualities) extras.push({ buffer: qualities, offset: 0, bytes: 8 * frame.capacity });
+    if (qualities) {
+      extras.push({
+        buffer: qualities,
+        offset: 0,
+        bytes: 8 * frame.capacity,
+        read: (bytes, result) => {
+          const q = new Float32Array(bytes);
+          result.detections.forEach((d, i) => (d.qualities = qualitiesOf(q, result.records[i]!.sourceIndex)));
+        },
+      });
+    }
     const index = layout.config.boundaryBasisIndex;
-    const boundary = frame.settings.showAuxiliaryMap === true && index !== null && layout.b2inst;
-    if (boundary) extras.push({ buffer: frame.bases, offset: index * this.basisPlaneBytes, bytes: this.basisPlaneBytes });
-    this.extrasOfFrame = { qualities: qualities !== null, boundary };
+    if (frame.settings.showAuxiliaryMap === true && index !== null && layout.b2inst) {
+      extras.push({
+        buffer: frame.bases,
+        offset: index * this.basisPlaneBytes,
+        bytes: this.basisPlaneBytes,
+        read: (bytes, result) => {
+          result.auxiliaryMap = boundaryAuxiliaryMap(
+            Float32Array.from(new Float32Array(bytes), (v) => sigmoidF32(v)),
+            layout,
+            frame.transform,
+          );
+        },
+      });
+    }
     this.finishMasks(encoder, frame, extras);
-  }
-
-  protected override decorateResult(result: GpuReadResult, extras: ArrayBuffer, frame: { transform: InputTransform; capacity: number }): GpuReadResult {
-    const { capacity } = frame;
-    let at = 0;
-    if (this.extrasOfFrame.qualities) {
-      const q = new Float32Array(extras, 0, 2 * capacity);
-      result.detections.forEach((d, i) => (d.qualities = qualitiesOf(q, result.records[i]!.sourceIndex)));
-      at += Math.ceil((8 * capacity) / 8) * 8;
-    }
-    if (this.extrasOfFrame.boundary) {
-      const plane = new Float32Array(extras, at, this.layout.basisWidth * this.layout.basisHeight);
-      result.auxiliaryMap = boundaryAuxiliaryMap(
-        Float32Array.from(plane, (v) => sigmoidF32(v)),
-        this.layout,
-        frame.transform,
-      );
-    }
-    return result;
-  }
-
-  /** The blender's logits read back (parity tests: M·R² f32). */
-  async readMaskLogits(): Promise<Float32Array> {
-    if (!this.current || !this.logits) throw new Error('BlendMaskGpu: no frame encoded');
-    const r = this.layout.config.blendSize;
-    return new Float32Array(await readBuffer(this.device, this.logits, 0, this.current.capacity * r * r * 4));
-  }
-
-  /** The scoring features read back (parity tests). */
-  async readScoringFeatures(): Promise<Float32Array> {
-    if (!this.current) throw new Error('BlendMaskGpu: no frame encoded');
-    const dims = scoringFeatureDims(this.layout, this.current.capacity);
-    return new Float32Array(
-      await readBuffer(
-        this.device,
-        this.scoringFeatures,
-        0,
-        dims.reduce((a, b) => a * b, 4),
-      ),
-    );
   }
 
   protected override stageTimings(ms: Record<string, number>): Partial<StageTimings> {

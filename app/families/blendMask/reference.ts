@@ -21,28 +21,15 @@ import type { AuxiliaryMap, Detection, InstanceMasks, ModelManifest, Postprocess
 import type { DecodedRecord, InputTransform } from '../../gpu/layout';
 import { resizeGeometry } from '../../reference/preprocess';
 import { maskSizeFor } from '../../reference/maskAssembly';
-import { sigmoidF32, type FcosLevel } from '../../reference/fcosDecode';
+import { sigmoidF32 } from '../../reference/fcosDecode';
 import { roiAlignReference } from '../../reference/roiAlign';
-import { blenderReference, nchwAttentionLevel, type AttentionLevel } from '../../reference/blender';
+import { blenderReference, nchwAttentionLevel, recordRoisInPixels, type AttentionLevel } from '../../reference/blender';
 import { boundaryMapReference } from '../../reference/boundaryMap';
 import { maskRescoreReference } from '../../reference/maskRescore';
 import { maskPasteReference } from '../../reference/maskPaste';
 import { recordsToDetections } from '../yolact/reference';
-import {
-  detectorOutput,
-  fcosLevelsOf,
-  fcosRecordsReference,
-  type DetectorOutputs,
-  type FcosDetectionsReference,
-  type FcosStepTimings,
-} from '../common/fcosReference';
+import { detectorOutput, fcosRecordsReference, type DetectorOutputs, type FcosDetectionsReference, type FcosStepTimings } from '../common/fcosReference';
 import { blendMaskLayout, QUALITY_NAMES, rescoreQuality, scoringChannels, type BlendMaskLayout } from './manifest';
-
-/** A raw output on the CPU (ORT's `Tensor.data` and `dims`). */
-export interface RawOutput {
-  data: Float32Array;
-  dims: readonly number[];
-}
 
 /** What the CPU chain keeps between its steps (one frame). */
 export interface BlendMaskCpuFrame {
@@ -61,25 +48,8 @@ function output(outputs: DetectorOutputs, name: string): Float32Array {
   return detectorOutput(outputs, name, 'BlendMask');
 }
 
-export function fcosLevels(outputs: Readonly<Record<string, RawOutput>>, layout: BlendMaskLayout): FcosLevel[] {
-  return fcosLevelsOf(outputs, layout, 'BlendMask');
-}
-
 export function attentionLevels(outputs: DetectorOutputs, layout: BlendMaskLayout): AttentionLevel[] {
   return layout.levels.map((l) => nchwAttentionLevel(output(outputs, l.attention), l.first, l.height, l.width));
-}
-
-/** Relative boxes of the records → RoIs in input pixels (as the kernels scale them). */
-function recordRois(records: readonly DecodedRecord[], layout: BlendMaskLayout): Float32Array {
-  const f = Math.fround;
-  const rois = new Float32Array(4 * records.length);
-  records.forEach((r, i) =>
-    rois.set(
-      [f(f(r.box[0]) * layout.inputWidth), f(f(r.box[1]) * layout.inputHeight), f(f(r.box[2]) * layout.inputWidth), f(f(r.box[3]) * layout.inputHeight)],
-      4 * i,
-    ),
-  );
-  return rois;
 }
 
 /**
@@ -98,7 +68,7 @@ export function scoringFeaturesReference(
   const roiBases = roiAlignReference(
     [{ data: bases, height: layout.basisHeight, width: layout.basisWidth, spatialScale: config.spatialScale }],
     k,
-    recordRois(records, layout),
+    recordRoisInPixels(records, { width: layout.inputWidth, height: layout.inputHeight }),
     records.length,
     capacity,
     { outSize: r, samplingRatio: config.samplingRatio, aligned: config.aligned, canonicalScale: 224, canonicalLevel: 4, minLevel: 0, maxLevel: 0 },

@@ -60,12 +60,14 @@ export interface GpuReadResult {
 /**
  * A family's own bytes read back with the records, in the same staging buffer and mapAsync
  * (B2Inst: its scoring head's (S_IoU, S_boundary) per row, and its boundary basis when the
- * pane shows it): `bytes` from `buffer` at `offset`.
+ * pane shows it): `bytes` from `buffer` at `offset`, handed to `read` with the frame's result.
  */
 export interface ExtraReadback {
   buffer: GPUBuffer;
   offset: number;
   bytes: number;
+  /** Adds what the bytes say to the result (called once the frame is mapped; `bytes` is a copy). */
+  read(bytes: ArrayBuffer, result: GpuReadResult): void;
 }
 
 export interface MaskedDetectionGpuOptions {
@@ -112,7 +114,9 @@ interface EncodedFrame {
   transform: InputTransform;
   image: { width: number; height: number };
   capacity: number;
-  /** Bytes of the family's extras copied after the records (8-aligned). */
+  /** The family's extras copied after the records, in order, each at an 8-aligned offset. */
+  extras: readonly ExtraReadback[];
+  /** Their bytes, padding included. */
   extraBytes: number;
 }
 
@@ -264,15 +268,6 @@ export abstract class MaskedDetectionGpuPostprocessor {
     return 0;
   }
 
-  /** A family's own reading of its extras (`finishFrame`'s `extras`, in order, each 8-aligned); default: none. */
-  protected decorateResult(
-    result: GpuReadResult,
-    _extras: ArrayBuffer,
-    _frame: { transform: InputTransform; image: { width: number; height: number }; capacity: number },
-  ): GpuReadResult {
-    return result;
-  }
-
   /** True while `readResult` waits on its mapAsync (encoding then is refused). */
   protected get readPending(): boolean {
     return this.reading;
@@ -337,7 +332,7 @@ export abstract class MaskedDetectionGpuPostprocessor {
     const extraBytes = extras.reduce((n, e) => n + align8(e.bytes), 0);
     const room = align8(this.extraReadbackCapacity(capacity));
     if (extraBytes > room) throw new Error(`${this.className}: ${extraBytes} bytes of extras, the staging holds ${room}`);
-    this.frame = { transform, image: { ...image }, capacity, extraBytes };
+    this.frame = { transform, image: { ...image }, capacity, extras: [...extras], extraBytes };
     this.encodeCompose(encoder, this.pass('masks', 'composeOverlay'));
     // ONE staging buffer: records, the family's extras, then the resolved timestamps.
     const recordsBytes = recordsBufferBytes(capacity);
@@ -382,7 +377,10 @@ export abstract class MaskedDetectionGpuPostprocessor {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
       const mapped = staging.getMappedRange(0, bytes);
       const { records, candidateCount } = decodeRecords(mapped.slice(0, recordsBytes));
-      const extras = mapped.slice(recordsBytes, recordsBytes + frame.extraBytes);
+      const extras = frame.extras.map((e, i, all) => {
+        const at = recordsBytes + all.slice(0, i).reduce((n, x) => n + align8(x.bytes), 0);
+        return mapped.slice(at, at + e.bytes);
+      });
       const stageMs = this.timer.read(mapped, timerAt);
       staging.unmap();
       const kept = records.slice(0, frame.capacity);
@@ -396,7 +394,8 @@ export abstract class MaskedDetectionGpuPostprocessor {
         bytesReadBack: recordsBytes + frame.extraBytes + this.timer.bytes,
         timings,
       };
-      return frame.extraBytes > 0 ? this.decorateResult(result, extras, frame) : result;
+      frame.extras.forEach((e, i) => e.read(extras[i]!, result));
+      return result;
     } finally {
       this.reading = false;
     }
