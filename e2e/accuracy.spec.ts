@@ -2,15 +2,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
-import { boxIou, dropAndWait, ids, mainModel, openApp, pane, sampleNames } from './helpers';
+import type { ModelManifest } from '../app/types';
+import { boxIou, bundledManifests, dropAndWait, ids, openApp, pane, sampleNames } from './helpers';
 import { maskArea, maskIou, rleToMask, segmentationToMask, type CocoGroundTruth, type CocoResult } from './coco';
 import { FIXTURE_PATHS } from './paths';
 
 /**
- * The bundled model against the samples' ground truth (public/samples/annotations.json),
+ * Every bundled model against the samples' ground truth (public/samples/annotations.json),
  * through the whole app: drop the image, export the COCO results, decode the RLE masks
- * here and match them to the ground truth. Thresholds are well below the model's recorded
- * accuracy (models/yolact/accuracy.json) so that only a broken pipeline fails them.
+ * here and match them to the ground truth. Thresholds are well below a trained model's
+ * recorded accuracy (models/<family>/accuracy.json) so that only a broken pipeline fails
+ * them; a model whose record says it is not trained yet is skipped, with its figures.
  */
 
 const ANNOTATIONS = path.join(FIXTURE_PATHS.samples, 'annotations.json');
@@ -20,51 +22,51 @@ const MIN_RECALL = 0.5;
 /** Of those, the share whose mask IoU is ≥ 0.5. */
 const MIN_MASK_OK = 0.8;
 /**
- * The recorded mask AP50 below which the bundled YOLACT-550 counts as an early checkpoint
- * (those of the first sessions reached 0.06–0.25): with such a model a ground-truth check on
- * 3 images would test the training, not the pipeline, which the parity tests cover. Every
- * model bundled since the GPU training (0.59–0.62) is far above it, so the check runs.
+ * The recorded mask AP50 below which a bundled model counts as not trained yet (YOLACT's
+ * first checkpoints reached 0.06–0.25; the trained YOLACT and Mask R-CNN models 0.53–0.63):
+ * with such a model a ground-truth check on 3 images would test the training, not the
+ * pipeline, which each family's parity tests cover.
  */
 const TRAINED_MASK_AP50 = 0.5;
 
 /**
- * The accuracy `npm run eval -- --record` measured for the bundled ONNX file as it is now
- * (models/<family>/accuracy.json, keyed by model id, with the file's sha256). A missing or
- * stale record fails: whoever commits a model records what it reaches.
+ * The accuracy `npm run eval -- --record` measured for the bundled ONNX files as they are now
+ * (models/<family>/accuracy.json, keyed by model id, with each file's sha256: `onnxSha256`
+ * for a one-file model, `partsSha256` by path for a model in parts). A missing or stale
+ * record fails: whoever commits a model records what it reaches.
  */
 function recordedAccuracy(model: { id: string; url: string }): { maskAP50: number; images: number; command: string } {
   const file = path.join(FIXTURE_PATHS.repoRoot, path.dirname(model.url), 'accuracy.json');
   const hint = `run: npm run eval -- --model ${path.dirname(model.url)}/${model.id}.json --record`;
   if (!existsSync(file)) throw new Error(`no ${file}: ${hint}`);
-  const entry = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, { onnxSha256: string; maskAP50: number; images: number; command: string }>)[model.id];
+  type Entry = { onnxSha256: string; partsSha256?: Record<string, string>; maskAP50: number; images: number; command: string };
+  const entry = (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Entry>)[model.id];
   if (!entry) throw new Error(`no recorded accuracy for ${model.id} in ${file}: ${hint}`);
-  const sha = createHash('sha256')
-    .update(readFileSync(path.join(FIXTURE_PATHS.repoRoot, model.url)))
-    .digest('hex');
-  if (sha !== entry.onnxSha256) throw new Error(`${file} records another ${model.url} (sha256 differs): ${hint}`);
+  const sha256 = (url: string) =>
+    createHash('sha256')
+      .update(readFileSync(path.join(FIXTURE_PATHS.repoRoot, url)))
+      .digest('hex');
+  const files = entry.partsSha256 ?? { [model.url]: entry.onnxSha256 };
+  for (const [url, digest] of Object.entries(files)) {
+    if (sha256(url) !== digest) throw new Error(`${file} records another ${url} (sha256 differs): ${hint}`);
+  }
   return entry;
 }
 
-let page: Page;
-
-test.beforeAll(async ({ browser }) => {
-  page = await browser.newPage();
-  await openApp(page, { path: 'wasm+gpu', model: mainModel().id });
-});
-
-test.afterAll(async () => {
-  await page?.close();
-});
-
-async function exportResults(): Promise<CocoResult[]> {
+async function exportResults(page: Page): Promise<CocoResult[]> {
   const download = page.waitForEvent('download');
   await pane(page, 0).getByTestId(ids.exportJson).click();
   return JSON.parse(readFileSync((await (await download).path())!, 'utf8')) as CocoResult[];
 }
 
-test('detections match the samples ground truth (class, box IoU, mask IoU)', async () => {
+for (const model of bundledManifests()) {
+  test(`${model.id}: detections match the samples ground truth (class, box IoU, mask IoU)`, async ({ page }) => {
+    await checkAgainstGroundTruth(page, model);
+  });
+}
+
+async function checkAgainstGroundTruth(page: Page, model: ModelManifest): Promise<void> {
   test.skip(!existsSync(ANNOTATIONS), 'no public/samples/annotations.json yet');
-  const model = mainModel();
   const recorded = recordedAccuracy(model);
   test.skip(
     recorded.maskAP50 < TRAINED_MASK_AP50,
@@ -72,6 +74,7 @@ test('detections match the samples ground truth (class, box IoU, mask IoU)', asy
       `(trained: ≥ ${TRAINED_MASK_AP50}, "${recorded.command}"); the ground-truth check waits for a trained model`,
   );
   test.setTimeout(360_000);
+  await openApp(page, { path: 'wasm+gpu', model: model.id });
   const gt = JSON.parse(readFileSync(ANNOTATIONS, 'utf8')) as CocoGroundTruth;
   const catName = new Map(gt.categories.map((c) => [c.id, c.name]));
   const nameOfResult = (categoryId: number) => {
@@ -89,7 +92,7 @@ test('detections match the samples ground truth (class, box IoU, mask IoU)', asy
     const anns = gt.annotations.filter((a) => a.image_id === image.id && !a.iscrowd);
     const buffer = readFileSync(path.join(FIXTURE_PATHS.samples, name));
     await dropAndWait(page, { name, mimeType: 'image/jpeg', buffer }, 180_000);
-    const results = await exportResults();
+    const results = await exportResults(page);
     const used = new Set<number>();
     for (const a of anns) {
       gtTotal++;
@@ -126,4 +129,4 @@ test('detections match the samples ground truth (class, box IoU, mask IoU)', asy
   expect(found / gtTotal, `recall at box IoU 0.5 with the right class\n${report.join('\n')}`).toBeGreaterThanOrEqual(MIN_RECALL);
   const maskOk = maskIous.filter((x) => x >= 0.5).length / Math.max(1, maskIous.length);
   expect(maskOk, `matched instances with mask IoU ≥ 0.5\n${report.join('\n')}`).toBeGreaterThanOrEqual(MIN_MASK_OK);
-});
+}
