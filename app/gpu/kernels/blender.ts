@@ -18,6 +18,7 @@
 import shaderCodeRaw from '../../../shaders/blender.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource, type KernelSource } from '../kernelCache';
 import { MASK_PASTE } from './maskPaste';
 import { packUniforms, uniformLayout } from '../uniforms';
@@ -119,7 +120,7 @@ export function packBlenderParams(p: BlenderParams, attention: readonly Omit<Att
 export function createBlender(device: GPUDevice): BlenderKernel {
   const pipeline = kernelPipelines(device, BLENDER).pipelines.main;
   const uniform = createUniformBuffer(device, 'blender.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
   return {
     run(encoder, inputs, params, pass) {
       device.queue.writeBuffer(uniform, 0, packBlenderParams(params, inputs.attention));
@@ -128,25 +129,14 @@ export function createBlender(device: GPUDevice): BlenderKernel {
       const a = inputs.attention.map((l) => l.buffer);
       // Unused attention bindings get level 0 again (read-only: binding it twice is allowed).
       const key = [inputs.records, inputs.bases, ...Array.from({ length: BLENDER_MAX_LEVELS }, (_, l) => a[l] ?? a[0]!), inputs.logits];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'blender.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
-          }),
-        };
-      }
-      const p = encoder.beginComputePass(pass ?? { label: 'blender' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(...linearDispatch(total, WORKGROUP));
-      p.end();
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({ label: 'blender.bindGroup', layout: pipeline.getBindGroupLayout(0), entries: [entry(0, uniform), ...bufferEntries(key, 1)] }),
+      );
+      dispatchPass(encoder, pass ?? { label: 'blender' }, pipeline, group, linearDispatch(total, WORKGROUP));
     },
     destroy() {
       uniform.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

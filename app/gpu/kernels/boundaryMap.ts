@@ -14,6 +14,7 @@
 import shaderCodeRaw from '../../../shaders/boundary_map.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource, type KernelSource } from '../kernelCache';
 import { ROI_ALIGN } from './roiAlign';
 import { packUniforms, uniformLayout } from '../uniforms';
@@ -103,32 +104,25 @@ export function packBoundaryMapParams(p: BoundaryMapParams): ArrayBuffer {
 export function createBoundaryMap(device: GPUDevice): BoundaryMapKernel {
   const pipeline = kernelPipelines(device, BOUNDARY_MAP).pipelines.main;
   const uniform = createUniformBuffer(device, 'boundaryMap.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
   return {
     run(encoder, inputs, params, pass) {
       device.queue.writeBuffer(uniform, 0, packBoundaryMapParams(params));
       const total = params.maxDetections * channelRange(params).count * params.outSize * params.outSize;
       if (total === 0) return;
       const key = [inputs.records, inputs.maskLogits, inputs.roiFeatures, inputs.output];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'boundaryMap.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
-          }),
-        };
-      }
-      const p = encoder.beginComputePass(pass ?? { label: 'boundaryMap' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(...linearDispatch(total, WORKGROUP));
-      p.end();
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({
+          label: 'boundaryMap.bindGroup',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [entry(0, uniform), ...bufferEntries(key, 1)],
+        }),
+      );
+      dispatchPass(encoder, pass ?? { label: 'boundaryMap' }, pipeline, group, linearDispatch(total, WORKGROUP));
     },
     destroy() {
       uniform.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

@@ -15,6 +15,7 @@
 import shaderCodeRaw from '../../../shaders/class_topk.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 
@@ -102,7 +103,7 @@ export function createClassTopK(device: GPUDevice): ClassTopKKernel {
   const uniform = createUniformBuffer(device, 'classTopK.params', PARAMS.size);
   let classKeys: GPUBuffer | undefined;
   let ownLists: GPUBuffer | undefined;
-  let cached: { key: GPUBuffer[]; compact: GPUBindGroup; select: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<{ compact: GPUBindGroup; select: GPUBindGroup }>();
 
   return {
     run(encoder, inputs, params, pass) {
@@ -138,33 +139,30 @@ export function createClassTopK(device: GPUDevice): ClassTopKKernel {
         lists = ownLists;
       }
       if (lists.size < classListsBytes(c)) throw new Error(`classTopK: classLists has ${lists.size} bytes, ${c} classes need ${classListsBytes(c)}`);
-      const key = [inputs.conf, inputs.candidates, classKeys, lists, inputs.topIndices, inputs.topScores, inputs.topCounts];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        const at = (binding: number, buffer: GPUBuffer): GPUBindGroupEntry => ({ binding, resource: { buffer } });
-        cached = {
-          key,
-          compact: device.createBindGroup({
-            label: 'classTopK.compact.bindGroup',
-            layout: compact.getBindGroupLayout(0),
-            entries: [at(0, inputs.conf), at(1, inputs.candidates), at(2, uniform), at(3, classKeys), at(4, lists)],
-          }),
-          select: device.createBindGroup({
-            label: 'classTopK.selectClass.bindGroup',
-            layout: select.getBindGroupLayout(0),
-            entries: [at(2, uniform), at(5, classKeys), at(6, lists), at(7, inputs.topIndices), at(8, inputs.topScores), at(9, inputs.topCounts)],
-          }),
-        };
-      }
+      const keys = classKeys;
+      const key = [inputs.conf, inputs.candidates, keys, lists, inputs.topIndices, inputs.topScores, inputs.topCounts];
+      const bound = bindGroups.get(key, () => ({
+        compact: device.createBindGroup({
+          label: 'classTopK.compact.bindGroup',
+          layout: compact.getBindGroupLayout(0),
+          entries: [entry(0, inputs.conf), entry(1, inputs.candidates), entry(2, uniform), entry(3, keys), entry(4, lists)],
+        }),
+        select: device.createBindGroup({
+          label: 'classTopK.selectClass.bindGroup',
+          layout: select.getBindGroupLayout(0),
+          entries: [entry(2, uniform), entry(5, keys), entry(6, lists), entry(7, inputs.topIndices), entry(8, inputs.topScores), entry(9, inputs.topCounts)],
+        }),
+      }));
       // Classes without entries keep count 0; the lists start empty (x = 0 classes).
       encoder.clearBuffer(inputs.topCounts, 0, 4 * c);
       encoder.clearBuffer(lists, 0, 4 * (LISTS_HEADER_WORDS + c));
       const p = encoder.beginComputePass(pass ?? { label: 'classTopK' });
       p.setPipeline(compact);
-      p.setBindGroup(0, cached.compact);
+      p.setBindGroup(0, bound.compact);
       // At least one workgroup: it writes the dispatch's y and z.
       p.dispatchWorkgroups(Math.max(1, Math.ceil(params.numPriors / WORKGROUP)));
       p.setPipeline(select);
-      p.setBindGroup(0, cached.select);
+      p.setBindGroup(0, bound.select);
       p.dispatchWorkgroupsIndirect(lists, 0);
       p.end();
     },
@@ -172,6 +170,7 @@ export function createClassTopK(device: GPUDevice): ClassTopKKernel {
       uniform.destroy();
       classKeys?.destroy();
       ownLists?.destroy();
+      bindGroups.clear();
     },
   };
 }

@@ -10,6 +10,7 @@
 import shaderCodeRaw from '../../../shaders/detection_cap.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, entry } from '../bindGroups';
 import { RECORD_HEADER_BYTES } from '../layout';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
@@ -77,7 +78,7 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
   const bindGroupLayout = compiled.bindGroupLayout!;
   const uniform = createUniformBuffer(device, 'detectionCap.params', PARAMS.size);
   let scratch: GPUBuffer | undefined;
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
 
   return {
     run(encoder, inputs, params, pass) {
@@ -101,18 +102,11 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
         scratch = device.createBuffer({ label: 'detectionCap.scratch', size: Math.max(16, scratchBytes), usage: GPUBufferUsage.STORAGE });
       }
       const key = [inputs.boxes, inputs.topIndices, inputs.topScores, inputs.topCounts, inputs.keep, inputs.candidates, inputs.records, scratch];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'detectionCap.bindGroup',
-            layout: bindGroupLayout,
-            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 8, resource: { buffer: uniform } }],
-          }),
-        };
-      }
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({ label: 'detectionCap.bindGroup', layout: bindGroupLayout, entries: [...bufferEntries(key), entry(8, uniform)] }),
+      );
       const p = encoder.beginComputePass(pass ?? { label: 'detectionCap' });
-      p.setBindGroup(0, cached.group);
+      p.setBindGroup(0, group);
       // prefixCounts always runs when there are classes: `header` sums its keptAbove, which
       // must not be a previous frame's.
       if (params.numClasses > 0) {
@@ -130,6 +124,7 @@ export function createDetectionCap(device: GPUDevice): DetectionCapKernel {
     destroy() {
       uniform.destroy();
       scratch?.destroy();
+      bindGroups.clear();
     },
   };
 }

@@ -10,6 +10,7 @@
 import shaderCodeRaw from '../../../shaders/fast_nms.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource, type KernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 import { MAX_TOP_K } from './classTopK';
@@ -75,7 +76,7 @@ export function createNmsKernel(device: GPUDevice, source: NmsSource, scratchMas
   // Params struct of fast_nms.wgsl / greedy_nms.wgsl (the same fields), as the WGSL lays it out.
   const PARAMS = uniformLayout(source.code, 'Params');
   const uniform = createUniformBuffer(device, `${name}.params`, PARAMS.size);
-  let cached: { key: (GPUBuffer | undefined)[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
   let masks: GPUBuffer | undefined;
   return {
     run(encoder, inputs, params, pass) {
@@ -93,24 +94,21 @@ export function createNmsKernel(device: GPUDevice, source: NmsSource, scratchMas
       const lists = inputs.classLists;
       const pipeline = lists ? pipelines.listed : pipelines.main;
       const key = [inputs.boxes, inputs.topIndices, inputs.topCounts, inputs.keep, masks, lists];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: lists ? `${name}.listed.bindGroup` : `${name}.bindGroup`,
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              ...[inputs.boxes, inputs.topIndices, inputs.topCounts, inputs.keep].map((buffer, binding) => ({ binding, resource: { buffer } })),
-              { binding: 4, resource: { buffer: uniform } },
-              ...(masks ? [{ binding: 5, resource: { buffer: masks } }] : []),
-              ...(lists ? [{ binding: 6, resource: { buffer: lists } }] : []),
-            ],
-          }),
-        };
-      }
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({
+          label: lists ? `${name}.listed.bindGroup` : `${name}.bindGroup`,
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            ...bufferEntries([inputs.boxes, inputs.topIndices, inputs.topCounts, inputs.keep]),
+            entry(4, uniform),
+            ...(masks ? [entry(5, masks)] : []),
+            ...(lists ? [entry(6, lists)] : []),
+          ],
+        }),
+      );
       const p = encoder.beginComputePass(pass ?? { label: name });
       p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
+      p.setBindGroup(0, group);
       if (lists) p.dispatchWorkgroupsIndirect(lists, 0);
       else p.dispatchWorkgroups(params.numClasses);
       p.end();
@@ -118,6 +116,7 @@ export function createNmsKernel(device: GPUDevice, source: NmsSource, scratchMas
     destroy() {
       uniform.destroy();
       masks?.destroy();
+      bindGroups.clear();
     },
   };
 }

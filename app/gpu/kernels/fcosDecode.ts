@@ -14,6 +14,7 @@
 import shaderCodeRaw from '../../../shaders/fcos_decode.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 
@@ -78,7 +79,7 @@ export function createFcosDecode(device: GPUDevice): FcosDecodeKernel {
   const { locations, selectLevel } = kernelPipelines(device, FCOS_DECODE).pipelines;
   const uniforms: GPUBuffer[] = [];
   let scratch: { keys: GPUBuffer; counts: GPUBuffer; flags: GPUBuffer } | undefined;
-  let cached: { key: GPUBuffer[]; levels: GPUBindGroup[]; select: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<{ levels: GPUBindGroup[]; select: GPUBindGroup }>();
 
   return {
     run(encoder, inputs, params, pass) {
@@ -115,7 +116,7 @@ export function createFcosDecode(device: GPUDevice): FcosDecodeKernel {
         const storage = (label: string, size: number) =>
           device.createBuffer({ label: `fcosDecode.${label}`, size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
         scratch = { keys: storage('levelKeys', sizes.keys), counts: storage('levelCounts', 4 * FCOS_MAX_LEVELS), flags: storage('flags', 4 * n) };
-        cached = undefined;
+        bindGroups.clear();
       }
       while (uniforms.length < numLevels) uniforms.push(createUniformBuffer(device, `fcosDecode.params${uniforms.length}`, PARAMS.size));
       const indexBits = Math.max(1, Math.ceil(Math.log2(Math.max(1, pairs))));
@@ -142,51 +143,38 @@ export function createFcosDecode(device: GPUDevice): FcosDecodeKernel {
       });
       const s = scratch;
       const key = [inputs.boxes, inputs.conf, inputs.candidates, ...inputs.levels.flatMap((l) => [l.cls, l.box, l.ctr])];
-      if (!cached || cached.key.length !== key.length || cached.key.some((b, i) => b !== key[i])) {
-        const at = (binding: number, buffer: GPUBuffer): GPUBindGroupEntry => ({ binding, resource: { buffer } });
-        cached = {
-          key,
-          levels: inputs.levels.map((l, level) =>
-            device.createBindGroup({
-              label: `fcosDecode.locations${level}.bindGroup`,
-              layout: locations.getBindGroupLayout(0),
-              entries: [
-                at(0, uniforms[level]!),
-                at(1, l.cls),
-                at(2, l.box),
-                at(3, l.ctr),
-                at(4, inputs.boxes),
-                at(5, inputs.conf),
-                at(6, s.flags),
-                at(7, s.keys),
-                at(8, s.counts),
-              ],
-            }),
-          ),
-          select: device.createBindGroup({
-            label: 'fcosDecode.selectLevel.bindGroup',
-            layout: selectLevel.getBindGroupLayout(0),
-            entries: [at(0, uniforms[0]!), at(5, inputs.conf), at(9, s.keys), at(10, s.counts), at(11, s.flags), at(12, inputs.candidates)],
+      // The scratch buffers are not in the key: replacing them clears the cache (above).
+      const bound = bindGroups.get(key, () => ({
+        levels: inputs.levels.map((l, level) =>
+          device.createBindGroup({
+            label: `fcosDecode.locations${level}.bindGroup`,
+            layout: locations.getBindGroupLayout(0),
+            entries: [entry(0, uniforms[level]!), ...bufferEntries([l.cls, l.box, l.ctr, inputs.boxes, inputs.conf, s.flags, s.keys, s.counts], 1)],
           }),
-        };
-      }
+        ),
+        select: device.createBindGroup({
+          label: 'fcosDecode.selectLevel.bindGroup',
+          layout: selectLevel.getBindGroupLayout(0),
+          entries: [entry(0, uniforms[0]!), entry(5, inputs.conf), ...bufferEntries([s.keys, s.counts, s.flags, inputs.candidates], 9)],
+        }),
+      }));
       encoder.clearBuffer(s.counts, 0, 4 * FCOS_MAX_LEVELS);
       encoder.clearBuffer(inputs.candidates, 0, 4 * CANDIDATES_HEADER_WORDS);
       const p = encoder.beginComputePass(pass ?? { label: 'fcosDecode' });
       p.setPipeline(locations);
       params.levels.forEach((l, level) => {
-        p.setBindGroup(0, cached!.levels[level]!);
+        p.setBindGroup(0, bound.levels[level]!);
         p.dispatchWorkgroups(Math.max(1, Math.ceil((l.width * l.height) / WORKGROUP)));
       });
       p.setPipeline(selectLevel);
-      p.setBindGroup(0, cached.select);
+      p.setBindGroup(0, bound.select);
       p.dispatchWorkgroups(numLevels);
       p.end();
     },
     destroy() {
       for (const u of uniforms) u.destroy();
       if (scratch) for (const b of Object.values(scratch)) b.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

@@ -31,6 +31,7 @@ import type { InputTransform } from '../layout';
 import { wordsPerRowFor } from '../../reference/maskAssembly';
 import { PASTE_PADDING, PASTE_THRESHOLD, pasteMapping, type PasteMode } from '../../reference/maskPaste';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 
@@ -113,7 +114,7 @@ export function packMaskPasteParams(params: MaskPasteParams): ArrayBuffer {
 export function createMaskPaste(device: GPUDevice): MaskPasteKernel {
   const { main: pipeline, resetAreas: reset } = kernelPipelines(device, MASK_PASTE).pipelines;
   const uniform = createUniformBuffer(device, 'maskPaste.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup; reset: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<{ main: GPUBindGroup; reset: GPUBindGroup }>();
 
   return {
     run(encoder, inputs, params, pass) {
@@ -125,36 +126,30 @@ export function createMaskPaste(device: GPUDevice): MaskPasteKernel {
       }
       device.queue.writeBuffer(uniform, 0, packMaskPasteParams(params));
       const key = [inputs.records, inputs.maskLogits, inputs.maskBits];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'maskPaste.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
-          }),
-          reset: device.createBindGroup({
-            label: 'maskPaste.resetBindGroup',
-            layout: reset.getBindGroupLayout(0),
-            entries: [
-              { binding: 0, resource: { buffer: uniform } },
-              { binding: 1, resource: { buffer: inputs.records } },
-            ],
-          }),
-        };
-      }
+      const bound = bindGroups.get(key, () => ({
+        main: device.createBindGroup({
+          label: 'maskPaste.bindGroup',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [entry(0, uniform), ...bufferEntries(key, 1)],
+        }),
+        reset: device.createBindGroup({
+          label: 'maskPaste.resetBindGroup',
+          layout: reset.getBindGroupLayout(0),
+          entries: [entry(0, uniform), entry(1, inputs.records)],
+        }),
+      }));
       const p = encoder.beginComputePass(pass ?? { label: 'maskPaste' });
       p.setPipeline(reset);
-      p.setBindGroup(0, cached.reset);
+      p.setBindGroup(0, bound.reset);
       p.dispatchWorkgroups(Math.ceil(maxDetections / WORKGROUP));
       p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
+      p.setBindGroup(0, bound.main);
       p.dispatchWorkgroups(groups);
       p.end();
     },
     destroy() {
       uniform.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

@@ -27,6 +27,7 @@
 import shaderCodeRaw from '../../../shaders/maskrcnn_box_decode.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 import { BOX_DELTA_CLIP, MIN_BOX_SIDE } from '../../reference/maskRcnnBoxDecode';
@@ -139,7 +140,7 @@ export function createMaskRcnnBoxDecode(device: GPUDevice): MaskRcnnBoxDecodeKer
     size: 16,
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
   });
-  let cached: { key: GPUBuffer[]; decode: GPUBindGroup; select: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<{ decode: GPUBindGroup; select: GPUBindGroup }>();
 
   return {
     run(encoder, inputs, params, pass) {
@@ -166,13 +167,9 @@ export function createMaskRcnnBoxDecode(device: GPUDevice): MaskRcnnBoxDecodeKer
         inputs.topScores,
         inputs.topCounts,
       ];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        const entries = (bindings: number[]) => [
-          ...bindings.map((binding) => ({ binding, resource: { buffer: key[binding]! } })),
-          { binding: 10, resource: { buffer: uniform } },
-        ];
-        cached = {
-          key,
+      const bound = bindGroups.get(key, () => {
+        const entries = (bindings: number[]) => [...bindings.map((binding) => entry(binding, key[binding]!)), entry(10, uniform)];
+        return {
           decode: device.createBindGroup({
             label: 'maskRcnnBoxDecode.decodeBindGroup',
             layout: decode.getBindGroupLayout(0),
@@ -184,20 +181,20 @@ export function createMaskRcnnBoxDecode(device: GPUDevice): MaskRcnnBoxDecodeKer
             entries: entries([3, 5, 6, 7, 8, 9]),
           }),
         };
-      }
+      });
       const p = encoder.beginComputePass(pass ?? { label: 'maskRcnnBoxDecode' });
       p.setPipeline(decode);
-      p.setBindGroup(0, cached.decode);
+      p.setBindGroup(0, bound.decode);
       p.dispatchWorkgroups(Math.ceil(params.numRois / WORKGROUP));
       p.setPipeline(select);
-      p.setBindGroup(0, cached.select);
+      p.setBindGroup(0, bound.select);
       p.dispatchWorkgroups(params.numClasses);
       p.end();
     },
     destroy() {
       uniform.destroy();
       allValid.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

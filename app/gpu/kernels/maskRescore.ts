@@ -13,6 +13,7 @@
 import shaderCodeRaw from '../../../shaders/mask_rescore.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { recordsBufferBytes } from '../layout';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
@@ -60,7 +61,7 @@ export function createMaskRescore(device: GPUDevice): MaskRescoreKernel {
   const pipeline = kernelPipelines(device, MASK_RESCORE).pipelines.main;
   const uniform = createUniformBuffer(device, 'maskRescore.params', PARAMS.size);
   let recordsIn: GPUBuffer | undefined;
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
   return {
     run(encoder, inputs, params, pass) {
       const d = Math.max(1, Math.floor(params.maxDetections));
@@ -84,27 +85,20 @@ export function createMaskRescore(device: GPUDevice): MaskRescoreKernel {
         }),
       );
       const key = [recordsIn, inputs.maskIou, inputs.records];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'maskRescore.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
-          }),
-        };
-      }
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({
+          label: 'maskRescore.bindGroup',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [entry(0, uniform), ...bufferEntries(key, 1)],
+        }),
+      );
       encoder.copyBufferToBuffer(inputs.records, 0, recordsIn, 0, bytes);
-      const p = encoder.beginComputePass(pass ?? { label: 'maskRescore' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(Math.ceil(d / WORKGROUP));
-      p.end();
+      dispatchPass(encoder, pass ?? { label: 'maskRescore' }, pipeline, group, [Math.ceil(d / WORKGROUP)]);
     },
     destroy() {
       uniform.destroy();
       recordsIn?.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

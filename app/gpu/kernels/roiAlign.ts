@@ -13,6 +13,7 @@
 import shaderCodeRaw from '../../../shaders/roi_align.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { RECORD_FLOATS, RECORD_HEADER_BYTES } from '../layout';
 import { kernelPipelines, kernelSource, type KernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
@@ -132,7 +133,7 @@ export function createRoiPooler(device: GPUDevice, source: RoiPoolerSource): Roi
   const name = source.name;
   const pipeline = kernelPipelines(device, source).pipelines.main;
   const uniform = createUniformBuffer(device, `${name}.params`, PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
   return {
     run(encoder, inputs, params, pass) {
       const total = params.numRois * params.channels * params.outSize * params.outSize;
@@ -142,25 +143,14 @@ export function createRoiPooler(device: GPUDevice, source: RoiPoolerSource): Roi
       if (f.length !== params.levelSizes.length) throw new Error(`${name}: ${f.length} feature buffers for ${params.levelSizes.length} levels`);
       // Unused feature bindings get P2 again (read-only: binding it twice is allowed).
       const key = [inputs.rois.boxes, inputs.rois.count, f[0]!, f[1] ?? f[0]!, f[2] ?? f[0]!, f[3] ?? f[0]!, inputs.output];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: `${name}.bindGroup`,
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
-          }),
-        };
-      }
-      const p = encoder.beginComputePass(pass ?? { label: name });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(...linearDispatch(total, WORKGROUP));
-      p.end();
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({ label: `${name}.bindGroup`, layout: pipeline.getBindGroupLayout(0), entries: [entry(0, uniform), ...bufferEntries(key, 1)] }),
+      );
+      dispatchPass(encoder, pass ?? { label: name }, pipeline, group, linearDispatch(total, WORKGROUP));
     },
     destroy() {
       uniform.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

@@ -9,6 +9,7 @@
 import shaderCodeRaw from '../../../shaders/rpn_decode.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout, vec4Chunks } from '../uniforms';
 import { BBOX_XFORM_CLIP, levelOffsets, RPN_MIN_SIZE, type RpnGeometry } from '../../reference/rpnDecode';
@@ -77,32 +78,25 @@ export function packRpnDecodeParams(params: RpnDecodeParams): ArrayBuffer {
 export function createRpnDecode(device: GPUDevice): RpnDecodeKernel {
   const pipeline = kernelPipelines(device, RPN_DECODE).pipelines.main;
   const uniform = createUniformBuffer(device, 'rpnDecode.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
   return {
     run(encoder, inputs, params, pass) {
       const total = levelOffsets(params.geometry).total;
       device.queue.writeBuffer(uniform, 0, packRpnDecodeParams(params));
       if (total === 0) return;
       const key = [inputs.rpnDeltas, inputs.proposals, inputs.valid];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'rpnDecode.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
-          }),
-        };
-      }
-      const p = encoder.beginComputePass(pass ?? { label: 'rpnDecode' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(...linearDispatch(total, WORKGROUP));
-      p.end();
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({
+          label: 'rpnDecode.bindGroup',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [entry(0, uniform), ...bufferEntries(key, 1)],
+        }),
+      );
+      dispatchPass(encoder, pass ?? { label: 'rpnDecode' }, pipeline, group, linearDispatch(total, WORKGROUP));
     },
     destroy() {
       uniform.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

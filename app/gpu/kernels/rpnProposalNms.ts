@@ -12,6 +12,7 @@
 import shaderCodeRaw from '../../../shaders/rpn_proposal_nms.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 import { MAX_TOP_N } from './rpnTopN';
@@ -75,7 +76,7 @@ export function createRpnProposalNms(device: GPUDevice): RpnProposalNmsKernel {
   const { pipelines } = kernelPipelines(device, RPN_PROPOSAL_NMS);
   const uniform = createUniformBuffer(device, 'rpnProposalNms.params', PARAMS.size);
   let scratch: { masks: GPUBuffer; kept: GPUBuffer; keptCounts: GPUBuffer; levels: number; topN: number } | undefined;
-  let cached: { key: GPUBuffer[]; groups: Record<Entry, GPUBindGroup> } | undefined;
+  const bindGroups = new BindGroupCache<Record<Entry, GPUBindGroup>>();
 
   function scratchFor(levels: number, topN: number) {
     if (!scratch || scratch.levels < levels || scratch.topN < topN) {
@@ -116,28 +117,29 @@ export function createRpnProposalNms(device: GPUDevice): RpnProposalNmsKernel {
         inputs.roiScores,
         inputs.roiCount,
       ];
-      if (!cached || cached.key.some((b, i) => b !== buffers[i])) {
-        const groups = Object.fromEntries(
-          entries.map((e) => [
-            e,
-            device.createBindGroup({
-              label: `rpnProposalNms.${e}.bindGroup`,
-              layout: pipelines[e].getBindGroupLayout(0),
-              entries: ENTRY_BINDINGS[e].map((binding) => ({ binding, resource: { buffer: buffers[binding]! } })),
-            }),
-          ]),
-        ) as Record<Entry, GPUBindGroup>;
-        cached = { key: buffers, groups };
-      }
+      const groups = bindGroups.get(
+        buffers,
+        () =>
+          Object.fromEntries(
+            entries.map((e) => [
+              e,
+              device.createBindGroup({
+                label: `rpnProposalNms.${e}.bindGroup`,
+                layout: pipelines[e].getBindGroupLayout(0),
+                entries: ENTRY_BINDINGS[e].map((binding) => entry(binding, buffers[binding]!)),
+              }),
+            ]),
+          ) as Record<Entry, GPUBindGroup>,
+      );
       const p = encoder.beginComputePass(pass ?? { label: 'rpnProposalNms' });
       p.setPipeline(pipelines.suppression);
-      p.setBindGroup(0, cached.groups.suppression);
+      p.setBindGroup(0, groups.suppression);
       p.dispatchWorkgroups(Math.max(1, Math.ceil(topN / WORKGROUP)), numLevels);
       p.setPipeline(pipelines.walk);
-      p.setBindGroup(0, cached.groups.walk);
+      p.setBindGroup(0, groups.walk);
       p.dispatchWorkgroups(numLevels);
       p.setPipeline(pipelines.merge);
-      p.setBindGroup(0, cached.groups.merge);
+      p.setBindGroup(0, groups.merge);
       p.dispatchWorkgroups(Math.ceil(Math.max(topN, numRois) / WORKGROUP), numLevels);
       p.end();
     },
@@ -147,7 +149,7 @@ export function createRpnProposalNms(device: GPUDevice): RpnProposalNmsKernel {
       scratch?.kept.destroy();
       scratch?.keptCounts.destroy();
       scratch = undefined;
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

@@ -12,6 +12,7 @@
 import shaderCodeRaw from '../../../shaders/rpn_top_n.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 import { RPN_MAX_LEVELS } from './rpnDecode';
@@ -56,7 +57,7 @@ export function rpnTopNBytes(numLevels: number, topN: number): { rows: number; c
 export function createRpnTopN(device: GPUDevice): RpnTopNKernel {
   const pipeline = kernelPipelines(device, RPN_TOP_N).pipelines.main;
   const uniform = createUniformBuffer(device, 'rpnTopN.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
   return {
     run(encoder, inputs, params, pass) {
       const numLevels = params.offsets.length;
@@ -68,25 +69,14 @@ export function createRpnTopN(device: GPUDevice): RpnTopNKernel {
       const levels = params.offsets.map((first, l) => [first, params.counts[l]!]);
       device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numLevels, topN: params.topN, numAnchors, indexBits, levels }));
       const key = [inputs.objectness, inputs.topIndices, inputs.topScores, inputs.topCounts];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'rpnTopN.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [{ binding: 0, resource: { buffer: uniform } }, ...key.map((buffer, i) => ({ binding: i + 1, resource: { buffer } }))],
-          }),
-        };
-      }
-      const p = encoder.beginComputePass(pass ?? { label: 'rpnTopN' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(numLevels); // one workgroup per level
-      p.end();
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({ label: 'rpnTopN.bindGroup', layout: pipeline.getBindGroupLayout(0), entries: [entry(0, uniform), ...bufferEntries(key, 1)] }),
+      );
+      dispatchPass(encoder, pass ?? { label: 'rpnTopN' }, pipeline, group, [numLevels]); // one workgroup per level
     },
     destroy() {
       uniform.destroy();
-      cached = undefined;
+      bindGroups.clear();
     },
   };
 }

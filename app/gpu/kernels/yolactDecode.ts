@@ -8,6 +8,7 @@
  */
 import shaderCode from '../../../shaders/yolact_decode.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 
@@ -59,7 +60,7 @@ export interface YolactDecodeKernel {
 export function createYolactDecode(device: GPUDevice): YolactDecodeKernel {
   const pipeline = kernelPipelines(device, YOLACT_DECODE).pipelines.main;
   const uniform = createUniformBuffer(device, 'yolactDecode.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
 
   return {
     run(encoder, inputs, params, pass) {
@@ -67,26 +68,20 @@ export function createYolactDecode(device: GPUDevice): YolactDecodeKernel {
       device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numPriors, numClasses, confThreshold }));
 
       const key = [inputs.loc, inputs.conf, inputs.priors, inputs.boxes, inputs.candidates];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'yolactDecode.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 5, resource: { buffer: uniform } }],
-          }),
-        };
-      }
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({
+          label: 'yolactDecode.bindGroup',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [...bufferEntries(key), entry(5, uniform)],
+        }),
+      );
       encoder.clearBuffer(inputs.candidates, 0, 4 * CANDIDATES_HEADER_WORDS);
       if (params.numPriors === 0) return;
-      const p = encoder.beginComputePass(pass ?? { label: 'yolactDecode' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(Math.ceil(params.numPriors / WORKGROUP));
-      p.end();
+      dispatchPass(encoder, pass ?? { label: 'yolactDecode' }, pipeline, group, [Math.ceil(params.numPriors / WORKGROUP)]);
     },
     destroy() {
       uniform.destroy();
+      bindGroups.clear();
     },
   };
 }

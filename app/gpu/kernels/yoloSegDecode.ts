@@ -9,6 +9,7 @@
  */
 import shaderCode from '../../../shaders/yolo_seg_decode.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 import { CANDIDATES_HEADER_WORDS } from './yolactDecode';
@@ -54,7 +55,7 @@ export interface YoloSegDecodeKernel {
 export function createYoloSegDecode(device: GPUDevice): YoloSegDecodeKernel {
   const pipeline = kernelPipelines(device, YOLO_SEG_DECODE).pipelines.main;
   const uniform = createUniformBuffer(device, 'yoloSegDecode.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
 
   return {
     run(encoder, inputs, params, pass) {
@@ -62,26 +63,20 @@ export function createYoloSegDecode(device: GPUDevice): YoloSegDecodeKernel {
       device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numAnchors, numClasses, confThreshold, inputWidth, inputHeight }));
 
       const key = [inputs.output0, inputs.boxes, inputs.bestConf, inputs.candidates];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'yoloSegDecode.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 4, resource: { buffer: uniform } }],
-          }),
-        };
-      }
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({
+          label: 'yoloSegDecode.bindGroup',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [...bufferEntries(key), entry(4, uniform)],
+        }),
+      );
       encoder.clearBuffer(inputs.candidates, 0, 4 * CANDIDATES_HEADER_WORDS);
       if (params.numAnchors === 0) return;
-      const p = encoder.beginComputePass(pass ?? { label: 'yoloSegDecode' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(Math.ceil(params.numAnchors / WORKGROUP));
-      p.end();
+      dispatchPass(encoder, pass ?? { label: 'yoloSegDecode' }, pipeline, group, [Math.ceil(params.numAnchors / WORKGROUP)]);
     },
     destroy() {
       uniform.destroy();
+      bindGroups.clear();
     },
   };
 }

@@ -9,6 +9,7 @@
 import shaderCodeRaw from '../../../shaders/yolo_seg_end_to_end.wgsl?raw';
 import { withIncludes } from '../shaderSource';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 
@@ -45,7 +46,7 @@ export interface YoloSegEndToEndKernel {
 export function createYoloSegEndToEnd(device: GPUDevice): YoloSegEndToEndKernel {
   const pipeline = kernelPipelines(device, YOLO_SEG_END_TO_END).pipelines.main;
   const uniform = createUniformBuffer(device, 'yoloSegEndToEnd.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
 
   return {
     run(encoder, inputs, params, pass) {
@@ -57,24 +58,18 @@ export function createYoloSegEndToEnd(device: GPUDevice): YoloSegEndToEndKernel 
         packUniforms(PARAMS, { numRows, rowStride, numClasses, maxDetections, confThreshold, scoreThreshold, inputWidth, inputHeight }),
       );
       const key = [inputs.detections, inputs.records];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'yoloSegEndToEnd.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 2, resource: { buffer: uniform } }],
-          }),
-        };
-      }
-      const p = encoder.beginComputePass(pass ?? { label: 'yoloSegEndToEnd' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(1);
-      p.end();
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({
+          label: 'yoloSegEndToEnd.bindGroup',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [...bufferEntries(key), entry(2, uniform)],
+        }),
+      );
+      dispatchPass(encoder, pass ?? { label: 'yoloSegEndToEnd' }, pipeline, group, [1]);
     },
     destroy() {
       uniform.destroy();
+      bindGroups.clear();
     },
   };
 }

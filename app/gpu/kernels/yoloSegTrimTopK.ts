@@ -7,6 +7,7 @@
  */
 import shaderCode from '../../../shaders/yolo_seg_trim_top_k.wgsl?raw';
 import { createUniformBuffer } from '../buffers';
+import { BindGroupCache, bufferEntries, dispatchPass, entry } from '../bindGroups';
 import { kernelPipelines, kernelSource } from '../kernelCache';
 import { packUniforms, uniformLayout } from '../uniforms';
 
@@ -31,30 +32,24 @@ export interface YoloSegTrimTopKKernel {
 export function createYoloSegTrimTopK(device: GPUDevice): YoloSegTrimTopKKernel {
   const pipeline = kernelPipelines(device, YOLO_SEG_TRIM_TOP_K).pipelines.main;
   const uniform = createUniformBuffer(device, 'yoloSegTrimTopK.params', PARAMS.size);
-  let cached: { key: GPUBuffer[]; group: GPUBindGroup } | undefined;
+  const bindGroups = new BindGroupCache<GPUBindGroup>();
   return {
     run(encoder, inputs, params, pass) {
       if (params.numClasses === 0) return;
       device.queue.writeBuffer(uniform, 0, packUniforms(PARAMS, { numClasses: params.numClasses, topK: params.topK }));
       const key = [inputs.topScores, inputs.topCounts];
-      if (!cached || cached.key.some((b, i) => b !== key[i])) {
-        cached = {
-          key,
-          group: device.createBindGroup({
-            label: 'yoloSegTrimTopK.bindGroup',
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [...key.map((buffer, binding) => ({ binding, resource: { buffer } })), { binding: 2, resource: { buffer: uniform } }],
-          }),
-        };
-      }
-      const p = encoder.beginComputePass(pass ?? { label: 'yoloSegTrimTopK' });
-      p.setPipeline(pipeline);
-      p.setBindGroup(0, cached.group);
-      p.dispatchWorkgroups(Math.ceil(params.numClasses / WORKGROUP));
-      p.end();
+      const group = bindGroups.get(key, () =>
+        device.createBindGroup({
+          label: 'yoloSegTrimTopK.bindGroup',
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [...bufferEntries(key), entry(2, uniform)],
+        }),
+      );
+      dispatchPass(encoder, pass ?? { label: 'yoloSegTrimTopK' }, pipeline, group, [Math.ceil(params.numClasses / WORKGROUP)]);
     },
     destroy() {
       uniform.destroy();
+      bindGroups.clear();
     },
   };
 }
