@@ -110,6 +110,16 @@ def head_inputs(model, x: torch.Tensor, gt_boxes: list, gt_masks: list, per_imag
     return torch.cat(probs), torch.cat(pooled), torch.cat(iou_t), torch.cat(bd_t)
 
 
+def endless_batches(ds: EmojiCoco, batch: int, seed: int):
+    """Shuffled batches of `batch` images at the inference size, epoch after epoch."""
+    epoch = 0
+    while True:
+        sampler = SizedBatchSampler(len(ds), batch, [SIZE], [1.0], seed=seed * 1000 + epoch)
+        yield from torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate, num_workers=1,
+                                               worker_init_fn=ignore_sigterm)
+        epoch += 1
+
+
 def correlation(a: torch.Tensor, b: torch.Tensor) -> float:
     a, b = a - a.mean(), b - b.mean()
     d = float(a.norm() * b.norm())
@@ -163,43 +173,36 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: stop_signal.append(1))
     ds = EmojiCoco(args.data, 'train')
     window: list[tuple[torch.Tensor, ...]] = []
-    epoch, done = 0, False
-    while not done:
-        sampler = SizedBatchSampler(len(ds), args.batch, [SIZE], [1.0], seed=args.seed * 1000 + epoch)
-        loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate, num_workers=1,
-                                             worker_init_fn=ignore_sigterm)
-        for x, boxes, _labels, masks in loader:
-            t0 = time.time()
-            got = head_inputs(model, x, boxes, masks, args.per_image)
-            if got is None:
-                continue
-            probs, pooled, iou_t, bd_t = got
-            lr = cosine_lr(args.lr, args.warmup, args.minutes * 60, elapsed, step)
-            for group in opt.param_groups:
-                group['lr'] = lr
-            q = torch.sigmoid(model.scoring(probs[:, None], laplacian(probs[:, None]), pooled))
-            loss = F.mse_loss(q[:, 0], iou_t) + F.mse_loss(q[:, 1], bd_t)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            step += 1
-            dt = time.time() - t0
-            elapsed += dt
-            window = (window + [(q.detach(), iou_t, bd_t)])[-20:]
-            if step % 10 == 0 or step <= 3:
-                qs, its, bts = (torch.cat([w[i] for w in window]) for i in range(3))
-                print(f'step {step} {elapsed / 60:.1f}min lr {lr:.5f} loss {loss.item():.4f} dets {probs.shape[0]} '
-                      f'targets IoU {float(its.mean()):.3f} boundary {float(bts.mean()):.3f}, predicted '
-                      f'{float(qs[:, 0].mean()):.3f} / {float(qs[:, 1].mean()):.3f}, correlation '
-                      f'{correlation(qs[:, 0], its):.3f} / {correlation(qs[:, 1], bts):.3f} ({dt:.2f}s/step)', flush=True)
-            stop = elapsed >= args.minutes * 60 or bool(stop_signal)
-            if elapsed - last_ckpt >= args.ckpt_minutes * 60 or stop:
-                last_ckpt = elapsed
-                checkpoint()
-            if stop:
-                done = True
-                break
-        epoch += 1
+    for x, boxes, _labels, masks in endless_batches(ds, args.batch, args.seed):
+        t0 = time.time()
+        got = head_inputs(model, x, boxes, masks, args.per_image)
+        if got is None:
+            continue
+        probs, pooled, iou_t, bd_t = got
+        lr = cosine_lr(args.lr, args.warmup, args.minutes * 60, elapsed, step)
+        for group in opt.param_groups:
+            group['lr'] = lr
+        q = torch.sigmoid(model.scoring(probs[:, None], laplacian(probs[:, None]), pooled))
+        loss = F.mse_loss(q[:, 0], iou_t) + F.mse_loss(q[:, 1], bd_t)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        dt = time.time() - t0
+        elapsed += dt
+        window = (window + [(q.detach(), iou_t, bd_t)])[-20:]
+        if step % 10 == 0 or step <= 3:
+            qs, its, bts = (torch.cat([w[i] for w in window]) for i in range(3))
+            print(f'step {step} {elapsed / 60:.1f}min lr {lr:.5f} loss {loss.item():.4f} dets {probs.shape[0]} '
+                  f'targets IoU {float(its.mean()):.3f} boundary {float(bts.mean()):.3f}, predicted '
+                  f'{float(qs[:, 0].mean()):.3f} / {float(qs[:, 1].mean()):.3f}, correlation '
+                  f'{correlation(qs[:, 0], its):.3f} / {correlation(qs[:, 1], bts):.3f} ({dt:.2f}s/step)', flush=True)
+        if elapsed >= args.minutes * 60 or stop_signal:
+            checkpoint()
+            break
+        if elapsed - last_ckpt >= args.ckpt_minutes * 60:
+            last_ckpt = elapsed
+            checkpoint()
 
 
 if __name__ == '__main__':
