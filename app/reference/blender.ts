@@ -37,7 +37,7 @@
  *
  * Records at or past `count` (rows up to `capacity`) give zeros, as the kernel.
  */
-import { roiAlignReference } from './roiAlign';
+import { recordRoisInPixels, roiAlignReference } from './roiAlign';
 import { sigmoidF32 } from './fcosDecode';
 
 const f = Math.fround;
@@ -83,15 +83,6 @@ export interface BlenderRecord {
   box: readonly [number, number, number, number];
   /** FCOS global location (the attention row). */
   sourceIndex: number;
-}
-
-/** Records' relative boxes → RoIs [n, 4] in input pixels, f32 as the kernels scale them (`recordsRoiSource`). */
-export function recordRoisInPixels(records: readonly Pick<BlenderRecord, 'box'>[], input: { width: number; height: number }): Float32Array {
-  const rois = new Float32Array(records.length * 4);
-  records.forEach((rec, n) => {
-    rois.set([f(f(rec.box[0]) * input.width), f(f(rec.box[1]) * input.height), f(f(rec.box[2]) * input.width), f(f(rec.box[3]) * input.height)], 4 * n);
-  });
-  return rois;
 }
 
 /** Level of global location g: the last level whose first location is ≤ g. */

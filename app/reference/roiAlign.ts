@@ -109,6 +109,19 @@ function axisTap(v: number, n: number): Tap | null {
 }
 
 /**
+ * Records' relative boxes → RoIs [n, 4] in input pixels, f32 as the kernels scale them
+ * (`recordsRoiSource`): the RoIs of the second parts of Mask R-CNN, CenterMask and B2Inst,
+ * and of the blender.
+ */
+export function recordRoisInPixels(records: readonly { box: readonly number[] }[], input: { width: number; height: number }): Float32Array {
+  const rois = new Float32Array(records.length * 4);
+  records.forEach((rec, n) => {
+    rois.set([f(f(rec.box[0]!) * input.width), f(f(rec.box[1]!) * input.height), f(f(rec.box[2]!) * input.width), f(f(rec.box[3]!) * input.height)], 4 * n);
+  });
+  return rois;
+}
+
+/**
  * @param rois [capacity, 4] xyxy boxes in input pixels (rows ≥ count ignored)
  * @returns [capacity, C, outSize, outSize]
  */

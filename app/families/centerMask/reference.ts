@@ -16,7 +16,7 @@ import type { DecodedRecord } from '../../gpu/layout';
 import { resizeGeometry } from '../../reference/preprocess';
 import { maskSizeFor } from '../../reference/maskAssembly';
 import type { FcosLevel } from '../../reference/fcosDecode';
-import { roiAlignReference, type FeatureLevel } from '../../reference/roiAlign';
+import { recordRoisInPixels, roiAlignReference, type FeatureLevel } from '../../reference/roiAlign';
 import { maskRescoreReference } from '../../reference/maskRescore';
 import { maskPasteReference } from '../../reference/maskPaste';
 import { recordsToDetections } from '../yolact/reference';
@@ -53,10 +53,7 @@ export function poolRecordsReference(
   capacity: number,
 ): Float32Array {
   const n = records.length;
-  const rois = new Float32Array(4 * n);
-  records.forEach((r, i) =>
-    rois.set([r.box[0] * layout.inputWidth, r.box[1] * layout.inputHeight, r.box[2] * layout.inputWidth, r.box[3] * layout.inputHeight], 4 * i),
-  );
+  const rois = recordRoisInPixels(records, { width: layout.inputWidth, height: layout.inputHeight });
   return roiAlignReference(features, layout.channels, rois, n, Math.max(n, capacity), {
     ...layout.mapping,
     outSize: layout.config.poolSize,

@@ -377,9 +377,12 @@ export abstract class MaskedDetectionGpuPostprocessor {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
       const mapped = staging.getMappedRange(0, bytes);
       const { records, candidateCount } = decodeRecords(mapped.slice(0, recordsBytes));
-      const extras = frame.extras.map((e, i, all) => {
-        const at = recordsBytes + all.slice(0, i).reduce((n, x) => n + align8(x.bytes), 0);
-        return mapped.slice(at, at + e.bytes);
+      // Each extra after the records, at 8-aligned offsets (as `finishFrame` copied them).
+      let at = recordsBytes;
+      const extras = frame.extras.map((e) => {
+        const bytes = mapped.slice(at, at + e.bytes);
+        at += align8(e.bytes);
+        return bytes;
       });
       const stageMs = this.timer.read(mapped, timerAt);
       staging.unmap();

@@ -32,7 +32,7 @@ import { MAX_TOP_K } from '../../gpu/kernels/classTopK';
 import { recordsToDetections } from '../yolact/reference';
 import { isTwoStage, twoStageLayout, type TwoStageLayout } from './manifest';
 import { postprocessExportedReference, type ExportedRawOutput } from './exported';
-import { roiAlignReference, type FeatureLevel } from '../../reference/roiAlign';
+import { recordRoisInPixels, roiAlignReference, type FeatureLevel } from '../../reference/roiAlign';
 import { roiPoolReference } from '../../reference/roiPool';
 
 /** A raw output on the CPU (ORT's `Tensor.data` and `dims`). */
@@ -203,10 +203,7 @@ export function twoStageDetectionsReference(
   const t2 = performance.now();
   // Mask RoIs: the kept boxes, relative → input pixels.
   const n = records.length;
-  const boxes = new Float32Array(4 * n);
-  records.forEach((r, i) => {
-    boxes.set([r.box[0] * layout.inputWidth, r.box[1] * layout.inputHeight, r.box[2] * layout.inputWidth, r.box[3] * layout.inputHeight], 4 * i);
-  });
+  const boxes = recordRoisInPixels(records, { width: layout.inputWidth, height: layout.inputHeight });
   const maskFeatures = poolRoisReference(frame.features, layout, boxes, n, Math.max(n, capacity(n)), c.maskPool);
   const t3 = performance.now();
   Object.assign(frame, { classLogits, boxDeltas, candidateCount: decoded.candidateCount, records, maskFeatures });
