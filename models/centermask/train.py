@@ -116,6 +116,9 @@ def main():
         ck = load_fp16(latest_path)
         step, elapsed = ck.get('step', 0), ck.get('elapsed', 0.0)
         print(f'resumed weights only from {latest_path}: step {step}')
+    # The warm-up counts the steps of this optimiser: a fresh one (weights-only resume) warms
+    # up again instead of taking full-size Adam steps with empty moments.
+    opt_start = 0 if not fresh else step
 
     ds = EmojiCoco(args.data, args.split)
     if args.limit_images:
@@ -187,7 +190,7 @@ def main():
             x = x.to(device, non_blocking=True)
             boxes, labels, masks = ([t.to(device, non_blocking=True) for t in ts] for ts in (boxes, labels, masks))
             t0 = time.time()
-            lr = cosine_lr(args.lr, args.warmup, args.minutes * 60, elapsed, step)
+            lr = cosine_lr(args.lr, args.warmup, args.minutes * 60, elapsed, step - opt_start)
             for g in opt.param_groups:
                 g['lr'] = lr
             with on_device:

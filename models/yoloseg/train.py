@@ -129,6 +129,9 @@ def main():
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()})
         step, elapsed = ck.get('step', 0), ck.get('elapsed', 0.0)
         print(f'resumed weights only from {latest_path}: step {step}', flush=True)
+    # The warm-up counts the steps of this optimiser: a fresh one (weights-only resume) warms
+    # up again instead of taking full-size Adam steps with empty moments.
+    opt_start = step if not (args.resume and os.path.exists(state_path)) else 0
     if args.backbone_init:
         bb = torch.load(args.backbone_init, map_location='cpu', weights_only=False)
         missing, unexpected = model.load_state_dict(
@@ -191,7 +194,7 @@ def main():
                                              num_workers=args.workers, persistent_workers=False)
         for x, gt_boxes, gt_labels, gt_masks in loader:
             t0 = time.time()
-            lr = learning_rate(args, elapsed, step)
+            lr = learning_rate(args, elapsed, step - opt_start)
             for g in opt.param_groups:
                 g['lr'] = lr
             size = x.shape[-1]
