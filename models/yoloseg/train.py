@@ -10,7 +10,8 @@ models/yoloseg/checkpoints/latest.pt (small, committed), then the ONNX + manifes
 --sizes-export size written atomically; every --eval-every checkpoints a quick Python AP
 estimate (evaluate.py) on the first --eval-images val images. Losses (one row a step) go to
 runs/<run>/losses.csv. `--resume` continues from runs/<run>/state.pt, or from
-checkpoints/latest.pt (weights only, fresh optimiser) when the run folder is gone.
+checkpoints/latest.pt (weights only, fresh optimiser, warmed up again) when the run folder is
+gone. SIGTERM checkpoints after the current step and stops.
 
 Schedule: AdamW, linear warm-up over --warmup steps, then cosine over --minutes of training
 time (time-based, so it fits the CPU budget whatever the speed) down to 5 %, then flat.
@@ -23,6 +24,7 @@ import csv
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -36,7 +38,7 @@ import torch  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.join(HERE, '..', 'common'))
-from training import optimiser_step  # noqa: E402
+from training import ignore_sigterm, optimiser_step  # noqa: E402
 from model import YoloSeg, count_parameters  # noqa: E402
 from loss import yoloseg_loss  # noqa: E402
 from data import EmojiCoco, SizedBatchSampler, collate  # noqa: E402
@@ -188,10 +190,14 @@ def main():
     last_ckpt = elapsed
     epoch = 0
     done = elapsed >= args.stop_minutes * 60
+    # SIGTERM: checkpoint after the current step, then stop (nothing trained is lost).
+    stop_signal: list[int] = []
+    signal.signal(signal.SIGTERM, lambda *_: stop_signal.append(1))
     while not done:
         sampler = SizedBatchSampler(len(ds), args.batch, sizes, weights, seed=args.seed * 1000 + epoch + step)
         loader = torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate,
-                                             num_workers=args.workers, persistent_workers=False)
+                                             num_workers=args.workers, persistent_workers=False,
+                                             worker_init_fn=ignore_sigterm)
         for x, gt_boxes, gt_labels, gt_masks in loader:
             t0 = time.time()
             lr = learning_rate(args, elapsed, step - opt_start)
@@ -210,10 +216,11 @@ def main():
                 print(f'step {step} {elapsed / 60:.1f}min lr {lr:.5f} size {size} ' +
                       ' '.join(f'{k} {losses[k].item():.3f}' for k in LOSS_KEYS) + f' pos {num_pos} ({dt:.2f}s/step)',
                       flush=True)
-            if elapsed - last_ckpt >= args.ckpt_minutes * 60 or elapsed >= args.stop_minutes * 60:
+            stop = elapsed >= args.stop_minutes * 60 or bool(stop_signal)
+            if elapsed - last_ckpt >= args.ckpt_minutes * 60 or stop:
                 last_ckpt = elapsed
                 checkpoint(args.eval_every > 0 and n_ckpt % args.eval_every == args.eval_every - 1)
-            if elapsed >= args.stop_minutes * 60:
+            if stop:
                 done = True
                 break
         epoch += 1
