@@ -5,7 +5,9 @@ import { dropAndWait, getState, ids, openApp, pane, sampleFile, testModel } from
  * The CPU paths run off the page's main thread (app/pipeline/cpu/): the page is
  * cross-origin isolated, the pane says how many threads ORT got in the worker, and while
  * a 'wasm' pane and a 'wasm+gpu' pane segment an image, the main thread is not blocked for
- * the length of the model: its long tasks add up to far less than the inference they wait on.
+ * the length of the model: no task of it lasts as long as either pane's inference, which on
+ * the main thread was one task of its whole length. (Not their sum: on a loaded 2-core
+ * machine the page's renders stretch too, and added up they came near the inference time.)
  */
 
 test('wasm and wasm+gpu infer in the CPU worker: the page is isolated, the pane says the threads, the main thread stays free', async ({ page }) => {
@@ -27,10 +29,12 @@ test('wasm and wasm+gpu infer in the CPU worker: the page is isolated, the pane 
   for (const i of [0, 1])
     await expect(pane(page, i).getByTestId('cpu-threads')).toHaveText(`CPU worker: ${state.cpuThreads} thread${state.cpuThreads === 1 ? '' : 's'}`);
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
-  const blocked = longTasks.reduce((a, b) => a + b, 0);
-  const inference = state.panes.reduce((s, p) => s + (p.result?.timings.inference ?? 0), 0);
-  console.log(`main thread: ${longTasks.length} long tasks, ${blocked.toFixed(0)} ms in all, while the two panes' inference took ${inference.toFixed(0)} ms`);
-  expect(inference).toBeGreaterThan(0);
+  const longest = Math.max(0, ...longTasks);
+  const inferences = state.panes.map((p) => p.result?.timings.inference ?? 0);
+  console.log(
+    `main thread: ${longTasks.length} long tasks, ${longTasks.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, the longest ${longest.toFixed(0)} ms; inference ${inferences.map((t) => t.toFixed(0)).join(' and ')} ms`,
+  );
+  expect(Math.min(...inferences)).toBeGreaterThan(0);
   // On the main thread, the inference alone was one long task of its whole length (the bench measured 1167 of 1309 ms busy a frame).
-  expect(blocked).toBeLessThan(0.5 * inference);
+  expect(longest).toBeLessThan(Math.min(...inferences));
 });

@@ -8,7 +8,8 @@
  *
  * `--root` is the checkout whose app is served (its own Vite dev server, hot reload off, its
  * own cache folder), so an older commit can be measured from a `git worktree` beside this
- * one. Chromium's fake camera plays a 640×480 y4m written by the e2e's writer at `--fps`
+ * one. `--build`: the production build instead (`vite build` into the run's folder, served
+ * by `vite preview`): React's production bundle, as users get it, for main-thread figures. Chromium's fake camera plays a 640×480 y4m written by the e2e's writer at `--fps`
  * (default 15; the file loops). After a warm-up (every pane has delivered 2 frames) the
  * store is read, then again `--seconds` later:
  *
@@ -17,11 +18,18 @@
  * - the pane's own drop count (`dropped`, where the app has one);
  * - GPU objects created per delivered frame, all panes and ORT together: GPUDevice
  *   createBuffer / createTexture / createBindGroup / create*Pipeline, GPUTexture createView,
- *   counted by wrapping the prototypes before the app loads.
+ *   counted by wrapping the prototypes before the app loads;
+ * - the page's main-thread task time (CDP Performance `TaskDuration`) in the window, per
+ *   delivered frame (all panes together) and per second: everything the main thread ran —
+ *   the app's runners, the store writes, React and Konva — the figure of issue 15 item 6;
+ * - with `--profile N`: the N functions the main thread spent most self time in during the
+ *   window (CDP Profiler samples, 1 ms), with their share of the sampled busy time;
+ * - with `--trace file.json`: a Chrome trace of the window (timeline and V8 categories), to
+ *   open in chrome://tracing or Perfetto.
  *
  * Prints one JSON object (and writes it to `--out`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
@@ -36,6 +44,9 @@ interface Options {
   label: string;
   fps: number;
   out: string | null;
+  profile: number;
+  trace: string | null;
+  build: boolean;
 }
 
 function parse(argv: string[]): Options {
@@ -53,6 +64,9 @@ function parse(argv: string[]): Options {
     label: get('label', path.basename(get('root', process.cwd()))),
     fps: Number(get('fps', '15')),
     out: argv.includes('--out') ? get('out', '') : null,
+    profile: Number(get('profile', '0')),
+    trace: argv.includes('--trace') ? get('trace', '') : null,
+    build: argv.includes('--build'),
   };
 }
 
@@ -88,6 +102,41 @@ async function waitForServer(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`no dev server at ${url}`);
 }
 
+/** One function's self time in a CDP profile. */
+interface HotFunction {
+  fn: string;
+  ms: number;
+  share: number;
+}
+
+/** The functions with the most self time in a CDP Profiler profile (idle, program and GC kept apart by their names). */
+function hotFunctions(
+  profile: { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>; samples?: number[]; timeDeltas?: number[] },
+  top: number,
+): { busyMs: number; functions: HotFunction[] } {
+  const byNode = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const self = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let busyMs = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const frame = byNode.get(samples[i]!);
+    if (!frame) continue;
+    const ms = (deltas[i + 1] ?? deltas[i] ?? 0) / 1000;
+    const name = frame.functionName || '(anonymous)';
+    if (name === '(idle)') continue;
+    const where = frame.url ? `${frame.url.replace(/^https?:\/\/[^/]+\//, '').replace(/\?.*$/, '')}:${frame.lineNumber + 1}` : '';
+    const key = where ? `${name} ${where}` : name;
+    self.set(key, (self.get(key) ?? 0) + ms);
+    busyMs += ms;
+  }
+  const functions = [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([fn, ms]) => ({ fn, ms: +ms.toFixed(1), share: +(ms / Math.max(busyMs, 1e-9)).toFixed(3) }));
+  return { busyMs: +busyMs.toFixed(1), functions };
+}
+
 interface PaneReading {
   key: number;
   frames: number;
@@ -109,7 +158,16 @@ async function main(): Promise<void> {
     `import base from ${JSON.stringify(path.join(o.root, 'e2e', 'vite.config.ts'))};\n` +
       `export default { ...base, cacheDir: ${JSON.stringify(path.join(work, 'vite-cache'))} };\n`,
   );
-  const server = spawn('npx', ['vite', '--config', config, '--port', String(o.port), '--strictPort', '--host', 'localhost'], {
+  const dist = path.join(work, 'dist');
+  if (o.build) {
+    const built = spawnSync('npx', ['vite', 'build', '--config', config, '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], {
+      cwd: o.root,
+      stdio: 'inherit',
+    });
+    if (built.status !== 0) throw new Error(`vite build failed (${built.status})`);
+  }
+  const serve = o.build ? ['vite', 'preview', '--outDir', dist] : ['vite'];
+  const server = spawn('npx', [...serve, '--config', config, '--port', String(o.port), '--strictPort', '--host', 'localhost'], {
     cwd: o.root,
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true,
@@ -146,6 +204,13 @@ async function main(): Promise<void> {
         if (m.type() === 'error' || m.type() === 'warning') console.error(`[page ${m.type()}]`, m.text().slice(0, 300));
       });
       await page.addInitScript({ content: COUNT_GPU_OBJECTS });
+      // The main thread's task time, as the browser counts it (not the ping-loop probe).
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const mainTaskMs = async () => {
+        const { metrics } = await cdp.send('Performance.getMetrics');
+        return 1000 * (metrics.find((m) => m.name === 'TaskDuration')?.value ?? NaN);
+      };
       const query = new URLSearchParams({ autostart: '0', path: o.path, model: o.models[0]!, panes: String(o.models.length) });
       await page.goto(`${base}/?${query.toString()}`, { timeout: 120_000 });
       await page.waitForFunction(() => 'ready' in ((window as unknown as { __segarena?: object }).__segarena ?? {}), null, { timeout: 120_000 });
@@ -183,6 +248,17 @@ async function main(): Promise<void> {
         await page.waitForTimeout(1000);
       }
       const before = await read();
+      const tasksBefore = await mainTaskMs();
+      if (o.trace)
+        await browser.startTracing(page, {
+          path: o.trace,
+          categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink', 'toplevel'],
+        });
+      if (o.profile > 0) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+        await cdp.send('Profiler.start');
+      }
       // A reading every 5 s (printed: a pane that stalls shows as a flat line).
       const timeline: Array<{ t: number; frames: number[]; status: string[] }> = [];
       const end = Date.now() + o.seconds * 1000;
@@ -193,6 +269,9 @@ async function main(): Promise<void> {
         console.error(JSON.stringify(timeline[timeline.length - 1]));
       }
       const after = await read();
+      const tasksAfter = await mainTaskMs();
+      if (o.trace) await browser.stopTracing();
+      const hot = o.profile > 0 ? hotFunctions((await cdp.send('Profiler.stop')).profile as Parameters<typeof hotFunctions>[0], o.profile) : null;
       const notices = await page.evaluate(() =>
         (window as unknown as { __segarena: { getState(): { notices: Array<{ text: string }> } } }).__segarena.getState().notices.map((n) => n.text),
       );
@@ -217,11 +296,17 @@ async function main(): Promise<void> {
       const report = {
         label: o.label,
         root: o.root,
+        build: o.build ? 'production (vite build + preview)' : 'development (vite dev server)',
         path: o.path,
         seconds: +seconds.toFixed(1),
         cameraFps: o.fps,
         panes,
         gpuObjectsPerDeliveredFrame: perFrame,
+        mainThread: {
+          taskMsPerDeliveredFrame: +((tasksAfter - tasksBefore) / Math.max(1, deliveredAll)).toFixed(2),
+          taskMsPerSecond: +((tasksAfter - tasksBefore) / seconds).toFixed(1),
+          ...(hot ? { profile: hot } : {}),
+        },
         notices,
         timeline,
       };

@@ -83,6 +83,15 @@ export class Frame {
     return slot.texture;
   }
 
+  /**
+   * A copy of the frame's bitmap, for the caller to transfer to a worker (./cpu/client.ts
+   * `withFrame`): posting the frame's own bitmap would clone it, which costs the posting
+   * thread twice as much.
+   */
+  forTransfer(): Promise<ImageBitmap> {
+    return createImageBitmap(this.bitmap);
+  }
+
   /** CPU time of the last texture upload (queue submission side). */
   static lastUploadMs(): number {
     return uploadMs;

@@ -13,13 +13,19 @@ export type WorkerRequest =
   /** Opens an ORT wasm session of a model part under `key` (the page counts its holders). */
   | { kind: 'open'; key: string; part: ModelManifest; bytes: ArrayBuffer }
   | { kind: 'close'; key: string }
-  /** The frame's pixels → the preprocess reference → the image tensor. */
-  | { kind: 'preprocess'; bitmap: ImageBitmap; input: ModelManifest['input'] }
+  /**
+   * A frame's pixels, kept under `frame` until `drop-frame`: every pane's request on that
+   * frame names it instead of posting the bitmap again (./client.ts `withFrame`).
+   */
+  | { kind: 'frame-pixels'; frame: number; bitmap: ImageBitmap }
+  | { kind: 'drop-frame'; frame: number }
+  /** A kept frame's pixels → the preprocess reference → the image tensor. */
+  | { kind: 'preprocess'; frame: number; input: ModelManifest['input'] }
   /** One ONNX part on an open session. */
   | { kind: 'part'; key: string; inputName: string; input: CpuTensor; outputs: Record<string, string> }
   /** A 'wasm' pane's runner: the model's program with its parts' session keys. */
   | { kind: 'runner'; runner: number; manifest: ModelManifest; partKeys: string[] }
-  | { kind: 'frame'; runner: number; bitmap: ImageBitmap; settings: PostprocessSettings; view: OverlayView }
+  | { kind: 'frame'; runner: number; frame: number; settings: PostprocessSettings; view: OverlayView }
   | { kind: 'recompose'; runner: number; view: OverlayView }
   | { kind: 'masks'; runner: number }
   | { kind: 'dispose'; runner: number }

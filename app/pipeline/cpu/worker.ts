@@ -9,8 +9,12 @@
  *   the kernel steps (app/pipeline/stages/execute.ts `runStepsOnCpu`), the compose
  *   reference — and answers with the instances and an overlay ImageBitmap (transferred).
  *
+ * Frames come once each (`frame-pixels`, a transferred bitmap) and are named by id in every
+ * pane's request on them until the page drops them (`drop-frame`); their RGBA bytes are read
+ * once, whatever the number of panes.
+ *
  * Requests are handled one after the other (one queue): ORT's wasm EP runs one inference at
- * a time anyway, and a `close` or `dispose` never lands under a run it follows.
+ * a time anyway, and a `close`, `dispose` or `drop-frame` never lands under a run it follows.
  */
 import type { ModelManifest, PostprocessSettings, StageTimings } from '../../types';
 import { preprocessReference } from '../../reference/preprocess';
@@ -33,6 +37,9 @@ interface CpuRunner {
   overlay: CpuOverlay;
 }
 const runners = new Map<number, CpuRunner>();
+
+/** Frames the page posted once (`frame-pixels`), by id, with their RGBA bytes once read. */
+const frames = new Map<number, { bitmap: ImageBitmap; rgba: Uint8ClampedArray | null }>();
 
 /** A model's session failed to open (the page shows it as a load error, not a frame error). */
 class LoadError extends Error {}
@@ -61,25 +68,38 @@ function ownBuffer(a: Float32Array): Float32Array {
   return whole && a.buffer instanceof ArrayBuffer ? a : a.slice();
 }
 
-/** RGBA bytes of a frame (one OffscreenCanvas read). */
-function pixels(bitmap: ImageBitmap): Uint8ClampedArray {
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-  ctx.drawImage(bitmap, 0, 0);
-  return ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+/** A kept frame's bitmap and RGBA bytes (one OffscreenCanvas read a frame, whatever the panes). */
+function framePixels(id: number): { bitmap: ImageBitmap; rgba: Uint8ClampedArray } {
+  const kept = frames.get(id);
+  if (!kept) throw new Error(`frame ${id} is not in the CPU worker`);
+  if (!kept.rgba) {
+    const { bitmap } = kept;
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
+    ctx.drawImage(bitmap, 0, 0);
+    kept.rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  }
+  return { bitmap: kept.bitmap, rgba: kept.rgba };
 }
 
-function preprocess(bitmap: ImageBitmap, input: ModelManifest['input']): PreprocessAnswer {
+function preprocess(frame: number, input: ModelManifest['input']): PreprocessAnswer & { width: number; height: number } {
   const t0 = performance.now();
-  const pre = preprocessReference(pixels(bitmap), bitmap.width, bitmap.height, input);
-  return { tensor: { data: pre.tensor, dims: inputDims(input) }, transform: pre.geometry.transform, ms: performance.now() - t0 };
+  const { bitmap, rgba } = framePixels(frame);
+  const pre = preprocessReference(rgba, bitmap.width, bitmap.height, input);
+  return {
+    tensor: { data: pre.tensor, dims: inputDims(input) },
+    transform: pre.geometry.transform,
+    ms: performance.now() - t0,
+    width: bitmap.width,
+    height: bitmap.height,
+  };
 }
 
 /** A 'wasm' frame: the whole program on the CPU side, then the compose reference. */
-async function runFrame(r: CpuRunner, bitmap: ImageBitmap, settings: PostprocessSettings, view: OverlayView): Promise<FrameAnswer> {
+async function runFrame(r: CpuRunner, frameId: number, settings: PostprocessSettings, view: OverlayView): Promise<FrameAnswer> {
   const t0 = performance.now();
   const timings: Partial<StageTimings> = {};
-  const pre = preprocess(bitmap, r.manifest.input);
+  const pre = preprocess(frameId, r.manifest.input);
   timings.preprocess = pre.ms;
   const tensors = new FrameTensors(null, null, (_where, fn) => fn());
   tensors.putCpu(IMAGE, pre.tensor);
@@ -91,8 +111,8 @@ async function runFrame(r: CpuRunner, bitmap: ImageBitmap, settings: Postprocess
     manifest: r.manifest,
     settings,
     transform: pre.transform,
-    image: { width: bitmap.width, height: bitmap.height },
-    mask: maskSize(bitmap.width, bitmap.height),
+    image: { width: pre.width, height: pre.height },
+    mask: maskSize(pre.width, pre.height),
   };
   const steps = r.program.steps;
   const firstKernels = steps.findIndex((s) => s.kind === 'kernels');
@@ -146,10 +166,16 @@ async function handle(req: WorkerRequest): Promise<{ value: unknown; transfer: T
       await s?.release();
       return { value: null, transfer: [] };
     }
+    case 'frame-pixels':
+      frames.set(req.frame, { bitmap: req.bitmap, rgba: null });
+      return { value: null, transfer: [] };
+    case 'drop-frame':
+      frames.get(req.frame)?.bitmap.close();
+      frames.delete(req.frame);
+      return { value: null, transfer: [] };
     case 'preprocess': {
-      const out = preprocess(req.bitmap, req.input);
-      req.bitmap.close();
-      return { value: out, transfer: [out.tensor.data.buffer] };
+      const { tensor, transform, ms } = preprocess(req.frame, req.input);
+      return { value: { tensor, transform, ms } satisfies PreprocessAnswer, transfer: [tensor.data.buffer] };
     }
     case 'part': {
       const out = await runPart(req.key, req.inputName, req.input, req.outputs);
@@ -159,9 +185,16 @@ async function handle(req: WorkerRequest): Promise<{ value: unknown; transfer: T
       await openRunner(req.runner, req.manifest, req.partKeys);
       return { value: null, transfer: [] };
     case 'frame': {
-      const out = await runFrame(runnerOf(req.runner), req.bitmap, req.settings, req.view);
-      req.bitmap.close();
-      return { value: out, transfer: out.overlay ? [out.overlay] : [] };
+      const out = await runFrame(runnerOf(req.runner), req.frame, req.settings, req.view);
+      // Everything large is transferred, so the page does not deserialise copies: the masks
+      // as a copy (the runner keeps its own for recompose), the auxiliary map as it is.
+      const masks = { ...out.masks, bits: out.masks.bits.slice() };
+      const auxiliaryMap = out.auxiliaryMap ? { ...out.auxiliaryMap, values: ownBuffer(out.auxiliaryMap.values) } : undefined;
+      const value: FrameAnswer = { ...out, masks, ...(auxiliaryMap ? { auxiliaryMap } : {}) };
+      const transfer: Transferable[] = [masks.bits.buffer];
+      if (out.overlay) transfer.push(out.overlay);
+      if (auxiliaryMap) transfer.push(auxiliaryMap.values.buffer);
+      return { value, transfer };
     }
     case 'recompose': {
       const overlay = await runnerOf(req.runner).overlay.recompose(req.view);

@@ -46,7 +46,7 @@ export class WorkerRunner implements PaneRunner {
   async run(frame: Frame, settings: PostprocessSettings, view: OverlayView): Promise<RunOutput> {
     this.lastView = view;
     const t0 = performance.now();
-    const out = await this.worker.request<FrameAnswer>({ kind: 'frame', runner: this.id, bitmap: frame.bitmap, settings, view });
+    const out = await this.worker.withFrame<FrameAnswer>(frame, (id) => ({ kind: 'frame', runner: this.id, frame: id, settings, view }));
     const total = performance.now() - t0;
     return paneOutput(
       frame,

@@ -272,7 +272,7 @@ export class StageRunner extends OverlayRunner implements PaneRunner {
     const input = this.manifest.input;
     const t0 = performance.now();
     if (this.path === 'wasm+gpu') {
-      const pre = await cpuWorker().request<PreprocessAnswer>({ kind: 'preprocess', bitmap: frame.bitmap, input });
+      const pre = await cpuWorker().withFrame<PreprocessAnswer>(frame, (id) => ({ kind: 'preprocess', frame: id, input }));
       tensors.putCpu(IMAGE, pre.tensor);
       timings.preprocess = pre.ms;
       return pre.transform;
