@@ -3,7 +3,9 @@
  * ablations (CenterMask's level assignment, mask-IoU rescoring) run on the same weights.
  * The parser and the guard against typos by hand; then the bundled CenterMask on one demo
  * sample with rescoring off: the same boxes as with it on (rescoring only re-ranks), other
- * scores — the plain detector scores, each ≥ the rescored one (mask IoU ≤ 1).
+ * scores — the plain detector scores, mostly above the rescored ones. Not each: the MaskIoU
+ * head is a linear regressor (L2 on the IoU, no sigmoid, as in centermask2), so a predicted
+ * IoU a little above 1 raises a score (1.009 on one sample detection of the step-4279 model).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,10 +71,11 @@ describe('eval --set', () => {
       const s = plain.get(key(r));
       if (s === undefined) continue;
       matched++;
-      expect(r.score).toBeLessThanOrEqual(s + 1e-6);
+      // score · predicted IoU: never far above the plain score (an IoU is at most 1; the regressor overshoots a little).
+      expect(r.score).toBeLessThanOrEqual(s * 1.1);
       if (r.score < s - 1e-4) lower++;
     }
     expect(matched).toBeGreaterThan(0);
-    expect(lower).toBeGreaterThan(0);
+    expect(lower).toBeGreaterThan(matched / 2);
   }, 120_000);
 });
