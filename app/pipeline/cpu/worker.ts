@@ -25,6 +25,7 @@ import { runPartTimed, runStepsOnCpu, type PartRunner } from '../stages/execute'
 import { asFloat32, feedTensor, inputDims, type CpuOutputs } from '../stages/onnx';
 import { IMAGE, type CpuTensor, type FamilyProgram, type OnnxStep } from '../stages/program';
 import { FrameTensors } from '../stages/tensors';
+import { Frame } from '../frame';
 import { CpuOverlay } from './cpuOverlay';
 import type { FrameAnswer, PreprocessAnswer, WorkerAnswer, WorkerRequest } from './protocol';
 
@@ -38,8 +39,8 @@ interface CpuRunner {
 }
 const runners = new Map<number, CpuRunner>();
 
-/** Frames the page posted once (`frame-pixels`), by id, with their RGBA bytes once read. */
-const frames = new Map<number, { bitmap: ImageBitmap; rgba: Uint8ClampedArray | null }>();
+/** Frames the page posted once (`frame-pixels`), by id; each reads its RGBA bytes once (`Frame.pixels`). */
+const frames = new Map<number, Frame>();
 
 /** A model's session failed to open (the page shows it as a load error, not a frame error). */
 class LoadError extends Error {}
@@ -68,38 +69,23 @@ function ownBuffer(a: Float32Array): Float32Array {
   return whole && a.buffer instanceof ArrayBuffer ? a : a.slice();
 }
 
-/** A kept frame's bitmap and RGBA bytes (one OffscreenCanvas read a frame, whatever the panes). */
-function framePixels(id: number): { bitmap: ImageBitmap; rgba: Uint8ClampedArray } {
-  const kept = frames.get(id);
-  if (!kept) throw new Error(`frame ${id} is not in the CPU worker`);
-  if (!kept.rgba) {
-    const { bitmap } = kept;
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-    ctx.drawImage(bitmap, 0, 0);
-    kept.rgba = ctx.getImageData(0, 0, bitmap.width, bitmap.height).data;
-  }
-  return { bitmap: kept.bitmap, rgba: kept.rgba };
+function keptFrame(id: number): Frame {
+  const frame = frames.get(id);
+  if (!frame) throw new Error(`frame ${id} is not in the CPU worker`);
+  return frame;
 }
 
-function preprocess(frame: number, input: ModelManifest['input']): PreprocessAnswer & { width: number; height: number } {
+function preprocess(frame: Frame, input: ModelManifest['input']): PreprocessAnswer {
   const t0 = performance.now();
-  const { bitmap, rgba } = framePixels(frame);
-  const pre = preprocessReference(rgba, bitmap.width, bitmap.height, input);
-  return {
-    tensor: { data: pre.tensor, dims: inputDims(input) },
-    transform: pre.geometry.transform,
-    ms: performance.now() - t0,
-    width: bitmap.width,
-    height: bitmap.height,
-  };
+  const pre = preprocessReference(frame.pixels().data, frame.width, frame.height, input);
+  return { tensor: { data: pre.tensor, dims: inputDims(input) }, transform: pre.geometry.transform, ms: performance.now() - t0 };
 }
 
 /** A 'wasm' frame: the whole program on the CPU side, then the compose reference. */
-async function runFrame(r: CpuRunner, frameId: number, settings: PostprocessSettings, view: OverlayView): Promise<FrameAnswer> {
+async function runFrame(r: CpuRunner, image: Frame, settings: PostprocessSettings, view: OverlayView): Promise<FrameAnswer> {
   const t0 = performance.now();
   const timings: Partial<StageTimings> = {};
-  const pre = preprocess(frameId, r.manifest.input);
+  const pre = preprocess(image, r.manifest.input);
   timings.preprocess = pre.ms;
   const tensors = new FrameTensors(null, null, (_where, fn) => fn());
   tensors.putCpu(IMAGE, pre.tensor);
@@ -111,8 +97,8 @@ async function runFrame(r: CpuRunner, frameId: number, settings: PostprocessSett
     manifest: r.manifest,
     settings,
     transform: pre.transform,
-    image: { width: pre.width, height: pre.height },
-    mask: maskSize(pre.width, pre.height),
+    image: { width: image.width, height: image.height },
+    mask: maskSize(image.width, image.height),
   };
   const steps = r.program.steps;
   const firstKernels = steps.findIndex((s) => s.kind === 'kernels');
@@ -167,15 +153,15 @@ async function handle(req: WorkerRequest): Promise<{ value: unknown; transfer: T
       return { value: null, transfer: [] };
     }
     case 'frame-pixels':
-      frames.set(req.frame, { bitmap: req.bitmap, rgba: null });
+      frames.set(req.frame, new Frame(req.frame, req.bitmap, req.bitmap.width, req.bitmap.height));
       return { value: null, transfer: [] };
     case 'drop-frame':
       frames.get(req.frame)?.bitmap.close();
       frames.delete(req.frame);
       return { value: null, transfer: [] };
     case 'preprocess': {
-      const { tensor, transform, ms } = preprocess(req.frame, req.input);
-      return { value: { tensor, transform, ms } satisfies PreprocessAnswer, transfer: [tensor.data.buffer] };
+      const out = preprocess(keptFrame(req.frame), req.input);
+      return { value: out, transfer: [out.tensor.data.buffer] };
     }
     case 'part': {
       const out = await runPart(req.key, req.inputName, req.input, req.outputs);
@@ -185,7 +171,7 @@ async function handle(req: WorkerRequest): Promise<{ value: unknown; transfer: T
       await openRunner(req.runner, req.manifest, req.partKeys);
       return { value: null, transfer: [] };
     case 'frame': {
-      const out = await runFrame(runnerOf(req.runner), req.frame, req.settings, req.view);
+      const out = await runFrame(runnerOf(req.runner), keptFrame(req.frame), req.settings, req.view);
       // Everything large is transferred, so the page does not deserialise copies: the masks
       // as a copy (the runner keeps its own for recompose), the auxiliary map as it is.
       const masks = { ...out.masks, bits: out.masks.bits.slice() };
